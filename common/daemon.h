@@ -1,0 +1,87 @@
+/* daemon.h - the runtime every appliance daemon shares: common options, data
+ * directory, pid file, signals (graceful stop on SIGTERM/SIGINT), the store,
+ * HTTP listeners with GET /healthz, and the readiness file.
+ *
+ * Readiness: once every listener is up the daemon writes
+ * <home>/run/<appliance>.json ({appliance, pid, version, listeners:{name:url},
+ * started}); `ctdlab up` waits for it and then for /healthz. */
+#ifndef CTD_DAEMON_H
+#define CTD_DAEMON_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "config.h"
+#include "http_server.h"
+
+struct event_base;
+
+#define CTDLAB_VERSION "0.1.0"
+
+/* Options every daemon has; embed as the first member of its config struct. */
+typedef struct daemon_config {
+	char *home;      /* data directory */
+	char *db;        /* store path; "" = <home>/lab.db */
+	char *bind;      /* listen address */
+	long long port;  /* main HTTP(S) port */
+	int tls;         /* HTTPS on the main port */
+	char *profile;   /* fast | realistic */
+	char *log_level;
+	int log_json;
+	long long http_threads;
+	long long max_body;
+} daemon_config;
+
+/* Table rows for daemon_config inside struct T (member `base`). */
+#define DAEMON_CFG_OPTS(T, default_port, default_tls)                                          \
+	{"home", CFG_STR, offsetof(T, base.home), "./var", NULL, 0, 0, NULL,                     \
+	 "data directory: lab.db, certificates, pid and ready files"},                           \
+	{"db", CFG_STR, offsetof(T, base.db), "", NULL, 0, 0, NULL,                              \
+	 "store path (empty: <home>/lab.db); give a daemon its own file for multi-host"},       \
+	{"bind", CFG_STR, offsetof(T, base.bind), "127.0.0.1", NULL, 0, 0, NULL,                 \
+	 "address the listeners bind to"},                                                       \
+	{"port", CFG_INT, offsetof(T, base.port), default_port, NULL, 0, 65535, NULL,            \
+	 "main HTTP(S) port (0: ephemeral)"},                                                    \
+	{"tls", CFG_BOOL, offsetof(T, base.tls), default_tls, NULL, 0, 0, NULL,                  \
+	 "serve HTTPS with the lab certificate on the main port"},                               \
+	{"profile", CFG_ENUM, offsetof(T, base.profile), "fast", NULL, 0, 0, "fast|realistic",   \
+	 "timing profile: fast (seconds) or realistic (vendor defaults)"},                       \
+	{"log_level", CFG_ENUM, offsetof(T, base.log_level), "info", NULL, 0, 0,                 \
+	 "debug|info|warn|error", "lowest level logged"},                                        \
+	{"log_json", CFG_BOOL, offsetof(T, base.log_json), "no", NULL, 0, 0, NULL,               \
+	 "log one JSON object per line instead of key=value"},                                   \
+	{"http_threads", CFG_INT, offsetof(T, base.http_threads), "2", NULL, 1, 64, NULL,        \
+	 "HTTP worker threads"},                                                                 \
+	{"max_body", CFG_INT, offsetof(T, base.max_body), "67108864", NULL, 1024, 1073741824,    \
+	 NULL, "largest HTTP request body accepted (bytes); larger gets 413"}
+
+typedef struct ctd_daemon {
+	const char *appliance;
+	const daemon_config *cfg;
+	char *db_path;
+	struct event_base *base;
+	int64_t started_ms;
+	json_t *listeners; /* name -> URL */
+	json_t *info;      /* extra fields for the ready file (keys, ...) */
+	http_server *http;
+	char *cert_pem, *key_pem;
+} ctd_daemon;
+
+/* Load config (exits on --help or a bad value), init logging, create the data
+ * directory, take the pid file, install signal handlers, open the store. */
+void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, void *cfg,
+		 int argc, char **argv);
+/* Start the main HTTP(S) listener with the daemon's routes plus GET /healthz. */
+void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, void *app,
+		       int path_nocase);
+void daemon_add_listener(ctd_daemon *d, const char *name, const char *url);
+/* Write the ready file: the daemon is serving. */
+void daemon_ready(ctd_daemon *d);
+/* Run the event loop until SIGTERM/SIGINT, then stop the listeners. */
+void daemon_run(ctd_daemon *d);
+/* Remove the pid and ready files, close the store, free. */
+void daemon_shutdown(ctd_daemon *d);
+
+/* Milliseconds since the daemon booted. */
+int64_t daemon_uptime_ms(const ctd_daemon *d);
+
+#endif

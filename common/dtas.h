@@ -1,0 +1,62 @@
+/* dtas.h - the DDAN "Web Service API" (DTAS) as both sides use it: the
+ * X-DTAS-Checksum rule (docs: shared reference ddan-web-service-api.md §2.2)
+ * and a signing client that IMSVA, TMCM, DDI and dtascli use to talk to a DDAN
+ * (or to anything serving the DTAS-style SO feed). */
+#ifndef CTD_DTAS_H
+#define CTD_DTAS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "err.h"
+#include "http_client.h"
+
+#define DTAS_PREFIX "/web_service/sample_upload/"
+
+typedef struct dtas_header {
+	const char *name, *value;
+} dtas_header;
+
+/* SHA-1 hex (lower case, 41 bytes with NUL) of
+ *   api_key + value(h1) + ... + value(hn) + body
+ * where h1..hn are the headers named by `order` (comma-separated, may be
+ * NULL), else every X-DTAS-* header of hdrs except X-DTAS-Checksum*, in the
+ * given (wire) order. Names match case-insensitively. body may be NULL. */
+void dtas_checksum(const char *api_key, const dtas_header *hdrs, size_t nhdrs, const char *order,
+		   const void *body, size_t body_len, char out[41]);
+
+typedef struct dtas_client {
+	char *base_url;     /* "https://127.0.0.1:8443" */
+	char *api_key;
+	char *client_uuid;
+	char *product_name; /* X-DTAS-ProductName, e.g. "IMSVA" */
+	char *hostname;
+	char *source_id;    /* e.g. "103" */
+	char *source_name;
+	char *protocol_version; /* "1.5" */
+	http_client_opts http;
+} dtas_client;
+
+/* One signed call to DTAS_PREFIX<service>. extra: "X-DTAS-Name: value" lines,
+ * NULL-terminated (may be NULL). A PUT body enters the checksum; a form does not. */
+int dtas_call(const dtas_client *c, const char *method, const char *service,
+	      const char *const *extra, const void *body, size_t body_len,
+	      const http_form_part *form, size_t nform, http_response *resp, ctd_err *err);
+
+int dtas_register(const dtas_client *c, ctd_err *err);
+int dtas_test_connection(const dtas_client *c, ctd_err *err);
+/* Build the tgz (<sha1>.dat/.meta/.log) and PUT it to upload_sample. */
+int dtas_upload_sample(const dtas_client *c, const void *data, size_t len, const char *filename,
+		       int sample_type /* 0 file, 1 URL */, char sha1_out[41], ctd_err *err);
+/* check_duplicate_sample for one SHA-1: 1 known, 0 unknown. */
+int dtas_is_duplicate(const dtas_client *c, const char *sha1, ctd_err *err);
+
+typedef struct dtas_brief {
+	char sha1[41];
+	int status;     /* 0 not found? 1 not found, 2 arrived, 3 processing, 4 done, 5 error, 6 timeout */
+	int risk_level; /* -1 unknown; 0 no risk; 1 low; 2 medium; 3 high */
+} dtas_brief;
+/* get_brief_report for n SHA-1s; out has n entries in the same order. */
+int dtas_brief_report(const dtas_client *c, const char *const *sha1s, size_t n, dtas_brief *out,
+		      ctd_err *err);
+
+#endif

@@ -1,0 +1,101 @@
+/* http_server.h - HTTP(S) listeners over libmicrohttpd with a route table.
+ *
+ * Handlers run on the server's thread pool with the whole request body
+ * buffered (bounded by max_body: a larger body gets 413). Unknown paths get
+ * 404 and wrong methods 405, both with the uniform JSON error body
+ * {"error":{"code":"...","message":"..."}}. */
+#ifndef CTD_HTTP_SERVER_H
+#define CTD_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "err.h"
+#include "util.h"
+
+struct MHD_Connection;
+typedef struct http_server http_server;
+
+#define HTTP_MAX_PARAMS 8
+#define HTTP_MAX_RESP_HEADERS 16
+
+typedef struct http_req {
+	const char *method;
+	const char *path;       /* decoded path, no query */
+	const char *body;       /* NUL-terminated copy of the body ("" if none) */
+	size_t body_len;
+	void *app;              /* http_server_opts.app */
+	const char *pattern;    /* the matched route's pattern */
+	int nparams;
+	char *param_name[HTTP_MAX_PARAMS];
+	char *param_value[HTTP_MAX_PARAMS];
+	struct MHD_Connection *conn;
+	void *form;             /* parsed multipart/urlencoded body, lazily */
+} http_req;
+
+typedef struct http_resp {
+	int status;
+	const char *content_type;
+	sbuf body;
+	int nheaders;
+	char *header_name[HTTP_MAX_RESP_HEADERS];
+	char *header_value[HTTP_MAX_RESP_HEADERS];
+} http_resp;
+
+typedef void (*http_handler)(http_req *req, http_resp *resp);
+
+/* pattern: "/api/samples/{sha1}" ({name} matches one segment);
+ * a trailing "/*" matches any rest. method "*" matches any. */
+typedef struct http_route {
+	const char *method;
+	const char *pattern;
+	http_handler handler;
+} http_route;
+
+typedef struct http_server_opts {
+	const char *bind;        /* address; NULL = 127.0.0.1 */
+	int port;                /* 0 = ephemeral (see http_server_port) */
+	int tls;                 /* serve HTTPS with cert_pem/key_pem */
+	const char *cert_pem, *key_pem;
+	size_t max_body;         /* 0 = 16 MiB */
+	int threads;             /* 0 = 2 */
+	int path_nocase;         /* match routes case-insensitively */
+	int trailing_slash;      /* "/a/" matches "/a" */
+	const http_route *routes;
+	size_t nroutes;
+	void *app;
+} http_server_opts;
+
+http_server *http_server_start(const http_server_opts *opts, ctd_err *err);
+int http_server_port(const http_server *srv);
+void http_server_stop(http_server *srv);
+
+const char *http_req_header(const http_req *req, const char *name);
+const char *http_req_query(const http_req *req, const char *name);
+const char *http_req_param(const http_req *req, const char *name);
+/* Every request header, in the order received on the wire. */
+void http_req_each_header(const http_req *req,
+			  void (*cb)(const char *name, const char *value, void *cls), void *cls);
+/* Client address as text ("127.0.0.1"). */
+void http_req_client_ip(const http_req *req, char *out, size_t outlen);
+/* Parse the body as JSON; on failure answer 400 in resp and return NULL. */
+json_t *http_req_json(const http_req *req, http_resp *resp);
+/* A field of a multipart/form-data or urlencoded body. Returns 0 when found;
+ * data stays valid until the request ends. filename/ctype may be NULL. */
+int http_req_form(http_req *req, const char *field, const char **data, size_t *len,
+		  const char **filename, const char **ctype);
+
+void http_resp_header(http_resp *resp, const char *name, const char *value);
+void http_resp_json(http_resp *resp, int status, json_t *body); /* steals body */
+void http_resp_text(http_resp *resp, int status, const char *ctype, const char *text);
+void http_resp_bytes(http_resp *resp, int status, const char *ctype, const void *data,
+		     size_t len);
+void http_resp_error(http_resp *resp, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Map a library error to its HTTP status and error body. */
+void http_resp_ctd_err(http_resp *resp, const ctd_err *err);
+
+/* The lab certificate under <home>/tls/, created on first use (self-signed,
+ * RSA 2048, CN=ctdlab, SAN localhost/127.0.0.1). PEM strings are malloc'd. */
+int tls_lab_cert(const char *home, char **cert_pem, char **key_pem, ctd_err *err);
+
+#endif

@@ -1,0 +1,45 @@
+/* sofeed.h - the suspicious-object feed every SO source serves (DDAN, DDI,
+ * TMCM) and every consumer pulls (TMCM, IMSVA, SPS), DTAS style:
+ *   GET /web_service/sample_upload/get_black_lists, X-DTAS-LastQueryID: N
+ * Each change to an object (new, action changed, expired, removed) gets a new
+ * monotonic ID, so "everything with ID > N" is the incremental update.
+ * Element names are ours; docs/so-feed.md documents them. */
+#ifndef CTD_SOFEED_H
+#define CTD_SOFEED_H
+
+#include <stdint.h>
+#include "err.h"
+#include "util.h"
+#include "dtas.h"
+
+typedef struct so_record {
+	int64_t id;             /* change sequence number (the cursor) */
+	char type[8];           /* FILE | URL | DOMAIN | IP */
+	char *value;            /* upper-case SHA-1, normalised URL, domain or IP */
+	char risk[8];           /* High | Medium | Low */
+	char *source;           /* where it came from: "DDAN", "DDI", "UDSO" ... */
+	int64_t first_seen_ms, last_seen_ms;
+	int64_t expires_ms;     /* 0 = never expires */
+	char related_sha1[41];  /* latest related sample, may be "" */
+	char action[12];        /* TMCM only: log | block | quarantine; "" elsewhere */
+	int removed;            /* 1: expired, excepted or deleted: consumers drop it */
+} so_record;
+
+/* Serialise: begin, add each record, end. */
+void sofeed_xml_begin(sbuf *out);
+void sofeed_xml_add(sbuf *out, const so_record *r);
+/* last_id: highest ID in this page (or the cursor given); more: 1 if a further
+ * page exists. */
+void sofeed_xml_end(sbuf *out, int64_t last_id, int more);
+
+/* Parse a feed page, calling cb for each record (fields valid during the call).
+ * cb returns 0 to go on, -1 to abort. */
+int sofeed_parse(const char *xml, size_t len, int (*cb)(const so_record *r, void *cls), void *cls,
+		 int64_t *last_id, int *more, ctd_err *err);
+
+/* Pull every page after *cursor from a feed, calling cb per record, and
+ * advance *cursor. Returns the number of records, or -1. */
+long sofeed_pull(const dtas_client *c, int64_t *cursor,
+		 int (*cb)(const so_record *r, void *cls), void *cls, ctd_err *err);
+
+#endif

@@ -1,0 +1,66 @@
+/* store.h - the SQLite store: lab.db in WAL mode with embedded migrations,
+ * cached prepared statements, short transactions and the shared `events`
+ * timeline every daemon appends to. */
+#ifndef CTD_STORE_H
+#define CTD_STORE_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+#include <jansson.h>
+#include "err.h"
+
+typedef struct store store;
+
+/* Open (creating if needed) and migrate to the newest schema. Safe when several
+ * processes open the same new file at once. */
+int store_open(const char *path, store **out, ctd_err *err);
+void store_close(store *st);
+sqlite3 *store_db(store *st);
+int store_schema_version(store *st);
+
+/* Per-thread connection to the process's store path, opened on first use and
+ * closed when the thread exits. Set the path once at start-up. */
+void store_set_path(const char *path);
+const char *store_path(void);
+store *store_get(ctd_err *err);
+
+/* A prepared statement cached per connection, reset with bindings cleared. */
+sqlite3_stmt *store_stmt(store *st, const char *sql, ctd_err *err);
+int store_exec(store *st, const char *sql, ctd_err *err);
+/* Step a statement that returns no rows, then reset it. */
+int store_step_done(store *st, sqlite3_stmt *stmt, ctd_err *err);
+
+/* BEGIN IMMEDIATE (waits on the busy timeout), COMMIT, ROLLBACK. */
+int store_begin(store *st, ctd_err *err);
+int store_commit(store *st, ctd_err *err);
+void store_rollback(store *st);
+
+/* Namespaced settings (API keys, passwords, toggles) in the `settings` table. */
+char *store_setting_get(store *st, const char *ns, const char *key); /* malloc'd or NULL */
+int store_setting_set(store *st, const char *ns, const char *key, const char *value, ctd_err *err);
+/* Return the stored value, storing `value` first when none exists (first start). */
+char *store_setting_init(store *st, const char *ns, const char *key, const char *value, ctd_err *err);
+
+/* The shared timeline. detail may be NULL; it is borrowed. Returns the new id or -1. */
+int64_t events_append(store *st, const char *appliance, const char *kind, const char *ref,
+		      json_t *detail, ctd_err *err);
+
+typedef struct events_filter {
+	int64_t from_ms, to_ms; /* 0: unbounded */
+	const char *appliance;  /* NULL: all */
+	const char *kind;       /* NULL: all; `*` wildcards allowed */
+	int64_t after_id;       /* only ids greater than this (follow mode) */
+	int limit;              /* 0: 1000 */
+} events_filter;
+/* JSON array of {id, ts, time, appliance, kind, ref, detail}, oldest first. */
+json_t *events_query(store *st, const events_filter *f, ctd_err *err);
+
+/* Generated from schema/*.sql at build time. */
+typedef struct schema_migration {
+	const char *name;
+	const char *sql;
+} schema_migration;
+extern const schema_migration schema_migrations[];
+extern const int schema_migrations_count;
+
+#endif

@@ -1,0 +1,49 @@
+/* util.h - small helpers every module needs: checked allocation, a growable
+ * string buffer, time, UUIDs, wildcard matching. */
+#ifndef CTD_UTIL_H
+#define CTD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Growable byte buffer, always NUL-terminated. */
+typedef struct sbuf {
+	char *data;
+	size_t len, cap;
+} sbuf;
+void sbuf_append(sbuf *b, const void *data, size_t len);
+void sbuf_puts(sbuf *b, const char *s);
+void sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *sbuf_detach(sbuf *b); /* caller frees; buffer is reset */
+void sbuf_free(sbuf *b);
+
+int64_t time_now_ms(void);      /* wall clock, ms since the epoch */
+int64_t time_mono_ms(void);     /* monotonic clock, for intervals */
+/* "2026-11-30T04:44:44Z" (UTC) into out (at least 21 bytes). */
+void time_iso8601(int64_t ms, char *out, size_t outlen);
+/* Accepts ISO 8601 (date, date+time, optional Z / offset) or epoch seconds. */
+int time_parse(const char *s, int64_t *ms_out);
+/* "5s", "250ms", "2m", "1h", "30d" or a bare number of seconds. */
+int duration_parse(const char *s, int64_t *ms_out);
+
+/* Random v4 UUID, lower-case, 37 bytes with the NUL. */
+void uuid_v4(char out[37]);
+void str_upper(char *s);
+void str_lower(char *s);
+
+/* Case-insensitive glob with `*` (any run) and `?` (one char). */
+int wildcard_match(const char *pattern, const char *text);
+
+/* Read or write a whole file; write is atomic (temp file + rename). */
+int file_read(const char *path, char **data, size_t *len);
+int file_write_atomic(const char *path, const void *data, size_t len, int mode);
+int mkdir_p(const char *path, int mode);
+
+#endif
