@@ -1,0 +1,63 @@
+/* testlib.h - helpers for integration tests: temp data directories, starting
+ * real daemons from bin/ on ephemeral ports, waiting on their readiness file,
+ * stopping every process a test starts, and small protocol clients. Tests run
+ * from the repository root. */
+#ifndef CTD_TESTLIB_H
+#define CTD_TESTLIB_H
+
+#include <sys/types.h>
+#include <jansson.h>
+#include "http_client.h"
+
+/* A fresh directory under $TMPDIR (or /tmp); remove with tl_rmrf. */
+char *tl_tmpdir(const char *tag);
+void tl_rmrf(const char *dir);
+/* A TCP port that was free on 127.0.0.1 a moment ago. */
+int tl_free_port(void);
+/* Path of bin/<name> (malloc'd). */
+char *tl_bin(const char *name);
+
+/* Start bin/<daemon> with the NULL-terminated extra args after
+ * `--home <home>`; stdout/stderr go to <home>/<daemon>.log. Returns the pid.
+ * Every spawned pid is remembered and killed by tl_stop_all (also at exit). */
+pid_t tl_spawn_daemon(const char *daemon, const char *home, const char *const *args);
+/* Run a command to completion; returns its exit status, output into *out
+ * (malloc'd, may be NULL). */
+int tl_run(const char *const *argv, char **out);
+/* Wait until <home>/run/<appliance>.json exists and parses (timeout in ms).
+ * Returns the parsed file (caller decrefs) or NULL. */
+json_t *tl_wait_ready(const char *home, const char *appliance, int timeout_ms);
+/* The URL of listener `name` ("http", "https", "smtp"...) from a ready file. */
+const char *tl_listener(json_t *ready, const char *name);
+/* SIGTERM, wait up to timeout_ms, then SIGKILL. Returns the exit status, or
+ * -1 if it had to be killed. */
+int tl_stop(pid_t pid, int timeout_ms);
+void tl_stop_all(void);
+int tl_pid_alive(pid_t pid);
+
+/* HTTP(S) without TLS verification; returns the status, -1 when no answer.
+ * body/headers may be NULL. resp must be freed with http_response_free. */
+long tl_http(const char *method, const char *url, const char *const *headers, const char *body,
+	     http_response *resp);
+/* GET url and parse JSON; NULL on failure. */
+json_t *tl_http_json(const char *method, const char *url, const char *const *headers,
+		     const char *body, long *status);
+
+/* A minimal SMTP client session over a plain TCP socket. */
+typedef struct tl_smtp tl_smtp;
+tl_smtp *tl_smtp_connect(const char *host, int port);
+/* Send one line (CRLF added) and read the full reply; returns the code. The
+ * reply text (all lines) is kept until the next call: tl_smtp_reply(). */
+int tl_smtp_cmd(tl_smtp *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Send raw bytes with no reply read (pipelining, DATA content). */
+void tl_smtp_raw(tl_smtp *s, const char *data, size_t len);
+/* Read one full reply; returns the code. */
+int tl_smtp_read(tl_smtp *s);
+const char *tl_smtp_reply(const tl_smtp *s);
+void tl_smtp_close(tl_smtp *s);
+/* Whole transaction: EHLO, MAIL, RCPT..., DATA, message, QUIT. Returns the
+ * code after the final "." (250 when accepted). */
+int tl_smtp_send(const char *host, int port, const char *from, const char *const *rcpts,
+		 const char *message);
+
+#endif
