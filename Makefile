@@ -24,10 +24,10 @@ BIN := bin
 
 DEB_PACKAGES := gcc make pkg-config libevent-dev libmicrohttpd-dev libjansson-dev \
 	libsqlite3-dev check libcurl4-openssl-dev libgmime-3.0-dev libmagic-dev libmagic-mgc \
-	libxml2-dev libarchive-dev libjwt-dev libpcap-dev libssl-dev libinih-dev \
+	libxml2-dev libarchive-dev libjwt-dev libpcap-dev libssl-dev libinih-dev zlib1g-dev \
 	ca-certificates curl openssl zip unzip python3
 PKGS := libevent libevent_pthreads libmicrohttpd jansson sqlite3 libcurl gmime-3.0 \
-	libxml-2.0 libarchive libjwt libpcap openssl inih
+	libxml-2.0 libarchive libjwt libpcap openssl inih zlib
 
 OPT ?= -O2 -g
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
