@@ -35,7 +35,7 @@ pid_t lab_pid(const lab *l, const appliance *a)
 	if (file_read(path, &text, NULL) == 0) {
 		pid = (pid_t)strtol(text, NULL, 10);
 		free(text);
-		if (pid <= 0 || kill(pid, 0) != 0)
+		if (pid <= 0 || !pid_alive(pid))
 			pid = 0;
 	}
 	free(path);
@@ -173,11 +173,11 @@ static int stop_one(const lab *l, const appliance *a)
 		return 0;
 	kill(pid, SIGTERM);
 	int64_t deadline = time_mono_ms() + DOWN_TIMEOUT_MS;
-	while (kill(pid, 0) == 0 && time_mono_ms() < deadline) {
+	while (pid_alive(pid) && time_mono_ms() < deadline) {
 		waitpid(pid, NULL, WNOHANG); /* reap it if it is our own child */
 		sleep_ms(POLL_MS);
 	}
-	if (kill(pid, 0) == 0) {
+	if (pid_alive(pid)) {
 		fprintf(stderr, "ctdlab: %s (pid %ld) ignored SIGTERM; killing it\n", a->daemon,
 			(long)pid);
 		kill(pid, SIGKILL);
