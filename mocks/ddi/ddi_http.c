@@ -52,7 +52,7 @@ typedef struct side {
 	char *encoding, *disp_name, *host, *method, *target;
 	pending_req *req; /* responses: the request answered */
 	/* body collection (responses only) */
-	int carving, truncated;
+	int carving, truncated, full; /* full: stop collecting (limit or budget) */
 	sbuf body;
 	size_t body_charged;
 } side;
@@ -102,7 +102,7 @@ static void body_release(ddi_http *h, side *s)
 	ddi_budget_give(h->env.budget, s->body_charged);
 	s->body_charged = 0;
 	sbuf_free(&s->body);
-	s->carving = s->truncated = 0;
+	s->carving = s->truncated = s->full = 0;
 }
 
 static void line_release(ddi_http *h, side *s)
@@ -271,15 +271,15 @@ static void carve_response(ddi_http *h, side *s, int64_t ts)
 
 static void body_bytes(ddi_http *h, side *s, const unsigned char *d, size_t n)
 {
-	if (!s->carving || s->truncated)
+	if (!s->carving || s->full)
 		return;
 	size_t room = h->env.lim->max_file_size - s->body.len;
 	if (n > room) {
 		n = room;
-		s->truncated = 1;
+		s->truncated = s->full = 1;
 	}
 	if (n && ddi_budget_take(h->env.budget, n) < 0) {
-		s->truncated = 1;
+		s->truncated = s->full = 1;
 		return;
 	}
 	s->body_charged += n;
@@ -293,8 +293,8 @@ static void message_done(ddi_http *h, int dir, int64_t ts)
 	side *s = &h->s[dir];
 	if (dir == DDI_TO_CLIENT) {
 		carve_response(h, s, ts);
-		if (s->close_after)
-			h->tunnel = s->close_after == 2;
+		if (s->close_after == 2)
+			h->tunnel = 1;
 	}
 	int tunnel = h->tunnel;
 	msg_reset(h, s);
@@ -649,12 +649,21 @@ void ddi_http_gap(ddi_http *h, int dir, uint32_t lost)
 void ddi_http_close(ddi_http *h, int64_t ts_ms)
 {
 	side *s = &h->s[DDI_TO_CLIENT];
-	if (s->state == ST_BODY_EOF)
+	switch (s->state) {
+	case ST_BODY_EOF:
+	case ST_TRAILERS:
 		message_done(h, DDI_TO_CLIENT, ts_ms);
-	else if (s->state == ST_BODY_LEN || s->state == ST_CHUNK_DATA) {
-		/* connection ended inside a body: carve what arrived, marked */
+		break;
+	case ST_BODY_LEN:
+	case ST_CHUNK_SIZE:
+	case ST_CHUNK_DATA:
+	case ST_CHUNK_CRLF:
+		/* the connection ended inside a body: carve what arrived, marked */
 		s->truncated = 1;
 		message_done(h, DDI_TO_CLIENT, ts_ms);
+		break;
+	default:
+		break;
 	}
 }
 
