@@ -303,7 +303,7 @@ static int collect_ini(cfg_ctx *c, ctd_err *err)
 		const char *env = getenv("CTDLAB_CONFIG");
 		c->config_path = env && *env ? env : NULL;
 	}
-	if (!c->config_path)
+	if (!c->config_path || !*c->config_path) /* --config= : none, whatever the env says */
 		return 0;
 	int rc = ini_parse(c->config_path, ini_collect, c);
 	if (rc < 0)
@@ -360,7 +360,8 @@ static int has_string(const cfg_opt *o)
 int cfg_load(const cfg_section *sec, void *target, int argc, char **argv, ctd_err *err)
 {
 	if (wants_help(argc, argv)) {
-		cfg_print_help(sec, argc > 0 ? argv[0] : sec->name, stdout);
+		const char *slash = strrchr(argv[0], '/');
+		cfg_print_help(sec, slash ? slash + 1 : argv[0], stdout);
 		return 1;
 	}
 	for (size_t i = 0; i < sec->nopts; i++)

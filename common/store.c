@@ -35,10 +35,16 @@ struct store {
 };
 
 static int sync_full = 1;
+static int busy_timeout_ms = STORE_BUSY_TIMEOUT_MS;
 
 void store_set_durable(int full)
 {
 	sync_full = full;
+}
+
+void store_set_busy_timeout(int ms)
+{
+	busy_timeout_ms = ms;
 }
 
 /* --- busy handling ------------------------------------------------------ */
@@ -210,7 +216,7 @@ int store_open(const char *path, store **out, ctd_err *err)
 	store *st = xcalloc(1, sizeof *st);
 	st->db = db;
 	st->path = xstrdup(path);
-	sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(db, busy_timeout_ms);
 	if (configure(st, err) < 0 || migrate(st, err) < 0) {
 		store_close(st);
 		return -1;

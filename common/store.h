@@ -30,6 +30,9 @@ void store_close_thread(void);
  * loss. 0 = synchronous=NORMAL (survives a crash, not power loss): benchmarks
  * only. Applies to connections opened afterwards. */
 void store_set_durable(int full);
+/* SQLite's own wait for a lock (default 5 s) before our retry loop takes
+ * over; for new connections. Tests shorten it to exercise that loop. */
+void store_set_busy_timeout(int ms);
 
 /* A prepared statement cached per connection, reset with bindings cleared.
  * Step it to SQLITE_DONE or sqlite3_reset() it when done: a statement left

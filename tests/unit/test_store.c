@@ -297,7 +297,7 @@ static void *hold_write_lock(void *arg)
 static void *release_later(void *arg)
 {
 	holder *h = arg;
-	usleep(200 * 1000);
+	usleep(400 * 1000);
 	pthread_mutex_lock(&h->lock);
 	h->release = 1;
 	pthread_cond_broadcast(&h->cond);
@@ -305,9 +305,13 @@ static void *release_later(void *arg)
 	return NULL;
 }
 
+/* The lock is held well past SQLite's busy timeout (shortened to 50 ms), so
+ * only the store's own retry loop gets the waiters through. */
 START_TEST(test_busy_writer_waits)
 {
+	store_set_busy_timeout(50);
 	store *st = open_ok(); /* creates the schema */
+	ck_assert_int_eq(query_int(st, "PRAGMA busy_timeout"), 50);
 	store_set_path(dbpath);
 	ck_assert_str_eq(store_path(), dbpath);
 
