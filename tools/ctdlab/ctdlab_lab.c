@@ -256,3 +256,36 @@ int cmd_status(const lab *l, int argc, char **argv)
 	json_decref(all);
 	return healthy == lab_nappliances ? 0 : 3;
 }
+
+/* Everything a first start creates in the data directory. */
+static const char *const first_start_files[] = {"lab.db", "lab.db-wal", "lab.db-shm", "run",
+						"log", "tls", "lab.ini", NULL};
+
+static int remove_tree(const char *path)
+{
+	const char *argv[] = {"/bin/rm", "-rf", "--", path, NULL};
+	pid_t pid = fork();
+	if (pid == 0) {
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+int cmd_reset(const lab *l, int argc, char **argv)
+{
+	int rc = cmd_down(l, 0, NULL);
+	for (const char *const *f = first_start_files; *f; f++) {
+		char *path = xasprintf("%s/%s", l->dir, *f);
+		if (remove_tree(path) != 0) {
+			fprintf(stderr, "ctdlab: cannot remove %s\n", path);
+			rc = 1;
+		}
+		free(path);
+	}
+	if (rc == 0)
+		printf("ctdlab: %s is back to a first start (run `ctdlab up`)\n", l->dir);
+	return rc;
+}
