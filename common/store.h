@@ -35,8 +35,9 @@ void store_set_durable(int full);
 void store_set_busy_timeout(int ms);
 
 /* A prepared statement cached per connection, reset with bindings cleared.
- * Step it to SQLITE_DONE or sqlite3_reset() it when done: a statement left
- * mid-rows pins the connection's read snapshot (store_begin then fails). */
+ * The SQL is the cache key: keep it constant and bind the values. Step the
+ * statement to SQLITE_DONE or sqlite3_reset() it when done: one left mid-rows
+ * pins the connection's read snapshot (store_begin then fails, naming it). */
 sqlite3_stmt *store_stmt(store *st, const char *sql, ctd_err *err);
 int store_exec(store *st, const char *sql, ctd_err *err);
 /* Step a statement that returns no rows, then reset it. */
