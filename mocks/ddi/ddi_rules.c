@@ -8,7 +8,6 @@
  * Windows executables are; scripts over HTTP and scripts and web pages over
  * SMTP are; Flash over SMTP is. Heuristic "highly suspicious" files are
  * submitted: in the lab that is a file carrying a CTDLAB-RISK marker. */
-#define _GNU_SOURCE
 #include <pthread.h>
 #include <string.h>
 #include <strings.h>

@@ -120,6 +120,7 @@ typedef struct ddi_app {
 	ddi_sensor *sensor;
 	ddi_submitter *submitter;
 	const char *home;
+	const char *ruleset;
 	int feed_page;
 } ddi_app;
 extern const http_route ddi_routes[];

@@ -36,7 +36,7 @@ struct ddi_submitter {
 	/* guarded by mu */
 	int64_t backoff_until;
 	int ddan_down;
-	char last_error[256];
+	char last_error[320];
 	uint64_t carved, queued, not_submitted, dropped, uploaded, duplicates, verdicts;
 };
 
