@@ -25,6 +25,8 @@
 #define DEFAULT_THREADS 2
 #define CONNECTION_TIMEOUT_S 120
 #define CONNECTION_MEMORY_LIMIT (128 * 1024)
+/* Refused bodies up to this size are read and dropped before the answer. */
+#define MAX_DRAIN (1LL << 30)
 
 struct http_server {
 	struct MHD_Daemon *mhd;
@@ -41,8 +43,11 @@ typedef struct req_state {
 	http_req req;
 	sbuf body;
 	const http_route *route;
-	int too_big;     /* body went over max_body: drain, then answer 413 */
-	int interim_sent; /* a 1xx was queued as the final answer: close now */
+	http_resp error;   /* an error decided before the body: sent after it */
+	int has_error;
+	int too_big;       /* body went over max_body while buffering */
+	int queued;        /* the answer is queued (early errors): ignore the rest */
+	int interim_sent;  /* a 1xx was queued as the final answer: close now */
 } req_state;
 
 /* ---- routing ---------------------------------------------------------- */
@@ -194,28 +199,26 @@ static enum MHD_Result resp_queue(struct MHD_Connection *conn, req_state *st, ht
 		st->interim_sent = 1;
 	}
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)status, r);
+	st->queued = ret == MHD_YES;
 	MHD_destroy_response(r);
 	resp_free(resp);
 	return ret;
 }
 
-static enum MHD_Result answer_error(struct MHD_Connection *conn, req_state *st, int status,
-				    const char *code, const char *allow, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+static void set_error(http_resp *resp, int status, const char *code, const char *allow,
+		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static enum MHD_Result answer_error(struct MHD_Connection *conn, req_state *st, int status,
-				    const char *code, const char *allow, const char *fmt, ...)
+static void set_error(http_resp *resp, int status, const char *code, const char *allow,
+		      const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	http_resp resp = {0};
-	http_resp_error(&resp, status, code, "%s", msg);
+	http_resp_error(resp, status, code, "%s", msg);
 	if (allow)
-		http_resp_header(&resp, "Allow", allow);
-	return resp_queue(conn, st, &resp);
+		http_resp_header(resp, "Allow", allow);
 }
 
 /* ---- the MHD access handler ------------------------------------------- */
@@ -232,43 +235,61 @@ static req_state *state_new(http_server *srv, struct MHD_Connection *conn, const
 	return st;
 }
 
-/* Headers are in: route, and refuse an oversized declared body now, before
- * MHD sends "100 Continue" to a client that asked for it. */
-static enum MHD_Result on_headers(http_server *srv, struct MHD_Connection *conn, req_state *st)
+/* The body the client declared; -1 for none, or chunked (unknown). */
+static long long declared_length(struct MHD_Connection *conn, int *chunked)
 {
-	sbuf allow = {0};
-	st->route = route_find(srv, st->req.method, st->req.path, &allow);
-	enum MHD_Result ret = MHD_YES;
-	if (!st->route && allow.len)
-		ret = answer_error(conn, st, 405, "method_not_allowed", allow.data,
-				   "method %s not allowed on %s", st->req.method, st->req.path);
-	else if (!st->route)
-		ret = answer_error(conn, st, 404, ctd_errcode_name(CTD_ENOTFOUND),
-				   NULL, "no such path: %s", st->req.path);
-	sbuf_free(&allow);
-	if (!st->route)
-		return ret;
-
+	*chunked = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					       MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl) {
-		errno = 0;
-		char *end;
-		unsigned long long n = strtoull(cl, &end, 10);
-		if (errno == 0 && end != cl && n > srv->max_body) {
-			st->route = NULL;
-			return answer_error(conn, st, 413, ctd_errcode_name(CTD_ETOOBIG), NULL,
-					    "request body of %llu bytes is over the limit of %zu",
-					    n, srv->max_body);
-		}
-	}
-	return MHD_YES;
+	if (!cl)
+		return -1;
+	char *end;
+	errno = 0;
+	long long n = strtoll(cl, &end, 10);
+	return errno || end == cl || n < 0 ? -1 : n;
+}
+
+/* Headers are in: route, and check the declared body length. An error is
+ * answered now when no body follows or the client waits for "100 Continue"
+ * (so it never sends the body). Otherwise the body is read and dropped
+ * first: closing on unread data makes the kernel reset the connection, and
+ * the client could lose the answer. */
+static enum MHD_Result on_headers(http_server *srv, struct MHD_Connection *conn, req_state *st)
+{
+	int chunked;
+	long long len = declared_length(conn, &chunked);
+	sbuf allow = {0};
+	st->route = route_find(srv, st->req.method, st->req.path, &allow);
+	if (!st->route && allow.len)
+		set_error(&st->error, 405, "method_not_allowed", allow.data,
+			  "method %s not allowed on %s", st->req.method, st->req.path);
+	else if (!st->route)
+		set_error(&st->error, 404, ctd_errcode_name(CTD_ENOTFOUND), NULL,
+			  "no such path: %s", st->req.path);
+	else if (len > (long long)srv->max_body)
+		set_error(&st->error, 413, ctd_errcode_name(CTD_ETOOBIG), NULL,
+			  "request body of %lld bytes is over the limit of %zu", len,
+			  srv->max_body);
+	sbuf_free(&allow);
+	st->has_error = st->error.status != 0;
+	if (!st->has_error)
+		return MHD_YES;
+	const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_EXPECT);
+	int body_follows = (len > 0 || chunked) && !(expect && strcasecmp(expect,
+									   "100-continue") == 0);
+	if (body_follows && len <= MAX_DRAIN)
+		return MHD_YES;
+	return resp_queue(conn, st, &st->error);
 }
 
 static void on_body(http_server *srv, req_state *st, const char *data, size_t len)
 {
-	if (st->too_big || st->body.len + len > srv->max_body) {
-		/* chunked upload over the limit: drain it, answer 413 at the end */
+	if (st->has_error || st->too_big)
+		return; /* drained */
+	if (st->body.len + len > srv->max_body) {
+		/* chunked upload over the limit */
 		st->too_big = 1;
 		sbuf_free(&st->body);
 		return;
@@ -279,14 +300,18 @@ static void on_body(http_server *srv, req_state *st, const char *data, size_t le
 static enum MHD_Result on_complete(http_server *srv, struct MHD_Connection *conn,
 				   req_state *st)
 {
-	if (st->too_big)
-		return answer_error(conn, st, 413, ctd_errcode_name(CTD_ETOOBIG), NULL,
-				    "request body is over the limit of %zu bytes", srv->max_body);
+	if (st->has_error)
+		return resp_queue(conn, st, &st->error);
+	http_resp resp = {0};
+	if (st->too_big) {
+		set_error(&resp, 413, ctd_errcode_name(CTD_ETOOBIG), NULL,
+			  "request body is over the limit of %zu bytes", srv->max_body);
+		return resp_queue(conn, st, &resp);
+	}
 	st->req.body = st->body.data ? st->body.data : "";
 	st->req.body_len = st->body.len;
 	st->req.pattern = st->route->pattern;
 	route_match(st->route->pattern, st->req.path, srv->path_nocase, &st->req);
-	http_resp resp = {0};
 	st->route->handler(&st->req, &resp);
 	return resp_queue(conn, st, &resp);
 }
@@ -304,8 +329,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (st->interim_sent)
 		return MHD_NO; /* the 1xx was the whole answer: close */
-	if (!st->route) {
-		*upload_data_size = 0; /* an error was queued: discard the body */
+	if (st->queued) {
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -322,6 +347,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	req_state *st = *con_cls;
 	if (!st)
 		return;
+	resp_free(&st->error);
 	http_form_free(st->req.form);
 	free_params(&st->req);
 	free((char *)st->req.method);

@@ -352,10 +352,17 @@ START_TEST(test_body_limit_413)
 	ck_assert_str_eq(error_code(&r), "too_large");
 	http_response_free(&r);
 
-	/* no Expect: the body is sent anyway, the answer is still 413 */
+	/* no Expect: the body is sent anyway; the server drains it so the
+	 * client reads the 413 (and the 404/405) instead of a reset */
 	const char *no_expect[] = {"Expect:", NULL};
-	ck_assert_int_eq(fetch(srv, "POST", "/echo", no_expect, data, 64 * 1024 + 1, &r), 413);
+	ck_assert_int_eq(fetch(srv, "POST", "/echo", no_expect, data, big, &r), 413);
 	ck_assert_str_eq(error_code(&r), "too_large");
+	http_response_free(&r);
+	ck_assert_int_eq(fetch(srv, "POST", "/nowhere", no_expect, data, big, &r), 404);
+	ck_assert_str_eq(error_code(&r), "not_found");
+	http_response_free(&r);
+	ck_assert_int_eq(fetch(srv, "POST", "/items/1", NULL, data, big, &r), 405);
+	ck_assert_str_eq(error_code(&r), "method_not_allowed");
 	http_response_free(&r);
 
 	/* chunked, no declared length: counted while buffering */
@@ -373,18 +380,31 @@ START_TEST(test_body_limit_413)
 	ck_assert_ptr_null(strstr(out, "100 Continue"));
 	ck_assert_ptr_nonnull(strstr(out, "\"too_large\""));
 	free(out);
+
+	/* Expect: 100-continue within the limit: 100, then the answer */
+	const char *ok = "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+			 "Content-Type: text/plain\r\nExpect: 100-continue\r\n\r\nhello";
+	out = raw_exchange(http_server_port(srv), ok, strlen(ok), 1);
+	ck_assert_msg(strncmp(out, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 ", 38) == 0,
+		      "got: %s", out);
+	ck_assert_str_eq(strstr(out, "\r\n\r\nhello") ? "found" : out, "found");
+	free(out);
 	http_server_stop(srv);
 }
 END_TEST
 
-/* A multipart body with binary data (NUL, CR LF, a fake boundary) and a
+/* A multipart body with 300 KB of binary data (NUL, CR LF, a fake boundary), a
  * filename, built by libcurl the way Python requests / PHP curl send it. */
 START_TEST(test_multipart_form)
 {
 	http_server *srv = start(0, 0, NULL, NULL);
-	unsigned char bin[1024];
-	for (size_t i = 0; i < sizeof bin; i++)
-		bin[i] = (unsigned char)(i * 7 + 3);
+	/* larger than MHD's post-processor buffer, so it arrives in pieces */
+	static unsigned char bin[300000];
+	uint32_t x = 12345;
+	for (size_t i = 0; i < sizeof bin; i++) {
+		x = x * 1103515245u + 12345u;
+		bin[i] = (unsigned char)(x >> 16);
+	}
 	memcpy(bin + 100, "\r\n--------------------------x\r\n\0\0\r\n", 36);
 	http_form_part parts[] = {
 		{.name = "meta", .data = "plain value", .data_len = 11},
@@ -559,6 +579,22 @@ START_TEST(test_https_lab_cert)
 	ck_assert_msg(http_fetch(&pinned, &rq, &r, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(r.status, 200);
 	http_response_free(&r);
+
+	/* the certificate names localhost too */
+	char *lu = xasprintf("https://localhost:%d/items/tls", http_server_port(srv));
+	http_request lrq = {.url = lu};
+	ck_assert_msg(http_fetch(&pinned, &lrq, &r, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(r.status, 200);
+	http_response_free(&r);
+	free(lu);
+
+	/* the final 102 over TLS */
+	char *u102 = xasprintf("https://127.0.0.1:%d/status/102", http_server_port(srv));
+	http_request rq102 = {.url = u102};
+	ck_assert_msg(http_fetch(&pinned, &rq102, &r, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(r.status, 102);
+	http_response_free(&r);
+	free(u102);
 
 	/* verification against the system CAs refuses the self-signed cert */
 	http_client_opts system = {.timeout_ms = 5000, .verify_tls = 1};
