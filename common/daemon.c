@@ -29,7 +29,7 @@ static void take_pid_file(ctd_daemon *d)
 	if (file_read(path, &old, NULL) == 0) {
 		long pid = strtol(old, NULL, 10);
 		free(old);
-		if (pid > 0 && pid != getpid() && kill((pid_t)pid, 0) == 0)
+		if (pid > 0 && pid != getpid() && pid_alive((int)pid))
 			fatal("daemon.running", "pid=%ld pidfile=%s reason=\"already running\"", pid,
 			      path);
 	}

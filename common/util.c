@@ -317,3 +317,21 @@ int mkdir_p(const char *path, int mode)
 	free(p);
 	return rc;
 }
+
+int pid_alive(int pid)
+{
+	char path[64], state = 0;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	/* The state follows the parenthesised command name, which may hold spaces. */
+	char line[512];
+	if (fgets(line, sizeof line, f)) {
+		char *close_paren = strrchr(line, ')');
+		if (close_paren && close_paren[1] == ' ')
+			state = close_paren[2];
+	}
+	fclose(f);
+	return state != 0 && state != 'Z' && state != 'X';
+}

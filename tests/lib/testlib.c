@@ -154,7 +154,7 @@ int tl_pid_alive(pid_t pid)
 	int status;
 	if (waitpid(pid, &status, WNOHANG) == pid)
 		return 0;
-	return kill(pid, 0) == 0;
+	return pid_alive(pid);
 }
 
 static void forget(pid_t pid)
