@@ -160,6 +160,9 @@ static void setup(CURL *c, const http_client_opts *opts, const http_request *req
 	int verify = opts && opts->verify_tls;
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* lab peers on loopback never go through an http_proxy from the env */
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "ctdlab");
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);

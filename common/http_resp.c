@@ -58,7 +58,8 @@ void http_resp_error(http_resp *resp, int status, const char *code, const char *
 				*p = '?';
 		message = json_string(msg);
 	}
-	http_resp_json(resp, status, json_pack("{s:{s:s, s:o}}", "error", "code", code,
+	http_resp_json(resp, status, json_pack("{s:{s:s, s:o}}", "error", "code",
+					       code ? code : "error",
 					       "message", message));
 }
 

@@ -4,10 +4,11 @@
  * MHD calls the access handler several times per request: once when the
  * headers are in (we route and check the declared length there, so an
  * oversized body is refused before "100 Continue" is sent), once per body
- * chunk (we buffer it), and once at the end (we run the route's handler and
- * queue its response). Request accessors live in http_req.c, response
- * builders in http_resp.c. */
+ * chunk (we buffer it, or drop it when the answer is already an error), and
+ * once at the end (we run the route's handler and queue its response).
+ * Request accessors live in http_req.c, response builders in http_resp.c. */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -200,6 +201,8 @@ static enum MHD_Result resp_queue(struct MHD_Connection *conn, req_state *st, ht
 	}
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)status, r);
 	st->queued = ret == MHD_YES;
+	log_debug("http.request", "method=%s path=%s status=%d bytes=%zu queued=%d",
+		  st->req.method, st->req.path, status, len, st->queued);
 	MHD_destroy_response(r);
 	resp_free(resp);
 	return ret;
@@ -410,8 +413,11 @@ http_server *http_server_start(const http_server_opts *opts, ctd_err *err)
 	srv->app = opts->app;
 
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
+	if (ss.ss_family == AF_INET6) {
+		/* "::" listens on IPv4 too, like 0.0.0.0 for people who type it */
+		const struct in6_addr *a6 = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		flags |= IN6_IS_ADDR_UNSPECIFIED(a6) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
+	}
 	if (opts->tls)
 		flags |= MHD_USE_TLS;
 	unsigned int threads = opts->threads > 0 ? (unsigned int)opts->threads : DEFAULT_THREADS;

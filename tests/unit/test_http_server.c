@@ -307,6 +307,11 @@ START_TEST(test_404_405_json_errors)
 	ck_assert_str_eq(error_code(&r), "not_found");
 	http_response_free(&r);
 
+	/* a path that is not UTF-8 still gets a valid JSON error */
+	ck_assert_int_eq(fetch(srv, "GET", "/%ff%fe", NULL, NULL, 0, &r), 404);
+	ck_assert_str_eq(error_code(&r), "not_found");
+	http_response_free(&r);
+
 	ck_assert_int_eq(fetch(srv, "DELETE", "/items/1", NULL, NULL, 0, &r), 405);
 	ck_assert_str_eq(error_code(&r), "method_not_allowed");
 	ck_assert_str_eq(http_response_header(&r, "Allow"), "GET, PUT");
@@ -664,7 +669,7 @@ START_TEST(test_lab_cert_concurrent_creation)
 }
 END_TEST
 
-START_TEST(test_bad_bind)
+START_TEST(test_bind_addresses)
 {
 	ctd_err err;
 	http_server_opts o = {.bind = "256.1.1.1", .routes = routes, .nroutes = 1};
@@ -674,6 +679,14 @@ START_TEST(test_bad_bind)
 	http_server_opts o2 = {.port = http_server_port(srv), .routes = routes, .nroutes = 1};
 	ck_assert_ptr_null(http_server_start(&o2, &err));
 	ck_assert_int_eq(err.code, CTD_EIO);
+	/* "::" serves IPv4 clients too */
+	http_server_opts o4 = {.bind = "::", .routes = routes, .nroutes = 1};
+	http_server *any = http_server_start(&o4, &err);
+	ck_assert_msg(any != NULL, "%s", err.msg);
+	http_response r;
+	ck_assert_int_eq(fetch(any, "GET", "/items/v4", NULL, NULL, 0, &r), 200);
+	http_response_free(&r);
+	http_server_stop(any);
 	/* TLS without a certificate */
 	http_server_opts o3 = {.tls = 1, .routes = routes, .nroutes = 1};
 	ck_assert_ptr_null(http_server_start(&o3, &err));
@@ -697,7 +710,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_response_headers_in_order);
 	tcase_add_test(tc, test_https_lab_cert);
 	tcase_add_test(tc, test_lab_cert_concurrent_creation);
-	tcase_add_test(tc, test_bad_bind);
+	tcase_add_test(tc, test_bind_addresses);
 	suite_add_tcase(s, tc);
 	return s;
 }
