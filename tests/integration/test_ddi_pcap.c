@@ -1,0 +1,330 @@
+/* test_ddi_pcap.c - ddid on capture files the test writes (libpcap dump API):
+ * --read at start, the drop folder and the upload API carve files, the
+ * internal Virtual Analyzer judges them, detections and suspicious objects
+ * appear in the console API and in the DTAS-style SO feed (checksum with
+ * DDI's key, LastQueryID cursor). Capture on an interface that does not exist
+ * is reported (status, system event) and files still work. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <pcap/pcap.h>
+#include "dtas.h"
+#include "hash.h"
+#include "sofeed.h"
+#include "store.h"
+#include "testlib.h"
+#include "util.h"
+#include "../../mocks/ddi/ddi_pcapgen.h"
+
+#define KEY "11111111-2222-3333-4444-555555555555"
+
+static char *home, *url;
+static pid_t pid;
+
+static const char *so2 = "Sample SO2 (harmless lab file) CTDLAB-RISK-HIGH\n";
+static const char *eicar =
+	"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+/* A capture holding one HTTP download of `body` from host/path. */
+static void write_download_pcap(const char *path, const char *host, const char *file,
+				const char *body)
+{
+	ddi_pcapgen *g = ddi_pcapgen_open(path, DLT_EN10MB);
+	ck_assert_ptr_nonnull(g);
+	char *req = xasprintf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: test\r\n\r\n", file, host);
+	char *resp = xasprintf("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+			       "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+	ddi_pcapgen_session s = {"192.168.10.20", "198.51.100.9", 49152, 80, req, strlen(req),
+				 resp, strlen(resp), 16, 1, 0, 0};
+	ck_assert_int_eq(ddi_pcapgen_add(g, &s), 0);
+	ddi_pcapgen_close(g);
+	free(req);
+	free(resp);
+}
+
+static void start_ddi(const char *const *extra)
+{
+	const char *args[40] = {"--port", "0", "--api_key", KEY, "--internal_va_time", "50ms",
+				"--pcap_poll", "100ms", "--interface", "ddi-none0"};
+	int n = 10;
+	for (; extra && *extra && n < 38; extra++)
+		args[n++] = *extra;
+	args[n] = NULL;
+	pid = tl_spawn_daemon("ddid", home, args);
+	json_t *ready = tl_wait_ready(home, "ddi", 15000);
+	ck_assert_msg(ready != NULL, "ddid did not become ready (see %s/ddid.log)", home);
+	url = xstrdup(tl_listener(ready, "https"));
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(ready, "info"), "api_key")),
+			 KEY);
+	json_decref(ready);
+}
+
+static void setup(void)
+{
+	home = tl_tmpdir("ddi-pcap");
+	url = NULL;
+	pid = 0;
+}
+
+static void teardown(void)
+{
+	if (pid)
+		ck_assert_int_eq(tl_stop(pid, 5000), 0);
+	free(url);
+	tl_rmrf(home);
+	free(home);
+}
+
+static json_t *api(const char *path, long *status)
+{
+	char *u = xasprintf("%s%s", url, path);
+	const char *hdrs[] = {"X-Api-Key: " KEY, NULL};
+	json_t *j = tl_http_json("GET", u, hdrs, NULL, status);
+	free(u);
+	return j;
+}
+
+/* Poll a list endpoint until it holds at least `want` entries (bounded). */
+static json_t *wait_list(const char *path, const char *key, size_t want)
+{
+	for (int i = 0; i < 300; i++) {
+		long st;
+		json_t *j = api(path, &st);
+		ck_assert_int_eq(st, 200);
+		if (json_array_size(json_object_get(j, key)) >= want)
+			return j;
+		json_decref(j);
+		usleep(50 * 1000);
+	}
+	ck_abort_msg("%s never reached %zu %s (see %s/ddid.log)", path, want, key, home);
+	return NULL;
+}
+
+static json_t *find_so(json_t *list, const char *type)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(json_object_get(list, "suspicious_objects"), i, o)
+	if (!strcmp(json_string_value(json_object_get(o, "type")), type))
+		return o;
+	return NULL;
+}
+
+START_TEST(test_read_file_makes_detection_and_sos)
+{
+	char *pcap = xasprintf("%s/download.pcap", home);
+	write_download_pcap(pcap, "Files.Lab.Test", "/dl/sample_so2.bin?x=1", so2);
+	const char *extra[] = {"--read", pcap, NULL};
+	start_ddi(extra);
+
+	json_t *d = wait_list("/api/detections", "detections", 1);
+	json_t *det = json_array_get(json_object_get(d, "detections"), 0);
+	char sha1[SHA1_HEX_LEN];
+	hash_hex(HASH_SHA1, so2, strlen(so2), sha1);
+	str_upper(sha1);
+	ck_assert_str_eq(json_string_value(json_object_get(det, "sha1")), sha1);
+	ck_assert_str_eq(json_string_value(json_object_get(det, "risk_level")), "High");
+	ck_assert_str_eq(json_string_value(json_object_get(det, "detected_by")), "Virtual Analyzer");
+	ck_assert_str_eq(json_string_value(json_object_get(det, "url")),
+			 "http://Files.Lab.Test/dl/sample_so2.bin?x=1");
+	ck_assert_str_eq(json_string_value(json_object_get(det, "client_ip")), "192.168.10.20");
+	ck_assert_str_eq(json_string_value(json_object_get(det, "server_ip")), "198.51.100.9");
+	ck_assert_str_eq(json_string_value(json_object_get(det, "file_name")), "sample_so2.bin");
+	json_decref(d);
+
+	json_t *sos = wait_list("/api/suspicious_objects", "suspicious_objects", 4);
+	ck_assert_str_eq(json_string_value(json_object_get(find_so(sos, "FILE"), "value")), sha1);
+	ck_assert_str_eq(json_string_value(json_object_get(find_so(sos, "URL"), "value")),
+			 "http://files.lab.test/dl/sample_so2.bin?x=1");
+	ck_assert_str_eq(json_string_value(json_object_get(find_so(sos, "DOMAIN"), "value")),
+			 "files.lab.test");
+	ck_assert_str_eq(json_string_value(json_object_get(find_so(sos, "IP"), "value")),
+			 "198.51.100.9");
+	ck_assert_str_eq(json_string_value(json_object_get(find_so(sos, "URL"), "risk")), "High");
+	json_decref(sos);
+
+	/* the carved file, its rule and verdict */
+	long st;
+	json_t *files = api("/api/files", &st);
+	json_t *f = json_array_get(json_object_get(files, "files"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(f, "rule")), "Highly suspicious files");
+	ck_assert_str_eq(json_string_value(json_object_get(f, "state")), "done");
+	ck_assert_str_eq(json_string_value(json_object_get(f, "analyzer")), "internal");
+	ck_assert_int_eq(json_integer_value(json_object_get(f, "size")), (json_int_t)strlen(so2));
+	json_decref(files);
+	free(pcap);
+}
+END_TEST
+
+static int count_record(const so_record *r, void *cls)
+{
+	json_t *seen = cls;
+	json_array_append_new(seen, json_pack("{s:s, s:s, s:I, s:b}", "type", r->type, "value",
+					      r->value, "id", (json_int_t)r->id, "removed", r->removed));
+	return 0;
+}
+
+START_TEST(test_so_feed_for_tmcm)
+{
+	char *pcap = xasprintf("%s/download.pcap", home);
+	write_download_pcap(pcap, "dl.lab.test", "/so2.exe", so2);
+	const char *extra[] = {"--read", pcap, NULL};
+	start_ddi(extra);
+	json_decref(wait_list("/api/suspicious_objects", "suspicious_objects", 4));
+
+	dtas_client c = {.base_url = url, .api_key = KEY, .client_uuid = "0A0B0C0D-1111-2222-3333-444455556666",
+			 .product_name = "TMCM", .hostname = "tmcm-test", .source_id = "1",
+			 .source_name = "test", .protocol_version = "1.5"};
+	ctd_err err;
+	ck_assert_int_eq(dtas_register(&c, &err), 0);
+	ck_assert_int_eq(dtas_test_connection(&c, &err), 0);
+	int64_t cursor = 0;
+	json_t *seen = json_array();
+	ck_assert_int_eq(sofeed_pull(&c, &cursor, count_record, seen, &err), 4);
+	ck_assert_int_eq(json_array_size(seen), 4);
+	ck_assert_int_ge(cursor, 4);
+	/* incremental: nothing new after the cursor */
+	int64_t again = cursor;
+	ck_assert_int_eq(sofeed_pull(&c, &again, count_record, seen, &err), 0);
+	ck_assert_int_eq(again, cursor);
+	json_decref(seen);
+
+	/* the checksum is made with DDI's key: another key is refused */
+	dtas_client wrong = c;
+	wrong.api_key = "00000000-0000-0000-0000-000000000000";
+	int64_t zero = 0;
+	ck_assert_int_eq(sofeed_pull(&wrong, &zero, count_record, NULL, &err), -1);
+	char *feed = xasprintf("%s%sget_black_lists", url, DTAS_PREFIX);
+	http_response resp;
+	ck_assert_int_eq(tl_http("GET", feed, NULL, NULL, &resp), 401);
+	http_response_free(&resp);
+	free(feed);
+	free(pcap);
+}
+END_TEST
+
+START_TEST(test_capture_unavailable_still_reads_files)
+{
+	start_ddi(NULL);
+	long st;
+	json_t *s = api("/api/status", &st);
+	ck_assert_int_eq(st, 200);
+	json_t *cap = json_object_get(s, "capture");
+	ck_assert_str_eq(json_string_value(json_object_get(cap, "state")), "unavailable");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(cap, "reason")), "ddi-none0"));
+	json_decref(s);
+
+	/* the system event on the shared timeline */
+	char *db = xasprintf("%s/lab.db", home);
+	store *stq;
+	ctd_err err;
+	ck_assert_int_eq(store_open(db, &stq, &err), 0);
+	events_filter f = {.appliance = "ddi", .kind = "capture.unavailable"};
+	json_t *ev = events_query(stq, &f, &err);
+	ck_assert_int_eq(json_array_size(ev), 1);
+	json_decref(ev);
+	store_close(stq);
+	free(db);
+
+	/* drop folder: EICAR is known malware, detected without the sandbox */
+	char *tmp = xasprintf("%s/eicar.tmp", home), *dest = xasprintf("%s/pcap/eicar.pcap", home);
+	write_download_pcap(tmp, "bad.lab.test", "/eicar.com", eicar);
+	ck_assert_int_eq(rename(tmp, dest), 0);
+	json_t *d = wait_list("/api/detections", "detections", 1);
+	json_t *det = json_array_get(json_object_get(d, "detections"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(det, "detected_by")), "Known malware");
+	ck_assert_str_eq(json_string_value(json_object_get(det, "threat")), "Eicar_test_file");
+	json_decref(d);
+	char *done = xasprintf("%s/pcap/done/eicar.pcap", home);
+	ck_assert_int_eq(access(done, F_OK), 0);
+	ck_assert_int_ne(access(dest, F_OK), 0);
+	free(done);
+	free(tmp);
+	free(dest);
+}
+END_TEST
+
+START_TEST(test_upload_api_and_bad_input)
+{
+	start_ddi(NULL);
+	char *pcap = xasprintf("%s/up.pcap", home);
+	write_download_pcap(pcap, "up.lab.test", "/report.ps1", "Write-Host 'lab script'\n");
+	char *data;
+	size_t len;
+	ck_assert_int_eq(file_read(pcap, &data, &len), 0);
+
+	char *u = xasprintf("%s/api/pcaps", url);
+	const char *hdrs[] = {"X-Api-Key: " KEY, "Content-Type: application/vnd.tcpdump.pcap", NULL};
+	http_client_opts o = {.timeout_ms = 10000};
+	http_request rq = {.method = "POST", .url = u, .headers = hdrs, .body = data, .body_len = len};
+	http_response resp = {0};
+	ctd_err err;
+	ck_assert_int_eq(http_fetch(&o, &rq, &resp, &err), 0);
+	ck_assert_int_eq(resp.status, 200);
+	json_t *sum = json_loads(resp.body.data, 0, NULL);
+	ck_assert_int_eq(json_integer_value(json_object_get(sum, "files_carved")), 1);
+	json_decref(sum);
+	http_response_free(&resp);
+
+	/* a script over HTTP is submitted by the default rules, and has no risk */
+	json_t *files = wait_list("/api/files?state=done", "files", 1);
+	json_t *f = json_array_get(json_object_get(files, "files"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(f, "rule")), "Scripts over HTTP");
+	ck_assert_int_eq(json_integer_value(json_object_get(f, "risk")), 0);
+	json_decref(files);
+
+	/* not a capture file */
+	rq.body = "definitely not a pcap";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(http_fetch(&o, &rq, &resp, &err), 0);
+	ck_assert_int_eq(resp.status, 400);
+	http_response_free(&resp);
+
+	/* a capture cut in the middle: what was read counts, the damage is reported */
+	rq.body = data;
+	rq.body_len = len - 30;
+	ck_assert_int_eq(http_fetch(&o, &rq, &resp, &err), 0);
+	ck_assert_int_eq(resp.status, 200);
+	sum = json_loads(resp.body.data, 0, NULL);
+	ck_assert(json_is_string(json_object_get(sum, "damaged")));
+	json_decref(sum);
+	http_response_free(&resp);
+
+	/* the API key is required; bad parameters are refused */
+	long st;
+	char *s = xasprintf("%s/api/status", url);
+	json_t *j = tl_http_json("GET", s, NULL, NULL, &st);
+	ck_assert_int_eq(st, 401);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "code")),
+			 "unauthorized");
+	json_decref(j);
+	json_decref(api("/api/suspicious_objects?type=HASH", &st));
+	ck_assert_int_eq(st, 400);
+	json_decref(api("/api/detections?limit=abc", &st));
+	ck_assert_int_eq(st, 400);
+	free(s);
+	free(u);
+	free(data);
+	free(pcap);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("ddi_pcap");
+	TCase *tc = tcase_create("pcap");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_read_file_makes_detection_and_sos);
+	tcase_add_test(tc, test_so_feed_for_tmcm);
+	tcase_add_test(tc, test_capture_unavailable_still_reads_files);
+	tcase_add_test(tc, test_upload_api_and_bad_input);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
