@@ -1,0 +1,302 @@
+/* test_ddi_ddan.c - ddid submitting carved files to a DDAN over the DTAS API.
+ * A small fake DDAN in the test checks every X-DTAS-Checksum, answers
+ * check_duplicate_sample, takes upload_sample and reports verdicts. While it
+ * is down, ddid pauses (backoff) and logs one system event; once it is back
+ * the queued file is uploaded and its verdict makes the detection and SOs. A
+ * sample DDAN already knows is not uploaded again. */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <pcap/pcap.h>
+#include "dtas.h"
+#include "hash.h"
+#include "http_server.h"
+#include "store.h"
+#include "testlib.h"
+#include "util.h"
+#include "../../mocks/ddi/ddi_pcapgen.h"
+
+#define DDI_KEY "33333333-4444-5555-6666-777777777777"
+#define DDAN_KEY "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE"
+
+/* ---- the fake DDAN */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static int down, registered, uploads, bad_checksums;
+static char known[4][41];
+static int nknown;
+static char last_checked[41];
+
+typedef struct hdrs {
+	dtas_header h[64];
+	size_t n;
+} hdrs;
+
+static void collect(const char *name, const char *value, void *cls)
+{
+	hdrs *v = cls;
+	if (v->n < 64)
+		v->h[v->n++] = (dtas_header){name, value};
+}
+
+/* Verify the checksum; answer 503 while "down". Returns 0 to go on. */
+static int gate(http_req *req, http_resp *resp)
+{
+	pthread_mutex_lock(&mu);
+	int is_down = down;
+	pthread_mutex_unlock(&mu);
+	if (is_down) {
+		http_resp_error(resp, 503, "busy", "fake DDAN is down");
+		return -1;
+	}
+	hdrs v = {0};
+	http_req_each_header(req, collect, &v);
+	char want[41];
+	int body = !strcmp(req->method, "PUT") &&
+		   strcasecmp(http_req_header(req, "Content-Type") ? http_req_header(req, "Content-Type")
+								 : "",
+			      "application/x-compressed") != 0;
+	dtas_checksum(DDAN_KEY, v.h, v.n, http_req_header(req, "X-DTAS-ChecksumCalculatingOrder"),
+		      body ? req->body : NULL, body ? req->body_len : 0, want);
+	const char *given = http_req_header(req, "X-DTAS-Checksum");
+	if (!given || strcasecmp(given, want) != 0) {
+		/* PHP-style clients also sign the upload body: accept that too */
+		dtas_checksum(DDAN_KEY, v.h, v.n,
+			      http_req_header(req, "X-DTAS-ChecksumCalculatingOrder"), req->body,
+			      req->body_len, want);
+		if (!given || strcasecmp(given, want) != 0) {
+			pthread_mutex_lock(&mu);
+			bad_checksums++;
+			pthread_mutex_unlock(&mu);
+			http_resp_error(resp, 401, "unauthorized", "bad checksum");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int is_known(const char *sha1)
+{
+	for (int i = 0; i < nknown; i++)
+		if (!strcasecmp(known[i], sha1))
+			return 1;
+	return 0;
+}
+
+static void h_register(http_req *req, http_resp *resp)
+{
+	if (gate(req, resp) < 0)
+		return;
+	pthread_mutex_lock(&mu);
+	registered++;
+	pthread_mutex_unlock(&mu);
+	http_resp_text(resp, 200, "text/plain", "");
+}
+
+static void h_check(http_req *req, http_resp *resp)
+{
+	if (gate(req, resp) < 0)
+		return;
+	pthread_mutex_lock(&mu);
+	snprintf(last_checked, sizeof(last_checked), "%.40s", req->body);
+	int dup = is_known(last_checked);
+	pthread_mutex_unlock(&mu);
+	http_resp_text(resp, 200, "text/plain", dup ? last_checked : "");
+}
+
+static void h_upload(http_req *req, http_resp *resp)
+{
+	if (gate(req, resp) < 0)
+		return;
+	pthread_mutex_lock(&mu);
+	uploads++;
+	if (nknown < 4)
+		snprintf(known[nknown++], 41, "%s", last_checked);
+	pthread_mutex_unlock(&mu);
+	http_resp_text(resp, 200, "text/plain", "");
+}
+
+static void h_brief(http_req *req, http_resp *resp)
+{
+	if (gate(req, resp) < 0)
+		return;
+	sbuf x = {0};
+	sbuf_puts(&x, "<?xml version=\"1.0\"?><REPORT>");
+	char *list = xstrdup(req->body);
+	pthread_mutex_lock(&mu);
+	for (char *tok = strtok(list, ";"); tok; tok = strtok(NULL, ";"))
+		sbuf_printf(&x, "<BRIEF_REPORT><SHA1>%s</SHA1><STATUS>%d</STATUS><RiskLevel>%d</RiskLevel>"
+				"</BRIEF_REPORT>", tok, is_known(tok) ? 4 : 1, is_known(tok) ? 3 : -1);
+	pthread_mutex_unlock(&mu);
+	sbuf_puts(&x, "</REPORT>");
+	http_resp_bytes(resp, 200, "text/xml", x.data, x.len);
+	sbuf_free(&x);
+	free(list);
+}
+
+static const http_route fake_routes[] = {
+	{"GET", DTAS_PREFIX "register", h_register},
+	{"PUT", DTAS_PREFIX "check_duplicate_sample", h_check},
+	{"PUT", DTAS_PREFIX "upload_sample", h_upload},
+	{"PUT", DTAS_PREFIX "get_brief_report", h_brief},
+};
+
+/* ---- helpers */
+
+static void write_download_pcap(const char *path, const char *file, const char *body)
+{
+	ddi_pcapgen *g = ddi_pcapgen_open(path, DLT_EN10MB);
+	ck_assert_ptr_nonnull(g);
+	char *req = xasprintf("GET %s HTTP/1.1\r\nHost: so2.lab.test\r\n\r\n", file);
+	char *resp = xasprintf("HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+	ddi_pcapgen_session s = {"10.0.0.5", "10.0.0.80", 40000, 80, req, strlen(req), resp,
+				 strlen(resp), 0, 0, 0, 0};
+	ck_assert_int_eq(ddi_pcapgen_add(g, &s), 0);
+	ddi_pcapgen_close(g);
+	free(req);
+	free(resp);
+}
+
+static json_t *api(const char *url, const char *path)
+{
+	char *u = xasprintf("%s%s", url, path);
+	const char *h[] = {"X-Api-Key: " DDI_KEY, NULL};
+	long st;
+	json_t *j = tl_http_json("GET", u, h, NULL, &st);
+	ck_assert_int_eq(st, 200);
+	free(u);
+	return j;
+}
+
+/* Poll /api/status until analysis.<field> equals want (bounded). */
+static void wait_status(const char *url, const char *field, json_int_t want)
+{
+	for (int i = 0; i < 300; i++) {
+		json_t *s = api(url, "/api/status");
+		json_t *v = json_object_get(json_object_get(s, "analysis"), field);
+		json_int_t got = json_is_boolean(v) ? json_is_true(v) : json_integer_value(v);
+		json_decref(s);
+		if (got == want)
+			return;
+		usleep(50 * 1000);
+	}
+	ck_abort_msg("analysis.%s never became %lld", field, (long long)want);
+}
+
+START_TEST(test_submit_backoff_and_duplicates)
+{
+	ctd_err err;
+	down = 1;
+	http_server_opts so = {.port = 0, .routes = fake_routes, .nroutes = 4};
+	http_server *ddan = http_server_start(&so, &err);
+	ck_assert_msg(ddan != NULL, "fake DDAN: %s", err.msg);
+	char *ddan_url = xasprintf("http://127.0.0.1:%d", http_server_port(ddan));
+
+	char *home = tl_tmpdir("ddi-ddan");
+	char *pcap = xasprintf("%s/so2.pcap", home);
+	const char *so2 = "Sample SO2 for DDAN. CTDLAB-RISK-HIGH\n";
+	write_download_pcap(pcap, "/so2.exe", so2);
+	const char *args[] = {"--port", "0", "--api_key", DDI_KEY, "--capture", "no", "--ddan_url",
+			      ddan_url, "--ddan_api_key", DDAN_KEY, "--ddan_backoff", "300ms",
+			      "--ddan_poll", "50ms", "--read", pcap, NULL};
+	pid_t pid = tl_spawn_daemon("ddid", home, args);
+	json_t *ready = tl_wait_ready(home, "ddi", 15000);
+	ck_assert_msg(ready != NULL, "ddid did not become ready (see %s/ddid.log)", home);
+	char *url = xstrdup(tl_listener(ready, "https"));
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(ready, "info"), "va_mode")),
+			 "ddan");
+	json_decref(ready);
+
+	/* DDAN down: DDI deems it down, pauses, keeps the file queued */
+	wait_status(url, "ddan_down", 1);
+	json_t *files = api(url, "/api/files");
+	json_t *f = json_array_get(json_object_get(files, "files"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(f, "state")), "queued");
+	json_decref(files);
+
+	/* back up: registered, uploaded once, verdict High, SOs */
+	pthread_mutex_lock(&mu);
+	down = 0;
+	pthread_mutex_unlock(&mu);
+	wait_status(url, "verdicts", 1);
+	wait_status(url, "ddan_down", 0);
+	json_t *d = api(url, "/api/detections");
+	json_t *det = json_array_get(json_object_get(d, "detections"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(det, "risk_level")), "High");
+	ck_assert_str_eq(json_string_value(json_object_get(det, "url")), "http://so2.lab.test/so2.exe");
+	json_decref(d);
+	json_t *sos = api(url, "/api/suspicious_objects?type=FILE");
+	char sha1[SHA1_HEX_LEN];
+	hash_hex(HASH_SHA1, so2, strlen(so2), sha1);
+	str_upper(sha1);
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(json_object_get(sos, "suspicious_objects"), 0), "value")),
+			 sha1);
+	json_decref(sos);
+	pthread_mutex_lock(&mu);
+	ck_assert_int_eq(uploads, 1);
+	ck_assert_int_ge(registered, 1);
+	ck_assert_int_eq(bad_checksums, 0);
+	pthread_mutex_unlock(&mu);
+
+	/* a sample DDAN already analysed is not uploaded again */
+	const char *other = "another lab file CTDLAB-RISK-HIGH, known to DDAN\n";
+	char osha[SHA1_HEX_LEN];
+	hash_hex(HASH_SHA1, other, strlen(other), osha);
+	str_upper(osha);
+	pthread_mutex_lock(&mu);
+	snprintf(known[nknown++], 41, "%s", osha);
+	pthread_mutex_unlock(&mu);
+	char *pcap2 = xasprintf("%s/pcap/known.pcap", home), *tmp = xasprintf("%s/known.tmp", home);
+	write_download_pcap(tmp, "/other.bin", other);
+	ck_assert_int_eq(rename(tmp, pcap2), 0);
+	wait_status(url, "verdicts", 2);
+	wait_status(url, "duplicates", 1);
+	pthread_mutex_lock(&mu);
+	ck_assert_int_eq(uploads, 1);
+	ck_assert_int_eq(bad_checksums, 0);
+	pthread_mutex_unlock(&mu);
+
+	/* one system event for the outage, one for the recovery */
+	char *db = xasprintf("%s/lab.db", home);
+	store *st;
+	ck_assert_int_eq(store_open(db, &st, &err), 0);
+	events_filter ef = {.appliance = "ddi", .kind = "ddan.*"};
+	json_t *ev = events_query(st, &ef, &err);
+	ck_assert_int_eq(json_array_size(ev), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, 0), "kind")),
+			 "ddan.unreachable");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, 1), "kind")),
+			 "ddan.reachable");
+	json_decref(ev);
+	store_close(st);
+
+	ck_assert_int_eq(tl_stop(pid, 5000), 0);
+	http_server_stop(ddan);
+	free(db);
+	free(pcap2);
+	free(tmp);
+	free(pcap);
+	free(url);
+	free(ddan_url);
+	tl_rmrf(home);
+	free(home);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("ddi_ddan");
+	TCase *tc = tcase_create("ddan");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_submit_backoff_and_duplicates);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
