@@ -46,7 +46,7 @@ struct ddi_sensor {
 	int cap_started, proc_started;
 	pkt *q_head, *q_tail;
 	size_t q_count, q_bytes;
-	uint64_t q_dropped, received;
+	uint64_t q_dropped, received, kernel_dropped;
 	ddi_engine *live;
 	ddi_engine_stats live_stats;
 
@@ -108,8 +108,19 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 static void *capture_main(void *arg)
 {
 	ddi_sensor *s = arg;
+	int64_t next_stats = 0;
 	while (!s->stopping) {
 		int rc = pcap_dispatch(s->pcap, -1, on_frame, (u_char *)s);
+		/* pcap handles are not thread-safe: statistics are read here */
+		if (time_mono_ms() >= next_stats) {
+			struct pcap_stat ps;
+			if (pcap_stats(s->pcap, &ps) == 0) {
+				pthread_mutex_lock(&s->mu);
+				s->kernel_dropped = ps.ps_drop;
+				pthread_mutex_unlock(&s->mu);
+			}
+			next_stats = time_mono_ms() + 1000;
+		}
 		if (rc == PCAP_ERROR) {
 			char *why = xstrdup(pcap_geterr(s->pcap));
 			log_error("ddi.capture.failed", "interface=%s error=\"%s\"", s->o.interface, why);
@@ -379,16 +390,13 @@ json_t *ddi_sensor_status(ddi_sensor *s)
 {
 	pthread_mutex_lock(&s->mu);
 	ddi_engine_stats *st = &s->live_stats;
-	struct pcap_stat ps = {0};
-	if (s->pcap && !strcmp(s->state, "running"))
-		pcap_stats(s->pcap, &ps);
 	json_t *j = json_pack(
 		"{s:s, s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
 		"s:{s:s, s:I, s:I}}",
 		"interface", s->o.interface, "bpf", s->o.bpf, "state", s->state, "reason",
 		s->reason ? json_string(s->reason) : json_null(), "live", "received",
 		(json_int_t)s->received, "queue_dropped", (json_int_t)s->q_dropped,
-		"kernel_dropped", (json_int_t)ps.ps_drop, "packets", (json_int_t)st->packets,
+		"kernel_dropped", (json_int_t)s->kernel_dropped, "packets", (json_int_t)st->packets,
 		"malformed", (json_int_t)st->malformed, "fragments", (json_int_t)st->fragments,
 		"flows_active", (json_int_t)st->tcp.flows_active, "flows_evicted",
 		(json_int_t)st->tcp.flows_evicted, "flows_timed_out",
