@@ -136,26 +136,36 @@ static void *capture_main(void *arg)
 	return NULL;
 }
 
+void ddi_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *mu, int64_t ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	int64_t ns = until.tv_nsec + (ms % 1000) * 1000000L;
+	until.tv_sec += (time_t)(ms / 1000 + ns / 1000000000L);
+	until.tv_nsec = (long)(ns % 1000000000L);
+	pthread_cond_timedwait(cond, mu, &until);
+}
+
 static void *process_main(void *arg)
 {
 	ddi_sensor *s = arg;
+	uint64_t drops_logged = 0;
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
-		if (!s->q_head && !s->stopping) {
-			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += 200 * 1000000L;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&s->cond, &s->mu, &until);
-		}
+		if (!s->q_head && !s->stopping)
+			ddi_cond_wait_ms(&s->cond, &s->mu, 200);
 		pkt *batch = s->q_head;
 		s->q_head = s->q_tail = NULL;
 		s->q_count = s->q_bytes = 0;
 		int stop = s->stopping;
+		uint64_t drops = s->q_dropped;
 		pthread_mutex_unlock(&s->mu);
+		if (drops > drops_logged) {
+			log_warn("ddi.capture.dropped", "interface=%s dropped=%llu total=%llu reason=\"queue full\"",
+				 s->o.interface, (unsigned long long)(drops - drops_logged),
+				 (unsigned long long)drops);
+			drops_logged = drops;
+		}
 
 		while (batch) {
 			pkt *p = batch;
@@ -347,14 +357,8 @@ static void *file_main(void *arg)
 	while (!s->stopping && *s->o.pcap_dir) {
 		scan_drop_folder(s);
 		pthread_mutex_lock(&s->mu);
-		if (!s->stopping) {
-			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			int64_t ns = until.tv_nsec + (s->o.poll_ms % 1000) * 1000000L;
-			until.tv_sec += s->o.poll_ms / 1000 + ns / 1000000000L;
-			until.tv_nsec = ns % 1000000000L;
-			pthread_cond_timedwait(&s->cond, &s->mu, &until);
-		}
+		if (!s->stopping)
+			ddi_cond_wait_ms(&s->cond, &s->mu, s->o.poll_ms);
 		pthread_mutex_unlock(&s->mu);
 	}
 	return NULL;

@@ -543,14 +543,8 @@ static int poll_due(ddi_submitter *sb, store *st)
 static void wait_for_work(ddi_submitter *sb, int64_t max_ms)
 {
 	pthread_mutex_lock(&sb->mu);
-	if (!sb->stopping) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		int64_t ns = until.tv_nsec + (max_ms % 1000) * 1000000L;
-		until.tv_sec += max_ms / 1000 + ns / 1000000000L;
-		until.tv_nsec = ns % 1000000000L;
-		pthread_cond_timedwait(&sb->cond, &sb->mu, &until);
-	}
+	if (!sb->stopping)
+		ddi_cond_wait_ms(&sb->cond, &sb->mu, max_ms);
 	pthread_mutex_unlock(&sb->mu);
 }
 
@@ -558,6 +552,10 @@ static void *worker_main(void *arg)
 {
 	ddi_submitter *sb = arg;
 	int64_t next_expiry = 0;
+	/* Nothing due: sleep until the next verdict may be in (a new file wakes us). */
+	int64_t idle_ms = sb->o.poll_ms;
+	if (sb->internal && sb->o.internal_va_ms < idle_ms)
+		idle_ms = sb->o.internal_va_ms > 10 ? sb->o.internal_va_ms : 10;
 	for (;;) {
 		pthread_mutex_lock(&sb->mu);
 		int stop = sb->stopping;
@@ -584,10 +582,7 @@ static void *worker_main(void *arg)
 		int did = poll_due(sb, st);
 		did += submit_one(sb, st);
 		if (!did)
-			wait_for_work(sb, sb->internal ? (sb->o.internal_va_ms < sb->o.poll_ms
-								  ? sb->o.internal_va_ms
-								  : sb->o.poll_ms)
-						       : sb->o.poll_ms);
+			wait_for_work(sb, idle_ms);
 	}
 	return NULL;
 }
