@@ -27,6 +27,9 @@ static const struct command {
 	{"up", cmd_up, "start the five daemons and wait until every one is healthy"},
 	{"down", cmd_down, "stop the lab's daemons"},
 	{"status", cmd_status, "show each appliance: pid, listeners, keys, health"},
+	{"reset", cmd_reset, "stop the lab and bring its data directory back to a first start"},
+	{"send", cmd_send, "send a test mail (attachments, URLs) to IMSVA over SMTP"},
+	{"events", cmd_events, "show the shared timeline (filters, --follow, --json)"},
 };
 
 static void usage(FILE *out)

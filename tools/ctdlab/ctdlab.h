@@ -35,5 +35,8 @@ const char *lab_http_url(json_t *ready);
 int cmd_up(const lab *l, int argc, char **argv);
 int cmd_down(const lab *l, int argc, char **argv);
 int cmd_status(const lab *l, int argc, char **argv);
+int cmd_reset(const lab *l, int argc, char **argv);
+int cmd_events(const lab *l, int argc, char **argv);
+int cmd_send(const lab *l, int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "ctdlab.h"
+#include "config.h"
 #include "http_client.h"
 #include "util.h"
 
@@ -74,10 +75,93 @@ int lab_healthy(const char *base_url)
 	return ok;
 }
 
+/* How `ctdlab up` wires the appliances together: each consumer gets its
+ * peer's URL and key from the peer's ready file, unless the lab config or the
+ * environment already sets that option (so a real appliance can stand in). */
+static const struct wire {
+	const char *appliance, *option; /* consumer and its option */
+	const char *peer;               /* the appliance it talks to */
+	const char *from;               /* "url" (main listener), "listener:NAME" or "info:KEY" */
+} wires[] = {
+	{"ddi", "ddan_url", "ddan", "url"},
+	{"ddi", "ddan_api_key", "ddan", "info:api_key"},
+	{"tmcm", "ddan_url", "ddan", "url"},
+	{"tmcm", "ddan_api_key", "ddan", "info:api_key"},
+	{"tmcm", "ddi_url", "ddi", "url"},
+	{"tmcm", "ddi_api_key", "ddi", "info:api_key"},
+	{"sps", "tmcm_url", "tmcm", "url"},
+	{"sps", "tmcm_api_key", "tmcm", "info:sps_feed_key"},
+	{"imsva", "ddan_url", "ddan", "url"},
+	{"imsva", "ddan_api_key", "ddan", "info:api_key"},
+	{"imsva", "tmcm_url", "tmcm", "url"},
+	{"imsva", "tmcm_api_key", "tmcm", "info:imsva_feed_key"},
+	{"imsva", "sps_url", "sps", "listener:wrs"},
+};
+
+static int option_pinned(const lab *l, const char *appliance, const char *option)
+{
+	char *env = xasprintf("CTDLAB_%s_%s", appliance, option);
+	str_upper(env);
+	int pinned = getenv(env) != NULL;
+	free(env);
+	char *value = l->config ? cfg_ini_get(l->config, appliance, option) : NULL;
+	pinned |= value != NULL;
+	free(value);
+	return pinned;
+}
+
+static const char *wire_value(const struct wire *w, json_t *ready)
+{
+	if (strcmp(w->from, "url") == 0)
+		return lab_http_url(ready);
+	if (strncmp(w->from, "listener:", 9) == 0)
+		return json_string_value(json_object_get(json_object_get(ready, "listeners"), w->from + 9));
+	return json_string_value(json_object_get(json_object_get(ready, "info"), w->from + 5));
+}
+
+static const appliance *find_appliance(const char *name)
+{
+	for (int i = 0; i < lab_nappliances; i++)
+		if (strcmp(lab_appliances[i].name, name) == 0)
+			return &lab_appliances[i];
+	return NULL;
+}
+
+/* Export CTDLAB_<APPLIANCE>_<OPTION> for every wire into a. Called in the
+ * child: the environment is how the daemon's option table hears it, and a
+ * daemon that lacks such an option simply never looks. */
+static void export_wiring(const lab *l, const appliance *a)
+{
+	for (size_t i = 0; i < sizeof wires / sizeof wires[0]; i++) {
+		const struct wire *w = &wires[i];
+		if (strcmp(w->appliance, a->name) != 0 || option_pinned(l, w->appliance, w->option))
+			continue;
+		json_t *ready = lab_ready(l, find_appliance(w->peer));
+		const char *value = ready ? wire_value(w, ready) : NULL;
+		if (value) {
+			char *env = xasprintf("CTDLAB_%s_%s", w->appliance, w->option);
+			str_upper(env);
+			setenv(env, value, 1);
+			free(env);
+		}
+		json_decref(ready);
+	}
+}
+
 static pid_t spawn(const lab *l, const appliance *a)
 {
+	const char *argv[8];
+	int n = 0;
 	char *bin = xasprintf("%s/%s", l->bindir, a->daemon);
 	char *log = xasprintf("%s/log/%s.log", l->dir, a->name);
+	argv[n++] = bin;
+	argv[n++] = "--home";
+	argv[n++] = l->dir;
+	if (l->config) {
+		argv[n++] = "--config";
+		argv[n++] = l->config;
+	}
+	argv[n] = NULL;
 	pid_t pid = fork();
 	if (pid == 0) {
 		setsid();
@@ -88,8 +172,7 @@ static pid_t spawn(const lab *l, const appliance *a)
 		dup2(in, 0);
 		dup2(out, 1);
 		dup2(out, 2);
-		const char *argv[] = {bin, "--home", l->dir, l->config ? "--config" : NULL,
-				      l->config, NULL};
+		export_wiring(l, a);
 		execv(bin, (char **)argv);
 		fprintf(stderr, "ctdlab: cannot run %s: %s\n", bin, strerror(errno));
 		_exit(127);
@@ -130,7 +213,6 @@ static void print_listeners(const appliance *a, pid_t pid, json_t *ready)
 int cmd_up(const lab *l, int argc, char **argv)
 {
 	pid_t pids[8] = {0};
-	int started[8] = {0};
 	int64_t t0 = time_mono_ms();
 	char *logdir = xasprintf("%s/log", l->dir);
 	if (mkdir_p(logdir, 0755) != 0) {
@@ -139,17 +221,16 @@ int cmd_up(const lab *l, int argc, char **argv)
 		return 1;
 	}
 	free(logdir);
-	for (int i = 0; i < lab_nappliances; i++) {
-		pids[i] = lab_pid(l, &lab_appliances[i]);
-		if (!pids[i]) {
-			pids[i] = spawn(l, &lab_appliances[i]);
-			started[i] = 1;
-		}
-	}
+	/* In order, each one healthy before the next: consumers need their
+	 * peers' URLs and keys from the peers' ready files. */
 	int failed = 0;
-	for (int i = 0; i < lab_nappliances; i++) {
+	for (int i = 0; i < lab_nappliances && !failed; i++) {
 		const appliance *a = &lab_appliances[i];
-		if (started[i] && wait_healthy(l, a, pids[i], t0 + UP_TIMEOUT_MS) != 0) {
+		pids[i] = lab_pid(l, a);
+		if (pids[i])
+			continue;
+		pids[i] = spawn(l, a);
+		if (wait_healthy(l, a, pids[i], t0 + UP_TIMEOUT_MS) != 0) {
 			fprintf(stderr, "ctdlab: %s did not become healthy; see %s/log/%s.log\n",
 				a->daemon, l->dir, a->name);
 			failed = 1;
@@ -255,4 +336,37 @@ int cmd_status(const lab *l, int argc, char **argv)
 	}
 	json_decref(all);
 	return healthy == lab_nappliances ? 0 : 3;
+}
+
+/* Everything a first start creates in the data directory. */
+static const char *const first_start_files[] = {"lab.db", "lab.db-wal", "lab.db-shm", "run",
+						"log", "tls", "lab.ini", NULL};
+
+static int remove_tree(const char *path)
+{
+	const char *argv[] = {"/bin/rm", "-rf", "--", path, NULL};
+	pid_t pid = fork();
+	if (pid == 0) {
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+int cmd_reset(const lab *l, int argc, char **argv)
+{
+	int rc = cmd_down(l, 0, NULL);
+	for (const char *const *f = first_start_files; *f; f++) {
+		char *path = xasprintf("%s/%s", l->dir, *f);
+		if (remove_tree(path) != 0) {
+			fprintf(stderr, "ctdlab: cannot remove %s\n", path);
+			rc = 1;
+		}
+		free(path);
+	}
+	if (rc == 0)
+		printf("ctdlab: %s is back to a first start (run `ctdlab up`)\n", l->dir);
+	return rc;
 }
