@@ -26,33 +26,40 @@
 /* ------------------------------------------------------------------------
  * Library state
  * ------------------------------------------------------------------------ */
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t magic_lock = PTHREAD_MUTEX_INITIALIZER;
 static magic_t magic_cookie;
-static int init_ok;
-
-static void engine_init_once(void)
-{
-	g_mime_init();
-	magic_cookie = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS);
-	init_ok = magic_cookie && magic_load(magic_cookie, NULL) == 0;
-}
 
 int imsva_engine_init(ctd_err *err)
 {
-	pthread_once(&init_once, engine_init_once);
-	if (!init_ok)
+	int ok = 1;
+	pthread_mutex_lock(&init_lock);
+	if (!magic_cookie) {
+		magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS);
+		if (m && magic_load(m, NULL) == 0) {
+			g_mime_init();
+			magic_cookie = m;
+		} else {
+			if (m)
+				magic_close(m);
+			ok = 0;
+		}
+	}
+	pthread_mutex_unlock(&init_lock);
+	if (!ok)
 		return ctd_fail(err, CTD_EINTERNAL, "libmagic: cannot load the magic database");
 	return 0;
 }
 
 void imsva_engine_shutdown(void)
 {
+	pthread_mutex_lock(&init_lock);
 	if (magic_cookie) {
 		magic_close(magic_cookie);
 		magic_cookie = NULL;
 		g_mime_shutdown();
 	}
+	pthread_mutex_unlock(&init_lock);
 }
 
 /* ------------------------------------------------------------------------
@@ -349,6 +356,15 @@ static int has_prefix_ci(const char *s, const char *end, const char *prefix)
 	return (size_t)(end - s) >= n && !strncasecmp(s, prefix, n);
 }
 
+/* More ')' than '(' in [s, e): the last ')' closes a sentence's parenthesis. */
+static int unbalanced_paren(const char *s, const char *e)
+{
+	int depth = 0;
+	for (; s < e; s++)
+		depth += *s == '(' ? 1 : *s == ')' ? -1 : 0;
+	return depth < 0;
+}
+
 /* Scan free text for http(s)://, ftp:// and www. URLs. */
 static void urls_from_text(builder *b, const char *text, size_t len)
 {
@@ -373,11 +389,14 @@ static void urls_from_text(builder *b, const char *text, size_t len)
 		/* trailing punctuation belongs to the sentence, unbalanced ')' too */
 		while (q > start && strchr(".,;:!?'", q[-1]))
 			q--;
-		if (q > start && q[-1] == ')' && !memchr(start, '(', (size_t)(q - start)))
+		while (q > start && q[-1] == ')' && unbalanced_paren(start, q))
 			q--;
-		const char *host = memchr(start, ':', (size_t)(q - start));
-		size_t hostlen = www ? (size_t)(q - start) : host ? (size_t)(q - host) - 3 : 0;
-		if (hostlen > 4 || (!www && hostlen > 0)) {
+		/* something after "scheme://"; "www." needs a further dot */
+		size_t n = (size_t)(q - start);
+		const char *sep = memchr(start, ':', n);
+		int ok = www ? n > 5 && memchr(start + 4, '.', n - 4)
+			     : sep && (size_t)(q - sep) > 3;
+		if (ok) {
 			if (www) {
 				char *u = xasprintf("http://%.*s", (int)(q - start), start);
 				url_add(b, u, strlen(u));
@@ -515,9 +534,15 @@ static void expand_archive(builder *b, int idx)
 	int raw = single_stream_compressor(arc->tft_type);
 	struct archive *a = archive_read_new();
 	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
-	if (raw)
+	if (raw) {
+		/* a compressed stream: a tarball or a single file ("raw"); the
+		 * other formats' bidders (mtree) would misread plain text */
+		archive_read_support_format_tar(a);
+		archive_read_support_format_cpio(a);
 		archive_read_support_format_raw(a);
+	} else {
+		archive_read_support_format_all(a);
+	}
 	if (archive_read_open_memory(a, arc->data, arc->size) != ARCHIVE_OK) {
 		archive_read_free(a);
 		return;
