@@ -379,7 +379,7 @@ typedef int (*item_check)(const char *s);
 
 static int is_address_pattern(const char *s)
 {
-	return *s && !strchr(s, ' ') && text_ok(s, 0);
+	return !strcasecmp(s, "all users") || (*s && !strchr(s, ' ') && text_ok(s, 0));
 }
 
 static int is_address(const char *s)
