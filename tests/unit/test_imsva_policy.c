@@ -12,13 +12,17 @@
 
 #define EICAR "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 #define GTUBE "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
-#define SAMPLE_SO "Sample SO\nCTDLAB-RISK-HIGH\n"
+/* Shaped like DDAN's seed "Sample SO": an MZ header, text, the high-risk marker. */
+static const char SAMPLE_SO[] = "MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+				"This program cannot be run in DOS mode.\r\n"
+				"ctdlab Sample SO - harmless.\r\nCTDLAB-RISK-HIGH\r\n";
 
 /* ------------------------------------------------------------------------
  * Fixtures: messages, rules from JSON, fake lookups
  * ------------------------------------------------------------------------ */
 typedef struct att {
 	const char *name, *data;
+	size_t len; /* 0: strlen */
 } att;
 
 /* A message with a text body and the given attachments (NULL-terminated). */
@@ -30,7 +34,8 @@ static imsva_msg *message(const char *subject, const char *body, const att *atts
 			"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
 		    subject, body);
 	for (size_t i = 0; atts && atts[i].name; i++) {
-		char *b64 = base64_encode(atts[i].data, strlen(atts[i].data));
+		size_t len = atts[i].len ? atts[i].len : strlen(atts[i].data);
+		char *b64 = base64_encode(atts[i].data, len);
 		sbuf_printf(&b, "--b\r\nContent-Type: application/octet-stream\r\n"
 				"Content-Disposition: attachment; filename=\"%s\"\r\n"
 				"Content-Transfer-Encoding: base64\r\n\r\n%s\r\n",
@@ -221,7 +226,7 @@ END_TEST
 START_TEST(test_condition_virus_atse)
 {
 	imsva_msg *virus = message("v", "x", (att[]){{"eicar.com", EICAR}, {0}});
-	imsva_msg *sample = message("s", "x", (att[]){{"Sample SO", SAMPLE_SO}, {0}});
+	imsva_msg *sample = message("s", "x", (att[]){{"Sample SO", SAMPLE_SO, sizeof SAMPLE_SO - 1}, {0}});
 	imsva_msg *clean = message("c", "x", (att[]){{"a.txt", "hello"}, {0}});
 	fakes f = {0};
 	ck_assert(quarantines(Q("{\"virus\":true}"), virus, &f));
@@ -527,7 +532,7 @@ static imsva_ruleset *seed_rules(imsva_locale loc)
 {
 	imsva_ruleset *s = imsva_default_rules(loc);
 	imsva_rule *r = rule("{\"name\":\"STEP1 DDAN submission\",\"order\":2,"
-			     "\"conditions\":{\"true_file_types\":[\"text\",\"executable\","
+			     "\"conditions\":{\"true_file_types\":[\"executable\","
 			     "\"document\",\"compressed\"]},\"actions\":{\"intercept\":"
 			     "{\"action\":\"quarantine\"},\"submit_va\":true}}");
 	/* the store would shift the spam rule to 3; here: put it last by hand */
@@ -539,7 +544,7 @@ static imsva_ruleset *seed_rules(imsva_locale loc)
 START_TEST(test_seed_step1_and_step2)
 {
 	imsva_ruleset *s = seed_rules(IMSVA_LOCALE_EN);
-	imsva_msg *m = message("Sample", "see attached", (att[]){{"Sample SO", SAMPLE_SO}, {0}});
+	imsva_msg *m = message("Sample", "see attached", (att[]){{"Sample SO", SAMPLE_SO, sizeof SAMPLE_SO - 1}, {0}});
 	const char *sha1 = m->parts[1].sha1;
 	imsva_verdict v;
 	/* STEP 1 without VA: the user's rule quarantines */
@@ -683,7 +688,7 @@ START_TEST(test_va_park_and_resume)
 				 "{\"action\":\"delete\"}}}");
 	imsva_ruleset_add(s, later);
 	imsva_msg *m = message("Sample", "see attached",
-			       (att[]){{"notes.txt", "hello"}, {"Sample SO", SAMPLE_SO}, {0}});
+			       (att[]){{"notes.txt", "hello"}, {"Sample SO", SAMPLE_SO, sizeof SAMPLE_SO - 1}, {0}});
 	imsva_eval_opts o = {.va_enabled = 1, .va_level = IMSVA_LEVEL_LOW};
 	imsva_verdict v;
 
@@ -691,8 +696,9 @@ START_TEST(test_va_park_and_resume)
 	eval(s, m, &(fakes){0}, 0, &o, NULL, &v);
 	ck_assert_int_eq(v.status, IMSVA_EVAL_VA_SUBMIT);
 	ck_assert_str_eq(v.va_rule_name, "STEP1 DDAN submission");
-	ck_assert_uint_eq(v.nva_parts, 2);
-	ck_assert_str_eq(m->parts[v.va_parts[1]].filename, "Sample SO");
+	ck_assert_uint_eq(v.nva_parts, 1); /* the attachment that matched, not notes.txt */
+	ck_assert_str_eq(m->parts[v.va_parts[0]].filename, "Sample SO");
+	ck_assert_str_eq(m->parts[v.va_parts[0]].tft_type, "exe");
 	imsva_verdict_free(&v);
 	eval(s, m, &(fakes){0}, 0, &o, &(imsva_va_state){IMSVA_VA_PENDING, 0}, &v);
 	ck_assert_int_eq(v.status, IMSVA_EVAL_VA_WAIT);
