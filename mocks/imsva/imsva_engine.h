@@ -425,6 +425,10 @@ int imsva_msg_rewrite(const char *raw, size_t len, const imsva_verdict *v, char 
 /* First start: when the table is empty, insert imsva_default_rules(loc).
  * Returns the number of rules inserted. */
 int imsva_rules_seed(store *st, imsva_locale loc, ctd_err *err);
+/* Locale option changed: built-in rules still carrying a default name (of
+ * either locale) take loc's name; renamed rules are left alone. Returns the
+ * number of rules renamed. */
+int imsva_rules_localize(store *st, imsva_locale loc, ctd_err *err);
 int imsva_rules_load(store *st, imsva_ruleset **out, ctd_err *err);
 int imsva_rules_get(store *st, int64_t id, imsva_rule **out, ctd_err *err); /* ENOTFOUND */
 /* Insert r (r->id is set; r->order may change to its final position). */

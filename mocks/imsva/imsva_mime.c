@@ -22,6 +22,7 @@
 #define MAX_ARCHIVE_DEPTH 3
 #define MAX_MEMBER_SIZE (16u << 20)
 #define MAX_EXPANDED_TOTAL (64u << 20)
+#define MAX_UNDECLARED_TEXT (1u << 20)
 
 /* ------------------------------------------------------------------------
  * Library state
@@ -38,6 +39,7 @@ int imsva_engine_init(ctd_err *err)
 		magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS);
 		if (m && magic_load(m, NULL) == 0) {
 			g_mime_init();
+			xmlInitParser(); /* before threads race into htmlReadMemory */
 			magic_cookie = m;
 		} else {
 			if (m)
@@ -647,6 +649,13 @@ static void leaf(builder *b, GMimeObject *obj, int depth)
 			}
 		}
 		g_free(text);
+	} else if (p->data && p->size <= MAX_UNDECLARED_TEXT) {
+		/* an HTML or text file sent as application/octet-stream still
+		 * carries URLs (e.g. the seed's URL test file as an attachment) */
+		if (!strcmp(p->tft_type, "html"))
+			html_collect(b, (const char *)p->data, p->size, 0);
+		else if (!strcmp(p->tft_type, "txt"))
+			urls_from_text(b, (const char *)p->data, p->size);
 	}
 	if (b->m->parts[idx].tft_class == IMSVA_TFT_COMPRESSED)
 		expand_archive(b, idx);

@@ -250,6 +250,21 @@ static char *mail_with_attachment(const char *filename, const void *data, size_t
 	return raw;
 }
 
+START_TEST(test_urls_from_undeclared_html)
+{
+	/* the seed's URL test file, attached as application/octet-stream */
+	const char *html = "<!DOCTYPE html>\n<html><body><p><a href=\"http://malicious.ctdlab.test/"
+			   "payload\">link</a></p></body></html>\n";
+	char *raw = mail_with_attachment("url_test.html", html, strlen(html));
+	imsva_msg *m = parse(raw);
+	ck_assert_str_eq(part_named(m, "url_test.html")->tft_type, "html");
+	ck_assert(has_url(m, "http://malicious.ctdlab.test/payload"));
+	ck_assert_ptr_null(strstr(m->body_text, "link")); /* attachments are not body text */
+	imsva_msg_free(m);
+	free(raw);
+}
+END_TEST
+
 START_TEST(test_archive_members)
 {
 	size_t exelen, ziplen, innerlen;
@@ -448,6 +463,7 @@ int main(void)
 	tcase_add_test(tc, test_nested_structure);
 	tcase_add_test(tc, test_urls);
 	tcase_add_test(tc, test_text_url_edges);
+	tcase_add_test(tc, test_urls_from_undeclared_html);
 	tcase_add_test(tc, test_archive_members);
 	tcase_add_test(tc, test_gzip_member);
 	tcase_add_test(tc, test_true_file_types);

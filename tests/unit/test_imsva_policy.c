@@ -1037,6 +1037,26 @@ START_TEST(test_store_seed_and_crud)
 	json_decref(patch);
 	imsva_ruleset_free(s);
 
+	/* a locale change renames built-ins that still carry a default name */
+	ck_assert_int_eq(imsva_rules_localize(st, IMSVA_LOCALE_JA, &err), 1); /* URL rule */
+	ck_assert_int_eq(imsva_rules_localize(st, IMSVA_LOCALE_JA, &err), 0);
+	ck_assert_int_eq(imsva_rules_localize(st, IMSVA_LOCALE_EN, &err), 2);
+	ck_assert_int_eq(imsva_rules_load(st, &s, &err), 0);
+	ck_assert_str_eq(s->rules[0]->name, "TMCM_Suspicious File detection rule");
+	ck_assert_str_eq(s->rules[1]->name, "TMCM_Suspicious URL detection rule");
+	ck_assert_int_eq(s->rules[0]->enabled, 0); /* the rest is kept */
+	imsva_ruleset_free(s);
+	imsva_rule *custom;
+	ck_assert_int_eq(imsva_rules_get(st, so_id, &custom, &err), 0);
+	free(custom->name);
+	custom->name = xstrdup("My SO rule");
+	ck_assert_int_eq(imsva_rules_update(st, custom, &err), 0);
+	ck_assert_int_eq(imsva_rules_localize(st, IMSVA_LOCALE_JA, &err), 1);
+	imsva_rule_free(custom);
+	ck_assert_int_eq(imsva_rules_get(st, so_id, &custom, &err), 0);
+	ck_assert_str_eq(custom->name, "My SO rule");
+	imsva_rule_free(custom);
+
 	/* update of an unknown id */
 	imsva_rule *ghost = rule("{\"name\":\"ghost\"}");
 	ghost->id = 12345;
