@@ -603,7 +603,8 @@ static unsigned char *decode_content(GMimePart *part, size_t *len)
 	g_mime_data_wrapper_write_to_stream(content, mem);
 	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	unsigned char *data = xmalloc(ba->len + 1);
-	memcpy(data, ba->data, ba->len);
+	if (ba->len)
+		memcpy(data, ba->data, ba->len);
 	data[ba->len] = '\0';
 	*len = ba->len;
 	g_object_unref(mem);

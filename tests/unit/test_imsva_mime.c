@@ -410,6 +410,21 @@ START_TEST(test_malformed_input)
 }
 END_TEST
 
+START_TEST(test_empty_attachment)
+{
+	imsva_msg *m = parse("Subject: e\r\nMIME-Version: 1.0\r\n"
+			     "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+			     "--b\r\nContent-Type: application/octet-stream\r\n"
+			     "Content-Disposition: attachment; filename=\"empty.bin\"\r\n\r\n"
+			     "--b--\r\n");
+	const imsva_part *p = part_named(m, "empty.bin");
+	ck_assert_uint_eq(p->size, 0);
+	ck_assert_int_eq(p->tft_class, IMSVA_TFT_OTHER);
+	ck_assert_str_eq(p->sha1, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+	imsva_msg_free(m);
+}
+END_TEST
+
 START_TEST(test_deep_nesting_is_bounded)
 {
 	sbuf b = {0};
@@ -469,6 +484,7 @@ int main(void)
 	tcase_add_test(tc, test_true_file_types);
 	tcase_add_test(tc, test_ooxml_by_members);
 	tcase_add_test(tc, test_malformed_input);
+	tcase_add_test(tc, test_empty_attachment);
 	tcase_add_test(tc, test_deep_nesting_is_bounded);
 	tcase_add_test(tc, test_rewrite);
 	suite_add_tcase(s, tc);
