@@ -306,7 +306,7 @@ const char *imsva_va_act_reason(imsva_va_act a);
 #define IMSVA_REASON_VA_PROBABLE "Probable advanced threat (ATSE)"
 
 typedef struct imsva_eval_opts {
-	int va_enabled;          /* VA submission configured (and ATSE on) */
+	int va_enabled;          /* VA submission configured (a DDAN server is set) */
 	imsva_level va_level;    /* VA security level, default Low */
 	int wrs_defer_on_error;  /* SPS unreachable: 1 = status DEFER, 0 = pass (not matched) */
 } imsva_eval_opts;
