@@ -18,7 +18,7 @@
 #include "store.h"
 #include "testlib.h"
 #include "util.h"
-#include "../../mocks/ddi/ddi_pcapgen.h"
+#include "ddi/ddi_pcapgen.h"
 
 #define DDI_KEY "33333333-4444-5555-6666-777777777777"
 #define DDAN_KEY "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE"

@@ -19,7 +19,7 @@
 #include "store.h"
 #include "testlib.h"
 #include "util.h"
-#include "../../mocks/ddi/ddi_pcapgen.h"
+#include "ddi/ddi_pcapgen.h"
 
 #define KEY "11111111-2222-3333-4444-555555555555"
 

@@ -13,8 +13,8 @@
 #include <pcap/pcap.h>
 #include "util.h"
 #include "testlib.h"
-#include "../../mocks/ddi/ddi.h"
-#include "../../mocks/ddi/ddi_pcapgen.h"
+#include "ddi/ddi.h"
+#include "ddi/ddi_pcapgen.h"
 
 typedef struct carved {
 	char *url, *name, *proto, *client, *server;

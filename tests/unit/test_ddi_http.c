@@ -7,7 +7,7 @@
 #include <zlib.h>
 #include <gmime/gmime.h>
 #include "util.h"
-#include "../../mocks/ddi/ddi.h"
+#include "ddi/ddi.h"
 
 typedef struct carved {
 	char *url, *host, *name;

@@ -7,7 +7,7 @@
 #include "store.h"
 #include "testlib.h"
 #include "util.h"
-#include "../../mocks/ddi/ddi_sensor.h"
+#include "ddi/ddi_sensor.h"
 
 static ddi_rule_result eval(const char *ruleset, const char *proto, const char *name,
 			    const char *type, int known, int susp)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <gmime/gmime.h>
 #include "util.h"
-#include "../../mocks/ddi/ddi.h"
+#include "ddi/ddi.h"
 
 typedef struct carved {
 	char *name, *from;

@@ -6,7 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
 #include "util.h"
-#include "../../mocks/ddi/ddi.h"
+#include "ddi/ddi.h"
 
 typedef struct rec {
 	sbuf dir[2];
