@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +36,12 @@ struct ddi_sensor {
 	ddi_sensor_opts o;
 	pthread_mutex_t mu; /* queue, status and counters */
 	pthread_cond_t cond;
-	volatile int stopping;
+	atomic_int stopping; /* read by every thread without the lock */
 
 	/* live capture */
 	pcap_t *pcap;
 	int dlt;
-	char state[16]; /* off | starting | running | unavailable | failed */
+	char state[16]; /* off | running | unavailable | failed */
 	char *reason;
 	pthread_t cap_thread, proc_thread;
 	int cap_started, proc_started;

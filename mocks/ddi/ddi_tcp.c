@@ -41,8 +41,8 @@ typedef struct ooo_seg {
 } ooo_seg;
 
 typedef struct half {
-	int started;
-	uint32_t next_seq;
+	int started, syn_seen;
+	uint32_t isn, next_seq;
 	int fin_seen, done;
 	uint32_t fin_seq;
 	ooo_seg *ooo;
@@ -346,6 +346,16 @@ static flow *flow_create(ddi_tcp *t, const ddi_tcp_seg *s, int src_is_a)
 	return f;
 }
 
+/* A client SYN with another initial sequence number on a known flow (port
+ * reuse after a close we did not see) starts a new connection. */
+static int is_new_connection(const flow *f, const ddi_tcp_seg *s, int src_is_a)
+{
+	if (!(s->flags & TH_SYN) || (s->flags & TH_ACK) || src_is_a != f->client_is_a)
+		return 0;
+	const half *h = &f->h[DDI_TO_SERVER];
+	return h->started && (!h->syn_seen || h->isn != s->seq);
+}
+
 void ddi_tcp_segment(ddi_tcp *t, const ddi_tcp_seg *s)
 {
 	t->stats.segments++;
@@ -353,6 +363,11 @@ void ddi_tcp_segment(ddi_tcp *t, const ddi_tcp_seg *s)
 		return;
 	int src_is_a;
 	flow *f = flow_find(t, s, &src_is_a);
+	if (f && is_new_connection(f, s, src_is_a)) {
+		/* the same ports again with a fresh handshake: the old flow is over */
+		flow_free(t, f, s->ts_ms);
+		f = NULL;
+	}
 	if (!f) {
 		/* A stray RST or bare ACK opens nothing. */
 		if ((s->flags & TH_RST) || (!(s->flags & (TH_SYN | TH_FIN)) && s->len == 0))
@@ -372,7 +387,8 @@ void ddi_tcp_segment(ddi_tcp *t, const ddi_tcp_seg *s)
 	uint32_t seq = s->seq;
 	if (s->flags & TH_SYN) {
 		if (!h->started) {
-			h->started = 1;
+			h->started = h->syn_seen = 1;
+			h->isn = seq;
 			h->next_seq = seq + 1;
 		}
 		seq++;

@@ -262,6 +262,23 @@ START_TEST(test_stray_packets_open_nothing)
 }
 END_TEST
 
+START_TEST(test_port_reuse_new_handshake)
+{
+	ddi_tcp *t = ddi_tcp_new(&lim, &budget, &ops, &H);
+	handshake(t, 100, 900);
+	seg(t, 1, 101, TH_ACK, "first", 2);
+	/* no FIN seen; the same ports open again with a new ISN */
+	handshake(t, 70000, 5000);
+	seg(t, 1, 70001, TH_ACK, "second", 3);
+	seg(t, 1, 70000, TH_SYN, NULL, 3); /* a retransmitted SYN of the new one is not new */
+	ck_assert_int_eq(H.nflows, 2);
+	ck_assert_int_eq(H.flows[0].closed, 1);
+	ck_assert_str_eq(H.flows[0].dir[0].data, "first");
+	ck_assert_str_eq(H.flows[1].dir[0].data, "second");
+	ddi_tcp_free(t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ddi_tcp");
@@ -277,6 +294,7 @@ int main(void)
 	tcase_add_test(tc, test_budget_exhausted);
 	tcase_add_test(tc, test_flow_limit_and_timeout);
 	tcase_add_test(tc, test_stray_packets_open_nothing);
+	tcase_add_test(tc, test_port_reuse_new_handshake);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
