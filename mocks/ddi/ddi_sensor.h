@@ -73,6 +73,7 @@ typedef struct ddi_submit_opts {
 	const char *mode;         /* "ddan" | "internal" */
 	const char *ddan_url, *ddan_api_key, *client_uuid, *hostname;
 	int verify_tls;
+	const char *ca_file;      /* NULL: system CAs */
 	const char *ruleset;
 	size_t max_size;          /* larger files are never submitted */
 	size_t max_queued;        /* files waiting for analysis */

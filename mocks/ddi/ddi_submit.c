@@ -605,6 +605,7 @@ ddi_submitter *ddi_submit_start(const ddi_submit_opts *o)
 		sb->client.protocol_version = xstrdup("1.5");
 		sb->client.http.timeout_ms = 10000;
 		sb->client.http.verify_tls = o->verify_tls;
+		sb->client.http.ca_file = o->ca_file;
 	}
 	log_info("ddi.submit.started", "mode=%s ddan=%s rules=%s", sb->internal ? "internal" : "ddan",
 		 sb->internal ? "" : o->ddan_url, o->ruleset);

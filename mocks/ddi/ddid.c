@@ -17,7 +17,7 @@
 
 typedef struct ddi_config {
 	daemon_config base;
-	char *api_key, *ddan_url, *ddan_api_key, *va_mode;
+	char *api_key, *ddan_url, *ddan_api_key, *ddan_ca_file, *va_mode;
 	int ddan_verify_tls, capture;
 	char *interface, *bpf, *pcap_dir, *read;
 	long long pcap_poll;
@@ -39,6 +39,8 @@ static const cfg_opt ddi_opts[] = {
 	 "DDAN API key (DDAN Help > About)"},
 	{"ddan_verify_tls", CFG_BOOL, offsetof(ddi_config, ddan_verify_tls), "no", NULL, 0, 0, NULL,
 	 "verify DDAN's certificate (the lab's is self-signed)"},
+	{"ddan_ca_file", CFG_STR, offsetof(ddi_config, ddan_ca_file), "", NULL, 0, 0, NULL,
+	 "with ddan_verify_tls: trust this PEM (e.g. <home>/tls/lab.crt) instead of the system CAs"},
 	{"va_mode", CFG_ENUM, offsetof(ddi_config, va_mode), "auto", NULL, 0, 0,
 	 "auto|ddan|internal", "analysis: DDAN, the internal Virtual Analyzer, or auto (DDAN when ddan_url is set)"},
 	{"capture", CFG_BOOL, offsetof(ddi_config, capture), "yes", NULL, 0, 0, NULL,
@@ -141,6 +143,7 @@ int main(int argc, char **argv)
 	ddi_submit_opts so = {
 		.mode = mode, .ddan_url = cfg.ddan_url, .ddan_api_key = cfg.ddan_api_key,
 		.client_uuid = client_uuid, .hostname = hostname, .verify_tls = cfg.ddan_verify_tls,
+		.ca_file = *cfg.ddan_ca_file ? cfg.ddan_ca_file : NULL,
 		.ruleset = cfg.submit_rules, .max_size = (size_t)cfg.submit_max_size,
 		.max_queued = (size_t)cfg.submit_queue, .backoff_ms = cfg.ddan_backoff,
 		.poll_ms = cfg.ddan_poll, .va_timeout_ms = cfg.va_timeout,
