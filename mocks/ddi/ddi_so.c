@@ -91,6 +91,16 @@ int ddi_so_upsert(store *st, const char *type, const char *value, const char *ri
 	int64_t expires = expiry_ms > 0 ? now + expiry_ms : 0;
 	if (store_begin(st, err) < 0)
 		return -1;
+	sqlite3_stmt *q = store_stmt(
+		st, "SELECT 1 FROM ddi_sos WHERE type = ? AND value = ? AND removed = 0", err);
+	if (!q) {
+		store_rollback(st);
+		return -1;
+	}
+	sqlite3_bind_text(q, 1, type, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, value, -1, SQLITE_TRANSIENT);
+	int existed = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_reset(q);
 	/* Seen again: refresh last seen and expiry, never lower the risk; an
 	 * expired object comes back. Either way it takes a new change id. */
 	sqlite3_stmt *s = store_stmt(
@@ -123,7 +133,7 @@ int ddi_so_upsert(store *st, const char *type, const char *value, const char *ri
 		 related_sha1 ? related_sha1 : "");
 	json_t *detail = json_pack("{s:s, s:s, s:s, s:s}", "type", type, "value", value, "risk",
 				   risk, "related_sha1", related_sha1 ? related_sha1 : "");
-	events_append(st, "ddi", "so.created", value, detail, NULL);
+	events_append(st, "ddi", existed ? "so.updated" : "so.created", value, detail, NULL);
 	json_decref(detail);
 	return 0;
 }
@@ -170,30 +180,40 @@ int ddi_so_from_file(store *st, const ddi_file_ref *f, int risk, const char *so_
 int ddi_so_expire_due(store *st, int64_t now_ms, ctd_err *err)
 {
 	sqlite3_stmt *s = store_stmt(
-		st, "SELECT id FROM ddi_sos WHERE removed = 0 AND expires_ms > 0 AND expires_ms <= ?",
+		st,
+		"SELECT id, type, value FROM ddi_sos"
+		" WHERE removed = 0 AND expires_ms > 0 AND expires_ms <= ? LIMIT 64",
 		err);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, now_ms);
 	int64_t ids[64];
+	char *values[64];
 	int n = 0;
-	while (n < 64 && sqlite3_step(s) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(s, 0);
+	while (n < 64 && sqlite3_step(s) == SQLITE_ROW) {
+		ids[n] = sqlite3_column_int64(s, 0);
+		values[n++] = xasprintf("%s %s", sqlite3_column_text(s, 1), sqlite3_column_text(s, 2));
+	}
 	sqlite3_reset(s);
+	int rc = n;
 	for (int i = 0; i < n; i++) {
 		sqlite3_stmt *u = store_stmt(
 			st,
 			"UPDATE ddi_sos SET removed = 1,"
 			" change_id = (SELECT MAX(change_id) + 1 FROM ddi_sos) WHERE id = ?",
 			err);
-		if (!u)
-			return -1;
-		sqlite3_bind_int64(u, 1, ids[i]);
-		if (store_step_done(st, u, err) < 0)
-			return -1;
-		events_append(st, "ddi", "so.expired", NULL, NULL, NULL);
+		if (rc >= 0 && u) {
+			sqlite3_bind_int64(u, 1, ids[i]);
+			if (store_step_done(st, u, err) == 0)
+				events_append(st, "ddi", "so.expired", values[i], NULL, NULL);
+			else
+				rc = -1;
+		} else {
+			rc = -1;
+		}
+		free(values[i]);
 	}
-	return n;
+	return rc;
 }
 
 static json_t *col_json(sqlite3_stmt *s, int i)
