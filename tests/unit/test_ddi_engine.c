@@ -203,6 +203,57 @@ START_TEST(test_raw_ip)
 }
 END_TEST
 
+/* The same packets as a pcapng file (SHB, IDB, one EPB each): libpcap only
+ * writes classic pcap, so the blocks are laid out here. */
+static void put_u32(sbuf *b, uint32_t v)
+{
+	sbuf_append(b, &v, 4);
+}
+
+static char *to_pcapng(const char *pcap_path, const char *name)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(pcap_path, errbuf);
+	ck_assert_ptr_nonnull(p);
+	sbuf b = {0};
+	uint32_t shb[] = {0x0A0D0D0A, 28, 0x1A2B3C4D, 1, 0xffffffff, 0xffffffff, 28};
+	sbuf_append(&b, shb, sizeof(shb));
+	uint32_t idb[] = {1, 20, (uint32_t)pcap_datalink(p), 262144, 20};
+	sbuf_append(&b, idb, sizeof(idb));
+	struct pcap_pkthdr *h;
+	const u_char *bytes;
+	while (pcap_next_ex(p, &h, &bytes) == 1) {
+		uint32_t padded = (h->caplen + 3) & ~3u;
+		uint64_t us = (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec;
+		put_u32(&b, 6);
+		put_u32(&b, 32 + padded);
+		put_u32(&b, 0);
+		put_u32(&b, (uint32_t)(us >> 32));
+		put_u32(&b, (uint32_t)us);
+		put_u32(&b, h->caplen);
+		put_u32(&b, h->len);
+		sbuf_append(&b, bytes, h->caplen);
+		sbuf_append(&b, "\0\0\0", padded - h->caplen);
+		put_u32(&b, 32 + padded);
+	}
+	pcap_close(p);
+	char *out = xasprintf("%s/%s", dir, name);
+	ck_assert_int_eq(file_write_atomic(out, b.data, b.len, 0600), 0);
+	sbuf_free(&b);
+	return out;
+}
+
+START_TEST(test_pcapng)
+{
+	char *path = write_sample_pcap("d.pcap", DLT_EN10MB, "172.16.0.1", "172.16.0.2", 0, 0);
+	char *ng = to_pcapng(path, "d.pcapng");
+	replay(ng, NULL);
+	check_both_carved("172.16.0.1:51000", "172.16.0.2:80");
+	free(ng);
+	free(path);
+}
+END_TEST
+
 /* Deterministic pseudo-random numbers for the fuzz loop. */
 static uint32_t rng = 12345;
 static uint32_t next_rand(void)
@@ -282,6 +333,7 @@ int main(void)
 	tcase_add_test(tc, test_ethernet_vlan_ipv4_reordered);
 	tcase_add_test(tc, test_cooked_ipv6);
 	tcase_add_test(tc, test_raw_ip);
+	tcase_add_test(tc, test_pcapng);
 	tcase_add_test(tc, test_fuzz_mutated_captures);
 	tcase_add_test(tc, test_fuzz_random_frames);
 	suite_add_tcase(s, tc);
