@@ -47,7 +47,9 @@ static const cfg_opt ddi_opts[] = {
 	 "capture live traffic on `interface`"},
 	{"interface", CFG_STR, offsetof(ddi_config, interface), "lo", NULL, 0, 0, NULL,
 	 "interface to capture on (the mirror port; loopback in the lab)"},
-	{"bpf", CFG_STR, offsetof(ddi_config, bpf), "tcp", NULL, 0, 0, NULL,
+	/* The seed's DDI watches the PCs' web traffic; mail to IMSVA (its SMTP
+	 * port 2525) is left out so the STEP 1/2 mails do not become DDI objects. */
+	{"bpf", CFG_STR, offsetof(ddi_config, bpf), "tcp and not port 2525", NULL, 0, 0, NULL,
 	 "BPF capture filter (empty: everything)"},
 	{"pcap_dir", CFG_STR, offsetof(ddi_config, pcap_dir), "", NULL, 0, 0, NULL,
 	 "drop folder for pcap/pcapng files (empty: <home>/pcap); read files move to done/ or failed/"},
