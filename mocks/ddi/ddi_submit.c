@@ -213,17 +213,22 @@ void ddi_submit_carved(const ddi_carved *f, void *cls)
 			  err.msg);
 		return;
 	}
-	log_info("ddi.file.carved",
-		 "id=%lld proto=%s name=\"%s\" size=%zu sha1=%s type=%s rule=\"%s\" state=%s url=\"%s\"",
-		 (long long)id, f->proto, f->file_name, f->len, r.sha1, r.true_type, r.rule, r.state,
-		 f->url ? f->url : "");
-	json_t *detail = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:s?, s:s, s:s}", "id",
-				   (json_int_t)id, "proto", f->proto, "file_name", f->file_name, "size",
-				   (json_int_t)f->len, "true_type", r.true_type, "rule", r.rule, "state",
-				   r.state, "url", f->url, "client_ip", f->client_ip, "server_ip",
-				   f->server_ip);
-	events_append(st, "ddi", "file.carved", r.sha1, detail, NULL);
-	json_decref(detail);
+	/* Files the rules pass over are only logged; what DDI acts on also goes
+	 * to the shared timeline. */
+	int acted = strcmp(r.state, "not_submitted") != 0;
+	log_event(acted ? LOG_LVL_INFO : LOG_LVL_DEBUG, "ddi.file.carved",
+		  "id=%lld proto=%s name=\"%s\" size=%zu sha1=%s type=%s rule=\"%s\" state=%s url=\"%s\"",
+		  (long long)id, f->proto, f->file_name, f->len, r.sha1, r.true_type, r.rule, r.state,
+		  f->url ? f->url : "");
+	if (acted) {
+		json_t *detail = json_pack(
+			"{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:s?, s:s, s:s}", "id", (json_int_t)id,
+			"proto", f->proto, "file_name", f->file_name, "size", (json_int_t)f->len,
+			"true_type", r.true_type, "rule", r.rule, "state", r.state, "url", f->url,
+			"client_ip", f->client_ip, "server_ip", f->server_ip);
+		events_append(st, "ddi", "file.carved", r.sha1, detail, NULL);
+		json_decref(detail);
+	}
 
 	pthread_mutex_lock(&sb->mu);
 	sb->carved++;
