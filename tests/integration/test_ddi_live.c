@@ -144,10 +144,17 @@ START_TEST(test_live_loopback_download)
 
 		json_t *d = api(url, "/api/detections", &st);
 		ck_assert_int_eq(json_array_size(json_object_get(d, "detections")), 2);
-		json_t *first = json_array_get(json_object_get(d, "detections"), 1);
-		ck_assert_str_eq(json_string_value(json_object_get(first, "file_name")),
+		/* analysis is newest first (LIFO), so find SO2's detection by SHA-1 */
+		json_t *so2det = NULL, *o;
+		size_t i;
+		json_array_foreach(json_object_get(d, "detections"), i, o)
+		if (!strcmp(json_string_value(json_object_get(o, "sha1")), sha1))
+			so2det = o;
+		ck_assert_ptr_nonnull(so2det);
+		ck_assert_str_eq(json_string_value(json_object_get(so2det, "file_name")),
 				 "sample_so2.bin");
-		ck_assert_int_eq(json_integer_value(json_object_get(first, "server_port")), port);
+		ck_assert_str_eq(json_string_value(json_object_get(so2det, "url")), u1);
+		ck_assert_int_eq(json_integer_value(json_object_get(so2det, "server_port")), port);
 		json_decref(d);
 		free(b1);
 		free(b2);
