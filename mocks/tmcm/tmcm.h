@@ -177,6 +177,8 @@ int tmcm_raw_url_candidates(const char *path, const char *const *names,
 /* ---- tmcm_automation.c ------------------------------------------------- */
 extern const http_route tmcm_automation_routes[];
 extern const size_t tmcm_automation_nroutes;
+
+/* ---- tmcm_time.c ------------------------------------------------------- */
 /* Expiry as the clients send it; empty/NULL = never (0). */
 int tmcm_parse_utc(const char *s, int64_t *ms);
 /* Zone-less "YYYY-MM-DDTHH:MM:SS" as list output shows it. */

@@ -139,15 +139,18 @@ int main(int argc, char **argv)
 	       tmcm_feed_nroutes * sizeof(*routes));
 	/* path_nocase: the Automation API is IIS-routed, clients vary the case */
 	daemon_http_start(&d, routes, n, &app, 1);
+	free(routes); /* the listener keeps its own copy */
 	publish_info(&d, &app);
 	log_info("tmcm.ready", "app_id=%s sources=%s%s%s", app.app_id, cfg.ddan_url,
 		 cfg.ddi_url[0] ? "," : "", cfg.ddi_url);
 	daemon_ready(&d);
 	daemon_run(&d);
 
+	/* handlers may still signal the syncer: stop them before it goes */
+	http_server_stop(d.http);
+	d.http = NULL;
 	tmcm_sync_stop(app.syncer);
 	daemon_shutdown(&d);
-	free(routes);
 	free_app(&app);
 	cfg_free(&tmcm_section, &cfg);
 	return 0;
