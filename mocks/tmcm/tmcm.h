@@ -150,7 +150,8 @@ typedef enum {
 
 const char *tmcm_auth_message(tmcm_auth_result r);
 
-#define TMCM_MAX_RAW_URLS 4
+#define TMCM_URL_SPELLINGS 4
+#define TMCM_MAX_RAW_URLS (2 * TMCM_URL_SPELLINGS)
 typedef struct tmcm_auth_request {
 	const char *authorization;  /* the Authorization header, may be NULL */
 	const char *method;
@@ -170,9 +171,10 @@ char *tmcm_request_checksum(const char *method, const char *raw_url, const char 
 
 /* The request-target spellings public clients hash: the query as sent raw,
  * form-encoded (Python urlencode) and percent-encoded (%20). names/values are
- * the decoded query arguments in wire order. Each out[i] is malloc'd. */
+ * the decoded query arguments in wire order. Appends up to TMCM_URL_SPELLINGS
+ * malloc'd strings to out (skipping ones already there); returns the new n. */
 int tmcm_raw_url_candidates(const char *path, const char *const *names,
-			    const char *const *values, int nargs, char *out[TMCM_MAX_RAW_URLS]);
+			    const char *const *values, int nargs, char **out, int n);
 
 /* ---- tmcm_automation.c ------------------------------------------------- */
 extern const http_route tmcm_automation_routes[];

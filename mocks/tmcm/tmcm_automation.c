@@ -96,7 +96,12 @@ static tmcm_auth_result authenticate(http_req *req)
 		.now_ms = time_now_ms(),
 		.timeout_ms = app->cfg->token_timeout,
 	};
-	rq.nraw_urls = tmcm_raw_url_candidates(req->path, q.names, q.values, q.n, urls);
+	/* the listener hands us the path without its optional trailing slash,
+	 * but the client hashed what it sent: try both */
+	char *slashed = xasprintf("%s/", req->path);
+	rq.nraw_urls = tmcm_raw_url_candidates(req->path, q.names, q.values, q.n, urls, 0);
+	rq.nraw_urls = tmcm_raw_url_candidates(slashed, q.names, q.values, q.n, urls, rq.nraw_urls);
+	free(slashed);
 	for (int i = 0; i < rq.nraw_urls; i++)
 		rq.raw_urls[i] = urls[i];
 	tmcm_auth_result r = tmcm_jwt_verify(&rq);

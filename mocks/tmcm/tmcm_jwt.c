@@ -72,13 +72,8 @@ static void append_encoded(sbuf *b, const char *s, url_encoding enc)
 }
 
 int tmcm_raw_url_candidates(const char *path, const char *const *names,
-			    const char *const *values, int nargs, char *out[TMCM_MAX_RAW_URLS])
+			    const char *const *values, int nargs, char **out, int n)
 {
-	if (nargs == 0) {
-		out[0] = xstrdup(path);
-		return 1;
-	}
-	int n = 0;
 	for (int enc = ENC_RAW; enc <= ENC_PERCENT; enc++) {
 		sbuf b = {0};
 		sbuf_puts(&b, path);

@@ -201,7 +201,7 @@ START_TEST(test_raw_url_candidates)
 {
 	const char *names[] = {"type", "content"}, *values[] = {"url", "http://evil.example/a b"};
 	char *out[TMCM_MAX_RAW_URLS] = {0};
-	int n = tmcm_raw_url_candidates("/p", names, values, 2, out);
+	int n = tmcm_raw_url_candidates("/p", names, values, 2, out, 0);
 	ck_assert_int_ge(n, 3);
 	int raw = 0, form = 0, pct = 0;
 	for (int i = 0; i < n; i++) {
@@ -212,13 +212,13 @@ START_TEST(test_raw_url_candidates)
 	}
 	ck_assert(raw && form && pct);
 	/* no query: no "?" */
-	n = tmcm_raw_url_candidates("/p/", NULL, NULL, 0, out);
+	n = tmcm_raw_url_candidates("/p/", NULL, NULL, 0, out, 0);
 	ck_assert_int_eq(n, 1);
 	ck_assert_str_eq(out[0], "/p/");
 	free(out[0]);
 	/* an argument without "=" stays bare */
 	const char *bare[] = {"flag"}, *nov[] = {NULL};
-	n = tmcm_raw_url_candidates("/p", bare, nov, 1, out);
+	n = tmcm_raw_url_candidates("/p", bare, nov, 1, out, 0);
 	ck_assert_str_eq(out[0], "/p?flag");
 	for (int i = 0; i < n; i++)
 		free(out[i]);
@@ -231,7 +231,7 @@ START_TEST(test_clients_query_styles_verify)
 	const char *names[] = {"type", "content"}, *values[] = {"url", "http://evil.example/x"};
 	char *cands[TMCM_MAX_RAW_URLS] = {0};
 	int n = tmcm_raw_url_candidates("/WebApp/api/SuspiciousObjects/UserDefinedSO", names,
-					values, 2, cands);
+					values, 2, cands, 0);
 	const char *hashed[] = {
 		"/webapp/api/suspiciousobjects/userdefinedso?type=url&content=http%3a%2f%2fevil.example%2fx",
 		"/WebApp/api/SuspiciousObjects/UserDefinedSO?type=url&content=http://evil.example/x",
