@@ -85,7 +85,7 @@ void tmcm_normalise_value(const char *type, char *value);
 int tmcm_recompute(store *st, const tmcm_exc_set *exc, const char *type, const char *value,
 		   ctd_err *err);
 /* Re-evaluate every key whose effective entry has expired by now. */
-int tmcm_expire_due(store *st, int64_t now_ms, ctd_err *err);
+int tmcm_expire_due(store *st, ctd_err *err);
 int64_t tmcm_last_change_id(store *st);
 
 /* A VA record from a source: upsert (or drop, when removed) and recompute. */

@@ -191,7 +191,7 @@ static void h_get_black_lists(http_req *req, http_resp *resp)
 	ctd_err err = {0};
 	sbuf xml = {0};
 	long count = 0;
-	if (tmcm_expire_due(st, time_now_ms(), &err) < 0 ||
+	if (tmcm_expire_due(st, &err) < 0 ||
 	    tmcm_feed_page(st, cursor, (long)app->cfg->feed_page_size, &xml, &count, &last_id,
 			   &err) < 0) {
 		sbuf_free(&xml);

@@ -340,11 +340,11 @@ static int recompute_keys(store *st, char **types, char **values, long n, ctd_er
 	return store_commit(st, err);
 }
 
-int tmcm_expire_due(store *st, int64_t now_ms, ctd_err *err)
+int tmcm_expire_due(store *st, ctd_err *err)
 {
 	for (int round = 0; round < 1000; round++) {
 		char **types = NULL, **values = NULL;
-		long n = due_keys(st, now_ms, &types, &values, err);
+		long n = due_keys(st, time_now_ms(), &types, &values, err);
 		int rc = n > 0 ? recompute_keys(st, types, values, n, err) : 0;
 		free_keys(types, values, n > 0 ? n : 0);
 		if (n <= 0 || rc < 0)

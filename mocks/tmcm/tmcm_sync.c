@@ -309,7 +309,7 @@ static void sync_all(tmcm_syncer *s)
 	}
 	for (int i = 0; i < s->nsources; i++)
 		sync_source(s, st, &s->src[i]);
-	if (tmcm_expire_due(st, time_now_ms(), &err) < 0)
+	if (tmcm_expire_due(st, &err) < 0)
 		log_warn("sync.expiry_failed", "error=\"%s\"", err.msg);
 }
 
