@@ -251,6 +251,33 @@ static void client_for(const tmcm_syncer *s, const source_cfg *c, dtas_client *d
 	};
 }
 
+/* A failed attempt: logged each time, on the timeline only when the reason
+ * changes (a source down for an hour is one event, not a thousand). */
+static void sync_failed(store *st, const source_cfg *c, const char *sql, int64_t started,
+			long applied, const char *reason)
+{
+	ctd_err err = {0};
+	int same = 0;
+	sqlite3_stmt *q = store_stmt(st, "SELECT last_error FROM tmcm_sources WHERE name = ?1", &err);
+	if (q) {
+		sqlite3_bind_text(q, 1, c->name, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			same = strcmp((const char *)sqlite3_column_text(q, 0), reason) == 0;
+		sqlite3_reset(q);
+	}
+	log_warn("sync.failed", "source=%s url=%s error=\"%s\"", c->name, c->url, reason);
+	if (sql == NULL)
+		source_update(st, c->name, SET_REGISTERED, 0, started, reason);
+	else
+		source_update(st, c->name, sql, started, applied, reason);
+	if (same)
+		return;
+	json_t *d = json_pack("{s:s, s:s}", "url", c->url, "error", reason);
+	if (events_append(st, "tmcm", "sync.failed", c->name, d, &err) < 0)
+		log_warn("events.append_failed", "error=\"%s\"", err.msg);
+	json_decref(d);
+}
+
 static void sync_source(tmcm_syncer *s, store *st, const source_cfg *c)
 {
 	dtas_client dc;
@@ -264,9 +291,7 @@ static void sync_source(tmcm_syncer *s, store *st, const source_cfg *c)
 	}
 	if (!registered) {
 		if (dtas_register(&dc, &err) < 0) {
-			log_warn("sync.register_failed", "source=%s url=%s error=\"%s\"", c->name,
-				 c->url, err.msg);
-			source_update(st, c->name, SET_REGISTERED, 0, started, err.msg);
+			sync_failed(st, c, NULL, started, 0, err.msg);
 			return;
 		}
 		log_info("sync.registered", "source=%s url=%s", c->name, c->url);
@@ -281,8 +306,7 @@ static void sync_source(tmcm_syncer *s, store *st, const source_cfg *c)
 		err = cerr;
 	}
 	if (n < 0) {
-		log_warn("sync.failed", "source=%s url=%s error=\"%s\"", c->name, c->url, err.msg);
-		source_update(st, c->name, SET_RESULT, started, a.applied, err.msg);
+		sync_failed(st, c, SET_RESULT, started, a.applied, err.msg);
 		return;
 	}
 	source_update(st, c->name, SET_CURSOR, cursor, 0, NULL);

@@ -354,12 +354,53 @@ START_TEST(test_sync_distribute_and_change_ids)
 }
 END_TEST
 
+/* A source that is down: the failure is recorded, the console keeps serving. */
+START_TEST(test_source_down)
+{
+	char *ddan = xasprintf("http://127.0.0.1:%d", tl_free_port());
+	home = tl_tmpdir("tmcm-down");
+	const char *args[] = {"--port", "0", "--ddan-url", ddan, "--ddan-api-key", DDAN_KEY,
+			      "--sync-interval", "1h", "--peer-timeout", "2s", NULL};
+	pid = tl_spawn_daemon("tmcmd", home, args);
+	ready = tl_wait_ready(home, "tmcm", 10000);
+	ck_assert_ptr_nonnull(ready);
+	tmcm_url = tl_listener(ready, "https");
+	console_pw = json_string_value(json_object_get(json_object_get(ready, "info"),
+						       "console_password"));
+	json_decref(console("POST", "/api/sync", NULL, 202));
+	json_t *d = NULL;
+	for (int i = 0; i < 500; i++) {
+		json_t *src = console("GET", "/api/sources", NULL, 200);
+		d = json_incref(json_array_get(src, 0));
+		json_decref(src);
+		if (d && json_is_string(json_object_get(d, "last_error")))
+			break;
+		json_decref(d);
+		d = NULL;
+		usleep(20000);
+	}
+	ck_assert_msg(d != NULL, "the failed sync was never recorded");
+	ck_assert(json_is_null(json_object_get(d, "last_sync")));
+	ck_assert_int_eq(json_integer_value(json_object_get(d, "cursor")), 0);
+	json_decref(d);
+	json_t *status = console("GET", "/api/status", NULL, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(status, "va_objects")), 0);
+	json_decref(status);
+	ck_assert_int_eq(tl_stop(pid, 5000), 0);
+	json_decref(ready);
+	tl_rmrf(home);
+	free(home);
+	free(ddan);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("tmcm_feed");
 	TCase *tc = tcase_create("distribution");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sync_distribute_and_change_ids);
+	tcase_add_test(tc, test_source_down);
 	suite_add_tcase(s, tc);
 	return s;
 }
