@@ -346,6 +346,58 @@ START_TEST(test_file_udso_and_products)
 }
 END_TEST
 
+/* Bad input gets the documented 4xx codes, never a crash. */
+START_TEST(test_bad_input)
+{
+	start_tmcm();
+	static const struct {
+		const char *body;
+		long status;
+		json_int_t code;
+	} cases[] = {
+		{"{not json", 400, 7},
+		{"{\"param\": {\"type\": \"ip\", \"content\": \"1.2.3.4\"}}", 400, 7},
+		{"{\"param\": {\"type\": \"ip\", \"content\": \"300.2.3.4\", \"scan_action\": \"log\"}}",
+		 400, 11},
+		{"{\"param\": {\"type\": \"ip\", \"content\": \"1.2.3.4\", \"scan_action\": "
+		 "\"quarantine\"}}", 400, 11},
+		{"{\"param\": {\"type\": \"file_sha256\", \"content\": \"ab\", \"scan_action\": "
+		 "\"log\"}}", 400, 11},
+		{"{\"param\": {\"type\": \"url\", \"content\": \"http://x.lab/\", \"scan_action\": "
+		 "\"log\", \"expiration_utc_date\": \"next tuesday\"}}", 400, 11},
+		{"{\"param\": {\"type\": \"domain\", \"content\": \"x.lab\", \"scan_action\": "
+		 "\"delete\"}}", 400, 11},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		long status;
+		json_t *env = call(&XSOAR, "PUT", UDSO "/", NULL, cases[i].body, &status);
+		ck_assert_msg(status == cases[i].status, "case %zu: HTTP %ld", i, status);
+		ck_assert_msg(meta_code(env) == cases[i].code, "case %zu: code %lld", i,
+			      (long long)meta_code(env));
+		json_decref(env);
+	}
+	long status;
+	json_t *env = call(&XSOAR, "GET", UDSO "?type=hash", NULL, NULL, &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert_int_eq(meta_code(env), 7);
+	json_decref(env);
+	env = call(&XSOAR, "PUT", "/WebApp/api/SuspiciousObjectResource/FileUDSO", NULL,
+		   "{\"file_name\": \"a\", \"file_content_base64_string\": \"@@@\", "
+		   "\"file_scan_action\": \"LOG\"}", &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert_int_eq(json_integer_value(json_object_get(env, "result_code")), -21);
+	json_decref(env);
+
+	/* the feed API: unsigned and malformed requests */
+	char *url = xasprintf("%s/web_service/sample_upload/get_black_lists", base_url);
+	http_response resp;
+	ck_assert_int_eq(tl_http("GET", url, NULL, NULL, &resp), 401);
+	http_response_free(&resp);
+	free(url);
+	stop_tmcm();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("tmcm_api");
@@ -355,6 +407,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_chronicle_udso_round_trip);
 	tcase_add_test(tc, test_auth_failures);
 	tcase_add_test(tc, test_file_udso_and_products);
+	tcase_add_test(tc, test_bad_input);
 	suite_add_tcase(s, tc);
 	return s;
 }
