@@ -55,7 +55,7 @@ typedef struct events_filter {
 /* JSON array of {id, ts, time, appliance, kind, ref, detail}, oldest first. */
 json_t *events_query(store *st, const events_filter *f, ctd_err *err);
 
-/* Generated from schema/*.sql at build time. */
+/* Generated from the schema directory at build time. */
 typedef struct schema_migration {
 	const char *name;
 	const char *sql;
