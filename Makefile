@@ -12,6 +12,7 @@
 # tests/unit and tests/integration hold one Check program per test_*.c.
 
 SHELL := /bin/bash
+MAKEFLAGS += --jobs=$(shell nproc 2>/dev/null || echo 2)
 CC ?= cc
 SANITIZE ?= 0
 
