@@ -156,6 +156,33 @@ static void parse_report(xmlNode *rep, so_record *r)
 		r->source = xstrdup("");
 }
 
+/* Hand every REPORT element under n (at any depth: get_black_lists has them
+ * under the root, get_suspicious_object_by_sha1 under Return/REPORTS) to cb. */
+static int walk_reports(xmlNode *n, int (*cb)(const so_record *r, void *cls), void *cls,
+			int64_t *max_id, ctd_err *err)
+{
+	for (; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (strcasecmp((const char *)n->name, "REPORT") != 0) {
+			if (walk_reports(n->children, cb, cls, max_id, err) != 0)
+				return -1;
+			continue;
+		}
+		so_record r = {0};
+		parse_report(n, &r);
+		if (r.id > *max_id)
+			*max_id = r.id;
+		int rc = cb ? cb(&r, cls) : 0;
+		free(r.value);
+		free(r.source);
+		if (rc != 0)
+			return ctd_fail(err, CTD_EINTERNAL, "SO feed: consumer aborted at ID %lld",
+					(long long)r.id);
+	}
+	return 0;
+}
+
 int sofeed_parse(const char *xml, size_t len, int (*cb)(const so_record *r, void *cls), void *cls,
 		 int64_t *last_id, int *more, ctd_err *err)
 {
@@ -169,26 +196,16 @@ int sofeed_parse(const char *xml, size_t len, int (*cb)(const so_record *r, void
 		return ctd_fail(err, CTD_EINVAL, "SO feed: not an XML document");
 	}
 	int64_t max_id = last_id ? *last_id : 0;
-	int has_more = 0, rc = 0;
+	int has_more = 0;
+	int rc = walk_reports(root->children, cb, cls, &max_id, err);
 	for (xmlNode *n = root->children; n && rc == 0; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		const char *name = (const char *)n->name;
-		if (!strcasecmp(name, "REPORT")) {
-			so_record r = {0};
-			parse_report(n, &r);
-			if (r.id > max_id)
-				max_id = r.id;
-			if (cb && cb(&r, cls) != 0)
-				rc = ctd_fail(err, CTD_EINTERNAL, "SO feed: consumer aborted at ID %lld",
-					      (long long)r.id);
-			free(r.value);
-			free(r.source);
-		} else if (!strcasecmp(name, "LAST_QUERY_ID")) {
+		if (!strcasecmp((const char *)n->name, "LAST_QUERY_ID")) {
 			int64_t v = node_int64(n);
 			if (v > max_id)
 				max_id = v;
-		} else if (!strcasecmp(name, "HAS_MORE")) {
+		} else if (!strcasecmp((const char *)n->name, "HAS_MORE")) {
 			has_more = node_int64(n) != 0;
 		}
 	}
