@@ -354,6 +354,53 @@ START_TEST(test_sync_distribute_and_change_ids)
 }
 END_TEST
 
+/* Each configured DDI is a source of its own, with its own cursor. */
+START_TEST(test_two_ddis)
+{
+	fake_add("IP", "192.0.2.66", "High");
+	fake_add("DOMAIN", "cnc.lab.example", "Medium");
+	http_server_opts o = {.routes = fake_routes, .nroutes = 3};
+	ctd_err err = {0};
+	http_server *a = http_server_start(&o, &err), *b = http_server_start(&o, &err);
+	ck_assert(a && b);
+	char *urls = xasprintf("http://127.0.0.1:%d, http://127.0.0.1:%d", http_server_port(a),
+			       http_server_port(b));
+	home = tl_tmpdir("tmcm-ddis");
+	const char *args[] = {"--port", "0", "--ddi-url", urls, "--ddi-api-key", DDAN_KEY,
+			      "--sync-interval", "1h", NULL};
+	pid = tl_spawn_daemon("tmcmd", home, args);
+	ready = tl_wait_ready(home, "tmcm", 10000);
+	ck_assert_ptr_nonnull(ready);
+	tmcm_url = tl_listener(ready, "https");
+	console_pw = json_string_value(json_object_get(json_object_get(ready, "info"),
+						       "console_password"));
+	json_decref(sync_until(2));
+	json_t *src = NULL;
+	for (int i = 0; i < 500; i++) {
+		src = console("GET", "/api/sources", NULL, 200);
+		if (json_array_size(src) == 2 &&
+		    json_integer_value(json_object_get(json_array_get(src, 0), "cursor")) == 2 &&
+		    json_integer_value(json_object_get(json_array_get(src, 1), "cursor")) == 2)
+			break;
+		json_decref(src);
+		src = NULL;
+		json_decref(console("POST", "/api/sync", NULL, 202));
+		usleep(20000);
+	}
+	ck_assert_msg(src != NULL, "both DDIs were never pulled to the end");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(src, 0), "name")), "DDI");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(src, 1), "name")), "DDI-2");
+	json_decref(src);
+	ck_assert_int_eq(tl_stop(pid, 5000), 0);
+	http_server_stop(a);
+	http_server_stop(b);
+	json_decref(ready);
+	tl_rmrf(home);
+	free(home);
+	free(urls);
+}
+END_TEST
+
 /* A source that is down: the failure is recorded, the console keeps serving. */
 START_TEST(test_source_down)
 {
@@ -400,6 +447,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("distribution");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sync_distribute_and_change_ids);
+	tcase_add_test(tc, test_two_ddis);
 	tcase_add_test(tc, test_source_down);
 	suite_add_tcase(s, tc);
 	return s;
