@@ -187,7 +187,10 @@ typedef struct apply_ctx {
 	int in_tx;
 	long in_batch, applied, rejected;
 	int64_t last_id;
+	json_t *sample; /* the first few values, for the timeline */
 } apply_ctx;
+
+#define SAMPLE_VALUES 10
 
 static int batch_commit(apply_ctx *a, ctd_err *err)
 {
@@ -221,6 +224,10 @@ static int apply_record(const so_record *r, void *cls)
 			 (long long)r->id, err.msg);
 	} else {
 		a->applied++;
+		if (json_array_size(a->sample) < SAMPLE_VALUES)
+			json_array_append_new(a->sample, json_pack("{s:s, s:s, s:b}", "type", r->type,
+								   "value", r->value, "removed",
+								   r->removed));
 	}
 	a->last_id = r->id;
 	if (++a->in_batch >= APPLY_BATCH && batch_commit(a, &err) < 0)
@@ -298,7 +305,7 @@ static void sync_source(tmcm_syncer *s, store *st, const source_cfg *c)
 		source_update(st, c->name, SET_REGISTERED, started, started, NULL);
 	}
 	apply_ctx a = {.st = st, .source = c->name, .default_action = s->app->cfg->va_default_action,
-		       .last_id = cursor};
+		       .last_id = cursor, .sample = json_array()};
 	long n = sofeed_pull(&dc, &cursor, apply_record, &a, &err);
 	ctd_err cerr = {0};
 	if (batch_commit(&a, &cerr) < 0 && n >= 0) {
@@ -307,6 +314,7 @@ static void sync_source(tmcm_syncer *s, store *st, const source_cfg *c)
 	}
 	if (n < 0) {
 		sync_failed(st, c, SET_RESULT, started, a.applied, err.msg);
+		json_decref(a.sample);
 		return;
 	}
 	source_update(st, c->name, SET_CURSOR, cursor, 0, NULL);
@@ -314,13 +322,14 @@ static void sync_source(tmcm_syncer *s, store *st, const source_cfg *c)
 	if (a.applied || a.rejected) {
 		log_info("sync.done", "source=%s records=%ld rejected=%ld cursor=%lld", c->name,
 			 a.applied, a.rejected, (long long)cursor);
-		json_t *d = json_pack("{s:s, s:I, s:I, s:I}", "url", c->url, "records",
+		json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:O}", "url", c->url, "records",
 				      (json_int_t)a.applied, "rejected", (json_int_t)a.rejected,
-				      "cursor", (json_int_t)cursor);
+				      "cursor", (json_int_t)cursor, "objects", a.sample);
 		if (events_append(st, "tmcm", "sync.done", c->name, d, &err) < 0)
 			log_warn("events.append_failed", "error=\"%s\"", err.msg);
 		json_decref(d);
 	}
+	json_decref(a.sample);
 }
 
 static void sync_all(tmcm_syncer *s)
