@@ -178,68 +178,82 @@ json_t *tmcm_sources_list(store *st, ctd_err *err)
 
 /* ---- pulling one source ------------------------------------------------------ */
 
-/* Records are applied in batches: one transaction per APPLY_BATCH records,
- * each committing the cursor of its last record with it. */
+/* Records are buffered and applied APPLY_BATCH at a time, each batch in one
+ * short transaction that also saves the cursor of its last record. The
+ * callback runs while a page is parsed, so no transaction ever spans a wait
+ * on the network (a slow source must not hold the store's write lock). */
 typedef struct apply_ctx {
 	store *st;
 	const char *source, *default_action;
-	tmcm_exc_set exc;
-	int in_tx;
-	long in_batch, applied, rejected;
-	int64_t last_id;
+	so_record buf[APPLY_BATCH];
+	int nbuf;
+	long applied, rejected;
 	json_t *sample; /* the first few values, for the timeline */
 } apply_ctx;
 
 #define SAMPLE_VALUES 10
 
-static int batch_commit(apply_ctx *a, ctd_err *err)
+static void buf_clear(apply_ctx *a)
 {
-	if (!a->in_tx)
-		return 0;
-	source_update(a->st, a->source, SET_CURSOR, a->last_id, 0, NULL);
-	a->in_tx = 0;
-	a->in_batch = 0;
-	tmcm_exc_free(&a->exc);
-	return store_commit(a->st, err);
+	for (int i = 0; i < a->nbuf; i++) {
+		free(a->buf[i].value);
+		free(a->buf[i].source);
+	}
+	a->nbuf = 0;
 }
 
-static int apply_record(const so_record *r, void *cls)
+static int apply_one(apply_ctx *a, const tmcm_exc_set *exc, const so_record *r, ctd_err *err)
 {
-	apply_ctx *a = cls;
-	ctd_err err = {0};
-	if (!a->in_tx) {
-		if (store_begin(a->st, &err) < 0)
-			goto fail;
-		if (tmcm_exc_load(a->st, &a->exc, &err) < 0) {
-			store_rollback(a->st);
-			goto fail;
-		}
-		a->in_tx = 1;
-	}
-	if (tmcm_va_apply(a->st, &a->exc, a->source, a->default_action, r, &err) < 0) {
-		if (err.code != CTD_EINVAL)
-			goto fail_tx;
-		a->rejected++;
-		log_warn("sync.record_rejected", "source=%s id=%lld error=\"%s\"", a->source,
-			 (long long)r->id, err.msg);
-	} else {
+	if (tmcm_va_apply(a->st, exc, a->source, a->default_action, r, err) == 0) {
 		a->applied++;
 		if (json_array_size(a->sample) < SAMPLE_VALUES)
 			json_array_append_new(a->sample, json_pack("{s:s, s:s, s:b}", "type", r->type,
 								   "value", r->value, "removed",
 								   r->removed));
+		return 0;
 	}
-	a->last_id = r->id;
-	if (++a->in_batch >= APPLY_BATCH && batch_commit(a, &err) < 0)
-		goto fail;
+	if (err->code != CTD_EINVAL)
+		return -1;
+	a->rejected++;
+	log_warn("sync.record_rejected", "source=%s id=%lld error=\"%s\"", a->source,
+		 (long long)r->id, err->msg);
 	return 0;
-fail_tx:
-	store_rollback(a->st);
-	tmcm_exc_free(&a->exc);
-	a->in_tx = 0;
-fail:
-	log_error("sync.apply_failed", "source=%s error=\"%s\"", a->source, err.msg);
-	return -1;
+}
+
+static int flush(apply_ctx *a, ctd_err *err)
+{
+	if (a->nbuf == 0)
+		return 0;
+	tmcm_exc_set exc;
+	int rc = store_begin(a->st, err);
+	if (rc == 0 && (rc = tmcm_exc_load(a->st, &exc, err)) < 0)
+		store_rollback(a->st);
+	if (rc == 0) {
+		for (int i = 0; i < a->nbuf && rc == 0; i++)
+			rc = apply_one(a, &exc, &a->buf[i], err);
+		tmcm_exc_free(&exc);
+		if (rc == 0)
+			source_update(a->st, a->source, SET_CURSOR, a->buf[a->nbuf - 1].id, 0, NULL);
+		if (rc == 0)
+			rc = store_commit(a->st, err);
+		else
+			store_rollback(a->st);
+	}
+	buf_clear(a);
+	if (rc < 0)
+		log_error("sync.apply_failed", "source=%s error=\"%s\"", a->source, err->msg);
+	return rc;
+}
+
+static int buffer_record(const so_record *r, void *cls)
+{
+	apply_ctx *a = cls;
+	so_record *c = &a->buf[a->nbuf++];
+	*c = *r;
+	c->value = xstrdup(r->value ? r->value : "");
+	c->source = xstrdup(r->source ? r->source : "");
+	ctd_err err = {0};
+	return a->nbuf == APPLY_BATCH ? flush(a, &err) : 0;
 }
 
 static void client_for(const tmcm_syncer *s, const source_cfg *c, dtas_client *dc)
@@ -285,6 +299,28 @@ static void sync_failed(store *st, const source_cfg *c, const char *sql, int64_t
 	json_decref(d);
 }
 
+/* Record the outcome of one pull: source row, log, timeline. */
+static void sync_result(store *st, const source_cfg *c, const apply_ctx *a, long n,
+			int64_t cursor, int64_t started, ctd_err *err)
+{
+	if (n < 0) {
+		sync_failed(st, c, SET_RESULT, started, a->applied, err->msg);
+		return;
+	}
+	source_update(st, c->name, SET_CURSOR, cursor, 0, NULL);
+	source_update(st, c->name, SET_RESULT, started, a->applied, NULL);
+	if (a->applied || a->rejected) {
+		log_info("sync.done", "source=%s records=%ld rejected=%ld cursor=%lld", c->name,
+			 a->applied, a->rejected, (long long)cursor);
+		json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:O}", "url", c->url, "records",
+				      (json_int_t)a->applied, "rejected", (json_int_t)a->rejected,
+				      "cursor", (json_int_t)cursor, "objects", a->sample);
+		if (events_append(st, "tmcm", "sync.done", c->name, d, err) < 0)
+			log_warn("events.append_failed", "error=\"%s\"", err->msg);
+		json_decref(d);
+	}
+}
+
 static void sync_source(tmcm_syncer *s, store *st, const source_cfg *c)
 {
 	dtas_client dc;
@@ -304,32 +340,21 @@ static void sync_source(tmcm_syncer *s, store *st, const source_cfg *c)
 		log_info("sync.registered", "source=%s url=%s", c->name, c->url);
 		source_update(st, c->name, SET_REGISTERED, started, started, NULL);
 	}
-	apply_ctx a = {.st = st, .source = c->name, .default_action = s->app->cfg->va_default_action,
-		       .last_id = cursor, .sample = json_array()};
-	long n = sofeed_pull(&dc, &cursor, apply_record, &a, &err);
-	ctd_err cerr = {0};
-	if (batch_commit(&a, &cerr) < 0 && n >= 0) {
+	apply_ctx *a = xcalloc(1, sizeof(*a));
+	a->st = st;
+	a->source = c->name;
+	a->default_action = s->app->cfg->va_default_action;
+	a->sample = json_array();
+	long n = sofeed_pull(&dc, &cursor, buffer_record, a, &err);
+	/* what arrived before a failure is kept (with its cursor) all the same */
+	ctd_err ferr = {0};
+	if (flush(a, &ferr) < 0 && n >= 0) {
 		n = -1;
-		err = cerr;
+		err = ferr;
 	}
-	if (n < 0) {
-		sync_failed(st, c, SET_RESULT, started, a.applied, err.msg);
-		json_decref(a.sample);
-		return;
-	}
-	source_update(st, c->name, SET_CURSOR, cursor, 0, NULL);
-	source_update(st, c->name, SET_RESULT, started, a.applied, NULL);
-	if (a.applied || a.rejected) {
-		log_info("sync.done", "source=%s records=%ld rejected=%ld cursor=%lld", c->name,
-			 a.applied, a.rejected, (long long)cursor);
-		json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:O}", "url", c->url, "records",
-				      (json_int_t)a.applied, "rejected", (json_int_t)a.rejected,
-				      "cursor", (json_int_t)cursor, "objects", a.sample);
-		if (events_append(st, "tmcm", "sync.done", c->name, d, &err) < 0)
-			log_warn("events.append_failed", "error=\"%s\"", err.msg);
-		json_decref(d);
-	}
-	json_decref(a.sample);
+	sync_result(st, c, a, n, cursor, started, &err);
+	json_decref(a->sample);
+	free(a);
 }
 
 static void sync_all(tmcm_syncer *s)
