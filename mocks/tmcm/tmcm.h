@@ -1,7 +1,8 @@
 /* tmcm.h - the inside of tmcmd, the Control Manager / Apex Central emulator:
  * configuration, the application context shared by the HTTP handlers and the
  * sync worker, and the interfaces between its modules:
- *   tmcm_objects   VA objects, user-defined objects, exceptions, merged feed
+ *   tmcm_merge     the merged list products receive, change IDs, expiry
+ *   tmcm_va, tmcm_exceptions, tmcm_udso   the three lists TMCM keeps
  *   tmcm_jwt       Automation API token and request-checksum verification
  *   tmcm_automation  Automation API (/WebApp/...) handlers
  *   tmcm_console   console JSON API (/api/...)
@@ -64,7 +65,18 @@ typedef struct tmcm_app {
 	tmcm_session sessions[TMCM_MAX_SESSIONS];
 } tmcm_app;
 
-/* ---- tmcm_objects.c: the three lists and the merged feed ---------------- */
+/* ---- tmcm_db.c: shared helpers ---------------------------------------- */
+int tmcm_db_fail(store *st, ctd_err *err, const char *what); /* CTD_ESTORE, returns -1 */
+void tmcm_bind_text(sqlite3_stmt *s, int i, const char *v);   /* NULL binds SQL NULL */
+const char *tmcm_col_text(sqlite3_stmt *s, int i);            /* never NULL */
+void tmcm_copy_str(char *dst, size_t n, const char *src);
+/* o[key] = ISO 8601 time, or null for 0. */
+void tmcm_json_time(json_t *o, const char *key, int64_t ms);
+/* Append to the shared timeline (st NULL: this thread's store); steals detail. */
+void tmcm_timeline(store *st, const char *kind, const char *ref, json_t *detail);
+
+/* ---- tmcm_merge.c, tmcm_va.c, tmcm_exceptions.c, tmcm_udso.c: the three
+ * lists and the merged feed -------------------------------------------------- */
 
 /* Exceptions loaded once for a batch of recomputations. */
 typedef struct tmcm_exc_set {

@@ -147,15 +147,6 @@ static const char *json_str(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static void timeline(const char *kind, const char *ref, json_t *detail)
-{
-	ctd_err err;
-	store *st = store_get(&err);
-	if (!st || events_append(st, "tmcm", kind, ref, detail, &err) < 0)
-		log_warn("events.append_failed", "kind=%s error=\"%s\"", kind, err.msg);
-	json_decref(detail);
-}
-
 /* The `param` object of a UDSO request body, or NULL. */
 static json_t *udso_param(const http_req *req, json_t **root)
 {
@@ -203,9 +194,9 @@ static void udso_put(http_req *req, http_resp *resp, store *st)
 	if (rc < 0) {
 		ci_error(req, resp, NULL, &err);
 	} else {
-		timeline("udso.put", canon, json_pack("{s:s, s:s, s:s, s:I}", "type", ltype,
-						     "content", canon, "scan_action", laction,
-						     "expires_ms", (json_int_t)expires));
+		tmcm_timeline(NULL, "udso.put", canon,
+			      json_pack("{s:s, s:s, s:s, s:I}", "type", ltype, "content", canon,
+					"scan_action", laction, "expires_ms", (json_int_t)expires));
 		ci_reply(req, resp, 200, NULL, 0, "");
 	}
 	free(ltype);
@@ -258,8 +249,8 @@ static void udso_delete(http_req *req, http_resp *resp, store *st)
 		else
 			ci_error(req, resp, NULL, &err);
 	} else {
-		timeline("udso.deleted", content, json_pack("{s:s, s:s}", "type", ltype, "content",
-							    content));
+		tmcm_timeline(NULL, "udso.deleted", content,
+			      json_pack("{s:s, s:s}", "type", ltype, "content", content));
 		ci_reply(req, resp, 200, NULL, 0, "");
 	}
 	free(ltype);
@@ -327,9 +318,9 @@ static void h_file_udso(http_req *req, http_resp *resp)
 			else
 				rc_reply(resp, 500, -99, "Internal server error", NULL);
 		} else {
-			timeline("udso.put", sha1, json_pack("{s:s, s:s, s:s, s:s}", "type", "file",
-							     "content", sha1, "file_name", name,
-							     "scan_action", laction));
+			tmcm_timeline(NULL, "udso.put", sha1,
+				      json_pack("{s:s, s:s, s:s, s:s}", "type", "file", "content", sha1,
+						"file_name", name, "scan_action", laction));
 			rc_reply(resp, 200, 1, "Operation successful", NULL);
 		}
 	}
@@ -415,7 +406,7 @@ static void agent_action(http_req *req, http_resp *resp)
 				if (iso && tmcm_product_set_isolation(st, id, iso, &err) < 0)
 					log_warn("automation.agent_action_failed", "entity=%s error=\"%s\"",
 						 id, err.msg);
-				timeline("agent.action", id, json_pack("{s:s}", "act", act));
+				tmcm_timeline(NULL, "agent.action", id, json_pack("{s:s}", "act", act));
 			}
 			rc_reply(resp, 200, 1, "Operation successful", list);
 		}

@@ -144,14 +144,6 @@ static void reply_or_error(http_resp *resp, json_t *body, const ctd_err *err)
 		http_resp_ctd_err(resp, err);
 }
 
-static void timeline(store *st, const char *kind, const char *ref, json_t *detail)
-{
-	ctd_err err;
-	if (events_append(st, "tmcm", kind, ref, detail, &err) < 0)
-		log_warn("events.append_failed", "kind=%s error=\"%s\"", kind, err.msg);
-	json_decref(detail);
-}
-
 static long query_long(http_req *req, const char *name, long def)
 {
 	const char *v = http_req_query(req, name);
@@ -233,7 +225,7 @@ static void va_update(http_req *req, http_resp *resp, const char *what)
 			json_object_set_new(d, "action", json_string(laction));
 		log_info("console.va_update", "what=%s count=%ld change_id=%lld", what, n,
 			 (long long)change);
-		timeline(st, strcmp(what, "action") == 0 ? "so.action" : "so.expiry", what, d);
+		tmcm_timeline(st, strcmp(what, "action") == 0 ? "so.action" : "so.expiry", what, d);
 		http_resp_json(resp, 200, json_pack("{s:i, s:I}", "updated", (int)n, "change_id",
 						    (json_int_t)change));
 	}
@@ -281,9 +273,9 @@ static void h_exc_add(http_req *req, http_resp *resp)
 	if (id < 0) {
 		http_resp_ctd_err(resp, &err);
 	} else {
-		timeline(st, "so.exception_added", value,
-			 json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "type", type, "value",
-				   value));
+		tmcm_timeline(st, "so.exception_added", value,
+			      json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "type", type,
+					"value", value));
 		http_resp_json(resp, 201, json_pack("{s:I, s:I}", "id", (json_int_t)id, "change_id",
 						    (json_int_t)tmcm_last_change_id(st)));
 	}
@@ -304,7 +296,7 @@ static void h_exc_delete(http_req *req, http_resp *resp)
 	} else if (tmcm_exc_delete(st, id, &err) < 0) {
 		http_resp_ctd_err(resp, &err);
 	} else {
-		timeline(st, "so.exception_deleted", ids, NULL);
+		tmcm_timeline(st, "so.exception_deleted", ids, NULL);
 		http_resp_json(resp, 200, json_pack("{s:b, s:I}", "deleted", 1, "change_id",
 						    (json_int_t)tmcm_last_change_id(st)));
 	}
@@ -350,8 +342,9 @@ static void h_udso_add(http_req *req, http_resp *resp)
 	if (rc < 0) {
 		http_resp_ctd_err(resp, &err);
 	} else {
-		timeline(st, "udso.put", canon, json_pack("{s:s, s:s, s:s}", "type", type, "content",
-							  canon, "scan_action", laction));
+		tmcm_timeline(st, "udso.put", canon,
+			      json_pack("{s:s, s:s, s:s}", "type", type, "content", canon,
+					"scan_action", laction));
 		http_resp_json(resp, 200, json_pack("{s:s, s:I}", "content", canon, "change_id",
 						    (json_int_t)tmcm_last_change_id(st)));
 	}
@@ -372,8 +365,8 @@ static void h_udso_delete(http_req *req, http_resp *resp)
 		http_resp_ctd_err(resp, &err);
 		return;
 	}
-	timeline(st, "udso.deleted", content, json_pack("{s:s, s:s}", "type", type, "content",
-							content));
+	tmcm_timeline(st, "udso.deleted", content,
+		      json_pack("{s:s, s:s}", "type", type, "content", content));
 	http_resp_json(resp, 200, json_pack("{s:b, s:I}", "deleted", 1, "change_id",
 					    (json_int_t)tmcm_last_change_id(st)));
 }

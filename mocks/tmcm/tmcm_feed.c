@@ -96,14 +96,6 @@ static tmcm_product_info product_of(http_req *req, const tmcm_feed_key *sub, cha
 	};
 }
 
-static void timeline(store *st, const char *kind, const char *ref, json_t *detail)
-{
-	ctd_err err;
-	if (events_append(st, "tmcm", kind, ref, detail, &err) < 0)
-		log_warn("events.append_failed", "kind=%s error=\"%s\"", kind, err.msg);
-	json_decref(detail);
-}
-
 static void h_register(http_req *req, http_resp *resp)
 {
 	const tmcm_feed_key *sub = verify(req, resp);
@@ -119,10 +111,10 @@ static void h_register(http_req *req, http_resp *resp)
 	}
 	log_info("product.registered", "product=%s uuid=%s host=%s subscription=%s",
 		 p.product_name, p.client_uuid, p.hostname ? p.hostname : "", sub->subscription);
-	timeline(st, "product.registered", p.client_uuid,
-		 json_pack("{s:s, s:s, s:s, s:s}", "product", p.product_name, "hostname",
-			   p.hostname ? p.hostname : "", "ip", ip, "subscription",
-			   sub->subscription));
+	tmcm_timeline(st, "product.registered", p.client_uuid,
+		      json_pack("{s:s, s:s, s:s, s:s}", "product", p.product_name, "hostname",
+				p.hostname ? p.hostname : "", "ip", ip, "subscription",
+				sub->subscription));
 	http_resp_text(resp, 200, "text/plain", "");
 }
 
@@ -140,7 +132,7 @@ static void h_unregister(http_req *req, http_resp *resp)
 		http_resp_ctd_err(resp, &err);
 		return;
 	}
-	timeline(st, "product.unregistered", uuid, NULL);
+	tmcm_timeline(st, "product.unregistered", uuid, NULL);
 	http_resp_text(resp, 200, "text/plain", "");
 }
 

@@ -9,15 +9,10 @@
 #include "util.h"
 #include "tmcm.h"
 
+/* Product columns are NOT NULL: an absent header is stored as "". */
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
-	sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_TRANSIENT);
-}
-
-static const char *col_text(sqlite3_stmt *s, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(s, i);
-	return t ? t : "";
+	tmcm_bind_text(s, i, v ? v : "");
 }
 
 /* One upsert serves register, heartbeat and sync: ?8..?11 say which
@@ -111,34 +106,23 @@ void tmcm_product_slf(const char *name, char *out, size_t outlen)
 		out[i] = isalnum((unsigned char)out[i]) ? (char)toupper((unsigned char)out[i]) : '_';
 }
 
-static void ms_field(json_t *o, const char *key, int64_t ms)
-{
-	char buf[32];
-	if (!ms) {
-		json_object_set_new(o, key, json_null());
-		return;
-	}
-	time_iso8601(ms, buf, sizeof(buf));
-	json_object_set_new(o, key, json_string(buf));
-}
-
 static json_t *console_item(sqlite3_stmt *s, const char *slf, int64_t heartbeat_timeout)
 {
 	int64_t seen = sqlite3_column_int64(s, 9);
 	if (sqlite3_column_int64(s, 10) > seen)
 		seen = sqlite3_column_int64(s, 10);
 	json_t *o = json_object();
-	json_object_set_new(o, "client_uuid", json_string(col_text(s, 0)));
-	json_object_set_new(o, "product_name", json_string(col_text(s, 1)));
+	json_object_set_new(o, "client_uuid", json_string(tmcm_col_text(s, 0)));
+	json_object_set_new(o, "product_name", json_string(tmcm_col_text(s, 1)));
 	json_object_set_new(o, "product", json_string(slf));
-	json_object_set_new(o, "hostname", json_string(col_text(s, 2)));
-	json_object_set_new(o, "source_id", json_string(col_text(s, 3)));
-	json_object_set_new(o, "source_name", json_string(col_text(s, 4)));
-	json_object_set_new(o, "ip", json_string(col_text(s, 5)));
-	json_object_set_new(o, "subscription", json_string(col_text(s, 6)));
-	ms_field(o, "registered", sqlite3_column_int64(s, 8));
-	ms_field(o, "last_heartbeat", sqlite3_column_int64(s, 9));
-	ms_field(o, "last_sync", sqlite3_column_int64(s, 10));
+	json_object_set_new(o, "hostname", json_string(tmcm_col_text(s, 2)));
+	json_object_set_new(o, "source_id", json_string(tmcm_col_text(s, 3)));
+	json_object_set_new(o, "source_name", json_string(tmcm_col_text(s, 4)));
+	json_object_set_new(o, "ip", json_string(tmcm_col_text(s, 5)));
+	json_object_set_new(o, "subscription", json_string(tmcm_col_text(s, 6)));
+	tmcm_json_time(o, "registered", sqlite3_column_int64(s, 8));
+	tmcm_json_time(o, "last_heartbeat", sqlite3_column_int64(s, 9));
+	tmcm_json_time(o, "last_sync", sqlite3_column_int64(s, 10));
 	json_object_set_new(o, "last_sync_id", json_integer(sqlite3_column_int64(s, 11)));
 	json_object_set_new(o, "last_sync_count", json_integer(sqlite3_column_int64(s, 12)));
 	json_object_set_new(o, "status",
@@ -149,18 +133,18 @@ static json_t *console_item(sqlite3_stmt *s, const char *slf, int64_t heartbeat_
 
 static json_t *server_item(sqlite3_stmt *s, const char *slf)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s]}", "entity_id", col_text(s, 0),
-			 "product", slf, "ad_domain", "", "ip_address_list", col_text(s, 5),
-			 "host_name", col_text(s, 2), "capabilities", "cmd_deploy_update_sources");
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s]}", "entity_id", tmcm_col_text(s, 0),
+			 "product", slf, "ad_domain", "", "ip_address_list", tmcm_col_text(s, 5),
+			 "host_name", tmcm_col_text(s, 2), "capabilities", "cmd_deploy_update_sources");
 }
 
 static json_t *agent_item(sqlite3_stmt *s, const char *slf)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s,s,s,s]}",
-			 "entity_id", col_text(s, 0), "product", slf, "managing_server_id", "",
-			 "ad_domain", "", "folder_path", "", "ip_address_list", col_text(s, 5),
-			 "mac_address_list", "", "host_name", col_text(s, 2), "isolation_status",
-			 col_text(s, 7), "capabilities", "cmd_restore_isolated_agent",
+			 "entity_id", tmcm_col_text(s, 0), "product", slf, "managing_server_id", "",
+			 "ad_domain", "", "folder_path", "", "ip_address_list", tmcm_col_text(s, 5),
+			 "mac_address_list", "", "host_name", tmcm_col_text(s, 2), "isolation_status",
+			 tmcm_col_text(s, 7), "capabilities", "cmd_restore_isolated_agent",
 			 "cmd_isolate_agent", "cmd_relocate_agent", "cmd_uninstall_agent");
 }
 
@@ -183,11 +167,11 @@ json_t *tmcm_product_list(store *st, const tmcm_product_filter *f, int kind,
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		char slf[96];
-		tmcm_product_slf(col_text(s, 1), slf, sizeof(slf));
-		if (f && (!matches(f->entity_id, col_text(s, 0)) ||
-			  !matches(f->ip_address, col_text(s, 5)) ||
-			  !matches(f->host_name, col_text(s, 2)) ||
-			  !(matches(f->product, slf) || matches(f->product, col_text(s, 1)))))
+		tmcm_product_slf(tmcm_col_text(s, 1), slf, sizeof(slf));
+		if (f && (!matches(f->entity_id, tmcm_col_text(s, 0)) ||
+			  !matches(f->ip_address, tmcm_col_text(s, 5)) ||
+			  !matches(f->host_name, tmcm_col_text(s, 2)) ||
+			  !(matches(f->product, slf) || matches(f->product, tmcm_col_text(s, 1)))))
 			continue;
 		json_array_append_new(arr, kind == 1   ? server_item(s, slf)
 					   : kind == 2 ? agent_item(s, slf)

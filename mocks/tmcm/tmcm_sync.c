@@ -293,10 +293,8 @@ static void sync_failed(store *st, const source_cfg *c, const char *sql, int64_t
 		source_update(st, c->name, sql, started, applied, reason);
 	if (same)
 		return;
-	json_t *d = json_pack("{s:s, s:s}", "url", c->url, "error", reason);
-	if (events_append(st, "tmcm", "sync.failed", c->name, d, &err) < 0)
-		log_warn("events.append_failed", "error=\"%s\"", err.msg);
-	json_decref(d);
+	tmcm_timeline(st, "sync.failed", c->name,
+		      json_pack("{s:s, s:s}", "url", c->url, "error", reason));
 }
 
 /* Record the outcome of one pull: source row, log, timeline. */
@@ -312,12 +310,10 @@ static void sync_result(store *st, const source_cfg *c, const apply_ctx *a, long
 	if (a->applied || a->rejected) {
 		log_info("sync.done", "source=%s records=%ld rejected=%ld cursor=%lld", c->name,
 			 a->applied, a->rejected, (long long)cursor);
-		json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:O}", "url", c->url, "records",
-				      (json_int_t)a->applied, "rejected", (json_int_t)a->rejected,
-				      "cursor", (json_int_t)cursor, "objects", a->sample);
-		if (events_append(st, "tmcm", "sync.done", c->name, d, err) < 0)
-			log_warn("events.append_failed", "error=\"%s\"", err->msg);
-		json_decref(d);
+		tmcm_timeline(st, "sync.done", c->name,
+			      json_pack("{s:s, s:I, s:I, s:I, s:O}", "url", c->url, "records",
+					(json_int_t)a->applied, "rejected", (json_int_t)a->rejected,
+					"cursor", (json_int_t)cursor, "objects", a->sample));
 	}
 }
 
