@@ -66,6 +66,8 @@ typedef struct tmcm_app {
 } tmcm_app;
 
 /* ---- tmcm_db.c: shared helpers ---------------------------------------- */
+/* The store of this thread, or answer 500 and return NULL. */
+store *tmcm_store(http_resp *resp);
 int tmcm_db_fail(store *st, ctd_err *err, const char *what); /* CTD_ESTORE, returns -1 */
 void tmcm_bind_text(sqlite3_stmt *s, int i, const char *v);   /* NULL binds SQL NULL */
 const char *tmcm_col_text(sqlite3_stmt *s, int i);            /* never NULL */
@@ -236,9 +238,5 @@ int64_t tmcm_sync_request(tmcm_syncer *s);
 json_t *tmcm_sync_status(tmcm_syncer *s);
 void tmcm_sync_stop(tmcm_syncer *s);
 json_t *tmcm_sources_list(store *st, ctd_err *err);
-
-/* ---- shared small helpers (tmcm_console.c) ----------------------------- */
-/* The store of this thread, or answer 500 and return NULL. */
-store *tmcm_store(http_resp *resp);
 
 #endif

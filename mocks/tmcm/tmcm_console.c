@@ -15,15 +15,6 @@
 #include "util.h"
 #include "tmcm.h"
 
-store *tmcm_store(http_resp *resp)
-{
-	ctd_err err = {0};
-	store *st = store_get(&err);
-	if (!st)
-		http_resp_ctd_err(resp, &err);
-	return st;
-}
-
 /* ---- sessions ------------------------------------------------------------------- */
 
 static int consttime_eq(const char *a, const char *b)
