@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hash.h"
-#include "../../mocks/imsva/imsva_engine.h"
+#include "imsva/imsva_engine.h"
 #include "util.h"
 
 #define EICAR "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"

@@ -5,7 +5,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../mocks/imsva/imsva_engine.h"
+#include "imsva/imsva_engine.h"
 #include "hash.h"
 #include "util.h"
 
