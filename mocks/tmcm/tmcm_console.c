@@ -6,7 +6,8 @@
  *
  * Authentication: POST /api/login {"password"} returns a session token; every
  * other call carries it as `X-Session` (or `Authorization: Bearer <token>`),
- * or the console password itself as `X-Api-Key` (scripts, CI). */
+ * or the console password (or the Automation API key) itself as `X-Api-Key`
+ * (scripts, CI). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -72,14 +73,21 @@ static const char *session_token(http_req *req)
 	return t;
 }
 
+/* The console password, or the Automation API key (what `ctdlab status`
+ * shows as api_key), both work as the console's credential. */
+static int credential_ok(const tmcm_app *app, const char *secret)
+{
+	return secret && (consttime_eq(secret, app->console_password) ||
+			  consttime_eq(secret, app->api_key));
+}
+
 /* 0 when the caller may use the console API; else answers 401. */
 static int authorised(http_req *req, http_resp *resp)
 {
 	tmcm_app *app = req->app;
-	const char *key = http_req_header(req, "X-Api-Key");
 	const char *token = session_token(req);
-	if ((key && consttime_eq(key, app->console_password)) ||
-	    (token && (session_valid(app, token, 0) || consttime_eq(token, app->console_password))))
+	if (credential_ok(app, http_req_header(req, "X-Api-Key")) ||
+	    (token && (session_valid(app, token, 0) || credential_ok(app, token))))
 		return 0;
 	http_resp_error(resp, 401, "unauthorized",
 			"log in (POST /api/login) and send X-Session, or send X-Api-Key");
@@ -93,7 +101,7 @@ static void h_login(http_req *req, http_resp *resp)
 	if (!body)
 		return;
 	json_t *pw = json_object_get(body, "password");
-	if (!json_is_string(pw) || !consttime_eq(json_string_value(pw), app->console_password)) {
+	if (!credential_ok(app, json_string_value(pw))) {
 		char ip[64];
 		http_req_client_ip(req, ip, sizeof(ip));
 		log_warn("console.login_failed", "client=%s", ip);

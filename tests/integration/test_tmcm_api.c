@@ -346,6 +346,46 @@ START_TEST(test_file_udso_and_products)
 }
 END_TEST
 
+/* Console credentials: a session from /api/login, or the password or the
+ * Automation API key as X-Api-Key; anything else is 401. */
+START_TEST(test_console_login)
+{
+	start_tmcm();
+	const char *pw = json_string_value(json_object_get(json_object_get(ready, "info"),
+							   "console_password"));
+	char *url = xasprintf("%s/api/login", base_url);
+	char *body = xasprintf("{\"password\": \"%s\"}", pw);
+	long status;
+	json_t *login = tl_http_json("POST", url, NULL, body, &status);
+	ck_assert_int_eq(status, 200);
+	char *session = xasprintf("X-Session: %s",
+				  json_string_value(json_object_get(login, "session")));
+	json_decref(login);
+	json_decref(tl_http_json("POST", url, NULL, "{\"password\": \"wrong\"}", &status));
+	ck_assert_int_eq(status, 401);
+	free(body);
+	free(url);
+
+	char *with_key = xasprintf("X-Api-Key: %s", api_key);
+	const char *const creds[][2] = {{session, NULL}, {with_key, NULL}, {"X-Api-Key: nope", NULL}};
+	const long want[] = {200, 200, 401};
+	url = xasprintf("%s/api/status", base_url);
+	for (int i = 0; i < 3; i++) {
+		json_t *j = tl_http_json("GET", url, creds[i], NULL, &status);
+		ck_assert_msg(status == want[i], "credential %d: HTTP %ld", i, status);
+		if (status == 200)
+			ck_assert_str_eq(json_string_value(json_object_get(j, "appliance")), "tmcm");
+		json_decref(j);
+	}
+	json_decref(tl_http_json("GET", url, NULL, NULL, &status));
+	ck_assert_int_eq(status, 401);
+	free(url);
+	free(with_key);
+	free(session);
+	stop_tmcm();
+}
+END_TEST
+
 /* Bad input gets the documented 4xx codes, never a crash. */
 START_TEST(test_bad_input)
 {
@@ -408,6 +448,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_auth_failures);
 	tcase_add_test(tc, test_file_udso_and_products);
 	tcase_add_test(tc, test_bad_input);
+	tcase_add_test(tc, test_console_login);
 	suite_add_tcase(s, tc);
 	return s;
 }
