@@ -229,7 +229,7 @@ START_TEST(pinned_key_and_required_registration)
 {
 	tk_daemon strict;
 	const char *extra[] = {"--api_key", "D1EC5252-EE89-11E6-A5DF-005056014677",
-			       "--require_registration", "yes", NULL};
+			       "--require_registration", "yes", "--time_skew", "5m", NULL};
 	tk_start(&strict, "ddan-strict", extra);
 	ck_assert_str_eq(strict.key, "D1EC5252-EE89-11E6-A5DF-005056014677");
 	const char *sha1 = "0000000000000000000000000000000000000002";
@@ -244,11 +244,56 @@ START_TEST(pinned_key_and_required_registration)
 	ck_assert_int_eq(tk_status(&strict, &plain, "PUT", "get_brief_report", NULL, sha1, strlen(sha1),
 				   "text/plain"),
 			 200);
+	/* the skew window: milliseconds are fine, an old time is not */
+	tk_style ms = plain;
+	ms.ms_time = 1;
+	ck_assert_int_eq(tk_status(&strict, &ms, "GET", "test_connection", NULL, NULL, 0, NULL), 200);
+	tk_style old = plain;
+	old.fixed_time = "1700000000";
+	ck_assert_int_eq(tk_call(&strict, &old, "GET", "test_connection", NULL, NULL, 0, NULL, NULL, 0, &r),
+			 401);
+	ck_assert_ptr_nonnull(strstr(r.body.data, "stale X-DTAS-Time"));
+	http_response_free(&r);
 	ck_assert_int_eq(tk_status(&strict, &plain, "GET", "unregister", NULL, NULL, 0, NULL), 200);
 	ck_assert_int_eq(tk_status(&strict, &plain, "PUT", "get_brief_report", NULL, sha1, strlen(sha1),
 				   "text/plain"),
 			 403);
 	tk_stop(&strict);
+}
+END_TEST
+
+/* Generated objects expire after so_expiry: the feed then carries them with
+ * REMOVED 1 under a new change id. */
+START_TEST(so_expiry_reaches_the_feed)
+{
+	tk_daemon quick;
+	const char *extra[] = {"--so_expiry", "1s", NULL};
+	tk_start(&quick, "ddan-expiry", extra);
+	const char *text = "short-lived CTDLAB-RISK-HIGH\n";
+	char sha1[41];
+	tk_sha1_upper(text, strlen(text), sha1);
+	const char *params[] = {"X-DTAS-SHA1", sha1, "X-DTAS-SampleType", "0", NULL};
+	http_form_part part = {.name = "uploadsample", .data = text, .data_len = strlen(text),
+			       .filename = "e.txt"};
+	http_response r;
+	ck_assert_int_eq(tk_call(&quick, &plain, "POST", "simple_upload_sample", params, NULL, 0, NULL,
+				 &part, 1, &r),
+			 200);
+	http_response_free(&r);
+	ck_assert_int_eq(tk_wait_done(&quick, &plain, sha1, NULL), 4);
+	tk_daemon saved = dd;
+	dd = quick; /* feed_lookup reads the suite daemon */
+	find f = {0};
+	for (int i = 0; i < 100; i++) {
+		f = feed_lookup("FILE", sha1, NULL);
+		if (f.found && f.removed)
+			break;
+		tk_sleep_ms(100);
+	}
+	dd = saved;
+	ck_assert(f.found);
+	ck_assert_int_eq(f.removed, 1);
+	tk_stop(&quick);
 }
 END_TEST
 
@@ -262,6 +307,7 @@ int main(void)
 	tcase_add_test(tc, dtascli_batch_makes_url_so);
 	tcase_add_test(tc, console_login_about_and_so_actions);
 	tcase_add_test(tc, pinned_key_and_required_registration);
+	tcase_add_test(tc, so_expiry_reaches_the_feed);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
