@@ -185,7 +185,7 @@ static char *trimmed(const char *data, size_t len)
 }
 
 /* Validate one archive item against its meta before anything is stored. */
-static int check_item(http_req *req, http_resp *resp, store *st, const ddan_upload_item *it)
+static int check_item(http_resp *resp, store *st, const ddan_upload_item *it)
 {
 	char *exist = ddan_meta_get(it->meta, "SampleFileExist");
 	char *meta_sha1 = ddan_meta_get(it->meta, "SampleFileSHA1");
@@ -226,7 +226,6 @@ static int check_item(http_req *req, http_resp *resp, store *st, const ddan_uplo
 	}
 	free(exist);
 	free(meta_sha1);
-	(void)req;
 	return rc;
 }
 
@@ -306,7 +305,7 @@ static void h_upload_sample(http_req *req, http_resp *resp)
 	if (ddan_upload_parse(data, len, (size_t)app->cfg->base.max_body, &up, &err) != 0)
 		return fail_err(resp, &err);
 	for (size_t i = 0; i < up.n; i++)
-		if (check_item(req, resp, st, &up.items[i]) != 0) {
+		if (check_item(resp, st, &up.items[i]) != 0) {
 			ddan_upload_free(&up);
 			return;
 		}
