@@ -262,6 +262,38 @@ START_TEST(pinned_key_and_required_registration)
 }
 END_TEST
 
+/* A 3 MB raw tgz PUT as libcurl sends it (Expect: 100-continue), whole body
+ * in the checksum like the PHP client. */
+START_TEST(large_upload_with_expect_continue)
+{
+	size_t len = 3u << 20;
+	char *data = xmalloc(len);
+	unsigned x = 7;
+	for (size_t i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		data[i] = (char)(x >> 16);
+	}
+	memcpy(data + 1000, "CTDLAB-RISK-LOW", 15);
+	dtas_client c = {.client_uuid = "big", .source_id = "10002"};
+	sbuf tgz = {0};
+	char sha1[41], asha1[41];
+	ctd_err err;
+	ck_assert_int_eq(dtas_build_sample_tgz(&c, data, len, "big.bin", 0, time_now_ms(), &tgz, sha1, &err),
+			 0);
+	ck_assert_uint_gt(tgz.len, 2u << 20);
+	hash_hex(HASH_SHA1, tgz.data, tgz.len, asha1);
+	const char *up[] = {"X-DTAS-Archive-SHA1", asha1, NULL};
+	ck_assert_int_eq(tk_status(&dd, &plain, "PUT", "upload_sample", up, tgz.data, tgz.len,
+				   "application/x-compressed"),
+			 200);
+	int risk;
+	ck_assert_int_eq(tk_wait_done(&dd, &plain, sha1, &risk), 4);
+	ck_assert_int_eq(risk, 1);
+	sbuf_free(&tgz);
+	free(data);
+}
+END_TEST
+
 /* Generated objects expire after so_expiry: the feed then carries them with
  * REMOVED 1 under a new change id. */
 START_TEST(so_expiry_reaches_the_feed)
@@ -308,6 +340,7 @@ int main(void)
 	tcase_add_test(tc, console_login_about_and_so_actions);
 	tcase_add_test(tc, pinned_key_and_required_registration);
 	tcase_add_test(tc, so_expiry_reaches_the_feed);
+	tcase_add_test(tc, large_upload_with_expect_continue);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
