@@ -96,7 +96,8 @@ json_t *ddan_sample_load(store *st, const char *sha1, ctd_err *err);
 int ddan_sample_data(store *st, const char *sha1, sbuf *out, ctd_err *err);
 /* check_duplicate_sample: the known ones of sha1s (within `minutes` when > 0), `;`-joined. */
 int ddan_sample_known(store *st, char **sha1s, size_t n, long minutes, sbuf *out, ctd_err *err);
-/* Samples submitted (or completed) in [from_ms, to_ms], oldest first: JSON array. */
+/* Samples submitted (or completed) in [from_ms, to_ms], oldest first: JSON
+ * array. A negative limit: the newest -limit submissions, newest first. */
 json_t *ddan_sample_list(store *st, int64_t from_ms, int64_t to_ms, int by_completion, int limit,
 			 ctd_err *err);
 json_t *ddan_submitter_list(store *st, ctd_err *err);
@@ -106,7 +107,7 @@ typedef struct ddan_submitter_in {
 } ddan_submitter_in;
 int ddan_submitter_register(store *st, const ddan_submitter_in *in, ctd_err *err);
 int ddan_submitter_unregister(store *st, const char *client_uuid, ctd_err *err);
-/* 1 registered, 0 not; updates last seen when registered. */
+/* 1 registered, 0 not; refreshes last seen (at most every 10 s) when registered. */
 int ddan_submitter_touch(store *st, const char *client_uuid, ctd_err *err);
 
 /* ddan_so.c: suspicious objects. */
