@@ -92,6 +92,8 @@ int ddan_sample_submit(store *st, const ddan_sample_in *in, ctd_err *err);
 int ddan_sample_status(store *st, const char *sha1, int *status, int *risk, ctd_err *err);
 /* The row with its result JSON as one object (caller decrefs); NULL (ENOTFOUND) if unknown. */
 json_t *ddan_sample_load(store *st, const char *sha1, ctd_err *err);
+/* The SHA-1 of the sample with this SRID (console id); -1 (ENOTFOUND) if none. */
+int ddan_sample_sha1_by_srid(store *st, long long srid, char sha1[41], ctd_err *err);
 /* The sample bytes appended to out; -1 (ENOTFOUND) if none are stored. */
 int ddan_sample_data(store *st, const char *sha1, sbuf *out, ctd_err *err);
 /* check_duplicate_sample: the known ones of sha1s (within `minutes` when > 0), `;`-joined. */
@@ -133,6 +135,8 @@ void ddan_brief_xml_end(sbuf *out);
 char *ddan_report_xml(json_t *sample, int report_type, size_t *len);
 char *ddan_event_log_xml(json_t *sample, size_t *len);
 char *ddan_openioc_xml(json_t *sample, size_t *len);
+/* query_sample_info: the summary of one sample (by SRID). */
+char *ddan_sample_info_xml(json_t *sample, size_t *len);
 /* A small synthetic PNG screenshot (static bytes). */
 const unsigned char *ddan_screenshot_png(size_t *len);
 /* An (empty) capture file of the sandbox traffic, in a pcap. */

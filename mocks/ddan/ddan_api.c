@@ -633,6 +633,35 @@ static void h_so_by_sha1(http_req *req, http_resp *resp)
 	sbuf_free(&out);
 }
 
+/* Get Report Summary Info By Sample SRID (spec §5.12; answer shape ours). */
+static void h_sample_info(http_req *req, http_resp *resp)
+{
+	store *st = begin(req, resp, "query_sample_info");
+	long long srid;
+	if (!st || int_header(req, resp, "X-DTAS-SRID", -1, &srid) != 0)
+		return;
+	if (srid < 0) {
+		http_resp_error(resp, 400, "missing_header", "missing header X-DTAS-SRID");
+		return;
+	}
+	char sha1[41];
+	ctd_err err = {0};
+	json_t *s = ddan_sample_sha1_by_srid(st, srid, sha1, &err) == 0 ? ddan_sample_load(st, sha1, &err)
+									 : NULL;
+	if (!s) {
+		if (err.code == CTD_ENOTFOUND)
+			http_resp_text(resp, 421, TEXT_CTYPE, "Not Found: no sample with this SRID\n");
+		else
+			fail_err(resp, &err);
+		return;
+	}
+	size_t len;
+	char *xml = ddan_sample_info_xml(s, &len);
+	http_resp_bytes(resp, 200, XML_CTYPE, xml, len);
+	free(xml);
+	json_decref(s);
+}
+
 /* ---- routes ------------------------------------------------------------- */
 
 #define DTAS(m, name, h) {m, DTAS_PREFIX name, h}
@@ -654,6 +683,7 @@ static const http_route routes[] = {
 	DTAS("GET", "get_sandbox_screenshot", h_screenshot),
 	DTAS("GET", "get_openioc_report", h_openioc),
 	DTAS("GET", "get_pcap", h_pcap),
+	DTAS("GET", "query_sample_info", h_sample_info),
 	{"POST", "/api/login", ddan_console_login},
 	{"GET", "/api/about", ddan_console_about},
 	{"GET", "/api/samples", ddan_console_samples},

@@ -264,6 +264,23 @@ json_t *ddan_sample_load(store *st, const char *sha1, ctd_err *err)
 	return o;
 }
 
+int ddan_sample_sha1_by_srid(store *st, long long srid, char sha1[41], ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT sha1 FROM ddan_samples WHERE id = ?1", err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, srid);
+	int rc = -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(sha1, 41, "%s", (const char *)sqlite3_column_text(s, 0));
+		rc = 0;
+	} else {
+		ctd_fail(err, CTD_ENOTFOUND, "no sample with SRID %lld", srid);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
 int ddan_sample_data(store *st, const char *sha1, sbuf *out, ctd_err *err)
 {
 	sqlite3_stmt *s = store_stmt(st, "SELECT data FROM ddan_samples WHERE sha1 = ?1 AND data IS NOT NULL",

@@ -448,6 +448,14 @@ START_TEST(artefacts)
 	ck_assert_int_eq(tk_call(&dd, &siem, "GET", "get_sample_list", list, NULL, 0, NULL, NULL, 0, &r), 200);
 	ck_assert_ptr_nonnull(strstr(r.body.data, sha1));
 	http_response_free(&r);
+
+	/* query_sample_info by SRID: SRIDs count from 1 */
+	const char *srid[] = {"X-DTAS-SRID", "1", NULL};
+	ck_assert_int_eq(tk_call(&dd, &siem, "GET", "query_sample_info", srid, NULL, 0, NULL, NULL, 0, &r), 200);
+	ck_assert_ptr_nonnull(strstr(r.body.data, "<SRID>1</SRID>"));
+	http_response_free(&r);
+	const char *nosrid[] = {"X-DTAS-SRID", "999999", NULL};
+	ck_assert_int_eq(tk_status(&dd, &siem, "GET", "query_sample_info", nosrid, NULL, 0, NULL), 421);
 }
 END_TEST
 
