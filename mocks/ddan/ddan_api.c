@@ -684,6 +684,8 @@ static const http_route routes[] = {
 	DTAS("GET", "get_openioc_report", h_openioc),
 	DTAS("GET", "get_pcap", h_pcap),
 	DTAS("GET", "query_sample_info", h_sample_info),
+	{"GET", "/", ddan_console_page},
+	{"GET", "/pages/login.php", ddan_console_page},
 	{"POST", "/api/login", ddan_console_login},
 	{"GET", "/api/about", ddan_console_about},
 	{"GET", "/api/samples", ddan_console_samples},
