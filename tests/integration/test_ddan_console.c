@@ -268,6 +268,57 @@ START_TEST(pinned_key_and_required_registration)
 }
 END_TEST
 
+/* --print-rules gives the built-in rules; a custom rules_file decides
+ * verdicts; a broken one stops the daemon with a message naming it. */
+START_TEST(custom_rules_file)
+{
+	char *bin = tl_bin("ddand"), *out = NULL;
+	const char *print[] = {bin, "--print-rules", NULL};
+	ck_assert_int_eq(tl_run(print, &out), 0);
+	json_error_t jerr;
+	json_t *builtin = json_loads(out, 0, &jerr);
+	ck_assert_msg(builtin != NULL, "--print-rules is not JSON: %s", jerr.text);
+	ck_assert(json_array_size(json_object_get(builtin, "rules")) >= 8);
+	json_decref(builtin);
+	free(out);
+
+	char *dir = tl_tmpdir("ddan-rules");
+	char *good = xasprintf("%s/rules.json", dir), *bad = xasprintf("%s/bad.json", dir);
+	const char *rules = "{\"rules\": [{\"name\": \"Course marker\", \"risk\": 2, "
+			    "\"virus_name\": \"COURSE.MARK\", \"contains\": [\"COURSE-MARK\"]}]}";
+	ck_assert_int_eq(file_write_atomic(good, rules, strlen(rules), 0644), 0);
+	ck_assert_int_eq(file_write_atomic(bad, "{\"rules\": [{}]}", 15, 0644), 0);
+
+	tk_daemon custom;
+	const char *extra[] = {"--rules_file", good, NULL};
+	tk_start(&custom, "ddan-custom", extra);
+	const char *text = "a COURSE-MARK and a CTDLAB-RISK-HIGH the custom rules ignore\n";
+	char sha1[41];
+	tk_sha1_upper(text, strlen(text), sha1);
+	const char *params[] = {"X-DTAS-SHA1", sha1, "X-DTAS-SampleType", "0", NULL};
+	http_form_part part = {.name = "uploadsample", .data = text, .data_len = strlen(text),
+			       .filename = "course.txt"};
+	http_response r;
+	ck_assert_int_eq(tk_call(&custom, &plain, "POST", "simple_upload_sample", params, NULL, 0, NULL,
+				 &part, 1, &r),
+			 200);
+	http_response_free(&r);
+	int risk;
+	ck_assert_int_eq(tk_wait_done(&custom, &plain, sha1, &risk), 4);
+	ck_assert_int_eq(risk, 2);
+	tk_stop(&custom);
+
+	char *home = tl_tmpdir("ddan-badrules");
+	const char *run[] = {bin, "--home", home, "--port", "0", "--rules_file", bad, NULL};
+	ck_assert_int_ne(tl_run(run, &out), 0);
+	ck_assert_msg(strstr(out, "bad.json") && strstr(out, "rules[0]"), "unclear error: %s", out);
+	free(out);
+	tl_rmrf(home);
+	tl_rmrf(dir);
+	free(home), free(dir), free(good), free(bad), free(bin);
+}
+END_TEST
+
 /* A 3 MB raw tgz PUT as libcurl sends it (Expect: 100-continue), whole body
  * in the checksum like the PHP client. */
 START_TEST(large_upload_with_expect_continue)
@@ -347,6 +398,7 @@ int main(void)
 	tcase_add_test(tc, pinned_key_and_required_registration);
 	tcase_add_test(tc, so_expiry_reaches_the_feed);
 	tcase_add_test(tc, large_upload_with_expect_continue);
+	tcase_add_test(tc, custom_rules_file);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
