@@ -68,6 +68,8 @@ void ddan_console_sample(http_req *req, http_resp *resp);
 void ddan_console_submitters(http_req *req, http_resp *resp);
 void ddan_console_so_list(http_req *req, http_resp *resp);
 void ddan_console_so_action(http_req *req, http_resp *resp);
+/* ddan_console_page.c: the browser page over that API (/pages/login.php). */
+void ddan_console_page(http_req *req, http_resp *resp);
 
 /* ddan_engine.c: the analysis worker. */
 ddan_engine *ddan_engine_start(ddan_app *app, ctd_err *err);
@@ -92,11 +94,14 @@ int ddan_sample_submit(store *st, const ddan_sample_in *in, ctd_err *err);
 int ddan_sample_status(store *st, const char *sha1, int *status, int *risk, ctd_err *err);
 /* The row with its result JSON as one object (caller decrefs); NULL (ENOTFOUND) if unknown. */
 json_t *ddan_sample_load(store *st, const char *sha1, ctd_err *err);
+/* The SHA-1 of the sample with this SRID (console id); -1 (ENOTFOUND) if none. */
+int ddan_sample_sha1_by_srid(store *st, long long srid, char sha1[41], ctd_err *err);
 /* The sample bytes appended to out; -1 (ENOTFOUND) if none are stored. */
 int ddan_sample_data(store *st, const char *sha1, sbuf *out, ctd_err *err);
 /* check_duplicate_sample: the known ones of sha1s (within `minutes` when > 0), `;`-joined. */
 int ddan_sample_known(store *st, char **sha1s, size_t n, long minutes, sbuf *out, ctd_err *err);
-/* Samples submitted (or completed) in [from_ms, to_ms], oldest first: JSON array. */
+/* Samples submitted (or completed) in [from_ms, to_ms], oldest first: JSON
+ * array. A negative limit: the newest -limit submissions, newest first. */
 json_t *ddan_sample_list(store *st, int64_t from_ms, int64_t to_ms, int by_completion, int limit,
 			 ctd_err *err);
 json_t *ddan_submitter_list(store *st, ctd_err *err);
@@ -106,7 +111,7 @@ typedef struct ddan_submitter_in {
 } ddan_submitter_in;
 int ddan_submitter_register(store *st, const ddan_submitter_in *in, ctd_err *err);
 int ddan_submitter_unregister(store *st, const char *client_uuid, ctd_err *err);
-/* 1 registered, 0 not; updates last seen when registered. */
+/* 1 registered, 0 not; refreshes last seen (at most every 10 s) when registered. */
 int ddan_submitter_touch(store *st, const char *client_uuid, ctd_err *err);
 
 /* ddan_so.c: suspicious objects. */
@@ -132,6 +137,8 @@ void ddan_brief_xml_end(sbuf *out);
 char *ddan_report_xml(json_t *sample, int report_type, size_t *len);
 char *ddan_event_log_xml(json_t *sample, size_t *len);
 char *ddan_openioc_xml(json_t *sample, size_t *len);
+/* query_sample_info: the summary of one sample (by SRID). */
+char *ddan_sample_info_xml(json_t *sample, size_t *len);
 /* A small synthetic PNG screenshot (static bytes). */
 const unsigned char *ddan_screenshot_png(size_t *len);
 /* An (empty) capture file of the sandbox traffic, in a pcap. */

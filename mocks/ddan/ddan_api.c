@@ -185,7 +185,7 @@ static char *trimmed(const char *data, size_t len)
 }
 
 /* Validate one archive item against its meta before anything is stored. */
-static int check_item(http_req *req, http_resp *resp, store *st, const ddan_upload_item *it)
+static int check_item(http_resp *resp, store *st, const ddan_upload_item *it)
 {
 	char *exist = ddan_meta_get(it->meta, "SampleFileExist");
 	char *meta_sha1 = ddan_meta_get(it->meta, "SampleFileSHA1");
@@ -226,7 +226,6 @@ static int check_item(http_req *req, http_resp *resp, store *st, const ddan_uplo
 	}
 	free(exist);
 	free(meta_sha1);
-	(void)req;
 	return rc;
 }
 
@@ -306,7 +305,7 @@ static void h_upload_sample(http_req *req, http_resp *resp)
 	if (ddan_upload_parse(data, len, (size_t)app->cfg->base.max_body, &up, &err) != 0)
 		return fail_err(resp, &err);
 	for (size_t i = 0; i < up.n; i++)
-		if (check_item(req, resp, st, &up.items[i]) != 0) {
+		if (check_item(resp, st, &up.items[i]) != 0) {
 			ddan_upload_free(&up);
 			return;
 		}
@@ -634,6 +633,35 @@ static void h_so_by_sha1(http_req *req, http_resp *resp)
 	sbuf_free(&out);
 }
 
+/* Get Report Summary Info By Sample SRID (spec §5.12; answer shape ours). */
+static void h_sample_info(http_req *req, http_resp *resp)
+{
+	store *st = begin(req, resp, "query_sample_info");
+	long long srid;
+	if (!st || int_header(req, resp, "X-DTAS-SRID", -1, &srid) != 0)
+		return;
+	if (srid < 0) {
+		http_resp_error(resp, 400, "missing_header", "missing header X-DTAS-SRID");
+		return;
+	}
+	char sha1[41];
+	ctd_err err = {0};
+	json_t *s = ddan_sample_sha1_by_srid(st, srid, sha1, &err) == 0 ? ddan_sample_load(st, sha1, &err)
+									 : NULL;
+	if (!s) {
+		if (err.code == CTD_ENOTFOUND)
+			http_resp_text(resp, 421, TEXT_CTYPE, "Not Found: no sample with this SRID\n");
+		else
+			fail_err(resp, &err);
+		return;
+	}
+	size_t len;
+	char *xml = ddan_sample_info_xml(s, &len);
+	http_resp_bytes(resp, 200, XML_CTYPE, xml, len);
+	free(xml);
+	json_decref(s);
+}
+
 /* ---- routes ------------------------------------------------------------- */
 
 #define DTAS(m, name, h) {m, DTAS_PREFIX name, h}
@@ -655,6 +683,9 @@ static const http_route routes[] = {
 	DTAS("GET", "get_sandbox_screenshot", h_screenshot),
 	DTAS("GET", "get_openioc_report", h_openioc),
 	DTAS("GET", "get_pcap", h_pcap),
+	DTAS("GET", "query_sample_info", h_sample_info),
+	{"GET", "/", ddan_console_page},
+	{"GET", "/pages/login.php", ddan_console_page},
 	{"POST", "/api/login", ddan_console_login},
 	{"GET", "/api/about", ddan_console_about},
 	{"GET", "/api/samples", ddan_console_samples},

@@ -107,7 +107,7 @@ void ddan_console_samples(http_req *req, http_resp *resp)
 	const char *lim = http_req_query(req, "limit");
 	int limit = lim ? atoi(lim) : 500;
 	ctd_err err = {0};
-	json_t *rows = ddan_sample_list(st, 0, INT64_MAX, 0, limit > 0 ? limit : 500, &err);
+	json_t *rows = ddan_sample_list(st, 0, INT64_MAX, 0, -(limit > 0 ? limit : 500), &err);
 	if (!rows)
 		return http_resp_ctd_err(resp, &err);
 	const char *want = http_req_query(req, "status");

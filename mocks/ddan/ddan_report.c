@@ -241,6 +241,29 @@ char *ddan_event_log_xml(json_t *sample, size_t *len)
 	return doc_dump(doc, len);
 }
 
+char *ddan_sample_info_xml(json_t *sample, size_t *len)
+{
+	xmlDoc *doc;
+	xmlNode *root = new_doc("Return", &doc);
+	xmlNode *info = xmlNewChild(root, NULL, BAD_CAST "SAMPLE_INFO", NULL);
+	int status = (int)jint(sample, "status");
+	add_int(info, "SRID", jint(sample, "id"));
+	add_str(info, "SHA1", jstr(sample, "sha1"));
+	add_int(info, "SampleType", jint(sample, "sample_type"));
+	add_str(info, "OrigFileName", jstr(sample, "orig_name"));
+	add_str(info, "TrueFileType", jstr(sample, "true_type"));
+	add_int(info, "FileSize", jint(sample, "size"));
+	add_str(info, "SourceID", jstr(sample, "source_id"));
+	add_str(info, "SourceName", jstr(sample, "source_name"));
+	add_int(info, "STATUS", status);
+	add_int(info, "RiskLevel", status == DDAN_DONE ? jint(sample, "risk") : -1);
+	add_str(info, "VirusName", jstr(sample, "virus_name"));
+	add_time(info, "SubmitTime", jint(sample, "submitted_ms"));
+	add_time(info, "AnalyzeStartTime", jint(sample, "started_ms"));
+	add_time(info, "AnalyzeTime", jint(sample, "completed_ms"));
+	return doc_dump(doc, len);
+}
+
 static void ioc_item(xmlNode *ind, const char *document, const char *search, const char *value)
 {
 	char id[37];

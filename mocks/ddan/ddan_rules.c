@@ -559,7 +559,6 @@ static void unpack_children(analysis *a, const void *data, size_t len, const cha
 			break;
 		}
 		la_int64_t sz = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
-		size_t cap = sz >= 0 ? (size_t)sz : 65536;
 		if (sz > (la_int64_t)a->r->max_child_size) {
 			event(a, "Archive member too large", "%s", archive_entry_pathname(e));
 			continue;
@@ -567,7 +566,6 @@ static void unpack_children(analysis *a, const void *data, size_t len, const cha
 		sbuf buf = {0};
 		char chunk[65536];
 		la_ssize_t n;
-		(void)cap;
 		while ((n = archive_read_data(ar, chunk, sizeof chunk)) > 0 &&
 		       buf.len + (size_t)n <= a->r->max_child_size)
 			sbuf_append(&buf, chunk, (size_t)n);

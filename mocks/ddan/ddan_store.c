@@ -58,19 +58,33 @@ int ddan_submitter_unregister(store *st, const char *client_uuid, ctd_err *err)
 	return 0;
 }
 
+/* Last-seen is refreshed at most this often: polling clients call every second. */
+#define TOUCH_EVERY_MS 10000
+
 int ddan_submitter_touch(store *st, const char *client_uuid, ctd_err *err)
 {
 	sqlite3_stmt *s = store_stmt(st,
-				     "UPDATE ddan_submitters SET last_seen_ms = ?2 "
-				     "WHERE client_uuid = ?1 AND registered = 1",
+				     "SELECT registered, last_seen_ms FROM ddan_submitters "
+				     "WHERE client_uuid = ?1",
 				     err);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, client_uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, time_now_ms());
-	if (store_step_done(st, s, err) != 0)
+	int registered = 0;
+	int64_t last_seen = 0, now = time_now_ms();
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		registered = sqlite3_column_int(s, 0);
+		last_seen = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	if (!registered || now - last_seen < TOUCH_EVERY_MS)
+		return registered;
+	s = store_stmt(st, "UPDATE ddan_submitters SET last_seen_ms = ?2 WHERE client_uuid = ?1", err);
+	if (!s)
 		return -1;
-	return sqlite3_changes(store_db(st)) > 0;
+	sqlite3_bind_text(s, 1, client_uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now);
+	return store_step_done(st, s, err) == 0 ? 1 : -1;
 }
 
 /* ---- samples ------------------------------------------------------------ */
@@ -250,6 +264,23 @@ json_t *ddan_sample_load(store *st, const char *sha1, ctd_err *err)
 	return o;
 }
 
+int ddan_sample_sha1_by_srid(store *st, long long srid, char sha1[41], ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT sha1 FROM ddan_samples WHERE id = ?1", err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, srid);
+	int rc = -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(sha1, 41, "%s", (const char *)sqlite3_column_text(s, 0));
+		rc = 0;
+	} else {
+		ctd_fail(err, CTD_ENOTFOUND, "no sample with SRID %lld", srid);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
 int ddan_sample_data(store *st, const char *sha1, sbuf *out, ctd_err *err)
 {
 	sqlite3_stmt *s = store_stmt(st, "SELECT data FROM ddan_samples WHERE sha1 = ?1 AND data IS NOT NULL",
@@ -299,6 +330,9 @@ json_t *ddan_sample_list(store *st, int64_t from_ms, int64_t to_ms, int by_compl
 			  "completed_ms >= ?1 AND completed_ms <= ?2 ORDER BY completed_ms, id LIMIT ?3"
 			: "SELECT " SAMPLE_COLUMNS " FROM ddan_samples WHERE submitted_ms >= ?1 AND "
 			  "submitted_ms <= ?2 ORDER BY submitted_ms, id LIMIT ?3";
+	if (limit < 0) /* the console: newest first */
+		sql = "SELECT " SAMPLE_COLUMNS " FROM ddan_samples WHERE submitted_ms >= ?1 AND "
+		      "submitted_ms <= ?2 ORDER BY submitted_ms DESC, id DESC LIMIT -?3";
 	sqlite3_stmt *s = store_stmt(st, sql, err);
 	if (!s)
 		return NULL;

@@ -54,7 +54,16 @@ static inline void tk_stop(tk_daemon *d)
 {
 	if (!d->home)
 		return;
-	tl_stop(d->pid, 10000);
+	int status = tl_stop(d->pid, 10000);
+	if (status != 0) { /* show why: a crash or a sanitizer report */
+		char *log = xasprintf("%s/ddand.log", d->home), *text = NULL;
+		size_t len;
+		if (file_read(log, &text, &len) == 0)
+			fprintf(stderr, "ddand exited %d; its log:\n%s\n", status, text);
+		free(text);
+		free(log);
+	}
+	ck_assert_int_eq(status, 0);
 	json_decref(d->ready);
 	tl_rmrf(d->home);
 	free(d->home);
@@ -73,6 +82,7 @@ typedef struct tk_style {
 	const char *protocol;
 	const char *uuid;
 	const char *challenge;     /* reused challenge (NULL: a fresh one) */
+	const char *fixed_time;    /* X-DTAS-Time to send instead of now */
 } tk_style;
 
 typedef struct tk_hdr {
@@ -95,6 +105,8 @@ static inline const char *tk_common_value(const tk_style *s, const char *name, c
 	if (!strcmp(name, "X-DTAS-SourceName"))
 		return s->name;
 	if (!strcmp(name, "X-DTAS-Time")) {
+		if (s->fixed_time)
+			return s->fixed_time;
 		long long now = (long long)time(NULL);
 		sprintf(buf, "%lld", s->ms_time ? now * 1000 + 123 : now);
 		return buf;

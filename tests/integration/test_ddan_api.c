@@ -448,6 +448,14 @@ START_TEST(artefacts)
 	ck_assert_int_eq(tk_call(&dd, &siem, "GET", "get_sample_list", list, NULL, 0, NULL, NULL, 0, &r), 200);
 	ck_assert_ptr_nonnull(strstr(r.body.data, sha1));
 	http_response_free(&r);
+
+	/* query_sample_info by SRID: SRIDs count from 1 */
+	const char *srid[] = {"X-DTAS-SRID", "1", NULL};
+	ck_assert_int_eq(tk_call(&dd, &siem, "GET", "query_sample_info", srid, NULL, 0, NULL, NULL, 0, &r), 200);
+	ck_assert_ptr_nonnull(strstr(r.body.data, "<SRID>1</SRID>"));
+	http_response_free(&r);
+	const char *nosrid[] = {"X-DTAS-SRID", "999999", NULL};
+	ck_assert_int_eq(tk_status(&dd, &siem, "GET", "query_sample_info", nosrid, NULL, 0, NULL), 421);
 }
 END_TEST
 
@@ -566,6 +574,47 @@ START_TEST(seed_samples_high)
 }
 END_TEST
 
+/* common/dtas.c, the client IMSVA, DDI, TMCM and dtascli share, against ddand. */
+START_TEST(shared_client)
+{
+	dtas_client c = {.base_url = (char *)dd.url, .api_key = (char *)dd.key,
+			 .client_uuid = "7E57C11E-0000-4000-8000-000000000001", .product_name = "IMSVA",
+			 .hostname = "imsva.lab", .source_id = "103", .source_name = "IMSVA",
+			 .protocol_version = "1.5"};
+	ctd_err err;
+	ck_assert_msg(dtas_test_connection(&c, &err) == 0, "%s", err.msg);
+	ck_assert_msg(dtas_register(&c, &err) == 0, "%s", err.msg);
+	const char *data = "shared client sample CTDLAB-RISK-HIGH\n";
+	char want[41], sha1[41], usha1[41];
+	tk_sha1_upper(data, strlen(data), want);
+	ck_assert_int_eq(dtas_is_duplicate(&c, want, &err), 0);
+	ck_assert_msg(dtas_upload_sample(&c, data, strlen(data), "mail-part.bin", 0, sha1, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_str_eq(sha1, want);
+	str_lower(want); /* either case */
+	ck_assert_int_eq(dtas_is_duplicate(&c, want, &err), 1);
+	const char *url = "http://suspicious.ctdlab.test/shared";
+	ck_assert_msg(dtas_upload_sample(&c, url, strlen(url), NULL, 1, usha1, &err) == 0, "%s", err.msg);
+	const char *ask[] = {sha1, usha1, "0000000000000000000000000000000000000000"};
+	dtas_brief out[3];
+	for (int i = 0; i < 300; i++) {
+		ck_assert_msg(dtas_brief_report(&c, ask, 3, out, &err) == 0, "%s", err.msg);
+		if (out[0].status == 4 && out[1].status == 4)
+			break;
+		tk_sleep_ms(100);
+	}
+	ck_assert_int_eq(out[0].status, 4);
+	ck_assert_int_eq(out[0].risk_level, 3);
+	ck_assert_int_eq(out[1].status, 4);
+	ck_assert_int_eq(out[1].risk_level, 2);
+	ck_assert_int_eq(out[2].status, 1);
+	/* a wrong key is an authentication error, not a transport one */
+	c.api_key = "WRONG";
+	ck_assert_int_eq(dtas_register(&c, &err), -1);
+	ck_assert_int_eq(err.code, CTD_EAUTH);
+}
+END_TEST
+
 int main(void)
 {
 	SSL_library_init();
@@ -584,6 +633,7 @@ int main(void)
 	tcase_add_test(tc, artefacts);
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, seed_samples_high);
+	tcase_add_test(tc, shared_client);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	/* one daemon for the suite: run the tests in this process */

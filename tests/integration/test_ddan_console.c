@@ -125,6 +125,12 @@ END_TEST
 START_TEST(console_login_about_and_so_actions)
 {
 	long st;
+	http_response page;
+	char *purl = xasprintf("%s/pages/login.php", dd.url);
+	ck_assert_int_eq(tl_http("GET", purl, NULL, NULL, &page), 200);
+	ck_assert_ptr_nonnull(strstr(page.body.data, "Suspicious Objects"));
+	http_response_free(&page);
+	free(purl);
 	json_t *j = console("GET", "/api/about", NULL, NULL, &st);
 	ck_assert_int_eq(st, 401);
 	json_decref(j);
@@ -229,7 +235,7 @@ START_TEST(pinned_key_and_required_registration)
 {
 	tk_daemon strict;
 	const char *extra[] = {"--api_key", "D1EC5252-EE89-11E6-A5DF-005056014677",
-			       "--require_registration", "yes", NULL};
+			       "--require_registration", "yes", "--time_skew", "5m", NULL};
 	tk_start(&strict, "ddan-strict", extra);
 	ck_assert_str_eq(strict.key, "D1EC5252-EE89-11E6-A5DF-005056014677");
 	const char *sha1 = "0000000000000000000000000000000000000002";
@@ -244,11 +250,139 @@ START_TEST(pinned_key_and_required_registration)
 	ck_assert_int_eq(tk_status(&strict, &plain, "PUT", "get_brief_report", NULL, sha1, strlen(sha1),
 				   "text/plain"),
 			 200);
+	/* the skew window: milliseconds are fine, an old time is not */
+	tk_style ms = plain;
+	ms.ms_time = 1;
+	ck_assert_int_eq(tk_status(&strict, &ms, "GET", "test_connection", NULL, NULL, 0, NULL), 200);
+	tk_style old = plain;
+	old.fixed_time = "1700000000";
+	ck_assert_int_eq(tk_call(&strict, &old, "GET", "test_connection", NULL, NULL, 0, NULL, NULL, 0, &r),
+			 401);
+	ck_assert_ptr_nonnull(strstr(r.body.data, "stale X-DTAS-Time"));
+	http_response_free(&r);
 	ck_assert_int_eq(tk_status(&strict, &plain, "GET", "unregister", NULL, NULL, 0, NULL), 200);
 	ck_assert_int_eq(tk_status(&strict, &plain, "PUT", "get_brief_report", NULL, sha1, strlen(sha1),
 				   "text/plain"),
 			 403);
 	tk_stop(&strict);
+}
+END_TEST
+
+/* --print-rules gives the built-in rules; a custom rules_file decides
+ * verdicts; a broken one stops the daemon with a message naming it. */
+START_TEST(custom_rules_file)
+{
+	char *bin = tl_bin("ddand"), *out = NULL;
+	const char *print[] = {bin, "--print-rules", NULL};
+	ck_assert_int_eq(tl_run(print, &out), 0);
+	json_error_t jerr;
+	json_t *builtin = json_loads(out, 0, &jerr);
+	ck_assert_msg(builtin != NULL, "--print-rules is not JSON: %s", jerr.text);
+	ck_assert(json_array_size(json_object_get(builtin, "rules")) >= 8);
+	json_decref(builtin);
+	free(out);
+
+	char *dir = tl_tmpdir("ddan-rules");
+	char *good = xasprintf("%s/rules.json", dir), *bad = xasprintf("%s/bad.json", dir);
+	const char *rules = "{\"rules\": [{\"name\": \"Course marker\", \"risk\": 2, "
+			    "\"virus_name\": \"COURSE.MARK\", \"contains\": [\"COURSE-MARK\"]}]}";
+	ck_assert_int_eq(file_write_atomic(good, rules, strlen(rules), 0644), 0);
+	ck_assert_int_eq(file_write_atomic(bad, "{\"rules\": [{}]}", 15, 0644), 0);
+
+	tk_daemon custom;
+	const char *extra[] = {"--rules_file", good, NULL};
+	tk_start(&custom, "ddan-custom", extra);
+	const char *text = "a COURSE-MARK and a CTDLAB-RISK-HIGH the custom rules ignore\n";
+	char sha1[41];
+	tk_sha1_upper(text, strlen(text), sha1);
+	const char *params[] = {"X-DTAS-SHA1", sha1, "X-DTAS-SampleType", "0", NULL};
+	http_form_part part = {.name = "uploadsample", .data = text, .data_len = strlen(text),
+			       .filename = "course.txt"};
+	http_response r;
+	ck_assert_int_eq(tk_call(&custom, &plain, "POST", "simple_upload_sample", params, NULL, 0, NULL,
+				 &part, 1, &r),
+			 200);
+	http_response_free(&r);
+	int risk;
+	ck_assert_int_eq(tk_wait_done(&custom, &plain, sha1, &risk), 4);
+	ck_assert_int_eq(risk, 2);
+	tk_stop(&custom);
+
+	char *home = tl_tmpdir("ddan-badrules");
+	const char *run[] = {bin, "--home", home, "--port", "0", "--rules_file", bad, NULL};
+	ck_assert_int_ne(tl_run(run, &out), 0);
+	ck_assert_msg(strstr(out, "bad.json") && strstr(out, "rules[0]"), "unclear error: %s", out);
+	free(out);
+	tl_rmrf(home);
+	tl_rmrf(dir);
+	free(home), free(dir), free(good), free(bad), free(bin);
+}
+END_TEST
+
+/* A 3 MB raw tgz PUT as libcurl sends it (Expect: 100-continue), whole body
+ * in the checksum like the PHP client. */
+START_TEST(large_upload_with_expect_continue)
+{
+	size_t len = 3u << 20;
+	char *data = xmalloc(len);
+	unsigned x = 7;
+	for (size_t i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		data[i] = (char)(x >> 16);
+	}
+	memcpy(data + 1000, "CTDLAB-RISK-LOW", 15);
+	dtas_client c = {.client_uuid = "big", .source_id = "10002"};
+	sbuf tgz = {0};
+	char sha1[41], asha1[41];
+	ctd_err err;
+	ck_assert_int_eq(dtas_build_sample_tgz(&c, data, len, "big.bin", 0, time_now_ms(), &tgz, sha1, &err),
+			 0);
+	ck_assert_uint_gt(tgz.len, 2u << 20);
+	hash_hex(HASH_SHA1, tgz.data, tgz.len, asha1);
+	const char *up[] = {"X-DTAS-Archive-SHA1", asha1, NULL};
+	ck_assert_int_eq(tk_status(&dd, &plain, "PUT", "upload_sample", up, tgz.data, tgz.len,
+				   "application/x-compressed"),
+			 200);
+	int risk;
+	ck_assert_int_eq(tk_wait_done(&dd, &plain, sha1, &risk), 4);
+	ck_assert_int_eq(risk, 1);
+	sbuf_free(&tgz);
+	free(data);
+}
+END_TEST
+
+/* Generated objects expire after so_expiry: the feed then carries them with
+ * REMOVED 1 under a new change id. */
+START_TEST(so_expiry_reaches_the_feed)
+{
+	tk_daemon quick;
+	const char *extra[] = {"--so_expiry", "1s", NULL};
+	tk_start(&quick, "ddan-expiry", extra);
+	const char *text = "short-lived CTDLAB-RISK-HIGH\n";
+	char sha1[41];
+	tk_sha1_upper(text, strlen(text), sha1);
+	const char *params[] = {"X-DTAS-SHA1", sha1, "X-DTAS-SampleType", "0", NULL};
+	http_form_part part = {.name = "uploadsample", .data = text, .data_len = strlen(text),
+			       .filename = "e.txt"};
+	http_response r;
+	ck_assert_int_eq(tk_call(&quick, &plain, "POST", "simple_upload_sample", params, NULL, 0, NULL,
+				 &part, 1, &r),
+			 200);
+	http_response_free(&r);
+	ck_assert_int_eq(tk_wait_done(&quick, &plain, sha1, NULL), 4);
+	tk_daemon saved = dd;
+	dd = quick; /* feed_lookup reads the suite daemon */
+	find f = {0};
+	for (int i = 0; i < 100; i++) {
+		f = feed_lookup("FILE", sha1, NULL);
+		if (f.found && f.removed)
+			break;
+		tk_sleep_ms(100);
+	}
+	dd = saved;
+	ck_assert(f.found);
+	ck_assert_int_eq(f.removed, 1);
+	tk_stop(&quick);
 }
 END_TEST
 
@@ -262,6 +396,9 @@ int main(void)
 	tcase_add_test(tc, dtascli_batch_makes_url_so);
 	tcase_add_test(tc, console_login_about_and_so_actions);
 	tcase_add_test(tc, pinned_key_and_required_registration);
+	tcase_add_test(tc, so_expiry_reaches_the_feed);
+	tcase_add_test(tc, large_upload_with_expect_continue);
+	tcase_add_test(tc, custom_rules_file);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
