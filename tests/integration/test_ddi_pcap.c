@@ -322,7 +322,7 @@ END_TEST
 START_TEST(test_no_capture_privileges)
 {
 	ck_assert_int_eq(chmod(home, 0777), 0);
-	char *log = xasprintf("%s/ddid.log", home);
+	char *log = xasprintf("%s/ddid.log", home), *bin = tl_bin("ddid");
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
@@ -330,11 +330,12 @@ START_TEST(test_no_capture_privileges)
 		dup2(fd, 2);
 		if (getuid() == 0 && (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0))
 			_exit(126);
-		execl("bin/ddid", "bin/ddid", "--home", home, "--port", "0", "--api_key", KEY,
+		execl(bin, bin, "--home", home, "--port", "0", "--api_key", KEY,
 		      "--interface", "lo", (char *)NULL);
 		_exit(127);
 	}
 	free(log);
+	free(bin);
 	json_t *ready = tl_wait_ready(home, "ddi", 15000);
 	ck_assert_msg(ready != NULL, "unprivileged ddid did not become ready (see %s/ddid.log)", home);
 	url = xstrdup(tl_listener(ready, "https"));
