@@ -279,6 +279,7 @@ static void dtas_black_lists(http_req *req, http_resp *resp)
 }
 
 const http_route ddi_routes[] = {
+	{"GET", "/", ddi_console_page},
 	{"GET", "/api/status", api_status},
 	{"GET", "/api/detections", api_detections},
 	{"GET", "/api/suspicious_objects", api_sos},

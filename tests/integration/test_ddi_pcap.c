@@ -297,6 +297,13 @@ START_TEST(test_upload_api_and_bad_input)
 	json_decref(sum);
 	http_response_free(&resp);
 
+	/* the browser console page is served without the key (it asks for it) */
+	char *root = xasprintf("%s/", url);
+	ck_assert_int_eq(tl_http("GET", root, NULL, NULL, &resp), 200);
+	ck_assert_ptr_nonnull(strstr(resp.body.data, "Detections &rarr; Suspicious Objects"));
+	http_response_free(&resp);
+	free(root);
+
 	/* the API key is required; bad parameters are refused */
 	long st;
 	char *s = xasprintf("%s/api/status", url);
