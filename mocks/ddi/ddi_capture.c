@@ -200,7 +200,7 @@ static int capture_open(ddi_sensor *s)
 	pcap_set_promisc(p, 1);
 	pcap_set_timeout(p, 100);
 	pcap_set_immediate_mode(p, 1);
-	pcap_set_buffer_size(p, 4 << 20);
+	pcap_set_buffer_size(p, s->o.buffer_bytes);
 	int rc = pcap_activate(p);
 	char *why = NULL;
 	if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED)

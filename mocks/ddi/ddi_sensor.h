@@ -16,6 +16,7 @@ typedef struct ddi_sensor_opts {
 	int live;              /* capture on `interface` */
 	const char *interface; /* "lo" in the lab */
 	const char *bpf;       /* "" = everything */
+	int buffer_bytes;      /* kernel capture buffer */
 	const char *pcap_dir;  /* drop folder, "" = none */
 	int64_t poll_ms;       /* drop folder scan interval */
 	const char *const *read_files; /* --read: ingested once at start */

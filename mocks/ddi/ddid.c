@@ -22,7 +22,7 @@ typedef struct ddi_config {
 	char *interface, *bpf, *pcap_dir, *read;
 	long long pcap_poll;
 	long long max_flows, flow_max_bytes, total_max_bytes, max_file_size, flow_timeout;
-	long long queue_packets, queue_bytes;
+	long long queue_packets, queue_bytes, capture_buffer;
 	char *submit_rules, *so_types;
 	long long submit_max_size, submit_queue;
 	long long ddan_backoff, ddan_poll, va_timeout, internal_va_time, so_expiry, feed_page;
@@ -51,6 +51,8 @@ static const cfg_opt ddi_opts[] = {
 	 * port 2525) is left out so the STEP 1/2 mails do not become DDI objects. */
 	{"bpf", CFG_STR, offsetof(ddi_config, bpf), "tcp and not port 2525", NULL, 0, 0, NULL,
 	 "BPF capture filter (empty: everything)"},
+	{"capture_buffer", CFG_INT, offsetof(ddi_config, capture_buffer), "2097152", NULL, 65536,
+	 1073741824, NULL, "kernel capture buffer (bytes); a burst beyond it is dropped and counted"},
 	{"pcap_dir", CFG_STR, offsetof(ddi_config, pcap_dir), "", NULL, 0, 0, NULL,
 	 "drop folder for pcap/pcapng files (empty: <home>/pcap); read files move to done/ or failed/"},
 	{"pcap_poll", CFG_DURATION, offsetof(ddi_config, pcap_poll), "1s", "10s", 50, 3600000, NULL,
@@ -157,7 +159,8 @@ int main(int argc, char **argv)
 	const char *reads[64];
 	size_t nread = split_files(cfg.read, reads, 64);
 	ddi_sensor_opts co = {
-		.live = cfg.capture, .interface = cfg.interface, .bpf = cfg.bpf, .pcap_dir = pcap_dir,
+		.live = cfg.capture, .interface = cfg.interface, .bpf = cfg.bpf,
+		.buffer_bytes = (int)cfg.capture_buffer, .pcap_dir = pcap_dir,
 		.poll_ms = cfg.pcap_poll, .read_files = reads, .nread = nread,
 		.queue_packets = (size_t)cfg.queue_packets, .queue_bytes = (size_t)cfg.queue_bytes,
 		.lim = {(size_t)cfg.max_flows, (size_t)cfg.flow_max_bytes, (size_t)cfg.max_file_size,
