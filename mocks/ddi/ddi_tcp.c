@@ -17,6 +17,10 @@
 
 /* A segment further ahead than this is bogus, not merely out of order. */
 #define DDI_TCP_MAX_AHEAD (64u * 1024 * 1024)
+/* Out-of-order segments held per direction: the sorted list stays short, so
+ * a flood of tiny segments costs neither quadratic time nor unbounded
+ * allocator overhead (each segment is also charged its header). */
+#define DDI_TCP_MAX_OOO_SEGS 256
 
 int ddi_budget_take(ddi_budget *b, size_t n)
 {
@@ -46,7 +50,7 @@ typedef struct half {
 	int fin_seen, done;
 	uint32_t fin_seq;
 	ooo_seg *ooo;
-	size_t ooo_bytes;
+	size_t ooo_bytes, ooo_count;
 } half;
 
 typedef struct flow {
@@ -148,10 +152,10 @@ static void half_clear(ddi_tcp *t, half *h)
 	while (h->ooo) {
 		ooo_seg *s = h->ooo;
 		h->ooo = s->next;
-		ddi_budget_give(t->budget, s->len);
+		ddi_budget_give(t->budget, sizeof(*s) + s->len);
 		free(s);
 	}
-	h->ooo_bytes = 0;
+	h->ooo_bytes = h->ooo_count = 0;
 }
 
 static void flow_ignore(ddi_tcp *t, flow *f)
@@ -180,7 +184,8 @@ static void half_drain(ddi_tcp *t, flow *f, int dir, int64_t ts)
 			break;
 		h->ooo = s->next;
 		h->ooo_bytes -= s->len;
-		ddi_budget_give(t->budget, s->len);
+		h->ooo_count--;
+		ddi_budget_give(t->budget, sizeof(*s) + s->len);
 		size_t skip = (size_t)(-(int64_t)off);
 		if (skip < s->len) {
 			h->next_seq += (uint32_t)(s->len - skip);
@@ -213,7 +218,8 @@ static int ooo_insert(ddi_tcp *t, half *h, uint32_t seq, const unsigned char *d,
 		t->stats.retransmitted_bytes += n;
 		return 0;
 	}
-	if (h->ooo_bytes + n > t->lim.flow_max_bytes || ddi_budget_take(t->budget, n) < 0)
+	if (h->ooo_count >= DDI_TCP_MAX_OOO_SEGS || h->ooo_bytes + n > t->lim.flow_max_bytes ||
+	    ddi_budget_take(t->budget, sizeof(ooo_seg) + n) < 0)
 		return -1;
 	ooo_seg *s = xmalloc(sizeof(*s) + n);
 	s->seq = seq;
@@ -222,6 +228,7 @@ static int ooo_insert(ddi_tcp *t, half *h, uint32_t seq, const unsigned char *d,
 	s->next = *pp;
 	*pp = s;
 	h->ooo_bytes += n;
+	h->ooo_count++;
 	return 0;
 }
 

@@ -279,6 +279,24 @@ START_TEST(test_port_reuse_new_handshake)
 }
 END_TEST
 
+/* A flood of one-byte segments after a hole: the out-of-order list is
+ * capped, so the hole is given up and the bytes flow on. */
+START_TEST(test_tiny_segment_flood)
+{
+	lim.flow_max_bytes = 1 << 20; /* so the segment count is what bounds */
+	ddi_tcp *t = ddi_tcp_new(&lim, &budget, &ops, &H);
+	handshake(t, 100, 900);
+	for (uint32_t i = 1; i < 1000; i++)
+		seg(t, 0, 901 + i, TH_ACK, "z", 2); /* byte 0 never comes */
+	rec *r = &H.flows[0];
+	ck_assert_int_eq(r->gaps[1], 1);
+	ck_assert_int_eq(r->lost[1], 1);
+	ck_assert_int_eq(r->dir[1].len, 999);
+	ck_assert_int_eq(budget.used, 0);
+	ddi_tcp_free(t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ddi_tcp");
@@ -295,6 +313,7 @@ int main(void)
 	tcase_add_test(tc, test_flow_limit_and_timeout);
 	tcase_add_test(tc, test_stray_packets_open_nothing);
 	tcase_add_test(tc, test_port_reuse_new_handshake);
+	tcase_add_test(tc, test_tiny_segment_flood);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
