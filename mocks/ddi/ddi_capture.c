@@ -309,20 +309,35 @@ static int is_capture_name(const char *name)
 	       (!strcmp(dot, ".pcap") || !strcmp(dot, ".pcapng") || !strcmp(dot, ".cap"));
 }
 
-/* Ingest every capture file in the drop folder, then move it to done/ or
- * failed/ so it is read once. Writers should rename files into place. */
-static void scan_drop_folder(ddi_sensor *s)
+/* A file is read once it looks the same (size, mtime) on two scans in a
+ * row, so one still being copied in is not read half-written. */
+static int is_settled(json_t *seen, json_t *now_seen, const char *name, const struct stat *sb)
+{
+	char *sig = xasprintf("%lld:%lld.%09ld", (long long)sb->st_size, (long long)sb->st_mtim.tv_sec,
+			      sb->st_mtim.tv_nsec);
+	const char *before = json_string_value(json_object_get(seen, name));
+	int same = before && !strcmp(before, sig);
+	json_object_set_new(now_seen, name, json_string(sig));
+	free(sig);
+	return same;
+}
+
+/* Ingest every settled capture file in the drop folder, then move it to
+ * done/ or failed/ so it is read once. */
+static void scan_drop_folder(ddi_sensor *s, json_t **seen)
 {
 	DIR *dir = opendir(s->o.pcap_dir);
 	if (!dir)
 		return;
+	json_t *now_seen = json_object();
 	struct dirent *de;
 	while (!s->stopping && (de = readdir(dir))) {
 		if (!is_capture_name(de->d_name))
 			continue;
 		char *path = xasprintf("%s/%s", s->o.pcap_dir, de->d_name);
 		struct stat sb;
-		if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+		    !is_settled(*seen, now_seen, de->d_name, &sb)) {
 			free(path);
 			continue;
 		}
@@ -337,10 +352,13 @@ static void scan_drop_folder(ddi_sensor *s)
 			log_error("ddi.pcap.move", "file=\"%s\" error=\"%s\"", path, strerror(errno));
 			unlink(path); /* never read the same file twice */
 		}
+		json_object_del(now_seen, de->d_name);
 		free(dest);
 		free(path);
 	}
 	closedir(dir);
+	json_decref(*seen);
+	*seen = now_seen;
 }
 
 static void *file_main(void *arg)
@@ -355,13 +373,15 @@ static void *file_main(void *arg)
 				     json_pack("{s:s}", "error", err.msg));
 		}
 	}
+	json_t *seen = json_object();
 	while (!s->stopping && *s->o.pcap_dir) {
-		scan_drop_folder(s);
+		scan_drop_folder(s, &seen);
 		pthread_mutex_lock(&s->mu);
 		if (!s->stopping)
 			ddi_cond_wait_ms(&s->cond, &s->mu, s->o.poll_ms);
 		pthread_mutex_unlock(&s->mu);
 	}
+	json_decref(seen);
 	return NULL;
 }
 
