@@ -91,7 +91,7 @@ static const cfg_opt ddi_opts[] = {
 	 "suspicious objects expire after this (0: never)"},
 	{"so_types", CFG_STR, offsetof(ddi_config, so_types), "file,url,domain,ip", NULL, 0, 0,
 	 NULL, "SO types made from a risky file: any of file,url,domain,ip"},
-	{"feed_page", CFG_INT, offsetof(ddi_config, feed_page), "1000", NULL, 1, 100000, NULL,
+	{"feed_page_size", CFG_INT, offsetof(ddi_config, feed_page), "1000", NULL, 1, 100000, NULL,
 	 "records per get_black_lists page"},
 };
 static const cfg_section ddi_section = {"ddi", ddi_opts, CFG_NOPTS(ddi_opts)};

@@ -173,7 +173,8 @@ START_TEST(test_so_feed_for_tmcm)
 {
 	char *pcap = xasprintf("%s/download.pcap", home);
 	write_download_pcap(pcap, "dl.lab.test", "/so2.exe", so2);
-	const char *extra[] = {"--read", pcap, NULL};
+	/* pages of 3: the 4 objects take two pages */
+	const char *extra[] = {"--read", pcap, "--feed_page_size", "3", NULL};
 	start_ddi(extra);
 	json_decref(wait_list("/api/suspicious_objects", "suspicious_objects", 4));
 
