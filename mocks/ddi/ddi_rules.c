@@ -35,11 +35,11 @@ int ddi_local_verdict(const unsigned char *d, size_t n, char *threat, size_t thr
 		return RISK_HIGH;
 	}
 	if (memmem(d, n, "CTDLAB-RISK-HIGH", 16)) {
-		snprintf(threat, threatlen, "CTDLAB.Lab.High");
+		snprintf(threat, threatlen, "TROJ_CTDLAB.HIGH");
 		return RISK_HIGH;
 	}
 	if (memmem(d, n, "CTDLAB-RISK-MEDIUM", 18)) {
-		snprintf(threat, threatlen, "CTDLAB.Lab.Medium");
+		snprintf(threat, threatlen, "TROJ_CTDLAB.MEDIUM");
 		return RISK_MEDIUM;
 	}
 	snprintf(threat, threatlen, "%s", "");

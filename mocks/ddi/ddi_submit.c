@@ -11,6 +11,8 @@
  * (5 minutes on a real DDI), logging one system event per outage. */
 #include <pthread.h>
 #include <stdlib.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -502,6 +504,42 @@ static void poll_internal(ddi_submitter *sb, store *st, due *d)
 	finish(sb, st, d->id, "done", risk, threat);
 }
 
+/* The threat name of a finished sample: VirusName of DDAN's report
+ * (get_report, REPORTS/FILE_ANALYZE_REPORT), else the risk. Best effort: the
+ * verdict already came from the brief report. */
+static void report_threat(ddi_submitter *sb, const char *sha1, int risk, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "Virtual Analyzer: %s risk", ddi_risk_name(risk));
+	char *h_sha1 = xasprintf("X-DTAS-SHA1: %s", sha1);
+	const char *extra[] = {h_sha1, "X-DTAS-ReportType: 0", NULL};
+	http_response r = {0};
+	ctd_err err;
+	if (dtas_call(&sb->client, "GET", "get_report", extra, NULL, 0, NULL, 0, &r, &err) == 0 &&
+	    r.status == 200 && r.body.len > 0) {
+		dtas_xml_init();
+		xmlDoc *doc = xmlReadMemory(r.body.data, (int)r.body.len, "report.xml", NULL,
+					    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+		xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+		for (xmlNode *rep = root ? root->children : NULL; rep; rep = rep->next) {
+			if (rep->type != XML_ELEMENT_NODE ||
+			    strcmp((const char *)rep->name, "FILE_ANALYZE_REPORT") != 0)
+				continue;
+			for (xmlNode *f = rep->children; f; f = f->next) {
+				if (f->type != XML_ELEMENT_NODE || strcmp((const char *)f->name, "VirusName"))
+					continue;
+				xmlChar *name = xmlNodeGetContent(f);
+				if (name && *name)
+					snprintf(out, outlen, "%s", (const char *)name);
+				xmlFree(name);
+			}
+			break; /* the first report is the sample itself */
+		}
+		xmlFreeDoc(doc);
+	}
+	http_response_free(&r);
+	free(h_sha1);
+}
+
 static int poll_due(ddi_submitter *sb, store *st)
 {
 	due ds[POLL_BATCH];
@@ -523,12 +561,13 @@ static int poll_due(ddi_submitter *sb, store *st)
 			ddan_ok(sb, st);
 			int64_t now = time_now_ms();
 			for (int i = 0; i < n; i++) {
-				char threat[64];
-				snprintf(threat, sizeof(threat), "Virtual Analyzer: %s risk",
-					 ddi_risk_name(out[i].risk_level));
-				if (out[i].status == 4)
+				if (out[i].status == 4) {
+					char threat[128] = "";
+					if (out[i].risk_level >= RISK_MEDIUM)
+						report_threat(sb, ds[i].sha1, out[i].risk_level, threat,
+							      sizeof(threat));
 					finish(sb, st, ds[i].id, "done", out[i].risk_level, threat);
-				else if (out[i].status == 5 || out[i].status == 6)
+				} else if (out[i].status == 5 || out[i].status == 6)
 					finish(sb, st, ds[i].id, out[i].status == 5 ? "error" : "timeout",
 					       -1, "");
 				else if (ds[i].submitted_ms + sb->o.va_timeout_ms < now)

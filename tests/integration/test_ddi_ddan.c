@@ -227,6 +227,8 @@ START_TEST(test_submit_backoff_and_duplicates)
 	json_t *det = json_array_get(json_object_get(d, "detections"), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(det, "risk_level")), "High");
 	ck_assert_str_eq(json_string_value(json_object_get(det, "url")), "http://so2.lab.test/so2.exe");
+	/* the fake DDAN has no get_report: the threat names the risk */
+	ck_assert_str_eq(json_string_value(json_object_get(det, "threat")), "Virtual Analyzer: High risk");
 	json_decref(d);
 	json_t *sos = api(url, "/api/suspicious_objects?type=FILE");
 	char sha1[SHA1_HEX_LEN];

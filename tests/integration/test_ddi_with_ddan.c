@@ -91,6 +91,8 @@ START_TEST(test_ddi_submits_to_ddand)
 	ck_assert_str_eq(json_string_value(json_object_get(det, "sha1")), sha1);
 	ck_assert_str_eq(json_string_value(json_object_get(det, "risk_level")), "High");
 	ck_assert_str_eq(json_string_value(json_object_get(det, "detected_by")), "Virtual Analyzer");
+	/* the threat name comes from DDAN's report (VirusName) */
+	ck_assert_str_eq(json_string_value(json_object_get(det, "threat")), "TROJ_CTDLAB.HIGH");
 	json_decref(det);
 
 	/* DDAN has the sample, analysed, from DDI */
