@@ -262,7 +262,7 @@ int ddi_sensor_read_file(ddi_sensor *s, const char *path, json_t **summary, ctd_
 	int dlt = pcap_datalink(p);
 	struct pcap_pkthdr *h;
 	const u_char *bytes;
-	int rc;
+	int rc = PCAP_ERROR_BREAK;
 	int64_t last_ts = 0;
 	while (!s->stopping && (rc = pcap_next_ex(p, &h, &bytes)) == 1) {
 		last_ts = (int64_t)h->ts.tv_sec * 1000 + h->ts.tv_usec / 1000;
