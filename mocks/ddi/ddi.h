@@ -1,13 +1,15 @@
-/* ddi.h - the DDI sensor's internal interfaces.
+/* ddi.h - the DDI sensor's packet-to-file path (pure parts, unit-tested).
  *
- * Data path:  capture (libpcap: live interface, pcap/pcapng files)
+ * Data path:  capture (libpcap: live interface, pcap/pcapng files) ddi_capture.c
  *          -> engine  (link/IP/TCP decode, flow dispatch)       ddi_engine.c
  *          -> tcp     (per-direction reassembly, bounded)        ddi_tcp.c
  *          -> http / smtp parsers carve files                    ddi_http.c ddi_smtp.c
- *          -> submit  (rules, DDAN or internal VA, verdicts)     ddi_submit.c
+ *          -> submit  (rules, DDAN or internal VA, verdicts)     ddi_submit.c ddi_rules.c
  *          -> so      (detections, suspicious objects, feed)     ddi_so.c
- * Every stage is single-threaded per engine instance; the daemon runs one
- * engine for live capture and one for capture files. */
+ *          -> console API and SO feed                            ddi_api.c
+ * ddi_sensor.h declares the running parts. Every stage is single-threaded
+ * per engine instance; the daemon runs one engine for live capture and one
+ * per capture file. */
 #ifndef DDI_H
 #define DDI_H
 
