@@ -117,8 +117,14 @@ static void *capture_main(void *arg)
 			struct pcap_stat ps;
 			if (pcap_stats(s->pcap, &ps) == 0) {
 				pthread_mutex_lock(&s->mu);
+				uint64_t before = s->kernel_dropped;
 				s->kernel_dropped = ps.ps_drop;
 				pthread_mutex_unlock(&s->mu);
+				if (ps.ps_drop > before)
+					log_warn("ddi.capture.dropped",
+						 "interface=%s dropped=%llu total=%u reason=\"kernel buffer full\"",
+						 s->o.interface, (unsigned long long)(ps.ps_drop - before),
+						 ps.ps_drop);
 			}
 			next_stats = time_mono_ms() + 1000;
 		}
