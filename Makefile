@@ -26,7 +26,7 @@ DEB_PACKAGES := gcc make pkg-config libevent-dev libmicrohttpd-dev libjansson-de
 	libsqlite3-dev check libcurl4-openssl-dev libgmime-3.0-dev libmagic-dev libmagic-mgc \
 	libxml2-dev libarchive-dev libjwt-dev libpcap-dev libssl-dev libinih-dev \
 	ca-certificates curl openssl zip unzip python3
-PKGS := libevent libevent_pthreads libmicrohttpd jansson sqlite3 libcurl gmime-3.0 \
+PKGS := libevent libevent_pthreads libevent_openssl libmicrohttpd jansson sqlite3 libcurl gmime-3.0 \
 	libxml-2.0 libarchive libjwt libpcap openssl inih
 
 OPT ?= -O2 -g
