@@ -32,11 +32,11 @@ PKGS := libevent libevent_pthreads libevent_openssl libmicrohttpd jansson sqlite
 OPT ?= -O2 -g
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Icommon
-pkgcflags = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-pkglibs = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lpthread -lm
+pkgcflags := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+pkglibs := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lpthread -lm
 CFLAGS := $(CFLAGS_BASE) $(OPT) $(SANFLAGS) $(pkgcflags)
 LDLIBS := $(SANFLAGS) $(pkglibs)
-CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 APPLIANCES := imsva ddan tmcm sps ddi
 DAEMONS := $(APPLIANCES:%=$(BIN)/%d)
@@ -54,11 +54,13 @@ MOCK_LIBS := $(foreach a,$(APPLIANCES),$(call mock_lib,$(a)))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
 TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/*.c))
+TESTLIB := $(BUILD)/libtestlib.a
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check unit integration run bench deps clean docker-smoke
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: deps
 	@$(MAKE) --no-print-directory binaries
@@ -83,10 +85,15 @@ $(LIBCTD): $(COMMON_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(TESTLIB): $(TESTLIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 define MOCK_RULES
 $(call mock_lib,$(1)): $(call mock_objs,$(1))
 	@rm -f $$@
-	ar rcs $$@ $$^ $(if $(call mock_objs,$(1)),,$(BUILD)/schema_gen.o)
+	@mkdir -p $$(dir $$@)
+	$(if $(call mock_objs,$(1)),ar rcs $$@ $$^,printf '!<arch>\n' > $$@)
 $(BIN)/$(1)d: $(BUILD)/mocks/$(1)/$(1)d.o $(call mock_lib,$(1)) $(LIBCTD)
 	@mkdir -p $(BIN)
 	$(CC) -o $$@ $$^ $(LDLIBS)
@@ -100,11 +107,11 @@ $(BIN)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(MOCK_LIBS
 endef
 $(foreach t,$(TOOLS:$(BIN)/%=%),$(eval $(call TOOL_RULES,$(t))))
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TESTLIB_OBJ) $(MOCK_LIBS) $(LIBCTD)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TESTLIB) $(MOCK_LIBS) $(LIBCTD)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(TESTLIB_OBJ) $(MOCK_LIBS) $(LIBCTD)
+$(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(TESTLIB) $(MOCK_LIBS) $(LIBCTD)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 

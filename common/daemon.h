@@ -63,6 +63,7 @@ typedef struct ctd_daemon {
 	json_t *listeners; /* name -> URL */
 	json_t *info;      /* extra fields for the ready file (keys, ...) */
 	http_server *http;
+	http_route *routes_owned;
 	char *cert_pem, *key_pem;
 } ctd_daemon;
 

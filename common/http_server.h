@@ -44,7 +44,7 @@ typedef struct http_resp {
 typedef void (*http_handler)(http_req *req, http_resp *resp);
 
 /* pattern: "/api/samples/{sha1}" ({name} matches one segment);
- * a trailing "/*" matches any rest. method "*" matches any. */
+ * a final segment "*" matches any rest. method "*" matches any. */
 typedef struct http_route {
 	const char *method;
 	const char *pattern;

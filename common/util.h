@@ -46,4 +46,7 @@ int file_read(const char *path, char **data, size_t *len);
 int file_write_atomic(const char *path, const void *data, size_t len, int mode);
 int mkdir_p(const char *path, int mode);
 
+/* 1 when process pid exists and is not a zombie. */
+int pid_alive(int pid);
+
 #endif

@@ -1,0 +1,208 @@
+/* daemon.c - the runtime every appliance daemon shares: configuration,
+ * logging, data directory, pid file, signals, store, the main HTTP(S)
+ * listener with GET /healthz, and the readiness file `ctdlab up` waits on. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include "daemon.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+/* One daemon per process: /healthz and the signal handler reach it here. */
+static ctd_daemon *running;
+static struct event *sig_term, *sig_int;
+
+static char *run_path(const ctd_daemon *d, const char *ext)
+{
+	return xasprintf("%s/run/%s.%s", d->cfg->home, d->appliance, ext);
+}
+
+static void take_pid_file(ctd_daemon *d)
+{
+	char *path = run_path(d, "pid");
+	char *old;
+	if (file_read(path, &old, NULL) == 0) {
+		long pid = strtol(old, NULL, 10);
+		free(old);
+		if (pid > 0 && pid != getpid() && pid_alive((int)pid))
+			fatal("daemon.running", "pid=%ld pidfile=%s reason=\"already running\"", pid,
+			      path);
+	}
+	char pidtext[32];
+	int n = snprintf(pidtext, sizeof pidtext, "%ld\n", (long)getpid());
+	if (file_write_atomic(path, pidtext, (size_t)n, 0644) != 0)
+		fatal("daemon.pidfile", "path=%s error=\"%s\"", path, strerror(errno));
+	free(path);
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	ctd_daemon *d = arg;
+	log_info("daemon.stopping", "signal=%d", (int)sig);
+	event_base_loopbreak(d->base);
+}
+
+static void open_store(ctd_daemon *d)
+{
+	ctd_err err;
+	d->db_path = *d->cfg->db ? xstrdup(d->cfg->db) : xasprintf("%s/lab.db", d->cfg->home);
+	store_set_path(d->db_path);
+	if (!store_get(&err))
+		fatal("store.open", "path=%s error=\"%s\"", d->db_path, err.msg);
+}
+
+void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, void *cfg,
+		 int argc, char **argv)
+{
+	ctd_err err;
+	log_level level = LOG_LVL_INFO;
+
+	memset(d, 0, sizeof *d);
+	d->appliance = appliance;
+	d->cfg = cfg;
+	switch (cfg_load(sec, cfg, argc, argv, &err)) {
+	case 1: exit(0);
+	case -1:
+		fprintf(stderr, "%s: %s\n", argv[0], err.msg);
+		exit(2);
+	}
+	log_level_parse(d->cfg->log_level, &level);
+	log_init(appliance, level, d->cfg->log_json);
+	d->started_ms = time_mono_ms();
+	running = d;
+
+	char *rundir = xasprintf("%s/run", d->cfg->home);
+	if (mkdir_p(rundir, 0755) != 0)
+		fatal("daemon.home", "path=%s error=\"%s\"", rundir, strerror(errno));
+	free(rundir);
+	take_pid_file(d);
+	signal(SIGPIPE, SIG_IGN);
+	d->base = event_base_new();
+	sig_term = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
+	sig_int = evsignal_new(d->base, SIGINT, on_stop_signal, d);
+	event_add(sig_term, NULL);
+	event_add(sig_int, NULL);
+	open_store(d);
+	d->listeners = json_object();
+	d->info = json_object();
+}
+
+int64_t daemon_uptime_ms(const ctd_daemon *d)
+{
+	return time_mono_ms() - d->started_ms;
+}
+
+static void healthz(http_req *req, http_resp *resp)
+{
+	ctd_err err;
+	const char *store_status = "ok";
+	store *st = store_get(&err);
+	if (!st || store_exec(st, "SELECT 1", &err) != 0)
+		store_status = err.msg;
+	json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:I}", "appliance", running->appliance,
+				 "version", CTDLAB_VERSION, "uptime_ms",
+				 (json_int_t)daemon_uptime_ms(running), "store", store_status, "pid",
+				 (json_int_t)getpid());
+	http_resp_json(resp, strcmp(store_status, "ok") == 0 ? 200 : 503, body);
+}
+
+/* The address clients use to reach a listener bound to `bind`. */
+static const char *reachable_host(const char *bind)
+{
+	return strcmp(bind, "0.0.0.0") == 0 || *bind == '\0' ? "127.0.0.1" : bind;
+}
+
+void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, void *app,
+		       int path_nocase)
+{
+	ctd_err err;
+	http_route *all = xcalloc(nroutes + 1, sizeof *all);
+	all[0] = (http_route){"GET", "/healthz", healthz};
+	if (nroutes)
+		memcpy(all + 1, routes, nroutes * sizeof *routes);
+
+	if (d->cfg->tls && tls_lab_cert(d->cfg->home, &d->cert_pem, &d->key_pem, &err) != 0)
+		fatal("tls.cert", "home=%s error=\"%s\"", d->cfg->home, err.msg);
+	http_server_opts opts = {
+		.bind = d->cfg->bind,
+		.port = (int)d->cfg->port,
+		.tls = d->cfg->tls,
+		.cert_pem = d->cert_pem,
+		.key_pem = d->key_pem,
+		.max_body = (size_t)d->cfg->max_body,
+		.threads = (int)d->cfg->http_threads,
+		.path_nocase = path_nocase,
+		.trailing_slash = path_nocase,
+		.routes = all,
+		.nroutes = nroutes + 1,
+		.app = app,
+	};
+	d->http = http_server_start(&opts, &err);
+	/* The server copies what it needs from the table at start. */
+	d->routes_owned = all;
+	if (!d->http)
+		fatal("http.listen", "bind=%s port=%lld error=\"%s\"", d->cfg->bind, d->cfg->port,
+		      err.msg);
+	char *url = xasprintf("%s://%s:%d", d->cfg->tls ? "https" : "http",
+			      reachable_host(d->cfg->bind), http_server_port(d->http));
+	daemon_add_listener(d, d->cfg->tls ? "https" : "http", url);
+	free(url);
+}
+
+void daemon_add_listener(ctd_daemon *d, const char *name, const char *url)
+{
+	json_object_set_new(d->listeners, name, json_string(url));
+	log_info("daemon.listen", "listener=%s url=%s", name, url);
+}
+
+void daemon_ready(ctd_daemon *d)
+{
+	char started[32];
+	time_iso8601(time_now_ms(), started, sizeof started);
+	json_t *ready = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:O, s:O}", "appliance",
+				  d->appliance, "pid", (json_int_t)getpid(), "version",
+				  CTDLAB_VERSION, "started", started, "home", d->cfg->home, "db",
+				  d->db_path, "listeners", d->listeners, "info", d->info);
+	char *text = json_dumps(ready, JSON_INDENT(2));
+	char *path = run_path(d, "json");
+	if (file_write_atomic(path, text, strlen(text), 0600) != 0)
+		fatal("daemon.ready", "path=%s error=\"%s\"", path, strerror(errno));
+	log_info("daemon.ready", "pid=%ld startup_ms=%lld", (long)getpid(),
+		 (long long)daemon_uptime_ms(d));
+	free(path);
+	free(text);
+	json_decref(ready);
+}
+
+void daemon_run(ctd_daemon *d)
+{
+	event_base_dispatch(d->base);
+}
+
+void daemon_shutdown(ctd_daemon *d)
+{
+	if (d->http)
+		http_server_stop(d->http);
+	for (const char *ext = "json"; ext; ext = strcmp(ext, "json") == 0 ? "pid" : NULL) {
+		char *path = run_path(d, ext);
+		unlink(path);
+		free(path);
+	}
+	event_free(sig_term);
+	event_free(sig_int);
+	event_base_free(d->base);
+	store_close_thread();
+	json_decref(d->listeners);
+	json_decref(d->info);
+	free(d->routes_owned);
+	free(d->db_path);
+	free(d->cert_pem);
+	free(d->key_pem);
+	log_info("daemon.stopped", "uptime_ms=%lld", (long long)daemon_uptime_ms(d));
+	running = NULL;
+}

@@ -1,0 +1,337 @@
+/* util.c - checked allocation, string buffers, time, UUIDs, wildcards and
+ * whole-file helpers shared by every module. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/rand.h>
+#include "log.h"
+#include "util.h"
+
+static void *oom(size_t n)
+{
+	fatal("oom", "bytes=%zu", n);
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	return p ? p : oom(n);
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	return p ? p : oom(n * size);
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	return q ? q : oom(n);
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	sbuf b = {0};
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	b.data = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(b.data, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return b.data;
+}
+
+static void sbuf_reserve(sbuf *b, size_t extra)
+{
+	if (b->len + extra + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	b->data = xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+void sbuf_append(sbuf *b, const void *data, size_t len)
+{
+	sbuf_reserve(b, len);
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void sbuf_puts(sbuf *b, const char *s)
+{
+	sbuf_append(b, s, strlen(s));
+}
+
+void sbuf_printf(sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	sbuf_reserve(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+char *sbuf_detach(sbuf *b)
+{
+	char *p = b->data ? b->data : xstrdup("");
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void sbuf_free(sbuf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+static int64_t clock_ms(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t time_now_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}
+
+int64_t time_mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+void time_iso8601(int64_t ms, char *out, size_t outlen)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Parse "+hh:mm", "+hhmm", "Z" or "" into seconds east of UTC. */
+static int parse_offset(const char *s, long *secs)
+{
+	int hh, mm = 0;
+	*secs = 0;
+	if (*s == '\0' || strcmp(s, "Z") == 0 || strcmp(s, "z") == 0)
+		return 0;
+	if ((*s != '+' && *s != '-') || strlen(s) < 3)
+		return -1;
+	if (sscanf(s + 1, "%2d:%2d", &hh, &mm) < 1 && sscanf(s + 1, "%2d%2d", &hh, &mm) < 1)
+		return -1;
+	*secs = (hh * 3600L + mm * 60L) * (*s == '-' ? -1 : 1);
+	return 0;
+}
+
+int time_parse(const char *s, int64_t *ms_out)
+{
+	struct tm tm = {0};
+	const char *rest;
+	char *end;
+	long off;
+
+	if (!s || !*s)
+		return -1;
+	long long num = strtoll(s, &end, 10);
+	if (*end == '\0') {
+		*ms_out = num > 100000000000LL ? num : num * 1000; /* ms or s */
+		return 0;
+	}
+	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		rest = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!rest) {
+		memset(&tm, 0, sizeof tm);
+		rest = strptime(s, "%Y-%m-%d", &tm);
+	}
+	if (!rest)
+		return -1;
+	int frac_ms = 0;
+	if (*rest == '.') {
+		frac_ms = (int)(strtod(rest, &end) * 1000);
+		rest = end;
+	}
+	if (parse_offset(rest, &off) < 0)
+		return -1;
+	*ms_out = ((int64_t)timegm(&tm) - off) * 1000 + frac_ms;
+	return 0;
+}
+
+int duration_parse(const char *s, int64_t *ms_out)
+{
+	static const struct {
+		const char *unit;
+		double ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000},
+		     {"", 1000}};
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno || v < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(end, units[i].unit) == 0) {
+			*ms_out = (int64_t)(v * units[i].ms + 0.5);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void uuid_v4(char out[37])
+{
+	unsigned char b[16];
+	if (RAND_bytes(b, sizeof b) != 1)
+		fatal("uuid.random", "reason=%s", "RAND_bytes failed");
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(out, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+		 b[14], b[15]);
+}
+
+void str_upper(char *s)
+{
+	for (; *s; s++)
+		*s = (char)toupper((unsigned char)*s);
+}
+
+void str_lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+int wildcard_match(const char *p, const char *t)
+{
+	const char *star = NULL, *resume = NULL;
+	while (*t) {
+		if (*p == '*') {
+			star = p++;
+			resume = t;
+		} else if (*p == '?' || tolower((unsigned char)*p) == tolower((unsigned char)*t)) {
+			p++;
+			t++;
+		} else if (star) {
+			p = star + 1;
+			t = ++resume;
+		} else {
+			return 0;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
+int file_read(const char *path, char **data, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	sbuf b = {0};
+	char chunk[65536];
+	size_t n;
+	if (!f)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		sbuf_append(&b, chunk, n);
+	int failed = ferror(f);
+	fclose(f);
+	if (failed) {
+		sbuf_free(&b);
+		return -1;
+	}
+	if (len)
+		*len = b.len;
+	*data = sbuf_detach(&b);
+	return 0;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len, int mode)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	int rc = -1;
+	if (fd >= 0) {
+		if (write(fd, data, len) == (ssize_t)len && fsync(fd) == 0)
+			rc = 0;
+		if (close(fd) != 0)
+			rc = -1;
+		if (rc == 0 && rename(tmp, path) != 0)
+			rc = -1;
+		if (rc != 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+int mkdir_p(const char *path, int mode)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+	for (char *s = p + 1; *s && rc == 0; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, (mode_t)mode) != 0 && errno != EEXIST)
+			rc = -1;
+		*s = '/';
+	}
+	if (rc == 0 && mkdir(p, (mode_t)mode) != 0 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc;
+}
+
+int pid_alive(int pid)
+{
+	char path[64], state = 0;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	/* The state follows the parenthesised command name, which may hold spaces. */
+	char line[512];
+	if (fgets(line, sizeof line, f)) {
+		char *close_paren = strrchr(line, ')');
+		if (close_paren && close_paren[1] == ' ')
+			state = close_paren[2];
+	}
+	fclose(f);
+	return state != 0 && state != 'Z' && state != 'X';
+}

@@ -1,0 +1,119 @@
+/* test_lab_updown.c - `ctdlab up` brings five healthy daemons up on
+ * ephemeral ports, `status` reports them, `down` leaves no process behind. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "testlib.h"
+#include "util.h"
+
+static const char *names[] = {"ddan", "ddi", "tmcm", "sps", "imsva"};
+
+static void ephemeral_ports(void)
+{
+	for (int i = 0; i < 5; i++) {
+		char *var = xasprintf("CTDLAB_%s_PORT", names[i]);
+		str_upper(var);
+		setenv(var, "0", 1);
+		free(var);
+	}
+	/* The extra listeners of the appliances that have them. */
+	setenv("CTDLAB_IMSVA_SMTP_PORT", "0", 1);
+	setenv("CTDLAB_SPS_WRS_PORT", "0", 1);
+	setenv("CTDLAB_DDI_CAPTURE", "no", 1);
+}
+
+static int ctdlab(const char *dir, const char *cmd, const char *flag, char **out)
+{
+	char *bin = tl_bin("ctdlab");
+	const char *argv[] = {bin, "--dir", dir, flag ? flag : cmd, flag ? cmd : NULL, NULL};
+	int rc = tl_run(argv, out);
+	free(bin);
+	return rc;
+}
+
+START_TEST(test_up_status_down)
+{
+	char *dir = tl_tmpdir("lab");
+	char *out = NULL;
+	pid_t pids[5];
+
+	ephemeral_ports();
+	ck_assert_msg(ctdlab(dir, "up", NULL, &out) == 0, "ctdlab up failed:\n%s", out);
+	free(out);
+
+	for (int i = 0; i < 5; i++) {
+		json_t *ready = tl_wait_ready(dir, names[i], 1000);
+		ck_assert_msg(ready != NULL, "%s wrote no ready file", names[i]);
+		pids[i] = (pid_t)json_integer_value(json_object_get(ready, "pid"));
+		const char *url = tl_listener(ready, "https");
+		ck_assert_msg(url != NULL, "%s has no https listener", names[i]);
+		char *health = xasprintf("%s/healthz", url);
+		long status;
+		json_t *h = tl_http_json("GET", health, NULL, NULL, &status);
+		ck_assert_int_eq(status, 200);
+		ck_assert_str_eq(json_string_value(json_object_get(h, "appliance")), names[i]);
+		ck_assert_str_eq(json_string_value(json_object_get(h, "store")), "ok");
+		json_decref(h);
+		free(health);
+		json_decref(ready);
+	}
+
+	ck_assert_int_eq(ctdlab(dir, "status", "--json", &out), 0);
+	json_t *st = json_loads(out, 0, NULL);
+	ck_assert_msg(json_array_size(st) == 5, "status output: %s", out);
+	for (size_t i = 0; i < 5; i++)
+		ck_assert(json_is_true(json_object_get(json_array_get(st, i), "healthy")));
+	json_decref(st);
+	free(out);
+
+	ck_assert_int_eq(ctdlab(dir, "down", NULL, &out), 0);
+	free(out);
+	for (int i = 0; i < 5; i++) {
+		ck_assert_msg(!pid_alive(pids[i]), "%s (pid %d) still runs", names[i], pids[i]);
+		char *pidfile = xasprintf("%s/run/%s.pid", dir, names[i]);
+		ck_assert(access(pidfile, F_OK) != 0);
+		free(pidfile);
+	}
+	ck_assert_int_eq(ctdlab(dir, "status", NULL, &out), 3);
+	free(out);
+	tl_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_second_daemon_refused)
+{
+	char *dir = tl_tmpdir("pid");
+	const char *args[] = {"--port", "0", NULL};
+	pid_t first = tl_spawn_daemon("ddand", dir, args);
+	json_t *ready = tl_wait_ready(dir, "ddan", 10000);
+	ck_assert(ready != NULL);
+	json_decref(ready);
+	pid_t second = tl_spawn_daemon("ddand", dir, args);
+	/* The second one must refuse the pid file and exit non-zero on its own. */
+	int64_t deadline = time_mono_ms() + 10000;
+	while (tl_pid_alive(second) && time_mono_ms() < deadline)
+		usleep(10000);
+	ck_assert(!tl_pid_alive(second));
+	ck_assert(tl_pid_alive(first));
+	ck_assert_int_eq(tl_stop(first, 5000), 0);
+	tl_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("lab");
+	TCase *tc = tcase_create("updown");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_up_status_down);
+	tcase_add_test(tc, test_second_daemon_refused);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,340 @@
+/* testlib.c - integration test helpers: temp homes, spawning daemons from
+ * bin/, readiness waits, process clean-up, HTTP and SMTP clients. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "testlib.h"
+#include "util.h"
+
+#define MAX_SPAWNED 64
+
+static pid_t spawned[MAX_SPAWNED];
+static int nspawned;
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+char *tl_tmpdir(const char *tag)
+{
+	const char *base = getenv("TMPDIR");
+	char *tmpl = xasprintf("%s/ctdlab-%s-XXXXXX", base && *base ? base : "/tmp", tag);
+	if (!mkdtemp(tmpl)) {
+		perror("mkdtemp");
+		abort();
+	}
+	return tmpl;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+void tl_rmrf(const char *dir)
+{
+	if (dir)
+		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int tl_free_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	getsockname(fd, (struct sockaddr *)&sa, &len);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+char *tl_bin(const char *name)
+{
+	return xasprintf("bin/%s", name);
+}
+
+static void remember(pid_t pid)
+{
+	static int registered;
+	if (!registered) {
+		atexit(tl_stop_all);
+		registered = 1;
+	}
+	if (nspawned < MAX_SPAWNED)
+		spawned[nspawned++] = pid;
+}
+
+pid_t tl_spawn_daemon(const char *daemon, const char *home, const char *const *args)
+{
+	const char *argv[64];
+	int n = 0;
+	char *bin = tl_bin(daemon);
+	char *log = xasprintf("%s/%s.log", home, daemon);
+	argv[n++] = bin;
+	argv[n++] = "--home";
+	argv[n++] = home;
+	for (; args && *args && n < 62; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(bin, (char **)argv);
+		_exit(127);
+	}
+	free(bin);
+	free(log);
+	remember(pid);
+	return pid;
+}
+
+int tl_run(const char *const *argv, char **out)
+{
+	int pipefd[2];
+	if (pipe(pipefd) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	sbuf b = {0};
+	char chunk[4096];
+	ssize_t n;
+	while ((n = read(pipefd[0], chunk, sizeof chunk)) > 0)
+		sbuf_append(&b, chunk, (size_t)n);
+	close(pipefd[0]);
+	int status;
+	waitpid(pid, &status, 0);
+	if (out)
+		*out = sbuf_detach(&b);
+	else
+		sbuf_free(&b);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+json_t *tl_wait_ready(const char *home, const char *appliance, int timeout_ms)
+{
+	char *path = xasprintf("%s/run/%s.json", home, appliance);
+	int64_t deadline = time_mono_ms() + timeout_ms;
+	json_t *j = NULL;
+	while (!(j = json_load_file(path, 0, NULL)) && time_mono_ms() < deadline)
+		sleep_ms(10);
+	free(path);
+	return j;
+}
+
+const char *tl_listener(json_t *ready, const char *name)
+{
+	return json_string_value(json_object_get(json_object_get(ready, "listeners"), name));
+}
+
+int tl_pid_alive(pid_t pid)
+{
+	int status;
+	if (waitpid(pid, &status, WNOHANG) == pid)
+		return 0;
+	return pid_alive(pid);
+}
+
+static void forget(pid_t pid)
+{
+	for (int i = 0; i < nspawned; i++)
+		if (spawned[i] == pid)
+			spawned[i] = spawned[--nspawned];
+}
+
+int tl_stop(pid_t pid, int timeout_ms)
+{
+	int status = 0;
+	int64_t deadline = time_mono_ms() + timeout_ms;
+	forget(pid);
+	if (kill(pid, SIGTERM) != 0 && errno == ESRCH)
+		return waitpid(pid, &status, 0) == pid && WIFEXITED(status) ? WEXITSTATUS(status)
+									 : -1;
+	while (time_mono_ms() < deadline) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+void tl_stop_all(void)
+{
+	while (nspawned > 0)
+		tl_stop(spawned[nspawned - 1], 5000);
+}
+
+long tl_http(const char *method, const char *url, const char *const *headers, const char *body,
+	     http_response *resp)
+{
+	http_client_opts opts = {.timeout_ms = 10000};
+	http_request req = {.method = method, .url = url, .headers = headers, .body = body,
+			    .body_len = body ? strlen(body) : 0};
+	memset(resp, 0, sizeof *resp);
+	if (http_fetch(&opts, &req, resp, NULL) != 0)
+		return -1;
+	return resp->status;
+}
+
+json_t *tl_http_json(const char *method, const char *url, const char *const *headers,
+		     const char *body, long *status)
+{
+	http_response resp;
+	long st = tl_http(method, url, headers, body, &resp);
+	json_t *j = st > 0 && resp.body.data ? json_loads(resp.body.data, 0, NULL) : NULL;
+	if (status)
+		*status = st;
+	http_response_free(&resp);
+	return j;
+}
+
+struct tl_smtp {
+	int fd;
+	sbuf in;    /* bytes read but not yet consumed */
+	sbuf reply; /* the last full reply */
+};
+
+tl_smtp *tl_smtp_connect(const char *host, int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	inet_pton(AF_INET, host, &sa.sin_addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		close(fd);
+		return NULL;
+	}
+	struct timeval tv = {10, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	tl_smtp *s = xcalloc(1, sizeof *s);
+	s->fd = fd;
+	return s;
+}
+
+/* Take one line (with its CRLF) from the input, reading more as needed. */
+static char *read_line(tl_smtp *s)
+{
+	for (;;) {
+		char *nl = s->in.data ? memchr(s->in.data, '\n', s->in.len) : NULL;
+		if (nl) {
+			size_t n = (size_t)(nl - s->in.data) + 1;
+			char *line = xstrndup(s->in.data, n);
+			memmove(s->in.data, nl + 1, s->in.len - n);
+			s->in.len -= n;
+			s->in.data[s->in.len] = '\0';
+			return line;
+		}
+		char chunk[4096];
+		ssize_t r = read(s->fd, chunk, sizeof chunk);
+		if (r <= 0)
+			return NULL;
+		sbuf_append(&s->in, chunk, (size_t)r);
+	}
+}
+
+int tl_smtp_read(tl_smtp *s)
+{
+	char *line;
+	s->reply.len = 0;
+	sbuf_puts(&s->reply, "");
+	while ((line = read_line(s))) {
+		sbuf_puts(&s->reply, line);
+		int last = strlen(line) < 4 || line[3] != '-';
+		int code = atoi(line);
+		free(line);
+		if (last)
+			return code;
+	}
+	return -1;
+}
+
+int tl_smtp_cmd(tl_smtp *s, const char *fmt, ...)
+{
+	va_list ap;
+	sbuf cmd = {0};
+	va_start(ap, fmt);
+	char *text;
+	if (vasprintf(&text, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	sbuf_printf(&cmd, "%s\r\n", text);
+	free(text);
+	tl_smtp_raw(s, cmd.data, cmd.len);
+	sbuf_free(&cmd);
+	return tl_smtp_read(s);
+}
+
+void tl_smtp_raw(tl_smtp *s, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(s->fd, data, len);
+		if (w <= 0)
+			return;
+		data += w;
+		len -= (size_t)w;
+	}
+}
+
+const char *tl_smtp_reply(const tl_smtp *s)
+{
+	return s->reply.data ? s->reply.data : "";
+}
+
+void tl_smtp_close(tl_smtp *s)
+{
+	if (!s)
+		return;
+	close(s->fd);
+	sbuf_free(&s->in);
+	sbuf_free(&s->reply);
+	free(s);
+}
+
+int tl_smtp_send(const char *host, int port, const char *from, const char *const *rcpts,
+		 const char *message)
+{
+	tl_smtp *s = tl_smtp_connect(host, port);
+	int code = -1;
+	if (!s)
+		return -1;
+	if (tl_smtp_read(s) != 220 || tl_smtp_cmd(s, "EHLO tests.ctdlab") != 250 ||
+	    tl_smtp_cmd(s, "MAIL FROM:<%s>", from) != 250)
+		goto out;
+	for (; *rcpts; rcpts++)
+		if (tl_smtp_cmd(s, "RCPT TO:<%s>", *rcpts) != 250)
+			goto out;
+	if (tl_smtp_cmd(s, "DATA") != 354)
+		goto out;
+	size_t len = strlen(message);
+	tl_smtp_raw(s, message, len);
+	if (len < 2 || strcmp(message + len - 2, "\r\n") != 0)
+		tl_smtp_raw(s, "\r\n", 2);
+	code = tl_smtp_cmd(s, ".");
+	tl_smtp_cmd(s, "QUIT");
+out:
+	tl_smtp_close(s);
+	return code;
+}

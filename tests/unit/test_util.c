@@ -1,0 +1,127 @@
+/* test_util.c - wildcards, durations, time parsing, UUIDs, buffers, files. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "err.h"
+#include "util.h"
+
+START_TEST(test_wildcards)
+{
+	ck_assert(wildcard_match("*", ""));
+	ck_assert(wildcard_match("*@example.com", "Alice@EXAMPLE.com"));
+	ck_assert(wildcard_match("TMCM_*rule", "TMCM_Suspicious File detection rule"));
+	ck_assert(wildcard_match("a?c", "abc"));
+	ck_assert(!wildcard_match("a?c", "ac"));
+	ck_assert(!wildcard_match("*@example.com", "alice@example.org"));
+	ck_assert(wildcard_match("*a*b*", "xxaxxbxx"));
+	ck_assert(!wildcard_match("*a*b", "xxaxxbxx"));
+}
+END_TEST
+
+START_TEST(test_durations)
+{
+	int64_t ms;
+	ck_assert_int_eq(duration_parse("250ms", &ms), 0);
+	ck_assert_int_eq(ms, 250);
+	ck_assert_int_eq(duration_parse("5s", &ms), 0);
+	ck_assert_int_eq(ms, 5000);
+	ck_assert_int_eq(duration_parse("2m", &ms), 0);
+	ck_assert_int_eq(ms, 120000);
+	ck_assert_int_eq(duration_parse("30d", &ms), 0);
+	ck_assert_int_eq(ms, 30LL * 86400000);
+	ck_assert_int_eq(duration_parse("1.5", &ms), 0);
+	ck_assert_int_eq(ms, 1500);
+	ck_assert_int_eq(duration_parse("5 minutes", &ms), -1);
+	ck_assert_int_eq(duration_parse("-1s", &ms), -1);
+	ck_assert_int_eq(duration_parse("", &ms), -1);
+}
+END_TEST
+
+START_TEST(test_time_parse_and_format)
+{
+	int64_t ms;
+	char out[32];
+	ck_assert_int_eq(time_parse("2018-03-01T09:30:00Z", &ms), 0);
+	ck_assert_int_eq(ms, 1519896600000LL);
+	ck_assert_int_eq(time_parse("2018-03-01T18:30:00+09:00", &ms), 0);
+	ck_assert_int_eq(ms, 1519896600000LL);
+	ck_assert_int_eq(time_parse("2018-03-01", &ms), 0);
+	ck_assert_int_eq(ms, 1519862400000LL);
+	ck_assert_int_eq(time_parse("1700000000", &ms), 0);
+	ck_assert_int_eq(ms, 1700000000000LL);
+	ck_assert_int_eq(time_parse("1700000000123", &ms), 0);
+	ck_assert_int_eq(ms, 1700000000123LL);
+	ck_assert_int_eq(time_parse("yesterday", &ms), -1);
+	time_iso8601(1519896600000LL, out, sizeof out);
+	ck_assert_str_eq(out, "2018-03-01T09:30:00Z");
+}
+END_TEST
+
+START_TEST(test_uuid_shape)
+{
+	char a[37], b[37];
+	uuid_v4(a);
+	uuid_v4(b);
+	ck_assert_uint_eq(strlen(a), 36);
+	ck_assert(a[8] == '-' && a[13] == '-' && a[18] == '-' && a[23] == '-');
+	ck_assert(a[14] == '4');
+	ck_assert(strchr("89ab", a[19]) != NULL);
+	ck_assert_str_ne(a, b);
+	str_upper(a);
+	ck_assert(strspn(a, "0123456789ABCDEF-") == 36);
+}
+END_TEST
+
+START_TEST(test_sbuf_and_files)
+{
+	sbuf b = {0};
+	for (int i = 0; i < 1000; i++)
+		sbuf_printf(&b, "%d,", i);
+	sbuf_append(&b, "\0x", 2);
+	ck_assert_uint_eq(b.len, 3890 + 2);
+	char path[] = "/tmp/ctdlab-util-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	ck_assert_int_eq(file_write_atomic(path, b.data, b.len, 0600), 0);
+	char *back;
+	size_t len;
+	ck_assert_int_eq(file_read(path, &back, &len), 0);
+	ck_assert_uint_eq(len, b.len);
+	ck_assert(memcmp(back, b.data, len) == 0);
+	free(back);
+	unlink(path);
+	ck_assert_int_eq(file_read(path, &back, &len), -1);
+	sbuf_free(&b);
+}
+END_TEST
+
+START_TEST(test_errors_map_to_http)
+{
+	ctd_err err;
+	ck_assert_int_eq(ctd_fail(&err, CTD_ENOTFOUND, "sample %s", "abc"), -1);
+	ck_assert_str_eq(err.msg, "sample abc");
+	ck_assert_int_eq(ctd_errcode_http(err.code), 404);
+	ck_assert_str_eq(ctd_errcode_name(err.code), "not_found");
+	ck_assert_int_eq(ctd_errcode_http(CTD_ETOOBIG), 413);
+	ck_assert_int_eq(ctd_errcode_http(CTD_EAUTH), 401);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("util");
+	tcase_add_test(tc, test_wildcards);
+	tcase_add_test(tc, test_durations);
+	tcase_add_test(tc, test_time_parse_and_format);
+	tcase_add_test(tc, test_uuid_shape);
+	tcase_add_test(tc, test_sbuf_and_files);
+	tcase_add_test(tc, test_errors_map_to_http);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

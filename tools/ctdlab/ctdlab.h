@@ -1,0 +1,42 @@
+/* ctdlab.h - the lab CLI's shared pieces: where the lab lives and what runs
+ * in it. Each command lives in its own ctdlab_<command>.c. */
+#ifndef CTDLAB_H
+#define CTDLAB_H
+
+#include <sys/types.h>
+#include <jansson.h>
+
+typedef struct lab {
+	const char *dir;    /* data directory (--dir, $CTDLAB_HOME, ./var) */
+	const char *config; /* lab INI passed to every daemon, or NULL */
+	const char *bindir; /* where the daemon binaries are */
+	int json;           /* --json output */
+} lab;
+
+typedef struct appliance {
+	const char *name;   /* "ddan" */
+	const char *daemon; /* "ddand" */
+	const char *title;  /* "DDAN (sandbox)" */
+} appliance;
+
+/* In start order: sources first, consumers last. */
+extern const appliance lab_appliances[];
+extern const int lab_nappliances;
+
+/* pid from <dir>/run/<name>.pid if that process is alive, else 0. */
+pid_t lab_pid(const lab *l, const appliance *a);
+/* The parsed ready file, or NULL. */
+json_t *lab_ready(const lab *l, const appliance *a);
+/* GET <url>/healthz; 1 when it answers 200 with {"store":"ok"}. */
+int lab_healthy(const char *base_url);
+/* The main HTTP(S) listener URL from a ready file (borrowed), or NULL. */
+const char *lab_http_url(json_t *ready);
+
+int cmd_up(const lab *l, int argc, char **argv);
+int cmd_down(const lab *l, int argc, char **argv);
+int cmd_status(const lab *l, int argc, char **argv);
+int cmd_reset(const lab *l, int argc, char **argv);
+int cmd_events(const lab *l, int argc, char **argv);
+int cmd_send(const lab *l, int argc, char **argv);
+
+#endif

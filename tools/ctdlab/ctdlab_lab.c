@@ -1,0 +1,372 @@
+/* ctdlab_lab.c - bringing the lab up and down and reporting its state:
+ * `ctdlab up`, `ctdlab down`, `ctdlab status`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "ctdlab.h"
+#include "config.h"
+#include "http_client.h"
+#include "util.h"
+
+#define UP_TIMEOUT_MS 15000
+#define DOWN_TIMEOUT_MS 5000
+#define POLL_MS 10
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static char *lab_file(const lab *l, const appliance *a, const char *ext)
+{
+	return xasprintf("%s/run/%s.%s", l->dir, a->name, ext);
+}
+
+pid_t lab_pid(const lab *l, const appliance *a)
+{
+	char *path = lab_file(l, a, "pid"), *text;
+	pid_t pid = 0;
+	if (file_read(path, &text, NULL) == 0) {
+		pid = (pid_t)strtol(text, NULL, 10);
+		free(text);
+		if (pid <= 0 || !pid_alive(pid))
+			pid = 0;
+	}
+	free(path);
+	return pid;
+}
+
+json_t *lab_ready(const lab *l, const appliance *a)
+{
+	char *path = lab_file(l, a, "json");
+	json_t *j = json_load_file(path, 0, NULL);
+	free(path);
+	return j;
+}
+
+const char *lab_http_url(json_t *ready)
+{
+	json_t *ls = json_object_get(ready, "listeners");
+	const char *url = json_string_value(json_object_get(ls, "https"));
+	return url ? url : json_string_value(json_object_get(ls, "http"));
+}
+
+int lab_healthy(const char *base_url)
+{
+	http_client_opts opts = {.timeout_ms = 2000};
+	http_response resp = {0};
+	char *url = xasprintf("%s/healthz", base_url);
+	int ok = 0;
+	if (http_fetch(&opts, &(http_request){.url = url}, &resp, NULL) == 0 && resp.status == 200) {
+		json_t *j = json_loads(resp.body.data ? resp.body.data : "", 0, NULL);
+		const char *store = json_string_value(json_object_get(j, "store"));
+		ok = store && strcmp(store, "ok") == 0;
+		json_decref(j);
+	}
+	http_response_free(&resp);
+	free(url);
+	return ok;
+}
+
+/* How `ctdlab up` wires the appliances together: each consumer gets its
+ * peer's URL and key from the peer's ready file, unless the lab config or the
+ * environment already sets that option (so a real appliance can stand in). */
+static const struct wire {
+	const char *appliance, *option; /* consumer and its option */
+	const char *peer;               /* the appliance it talks to */
+	const char *from;               /* "url" (main listener), "listener:NAME" or "info:KEY" */
+} wires[] = {
+	{"ddi", "ddan_url", "ddan", "url"},
+	{"ddi", "ddan_api_key", "ddan", "info:api_key"},
+	{"tmcm", "ddan_url", "ddan", "url"},
+	{"tmcm", "ddan_api_key", "ddan", "info:api_key"},
+	{"tmcm", "ddi_url", "ddi", "url"},
+	{"tmcm", "ddi_api_key", "ddi", "info:api_key"},
+	{"sps", "tmcm_url", "tmcm", "url"},
+	{"sps", "tmcm_api_key", "tmcm", "info:sps_feed_key"},
+	{"imsva", "ddan_url", "ddan", "url"},
+	{"imsva", "ddan_api_key", "ddan", "info:api_key"},
+	{"imsva", "tmcm_url", "tmcm", "url"},
+	{"imsva", "tmcm_api_key", "tmcm", "info:imsva_feed_key"},
+	{"imsva", "sps_url", "sps", "listener:wrs"},
+};
+
+static int option_pinned(const lab *l, const char *appliance, const char *option)
+{
+	char *env = xasprintf("CTDLAB_%s_%s", appliance, option);
+	str_upper(env);
+	int pinned = getenv(env) != NULL;
+	free(env);
+	char *value = l->config ? cfg_ini_get(l->config, appliance, option) : NULL;
+	pinned |= value != NULL;
+	free(value);
+	return pinned;
+}
+
+static const char *wire_value(const struct wire *w, json_t *ready)
+{
+	if (strcmp(w->from, "url") == 0)
+		return lab_http_url(ready);
+	if (strncmp(w->from, "listener:", 9) == 0)
+		return json_string_value(json_object_get(json_object_get(ready, "listeners"), w->from + 9));
+	return json_string_value(json_object_get(json_object_get(ready, "info"), w->from + 5));
+}
+
+static const appliance *find_appliance(const char *name)
+{
+	for (int i = 0; i < lab_nappliances; i++)
+		if (strcmp(lab_appliances[i].name, name) == 0)
+			return &lab_appliances[i];
+	return NULL;
+}
+
+/* Export CTDLAB_<APPLIANCE>_<OPTION> for every wire into a. Called in the
+ * child: the environment is how the daemon's option table hears it, and a
+ * daemon that lacks such an option simply never looks. */
+static void export_wiring(const lab *l, const appliance *a)
+{
+	for (size_t i = 0; i < sizeof wires / sizeof wires[0]; i++) {
+		const struct wire *w = &wires[i];
+		if (strcmp(w->appliance, a->name) != 0 || option_pinned(l, w->appliance, w->option))
+			continue;
+		json_t *ready = lab_ready(l, find_appliance(w->peer));
+		const char *value = ready ? wire_value(w, ready) : NULL;
+		if (value) {
+			char *env = xasprintf("CTDLAB_%s_%s", w->appliance, w->option);
+			str_upper(env);
+			setenv(env, value, 1);
+			free(env);
+		}
+		json_decref(ready);
+	}
+}
+
+static pid_t spawn(const lab *l, const appliance *a)
+{
+	const char *argv[8];
+	int n = 0;
+	char *bin = xasprintf("%s/%s", l->bindir, a->daemon);
+	char *log = xasprintf("%s/log/%s.log", l->dir, a->name);
+	argv[n++] = bin;
+	argv[n++] = "--home";
+	argv[n++] = l->dir;
+	if (l->config) {
+		argv[n++] = "--config";
+		argv[n++] = l->config;
+	}
+	argv[n] = NULL;
+	pid_t pid = fork();
+	if (pid == 0) {
+		setsid();
+		int in = open("/dev/null", O_RDONLY);
+		int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (in < 0 || out < 0)
+			_exit(127);
+		dup2(in, 0);
+		dup2(out, 1);
+		dup2(out, 2);
+		export_wiring(l, a);
+		execv(bin, (char **)argv);
+		fprintf(stderr, "ctdlab: cannot run %s: %s\n", bin, strerror(errno));
+		_exit(127);
+	}
+	free(bin);
+	free(log);
+	return pid;
+}
+
+/* Wait until the daemon wrote its ready file (with its own pid) and answers
+ * /healthz; 0 when it does, -1 when it died or the time ran out. */
+static int wait_healthy(const lab *l, const appliance *a, pid_t pid, int64_t deadline)
+{
+	while (time_mono_ms() < deadline) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return -1;
+		json_t *ready = lab_ready(l, a);
+		int ok = ready && json_integer_value(json_object_get(ready, "pid")) == pid &&
+			 lab_http_url(ready) && lab_healthy(lab_http_url(ready));
+		json_decref(ready);
+		if (ok)
+			return 0;
+		sleep_ms(POLL_MS);
+	}
+	return -1;
+}
+
+static void print_listeners(const appliance *a, pid_t pid, json_t *ready)
+{
+	const char *name;
+	json_t *url;
+	printf("  %-6s pid %-7ld", a->name, (long)pid);
+	json_object_foreach(json_object_get(ready, "listeners"), name, url)
+		printf(" %s", json_string_value(url));
+	printf("\n");
+}
+
+int cmd_up(const lab *l, int argc, char **argv)
+{
+	pid_t pids[8] = {0};
+	int64_t t0 = time_mono_ms();
+	char *logdir = xasprintf("%s/log", l->dir);
+	if (mkdir_p(logdir, 0755) != 0) {
+		fprintf(stderr, "ctdlab: cannot create %s: %s\n", logdir, strerror(errno));
+		free(logdir);
+		return 1;
+	}
+	free(logdir);
+	/* In order, each one healthy before the next: consumers need their
+	 * peers' URLs and keys from the peers' ready files. */
+	int failed = 0;
+	for (int i = 0; i < lab_nappliances && !failed; i++) {
+		const appliance *a = &lab_appliances[i];
+		pids[i] = lab_pid(l, a);
+		if (pids[i])
+			continue;
+		pids[i] = spawn(l, a);
+		if (wait_healthy(l, a, pids[i], t0 + UP_TIMEOUT_MS) != 0) {
+			fprintf(stderr, "ctdlab: %s did not become healthy; see %s/log/%s.log\n",
+				a->daemon, l->dir, a->name);
+			failed = 1;
+		}
+	}
+	if (failed)
+		return 1;
+	printf("ctdlab: lab up in %s (%lld ms)\n", l->dir, (long long)(time_mono_ms() - t0));
+	for (int i = 0; i < lab_nappliances; i++) {
+		json_t *ready = lab_ready(l, &lab_appliances[i]);
+		print_listeners(&lab_appliances[i], pids[i], ready);
+		json_decref(ready);
+	}
+	return 0;
+}
+
+static int stop_one(const lab *l, const appliance *a)
+{
+	pid_t pid = lab_pid(l, a);
+	if (!pid)
+		return 0;
+	kill(pid, SIGTERM);
+	int64_t deadline = time_mono_ms() + DOWN_TIMEOUT_MS;
+	while (pid_alive(pid) && time_mono_ms() < deadline) {
+		waitpid(pid, NULL, WNOHANG); /* reap it if it is our own child */
+		sleep_ms(POLL_MS);
+	}
+	if (pid_alive(pid)) {
+		fprintf(stderr, "ctdlab: %s (pid %ld) ignored SIGTERM; killing it\n", a->daemon,
+			(long)pid);
+		kill(pid, SIGKILL);
+		return 1;
+	}
+	printf("ctdlab: stopped %s (pid %ld)\n", a->daemon, (long)pid);
+	return 0;
+}
+
+int cmd_down(const lab *l, int argc, char **argv)
+{
+	int forced = 0;
+	/* Consumers first, so nobody logs a vanished peer on the way down. */
+	for (int i = lab_nappliances - 1; i >= 0; i--)
+		forced |= stop_one(l, &lab_appliances[i]);
+	return forced;
+}
+
+static json_t *status_of(const lab *l, const appliance *a)
+{
+	pid_t pid = lab_pid(l, a);
+	json_t *ready = pid ? lab_ready(l, a) : NULL;
+	const char *url = ready ? lab_http_url(ready) : NULL;
+	json_t *st = json_pack("{s:s, s:s, s:b, s:I}", "appliance", a->name, "daemon", a->daemon,
+			       "running", pid != 0, "pid", (json_int_t)pid);
+	json_object_set_new(st, "healthy", json_boolean(url && lab_healthy(url)));
+	if (ready) {
+		json_object_set(st, "listeners", json_object_get(ready, "listeners"));
+		json_object_set(st, "info", json_object_get(ready, "info"));
+		json_object_set(st, "started", json_object_get(ready, "started"));
+	}
+	json_decref(ready);
+	return st;
+}
+
+static void print_status(json_t *st)
+{
+	const char *key;
+	json_t *val;
+	printf("%-6s %-8s", json_string_value(json_object_get(st, "appliance")),
+	       json_is_true(json_object_get(st, "healthy"))   ? "healthy"
+	       : json_is_true(json_object_get(st, "running")) ? "starting"
+							      : "stopped");
+	if (json_is_true(json_object_get(st, "running")))
+		printf(" pid %lld", (long long)json_integer_value(json_object_get(st, "pid")));
+	printf("\n");
+	json_object_foreach(json_object_get(st, "listeners"), key, val)
+		printf("    %-16s %s\n", key, json_string_value(val));
+	json_object_foreach(json_object_get(st, "info"), key, val) {
+		char *text = json_is_string(val) ? xstrdup(json_string_value(val))
+						 : json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
+		printf("    %-16s %s\n", key, text);
+		free(text);
+	}
+}
+
+int cmd_status(const lab *l, int argc, char **argv)
+{
+	json_t *all = json_array();
+	int healthy = 0;
+	for (int i = 0; i < lab_nappliances; i++) {
+		json_t *st = status_of(l, &lab_appliances[i]);
+		healthy += json_is_true(json_object_get(st, "healthy"));
+		json_array_append_new(all, st);
+	}
+	if (l->json) {
+		json_dumpf(all, stdout, JSON_INDENT(2));
+		printf("\n");
+	} else {
+		size_t i;
+		json_t *st;
+		printf("lab %s: %d of %d appliances healthy\n", l->dir, healthy, lab_nappliances);
+		json_array_foreach(all, i, st)
+			print_status(st);
+	}
+	json_decref(all);
+	return healthy == lab_nappliances ? 0 : 3;
+}
+
+/* Everything a first start creates in the data directory. */
+static const char *const first_start_files[] = {"lab.db", "lab.db-wal", "lab.db-shm", "run",
+						"log", "tls", "lab.ini", NULL};
+
+static int remove_tree(const char *path)
+{
+	const char *argv[] = {"/bin/rm", "-rf", "--", path, NULL};
+	pid_t pid = fork();
+	if (pid == 0) {
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+int cmd_reset(const lab *l, int argc, char **argv)
+{
+	int rc = cmd_down(l, 0, NULL);
+	for (const char *const *f = first_start_files; *f; f++) {
+		char *path = xasprintf("%s/%s", l->dir, *f);
+		if (remove_tree(path) != 0) {
+			fprintf(stderr, "ctdlab: cannot remove %s\n", path);
+			rc = 1;
+		}
+		free(path);
+	}
+	if (rc == 0)
+		printf("ctdlab: %s is back to a first start (run `ctdlab up`)\n", l->dir);
+	return rc;
+}
