@@ -134,7 +134,10 @@ static int stored_load(store *st, int64_t id, stored_msg *m, ctd_err *err)
 	m->nrcpts = json_array_size(a);
 	m->rcpts = xcalloc(m->nrcpts + 1, sizeof(char *));
 	for (size_t i = 0; i < m->nrcpts; i++)
-		m->rcpts[i] = xstrdup(json_string_value(json_array_get(a, i)) ?: "");
+	{
+		const char *r = json_string_value(json_array_get(a, i));
+		m->rcpts[i] = xstrdup(r ? r : "");
+	}
 	json_decref(a);
 	return 0;
 }
@@ -403,6 +406,7 @@ int imsva_process_message(imsva_app *app, int64_t msg_id, ctd_err *err)
 	if (!st)
 		return -1;
 	stored_msg sm;
+	memset(&sm, 0, sizeof sm);
 	if (stored_load(st, msg_id, &sm, err) < 0)
 		return -1;
 	imsva_msg *m = NULL;
