@@ -99,7 +99,7 @@ void imsva_log_system(store *st, const char *kind, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	log_warn("system_event", "kind=%s message=\"%s\"", kind, msg);
+	log_info("system_event", "kind=%s message=\"%s\"", kind, msg);
 	json_t *d = json_pack("{s:s,s:s}", "event", kind, "message", msg);
 	imsva_log_rec r = {.type = "system", .action = kind, .reason = msg, .detail = d};
 	ctd_err err = {0};
