@@ -115,7 +115,7 @@ static imsva_app *authed(http_req *req, http_resp *resp)
 static store *req_store(http_resp *resp)
 {
 	ctd_err err = {0};
-	store *st = store_get(&err);
+	store *st = imsva_store(&err);
 	if (!st)
 		http_resp_ctd_err(resp, &err);
 	return st;
@@ -132,7 +132,7 @@ static void h_login(http_req *req, http_resp *resp)
 	const char *pw = json_string_value(json_object_get(j, "password"));
 	if (!pw || (user && strcmp(user, "admin")) || !const_eq(pw, a->password)) {
 		json_decref(j);
-		store *st = store_get(NULL);
+		store *st = imsva_store(NULL);
 		if (st)
 			imsva_log_system(st, "admin_login_failed", "failed log on for %s",
 					 user ? user : "admin");

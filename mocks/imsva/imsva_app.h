@@ -78,6 +78,12 @@ typedef struct imsva_app {
 	dtas_client ddan;             /* ddan.base_url NULL: VA off */
 } imsva_app;
 
+/* ---- imsva_store.c ---- */
+/* store_get() for imsvad's threads, with a busy handler that polls every
+ * 100 us instead of SQLite's default of sleeping up to 100 ms: intake and
+ * processing in one process hand the write lock back and forth quickly. */
+store *imsva_store(ctd_err *err);
+
 /* ---- imsva_worker.c: a background thread that runs a job every interval
  * and at once when woken ("sync now"). ---- */
 typedef void (*imsva_job)(void *arg);

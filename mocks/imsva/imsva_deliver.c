@@ -243,7 +243,7 @@ void imsva_deliver_run(void *appv)
 {
 	imsva_app *app = appv;
 	ctd_err err = {0};
-	store *st = store_get(&err);
+	store *st = imsva_store(&err);
 	if (!st)
 		return;
 	for (int round = 0; round < 100; round++) {

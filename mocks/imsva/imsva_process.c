@@ -402,7 +402,7 @@ static int defer_message(imsva_app *app, store *st, const stored_msg *sm, const 
 
 int imsva_process_message(imsva_app *app, int64_t msg_id, ctd_err *err)
 {
-	store *st = store_get(err);
+	store *st = imsva_store(err);
 	if (!st)
 		return -1;
 	stored_msg sm;

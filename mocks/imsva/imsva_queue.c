@@ -38,6 +38,8 @@ struct imsva_queue {
 	pthread_cond_t cond;
 	pending *head, **tail;
 	int stopping;
+	/* intake statistics (committer thread only; logged at stop) */
+	long long batches, committed, commit_us, max_batch;
 	/* processing workers */
 	pthread_t *workers;
 	int nworkers;
@@ -97,6 +99,12 @@ fail:
 static void *committer_main(void *arg)
 {
 	imsva_queue *q = arg;
+	ctd_err err0 = {0};
+	store *st0 = imsva_store(&err0);
+	/* WAL checkpoints run on the processing threads' commits, not on the
+	 * intake path: the committer only appends to the WAL and fsyncs it */
+	if (st0)
+		sqlite3_wal_autocheckpoint(store_db(st0), 0);
 	for (;;) {
 		pthread_mutex_lock(&q->lock);
 		while (!q->head && !q->stopping)
@@ -109,8 +117,18 @@ static void *committer_main(void *arg)
 		if (!list && stop)
 			break;
 		ctd_err err = {0};
-		store *st = store_get(&err);
+		store *st = imsva_store(&err);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		int ok = st && insert_batch(st, list, &err) == 0;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long long n = 0;
+		for (pending *p = list; p; p = p->next)
+			n++;
+		q->batches++;
+		q->committed += ok ? n : 0;
+		q->max_batch = n > q->max_batch ? n : q->max_batch;
+		q->commit_us += (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
 		if (!ok)
 			log_error("intake.commit_failed", "error=\"%s\"", err.msg);
 		while (list) {
@@ -220,7 +238,7 @@ static void *processor_main(void *arg)
 		if (stop)
 			break;
 		ctd_err err = {0};
-		store *st = store_get(&err);
+		store *st = imsva_store(&err);
 		int n = st ? claim(st, ids, &err) : -1;
 		if (n < 0)
 			log_error("processing.claim_failed", "error=\"%s\"", err.msg);
@@ -253,7 +271,7 @@ static void *processor_main(void *arg)
 
 imsva_queue *imsva_queue_start(imsva_app *app, int nworkers, ctd_err *err)
 {
-	store *st = store_get(err);
+	store *st = imsva_store(err);
 	if (!st)
 		return NULL;
 	/* claimed before a crash: process again */
@@ -287,6 +305,10 @@ void imsva_queue_stop(imsva_queue *q)
 	pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->lock);
 	pthread_join(q->committer, NULL);
+	log_info("intake.stats", "messages=%lld batches=%lld avg_batch=%.1f max_batch=%lld"
+		 " avg_commit_us=%lld", q->committed, q->batches,
+		 q->batches ? (double)q->committed / (double)q->batches : 0.0, q->max_batch,
+		 q->batches ? q->commit_us / q->batches : 0);
 	pthread_mutex_lock(&q->plock);
 	q->pstop = 1;
 	pthread_cond_broadcast(&q->pcond);

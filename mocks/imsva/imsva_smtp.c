@@ -3,10 +3,10 @@
  * bufferevent_openssl with the lab certificate, the idle timeout and the
  * connection limit.
  *
- * Commits run on another thread (the intake queue's group committer). Its
- * completions come back through a mutex-protected list and one event made
- * active from that thread; sessions are found again by id, so a client that
- * hung up meanwhile is simply no longer there. */
+ * Commits are asynchronous (the intake queue batches them; a committer may
+ * even report from another thread). Completions come back through a
+ * mutex-protected list and one event made active; sessions are found again
+ * by id, so a client that hung up meanwhile is simply no longer there. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>

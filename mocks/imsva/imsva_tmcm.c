@@ -177,7 +177,7 @@ static void sync_run(void *arg)
 {
 	imsva_tmcm *t = arg;
 	ctd_err err = {0};
-	store *st = store_get(&err);
+	store *st = imsva_store(&err);
 	if (!st || ensure_registered(t, st) < 0)
 		return;
 	int64_t started = time_mono_ms();
@@ -220,7 +220,7 @@ static void heartbeat_run(void *arg)
 {
 	imsva_tmcm *t = arg;
 	ctd_err err = {0};
-	store *st = store_get(&err);
+	store *st = imsva_store(&err);
 	if (!st || ensure_registered(t, st) < 0)
 		return;
 	int ok = dtas_test_connection(&t->client, &err) == 0;
@@ -247,7 +247,7 @@ imsva_tmcm *imsva_tmcm_start(imsva_app *app)
 	if (!cfg->tmcm_url || !*cfg->tmcm_url)
 		return t; /* integration off */
 	ctd_err err = {0};
-	store *st = store_get(&err);
+	store *st = imsva_store(&err);
 	char uuid[37];
 	uuid_v4(uuid);
 	char *client_uuid = st ? store_setting_init(st, "imsva", "tmcm_client_uuid", uuid, &err)

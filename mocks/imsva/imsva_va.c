@@ -271,7 +271,7 @@ void imsva_va_run(void *appv)
 {
 	imsva_app *app = appv;
 	ctd_err err = {0};
-	store *st = store_get(&err);
+	store *st = imsva_store(&err);
 	if (!st)
 		return;
 	if (app->ddan.base_url) {

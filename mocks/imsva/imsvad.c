@@ -128,7 +128,7 @@ static void ddan_client_free(dtas_client *c)
 
 int main(int argc, char **argv)
 {
-	/* SMTP commits complete on the committer thread (event_active). */
+	/* SMTP commits complete on the committer thread (event_active) */
 	evthread_use_pthreads();
 	imsva_config cfg;
 	memset(&cfg, 0, sizeof cfg);
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 	ctd_err err = {0};
 	if (imsva_engine_init(&err) < 0)
 		fatal("imsva.engine_init", "error=\"%s\"", err.msg);
-	store *st = store_get(&err);
+	store *st = imsva_store(&err);
 	if (!st)
 		fatal("imsva.store", "error=\"%s\"", err.msg);
 	imsva_app app;
