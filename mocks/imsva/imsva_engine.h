@@ -306,7 +306,7 @@ const char *imsva_va_act_reason(imsva_va_act a);
 #define IMSVA_REASON_VA_PROBABLE "Probable advanced threat (ATSE)"
 
 typedef struct imsva_eval_opts {
-	int va_enabled;          /* VA submission configured (and ATSE on) */
+	int va_enabled;          /* VA submission configured (a DDAN server is set) */
 	imsva_level va_level;    /* VA security level, default Low */
 	int wrs_defer_on_error;  /* SPS unreachable: 1 = status DEFER, 0 = pass (not matched) */
 } imsva_eval_opts;
@@ -425,6 +425,10 @@ int imsva_msg_rewrite(const char *raw, size_t len, const imsva_verdict *v, char 
 /* First start: when the table is empty, insert imsva_default_rules(loc).
  * Returns the number of rules inserted. */
 int imsva_rules_seed(store *st, imsva_locale loc, ctd_err *err);
+/* Locale option changed: built-in rules still carrying a default name (of
+ * either locale) take loc's name; renamed rules are left alone. Returns the
+ * number of rules renamed. */
+int imsva_rules_localize(store *st, imsva_locale loc, ctd_err *err);
 int imsva_rules_load(store *st, imsva_ruleset **out, ctd_err *err);
 int imsva_rules_get(store *st, int64_t id, imsva_rule **out, ctd_err *err); /* ENOTFOUND */
 /* Insert r (r->id is set; r->order may change to its final position). */

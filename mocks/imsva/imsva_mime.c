@@ -22,37 +22,46 @@
 #define MAX_ARCHIVE_DEPTH 3
 #define MAX_MEMBER_SIZE (16u << 20)
 #define MAX_EXPANDED_TOTAL (64u << 20)
+#define MAX_UNDECLARED_TEXT (1u << 20)
 
 /* ------------------------------------------------------------------------
  * Library state
  * ------------------------------------------------------------------------ */
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t magic_lock = PTHREAD_MUTEX_INITIALIZER;
 static magic_t magic_cookie;
-static int init_ok;
-
-static void engine_init_once(void)
-{
-	g_mime_init();
-	magic_cookie = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS);
-	init_ok = magic_cookie && magic_load(magic_cookie, NULL) == 0;
-}
 
 int imsva_engine_init(ctd_err *err)
 {
-	pthread_once(&init_once, engine_init_once);
-	if (!init_ok)
+	int ok = 1;
+	pthread_mutex_lock(&init_lock);
+	if (!magic_cookie) {
+		magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS);
+		if (m && magic_load(m, NULL) == 0) {
+			g_mime_init();
+			xmlInitParser(); /* before threads race into htmlReadMemory */
+			magic_cookie = m;
+		} else {
+			if (m)
+				magic_close(m);
+			ok = 0;
+		}
+	}
+	pthread_mutex_unlock(&init_lock);
+	if (!ok)
 		return ctd_fail(err, CTD_EINTERNAL, "libmagic: cannot load the magic database");
 	return 0;
 }
 
 void imsva_engine_shutdown(void)
 {
+	pthread_mutex_lock(&init_lock);
 	if (magic_cookie) {
 		magic_close(magic_cookie);
 		magic_cookie = NULL;
 		g_mime_shutdown();
 	}
+	pthread_mutex_unlock(&init_lock);
 }
 
 /* ------------------------------------------------------------------------
@@ -349,6 +358,15 @@ static int has_prefix_ci(const char *s, const char *end, const char *prefix)
 	return (size_t)(end - s) >= n && !strncasecmp(s, prefix, n);
 }
 
+/* More ')' than '(' in [s, e): the last ')' closes a sentence's parenthesis. */
+static int unbalanced_paren(const char *s, const char *e)
+{
+	int depth = 0;
+	for (; s < e; s++)
+		depth += *s == '(' ? 1 : *s == ')' ? -1 : 0;
+	return depth < 0;
+}
+
 /* Scan free text for http(s)://, ftp:// and www. URLs. */
 static void urls_from_text(builder *b, const char *text, size_t len)
 {
@@ -373,11 +391,14 @@ static void urls_from_text(builder *b, const char *text, size_t len)
 		/* trailing punctuation belongs to the sentence, unbalanced ')' too */
 		while (q > start && strchr(".,;:!?'", q[-1]))
 			q--;
-		if (q > start && q[-1] == ')' && !memchr(start, '(', (size_t)(q - start)))
+		while (q > start && q[-1] == ')' && unbalanced_paren(start, q))
 			q--;
-		const char *host = memchr(start, ':', (size_t)(q - start));
-		size_t hostlen = www ? (size_t)(q - start) : host ? (size_t)(q - host) - 3 : 0;
-		if (hostlen > 4 || (!www && hostlen > 0)) {
+		/* something after "scheme://"; "www." needs a further dot */
+		size_t n = (size_t)(q - start);
+		const char *sep = memchr(start, ':', n);
+		int ok = www ? n > 5 && memchr(start + 4, '.', n - 4)
+			     : sep && (size_t)(q - sep) > 3;
+		if (ok) {
 			if (www) {
 				char *u = xasprintf("http://%.*s", (int)(q - start), start);
 				url_add(b, u, strlen(u));
@@ -515,9 +536,15 @@ static void expand_archive(builder *b, int idx)
 	int raw = single_stream_compressor(arc->tft_type);
 	struct archive *a = archive_read_new();
 	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
-	if (raw)
+	if (raw) {
+		/* a compressed stream: a tarball or a single file ("raw"); the
+		 * other formats' bidders (mtree) would misread plain text */
+		archive_read_support_format_tar(a);
+		archive_read_support_format_cpio(a);
 		archive_read_support_format_raw(a);
+	} else {
+		archive_read_support_format_all(a);
+	}
 	if (archive_read_open_memory(a, arc->data, arc->size) != ARCHIVE_OK) {
 		archive_read_free(a);
 		return;
@@ -576,7 +603,8 @@ static unsigned char *decode_content(GMimePart *part, size_t *len)
 	g_mime_data_wrapper_write_to_stream(content, mem);
 	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	unsigned char *data = xmalloc(ba->len + 1);
-	memcpy(data, ba->data, ba->len);
+	if (ba->len)
+		memcpy(data, ba->data, ba->len);
 	data[ba->len] = '\0';
 	*len = ba->len;
 	g_object_unref(mem);
@@ -622,6 +650,13 @@ static void leaf(builder *b, GMimeObject *obj, int depth)
 			}
 		}
 		g_free(text);
+	} else if (p->data && p->size <= MAX_UNDECLARED_TEXT) {
+		/* an HTML or text file sent as application/octet-stream still
+		 * carries URLs (e.g. the seed's URL test file as an attachment) */
+		if (!strcmp(p->tft_type, "html"))
+			html_collect(b, (const char *)p->data, p->size, 0);
+		else if (!strcmp(p->tft_type, "txt"))
+			urls_from_text(b, (const char *)p->data, p->size);
 	}
 	if (b->m->parts[idx].tft_class == IMSVA_TFT_COMPRESSED)
 		expand_archive(b, idx);

@@ -379,7 +379,7 @@ typedef int (*item_check)(const char *s);
 
 static int is_address_pattern(const char *s)
 {
-	return *s && !strchr(s, ' ') && text_ok(s, 0);
+	return !strcasecmp(s, "all users") || (*s && !strchr(s, ' ') && text_ok(s, 0));
 }
 
 static int is_address(const char *s)
@@ -1151,7 +1151,9 @@ static int cond_so_url(eval_ctx *x, match *mt)
 }
 
 /* Evaluate the set conditions of a rule, cheapest first; any/all decides.
- * Returns 1 when the rule's filter matches. */
+ * Once the outcome is known (any: a match; all: a miss) the remaining
+ * conditions are only counted, so the SO and SPS lookups, which come last,
+ * are not made for nothing. Returns 1 when the rule's filter matches. */
 static int conditions_match(eval_ctx *x, const imsva_rule *r, match *mt)
 {
 	const imsva_conditions *c = &r->cond;

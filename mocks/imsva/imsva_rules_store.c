@@ -385,3 +385,40 @@ int imsva_rules_seed(store *st, imsva_locale loc, ctd_err *err)
 	}
 	return inserted;
 }
+
+static int localize_locked(store *st, imsva_locale loc, int *renamed, ctd_err *err)
+{
+	imsva_ruleset *set;
+	*renamed = 0;
+	if (imsva_rules_load(st, &set, err) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < set->n && rc == 0; i++) {
+		imsva_rule *r = set->rules[i];
+		const char *want = imsva_builtin_name(r->builtin, loc);
+		if (!r->builtin || !strcmp(r->name, want) ||
+		    (strcmp(r->name, imsva_builtin_name(r->builtin, IMSVA_LOCALE_EN)) &&
+		     strcmp(r->name, imsva_builtin_name(r->builtin, IMSVA_LOCALE_JA))))
+			continue;
+		free(r->name);
+		r->name = xstrdup(want);
+		rc = update_row(st, r, err);
+		*renamed += rc == 0;
+	}
+	imsva_ruleset_free(set);
+	if (rc == 0 && *renamed)
+		rc = bump_generation(st, err);
+	return rc;
+}
+
+int imsva_rules_localize(store *st, imsva_locale loc, ctd_err *err)
+{
+	int renamed;
+	if (store_begin(st, err) < 0)
+		return -1;
+	if (localize_locked(st, loc, &renamed, err) < 0 || store_commit(st, err) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return renamed;
+}
