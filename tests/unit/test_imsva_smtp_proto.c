@@ -4,7 +4,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../mocks/imsva/imsva_smtp.h"
+#include "imsva/imsva_smtp.h"
 
 typedef struct conv {
 	smtp_proto *p;
