@@ -150,8 +150,9 @@ int main(int argc, char **argv)
 	app.va_level = !strcmp(cfg.va_security_level, "high")	  ? IMSVA_LEVEL_HIGH
 		       : !strcmp(cfg.va_security_level, "medium") ? IMSVA_LEVEL_MEDIUM
 								  : IMSVA_LEVEL_LOW;
-	if (imsva_rules_seed(st, app.locale, &err) < 0)
-		fatal("imsva.rules_seed", "error=\"%s\"", err.msg);
+	if (imsva_rules_seed(st, app.locale, &err) < 0
+	    || imsva_rules_localize(st, app.locale, &err) < 0)
+		fatal("imsva.rules", "error=\"%s\"", err.msg);
 	char *pw = admin_password(&cfg, st);
 	ddan_client_init(&app, st);
 	app.admin = imsva_admin_new(&app, pw, cfg.session_ttl);

@@ -134,4 +134,30 @@ static inline json_t *imsvad_wait_count(imsvad *d, const char *path, long n)
 	return j;
 }
 
+/* Poll the log of `type` until an entry with this action appears (~20 s). */
+static inline int imsvad_wait_log(imsvad *d, const char *type, const char *action)
+{
+	for (int i = 0; i < 400; i++) {
+		json_t *j = api(d, "GET", NULL, NULL, "/api/logs?type=%s", type);
+		size_t k;
+		json_t *r;
+		int seen = 0;
+		json_array_foreach(json_object_get(j, "logs"), k, r)
+		{
+			const char *a = json_string_value(json_object_get(r, "action"));
+			seen |= a && !strcmp(a, action);
+		}
+		json_decref(j);
+		if (seen)
+			return 1;
+		usleep(50 * 1000);
+	}
+	return 0;
+}
+
+/* Assert that s starts with prefix. */
+#define ck_assert_prefix(s, prefix) \
+	ck_assert_msg(strncmp((s), (prefix), strlen(prefix)) == 0, "\"%s\" does not start with \"%s\"", \
+		      (s), (prefix))
+
 #endif
