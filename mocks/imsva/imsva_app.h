@@ -199,6 +199,9 @@ void imsva_wrs_free(imsva_wrs *w);
 /* 0 and *out, or -1 when SPS did not answer (or answered garbage). */
 int imsva_wrs_query(imsva_wrs *w, const char *url, imsva_wrs_rating *out, ctd_err *err);
 json_t *imsva_wrs_status(imsva_wrs *w);
+/* 1 the first time it is called during an SPS outage (one system event per
+ * outage, not one per message); reset by the next good answer. */
+int imsva_wrs_outage_first_report(imsva_wrs *w);
 
 /* ---- imsva_admin.c: the admin JSON API ---- */
 imsva_admin *imsva_admin_new(imsva_app *app, const char *password, long long ttl_ms);

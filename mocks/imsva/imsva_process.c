@@ -393,9 +393,10 @@ static int park_for_va(imsva_app *app, store *st, const stored_msg *sm, const im
 static int defer_message(imsva_app *app, store *st, const stored_msg *sm, const imsva_msg *m,
 			 ctd_err *err)
 {
-	imsva_log_system(st, "wrs_unreachable",
-			 "SPS %s unreachable: message %s deferred (wrs_fallback=defer)",
-			 app->cfg->sps_url, sm->internal_id);
+	if (imsva_wrs_outage_first_report(app->wrs))
+		imsva_log_system(st, "wrs_unreachable",
+				 "SPS %s unreachable: message %s deferred (wrs_fallback=defer)",
+				 app->cfg->sps_url, sm->internal_id);
 	return set_message_state(st, sm->id, "defer", time_now_ms() + app->cfg->wrs_defer_retry, m,
 				 NULL, err);
 }
@@ -432,7 +433,8 @@ int imsva_process_message(imsva_app *app, int64_t msg_id, ctd_err *err)
 		goto out;
 	if (imsva_policy_evaluate(rules, m, &env, &lk, &eo, &va, &v, err) < 0)
 		goto out;
-	if (v.lookup_error && v.status != IMSVA_EVAL_DEFER)
+	if (v.lookup_error && v.status != IMSVA_EVAL_DEFER
+	    && imsva_wrs_outage_first_report(app->wrs))
 		imsva_log_system(st, "wrs_unreachable",
 				 "SPS %s unreachable: message %s scanned without web reputation"
 				 " (wrs_fallback=pass)", app->cfg->sps_url, sm.internal_id);

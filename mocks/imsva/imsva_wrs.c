@@ -27,6 +27,7 @@ struct imsva_wrs {
 	pthread_mutex_t lock;
 	cache_entry slots[CACHE_SLOTS]; /* direct-mapped by URL hash */
 	long long queries, hits, errors;
+	int outage_reported;  /* this outage already has its system event */
 	int64_t last_ok_ms, last_error_ms;
 	char last_error[256];
 };
@@ -87,6 +88,7 @@ static void cache_put(imsva_wrs *w, const char *url, const imsva_wrs_rating *r)
 	e->expires_ms = time_mono_ms() + w->ttl_ms;
 	e->rating = *r;
 	w->last_ok_ms = time_now_ms();
+	w->outage_reported = 0;
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -157,6 +159,17 @@ int imsva_wrs_query(imsva_wrs *w, const char *url, imsva_wrs_rating *out, ctd_er
 		return note_error(w, err);
 	cache_put(w, url, out);
 	return 0;
+}
+
+int imsva_wrs_outage_first_report(imsva_wrs *w)
+{
+	if (!w)
+		return 0;
+	pthread_mutex_lock(&w->lock);
+	int first = !w->outage_reported;
+	w->outage_reported = 1;
+	pthread_mutex_unlock(&w->lock);
+	return first;
 }
 
 json_t *imsva_wrs_status(imsva_wrs *w)

@@ -130,16 +130,21 @@ static const http_route peer_routes[] = {
 	{"GET", "/wrs/v1/query", peer_wrs},
 };
 
-/* Start the fake peer on an ephemeral port; its base URL goes to url. */
-static inline http_server *peer_start(char *url, size_t len)
+/* Start the fake peer on port (0: ephemeral); its base URL goes to url. */
+static inline http_server *peer_start_on(int port, char *url, size_t len)
 {
 	peer_reset();
-	http_server_opts o = {.routes = peer_routes, .nroutes = 2, .threads = 2};
+	http_server_opts o = {.routes = peer_routes, .nroutes = 2, .threads = 2, .port = port};
 	ctd_err err = {0};
 	http_server *srv = http_server_start(&o, &err);
 	if (srv)
 		snprintf(url, len, "http://127.0.0.1:%d", http_server_port(srv));
 	return srv;
+}
+
+static inline http_server *peer_start(char *url, size_t len)
+{
+	return peer_start_on(0, url, len);
 }
 
 static inline void peer_stop(http_server *srv)
