@@ -131,11 +131,11 @@ static void h_login(http_req *req, http_resp *resp)
 	const char *user = json_string_value(json_object_get(j, "username"));
 	const char *pw = json_string_value(json_object_get(j, "password"));
 	if (!pw || (user && strcmp(user, "admin")) || !const_eq(pw, a->password)) {
-		json_decref(j);
 		store *st = imsva_store(NULL);
 		if (st)
-			imsva_log_system(st, "admin_login_failed", "failed log on for %s",
+			imsva_log_system(st, "admin_login_failed", "failed log on for %.64s",
 					 user ? user : "admin");
+		json_decref(j);
 		http_resp_error(resp, 401, "unauthorized", "wrong user name or password");
 		return;
 	}

@@ -34,6 +34,8 @@ typedef struct session {
 	char ip[64];
 	int closing;         /* flush the output, then free */
 	int committing;      /* a commit is outstanding: input paused */
+	struct event *close_timer; /* TLS: waits for the socket's own buffer */
+	int close_polls;
 } session;
 
 typedef struct completion {
@@ -72,6 +74,8 @@ static void session_free(session *s)
 		}
 	}
 	srv->nsessions--;
+	if (s->close_timer)
+		event_free(s->close_timer);
 	if (s->bev)
 		bufferevent_free(s->bev);
 	smtp_proto_free(s->proto);
@@ -85,13 +89,46 @@ static void session_send(session *s, sbuf *out)
 	out->len = 0;
 }
 
-/* Close once everything written has gone out. */
-static void session_close_after_flush(session *s)
+/* Bytes not yet handed to the kernel: with TLS the filter passes its output
+ * on to the socket bufferevent underneath, which drains on its own. */
+static size_t pending_output(session *s)
+{
+	size_t n = evbuffer_get_length(bufferevent_get_output(s->bev));
+	struct bufferevent *under = bufferevent_get_underlying(s->bev);
+	if (under)
+		n += evbuffer_get_length(bufferevent_get_output(under));
+	return n;
+}
+
+#define CLOSE_POLL_MS 5
+#define CLOSE_POLL_MAX 200
+
+static void close_poll(evutil_socket_t fd, short what, void *arg)
+{
+	session *s = arg;
+	if (pending_output(s) == 0 || ++s->close_polls >= CLOSE_POLL_MAX) {
+		session_free(s);
+		return;
+	}
+	struct timeval tv = {0, CLOSE_POLL_MS * 1000};
+	evtimer_add(s->close_timer, &tv);
+}
+
+/* Close once everything written has gone out. Returns 1 when the session
+ * was freed at once (the caller must not touch it again). */
+static int session_close_after_flush(session *s)
 {
 	s->closing = 1;
 	bufferevent_disable(s->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
-		session_free(s);
+	if (pending_output(s) > 0) {
+		if (bufferevent_get_underlying(s->bev) && !s->close_timer) {
+			s->close_timer = evtimer_new(s->srv->base, close_poll, s);
+			close_poll(-1, 0, s);
+		}
+		return 0;
+	}
+	session_free(s);
+	return 1;
 }
 
 static int start_tls(session *s)
@@ -161,6 +198,7 @@ static void session_pump(session *s)
 			break; /* the input buffer was discarded */
 		} else if (act == SMTP_ACT_CLOSE) {
 			session_close_after_flush(s);
+			break; /* s may be gone */
 		} else if (used == 0) {
 			break;
 		}
@@ -202,7 +240,7 @@ static void session_read(struct bufferevent *bev, void *arg)
 static void session_write(struct bufferevent *bev, void *arg)
 {
 	session *s = arg;
-	if (s->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if (s->closing && !s->close_timer && pending_output(s) == 0)
 		session_free(s);
 }
 

@@ -84,11 +84,15 @@ static inline void imsvad_start(imsvad *d, const char *const *extra)
 	imsvad_login(d);
 }
 
+/* Stop (SIGTERM) and check a clean exit: status 0, so no leak report under
+ * the sanitizers. On failure the home (with imsvad.log) is kept. */
 static inline void imsvad_stop(imsvad *d, int keep_home)
 {
-	if (d->pid > 0)
-		tl_stop(d->pid, 10000);
-	d->pid = 0;
+	if (d->pid > 0) {
+		int rc = tl_stop(d->pid, 10000);
+		d->pid = 0;
+		ck_assert_msg(rc == 0, "imsvad exited with status %d: see %s/imsvad.log", rc, d->home);
+	}
 	if (!keep_home) {
 		tl_rmrf(d->home);
 		free(d->home);
