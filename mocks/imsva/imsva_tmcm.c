@@ -25,6 +25,7 @@ struct imsva_tmcm {
 	pthread_mutex_t lock;
 	int registered, online;
 	int64_t last_heartbeat_ms, last_sync_ms, last_sync_records, last_sync_ms_taken;
+	int last_sync_full;
 	char last_error[256];
 };
 
@@ -205,6 +206,7 @@ static void sync_run(void *arg)
 	t->last_sync_ms = time_now_ms();
 	t->last_sync_records = n;
 	t->last_sync_ms_taken = took;
+	t->last_sync_full = full;
 	t->last_error[0] = '\0';
 	pthread_mutex_unlock(&t->lock);
 	if (n > 0 || full) {
@@ -294,6 +296,7 @@ json_t *imsva_tmcm_status(imsva_tmcm *t, store *st)
 		json_object_set_new(o, "last_sync_ms", json_integer(t->last_sync_ms));
 		json_object_set_new(o, "last_sync_records", json_integer(t->last_sync_records));
 		json_object_set_new(o, "last_sync_duration_ms", json_integer(t->last_sync_ms_taken));
+		json_object_set_new(o, "last_sync_full", json_boolean(t->last_sync_full));
 	} else {
 		json_object_set_new(o, "last_sync", json_null());
 	}
