@@ -309,6 +309,23 @@ static int deliver_verdict(imsva_app *app, store *st, const stored_msg *sm, cons
 	return rc;
 }
 
+/* The MTA event of the SMTP reception (Postfix's smtpd line), written with
+ * the rest of the message's logs, off the intake path. */
+static int log_received(store *st, const stored_msg *sm, const imsva_msg *m, const char *rcpts,
+			ctd_err *err)
+{
+	char qid[16];
+	imsva_queue_id(sm->id, qid);
+	json_t *d = json_pack("{s:s,s:s,s:s,s:b,s:I}", "queue_id", qid, "client_ip", sm->client_ip,
+			      "helo", sm->helo, "tls", sm->tls, "size", (json_int_t)sm->len);
+	imsva_log_rec r = {.type = "mta", .msg_id = sm->id, .internal_id = sm->internal_id,
+			   .message_id = m->message_id, .sender = sm->mail_from, .recipients = rcpts,
+			   .subject = m->subject, .action = "received", .detail = d};
+	int rc = imsva_log(st, &r, err);
+	json_decref(d);
+	return rc;
+}
+
 static int apply_verdict(imsva_app *app, store *st, const stored_msg *sm, const imsva_msg *m,
 			 const imsva_verdict *v, ctd_err *err)
 {
@@ -345,6 +362,8 @@ static int apply_verdict(imsva_app *app, store *st, const stored_msg *sm, const 
 	}
 	if (rc == 0)
 		rc = send_notifications(app, st, sm, m, v, err);
+	if (rc == 0)
+		rc = log_received(st, sm, m, rcpts, err);
 	if (rc == 0) {
 		json_t *d = json_pack("{s:s,s:s,s:i,s:I,s:i}", "client_ip", sm->client_ip, "helo",
 				      sm->helo, "tls", sm->tls, "size", (json_int_t)sm->len,

@@ -373,9 +373,10 @@ void smtp_server_stop(smtp_server *srv)
 	evconnlistener_free(srv->listener);
 	while (srv->sessions) {
 		session *s = srv->sessions;
-		if (!s->closing && !smtp_proto_in_data(s->proto)) {
+		if (!s->closing && !smtp_proto_in_data(s->proto)
+		    && !bufferevent_get_underlying(s->bev)) {
 			const char *bye = "421 4.3.2 Service shutting down\r\n";
-			/* best effort: the socket is closed right after */
+			/* best effort, clear-text sessions only: the socket closes right after */
 			send(bufferevent_getfd(s->bev), bye, strlen(bye), MSG_NOSIGNAL | MSG_DONTWAIT);
 		}
 		session_free(s);
