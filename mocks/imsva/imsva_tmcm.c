@@ -5,7 +5,8 @@
  * (X-DTAS-LastQueryID cursor) on an interval and on "Sync now" into its own
  * table imsva_so. Lookups are by a 64-bit hash of type+value, the table's
  * rowid: one seek whatever the table size. A full sync writes in large
- * transactions (SYNC_CHUNK rows each), so a million objects take seconds. */
+ * transactions (SYNC_CHUNK rows each) between page downloads, so a million
+ * objects take seconds and no lock is held while waiting on the network. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #include "sofeed.h"
 #include "util.h"
 
-#define SYNC_CHUNK 100000
+#define SYNC_CHUNK 20000
 
 struct imsva_tmcm {
 	imsva_app *app;
@@ -118,23 +119,60 @@ int imsva_so_apply(store *st, const so_record *r, ctd_err *err)
 
 /* ---- sync ---- */
 
+/* Records are buffered and written SYNC_CHUNK at a time from inside the feed
+ * callback, i.e. between page downloads: a write transaction never spans a
+ * network call (the peer may share this SQLite file and need its lock to
+ * answer). Upserts are idempotent, so a sync cut short is simply redone. */
 typedef struct sync_ctx {
 	store *st;
+	int full;          /* cursor 0: the first write empties the table */
+	so_record *buf;
+	size_t nbuf;
 	long n;
 	ctd_err err;
 } sync_ctx;
 
+static void sync_buf_clear(sync_ctx *c)
+{
+	for (size_t i = 0; i < c->nbuf; i++) {
+		free(c->buf[i].value);
+		free(c->buf[i].source);
+	}
+	c->nbuf = 0;
+}
+
+/* Write the buffered records (and, at the end, the cursor) in one transaction. */
+static int sync_flush(sync_ctx *c, const char *cursor)
+{
+	store *st = c->st;
+	if (store_begin(st, &c->err) < 0)
+		return -1;
+	int rc = 0;
+	if (c->full) {
+		rc = store_exec(st, "DELETE FROM imsva_so", &c->err);
+		c->full = 0;
+	}
+	for (size_t i = 0; i < c->nbuf && rc == 0; i++)
+		rc = imsva_so_apply(st, &c->buf[i], &c->err);
+	if (rc == 0 && cursor)
+		rc = store_setting_set(st, "imsva", "tmcm_cursor", cursor, &c->err);
+	if (rc == 0)
+		rc = store_commit(st, &c->err);
+	if (rc < 0)
+		store_rollback(st);
+	sync_buf_clear(c);
+	return rc;
+}
+
 static int sync_record(const so_record *r, void *arg)
 {
 	sync_ctx *c = arg;
-	if (imsva_so_apply(c->st, r, &c->err) < 0)
-		return -1;
-	/* bound the transaction: commit every SYNC_CHUNK rows */
-	if (++c->n % SYNC_CHUNK == 0) {
-		if (store_commit(c->st, &c->err) < 0 || store_begin(c->st, &c->err) < 0)
-			return -1;
-	}
-	return 0;
+	so_record *copy = &c->buf[c->nbuf++];
+	*copy = *r;
+	copy->value = xstrdup(r->value ? r->value : "");
+	copy->source = xstrdup(r->source ? r->source : "");
+	c->n++;
+	return c->nbuf == SYNC_CHUNK ? sync_flush(c, NULL) : 0;
 }
 
 static int64_t cursor_get(store *st)
@@ -183,18 +221,16 @@ static void sync_run(void *arg)
 		return;
 	int64_t started = time_mono_ms();
 	int64_t cursor = cursor_get(st);
-	sync_ctx c = {.st = st};
-	if (store_begin(st, &c.err) < 0)
-		return;
-	/* from cursor 0 the feed is complete: start from an empty table */
 	int full = cursor == 0;
-	long n = full && store_exec(st, "DELETE FROM imsva_so", &c.err) < 0
-			 ? -1 : sofeed_pull(&t->client, &cursor, sync_record, &c, &err);
+	sync_ctx c = {.st = st, .full = full, .buf = xcalloc(SYNC_CHUNK, sizeof(so_record))};
+	long n = sofeed_pull(&t->client, &cursor, sync_record, &c, &err);
 	char cur[32];
 	snprintf(cur, sizeof cur, "%" PRId64, cursor);
-	if (n < 0 || store_setting_set(st, "imsva", "tmcm_cursor", cur, &c.err) < 0
-	    || store_commit(st, &c.err) < 0) {
-		store_rollback(st);
+	if (n >= 0 && sync_flush(&c, cur) < 0)
+		n = -1;
+	sync_buf_clear(&c);
+	free(c.buf);
+	if (n < 0) {
 		const char *why = *err.msg ? err.msg : c.err.msg;
 		set_error(t, why);
 		imsva_log_system(st, "tmcm_sync_failed", "SO sync from %s failed: %s",
