@@ -4,7 +4,9 @@
  * and polls get_brief_report; High risk → "Analyzed advanced threat (ATSE)"
  * and the rule's quarantine; no risk → released to the next rule
  * (delivered); no verdict in time, or DDAN down → "Probable advanced threat
- * (ATSE)"; an administrator's release from the VA queue → delivered. */
+ * (ATSE)"; an administrator's release from the VA queue → delivered. The
+ * same against a real ddand, with the security-level mapping (Medium risk is
+ * ignored at level Low and acted on at level Medium). */
 #include "hash.h"
 #include "imsva_fakepeer.h"
 #include "imsva_testutil.h"
@@ -13,13 +15,19 @@ static imsvad d;
 static http_server *srv;
 static char peer_url[64];
 
-static const char sample[] = "%PDF-1.4\n% CTDLAB-RISK-HIGH lab sample for the VA flow\n%%EOF\n";
+static const char sample_high[] =
+	"%PDF-1.4\n% CTDLAB-RISK-HIGH lab sample for the VA flow\n%%EOF\n";
+static const char sample_medium[] =
+	"%PDF-1.4\n% CTDLAB-RISK-MEDIUM lab sample for the VA flow\n%%EOF\n";
+static const char *sample = sample_high;
 
-static void start_with(const char *ddan_url, const char *va_timeout)
+static void start_level(const char *ddan_url, const char *key, const char *va_timeout,
+			const char *level)
 {
 	memset(&d, 0, sizeof d);
-	const char *args[] = {"--ddan_url", ddan_url, "--ddan_api_key", "k",
-			      "--va_poll_interval", "100ms", "--va_timeout", va_timeout, NULL};
+	const char *args[] = {"--ddan_url", ddan_url, "--ddan_api_key", key, "--va_poll_interval",
+			      "100ms", "--va_timeout", va_timeout, "--va_security_level", level,
+			      NULL};
 	imsvad_start(&d, args);
 	long st = 0;
 	json_t *j = api(&d, "PUT", "{\"atse_enabled\":true}", &st, "/api/scan-engine");
@@ -31,6 +39,11 @@ static void start_with(const char *ddan_url, const char *va_timeout)
 		&st, "/api/policies");
 	ck_assert_int_eq(st, 201);
 	json_decref(j);
+}
+
+static void start_with(const char *ddan_url, const char *va_timeout)
+{
+	start_level(ddan_url, "k", va_timeout, "low");
 }
 
 static void setup(void)
@@ -47,7 +60,7 @@ static void teardown(void)
 
 static void send_sample(const char *rcpt)
 {
-	char *b64 = base64_encode(sample, sizeof sample - 1);
+	char *b64 = base64_encode(sample, strlen(sample));
 	char *msg = xasprintf("From: s@example.com\r\nTo: %s\r\nSubject: VA sample\r\n"
 			      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
 			      "--b1\r\nContent-Type: text/plain\r\n\r\nsee attachment\r\n"
@@ -156,6 +169,72 @@ START_TEST(release_from_va_queue)
 }
 END_TEST
 
+/* ---- against a real ddand ---- */
+
+static pid_t ddan_pid;
+static char *ddan_home;
+
+static char *start_ddand(void)
+{
+	ddan_home = tl_tmpdir("ddan");
+	const char *args[] = {"--port", "0", "--api_key", "LAB-DDAN-KEY", "--analysis_time",
+			      "100ms", NULL};
+	ddan_pid = tl_spawn_daemon("ddand", ddan_home, args);
+	json_t *ready = tl_wait_ready(ddan_home, "ddan", 15000);
+	ck_assert_msg(ready != NULL, "ddand did not start (see %s)", ddan_home);
+	char *url = xstrdup(tl_listener(ready, "https"));
+	json_decref(ready);
+	return url;
+}
+
+static void stop_ddand(void)
+{
+	tl_stop(ddan_pid, 10000);
+	tl_rmrf(ddan_home);
+	free(ddan_home);
+}
+
+START_TEST(real_ddand_high_risk)
+{
+	char *url = start_ddand();
+	start_level(url, "LAB-DDAN-KEY", "30s", "low");
+	send_sample("real1@example.org");
+	ck_assert(imsvad_wait_state(&d, "quarantined", 1));
+	char *reason = va_rule_reason();
+	ck_assert_prefix(reason, "Analyzed advanced threat (ATSE)");
+	free(reason);
+	json_t *j = api(&d, "GET", NULL, NULL, "/api/va-queue");
+	json_t *m = json_array_get(json_object_get(j, "messages"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(m, "risk")), 3);
+	json_decref(j);
+	stop_ddand();
+	free(url);
+}
+END_TEST
+
+/* DDAN says Medium: below security level Low (High only) → next rule;
+ * at level Medium → the rule applies. */
+START_TEST(real_ddand_medium_risk_by_security_level)
+{
+	sample = sample_medium;
+	char *url = start_ddand();
+	start_level(url, "LAB-DDAN-KEY", "30s", "low");
+	send_sample("real2@example.org");
+	ck_assert(imsvad_wait_state(&d, "delivered", 1));
+	ck_assert_int_eq(imsvad_count(&d, "quarantined"), 0);
+	imsvad_stop(&d, 0);
+	start_level(url, "LAB-DDAN-KEY", "30s", "medium");
+	send_sample("real3@example.org");
+	ck_assert(imsvad_wait_state(&d, "quarantined", 1));
+	char *reason = va_rule_reason();
+	ck_assert_prefix(reason, "Analyzed advanced threat (ATSE)");
+	free(reason);
+	sample = sample_high;
+	stop_ddand();
+	free(url);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("imsva_va");
@@ -167,6 +246,8 @@ static Suite *suite(void)
 	tcase_add_test(t, timeout_is_probable_threat);
 	tcase_add_test(t, ddan_down_is_probable_threat_and_system_event);
 	tcase_add_test(t, release_from_va_queue);
+	tcase_add_test(t, real_ddand_high_risk);
+	tcase_add_test(t, real_ddand_medium_risk_by_security_level);
 	suite_add_tcase(s, t);
 	return s;
 }
