@@ -10,16 +10,23 @@
  * and goes back to 'new' at start-up: every acknowledged message is
  * processed exactly once to a final state. */
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "imsva_app.h"
 #include "imsva_smtp.h"
 #include "log.h"
 #include "util.h"
 
 #define CLAIM_BATCH 16
+/* While SMTP intake is busy (a commit within INTAKE_BUSY_MS), processing
+ * pauses PROCESS_YIELD_MS after each batch: a burst is accepted at full speed
+ * and worked off right behind it, instead of both halves sharing the CPU. */
+#define INTAKE_BUSY_MS 100
+#define PROCESS_YIELD_MS 25
 #define MAX_PROCESS_ATTEMPTS 5
 
 typedef struct pending {
@@ -38,6 +45,7 @@ struct imsva_queue {
 	pthread_cond_t cond;
 	pending *head, **tail;
 	int stopping;
+	_Atomic int64_t last_commit_ms; /* monotonic; read by the processors */
 	/* intake statistics (committer thread only; logged at stop) */
 	long long batches, committed, commit_us, max_batch;
 	/* processing workers */
@@ -140,8 +148,10 @@ static void *committer_main(void *arg)
 			smtp_envelope_free(p->env);
 			free(p);
 		}
-		if (ok)
+		if (ok) {
+			atomic_store(&q->last_commit_ms, time_mono_ms());
 			imsva_queue_kick(q);
+		}
 	}
 	return NULL;
 }
@@ -230,6 +240,15 @@ static void *processor_main(void *arg)
 {
 	imsva_queue *q = arg;
 	int64_t ids[CLAIM_BATCH];
+	ctd_err err0 = {0};
+	store *st0 = imsva_store(&err0);
+	/* Processing results need no fsync of their own: a transaction lost to a
+	 * power cut takes all of its effects with it and the message, still
+	 * 'new' or 'processing', is processed again. The intake commit (the
+	 * acknowledged message) stays synchronous=FULL. This keeps processing's
+	 * fsyncs from queueing behind (and in front of) the intake's. */
+	if (st0)
+		store_exec(st0, "PRAGMA synchronous=NORMAL", &err0);
 	for (;;) {
 		pthread_mutex_lock(&q->plock);
 		int stop = q->pstop;
@@ -250,8 +269,11 @@ static void *processor_main(void *arg)
 				process_failed(q->app, st, ids[i], &perr);
 			}
 		}
-		if (n > 0)
+		if (n > 0) {
+			if (time_mono_ms() - atomic_load(&q->last_commit_ms) < INTAKE_BUSY_MS)
+				usleep(PROCESS_YIELD_MS * 1000);
 			continue;
+		}
 		/* idle: wait for a kick, or look at deferred messages now and then */
 		pthread_mutex_lock(&q->plock);
 		if (!q->kicked && !q->pstop) {
