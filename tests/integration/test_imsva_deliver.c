@@ -3,7 +3,7 @@
  * backoff) and nothing is lost; once it is up the message is sent (to a
  * second imsvad acting as the next hop, which shows it in its mailbox with
  * the first one's IMSVA headers); a message older than deliver_max_age
- * bounces. */
+ * bounces; a handoff rule sends to its own host:port. */
 #include "imsva_testutil.h"
 
 static imsvad a, b;
@@ -99,6 +99,32 @@ START_TEST(too_old_bounces)
 }
 END_TEST
 
+START_TEST(handoff_rule)
+{
+	char body[512];
+	imsvad_start(&b, NULL);
+	imsvad_start(&a, NULL); /* no next hop: everything else stays local */
+	snprintf(body, sizeof body,
+		 "{\"name\":\"hand off\",\"order\":2,\"type\":\"other\","
+		 "\"route\":{\"recipients\":[\"*@partner.example\"]},\"actions\":{\"intercept\":"
+		 "{\"action\":\"handoff\",\"host\":\"127.0.0.1\",\"port\":%d}}}", b.smtp_port);
+	long st = 0;
+	json_t *j = api(&a, "POST", body, &st, "/api/policies");
+	ck_assert_int_eq(st, 201);
+	json_decref(j);
+	const char *rcpts[] = {"x@partner.example", NULL};
+	ck_assert_int_eq(tl_smtp_send("127.0.0.1", a.smtp_port, "s@example.com", rcpts,
+				      "Subject: handed\r\n\r\nbye\r\n"), 250);
+	ck_assert(imsvad_wait_state(&a, "handoff", 1));
+	json_t *box = imsvad_wait_count(&b, "/api/mailbox?rcpt=x@partner.example", 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(box, "count")), 1);
+	json_decref(box);
+	box = api(&a, "GET", NULL, &st, "/api/mailbox");
+	ck_assert_int_eq(json_integer_value(json_object_get(box, "count")), 0);
+	json_decref(box);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("imsva_deliver");
@@ -107,6 +133,7 @@ static Suite *suite(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, deferred_then_sent_to_next_hop);
 	tcase_add_test(t, too_old_bounces);
+	tcase_add_test(t, handoff_rule);
 	suite_add_tcase(s, t);
 	return s;
 }

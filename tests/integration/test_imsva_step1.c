@@ -246,6 +246,56 @@ START_TEST(policy_crud_and_validation)
 }
 END_TEST
 
+/* Modify and monitor actions reach the delivered mail: tag subject, X-header,
+ * BCC and a notification; change recipient redirects it. */
+START_TEST(modify_monitor_and_change_recipient)
+{
+	long st = 0;
+	json_t *j = api(&d, "POST",
+			"{\"name\":\"tag and copy\",\"order\":2,\"type\":\"other\","
+			"\"route\":{\"recipients\":[\"tagme@example.org\"]},"
+			"\"actions\":{\"tag_subject\":\"[LAB]\",\"x_header\":{\"name\":\"X-Lab-Rule\","
+			"\"value\":\"tagged\"},\"bcc\":[\"audit@example.org\"],"
+			"\"notify\":{\"to\":[\"soc@example.org\"],\"message\":\"rule hit\"}}}",
+			&st, "/api/policies");
+	ck_assert_int_eq(st, 201);
+	json_decref(j);
+	j = api(&d, "POST",
+		"{\"name\":\"redirect\",\"order\":3,\"type\":\"other\","
+		"\"route\":{\"recipients\":[\"old@example.org\"]},"
+		"\"actions\":{\"intercept\":{\"action\":\"change_recipient\","
+		"\"recipients\":[\"new@example.org\"]}}}",
+		&st, "/api/policies");
+	ck_assert_int_eq(st, 201);
+	json_decref(j);
+	const char *r1[] = {"tagme@example.org", NULL}, *r2[] = {"old@example.org", NULL};
+	ck_assert_int_eq(tl_smtp_send("127.0.0.1", d.smtp_port, "s@example.com", r1,
+				      "Subject: quarterly report\r\n\r\nnumbers\r\n"), 250);
+	ck_assert_int_eq(tl_smtp_send("127.0.0.1", d.smtp_port, "s@example.com", r2,
+				      "Subject: moved\r\n\r\nhello\r\n"), 250);
+	json_t *box = imsvad_wait_count(&d, "/api/mailbox?rcpt=tagme@example.org", 1);
+	json_int_t id = json_integer_value(
+		json_object_get(json_array_get(json_object_get(box, "messages"), 0), "id"));
+	json_decref(box);
+	j = api(&d, "GET", NULL, &st, "/api/mailbox/%lld", (long long)id);
+	const char *data = json_string_value(json_object_get(j, "data"));
+	ck_assert_ptr_nonnull(strstr(data, "Subject: [LAB] quarterly report"));
+	ck_assert_ptr_nonnull(strstr(data, "X-Lab-Rule: tagged"));
+	json_decref(j);
+	const char *paths[] = {"/api/mailbox?rcpt=audit@example.org",
+			       "/api/mailbox?rcpt=soc@example.org",
+			       "/api/mailbox?rcpt=new@example.org"};
+	for (int i = 0; i < 3; i++) {
+		box = imsvad_wait_count(&d, paths[i], 1);
+		ck_assert_msg(json_integer_value(json_object_get(box, "count")) == 1, "%s", paths[i]);
+		json_decref(box);
+	}
+	box = api(&d, "GET", NULL, &st, "/api/mailbox?rcpt=old@example.org");
+	ck_assert_int_eq(json_integer_value(json_object_get(box, "count")), 0);
+	json_decref(box);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("imsva_step1");
@@ -255,6 +305,7 @@ static Suite *suite(void)
 	tcase_add_test(t, step1_end_to_end);
 	tcase_add_test(t, quarantine_release_and_delete);
 	tcase_add_test(t, policy_crud_and_validation);
+	tcase_add_test(t, modify_monitor_and_change_recipient);
 	suite_add_tcase(s, t);
 	return s;
 }
