@@ -323,7 +323,8 @@ json_t *imsva_mailbox_get(store *st, int64_t id, ctd_err *err)
 		"sender", (const char *)sqlite3_column_text(s, 3),
 		"rcpt", (const char *)sqlite3_column_text(s, 4),
 		"subject", (const char *)sqlite3_column_text(s, 5),
-		"data", (const char *)sqlite3_column_blob(s, 6), (size_t)sqlite3_column_bytes(s, 6));
+		"data", sqlite3_column_bytes(s, 6) ? (const char *)sqlite3_column_blob(s, 6) : "",
+		(size_t)sqlite3_column_bytes(s, 6));
 	sqlite3_reset(s);
 	return o;
 }
