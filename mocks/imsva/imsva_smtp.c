@@ -34,6 +34,7 @@ typedef struct session {
 	char ip[64];
 	int closing;         /* flush the output, then free */
 	int committing;      /* a commit is outstanding: input paused */
+	int throttled;       /* the client does not read its replies: input paused */
 	struct event *close_timer; /* TLS: waits for the socket's own buffer */
 	int close_polls;
 } session;
@@ -171,12 +172,21 @@ static void commit_done_cb(void *ctx, int ok, const char *queue_id)
 
 /* Feed buffered input to the state machine until it is used up, or the
  * session must wait (commit), switch to TLS or close. */
+/* A client that pipelines without reading its replies is not served further
+ * until they drained: our output stays bounded. */
+#define MAX_PENDING_REPLIES (256 * 1024)
+
 static void session_pump(session *s)
 {
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 	sbuf out = {0};
 	smtp_action act = SMTP_ACT_NONE;
 	while (!s->committing && !s->closing && evbuffer_get_length(in) > 0) {
+		if (pending_output(s) > MAX_PENDING_REPLIES) {
+			s->throttled = 1;
+			bufferevent_disable(s->bev, EV_READ);
+			break;
+		}
 		size_t n = evbuffer_get_length(in);
 		const char *data = (const char *)evbuffer_pullup(in, (ssize_t)n);
 		size_t used = smtp_proto_feed(s->proto, data, n, &out, &act);
@@ -240,8 +250,14 @@ static void session_read(struct bufferevent *bev, void *arg)
 static void session_write(struct bufferevent *bev, void *arg)
 {
 	session *s = arg;
-	if (s->closing && !s->close_timer && pending_output(s) == 0)
+	if (s->closing && !s->close_timer && pending_output(s) == 0) {
 		session_free(s);
+	} else if (s->throttled && !s->closing) {
+		s->throttled = 0;
+		if (!s->committing)
+			bufferevent_enable(s->bev, EV_READ);
+		session_pump(s);
+	}
 }
 
 static void session_event(struct bufferevent *bev, short what, void *arg)

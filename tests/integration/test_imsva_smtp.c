@@ -202,6 +202,33 @@ START_TEST(starttls_discards_pipelined_plaintext)
 }
 END_TEST
 
+/* A client that pipelines far more than it reads: the server stops reading
+ * until its replies drain, and every command still gets its reply. */
+START_TEST(flood_without_reading_is_bounded)
+{
+	tl_smtp *s = connect_ok();
+	enum { N = 60000 };
+	pid_t writer = fork();
+	if (writer == 0) {
+		char *flood = xmalloc(N * 6 + 7);
+		for (int i = 0; i < N; i++)
+			memcpy(flood + i * 6, "NOOP\r\n", 6);
+		memcpy(flood + N * 6, "QUIT\r\n", 7);
+		tl_smtp_raw(s, flood, N * 6 + 7);
+		_exit(0);
+	}
+	usleep(300 * 1000); /* let the writer get ahead of us */
+	int ok = 0, code;
+	while ((code = tl_smtp_read(s)) == 250)
+		ok++;
+	int status;
+	waitpid(writer, &status, 0);
+	ck_assert_int_eq(code, 221);
+	ck_assert_int_eq(ok, N);
+	tl_smtp_close(s);
+}
+END_TEST
+
 /* ---- the crash test ---- */
 
 /* Child: send messages one by one forever, appending each acknowledged
@@ -329,6 +356,7 @@ static Suite *suite(void)
 	tcase_add_test(t, oversize_and_long_lines);
 	tcase_add_test(t, starttls_with_curl);
 	tcase_add_test(t, starttls_discards_pipelined_plaintext);
+	tcase_add_test(t, flood_without_reading_is_bounded);
 	tcase_add_test(t, kill9_keeps_every_acknowledged_message);
 	tcase_add_test(t, idle_timeout);
 	tcase_add_test(t, admin_api_needs_login);
