@@ -64,6 +64,7 @@ struct smtp_server {
 static void session_read(struct bufferevent *bev, void *arg);
 static void session_write(struct bufferevent *bev, void *arg);
 static void session_event(struct bufferevent *bev, short what, void *arg);
+static void session_timeouts(session *s, struct bufferevent *bev);
 
 static void session_free(session *s)
 {
@@ -147,11 +148,7 @@ static int start_tls(session *s)
 		return -1;
 	s->bev = tls;
 	bufferevent_setcb(tls, session_read, session_write, session_event, s);
-	long long idle = s->srv->opts.idle_timeout_ms;
-	if (idle > 0) {
-		struct timeval tv = {idle / 1000, (idle % 1000) * 1000};
-		bufferevent_set_timeouts(tls, &tv, NULL);
-	}
+	session_timeouts(s, tls);
 	bufferevent_enable(tls, EV_READ | EV_WRITE);
 	smtp_proto_tls_started(s->proto);
 	return 0;
@@ -263,7 +260,7 @@ static void session_write(struct bufferevent *bev, void *arg)
 static void session_event(struct bufferevent *bev, short what, void *arg)
 {
 	session *s = arg;
-	if ((what & BEV_EVENT_TIMEOUT) && !s->closing) {
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && !s->closing) {
 		sbuf out = {0};
 		smtp_proto_timeout(s->proto, &out);
 		session_send(s, &out);
@@ -272,11 +269,19 @@ static void session_event(struct bufferevent *bev, short what, void *arg)
 		session_close_after_flush(s);
 		return;
 	}
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		if (s->committing) {
-			/* the commit will still finish; its completion finds no session */
-		}
+	/* hung up, broken, or not reading its replies for the idle time; a
+	 * commit in flight still finishes: its completion finds no session */
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		session_free(s);
+}
+
+/* The idle timeout applies to reading commands and to writing replies. */
+static void session_timeouts(session *s, struct bufferevent *bev)
+{
+	long long idle = s->srv->opts.idle_timeout_ms;
+	if (idle > 0) {
+		struct timeval tv = {idle / 1000, (idle % 1000) * 1000};
+		bufferevent_set_timeouts(bev, &tv, &tv);
 	}
 }
 
@@ -299,11 +304,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	srv->sessions = s;
 	srv->nsessions++;
 	bufferevent_setcb(s->bev, session_read, session_write, session_event, s);
-	long long idle = srv->opts.idle_timeout_ms;
-	if (idle > 0) {
-		struct timeval tv = {idle / 1000, (idle % 1000) * 1000};
-		bufferevent_set_timeouts(s->bev, &tv, NULL);
-	}
+	session_timeouts(s, s->bev);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	if (srv->opts.max_connections > 0 && srv->nsessions > srv->opts.max_connections) {
 		const char *busy = "421 4.7.0 Error: too many connections\r\n";
