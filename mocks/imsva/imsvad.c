@@ -189,8 +189,7 @@ int main(int argc, char **argv)
 	smtp_server *smtp = smtp_server_start(d.base, &so, errbuf, sizeof errbuf);
 	if (!smtp)
 		fatal("imsva.smtp", "error=\"%s\"", errbuf);
-	char url[300];
-	snprintf(url, sizeof url, "smtp://%s:%d", cfg.base.bind, smtp_server_port(smtp));
+	char *url = daemon_listener_url(&d, "smtp", smtp_server_port(smtp));
 	daemon_add_listener(&d, "smtp", url);
 	json_object_set_new(d.info, "admin_user", json_string("admin"));
 	json_object_set_new(d.info, "admin_password", json_string(pw));
@@ -199,6 +198,7 @@ int main(int argc, char **argv)
 	log_info("imsva.ready", "smtp=%s atse=%d va=%s tmcm=%s sps=%s", url, imsva_atse_enabled(st),
 		 *cfg.ddan_url ? cfg.ddan_url : "off", *cfg.tmcm_url ? cfg.tmcm_url : "off",
 		 *cfg.sps_url ? cfg.sps_url : "off");
+	free(url);
 	daemon_ready(&d);
 	daemon_run(&d);
 
