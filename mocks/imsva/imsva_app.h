@@ -65,11 +65,9 @@ typedef struct imsva_admin imsva_admin;
 
 typedef struct imsva_app {
 	const imsva_config *cfg;
-	const char *home;
 	imsva_locale locale;
 	imsva_level va_level;
 	imsva_queue *queue;
-	imsva_worker *processor_wake; /* not owned: the processing workers' waker */
 	imsva_worker *deliver;
 	imsva_worker *va;
 	imsva_tmcm *tmcm;

@@ -187,8 +187,8 @@ static int set_message_state(store *st, int64_t id, const char *state, int64_t n
 }
 
 /* IMSVA's trace headers, prepended to the (rewritten) message. */
-static char *imsva_headers(imsva_app *app, const stored_msg *sm, const imsva_msg *m,
-			   const char *body, size_t blen, size_t *outlen)
+static char *imsva_headers(const stored_msg *sm, const imsva_msg *m, const char *body,
+			   size_t blen, size_t *outlen)
 {
 	char date[64], qid[16];
 	time_t t = (time_t)(time_now_ms() / 1000);
@@ -210,7 +210,6 @@ static char *imsva_headers(imsva_app *app, const stored_msg *sm, const imsva_msg
 		    *sm->helo ? sm->helo : "unknown", sm->client_ip, sm->tls ? "ESMTPS" : "ESMTP", qid,
 		    date, IMSVA_PRODUCT_VER, spam, m->spam_score, spam, m->spam_score,
 		    IMSVA_PRODUCT_VER, m->spam_score, sm->internal_id);
-	(void)app;
 	sbuf_append(&b, body, blen);
 	*outlen = b.len;
 	return sbuf_detach(&b);
@@ -333,7 +332,7 @@ static int apply_verdict(imsva_app *app, store *st, const stored_msg *sm, const 
 	size_t modlen = 0, outlen = 0;
 	if (imsva_msg_rewrite(sm->data, sm->len, v, &mod, &modlen, err) < 0)
 		return -1;
-	out = imsva_headers(app, sm, m, mod, modlen, &outlen);
+	out = imsva_headers(sm, m, mod, modlen, &outlen);
 	free(mod);
 	char *rcpts = imsva_rcpts_join(sm->rcpts_json);
 	const imsva_hit *term = v->terminal_hit >= 0 ? &v->hits[v->terminal_hit] : NULL;

@@ -145,7 +145,6 @@ int main(int argc, char **argv)
 	imsva_app app;
 	memset(&app, 0, sizeof app);
 	app.cfg = &cfg;
-	app.home = cfg.base.home;
 	imsva_locale_parse(cfg.locale, &app.locale);
 	app.va_level = !strcmp(cfg.va_security_level, "high")	  ? IMSVA_LEVEL_HIGH
 		       : !strcmp(cfg.va_security_level, "medium") ? IMSVA_LEVEL_MEDIUM
