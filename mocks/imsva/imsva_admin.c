@@ -102,7 +102,7 @@ static int session_valid(imsva_admin *a, const char *token)
 	return ok;
 }
 
-/* 1 when the request carries a live session; else answers 401. */
+/* The app when the request carries a live session; else answers 401 (NULL). */
 static imsva_app *authed(http_req *req, http_resp *resp)
 {
 	imsva_app *app = req->app;
