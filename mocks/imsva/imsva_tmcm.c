@@ -298,7 +298,7 @@ imsva_tmcm *imsva_tmcm_start(imsva_app *app)
 	t->client.source_id = xstrdup("103");
 	t->client.source_name = xstrdup("IMSVA");
 	t->client.protocol_version = xstrdup("1.5");
-	t->client.http.timeout_ms = 30000;
+	t->client.http.timeout_ms = 10000;
 	t->client.http.retries = 1;
 	t->sync_worker = imsva_worker_start("tmcm-sync", cfg->tmcm_sync_interval, sync_run, t);
 	t->heartbeat_worker =

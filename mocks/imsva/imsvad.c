@@ -110,7 +110,7 @@ static void ddan_client_init(imsva_app *app, store *st)
 	c->source_id = xstrdup("103");
 	c->source_name = xstrdup("IMSVA");
 	c->protocol_version = xstrdup("1.5");
-	c->http.timeout_ms = 30000;
+	c->http.timeout_ms = 10000;
 	c->http.retries = 1;
 }
 
