@@ -93,6 +93,10 @@ static char *pre_normalize(const char *in, ctd_err *err)
 	size_t auth = strcspn(start, "/\\?#");
 	if (auth > rest)
 		auth = rest;
+	if (auth == 0) {
+		sbuf_free(&b);
+		return ctd_fail(err, CTD_EINVAL, "URL has no host"), NULL;
+	}
 	sbuf_append(&b, in, (size_t)(start - in) + auth);
 
 	const char *tail = start + auth;
@@ -236,8 +240,8 @@ char *sps_domain_normalize(const char *in)
 		in = sep + 3;
 	if (strncmp(in, "*.", 2) == 0)
 		in += 2;
-	size_t n = strcspn(in, "/:?# \t\r\n");
-	while (n && in[n - 1] == '.')
+	size_t n = strcspn(in, "/:?#");
+	while (n && (in[n - 1] == '.' || isspace((unsigned char)in[n - 1])))
 		n--;
 	if (n == 0 || n > 253)
 		return NULL;
