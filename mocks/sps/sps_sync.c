@@ -158,12 +158,18 @@ long sps_sync_once(const dtas_client *c, const char *source, const char *url, ct
 	if (n >= 0 && rc != 0)
 		n = -1;
 	json_t *detail;
+	/* The timeline gets a failure once per distinct error, not every interval. */
+	static char last_failure[sizeof err->msg];
 	if (n < 0) {
 		record_failure(st, err->msg);
+		log_warn("sync.failed", "source=%s url=%s error=\"%s\"", source, url, err->msg);
+		if (strcmp(last_failure, err->msg) == 0)
+			return n;
+		snprintf(last_failure, sizeof last_failure, "%s", err->msg);
 		detail = json_pack("{s:s, s:s, s:s}", "source", source, "url", url, "error", err->msg);
 		events_append(st, "sps", "sync.failed", url, detail, NULL);
-		log_warn("sync.failed", "source=%s url=%s error=\"%s\"", source, url, err->msg);
 	} else {
+		last_failure[0] = '\0';
 		detail = json_pack("{s:s, s:s, s:I, s:I, s:I}", "source", source, "url", url,
 				   "changes", (json_int_t)n, "from_cursor", (json_int_t)start,
 				   "cursor", (json_int_t)cursor);
@@ -385,8 +391,9 @@ json_t *sps_sync_test(ctd_err *err)
 	long pending = 0;
 	int more = 0;
 	if (resp.status != 200)
-		ctd_fail(err, resp.status == 401 || resp.status == 403 ? CTD_EAUTH : CTD_EIO,
-			 "%s answered HTTP %ld", S.url, resp.status);
+		/* EIO (502), not EAUTH: the console user's credentials were fine */
+		ctd_fail(err, CTD_EIO, "%s answered HTTP %ld%s", S.url, resp.status,
+			 resp.status == 401 || resp.status == 403 ? " (check the API key)" : "");
 	else if (sofeed_parse(resp.body.data, resp.body.len, count_record, &pending, &last_id,
 			      &more, err) == 0)
 		out = json_pack("{s:b, s:s, s:s, s:I, s:b}", "ok", 1, "source", S.source, "url",
