@@ -169,13 +169,20 @@ long sps_sync_once(const dtas_client *c, const char *source, const char *url, ct
 		detail = json_pack("{s:s, s:s, s:s}", "source", source, "url", url, "error", err->msg);
 		events_append(st, "sps", "sync.failed", url, detail, NULL);
 	} else {
+		int recovered = last_failure[0] != '\0';
 		last_failure[0] = '\0';
+		/* quiet intervals stay off the timeline and the info log */
+		if (n == 0 && !recovered) {
+			log_debug("sync.done", "source=%s changes=0 cursor=%lld", source,
+				  (long long)cursor);
+			return n;
+		}
+		log_info("sync.done", "source=%s changes=%ld cursor=%lld", source, n,
+			 (long long)cursor);
 		detail = json_pack("{s:s, s:s, s:I, s:I, s:I}", "source", source, "url", url,
 				   "changes", (json_int_t)n, "from_cursor", (json_int_t)start,
 				   "cursor", (json_int_t)cursor);
 		events_append(st, "sps", "sync.done", url, detail, NULL);
-		log_info("sync.done", "source=%s changes=%ld cursor=%lld", source, n,
-			 (long long)cursor);
 	}
 	json_decref(detail);
 	return n;
