@@ -42,7 +42,11 @@ typedef struct cfg_section {
 #define CFG_NOPTS(arr) (sizeof(arr) / sizeof((arr)[0]))
 
 /* Resolve every option into target. Returns 0, 1 when --help was given (help
- * printed on stdout; the caller should exit 0), or -1 with err naming the key. */
+ * printed on stdout; the caller should exit 0), or -1 with err naming the key
+ * and where the value came from. String fields are set to malloc'd copies
+ * (old values are not freed; on failure they are freed and NULL). A `profile`
+ * option, when the table has one, is resolved first and selects def or
+ * def_realistic for the others. `--config=` (empty) means no INI file. */
 int cfg_load(const cfg_section *sec, void *target, int argc, char **argv, ctd_err *err);
 void cfg_print_help(const cfg_section *sec, const char *prog, FILE *out);
 /* Free the strings cfg_load allocated. */

@@ -196,6 +196,7 @@ void daemon_shutdown(ctd_daemon *d)
 	event_free(sig_term);
 	event_free(sig_int);
 	event_base_free(d->base);
+	store_close_thread();
 	json_decref(d->listeners);
 	json_decref(d->info);
 	free(d->routes_owned);

@@ -23,14 +23,29 @@ int store_schema_version(store *st);
 void store_set_path(const char *path);
 const char *store_path(void);
 store *store_get(ctd_err *err);
+/* Close the calling thread's connection now (e.g. the main thread at shutdown;
+ * other threads' connections close when they exit). */
+void store_close_thread(void);
+/* Commits are fsynced (synchronous=FULL) so acknowledged mail survives power
+ * loss. 0 = synchronous=NORMAL (survives a crash, not power loss): benchmarks
+ * only. Applies to connections opened afterwards. */
+void store_set_durable(int full);
+/* SQLite's own wait for a lock (default 5 s) before our retry loop takes
+ * over; for new connections. Tests shorten it to exercise that loop. */
+void store_set_busy_timeout(int ms);
 
-/* A prepared statement cached per connection, reset with bindings cleared. */
+/* A prepared statement cached per connection, reset with bindings cleared.
+ * The SQL is the cache key: keep it constant and bind the values. Step the
+ * statement to SQLITE_DONE or sqlite3_reset() it when done: one left mid-rows
+ * pins the connection's read snapshot (store_begin then fails, naming it). */
 sqlite3_stmt *store_stmt(store *st, const char *sql, ctd_err *err);
 int store_exec(store *st, const char *sql, ctd_err *err);
 /* Step a statement that returns no rows, then reset it. */
 int store_step_done(store *st, sqlite3_stmt *stmt, ctd_err *err);
 
-/* BEGIN IMMEDIATE (waits on the busy timeout), COMMIT, ROLLBACK. */
+/* BEGIN IMMEDIATE (waits on the busy timeout), COMMIT, ROLLBACK. Busy is
+ * retried well past the timeout; only a writer stuck for a minute gives
+ * CTD_EBUSY. Constraint violations are CTD_ECONFLICT. */
 int store_begin(store *st, ctd_err *err);
 int store_commit(store *st, ctd_err *err);
 void store_rollback(store *st);
@@ -46,13 +61,14 @@ int64_t events_append(store *st, const char *appliance, const char *kind, const 
 		      json_t *detail, ctd_err *err);
 
 typedef struct events_filter {
-	int64_t from_ms, to_ms; /* 0: unbounded */
+	int64_t from_ms, to_ms; /* inclusive; 0: unbounded */
 	const char *appliance;  /* NULL: all */
-	const char *kind;       /* NULL: all; `*` wildcards allowed */
+	const char *kind;       /* NULL: all; `*`/`?` wildcards, case-insensitive */
 	int64_t after_id;       /* only ids greater than this (follow mode) */
 	int limit;              /* 0: 1000 */
 } events_filter;
-/* JSON array of {id, ts, time, appliance, kind, ref, detail}, oldest first. */
+/* JSON array of {id, ts, time, appliance, kind, ref, detail}, oldest first
+ * (the first `limit` matches: page on with after_id = last id). */
 json_t *events_query(store *st, const events_filter *f, ctd_err *err);
 
 /* Generated from the schema directory at build time. */
