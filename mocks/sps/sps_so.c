@@ -2,6 +2,7 @@
  * cost the same with a million objects as with ten: the primary key is
  * (type, normalised value), so a URL query is a handful of index probes (the
  * URL, the host and each parent domain, the IP). */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include "log.h"
@@ -31,12 +32,26 @@ static char *so_key(const char *type, const char *value)
 	return NULL;
 }
 
+/* Feeds may spell the enumerations in any case: FILE, High, block. */
+static void canon_fields(const so_record *r, char type[8], char risk[8], char action[12])
+{
+	snprintf(type, 8, "%s", r->type);
+	str_upper(type);
+	snprintf(risk, 8, "%s", *r->risk ? r->risk : "High");
+	str_lower(risk + 1);
+	risk[0] = (char)toupper((unsigned char)risk[0]);
+	snprintf(action, 12, "%s", r->action);
+	str_lower(action);
+}
+
 int sps_so_apply(store *st, const so_record *r, ctd_err *err)
 {
-	char *key = so_key(r->type, r->value ? r->value : "");
+	char type[8], risk[8], action[12];
+	canon_fields(r, type, risk, action);
+	char *key = so_key(type, r->value ? r->value : "");
 	if (!key) {
 		log_warn("so.skipped", "type=%s value=\"%s\" reason=\"not a usable %s value\"",
-			 r->type, r->value ? r->value : "", r->type);
+			 type, r->value ? r->value : "", type);
 		return 0;
 	}
 	sqlite3_stmt *s;
@@ -44,7 +59,7 @@ int sps_so_apply(store *st, const so_record *r, ctd_err *err)
 		s = store_stmt(st, "DELETE FROM sps_objects WHERE type = ?1 AND value = ?2", err);
 		if (!s)
 			goto fail;
-		sqlite3_bind_text(s, 1, r->type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 1, type, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
 	} else {
 		s = store_stmt(st,
@@ -57,11 +72,11 @@ int sps_so_apply(store *st, const so_record *r, ctd_err *err)
 			       err);
 		if (!s)
 			goto fail;
-		sqlite3_bind_text(s, 1, r->type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 1, type, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(s, 3, r->value, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, *r->risk ? r->risk : "High", -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 5, r->action, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, risk, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 5, action, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(s, 6, r->source ? r->source : "", -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 7, r->id);
 		sqlite3_bind_int64(s, 8, r->expires_ms);

@@ -76,7 +76,7 @@ START_TEST(test_objects)
 	apply(1, "URL", "HTTP://Evil.Example:80/a/../p?x=1#frag", "High", "block", 0, 0);
 	apply(2, "DOMAIN", "*.Bad.Example.", "Medium", "log", 0, 0);
 	apply(3, "IP", "10.1.2.3", "High", "block", 0, 0);
-	apply(4, "IP", "[2001:DB8:0::5]", "Low", "log", 0, 0);
+	apply(4, "ip", "[2001:DB8:0::5]", "low", "LOG", 0, 0);
 	apply(5, "FILE", "3395856ce81f2b7382dee72602f798b642f14140", "High", "quarantine", 0, 0);
 	/* unusable values are skipped, not fatal */
 	apply(6, "URL", "http://", "High", "block", 0, 0);
