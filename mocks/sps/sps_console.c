@@ -106,8 +106,8 @@ static void api_login(http_req *req, http_resp *resp)
 	const char *user = json_string_value(json_object_get(body, "username"));
 	const char *pass = json_string_value(json_object_get(body, "password"));
 	if (!user || strcmp(user, "admin") != 0 || !secret_equal(pass, console_password)) {
-		json_decref(body);
 		log_warn("console.login_failed", "user=\"%s\"", user ? user : "");
+		json_decref(body);
 		http_resp_error(resp, 401, "unauthorized", "wrong user name or password");
 		return;
 	}

@@ -150,6 +150,7 @@ static const char *const auth[] = {"X-API-Key: SYNCKEY", NULL};
 
 typedef struct spsd {
 	char *home;
+	pid_t pid;
 	json_t *ready;
 	const char *wrs, *console;
 } spsd;
@@ -162,7 +163,7 @@ static void spsd_start(spsd *s, const char *source)
 			      "--sync_interval", "1h", "--so_source", source,
 			      ddan ? "--ddan_url" : "--tmcm_url", feed_url,
 			      ddan ? "--ddan_api_key" : "--tmcm_api_key", FEED_KEY, NULL};
-	tl_spawn_daemon("spsd", s->home, args);
+	s->pid = tl_spawn_daemon("spsd", s->home, args);
 	s->ready = tl_wait_ready(s->home, "sps", 10000);
 	ck_assert_msg(s->ready != NULL, "spsd did not become ready");
 	s->wrs = tl_listener(s->ready, "wrs");
@@ -171,7 +172,8 @@ static void spsd_start(spsd *s, const char *source)
 
 static void spsd_stop(spsd *s)
 {
-	tl_stop_all();
+	/* a clean exit on SIGTERM (under sanitizers: no leak report either) */
+	ck_assert_int_eq(tl_stop(s->pid, 10000), 0);
 	json_decref(s->ready);
 	tl_rmrf(s->home);
 	free(s->home);

@@ -10,6 +10,7 @@
 #include "util.h"
 
 static char *home;
+static pid_t pid;
 static json_t *ready;
 static const char *wrs, *console;
 static const char *const auth[] = {"X-API-Key: TESTKEY", NULL};
@@ -19,7 +20,7 @@ static void start_spsd(void)
 	home = tl_tmpdir("sps-wrs");
 	const char *args[] = {"--port", "0", "--wrs_port", "0", "--api_key", "TESTKEY",
 			      "--admin_password", "secret", "--tmcm_url", "", NULL};
-	tl_spawn_daemon("spsd", home, args);
+	pid = tl_spawn_daemon("spsd", home, args);
 	ready = tl_wait_ready(home, "sps", 10000);
 	ck_assert_msg(ready != NULL, "spsd did not become ready");
 	wrs = tl_listener(ready, "wrs");
@@ -258,6 +259,13 @@ START_TEST(test_status_without_source)
 }
 END_TEST
 
+/* Last: a clean exit on SIGTERM (under sanitizers: no leak report either). */
+START_TEST(test_clean_exit)
+{
+	ck_assert_int_eq(tl_stop(pid, 10000), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sps_wrs");
@@ -269,6 +277,7 @@ int main(void)
 	tcase_add_test(tc, test_batch_and_file);
 	tcase_add_test(tc, test_lists);
 	tcase_add_test(tc, test_status_without_source);
+	tcase_add_test(tc, test_clean_exit);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
