@@ -190,28 +190,27 @@ long sps_sync_once(const dtas_client *c, const char *source, const char *url, ct
 
 /* ---- the worker ---- */
 
-static int ensure_registered(ctd_err *err)
+/* Register as a DTAS client (TMCM lists SPS among its products; a DDAN among
+ * its submitters). Best effort: a source that does not know the call still
+ * serves its feed, and a wrong key shows in the pull's error. */
+static void ensure_registered(void)
 {
-	if (strcmp(S.source, "ddan") != 0 || S.registered)
-		return 0;
-	if (dtas_register(&S.client, err) != 0)
-		return -1;
-	S.registered = 1;
-	return 0;
+	ctd_err err;
+	if (S.registered)
+		return;
+	if (dtas_register(&S.client, &err) == 0) {
+		S.registered = 1;
+		log_info("sync.registered", "source=%s url=%s", S.source, S.url);
+	} else {
+		log_warn("sync.register_failed", "source=%s url=%s error=\"%s\"", S.source, S.url,
+			 err.msg);
+	}
 }
 
 static void run_sync(void)
 {
 	ctd_err err;
-	if (ensure_registered(&err) != 0) {
-		store *st = store_get(&err);
-		char msg[300];
-		snprintf(msg, sizeof msg, "register with %s: %s", S.url, err.msg);
-		log_warn("sync.failed", "source=%s error=\"%s\"", S.source, msg);
-		if (st)
-			record_failure(st, msg);
-		return;
-	}
+	ensure_registered();
 	sps_sync_once(&S.client, S.source, S.url, &err);
 }
 
