@@ -95,8 +95,11 @@ int main(int argc, char **argv)
 	daemon_ready(&d);
 	daemon_run(&d);
 
-	sps_sync_stop();
+	/* listeners first, so no request reaches the sync state being torn down */
 	http_server_stop(wrs);
+	http_server_stop(d.http);
+	d.http = NULL;
+	sps_sync_stop();
 	daemon_shutdown(&d);
 	free(password);
 	free(api_key);
