@@ -12,6 +12,7 @@
 # tests/unit and tests/integration hold one Check program per test_*.c.
 
 SHELL := /bin/bash
+MAKEFLAGS += --jobs=$(shell nproc 2>/dev/null || echo 2)
 CC ?= cc
 SANITIZE ?= 0
 
@@ -22,11 +23,20 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 endif
 BIN := bin
 
+# Quiet by default (Redis style); V=1 shows every command.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n'
+endif
+
 DEB_PACKAGES := gcc make pkg-config libevent-dev libmicrohttpd-dev libjansson-dev \
 	libsqlite3-dev check libcurl4-openssl-dev libgmime-3.0-dev libmagic-dev libmagic-mgc \
-	libxml2-dev libarchive-dev libjwt-dev libpcap-dev libssl-dev libinih-dev \
+	libxml2-dev libarchive-dev libjwt-dev libpcap-dev libssl-dev libinih-dev zlib1g-dev \
 	ca-certificates curl openssl zip unzip python3
-PKGS := libevent libevent_pthreads libmicrohttpd jansson sqlite3 libcurl gmime-3.0 \
+PKGS := libevent libevent_pthreads libevent_openssl zlib libmicrohttpd jansson sqlite3 libcurl gmime-3.0 \
 	libxml-2.0 libarchive libjwt libpcap openssl inih
 
 OPT ?= -O2 -g
@@ -72,48 +82,58 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/lib -MMD -MP -c $< -o $@
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -MMD -MP -c $< -o $@
 
 $(BUILD)/schema_gen.c: $(sort $(wildcard schema/*.sql)) tools/embed_sql.sh
 	@mkdir -p $(dir $@)
-	tools/embed_sql.sh $(sort $(wildcard schema/*.sql)) > $@
+	$(say) GEN $@
+	$(Q)tools/embed_sql.sh $(sort $(wildcard schema/*.sql)) > $@
 
 $(BUILD)/schema_gen.o: $(BUILD)/schema_gen.c
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIBCTD): $(COMMON_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(say) AR $@
+	$(Q)ar rcs $@ $^
 
 $(TESTLIB): $(TESTLIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(say) AR $@
+	$(Q)ar rcs $@ $^
 
 define MOCK_RULES
 $(call mock_lib,$(1)): $(call mock_objs,$(1))
 	@rm -f $$@
 	@mkdir -p $$(dir $$@)
-	$(if $(call mock_objs,$(1)),ar rcs $$@ $$^,printf '!<arch>\n' > $$@)
+	$(say) AR $$@
+	$(Q)$(if $(call mock_objs,$(1)),ar rcs $$@ $$^,printf '!<arch>\n' > $$@)
 $(BIN)/$(1)d: $(BUILD)/mocks/$(1)/$(1)d.o $(call mock_lib,$(1)) $(LIBCTD)
 	@mkdir -p $(BIN)
-	$(CC) -o $$@ $$^ $(LDLIBS)
+	$(say) LINK $$@
+	$(Q)$(CC) -o $$@ $$^ $(LDLIBS)
 endef
 $(foreach a,$(APPLIANCES),$(eval $(call MOCK_RULES,$(a))))
 
 define TOOL_RULES
 $(BIN)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(MOCK_LIBS) $(LIBCTD)
 	@mkdir -p $(BIN)
-	$(CC) -o $$@ $$^ $(LDLIBS)
+	$(say) LINK $$@
+	$(Q)$(CC) -o $$@ $$^ $(LDLIBS)
 endef
 $(foreach t,$(TOOLS:$(BIN)/%=%),$(eval $(call TOOL_RULES,$(t))))
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TESTLIB) $(MOCK_LIBS) $(LIBCTD)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+	$(say) LINK $@
+	$(Q)$(CC) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(TESTLIB) $(MOCK_LIBS) $(LIBCTD)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+	$(say) LINK $@
+	$(Q)$(CC) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 check: deps
 	@$(MAKE) --no-print-directory binaries $(UNIT_BIN) $(INTEG_BIN)

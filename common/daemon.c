@@ -111,10 +111,16 @@ static void healthz(http_req *req, http_resp *resp)
 	http_resp_json(resp, strcmp(store_status, "ok") == 0 ? 200 : 503, body);
 }
 
-/* The address clients use to reach a listener bound to `bind`. */
-static const char *reachable_host(const char *bind)
+char *daemon_listener_url(const ctd_daemon *d, const char *scheme, int port)
 {
-	return strcmp(bind, "0.0.0.0") == 0 || *bind == '\0' ? "127.0.0.1" : bind;
+	const char *host = d->cfg->advertise;
+	if (!*host) {
+		const char *bind = d->cfg->bind;
+		int wildcard = *bind == '\0' || strcmp(bind, "0.0.0.0") == 0 || strcmp(bind, "::") == 0;
+		host = wildcard ? "127.0.0.1" : bind;
+	}
+	return strchr(host, ':') ? xasprintf("%s://[%s]:%d", scheme, host, port)
+				 : xasprintf("%s://%s:%d", scheme, host, port);
 }
 
 void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, void *app,
@@ -148,8 +154,7 @@ void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, 
 	if (!d->http)
 		fatal("http.listen", "bind=%s port=%lld error=\"%s\"", d->cfg->bind, d->cfg->port,
 		      err.msg);
-	char *url = xasprintf("%s://%s:%d", d->cfg->tls ? "https" : "http",
-			      reachable_host(d->cfg->bind), http_server_port(d->http));
+	char *url = daemon_listener_url(d, d->cfg->tls ? "https" : "http", http_server_port(d->http));
 	daemon_add_listener(d, d->cfg->tls ? "https" : "http", url);
 	free(url);
 }

@@ -22,6 +22,7 @@ typedef struct daemon_config {
 	char *home;      /* data directory */
 	char *db;        /* store path; "" = <home>/lab.db */
 	char *bind;      /* listen address */
+	char *advertise; /* host name peers use to reach us ("": from bind) */
 	long long port;  /* main HTTP(S) port */
 	int tls;         /* HTTPS on the main port */
 	char *profile;   /* fast | realistic */
@@ -39,6 +40,8 @@ typedef struct daemon_config {
 	 "store path (empty: <home>/lab.db); give a daemon its own file for multi-host"},       \
 	{"bind", CFG_STR, offsetof(T, base.bind), "127.0.0.1", NULL, 0, 0, NULL,                 \
 	 "address the listeners bind to"},                                                       \
+	{"advertise", CFG_STR, offsetof(T, base.advertise), "", NULL, 0, 0, NULL,                \
+	 "host name in the URLs the ready file advertises (empty: the bind address)"},           \
 	{"port", CFG_INT, offsetof(T, base.port), default_port, NULL, 0, 65535, NULL,            \
 	 "main HTTP(S) port (0: ephemeral)"},                                                    \
 	{"tls", CFG_BOOL, offsetof(T, base.tls), default_tls, NULL, 0, 0, NULL,                  \
@@ -75,6 +78,8 @@ void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, v
 void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, void *app,
 		       int path_nocase);
 void daemon_add_listener(ctd_daemon *d, const char *name, const char *url);
+/* "<scheme>://<host>:<port>" as peers reach it (advertise, else bind). */
+char *daemon_listener_url(const ctd_daemon *d, const char *scheme, int port);
 /* Write the ready file: the daemon is serving. */
 void daemon_ready(ctd_daemon *d);
 /* Run the event loop until SIGTERM/SIGINT, then stop the listeners. */

@@ -59,4 +59,24 @@ typedef struct dtas_brief {
 int dtas_brief_report(const dtas_client *c, const char *const *sha1s, size_t n, dtas_brief *out,
 		      ctd_err *err);
 
+/* ---- added by the DDAN module (pure helpers, also used by ddand and tests) ---- */
+
+/* Initialise libxml2 once per process (thread-safe); the DTAS/SO feed XML
+ * helpers call it themselves. */
+void dtas_xml_init(void);
+/* The first header named in `order` that hdrs lack (copied into name_out), or
+ * NULL when all are present: a server's "missing header" reason. */
+const char *dtas_order_missing(const dtas_header *hdrs, size_t nhdrs, const char *order,
+			       char *name_out, size_t name_cap);
+/* The upload_sample archive (tar+gzip) holding <sha1>.meta, <sha1>.log and
+ * <sha1>.dat (lower-case names, as the PHP client writes), appended to out.
+ * sha1_out gets the sample's SHA-1 in upper case (dtas_upload_sample too). */
+int dtas_build_sample_tgz(const dtas_client *c, const void *data, size_t len, const char *filename,
+			  int sample_type, int64_t now_ms, sbuf *out, char sha1_out[41], ctd_err *err);
+/* Parse a get_brief_report answer (REPORT/BRIEF_REPORT/{SHA1,STATUS,RiskLevel})
+ * into out[n] for the asked sha1s (matched by SHA1, else by position);
+ * unanswered entries get status 1 (not found), risk -1. */
+int dtas_brief_parse(const char *xml, size_t len, const char *const *sha1s, size_t n,
+		     dtas_brief *out, ctd_err *err);
+
 #endif

@@ -13,6 +13,8 @@ typedef struct http_client_opts {
 	int verify_tls;    /* 0: accept the lab's self-signed certificates */
 	int retries;       /* extra attempts after the first */
 	long backoff_ms;   /* first backoff, doubled each retry; 0 = 200 ms */
+	const char *ca_file; /* with verify_tls: trust this PEM (e.g. <home>/tls/lab.crt)
+			      * instead of the system CAs; NULL = system */
 } http_client_opts;
 
 typedef struct http_form_part {
@@ -40,7 +42,10 @@ typedef struct http_response {
 	char **header_name, **header_value;
 } http_response;
 
-/* 0 when a response arrived (any status), -1 with err when none did. */
+/* 0 when a response arrived (any status), -1 with err when none did.
+ * A 1xx that ends the exchange (DDAN's bare 102) is returned as the status,
+ * with no body; libcurl would otherwise wait for a final status, so a peer
+ * that sends 102 and keeps the connection open costs the whole timeout. */
 int http_fetch(const http_client_opts *opts, const http_request *req, http_response *resp,
 	       ctd_err *err);
 const char *http_response_header(const http_response *resp, const char *name);

@@ -41,6 +41,10 @@ typedef struct http_resp {
 	char *header_value[HTTP_MAX_RESP_HEADERS];
 } http_resp;
 
+/* A handler fills resp; any status is allowed. A 1xx (DDAN's "102 still
+ * analysing") is sent as the whole answer: status line, "Connection: close",
+ * no body, then the connection is closed (MHD takes 1xx as interim, and
+ * HTTP/1.0 clients cannot get one at all: their connection just closes). */
 typedef void (*http_handler)(http_req *req, http_resp *resp);
 
 /* pattern: "/api/samples/{sha1}" ({name} matches one segment);
@@ -59,7 +63,7 @@ typedef struct http_server_opts {
 	size_t max_body;         /* 0 = 16 MiB */
 	int threads;             /* 0 = 2 */
 	int path_nocase;         /* match routes case-insensitively */
-	int trailing_slash;      /* "/a/" matches "/a" */
+	int trailing_slash;      /* "/a/" matches "/a" (req->path is then "/a") */
 	const http_route *routes;
 	size_t nroutes;
 	void *app;

@@ -33,6 +33,41 @@ int log_level_parse(const char *name, log_level *out)
 	return -1;
 }
 
+/* Split `k=v k2="v 2"` into a JSON object; a token without '=' becomes
+ * {"msg": token}. Values keep their text, quotes removed. */
+static json_t *fields_to_json(const char *fields)
+{
+	json_t *obj = json_object();
+	const char *p = fields;
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		const char *key = p;
+		while (*p && *p != '=' && *p != ' ')
+			p++;
+		if (*p != '=') {
+			if (p > key)
+				json_object_set_new(obj, "msg", json_stringn(key, (size_t)(p - key)));
+			continue;
+		}
+		char *name = xstrndup(key, (size_t)(p - key));
+		const char *val = ++p;
+		if (*val == '"') {
+			val = ++p;
+			while (*p && *p != '"')
+				p++;
+		} else {
+			while (*p && *p != ' ')
+				p++;
+		}
+		json_object_set_new(obj, name, json_stringn(val, (size_t)(p - val)));
+		free(name);
+		if (*p == '"')
+			p++;
+	}
+	return obj;
+}
+
 static void emit(log_level level, const char *event, const char *fields)
 {
 	char ts[32];
@@ -40,10 +75,12 @@ static void emit(log_level level, const char *event, const char *fields)
 
 	time_iso8601(time_now_ms(), ts, sizeof ts);
 	if (log_json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "ts", ts, "level",
-				      level_names[level], "app", log_app, "event", event,
-				      "fields", fields);
-		char *s = json_dumps(o, JSON_COMPACT);
+		json_t *o = fields_to_json(fields);
+		json_object_set_new(o, "ts", json_string(ts));
+		json_object_set_new(o, "level", json_string(level_names[level]));
+		json_object_set_new(o, "app", json_string(log_app));
+		json_object_set_new(o, "event", json_string(event));
+		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		sbuf_puts(&line, s);
 		free(s);
 		json_decref(o);

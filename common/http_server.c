@@ -1,0 +1,461 @@
+/* http_server.c - HTTP(S) listeners over libmicrohttpd: route table,
+ * buffered bodies bounded by max_body, 404/405/413 with JSON error bodies.
+ *
+ * MHD calls the access handler several times per request: once when the
+ * headers are in (we route and check the declared length there, so an
+ * oversized body is refused before "100 Continue" is sent), once per body
+ * chunk (we buffer it, or drop it when the answer is already an error), and
+ * once at the end (we run the route's handler and queue its response).
+ * Request accessors live in http_req.c, response builders in http_resp.c. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+#include "http_internal.h"
+#include "http_server.h"
+#include "log.h"
+
+#define DEFAULT_MAX_BODY (16u * 1024 * 1024)
+#define DEFAULT_THREADS 2
+#define CONNECTION_TIMEOUT_S 120
+#define CONNECTION_MEMORY_LIMIT (128 * 1024)
+/* Refused bodies up to this size are read and dropped before the answer. */
+#define MAX_DRAIN (1LL << 30)
+
+struct http_server {
+	struct MHD_Daemon *mhd;
+	http_route *routes;
+	size_t nroutes;
+	size_t max_body;
+	int path_nocase, trailing_slash;
+	void *app;
+	int port;
+};
+
+/* Per-request state, MHD's *con_cls. */
+typedef struct req_state {
+	http_req req;
+	sbuf body;
+	const http_route *route;
+	http_resp error;   /* an error decided before the body: sent after it */
+	int has_error;
+	int too_big;       /* body went over max_body while buffering */
+	int queued;        /* the answer is queued (early errors): ignore the rest */
+	int interim_sent;  /* a 1xx was queued as the final answer: close now */
+} req_state;
+
+/* ---- routing ---------------------------------------------------------- */
+
+/* Length of the segment starting at s (up to '/' or the end). */
+static size_t seg_len(const char *s)
+{
+	return strcspn(s, "/");
+}
+
+static int seg_equal(const char *a, const char *b, size_t n, int nocase)
+{
+	return nocase ? strncasecmp(a, b, n) == 0 : strncmp(a, b, n) == 0;
+}
+
+/* Match path against pattern; on success fill req's params (when req is
+ * not NULL). Both start with '/'. */
+static int route_match(const char *pattern, const char *path, int nocase, http_req *req)
+{
+	const char *p = pattern, *s = path;
+	int nparams = 0;
+	while (*p == '/') {
+		p++;
+		if (strcmp(p, "*") == 0) {
+			/* a trailing wildcard also matches nothing: "/a" */
+			if (*s == '/')
+				s++;
+			if (req && nparams < HTTP_MAX_PARAMS) {
+				req->param_name[nparams] = xstrdup("*");
+				req->param_value[nparams++] = xstrdup(s);
+			}
+			goto matched;
+		}
+		if (*s != '/')
+			return 0;
+		s++;
+		size_t plen = seg_len(p), slen = seg_len(s);
+		if (plen >= 2 && p[0] == '{' && p[plen - 1] == '}') {
+			if (slen == 0)
+				return 0;
+			if (req && nparams < HTTP_MAX_PARAMS) {
+				req->param_name[nparams] = xstrndup(p + 1, plen - 2);
+				req->param_value[nparams++] = xstrndup(s, slen);
+			}
+		} else if (plen != slen || !seg_equal(p, s, plen, nocase)) {
+			return 0;
+		}
+		p += plen;
+		s += slen;
+	}
+	if (*p != '\0' || *s != '\0')
+		return 0;
+matched:
+	if (req)
+		req->nparams = nparams;
+	return 1;
+}
+
+static void free_params(http_req *req)
+{
+	for (int i = 0; i < req->nparams; i++) {
+		free(req->param_name[i]);
+		free(req->param_value[i]);
+	}
+	req->nparams = 0;
+}
+
+static int method_matches(const char *route_method, const char *method)
+{
+	if (strcmp(route_method, "*") == 0 || strcasecmp(route_method, method) == 0)
+		return 1;
+	/* HEAD is a GET without the body (MHD drops the body for us). */
+	return strcasecmp(method, "HEAD") == 0 && strcasecmp(route_method, "GET") == 0;
+}
+
+/* The path to match: without a trailing slash when the server tolerates it. */
+static char *match_path(const http_server *srv, const char *url)
+{
+	size_t n = strlen(url);
+	if (srv->trailing_slash)
+		while (n > 1 && url[n - 1] == '/')
+			n--;
+	return xstrndup(url, n);
+}
+
+/* Find the route for method + path. Fills *allow (caller frees) with the
+ * methods that would match when only the method is wrong. */
+static const http_route *route_find(const http_server *srv, const char *method,
+				    const char *path, sbuf *allow)
+{
+	for (size_t i = 0; i < srv->nroutes; i++) {
+		const http_route *r = &srv->routes[i];
+		if (!route_match(r->pattern, path, srv->path_nocase, NULL))
+			continue;
+		if (method_matches(r->method, method))
+			return r;
+		if (!allow->data || !strstr(allow->data, r->method)) {
+			if (allow->len)
+				sbuf_puts(allow, ", ");
+			sbuf_puts(allow, r->method);
+		}
+	}
+	return NULL;
+}
+
+/* ---- responses -------------------------------------------------------- */
+
+static void resp_free(http_resp *resp)
+{
+	sbuf_free(&resp->body);
+	for (int i = 0; i < resp->nheaders; i++) {
+		free(resp->header_name[i]);
+		free(resp->header_value[i]);
+	}
+	resp->nheaders = 0;
+}
+
+/* Queue resp on the connection. A 1xx status is sent as the final answer
+ * (DDAN's get_report says "still analysing" with a bare 102): MHD treats 1xx
+ * as interim and asks for another response, so we send it with
+ * "Connection: close" and end the connection on the next call. */
+static enum MHD_Result resp_queue(struct MHD_Connection *conn, req_state *st, http_resp *resp)
+{
+	int status = resp->status;
+	if (status < 100 || status > 999) {
+		log_error("http.handler", "path=%s status=%d error=\"no valid status\"",
+			  st->req.path, status);
+		resp_free(resp);
+		*resp = (http_resp){0};
+		http_resp_error(resp, 500, "internal", "handler produced no response");
+		status = 500;
+	}
+	int interim = status < 200;
+	size_t len = interim ? 0 : resp->body.len;
+	void *data = interim ? NULL : sbuf_detach(&resp->body);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer_with_free_callback(len, data, free);
+	if (!r) {
+		free(data);
+		resp_free(resp);
+		return MHD_NO;
+	}
+	if (resp->content_type && !interim)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+	for (int i = 0; i < resp->nheaders; i++)
+		MHD_add_response_header(r, resp->header_name[i], resp->header_value[i]);
+	if (interim) {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+		st->interim_sent = 1;
+	}
+	enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)status, r);
+	st->queued = ret == MHD_YES;
+	log_debug("http.request", "method=%s path=%s status=%d bytes=%zu queued=%d",
+		  st->req.method, st->req.path, status, len, st->queued);
+	MHD_destroy_response(r);
+	resp_free(resp);
+	return ret;
+}
+
+static void set_error(http_resp *resp, int status, const char *code, const char *allow,
+		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void set_error(http_resp *resp, int status, const char *code, const char *allow,
+		      const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	http_resp_error(resp, status, code, "%s", msg);
+	if (allow)
+		http_resp_header(resp, "Allow", allow);
+}
+
+/* ---- the MHD access handler ------------------------------------------- */
+
+static req_state *state_new(http_server *srv, struct MHD_Connection *conn, const char *method,
+			    const char *url)
+{
+	req_state *st = xcalloc(1, sizeof *st);
+	st->req.method = xstrdup(method);
+	st->req.path = match_path(srv, url);
+	st->req.app = srv->app;
+	st->req.conn = conn;
+	st->req.body = "";
+	return st;
+}
+
+/* The body the client declared; -1 for none, or chunked (unknown). */
+static long long declared_length(struct MHD_Connection *conn, int *chunked)
+{
+	*chunked = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					       MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (!cl)
+		return -1;
+	char *end;
+	errno = 0;
+	long long n = strtoll(cl, &end, 10);
+	return errno || end == cl || n < 0 ? -1 : n;
+}
+
+/* Headers are in: route, and check the declared body length. An error is
+ * answered now when no body follows or the client waits for "100 Continue"
+ * (so it never sends the body). Otherwise the body is read and dropped
+ * first: closing on unread data makes the kernel reset the connection, and
+ * the client could lose the answer. */
+static enum MHD_Result on_headers(http_server *srv, struct MHD_Connection *conn, req_state *st)
+{
+	int chunked;
+	long long len = declared_length(conn, &chunked);
+	sbuf allow = {0};
+	st->route = route_find(srv, st->req.method, st->req.path, &allow);
+	if (!st->route && allow.len)
+		set_error(&st->error, 405, "method_not_allowed", allow.data,
+			  "method %s not allowed on %s", st->req.method, st->req.path);
+	else if (!st->route)
+		set_error(&st->error, 404, ctd_errcode_name(CTD_ENOTFOUND), NULL,
+			  "no such path: %s", st->req.path);
+	else if (len > (long long)srv->max_body)
+		set_error(&st->error, 413, ctd_errcode_name(CTD_ETOOBIG), NULL,
+			  "request body of %lld bytes is over the limit of %zu", len,
+			  srv->max_body);
+	sbuf_free(&allow);
+	st->has_error = st->error.status != 0;
+	if (!st->has_error)
+		return MHD_YES;
+	const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_EXPECT);
+	int body_follows = (len > 0 || chunked) && !(expect && strcasecmp(expect,
+									   "100-continue") == 0);
+	if (body_follows && len <= MAX_DRAIN)
+		return MHD_YES;
+	return resp_queue(conn, st, &st->error);
+}
+
+static void on_body(http_server *srv, req_state *st, const char *data, size_t len)
+{
+	if (st->has_error || st->too_big)
+		return; /* drained */
+	if (st->body.len + len > srv->max_body) {
+		/* chunked upload over the limit */
+		st->too_big = 1;
+		sbuf_free(&st->body);
+		return;
+	}
+	sbuf_append(&st->body, data, len);
+}
+
+static enum MHD_Result on_complete(http_server *srv, struct MHD_Connection *conn,
+				   req_state *st)
+{
+	if (st->has_error)
+		return resp_queue(conn, st, &st->error);
+	http_resp resp = {0};
+	if (st->too_big) {
+		set_error(&resp, 413, ctd_errcode_name(CTD_ETOOBIG), NULL,
+			  "request body is over the limit of %zu bytes", srv->max_body);
+		return resp_queue(conn, st, &resp);
+	}
+	st->req.body = st->body.data ? st->body.data : "";
+	st->req.body_len = st->body.len;
+	st->req.pattern = st->route->pattern;
+	route_match(st->route->pattern, st->req.path, srv->path_nocase, &st->req);
+	st->route->handler(&st->req, &resp);
+	return resp_queue(conn, st, &resp);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	http_server *srv = cls;
+	req_state *st = *con_cls;
+	if (!st) {
+		*con_cls = st = state_new(srv, conn, method, url);
+		return on_headers(srv, conn, st);
+	}
+	if (st->interim_sent)
+		return MHD_NO; /* the 1xx was the whole answer: close */
+	if (st->queued) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		on_body(srv, st, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return on_complete(srv, conn, st);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	req_state *st = *con_cls;
+	if (!st)
+		return;
+	resp_free(&st->error);
+	http_form_free(st->req.form);
+	free_params(&st->req);
+	free((char *)st->req.method);
+	free((char *)st->req.path);
+	sbuf_free(&st->body);
+	free(st);
+	*con_cls = NULL;
+}
+
+/* MHD's own diagnostics (client protocol errors, our deliberate close after
+ * a 1xx) are of interest only when debugging. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg[strcspn(msg, "\r\n")] = '\0';
+	log_debug("http.mhd", "msg=\"%s\"", msg);
+}
+
+/* ---- start / stop ------------------------------------------------------- */
+
+static int resolve_bind(const char *bind, int port, struct sockaddr_storage *ss, ctd_err *err)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE};
+	struct addrinfo *ai = NULL;
+	char service[16];
+	snprintf(service, sizeof service, "%d", port);
+	int rc = getaddrinfo(bind, service, &hints, &ai);
+	if (rc != 0)
+		return ctd_fail(err, CTD_EINVAL, "bind address %s: %s", bind, gai_strerror(rc));
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+http_server *http_server_start(const http_server_opts *opts, ctd_err *err)
+{
+	const char *bind = opts->bind && *opts->bind ? opts->bind : "127.0.0.1";
+	struct sockaddr_storage ss = {0};
+	if (opts->port < 0 || opts->port > 65535) {
+		ctd_fail(err, CTD_EINVAL, "port %d out of range", opts->port);
+		return NULL;
+	}
+	if (resolve_bind(bind, opts->port, &ss, err) != 0)
+		return NULL;
+	if (opts->tls && (!opts->cert_pem || !opts->key_pem)) {
+		ctd_fail(err, CTD_EINVAL, "TLS listener without certificate and key");
+		return NULL;
+	}
+
+	http_server *srv = xcalloc(1, sizeof *srv);
+	srv->routes = xcalloc(opts->nroutes, sizeof *srv->routes);
+	if (opts->nroutes)
+		memcpy(srv->routes, opts->routes, opts->nroutes * sizeof *srv->routes);
+	srv->nroutes = opts->nroutes;
+	srv->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
+	srv->path_nocase = opts->path_nocase;
+	srv->trailing_slash = opts->trailing_slash;
+	srv->app = opts->app;
+
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6) {
+		/* "::" listens on IPv4 too, like 0.0.0.0 for people who type it */
+		const struct in6_addr *a6 = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		flags |= IN6_IS_ADDR_UNSPECIFIED(a6) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
+	}
+	if (opts->tls)
+		flags |= MHD_USE_TLS;
+	unsigned int threads = opts->threads > 0 ? (unsigned int)opts->threads : DEFAULT_THREADS;
+	struct MHD_OptionItem tls_opts[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)opts->cert_pem},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)opts->key_pem},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
+	srv->mhd = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+		srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)CONNECTION_MEMORY_LIMIT, MHD_OPTION_ARRAY, opts->tls ? tls_opts : no_opts,
+		MHD_OPTION_END);
+	if (!srv->mhd) {
+		ctd_fail(err, CTD_EIO, "cannot listen on %s:%d%s", bind, opts->port,
+			 opts->tls ? " (TLS)" : "");
+		free(srv->routes);
+		free(srv);
+		return NULL;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : opts->port;
+	return srv;
+}
+
+int http_server_port(const http_server *srv)
+{
+	return srv->port;
+}
+
+void http_server_stop(http_server *srv)
+{
+	if (!srv)
+		return;
+	MHD_stop_daemon(srv->mhd);
+	free(srv->routes);
+	free(srv);
+}

@@ -1,0 +1,249 @@
+/* sofeed.c - the suspicious-object feed XML (get_black_lists) that DDAN, DDI
+ * and TMCM serve and TMCM, IMSVA and SPS pull. The element names are ours and
+ * documented in docs/so-feed.md; records are built and read with libxml2. */
+#include "sofeed.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+
+#define SOFEED_VERSION "1.0"
+
+void sofeed_xml_begin(sbuf *out)
+{
+	sbuf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<BLACK_LISTS version=\""
+		       SOFEED_VERSION "\">\n");
+}
+
+static void add_text(xmlNode *parent, const char *name, const char *text)
+{
+	xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST(text ? text : ""));
+}
+
+/* A time element: ISO 8601 text for people, exact epoch ms in an attribute. */
+static void add_time(xmlNode *parent, const char *name, int64_t ms)
+{
+	char iso[32], msbuf[24];
+	if (ms <= 0) {
+		xmlNode *n = xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST "Never");
+		xmlNewProp(n, BAD_CAST "ms", BAD_CAST "0");
+		return;
+	}
+	time_iso8601(ms, iso, sizeof iso);
+	snprintf(msbuf, sizeof msbuf, "%lld", (long long)ms);
+	xmlNode *n = xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST iso);
+	xmlNewProp(n, BAD_CAST "ms", BAD_CAST msbuf);
+}
+
+/* Serialise one node (and its subtree) onto out. */
+static void dump_node(sbuf *out, xmlNode *node)
+{
+	xmlBuffer *buf = xmlBufferCreate();
+	xmlNodeDump(buf, NULL, node, 1, 1);
+	sbuf_puts(out, "  ");
+	sbuf_append(out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
+	sbuf_puts(out, "\n");
+	xmlBufferFree(buf);
+}
+
+void sofeed_xml_add(sbuf *out, const so_record *r)
+{
+	dtas_xml_init();
+	char num[24];
+	xmlNode *rep = xmlNewNode(NULL, BAD_CAST "REPORT");
+	snprintf(num, sizeof num, "%lld", (long long)r->id);
+	add_text(rep, "ID", num);
+	add_text(rep, "TYPE", r->type);
+	add_text(rep, "VALUE", r->value);
+	add_text(rep, "RISK_LEVEL", r->risk);
+	add_text(rep, "SOURCE", r->source);
+	add_time(rep, "FIRST_SEEN", r->first_seen_ms);
+	add_time(rep, "LAST_SEEN", r->last_seen_ms);
+	add_time(rep, "EXPIRATION", r->expires_ms);
+	add_text(rep, "LATEST_SAMPLE_SHA1", r->related_sha1);
+	if (r->action[0])
+		add_text(rep, "ACTION", r->action);
+	add_text(rep, "REMOVED", r->removed ? "1" : "0");
+	dump_node(out, rep);
+	xmlFreeNode(rep);
+}
+
+void sofeed_xml_end(sbuf *out, int64_t last_id, int more)
+{
+	sbuf_printf(out, "  <LAST_QUERY_ID>%lld</LAST_QUERY_ID>\n  <HAS_MORE>%d</HAS_MORE>\n"
+			 "</BLACK_LISTS>\n",
+		    (long long)last_id, more ? 1 : 0);
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+static char *node_text(xmlNode *n)
+{
+	xmlChar *t = xmlNodeGetContent(n);
+	char *s = xstrdup(t ? (const char *)t : "");
+	xmlFree(t);
+	return s;
+}
+
+static void copy_field(char *dst, size_t cap, xmlNode *n)
+{
+	char *t = node_text(n);
+	snprintf(dst, cap, "%s", t);
+	free(t);
+}
+
+static int64_t node_int64(xmlNode *n)
+{
+	char *t = node_text(n);
+	int64_t v = strtoll(t, NULL, 10);
+	free(t);
+	return v;
+}
+
+static int64_t node_time(xmlNode *n)
+{
+	xmlChar *ms = xmlGetProp(n, BAD_CAST "ms");
+	int64_t v = 0;
+	if (ms) {
+		v = strtoll((const char *)ms, NULL, 10);
+		xmlFree(ms);
+		return v;
+	}
+	char *t = node_text(n);
+	if (strcasecmp(t, "Never") != 0 && *t && time_parse(t, &v) != 0)
+		v = 0;
+	free(t);
+	return v;
+}
+
+/* Fill r from one REPORT element; value and source point into owned strings. */
+static void parse_report(xmlNode *rep, so_record *r)
+{
+	for (xmlNode *n = rep->children; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		const char *name = (const char *)n->name;
+		if (!strcasecmp(name, "ID"))
+			r->id = node_int64(n);
+		else if (!strcasecmp(name, "TYPE"))
+			copy_field(r->type, sizeof r->type, n);
+		else if (!strcasecmp(name, "VALUE") && !r->value)
+			r->value = node_text(n);
+		else if (!strcasecmp(name, "RISK_LEVEL"))
+			copy_field(r->risk, sizeof r->risk, n);
+		else if (!strcasecmp(name, "SOURCE") && !r->source)
+			r->source = node_text(n);
+		else if (!strcasecmp(name, "FIRST_SEEN"))
+			r->first_seen_ms = node_time(n);
+		else if (!strcasecmp(name, "LAST_SEEN"))
+			r->last_seen_ms = node_time(n);
+		else if (!strcasecmp(name, "EXPIRATION"))
+			r->expires_ms = node_time(n);
+		else if (!strcasecmp(name, "LATEST_SAMPLE_SHA1"))
+			copy_field(r->related_sha1, sizeof r->related_sha1, n);
+		else if (!strcasecmp(name, "ACTION"))
+			copy_field(r->action, sizeof r->action, n);
+		else if (!strcasecmp(name, "REMOVED"))
+			r->removed = node_int64(n) != 0;
+	}
+	if (!r->value)
+		r->value = xstrdup("");
+	if (!r->source)
+		r->source = xstrdup("");
+}
+
+int sofeed_parse(const char *xml, size_t len, int (*cb)(const so_record *r, void *cls), void *cls,
+		 int64_t *last_id, int *more, ctd_err *err)
+{
+	dtas_xml_init();
+	xmlDoc *doc = xmlReadMemory(xml, (int)len, "feed.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
+					    XML_PARSE_NOWARNING);
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root) {
+		xmlFreeDoc(doc);
+		return ctd_fail(err, CTD_EINVAL, "SO feed: not an XML document");
+	}
+	int64_t max_id = last_id ? *last_id : 0;
+	int has_more = 0, rc = 0;
+	for (xmlNode *n = root->children; n && rc == 0; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		const char *name = (const char *)n->name;
+		if (!strcasecmp(name, "REPORT")) {
+			so_record r = {0};
+			parse_report(n, &r);
+			if (r.id > max_id)
+				max_id = r.id;
+			if (cb && cb(&r, cls) != 0)
+				rc = ctd_fail(err, CTD_EINTERNAL, "SO feed: consumer aborted at ID %lld",
+					      (long long)r.id);
+			free(r.value);
+			free(r.source);
+		} else if (!strcasecmp(name, "LAST_QUERY_ID")) {
+			int64_t v = node_int64(n);
+			if (v > max_id)
+				max_id = v;
+		} else if (!strcasecmp(name, "HAS_MORE")) {
+			has_more = node_int64(n) != 0;
+		}
+	}
+	xmlFreeDoc(doc);
+	if (last_id)
+		*last_id = max_id;
+	if (more)
+		*more = has_more;
+	return rc;
+}
+
+/* Counts the records of a pull while handing them to the consumer. */
+typedef struct pull_ctx {
+	int (*cb)(const so_record *r, void *cls);
+	void *cls;
+	long count;
+} pull_ctx;
+
+static int pull_one(const so_record *r, void *cls)
+{
+	pull_ctx *p = cls;
+	p->count++;
+	return p->cb ? p->cb(r, p->cls) : 0;
+}
+
+long sofeed_pull(const dtas_client *c, int64_t *cursor,
+		 int (*cb)(const so_record *r, void *cls), void *cls, ctd_err *err)
+{
+	pull_ctx ctx = {cb, cls, 0};
+	for (;;) {
+		char hdr[64];
+		snprintf(hdr, sizeof hdr, "X-DTAS-LastQueryID: %lld", (long long)*cursor);
+		const char *extra[] = {hdr, NULL};
+		http_response r = {0};
+		if (dtas_call(c, "GET", "get_black_lists", extra, NULL, 0, NULL, 0, &r, err) != 0)
+			return -1;
+		if (r.status != 200) {
+			ctd_fail(err, r.status == 401 ? CTD_EAUTH : CTD_EIO,
+				 "get_black_lists: HTTP %ld %.160s", r.status,
+				 r.body.data ? r.body.data : "");
+			http_response_free(&r);
+			return -1;
+		}
+		int64_t last = *cursor;
+		int more = 0;
+		int rc = sofeed_parse(r.body.data ? r.body.data : "", r.body.len, pull_one, &ctx,
+				      &last, &more, err);
+		http_response_free(&r);
+		if (rc != 0)
+			return -1;
+		/* a page that does not advance the cursor ends the pull: never loop forever */
+		int advanced = last > *cursor;
+		if (advanced)
+			*cursor = last;
+		if (!more || !advanced)
+			return ctx.count;
+	}
+}

@@ -1,0 +1,76 @@
+/* test_daemon_runtime.c - the runtime every daemon shares: --help, bad
+ * options refused naming the key, /healthz fields, graceful stop on SIGTERM
+ * removing the pid and ready files. Uses bin/spsd as the specimen. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "testlib.h"
+#include "util.h"
+
+START_TEST(test_help_and_bad_option)
+{
+	char *bin = tl_bin("spsd"), *out;
+	const char *help[] = {bin, "--help", NULL};
+	ck_assert_int_eq(tl_run(help, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "--port"));
+	ck_assert_ptr_nonnull(strstr(out, "CTDLAB_SPS_PORT"));
+	free(out);
+
+	const char *bad[] = {bin, "--port", "70000", NULL};
+	ck_assert_int_eq(tl_run(bad, &out), 2);
+	ck_assert_msg(strstr(out, "sps.port") != NULL, "message does not name the key: %s", out);
+	free(out);
+	free(bin);
+}
+END_TEST
+
+START_TEST(test_healthz_and_graceful_stop)
+{
+	char *home = tl_tmpdir("runtime");
+	const char *args[] = {"--port", "0", "--tls", "no", NULL};
+	pid_t pid = tl_spawn_daemon("spsd", home, args);
+	json_t *ready = tl_wait_ready(home, "sps", 10000);
+	ck_assert(ready != NULL);
+	ck_assert_int_eq(json_integer_value(json_object_get(ready, "pid")), pid);
+	const char *url = tl_listener(ready, "http");
+	ck_assert_ptr_nonnull(url);
+
+	char *health = xasprintf("%s/healthz", url);
+	long status;
+	json_t *h = tl_http_json("GET", health, NULL, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(h, "appliance")), "sps");
+	ck_assert_str_eq(json_string_value(json_object_get(h, "store")), "ok");
+	ck_assert(json_string_value(json_object_get(h, "version")) != NULL);
+	ck_assert(json_is_integer(json_object_get(h, "uptime_ms")));
+	json_decref(h);
+
+	ck_assert_int_eq(tl_stop(pid, 5000), 0);
+	char *pidfile = xasprintf("%s/run/sps.pid", home);
+	char *readyfile = xasprintf("%s/run/sps.json", home);
+	ck_assert(access(pidfile, F_OK) != 0);
+	ck_assert(access(readyfile, F_OK) != 0);
+	free(pidfile);
+	free(readyfile);
+	free(health);
+	json_decref(ready);
+	tl_rmrf(home);
+	free(home);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("daemon");
+	TCase *tc = tcase_create("runtime");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_help_and_bad_option);
+	tcase_add_test(tc, test_healthz_and_graceful_stop);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,186 @@
+/* test_dtas.c - unit tests of common/dtas.c: the X-DTAS-Checksum rule (with
+ * the reference's two worked vectors), the upload_sample archive and the brief
+ * report parser. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "dtas.h"
+#include "hash.h"
+#include "util.h"
+
+#define KEY "00000000-1111-2222-3333-444444444444"
+#define CHAL "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+
+START_TEST(vector_with_order_header)
+{
+	/* dd-py style: Time and Challenge sent first, but the order header rules */
+	dtas_header h[] = {
+		{"X-DTAS-Time", "1700000000"},
+		{"X-DTAS-Challenge", CHAL},
+		{"X-DTAS-ProtocolVersion", "1.5"},
+		{"X-DTAS-ChecksumCalculatingOrder", "X-DTAS-ProtocolVersion,X-DTAS-Time,X-DTAS-Challenge"},
+	};
+	char out[41];
+	dtas_checksum(KEY, h, 4, "X-DTAS-ProtocolVersion,X-DTAS-Time,X-DTAS-Challenge", NULL, 0, out);
+	ck_assert_str_eq(out, "6ede481e7db5f014821942aff68f7297e2f63113");
+}
+END_TEST
+
+START_TEST(vector_wire_order_with_body)
+{
+	const char *body = "2492A18532745251FBC5DAF7160DAA49B90DBBE1;52483514F07EB14570142F6927B77DEB7B4DA99F";
+	dtas_header h[] = {
+		{"Host", "127.0.0.1"},
+		{"X-DTAS-ProtocolVersion", "2.0"},
+		{"X-DTAS-ClientUUID", "12341234-1234-1234-1234-123412341234"},
+		{"Content-Type", "text/plain"},
+		{"X-DTAS-Time", "1700000000"},
+		{"X-DTAS-Challenge", CHAL},
+		{"X-DTAS-Checksum", "ignored"},
+	};
+	char out[41];
+	dtas_checksum(KEY, h, 7, NULL, body, strlen(body), out);
+	ck_assert_str_eq(out, "e2189206af3f07fc35787c92c4f1c9f306fc48c1");
+}
+END_TEST
+
+START_TEST(names_match_case_insensitively)
+{
+	dtas_header h[] = {
+		{"x-dtas-protocolversion", "1.5"},
+		{"X-Dtas-Time", "1700000000"},
+		{"x-DTAS-challenge", CHAL},
+	};
+	char a[41], b[41];
+	dtas_checksum(KEY, h, 3, "X-DTAS-ProtocolVersion , X-DTAS-Time,X-DTAS-Challenge", NULL, 0, a);
+	ck_assert_str_eq(a, "6ede481e7db5f014821942aff68f7297e2f63113");
+	dtas_checksum(KEY, h, 3, NULL, NULL, 0, b); /* wire order = same order here */
+	ck_assert_str_eq(b, a);
+}
+END_TEST
+
+START_TEST(order_missing_names_the_header)
+{
+	dtas_header h[] = {{"X-DTAS-Time", "1"}};
+	char name[64];
+	ck_assert_ptr_null(dtas_order_missing(h, 1, "X-DTAS-Time", name, sizeof name));
+	const char *m = dtas_order_missing(h, 1, "X-DTAS-Time,X-DTAS-Challenge", name, sizeof name);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_str_eq(m, "X-DTAS-Challenge");
+}
+END_TEST
+
+/* Read every member of an in-memory archive into name -> content pairs. */
+static int read_members(const void *data, size_t len, char names[4][64], char *contents[4])
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	ck_assert_int_eq(archive_read_open_memory(a, data, len), ARCHIVE_OK);
+	struct archive_entry *e;
+	int n = 0;
+	while (n < 4 && archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		snprintf(names[n], 64, "%s", archive_entry_pathname(e));
+		size_t sz = (size_t)archive_entry_size(e);
+		contents[n] = xcalloc(1, sz + 1);
+		ck_assert_int_eq(archive_read_data(a, contents[n], sz), (la_ssize_t)sz);
+		n++;
+	}
+	archive_read_free(a);
+	return n;
+}
+
+START_TEST(sample_tgz_layout)
+{
+	dtas_client c = {.client_uuid = "C0FFEE00-0000-0000-0000-000000000001", .source_id = "103"};
+	const char *data = "hello sample";
+	sbuf tgz = {0};
+	char sha1[41], lower[41];
+	ctd_err err;
+	/* 2017-02-27 17:05:31 UTC */
+	ck_assert_int_eq(dtas_build_sample_tgz(&c, data, strlen(data), "a&b=c.txt", 0,
+					       1488215131000LL, &tgz, sha1, &err), 0);
+	hash_hex(HASH_SHA1, data, strlen(data), lower);
+	char upper[41];
+	memcpy(upper, lower, 41);
+	str_upper(upper);
+	ck_assert_str_eq(sha1, upper);
+	ck_assert_uint_ge(tgz.len, 20);
+	ck_assert_int_eq((unsigned char)tgz.data[0], 0x1f); /* gzip magic */
+
+	char names[4][64], *contents[4] = {0};
+	ck_assert_int_eq(read_members(tgz.data, tgz.len, names, contents), 3);
+	char *meta = xasprintf("%s.meta", lower), *log = xasprintf("%s.log", lower),
+	     *dat = xasprintf("%s.dat", lower);
+	ck_assert_str_eq(names[0], meta);
+	ck_assert_str_eq(names[1], log);
+	ck_assert_str_eq(names[2], dat);
+	char *want_meta = xasprintf("SampleType=0&ClientUUID=C0FFEE00-0000-0000-0000-000000000001"
+				    "&SourceID=103&SampleFileSHA1=%s&SampleFileExist=1"
+				    "&OrigFileName=a%%26b%%3Dc.txt", lower);
+	ck_assert_str_eq(contents[0], want_meta);
+	ck_assert_str_eq(contents[1], "Date=02/27/2017 17:05:31");
+	ck_assert_str_eq(contents[2], data);
+	for (int i = 0; i < 3; i++)
+		free(contents[i]);
+	free(meta), free(log), free(dat), free(want_meta);
+	sbuf_free(&tgz);
+}
+END_TEST
+
+START_TEST(brief_parse_by_sha1_and_missing)
+{
+	const char *xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			  "<REPORT version=\"1.2\">"
+			  "<BRIEF_REPORT><SHA1>BBBB000000000000000000000000000000000002</SHA1>"
+			  "<STATUS>4</STATUS><RiskLevel>3</RiskLevel></BRIEF_REPORT>"
+			  "<BRIEF_REPORT><SHA1>aaaa000000000000000000000000000000000001</SHA1>"
+			  "<STATUS>3</STATUS><RiskLevel>-1</RiskLevel></BRIEF_REPORT>"
+			  "</REPORT>";
+	const char *ask[] = {"aaaa000000000000000000000000000000000001",
+			     "bbbb000000000000000000000000000000000002",
+			     "cccc000000000000000000000000000000000003"};
+	dtas_brief out[3];
+	ctd_err err;
+	ck_assert_int_eq(dtas_brief_parse(xml, strlen(xml), ask, 3, out, &err), 0);
+	ck_assert_str_eq(out[0].sha1, "AAAA000000000000000000000000000000000001");
+	ck_assert_int_eq(out[0].status, 3);
+	ck_assert_int_eq(out[0].risk_level, -1);
+	ck_assert_int_eq(out[1].status, 4);
+	ck_assert_int_eq(out[1].risk_level, 3);
+	ck_assert_int_eq(out[2].status, 1);
+	ck_assert_int_eq(out[2].risk_level, -1);
+}
+END_TEST
+
+START_TEST(brief_parse_rejects_garbage)
+{
+	const char *ask[] = {"aaaa000000000000000000000000000000000001"};
+	dtas_brief out[1];
+	ctd_err err;
+	ck_assert_int_eq(dtas_brief_parse("<not xml", 8, ask, 1, out, &err), -1);
+	ck_assert_int_eq(out[0].status, 1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("dtas");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, vector_with_order_header);
+	tcase_add_test(tc, vector_wire_order_with_body);
+	tcase_add_test(tc, names_match_case_insensitively);
+	tcase_add_test(tc, order_missing_names_the_header);
+	tcase_add_test(tc, sample_tgz_layout);
+	tcase_add_test(tc, brief_parse_by_sha1_and_missing);
+	tcase_add_test(tc, brief_parse_rejects_garbage);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,151 @@
+/* test_sofeed.c - unit tests of common/sofeed.c: the SO feed XML written and
+ * read back (escaping, times, never-expire, removal, cursor and paging). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sofeed.h"
+#include "util.h"
+
+typedef struct collected {
+	int n;
+	so_record rec[4];
+	char *values[4], *sources[4];
+} collected;
+
+static int collect(const so_record *r, void *cls)
+{
+	collected *c = cls;
+	if (c->n >= 4)
+		return -1;
+	c->rec[c->n] = *r;
+	c->values[c->n] = xstrdup(r->value);
+	c->sources[c->n] = xstrdup(r->source);
+	c->n++;
+	return 0;
+}
+
+static void collected_free(collected *c)
+{
+	for (int i = 0; i < c->n; i++) {
+		free(c->values[i]);
+		free(c->sources[i]);
+	}
+}
+
+START_TEST(round_trip)
+{
+	so_record a = {.id = 7, .type = "URL", .value = "http://evil.ctdlab.test/a?x=1&y=<2>",
+		       .risk = "High", .source = "DDAN", .first_seen_ms = 1700000000123LL,
+		       .last_seen_ms = 1700000005456LL, .expires_ms = 1702592000123LL,
+		       .related_sha1 = "3395856CE81F2B7382DEE72602F798B642F14140"};
+	so_record b = {.id = 9, .type = "FILE", .value = "3395856CE81F2B7382DEE72602F798B642F14140",
+		       .risk = "High", .source = "TMCM", .first_seen_ms = 1700000000000LL,
+		       .last_seen_ms = 1700000000000LL, .expires_ms = 0, .action = "block",
+		       .removed = 1};
+	sbuf x = {0};
+	sofeed_xml_begin(&x);
+	sofeed_xml_add(&x, &a);
+	sofeed_xml_add(&x, &b);
+	sofeed_xml_end(&x, 9, 1);
+	ck_assert_ptr_nonnull(strstr(x.data, "<BLACK_LISTS"));
+	ck_assert_ptr_nonnull(strstr(x.data, "&amp;y=&lt;2&gt;"));
+	ck_assert_ptr_nonnull(strstr(x.data, "<EXPIRATION ms=\"0\">Never</EXPIRATION>"));
+
+	collected c = {0};
+	int64_t last = 0;
+	int more = 0;
+	ctd_err err;
+	ck_assert_int_eq(sofeed_parse(x.data, x.len, collect, &c, &last, &more, &err), 0);
+	ck_assert_int_eq(c.n, 2);
+	ck_assert_int_eq(last, 9);
+	ck_assert_int_eq(more, 1);
+	ck_assert_int_eq(c.rec[0].id, 7);
+	ck_assert_str_eq(c.rec[0].type, "URL");
+	ck_assert_str_eq(c.values[0], a.value);
+	ck_assert_str_eq(c.rec[0].risk, "High");
+	ck_assert_str_eq(c.sources[0], "DDAN");
+	ck_assert_int_eq(c.rec[0].first_seen_ms, a.first_seen_ms);
+	ck_assert_int_eq(c.rec[0].last_seen_ms, a.last_seen_ms);
+	ck_assert_int_eq(c.rec[0].expires_ms, a.expires_ms);
+	ck_assert_str_eq(c.rec[0].related_sha1, a.related_sha1);
+	ck_assert_str_eq(c.rec[0].action, "");
+	ck_assert_int_eq(c.rec[0].removed, 0);
+	ck_assert_str_eq(c.rec[1].type, "FILE");
+	ck_assert_int_eq(c.rec[1].expires_ms, 0);
+	ck_assert_str_eq(c.rec[1].action, "block");
+	ck_assert_int_eq(c.rec[1].removed, 1);
+	collected_free(&c);
+	sbuf_free(&x);
+}
+END_TEST
+
+START_TEST(empty_page_keeps_cursor)
+{
+	sbuf x = {0};
+	sofeed_xml_begin(&x);
+	sofeed_xml_end(&x, 42, 0);
+	collected c = {0};
+	int64_t last = 42;
+	int more = 1;
+	ctd_err err;
+	ck_assert_int_eq(sofeed_parse(x.data, x.len, collect, &c, &last, &more, &err), 0);
+	ck_assert_int_eq(c.n, 0);
+	ck_assert_int_eq(last, 42);
+	ck_assert_int_eq(more, 0);
+	sbuf_free(&x);
+}
+END_TEST
+
+START_TEST(iso_times_without_ms_attribute)
+{
+	const char *xml = "<BLACK_LISTS><REPORT><ID>3</ID><TYPE>IP</TYPE><VALUE>10.0.0.9</VALUE>"
+			  "<RISK_LEVEL>Medium</RISK_LEVEL><FIRST_SEEN>2023-11-14T22:13:20Z</FIRST_SEEN>"
+			  "<EXPIRATION>Never</EXPIRATION><EXTRA>ignored</EXTRA></REPORT></BLACK_LISTS>";
+	collected c = {0};
+	int64_t last = 0;
+	int more = 0;
+	ctd_err err;
+	ck_assert_int_eq(sofeed_parse(xml, strlen(xml), collect, &c, &last, &more, &err), 0);
+	ck_assert_int_eq(c.n, 1);
+	ck_assert_int_eq(last, 3);
+	ck_assert_int_eq(c.rec[0].first_seen_ms, 1700000000000LL);
+	ck_assert_int_eq(c.rec[0].expires_ms, 0);
+	ck_assert_str_eq(c.sources[0], "");
+	collected_free(&c);
+}
+END_TEST
+
+static int abort_cb(const so_record *r, void *cls)
+{
+	(void)r, (void)cls;
+	return -1;
+}
+
+START_TEST(bad_input_and_abort)
+{
+	ctd_err err;
+	int64_t last = 0;
+	int more = 0;
+	ck_assert_int_eq(sofeed_parse("<BLACK_LISTS><REPORT>", 21, NULL, NULL, &last, &more, &err), -1);
+	ck_assert_int_eq(err.code, CTD_EINVAL);
+	const char *xml = "<BLACK_LISTS><REPORT><ID>1</ID></REPORT></BLACK_LISTS>";
+	ck_assert_int_eq(sofeed_parse(xml, strlen(xml), abort_cb, NULL, &last, &more, &err), -1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sofeed");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, round_trip);
+	tcase_add_test(tc, empty_page_keeps_cursor);
+	tcase_add_test(tc, iso_times_without_ms_attribute);
+	tcase_add_test(tc, bad_input_and_abort);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
