@@ -84,9 +84,7 @@ int main(int argc, char **argv)
 	http_server *wrs = sps_wrs_start(&cfg, &err);
 	if (!wrs)
 		fatal("http.listen", "listener=wrs port=%lld error=\"%s\"", cfg.wrs_port, err.msg);
-	char *wrs_url = xasprintf("http://%s:%d",
-				  strcmp(cfg.base.bind, "0.0.0.0") == 0 ? "127.0.0.1" : cfg.base.bind,
-				  http_server_port(wrs));
+	char *wrs_url = daemon_listener_url(&d, "http", http_server_port(wrs));
 	daemon_add_listener(&d, "wrs", wrs_url);
 	free(wrs_url);
 	daemon_http_start(&d, sps_console_routes, sps_console_nroutes, NULL, 1);
