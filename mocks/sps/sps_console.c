@@ -75,7 +75,8 @@ static const char *bearer(const http_req *req)
 	const char *h = http_req_header(req, "Authorization");
 	if (h && strncasecmp(h, "Bearer ", 7) == 0)
 		return h + 7;
-	return http_req_header(req, "X-API-Key");
+	h = http_req_header(req, "X-Session"); /* as the TMCM console takes it */
+	return h ? h : http_req_header(req, "X-API-Key");
 }
 
 /* 1 when the request carries a session token or the API key; else answers 401. */

@@ -90,6 +90,10 @@ json_t *sps_wrs_rate(const char *in, ctd_err *err)
 	else
 		out = rating_json(in, u.norm, SCORE_UNRATED, "Untested", "none", NULL);
 done:
+	if (out)
+		log_debug("wrs.query", "url=\"%s\" rating=\"%s\" source=%s", u.norm,
+			  json_string_value(json_object_get(out, "rating")),
+			  json_string_value(json_object_get(out, "source")));
 	sps_url_free(&u);
 	return out;
 }
