@@ -41,7 +41,7 @@ PKGS := libevent libevent_pthreads libevent_openssl zlib libmicrohttpd jansson s
 
 OPT ?= -O2 -g
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
-	-Wno-missing-field-initializers -Icommon
+	-Wno-missing-field-initializers -Icommon -Imocks
 pkgcflags := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 pkglibs := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lpthread -lm
 CFLAGS := $(CFLAGS_BASE) $(OPT) $(SANFLAGS) $(pkgcflags)
