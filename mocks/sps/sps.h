@@ -60,7 +60,6 @@ void sps_rule_free(sps_rule *r);
 int sps_rule_matches(const sps_rule *r, const sps_url *u);
 int64_t sps_rule_id(const sps_rule *r);
 int sps_rule_blocks(const sps_rule *r);
-const char *sps_rule_pattern(const sps_rule *r);
 
 typedef struct sps_list_hit {
 	int matched;
@@ -83,7 +82,7 @@ int sps_lists_delete(int64_t id, ctd_err *err);
 typedef struct sps_so_hit {
 	int found;
 	char type[8];
-	char value[512];
+	const char *value; /* the matched key, borrowed from the query (URL or SHA-1) */
 	char risk[8];
 	char action[12];
 	char source[32];

@@ -69,7 +69,6 @@ void sps_rule_free(sps_rule *r)
 
 int64_t sps_rule_id(const sps_rule *r) { return r->id; }
 int sps_rule_blocks(const sps_rule *r) { return r->block; }
-const char *sps_rule_pattern(const sps_rule *r) { return r->pattern; }
 
 /* host equals domain or is a subdomain of it */
 static int host_within(const char *host, const char *domain)

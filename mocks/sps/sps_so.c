@@ -107,7 +107,7 @@ static int so_lookup(store *st, const char *type, const char *value, sps_so_hit 
 	if (rc == SQLITE_ROW) {
 		hit->found = 1;
 		snprintf(hit->type, sizeof hit->type, "%s", type);
-		snprintf(hit->value, sizeof hit->value, "%s", value);
+		hit->value = value;
 		snprintf(hit->risk, sizeof hit->risk, "%s", (const char *)sqlite3_column_text(s, 0));
 		snprintf(hit->action, sizeof hit->action, "%s",
 			 (const char *)sqlite3_column_text(s, 1));
