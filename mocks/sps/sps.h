@@ -117,8 +117,9 @@ const char *sps_rating_for_score(int score);
 /* ---- SO subscription (sps_sync.c) ---- */
 int sps_sync_start(const sps_config *cfg, ctd_err *err);
 void sps_sync_stop(void);
-/* Wake the worker and wait up to timeout_ms for the sync to finish. */
-int sps_sync_now(long timeout_ms, ctd_err *err);
+/* Wake the worker and wait up to timeout_ms for the sync to finish. With
+ * reset, the worker first deletes the local list (a full re-sync from 0). */
+int sps_sync_now(int reset, long timeout_ms, ctd_err *err);
 /* Test connection: one feed page fetched, nothing applied. */
 json_t *sps_sync_test(ctd_err *err);
 /* {source, url, subscribed, cursor, last_sync, last_success, last_error, ...} */

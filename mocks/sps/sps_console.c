@@ -145,15 +145,16 @@ static void api_so_status(http_req *req, http_resp *resp)
 		reply(resp, sps_sync_status(&err), &err);
 }
 
-/* "Sync now": waits for the sync to finish unless ?wait=0. */
-static void api_so_sync(http_req *req, http_resp *resp)
+/* "Sync now" (and "Delete local list" + full re-sync with reset): waits for
+ * the sync to finish unless ?wait=0. */
+static void so_sync(http_req *req, http_resp *resp, int reset)
 {
 	ctd_err err;
 	if (!authorized(req, resp))
 		return;
 	const char *wait = http_req_query(req, "wait");
 	long timeout = wait && strcmp(wait, "0") == 0 ? 0 : SYNC_WAIT_MS;
-	if (sps_sync_now(timeout, &err) != 0) {
+	if (sps_sync_now(reset, timeout, &err) != 0) {
 		http_resp_ctd_err(resp, &err);
 		return;
 	}
@@ -163,6 +164,16 @@ static void api_so_sync(http_req *req, http_resp *resp)
 		return;
 	}
 	http_resp_json(resp, timeout ? 200 : 202, status);
+}
+
+static void api_so_sync(http_req *req, http_resp *resp)
+{
+	so_sync(req, resp, 0);
+}
+
+static void api_so_resync(http_req *req, http_resp *resp)
+{
+	so_sync(req, resp, 1);
 }
 
 static void api_so_test(http_req *req, http_resp *resp)
@@ -273,6 +284,7 @@ const http_route sps_console_routes[] = {
 	{"GET", "/api/about", api_about},
 	{"GET", "/api/so/status", api_so_status},
 	{"POST", "/api/so/sync", api_so_sync},
+	{"POST", "/api/so/resync", api_so_resync},
 	{"POST", "/api/so/test", api_so_test},
 	{"GET", "/api/so/objects", api_so_objects},
 	{"GET", "/api/lists", api_lists_get},

@@ -22,6 +22,7 @@ static struct {
 	pthread_t thread;
 	int started, stop;
 	uint64_t requested, completed; /* "Sync now" generations */
+	int reset_requested;           /* the next run starts from an empty list */
 	int syncing;
 	int configured;
 	int registered;
@@ -188,6 +189,52 @@ long sps_sync_once(const dtas_client *c, const char *source, const char *url, ct
 	return n;
 }
 
+/* Drop the local list and start the subscription over from cursor 0. */
+static int subscription_reset(store *st, const char *reason, ctd_err *err)
+{
+	if (store_begin(st, err) != 0)
+		return -1;
+	if (sps_so_clear(st, err) != 0)
+		goto fail;
+	sqlite3_stmt *s = store_stmt(st,
+				     "UPDATE sps_sync_state SET source = ?1, url = ?2, cursor = 0,"
+				     " last_sync_ms = 0, last_success_ms = 0, last_error = '',"
+				     " last_changes = 0, syncs = 0 WHERE id = 1",
+				     err);
+	if (!s)
+		goto fail;
+	sqlite3_bind_text(s, 1, S.source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, S.url, -1, SQLITE_STATIC);
+	if (store_step_done(st, s, err) != 0)
+		goto fail;
+	if (store_commit(st, err) != 0)
+		goto fail;
+	json_t *detail = json_pack("{s:s, s:s, s:s}", "source", S.source, "url", S.url, "reason",
+				   reason);
+	events_append(st, "sps", "sync.subscribed", S.url, detail, NULL);
+	json_decref(detail);
+	log_info("sync.subscribed", "source=%s url=%s reason=\"%s\"", S.source,
+		 *S.url ? S.url : "(none)", reason);
+	return 0;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+/* A new source (or none) starts a new subscription: drop the old list. */
+static int adopt_source(store *st, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT source, url FROM sps_sync_state WHERE id = 1", err);
+	if (!s)
+		return -1;
+	int same = 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		same = strcmp((const char *)sqlite3_column_text(s, 0), S.source) == 0 &&
+		       strcmp((const char *)sqlite3_column_text(s, 1), S.url) == 0;
+	sqlite3_reset(s);
+	return same ? 0 : subscription_reset(st, "new source", err);
+}
+
 /* ---- the worker ---- */
 
 /* Register as a DTAS client (TMCM lists SPS among its products; a DDAN among
@@ -207,9 +254,14 @@ static void ensure_registered(void)
 	}
 }
 
-static void run_sync(void)
+static void run_sync(int reset)
 {
 	ctd_err err;
+	store *st = reset ? store_get(&err) : NULL;
+	if (reset && (!st || subscription_reset(st, "local list deleted", &err) != 0)) {
+		log_warn("sync.reset_failed", "error=\"%s\"", err.msg);
+		return;
+	}
 	ensure_registered();
 	sps_sync_once(&S.client, S.source, S.url, &err);
 }
@@ -228,9 +280,11 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&S.mu);
 	while (!S.stop) {
 		uint64_t gen = S.requested;
+		int reset = S.reset_requested;
+		S.reset_requested = 0;
 		S.syncing = 1;
 		pthread_mutex_unlock(&S.mu);
-		run_sync();
+		run_sync(reset);
 		pthread_mutex_lock(&S.mu);
 		S.syncing = 0;
 		S.completed = gen;
@@ -243,43 +297,6 @@ static void *worker(void *arg)
 	}
 	pthread_mutex_unlock(&S.mu);
 	return NULL;
-}
-
-/* A new source (or none) starts a new subscription: drop the old list. */
-static int adopt_source(store *st, ctd_err *err)
-{
-	sqlite3_stmt *s = store_stmt(st, "SELECT source, url FROM sps_sync_state WHERE id = 1", err);
-	if (!s)
-		return -1;
-	int same = 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		same = strcmp((const char *)sqlite3_column_text(s, 0), S.source) == 0 &&
-		       strcmp((const char *)sqlite3_column_text(s, 1), S.url) == 0;
-	sqlite3_reset(s);
-	if (same)
-		return 0;
-	if (store_begin(st, err) != 0)
-		return -1;
-	if (sps_so_clear(st, err) != 0)
-		goto fail;
-	s = store_stmt(st,
-		       "UPDATE sps_sync_state SET source = ?1, url = ?2, cursor = 0,"
-		       " last_sync_ms = 0, last_success_ms = 0, last_error = '', last_changes = 0,"
-		       " syncs = 0 WHERE id = 1",
-		       err);
-	if (!s)
-		goto fail;
-	sqlite3_bind_text(s, 1, S.source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, S.url, -1, SQLITE_STATIC);
-	if (store_step_done(st, s, err) != 0)
-		goto fail;
-	if (store_commit(st, err) != 0)
-		goto fail;
-	log_info("sync.subscribed", "source=%s url=%s", S.source, *S.url ? S.url : "(none)");
-	return 0;
-fail:
-	store_rollback(st);
-	return -1;
 }
 
 int sps_sync_start(const sps_config *cfg, ctd_err *err)
@@ -349,7 +366,7 @@ void sps_sync_stop(void)
 	S.source = S.url = NULL;
 }
 
-int sps_sync_now(long timeout_ms, ctd_err *err)
+int sps_sync_now(int reset, long timeout_ms, ctd_err *err)
 {
 	if (!S.started)
 		return ctd_fail(err, CTD_ECONFLICT, "no SO source configured (set tmcm_url or ddan_url)");
@@ -357,6 +374,7 @@ int sps_sync_now(long timeout_ms, ctd_err *err)
 	deadline_in(&ts, timeout_ms);
 	pthread_mutex_lock(&S.mu);
 	uint64_t mine = ++S.requested;
+	S.reset_requested |= reset;
 	pthread_cond_broadcast(&S.cv);
 	int rc = 0;
 	while (timeout_ms > 0 && S.completed < mine && !S.stop)

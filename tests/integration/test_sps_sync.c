@@ -3,7 +3,7 @@
  * sofeed_xml_*), which checks each request's X-DTAS checksum: Sync now, the
  * object count and last sync time, URL / domain / IP / file lookups over the
  * WRS port, incremental updates with removals, Test connection, a wrong key,
- * and a DDAN as the source. spsd registers with either source. */
+ * a full re-sync from an emptied list, and a DDAN as the source. spsd registers with either source. */
 #include <check.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -306,6 +306,15 @@ START_TEST(test_tmcm_subscription)
 	st = sync_now(&s);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "last_error")), "");
 	json_decref(st);
+
+	/* Delete local list + full re-sync: the same objects, rebuilt from cursor 0 */
+	st = console_call(&s, "POST", "/api/so/resync", 200);
+	ck_assert_int_eq(jint(st, "object_count"), 5);
+	ck_assert_int_eq(jint(st, "cursor"), 7);
+	ck_assert_int_eq(jint(st, "syncs"), 1);
+	ck_assert_int_eq(jint(st, "last_changes"), 7);
+	json_decref(st);
+	expect_no_so(&s, "http://remove.example/x");
 
 	/* the objects list of the console */
 	j = console_call(&s, "GET", "/api/so/objects?type=url", 200);
