@@ -47,7 +47,9 @@ typedef struct lab_mail {
 	const char *attach[LAB_MAIL_MAX];
 	int nattach;
 } lab_mail;
-/* Build and send m; the message size, or -1 with *err (malloc'd). */
+/* Build and send m; the message size, or -1 with *err (malloc'd). Call
+ * between g_mime_init() and g_mime_shutdown() (once per process: GMime
+ * cannot be initialised again after a shutdown). */
 long lab_mail_send(const lab_mail *m, char **err);
 /* host:port of the lab's IMSVA SMTP listener, from its ready file (malloc'd). */
 char *lab_smtp_server(const lab *l);

@@ -3,6 +3,7 @@
  * action with its evidence and timing, as text (printed as it goes) or, with
  * --json, one JSON document. Exit 0 only when every step passed. The steps
  * live in ctdlab_drill_steps.c; docs/drill.md describes the whole drill. */
+#include <gmime/gmime.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,11 +194,13 @@ int cmd_drill(const lab *l, int argc, char **argv)
 		       d.work);
 	int64_t t0 = time_mono_ms();
 	int passed = 0, ran = 0;
+	g_mime_init();
 	for (int i = 0; i < NSTEPS; i++)
 		if (want[i]) {
 			ran++;
 			passed += run_step(&d, &steps[i]);
 		}
+	g_mime_shutdown();
 	int64_t ms = time_mono_ms() - t0;
 	if (l->json) {
 		json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:I, s:O}", "run", d.run,

@@ -286,25 +286,31 @@ typedef struct log_wait {
 	json_t *row;
 } log_wait;
 
+/* The newest row of the wanted log, or NULL; *failed on an API error. */
+static json_t *wanted_row(drill *d, log_wait *w, int *failed)
+{
+	json_t *j = log_query(d, w->type, w->rule, w->subject, w->from_ms);
+	json_t *row = json_incref(json_array_get(json_object_get(j, "logs"), 0));
+	*failed = !j;
+	json_decref(j);
+	return row;
+}
+
 static int probe_log(drill *d, void *cls)
 {
 	log_wait *w = cls;
-	json_t *j = log_query(d, w->type, w->rule, w->subject, w->from_ms);
-	if (!j)
-		return -1;
-	json_t *logs = json_object_get(j, "logs");
-	if (json_array_size(logs) > 0) {
-		w->row = json_incref(json_array_get(logs, 0));
-		json_decref(j);
-		return 1;
-	}
-	json_decref(j);
+	int failed;
+	if ((w->row = wanted_row(d, w, &failed)) || failed)
+		return failed ? -1 : 1;
 	/* The tracking row is written with the final action in the same
-	 * transaction: once it is there, the wanted row never will be. */
-	j = log_query(d, "message_tracking", NULL, w->subject, w->from_ms);
+	 * transaction as the others: once it is there (and the wanted row
+	 * still is not), the wanted row never will be. */
+	json_t *j = log_query(d, "message_tracking", NULL, w->subject, w->from_ms);
 	json_t *t = json_array_get(json_object_get(j, "logs"), 0);
 	int rc = 0;
-	if (t) {
+	if (t && ((w->row = wanted_row(d, w, &failed)) || failed)) {
+		rc = failed ? -1 : 1;
+	} else if (t) {
 		const char *rule = json_string_value(json_object_get(t, "rule"));
 		const char *reason = json_string_value(json_object_get(t, "reason"));
 		rc = drill_fail(d, "the message ended as \"%s\"%s%s%s%s%s (message tracking #%lld)",

@@ -174,14 +174,12 @@ long lab_mail_send(const lab_mail *m, char **err)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	long size = -1;
-	g_mime_init();
 	char *message = build_message(m, err);
 	if (message && smtp_send(m, message, errbuf) != 0)
 		*err = xasprintf("sending to %s failed: %s", m->server, errbuf);
 	else if (message)
 		size = (long)strlen(message);
 	free(message);
-	g_mime_shutdown();
 	return size;
 }
 
@@ -197,7 +195,9 @@ int cmd_send(const lab *l, int argc, char **argv)
 	char *server = o.server ? NULL : lab_smtp_server(l);
 	if (server)
 		o.server = server;
+	g_mime_init();
 	long size = lab_mail_send(&o, &err);
+	g_mime_shutdown();
 	if (size < 0)
 		fprintf(stderr, "ctdlab: %s\n", err);
 	else
