@@ -82,8 +82,10 @@ json_t *imsva_sync_after(drill *d, int64_t change_ms, int64_t change_id);
 
 /* DDAN: the SO of `type` whose object is `value`, waited for. */
 json_t *ddan_wait_so(drill *d, const char *type, const char *value);
-/* TMCM: Sync now until a VA object of value from source appears. */
-json_t *tmcm_wait_object(drill *d, const char *type, const char *value, const char *source);
+/* TMCM: Sync now until the VA object of value is listed and TMCM pulled
+ * source's feed after since_ms (when the drill saw the object there). */
+json_t *tmcm_wait_object(drill *d, const char *type, const char *value, const char *source,
+			 int64_t since_ms);
 /* TMCM: set the action of every VA object of value; *change_id, *change_ms. */
 json_t *tmcm_set_action(drill *d, const char *value, const char *action, int64_t *change_id,
 			int64_t *change_ms);

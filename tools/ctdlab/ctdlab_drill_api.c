@@ -382,7 +382,7 @@ json_t *imsva_sync_after(drill *d, int64_t change_ms, int64_t change_id)
 
 typedef struct so_wait {
 	const char *type, *value, *source, *action;
-	int64_t seq;
+	int64_t seq, since_ms;
 	json_t *found, *status;
 } so_wait;
 
@@ -422,24 +422,46 @@ static json_t *tmcm_objects(drill *d, const char *type, const char *value, const
 	return j;
 }
 
+/* The TMCM source row `name` (DDAN, DDI) of GET /api/sources, or NULL. */
+static json_t *tmcm_source(drill *d, const char *name, int *failed)
+{
+	json_t *list = api_ok(d, AP_TMCM, "GET", "/api/sources", NULL);
+	json_t *src = json_incref(find_by(list, "name", name));
+	*failed = !list;
+	json_decref(list);
+	return src;
+}
+
+/* Done when TMCM lists the object and pulled `source` after since_ms (so
+ * the object came through that source's feed, whichever source TMCM shows:
+ * it keeps one row per object). Otherwise Sync now, again once done. */
 static int probe_tmcm(drill *d, void *cls)
 {
 	so_wait *w = cls;
-	json_t *j = tmcm_objects(d, w->type, w->value, w->source);
+	int failed = 0;
+	json_t *j = tmcm_objects(d, w->type, w->value, NULL);
 	if (!j)
 		return -1;
-	json_t *o = find_by(json_object_get(j, "items"), "value", w->value);
-	w->found = json_incref(o);
+	json_decref(w->found);
+	w->found = json_incref(find_by(json_object_get(j, "items"), "value", w->value));
 	json_decref(j);
-	if (o)
+	json_t *src = tmcm_source(d, w->source, &failed);
+	int64_t pulled = json_integer_value(json_object_get(src, "last_sync_ms"));
+	if (w->found && src && pulled > w->since_ms) {
+		json_object_set_new(w->found, "source_sync", src);
 		return 1;
-	/* not there yet: Sync now, again once the previous request is done */
+	}
+	json_decref(src);
+	if (failed)
+		return -1;
+	drill_fail(d, "%s; %s last pulled %lld (want after %lld)",
+		   w->found ? "listed" : "not listed", w->source, (long long)pulled,
+		   (long long)w->since_ms);
 	json_t *st = api_ok(d, AP_TMCM, "GET", "/api/sync", NULL);
 	if (!st)
 		return -1;
 	int64_t done = json_integer_value(json_object_get(st, "completed"));
-	json_decref(w->status);
-	w->status = st;
+	json_decref(st);
 	if (done >= w->seq) {
 		json_t *r = api_ok(d, AP_TMCM, "POST", "/api/sync", NULL);
 		if (!r)
@@ -450,17 +472,16 @@ static int probe_tmcm(drill *d, void *cls)
 	return 0;
 }
 
-json_t *tmcm_wait_object(drill *d, const char *type, const char *value, const char *source)
+json_t *tmcm_wait_object(drill *d, const char *type, const char *value, const char *source,
+			 int64_t since_ms)
 {
-	so_wait w = {.type = type, .value = value, .source = source};
+	so_wait w = {.type = type, .value = value, .source = source, .since_ms = since_ms};
 	char *what = xasprintf("TMCM to sync the %s object %s from %s", type, value, source);
-	drill_wait(d, what, probe_tmcm, &w);
-	free(what);
-	if (w.found) {
-		json_t *st = api_ok(d, AP_TMCM, "GET", "/api/sync", NULL);
-		json_object_set_new(w.found, "sync", st ? st : json_incref(w.status));
+	if (drill_wait(d, what, probe_tmcm, &w) != 0) {
+		json_decref(w.found);
+		w.found = NULL;
 	}
-	json_decref(w.status);
+	free(what);
 	return w.found;
 }
 

@@ -245,6 +245,24 @@ static int quarantined_by_builtin(drill *d, const char *id, const char *builtin,
 	return ok ? 0 : -1;
 }
 
+/* 2-2, 3-2, 4-3: the object reached TMCM through source's feed. */
+static int tmcm_synced(drill *d, const char *id, const char *type, const char *value,
+		       const char *source, int64_t since_ms)
+{
+	json_t *va = tmcm_wait_object(d, type, value, source, since_ms);
+	if (!va)
+		return drill_check(d, id, 0, NULL, "TMCM Virtual Analyzer Objects: %s %s from %s: %s",
+				   type, value, source, d->err);
+	json_t *src = json_object_get(va, "source_sync");
+	return drill_check(d, id, 1, va,
+			   "TMCM Virtual Analyzer Objects: %s %s synced from %s (pulled %s, cursor "
+			   "%lld); listed with source %s, action %s",
+			   type, value, source, json_string_value(json_object_get(src, "last_sync")),
+			   (long long)json_integer_value(json_object_get(src, "cursor")),
+			   json_string_value(json_object_get(va, "source")),
+			   json_string_value(json_object_get(va, "action")));
+}
+
 static const char *risk_of(json_t *o)
 {
 	const char *r = json_string_value(json_object_get(o, "risk"));
@@ -261,17 +279,14 @@ int drill_step2(drill *d)
 	    (step1_setup(d, "2-0", "2-0") != 0 || step1_mail(d, "2-0", "2-0 (STEP 1-3)") != 0))
 		return -1;
 	json_t *so = ddan_wait_so(d, "FILE", d->so.sha1);
+	int64_t seen = time_now_ms();
 	if (!drill_check(d, "2-1", so != NULL, so,
 			 "DDAN Virtual Analyzer > Suspicious Objects: File %s, risk %s, id %lld%s%s",
 			 d->so.sha1, risk_of(so),
 			 (long long)json_integer_value(json_object_get(so, "id")), so ? "" : ": ",
 			 so ? "" : d->err))
 		return -1;
-	json_t *va = tmcm_wait_object(d, "FILE", d->so.sha1, "DDAN");
-	if (!drill_check(d, "2-2", va != NULL, va,
-			 "TMCM Virtual Analyzer Objects: File %s from DDAN, action %s%s%s", d->so.sha1,
-			 va ? json_string_value(json_object_get(va, "action")) : "-",
-			 va ? "" : ": ", va ? "" : d->err))
+	if (!tmcm_synced(d, "2-2", "FILE", d->so.sha1, "DDAN", seen))
 		return -1;
 	if (block_in_tmcm(d, "2-3", d->so.sha1, &change_id, &change_ms) != 0 ||
 	    imsva_synced(d, "2-4", change_ms, change_id) != 0)
@@ -290,24 +305,21 @@ int drill_step3(drill *d)
 	if (drill_download(d, d->so2.path, &ev) != 0)
 		return drill_check(d, "3-1", 0, ev, "download of Sample SO2: %s", d->err), -1;
 	json_t *det = ddi_wait_detection(d, d->so2.sha1);
+	int64_t seen = time_now_ms();
 	const char *mode = json_string_value(json_object_get(ev, "mode"));
 	const char *why = json_string_value(json_object_get(ev, "fallback_reason"));
 	json_object_set_new(ev, "ddi", det ? det : json_null());
-	char seen[sizeof d->err];
+	char shown[sizeof d->err];
 	if (det)
-		snprintf(seen, sizeof seen, "Detections > Suspicious Objects: File, risk %s",
+		snprintf(shown, sizeof shown, "Detections > Suspicious Objects: File, risk %s",
 			 risk_of(json_object_get(det, "suspicious_object")));
 	else
-		snprintf(seen, sizeof seen, "%s", d->err);
+		snprintf(shown, sizeof shown, "%s", d->err);
 	if (!drill_check(d, "3-1", det != NULL, ev,
 			 "Sample SO2 (SHA-1 %s) downloaded over loopback, seen by DDI via %s%s%s%s; %s",
-			 d->so2.sha1, mode, why ? " (" : "", why ? why : "", why ? ")" : "", seen))
+			 d->so2.sha1, mode, why ? " (" : "", why ? why : "", why ? ")" : "", shown))
 		return -1;
-	json_t *va = tmcm_wait_object(d, "FILE", d->so2.sha1, "DDI");
-	if (!drill_check(d, "3-2", va != NULL, va,
-			 "TMCM Virtual Analyzer Objects: File %s from DDI, action %s%s%s", d->so2.sha1,
-			 va ? json_string_value(json_object_get(va, "action")) : "-",
-			 va ? "" : ": ", va ? "" : d->err))
+	if (!tmcm_synced(d, "3-2", "FILE", d->so2.sha1, "DDI", seen))
 		return -1;
 	if (block_in_tmcm(d, "3-3", d->so2.sha1, &change_id, &change_ms) != 0 ||
 	    imsva_synced(d, "3-4", change_ms, change_id) != 0)
@@ -397,6 +409,7 @@ int drill_step4(drill *d)
 	ev = NULL;
 	char *url = dtascli_batch(d, &ev);
 	json_t *so = url ? ddan_wait_so(d, "URL", url) : NULL;
+	int64_t seen = time_now_ms();
 	if (ev)
 		json_object_set_new(ev, "ddan_so", so ? so : json_null());
 	if (!drill_check(d, "4-2", so != NULL, ev,
@@ -407,12 +420,8 @@ int drill_step4(drill *d)
 		free(url);
 		return -1;
 	}
-	json_t *va = tmcm_wait_object(d, "URL", url, "DDAN");
 	int rc = -1;
-	if (drill_check(d, "4-3", va != NULL, va,
-			"TMCM Virtual Analyzer Objects: URL %s from DDAN, action %s%s%s", url,
-			va ? json_string_value(json_object_get(va, "action")) : "-", va ? "" : ": ",
-			va ? "" : d->err) &&
+	if (tmcm_synced(d, "4-3", "URL", url, "DDAN", seen) &&
 	    block_in_tmcm(d, "4-3", url, &change_id, &change_ms) == 0) {
 		json_t *sps = sps_wait_object(d, "URL", url, "block");
 		json_t *st = sps ? json_object_get(sps, "sync") : NULL;
