@@ -274,9 +274,9 @@ static const char *risk_of(json_t *o)
 int drill_step2(drill *d)
 {
 	int64_t change_id, change_ms;
-	/* STEP 1's sample must have gone through DDAN in this run */
-	if (!d->step1_mailed &&
-	    (step1_setup(d, "2-0", "2-0") != 0 || step1_mail(d, "2-0", "2-0 (STEP 1-3)") != 0))
+	/* STEP 1's sample must have gone through DDAN in this run: when STEP 1
+	 * did not run, its three actions run (and are reported) here */
+	if (!d->step1_mailed && (step1_setup(d, "1-1", "1-2") != 0 || step1_mail(d, "1-3", "1-3") != 0))
 		return -1;
 	json_t *so = ddan_wait_so(d, "FILE", d->so.sha1);
 	int64_t seen = time_now_ms();
