@@ -317,7 +317,8 @@ int drill_step3(drill *d)
 		snprintf(shown, sizeof shown, "%s", d->err);
 	if (!drill_check(d, "3-1", det != NULL, ev,
 			 "Sample SO2 (SHA-1 %s) downloaded over loopback, seen by DDI via %s%s%s%s; %s",
-			 d->so2.sha1, mode, why ? " (" : "", why ? why : "", why ? ")" : "", shown))
+			 d->so2.sha1, mode, why ? " [fallback: " : "", why ? why : "", why ? "]" : "",
+			 shown))
 		return -1;
 	if (!tmcm_synced(d, "3-2", "FILE", d->so2.sha1, "DDI", seen))
 		return -1;
