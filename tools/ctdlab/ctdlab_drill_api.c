@@ -138,8 +138,9 @@ static int imsva_login(drill *d)
 	const char *pw = drill_info(d, AP_IMSVA, "admin_password");
 	if (!pw)
 		return drill_fail(d, "imsva: no admin_password in its ready file");
-	char *body = json_dumps(json_pack("{s:s, s:s}", "username", "admin", "password", pw),
-				JSON_COMPACT);
+	json_t *login = json_pack("{s:s, s:s}", "username", "admin", "password", pw);
+	char *body = json_dumps(login, JSON_COMPACT);
+	json_decref(login);
 	long status;
 	json_t *j = call(d, AP_IMSVA, "POST", "/api/login", NULL, body, strlen(body),
 			 "application/json", &status);
