@@ -128,12 +128,13 @@ static json_t *true_file_type_rule(void)
 static int step1_setup(drill *d, const char *id_atse, const char *id_rule)
 {
 	json_t *ev = NULL;
-	if (!drill_check(d, id_atse, imsva_atse_on(d, &ev) == 0, ev,
+	int ok = imsva_atse_on(d, &ev) == 0;
+	if (!drill_check(d, id_atse, ok, ev,
 			 "IMSVA Policy > Scan Engine: Advanced Threat Scan Engine %s",
-			 ev ? "on" : d->err))
+			 ok ? "on" : d->err))
 		return -1;
 	ev = NULL;
-	int ok = imsva_ensure_rule(d, true_file_type_rule(), &ev) == 0;
+	ok = imsva_ensure_rule(d, true_file_type_rule(), &ev) == 0;
 	if (!ok)
 		return drill_check(d, id_rule, 0, NULL, "policy rule: %s", d->err), -1;
 	drill_check(d, id_rule, 1, ev,
