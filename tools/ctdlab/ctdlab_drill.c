@@ -92,15 +92,19 @@ static void usage(void)
 		DEFAULT_TIMEOUT_S);
 }
 
-/* The ready files of the five appliances; -1 (and a message) if one is missing. */
+/* The ready files of the five appliances, each one answering /healthz at
+ * its URL (not its pid: in containers the daemons run in other pid
+ * namespaces); -1 (and a message) if one is missing. */
 static int load_lab(drill *d)
 {
 	for (int i = 0; i < AP_COUNT; i++) {
-		if (!lab_pid(d->l, &lab_appliances[i]) ||
-		    !(d->ready[i] = lab_ready(d->l, &lab_appliances[i])) ||
-		    !lab_http_url(d->ready[i]))
-			return drill_fail(d, "%s is not running in %s (start the lab: ctdlab up)",
-					  lab_appliances[i].name, d->l->dir);
+		const char *name = lab_appliances[i].name;
+		if (!(d->ready[i] = lab_ready(d->l, &lab_appliances[i])) || !lab_http_url(d->ready[i]))
+			return drill_fail(d, "%s has no ready file in %s/run (start the lab: ctdlab up)",
+					  name, d->l->dir);
+		if (!lab_healthy(lab_http_url(d->ready[i])))
+			return drill_fail(d, "%s does not answer at %s (start the lab: ctdlab up)", name,
+					  lab_http_url(d->ready[i]));
 	}
 	return 0;
 }
