@@ -17,11 +17,13 @@ CC ?= cc
 SANITIZE ?= 0
 
 BUILD := build
+BIN := bin
 ifeq ($(SANITIZE),1)
+# Sanitized daemons and tools too, so integration tests exercise them.
 BUILD := build-san
+BIN := build-san/bin
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
-BIN := bin
 
 # Quiet by default (Redis style); V=1 shows every command.
 ifeq ($(V),1)
@@ -41,7 +43,7 @@ PKGS := libevent libevent_pthreads libevent_openssl zlib libmicrohttpd jansson s
 
 OPT ?= -O2 -g
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
-	-Wno-missing-field-initializers -Icommon
+	-Wno-missing-field-initializers -Icommon -Imocks
 pkgcflags := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 pkglibs := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lpthread -lm
 CFLAGS := $(CFLAGS_BASE) $(OPT) $(SANFLAGS) $(pkgcflags)
@@ -137,11 +139,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(TESTLIB) $(MOCK_LIBS) $(LIBCT
 
 check: deps
 	@$(MAKE) --no-print-directory binaries $(UNIT_BIN) $(INTEG_BIN)
-	@tests/run.sh $(UNIT_BIN) $(INTEG_BIN)
+	@CTDLAB_BINDIR=$(BIN) tests/run.sh $(UNIT_BIN) $(INTEG_BIN)
 
 unit: deps
 	@$(MAKE) --no-print-directory $(UNIT_BIN)
-	@tests/run.sh $(UNIT_BIN)
+	@CTDLAB_BINDIR=$(BIN) tests/run.sh $(UNIT_BIN)
 
 run: all
 	@tools/run-lab.sh

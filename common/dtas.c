@@ -296,6 +296,7 @@ int dtas_build_sample_tgz(const dtas_client *c, const void *data, size_t len, co
 	struct archive *a = archive_write_new();
 	int rc = archive_write_add_filter_gzip(a) == ARCHIVE_OK &&
 		 archive_write_set_format_ustar(a) == ARCHIVE_OK &&
+		 archive_write_set_bytes_in_last_block(a, 1) == ARCHIVE_OK &&
 		 archive_write_open(a, out, NULL, sbuf_writer, NULL) == ARCHIVE_OK ? 0 : -1;
 	if (rc == 0) {
 		snprintf(name, sizeof name, "%s.meta", lower);

@@ -19,57 +19,61 @@ void sofeed_xml_begin(sbuf *out)
 		       SOFEED_VERSION "\">\n");
 }
 
-static void add_text(xmlNode *parent, const char *name, const char *text)
+/* Records are written straight into the buffer (a full feed can hold a
+ * million of them, and a libxml2 tree per record costs ten times more);
+ * text is escaped for element content and attributes. */
+static void put_escaped(sbuf *out, const char *text)
 {
-	xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST(text ? text : ""));
+	const char *run = text;
+	for (const char *p = text; *p; p++) {
+		const char *rep = NULL;
+		switch (*p) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		default: continue;
+		}
+		sbuf_append(out, run, (size_t)(p - run));
+		sbuf_puts(out, rep);
+		run = p + 1;
+	}
+	sbuf_puts(out, run);
+}
+
+static void add_text(sbuf *out, const char *name, const char *text)
+{
+	sbuf_printf(out, "<%s>", name);
+	put_escaped(out, text ? text : "");
+	sbuf_printf(out, "</%s>", name);
 }
 
 /* A time element: ISO 8601 text for people, exact epoch ms in an attribute. */
-static void add_time(xmlNode *parent, const char *name, int64_t ms)
+static void add_time(sbuf *out, const char *name, int64_t ms)
 {
-	char iso[32], msbuf[24];
+	char iso[32];
 	if (ms <= 0) {
-		xmlNode *n = xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST "Never");
-		xmlNewProp(n, BAD_CAST "ms", BAD_CAST "0");
+		sbuf_printf(out, "<%s ms=\"0\">Never</%s>", name, name);
 		return;
 	}
 	time_iso8601(ms, iso, sizeof iso);
-	snprintf(msbuf, sizeof msbuf, "%lld", (long long)ms);
-	xmlNode *n = xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST iso);
-	xmlNewProp(n, BAD_CAST "ms", BAD_CAST msbuf);
-}
-
-/* Serialise one node (and its subtree) onto out. */
-static void dump_node(sbuf *out, xmlNode *node)
-{
-	xmlBuffer *buf = xmlBufferCreate();
-	xmlNodeDump(buf, NULL, node, 1, 1);
-	sbuf_puts(out, "  ");
-	sbuf_append(out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
-	sbuf_puts(out, "\n");
-	xmlBufferFree(buf);
+	sbuf_printf(out, "<%s ms=\"%lld\">%s</%s>", name, (long long)ms, iso, name);
 }
 
 void sofeed_xml_add(sbuf *out, const so_record *r)
 {
-	dtas_xml_init();
-	char num[24];
-	xmlNode *rep = xmlNewNode(NULL, BAD_CAST "REPORT");
-	snprintf(num, sizeof num, "%lld", (long long)r->id);
-	add_text(rep, "ID", num);
-	add_text(rep, "TYPE", r->type);
-	add_text(rep, "VALUE", r->value);
-	add_text(rep, "RISK_LEVEL", r->risk);
-	add_text(rep, "SOURCE", r->source);
-	add_time(rep, "FIRST_SEEN", r->first_seen_ms);
-	add_time(rep, "LAST_SEEN", r->last_seen_ms);
-	add_time(rep, "EXPIRATION", r->expires_ms);
-	add_text(rep, "LATEST_SAMPLE_SHA1", r->related_sha1);
+	sbuf_printf(out, "  <REPORT><ID>%lld</ID>", (long long)r->id);
+	add_text(out, "TYPE", r->type);
+	add_text(out, "VALUE", r->value);
+	add_text(out, "RISK_LEVEL", r->risk);
+	add_text(out, "SOURCE", r->source);
+	add_time(out, "FIRST_SEEN", r->first_seen_ms);
+	add_time(out, "LAST_SEEN", r->last_seen_ms);
+	add_time(out, "EXPIRATION", r->expires_ms);
+	add_text(out, "LATEST_SAMPLE_SHA1", r->related_sha1);
 	if (r->action[0])
-		add_text(rep, "ACTION", r->action);
-	add_text(rep, "REMOVED", r->removed ? "1" : "0");
-	dump_node(out, rep);
-	xmlFreeNode(rep);
+		add_text(out, "ACTION", r->action);
+	sbuf_printf(out, "<REMOVED>%d</REMOVED></REPORT>\n", r->removed ? 1 : 0);
 }
 
 void sofeed_xml_end(sbuf *out, int64_t last_id, int more)
@@ -156,6 +160,33 @@ static void parse_report(xmlNode *rep, so_record *r)
 		r->source = xstrdup("");
 }
 
+/* Hand every REPORT element under n (at any depth: get_black_lists has them
+ * under the root, get_suspicious_object_by_sha1 under Return/REPORTS) to cb. */
+static int walk_reports(xmlNode *n, int (*cb)(const so_record *r, void *cls), void *cls,
+			int64_t *max_id, ctd_err *err)
+{
+	for (; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (strcasecmp((const char *)n->name, "REPORT") != 0) {
+			if (walk_reports(n->children, cb, cls, max_id, err) != 0)
+				return -1;
+			continue;
+		}
+		so_record r = {0};
+		parse_report(n, &r);
+		if (r.id > *max_id)
+			*max_id = r.id;
+		int rc = cb ? cb(&r, cls) : 0;
+		free(r.value);
+		free(r.source);
+		if (rc != 0)
+			return ctd_fail(err, CTD_EINTERNAL, "SO feed: consumer aborted at ID %lld",
+					(long long)r.id);
+	}
+	return 0;
+}
+
 int sofeed_parse(const char *xml, size_t len, int (*cb)(const so_record *r, void *cls), void *cls,
 		 int64_t *last_id, int *more, ctd_err *err)
 {
@@ -169,26 +200,16 @@ int sofeed_parse(const char *xml, size_t len, int (*cb)(const so_record *r, void
 		return ctd_fail(err, CTD_EINVAL, "SO feed: not an XML document");
 	}
 	int64_t max_id = last_id ? *last_id : 0;
-	int has_more = 0, rc = 0;
+	int has_more = 0;
+	int rc = walk_reports(root->children, cb, cls, &max_id, err);
 	for (xmlNode *n = root->children; n && rc == 0; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		const char *name = (const char *)n->name;
-		if (!strcasecmp(name, "REPORT")) {
-			so_record r = {0};
-			parse_report(n, &r);
-			if (r.id > max_id)
-				max_id = r.id;
-			if (cb && cb(&r, cls) != 0)
-				rc = ctd_fail(err, CTD_EINTERNAL, "SO feed: consumer aborted at ID %lld",
-					      (long long)r.id);
-			free(r.value);
-			free(r.source);
-		} else if (!strcasecmp(name, "LAST_QUERY_ID")) {
+		if (!strcasecmp((const char *)n->name, "LAST_QUERY_ID")) {
 			int64_t v = node_int64(n);
 			if (v > max_id)
 				max_id = v;
-		} else if (!strcasecmp(name, "HAS_MORE")) {
+		} else if (!strcasecmp((const char *)n->name, "HAS_MORE")) {
 			has_more = node_int64(n) != 0;
 		}
 	}

@@ -33,7 +33,8 @@ void sofeed_xml_add(sbuf *out, const so_record *r);
 void sofeed_xml_end(sbuf *out, int64_t last_id, int more);
 
 /* Parse a feed page, calling cb for each record (fields valid during the call).
- * cb returns 0 to go on, -1 to abort. */
+ * cb returns 0 to go on, -1 to abort. REPORT elements are found at any depth,
+ * so get_suspicious_object_by_sha1's Return/REPORTS/REPORT parses too. */
 int sofeed_parse(const char *xml, size_t len, int (*cb)(const so_record *r, void *cls), void *cls,
 		 int64_t *last_id, int *more, ctd_err *err);
 

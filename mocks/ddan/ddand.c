@@ -1,26 +1,35 @@
-/* ddand.c - the DDAN (sandbox) daemon: boots the shared runtime and serves
- * /healthz. The appliance's own protocol grows here. */
-#include <stddef.h>
-#include "daemon.h"
+/* ddand.c - the DDAN (Deep Discovery Analyzer) daemon: the DTAS Web Service
+ * API, the analysis engine and the console API on one HTTPS listener.
+ * `ddand --print-rules` writes the built-in verdict rules and exits. */
+#include <stdio.h>
+#include <string.h>
 
-typedef struct ddan_config {
-	daemon_config base;
-} ddan_config;
-
-static const cfg_opt ddan_opts[] = {
-	DAEMON_CFG_OPTS(ddan_config, "8443", "yes"),
-};
-static const cfg_section ddan_section = {"ddan", ddan_opts, CFG_NOPTS(ddan_opts)};
+#include "ddan.h"
+#include "log.h"
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--print-rules") == 0) {
+		fputs(ddan_default_rules_json, stdout);
+		return 0;
+	}
 	ddan_config cfg;
 	ctd_daemon d;
+	ddan_app app;
+	ctd_err err = {0};
 
 	daemon_boot(&d, "ddan", &ddan_section, &cfg, argc, argv);
-	daemon_http_start(&d, NULL, 0, NULL, 0);
+	store *st = store_get(&err);
+	if (!st || ddan_app_init(&app, &cfg, st, &err) != 0)
+		fatal("ddan.init", "error=\"%s\"", err.msg);
+	json_object_set_new(d.info, "api_key", json_string(app.api_key));
+	json_object_set_new(d.info, "console_password", json_string(app.console_password));
+	size_t nroutes;
+	const http_route *routes = ddan_routes(&nroutes);
+	daemon_http_start(&d, routes, nroutes, &app, 0);
 	daemon_ready(&d);
 	daemon_run(&d);
+	ddan_app_free(&app);
 	daemon_shutdown(&d);
 	cfg_free(&ddan_section, &cfg);
 	return 0;

@@ -63,7 +63,8 @@ int tl_free_port(void)
 
 char *tl_bin(const char *name)
 {
-	return xasprintf("bin/%s", name);
+	const char *dir = getenv("CTDLAB_BINDIR");
+	return xasprintf("%s/%s", dir && *dir ? dir : "bin", name);
 }
 
 static void remember(pid_t pid)

@@ -14,7 +14,7 @@ char *tl_tmpdir(const char *tag);
 void tl_rmrf(const char *dir);
 /* A TCP port that was free on 127.0.0.1 a moment ago. */
 int tl_free_port(void);
-/* Path of bin/<name> (malloc'd). */
+/* Path of <name> in $CTDLAB_BINDIR (make sets it; default bin/), malloc'd. */
 char *tl_bin(const char *name);
 
 /* Start bin/<daemon> with the NULL-terminated extra args after

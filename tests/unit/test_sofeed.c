@@ -116,6 +116,22 @@ START_TEST(iso_times_without_ms_attribute)
 }
 END_TEST
 
+START_TEST(nested_reports_of_so_by_sha1)
+{
+	const char *xml = "<Return><SHA1>AB</SHA1><REPORTS><REPORT><ID>4</ID><TYPE>DOMAIN</TYPE>"
+			  "<VALUE>bad.example</VALUE></REPORT><REPORT><ID>5</ID><TYPE>FILE</TYPE>"
+			  "<VALUE>AB</VALUE></REPORT></REPORTS></Return>";
+	collected c = {0};
+	int64_t last = 0;
+	ctd_err err;
+	ck_assert_int_eq(sofeed_parse(xml, strlen(xml), collect, &c, &last, NULL, &err), 0);
+	ck_assert_int_eq(c.n, 2);
+	ck_assert_str_eq(c.values[0], "bad.example");
+	ck_assert_int_eq(last, 5);
+	collected_free(&c);
+}
+END_TEST
+
 static int abort_cb(const so_record *r, void *cls)
 {
 	(void)r, (void)cls;
@@ -142,6 +158,7 @@ int main(void)
 	tcase_add_test(tc, empty_page_keeps_cursor);
 	tcase_add_test(tc, iso_times_without_ms_attribute);
 	tcase_add_test(tc, bad_input_and_abort);
+	tcase_add_test(tc, nested_reports_of_so_by_sha1);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

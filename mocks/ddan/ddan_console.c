@@ -1,0 +1,196 @@
+/* ddan_console.c - the console's JSON API: login (console password or the
+ * API key) for a session token, Help → About (API key, version), submissions
+ * with status and risk, submitters, and Virtual Analyzer → Suspicious Objects
+ * with Expire Now / Never Expire. */
+#include "ddan.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dtas.h"
+#include "log.h"
+
+static const char *const status_names[] = {"", "Not found", "Arrived", "Processing", "Done",
+					   "Error", "Timeout"};
+static const char *const risk_names[] = {"Unsupported", "No risk", "Low", "Medium", "High"};
+
+/* Bearer <session token> or Bearer <API key>; on failure answers 401. */
+static int authorized(http_req *req, http_resp *resp)
+{
+	ddan_app *app = req->app;
+	const char *auth = http_req_header(req, "Authorization");
+	const char *tok = auth && !strncasecmp(auth, "Bearer ", 7) ? auth + 7 : NULL;
+	if (tok && !strcmp(tok, app->api_key))
+		return 1;
+	int ok = 0;
+	if (tok) {
+		pthread_mutex_lock(&app->sessions_lock);
+		json_t *exp = json_object_get(app->sessions, tok);
+		ok = exp && json_integer_value(exp) > time_now_ms();
+		if (exp && !ok)
+			json_object_del(app->sessions, tok);
+		pthread_mutex_unlock(&app->sessions_lock);
+	}
+	if (!ok)
+		http_resp_error(resp, 401, "unauthorized",
+				"log in first: POST /api/login {\"password\": ...} (or send "
+				"Authorization: Bearer <API key>)");
+	return ok;
+}
+
+static store *console_store(http_req *req, http_resp *resp)
+{
+	if (!authorized(req, resp))
+		return NULL;
+	ctd_err err = {0};
+	store *st = store_get(&err);
+	if (!st)
+		http_resp_ctd_err(resp, &err);
+	return st;
+}
+
+void ddan_console_login(http_req *req, http_resp *resp)
+{
+	ddan_app *app = req->app;
+	json_t *body = http_req_json(req, resp);
+	if (!body)
+		return;
+	const char *pw = json_string_value(json_object_get(body, "password"));
+	const char *key = json_string_value(json_object_get(body, "api_key"));
+	int ok = (pw && !strcmp(pw, app->console_password)) || (key && !strcmp(key, app->api_key));
+	json_decref(body);
+	if (!ok) {
+		log_warn("console.login_failed", "reason=bad_credentials");
+		http_resp_error(resp, 401, "unauthorized", "wrong console password or API key");
+		return;
+	}
+	char token[37];
+	uuid_v4(token);
+	pthread_mutex_lock(&app->sessions_lock);
+	json_object_set_new(app->sessions, token, json_integer(time_now_ms() + app->cfg->session_ttl));
+	pthread_mutex_unlock(&app->sessions_lock);
+	http_resp_json(resp, 200, json_pack("{s:s, s:I}", "token", token, "expires_in",
+					    (json_int_t)(app->cfg->session_ttl / 1000)));
+}
+
+void ddan_console_about(http_req *req, http_resp *resp)
+{
+	ddan_app *app = req->app;
+	if (!authorized(req, resp))
+		return;
+	http_resp_json(resp, 200,
+		       json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "product",
+				 "Deep Discovery Analyzer (ctdlab emulation)", "version", CTDLAB_VERSION,
+				 "api_key", app->api_key, "service_url", DTAS_PREFIX, "rules",
+				 (json_int_t)ddan_rules_count(app->rules), "analysis_time_ms",
+				 (json_int_t)app->cfg->analysis_time));
+}
+
+/* Add readable status and risk names to a sample row. */
+static void name_sample(json_t *s)
+{
+	int status = (int)json_integer_value(json_object_get(s, "status"));
+	int risk = (int)json_integer_value(json_object_get(s, "risk"));
+	json_object_set_new(s, "status_name",
+			    json_string(status >= 1 && status <= 6 ? status_names[status] : "?"));
+	json_object_set_new(s, "risk_name",
+			    json_string(status != DDAN_DONE ? "" : risk >= -1 && risk <= 3 ? risk_names[risk + 1]
+											     : "Error"));
+}
+
+void ddan_console_samples(http_req *req, http_resp *resp)
+{
+	store *st = console_store(req, resp);
+	if (!st)
+		return;
+	const char *lim = http_req_query(req, "limit");
+	int limit = lim ? atoi(lim) : 500;
+	ctd_err err = {0};
+	json_t *rows = ddan_sample_list(st, 0, INT64_MAX, 0, -(limit > 0 ? limit : 500), &err);
+	if (!rows)
+		return http_resp_ctd_err(resp, &err);
+	const char *want = http_req_query(req, "status");
+	json_t *out = json_array();
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+	{
+		json_object_del(r, "result");
+		name_sample(r);
+		if (!want || !strcasecmp(want, json_string_value(json_object_get(r, "status_name"))))
+			json_array_append(out, r);
+	}
+	json_decref(rows);
+	http_resp_json(resp, 200, json_pack("{s:o}", "samples", out));
+}
+
+void ddan_console_sample(http_req *req, http_resp *resp)
+{
+	store *st = console_store(req, resp);
+	if (!st)
+		return;
+	char sha1[41];
+	if (ddan_sha1_norm(http_req_param(req, "sha1"), sha1) != 0) {
+		http_resp_error(resp, 400, "invalid", "not a SHA-1");
+		return;
+	}
+	ctd_err err = {0};
+	json_t *s = ddan_sample_load(st, sha1, &err);
+	if (!s)
+		return http_resp_ctd_err(resp, &err);
+	name_sample(s);
+	http_resp_json(resp, 200, s);
+}
+
+void ddan_console_submitters(http_req *req, http_resp *resp)
+{
+	store *st = console_store(req, resp);
+	if (!st)
+		return;
+	ctd_err err = {0};
+	json_t *rows = ddan_submitter_list(st, &err);
+	if (!rows)
+		return http_resp_ctd_err(resp, &err);
+	http_resp_json(resp, 200, json_pack("{s:o}", "submitters", rows));
+}
+
+void ddan_console_so_list(http_req *req, http_resp *resp)
+{
+	store *st = console_store(req, resp);
+	if (!st)
+		return;
+	const char *type = http_req_query(req, "type");
+	const char *all = http_req_query(req, "include_expired");
+	char up[8] = "";
+	if (type) {
+		snprintf(up, sizeof up, "%s", type);
+		str_upper(up);
+	}
+	ctd_err err = {0};
+	json_t *rows = ddan_so_list(st, type ? up : NULL, all && strcmp(all, "0"), &err);
+	if (!rows)
+		return http_resp_ctd_err(resp, &err);
+	http_resp_json(resp, 200, json_pack("{s:o}", "suspicious_objects", rows));
+}
+
+void ddan_console_so_action(http_req *req, http_resp *resp)
+{
+	ddan_app *app = req->app;
+	store *st = console_store(req, resp);
+	if (!st)
+		return;
+	char *end;
+	const char *idtext = http_req_param(req, "id");
+	long long id = strtoll(idtext, &end, 10);
+	if (end == idtext || *end) {
+		http_resp_error(resp, 400, "invalid", "suspicious object id must be a number");
+		return;
+	}
+	ctd_err err = {0};
+	if (ddan_so_action(st, id, http_req_param(req, "action"), app->cfg->so_expiry, &err) != 0)
+		return http_resp_ctd_err(resp, &err);
+	log_info("so.action", "id=%lld action=%s", id, http_req_param(req, "action"));
+	http_resp_json(resp, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "action",
+					    http_req_param(req, "action")));
+}

@@ -1,0 +1,316 @@
+/* ddan_engine.c - the Virtual Analyzer's worker: samples go Arrived →
+ * Processing (for `analysis_time`) → Done | Error | Timeout; on completion the
+ * verdict, the report data and the suspicious objects are committed in one
+ * transaction. It also expires suspicious objects when their time comes. */
+#include "ddan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+#define SWEEP_MS 1000
+
+struct ddan_engine {
+	ddan_app *app;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop, kicked;
+	magic_t mg;
+};
+
+/* Arrived → Processing, due after the analysis time. */
+static int start_arrived(ddan_engine *e, store *st, int64_t now, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st,
+				     "UPDATE ddan_samples SET status = 3, started_ms = ?1, due_ms = ?2 "
+				     "WHERE status = 2 RETURNING sha1",
+				     err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, now + e->app->cfg->analysis_time);
+	json_t *started = json_array();
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_array_append_new(started, json_string((const char *)sqlite3_column_text(s, 0)));
+	sqlite3_reset(s);
+	size_t i;
+	json_t *v;
+	json_array_foreach(started, i, v) events_append(st, DDAN_NS, "sample.processing",
+							json_string_value(v), NULL, NULL);
+	json_decref(started);
+	return rc == SQLITE_DONE ? 0 : ctd_fail(err, CTD_ESTORE, "start: %s", sqlite3_errmsg(store_db(st)));
+}
+
+/* The SOs one finished analysis yields (see docs/ddan.md "Suspicious objects"). */
+static int record_sos(ddan_app *app, store *st, const char *sha1, int sample_type, json_t *res,
+		      int64_t now, ctd_err *err)
+{
+	int64_t exp = app->cfg->so_expiry;
+	int overall = (int)json_integer_value(json_object_get(res, "risk"));
+	size_t i;
+	json_t *o;
+	if (sample_type == 0) {
+		if (overall == 3 && ddan_so_record(st, "FILE", sha1, "High", sha1, now, exp, err) != 0)
+			return -1;
+		json_array_foreach(json_object_get(res, "objects"), i, o)
+		{
+			const char *osha1 = json_string_value(json_object_get(o, "sha1"));
+			if (i > 0 && json_integer_value(json_object_get(o, "risk")) == 3 &&
+			    ddan_so_record(st, "FILE", osha1, "High", sha1, now, exp, err) != 0)
+				return -1;
+		}
+	}
+	if (overall < 2)
+		return 0;
+	json_array_foreach(json_object_get(res, "urls"), i, o)
+	{
+		int ur = (int)json_integer_value(json_object_get(o, "risk"));
+		if (ur == 0 || ur == 1) /* rated clean or low by a URL rule */
+			continue;
+		const char *risk = ur == 3 ? "High" : "Medium";
+		const char *host = json_string_value(json_object_get(o, "host"));
+		if (ddan_so_record(st, "URL", json_string_value(json_object_get(o, "url")), risk, sha1, now,
+				   exp, err) != 0)
+			return -1;
+		if (host && *host &&
+		    ddan_so_record(st, ddan_host_is_ip(host) ? "IP" : "DOMAIN", host, risk, sha1, now, exp,
+				   err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int complete(ddan_app *app, store *st, const char *sha1, int sample_type, json_t *res,
+		    ctd_err *err)
+{
+	int64_t now = time_now_ms();
+	int status = (int)json_integer_value(json_object_get(res, "status"));
+	int risk = (int)json_integer_value(json_object_get(res, "risk"));
+	char *text = json_dumps(res, JSON_COMPACT);
+	if (store_begin(st, err) != 0) {
+		free(text);
+		return -1;
+	}
+	sqlite3_stmt *s = store_stmt(st,
+				     "UPDATE ddan_samples SET status = ?2, risk = ?3, true_type = ?4, "
+				     "virus_name = ?5, result = ?6, completed_ms = ?7 "
+				     "WHERE sha1 = ?1 AND status = 3",
+				     err);
+	int rc = s ? 0 : -1;
+	if (rc == 0) {
+		sqlite3_bind_text(s, 1, sha1, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 2, status);
+		sqlite3_bind_int(s, 3, status == DDAN_DONE ? risk : -1);
+		sqlite3_bind_text(s, 4, json_string_value(json_object_get(res, "true_type")), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, json_string_value(json_object_get(res, "virus_name")), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 7, now);
+		rc = store_step_done(st, s, err);
+	}
+	int changed = rc == 0 && sqlite3_changes(store_db(st)) > 0;
+	if (changed && status == DDAN_DONE)
+		rc = record_sos(app, st, sha1, sample_type, res, now, err);
+	if (changed && rc == 0) {
+		static const char *const kinds[] = {"sample.done", "sample.error", "sample.timeout"};
+		json_t *d = json_pack("{s:i, s:i, s:s, s:s}", "status", status, "risk", risk, "virus_name",
+				      json_string_value(json_object_get(res, "virus_name")), "true_type",
+				      json_string_value(json_object_get(res, "true_type")));
+		rc = events_append(st, DDAN_NS, kinds[status - DDAN_DONE], sha1, d, err) < 0 ? -1 : 0;
+		json_decref(d);
+	}
+	free(text);
+	if (rc == 0 && store_commit(st, err) == 0) {
+		if (changed)
+			log_info("sample.completed", "sha1=%s status=%d risk=%d", sha1, status, risk);
+		return 0;
+	}
+	store_rollback(st);
+	return -1;
+}
+
+/* Analyse one due sample outside any transaction, then complete it. */
+static int finish_one(ddan_engine *e, store *st, const char *sha1, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st,
+				     "SELECT sample_type, orig_name, archive_password, data "
+				     "FROM ddan_samples WHERE sha1 = ?1",
+				     err);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, sha1, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return 0;
+	}
+	int type = sqlite3_column_int(s, 0);
+	char *name = xstrdup((const char *)sqlite3_column_text(s, 1));
+	char *pass = xstrdup((const char *)sqlite3_column_text(s, 2));
+	int has_data = sqlite3_column_type(s, 3) != SQLITE_NULL;
+	sbuf data = {0};
+	if (has_data)
+		sbuf_append(&data, sqlite3_column_blob(s, 3) ? sqlite3_column_blob(s, 3) : "",
+			    (size_t)sqlite3_column_bytes(s, 3));
+	sqlite3_reset(s);
+
+	json_t *res;
+	if (has_data) {
+		res = ddan_analyze(e->app->rules, e->mg, type, data.data ? data.data : "", data.len, name,
+				   pass);
+	} else {
+		res = json_pack("{s:i, s:i, s:s, s:s, s:[], s:[], s:[{s:s, s:s}]}", "status", DDAN_ERROR,
+				"risk", -1, "virus_name", "", "true_type", "", "objects", "urls", "events",
+				"event", "Analysis error", "details", "the sample file was never uploaded");
+	}
+	int rc = complete(e->app, st, sha1, type, res, err);
+	json_decref(res);
+	sbuf_free(&data);
+	free(name);
+	free(pass);
+	return rc;
+}
+
+static int finish_due(ddan_engine *e, store *st, int64_t now, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st,
+				     "SELECT sha1 FROM ddan_samples WHERE status = 3 AND due_ms <= ?1 "
+				     "ORDER BY due_ms LIMIT 64",
+				     err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	json_t *due = json_array();
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(due, json_string((const char *)sqlite3_column_text(s, 0)));
+	sqlite3_reset(s);
+	int rc = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(due, i, v)
+	{
+		if (finish_one(e, st, json_string_value(v), err) != 0) {
+			log_error("sample.complete_failed", "sha1=%s error=\"%s\"", json_string_value(v),
+				  err->msg);
+			rc = -1;
+		}
+	}
+	json_decref(due);
+	return rc;
+}
+
+/* When the next Processing sample is due (or `fallback`). */
+static int64_t next_due(store *st, int64_t fallback)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT MIN(due_ms) FROM ddan_samples WHERE status = 3", NULL);
+	int64_t due = fallback;
+	if (s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL &&
+	    sqlite3_column_int64(s, 0) < fallback)
+		due = sqlite3_column_int64(s, 0);
+	if (s)
+		sqlite3_reset(s);
+	return due;
+}
+
+static void wait_until(ddan_engine *e, int64_t when_ms)
+{
+	pthread_mutex_lock(&e->mu);
+	while (!e->stop && !e->kicked) {
+		int64_t wait = when_ms - time_now_ms();
+		if (wait <= 0)
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += wait / 1000;
+		ts.tv_nsec += (wait % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (pthread_cond_timedwait(&e->cv, &e->mu, &ts) == ETIMEDOUT)
+			break;
+	}
+	e->kicked = 0;
+	pthread_mutex_unlock(&e->mu);
+}
+
+static int stopping(ddan_engine *e)
+{
+	pthread_mutex_lock(&e->mu);
+	int s = e->stop;
+	pthread_mutex_unlock(&e->mu);
+	return s;
+}
+
+static void *engine_main(void *arg)
+{
+	ddan_engine *e = arg;
+	ctd_err err = {0};
+	store *st = store_get(&err);
+	if (!st) {
+		log_error("engine.store", "error=\"%s\"", err.msg);
+		return NULL;
+	}
+	int64_t next_sweep = 0;
+	while (!stopping(e)) {
+		int64_t now = time_now_ms();
+		if (start_arrived(e, st, now, &err) != 0)
+			log_error("engine.start", "error=\"%s\"", err.msg);
+		finish_due(e, st, now, &err);
+		if (now >= next_sweep) {
+			if (ddan_so_expire_due(st, now, &err) < 0)
+				log_error("so.expire_failed", "error=\"%s\"", err.msg);
+			next_sweep = now + SWEEP_MS;
+		}
+		wait_until(e, next_due(st, next_sweep));
+	}
+	return NULL;
+}
+
+ddan_engine *ddan_engine_start(ddan_app *app, ctd_err *err)
+{
+	ddan_engine *e = xcalloc(1, sizeof *e);
+	e->app = app;
+	e->mg = ddan_magic_open(err);
+	if (!e->mg) {
+		free(e);
+		return NULL;
+	}
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_cond_init(&e->cv, NULL);
+	if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+		magic_close(e->mg);
+		free(e);
+		ctd_fail(err, CTD_EINTERNAL, "engine: cannot start its thread");
+		return NULL;
+	}
+	return e;
+}
+
+void ddan_engine_kick(ddan_engine *e)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->mu);
+	e->kicked = 1;
+	pthread_cond_signal(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+}
+
+void ddan_engine_stop(ddan_engine *e)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->mu);
+	e->stop = 1;
+	pthread_cond_signal(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+	pthread_join(e->thread, NULL);
+	magic_close(e->mg);
+	pthread_mutex_destroy(&e->mu);
+	pthread_cond_destroy(&e->cv);
+	free(e);
+}

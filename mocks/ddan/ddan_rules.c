@@ -1,0 +1,727 @@
+/* ddan_rules.c - the verdict rules and the analysis of one sample: hashes,
+ * true file type (libmagic), rule matching, archive children (libarchive) and
+ * URL extraction from text, HTML and Office XML (libxml2). */
+#include "ddan_rules.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "dtas.h"
+#include "hash.h"
+#include "util.h"
+
+#define MAX_URLS 200
+#define URL_SCAN_LIMIT (16u << 20)
+
+typedef enum { ST_DONE = 4, ST_ERROR = 5, ST_TIMEOUT = 6 } rule_status;
+
+typedef struct rule {
+	char *name, *virus_name;
+	int risk;          /* -1..3; meaningful when has_risk */
+	int has_risk;
+	int status;        /* ST_* */
+	json_t *contains, *sha1, *true_type, *file_name, *url; /* arrays or NULL */
+} rule;
+
+struct ddan_rules {
+	json_t *doc;
+	rule *rules;
+	size_t nrules;
+	int default_risk;
+	json_t *ignore_urls, *true_types, *passwords;
+	long max_depth, max_children;
+	size_t max_child_size;
+};
+
+/* ---- loading ------------------------------------------------------------- */
+
+static int string_array(json_t *rule_obj, const char *key, json_t **out, const char *rname,
+			ctd_err *err)
+{
+	json_t *a = json_object_get(rule_obj, key);
+	*out = NULL;
+	if (!a)
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return ctd_fail(err, CTD_EINVAL, "rule \"%s\": \"%s\" must be a non-empty array", rname,
+				key);
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v) if (!json_is_string(v) || !json_string_length(v)) return ctd_fail(
+		err, CTD_EINVAL, "rule \"%s\": \"%s\"[%zu] must be a non-empty string", rname, key, i);
+	*out = a;
+	return 0;
+}
+
+static int parse_rule(json_t *o, size_t idx, rule *r, ctd_err *err)
+{
+	if (!json_is_object(o))
+		return ctd_fail(err, CTD_EINVAL, "rules[%zu] is not an object", idx);
+	const char *name = json_string_value(json_object_get(o, "name"));
+	if (!name || !*name)
+		return ctd_fail(err, CTD_EINVAL, "rules[%zu] has no \"name\"", idx);
+	r->name = xstrdup(name);
+	const char *vn = json_string_value(json_object_get(o, "virus_name"));
+	r->virus_name = xstrdup(vn ? vn : "");
+	json_t *risk = json_object_get(o, "risk");
+	if (risk) {
+		if (!json_is_integer(risk) || json_integer_value(risk) < -1 || json_integer_value(risk) > 3)
+			return ctd_fail(err, CTD_EINVAL, "rule \"%s\": \"risk\" must be -1..3", name);
+		r->risk = (int)json_integer_value(risk);
+		r->has_risk = 1;
+	}
+	const char *st = json_string_value(json_object_get(o, "status"));
+	r->status = ST_DONE;
+	if (st && !strcmp(st, "error"))
+		r->status = ST_ERROR;
+	else if (st && !strcmp(st, "timeout"))
+		r->status = ST_TIMEOUT;
+	else if (st && strcmp(st, "done"))
+		return ctd_fail(err, CTD_EINVAL, "rule \"%s\": \"status\" must be done|error|timeout",
+				name);
+	if (!r->has_risk && r->status == ST_DONE)
+		return ctd_fail(err, CTD_EINVAL, "rule \"%s\" sets neither \"risk\" nor \"status\"", name);
+	if (string_array(o, "contains", &r->contains, name, err) || string_array(o, "sha1", &r->sha1, name, err) ||
+	    string_array(o, "true_type", &r->true_type, name, err) ||
+	    string_array(o, "file_name", &r->file_name, name, err) || string_array(o, "url", &r->url, name, err))
+		return -1;
+	int object_criteria = r->contains || r->sha1 || r->true_type || r->file_name;
+	if (!object_criteria && !r->url)
+		return ctd_fail(err, CTD_EINVAL,
+				"rule \"%s\" has no criteria (contains, sha1, true_type, file_name, url)",
+				name);
+	if (object_criteria && r->url)
+		return ctd_fail(err, CTD_EINVAL, "rule \"%s\": \"url\" cannot be mixed with file criteria",
+				name);
+	return 0;
+}
+
+static long opt_long(json_t *doc, const char *key, long def)
+{
+	json_t *v = json_object_get(doc, key);
+	return json_is_integer(v) ? (long)json_integer_value(v) : def;
+}
+
+static json_t *opt_array(json_t *doc, const char *key)
+{
+	json_t *v = json_object_get(doc, key);
+	return json_is_array(v) ? v : NULL;
+}
+
+ddan_rules *ddan_rules_parse(const char *json_text, size_t len, ctd_err *err)
+{
+	json_error_t jerr;
+	json_t *doc = json_loadb(json_text, len, 0, &jerr);
+	if (!doc) {
+		ctd_fail(err, CTD_EINVAL, "rules: JSON error at line %d: %s", jerr.line, jerr.text);
+		return NULL;
+	}
+	json_t *arr = json_object_get(doc, "rules");
+	if (!json_is_object(doc) || !json_is_array(arr)) {
+		json_decref(doc);
+		ctd_fail(err, CTD_EINVAL, "rules: expected an object with a \"rules\" array");
+		return NULL;
+	}
+	ddan_rules *r = xcalloc(1, sizeof *r);
+	r->doc = doc;
+	r->nrules = json_array_size(arr);
+	r->rules = xcalloc(r->nrules ? r->nrules : 1, sizeof *r->rules);
+	for (size_t i = 0; i < r->nrules; i++)
+		if (parse_rule(json_array_get(arr, i), i, &r->rules[i], err) != 0) {
+			ddan_rules_free(r);
+			return NULL;
+		}
+	r->default_risk = (int)opt_long(doc, "default_risk", 0);
+	r->ignore_urls = opt_array(doc, "ignore_urls");
+	r->true_types = opt_array(doc, "true_types");
+	r->passwords = opt_array(doc, "archive_passwords");
+	r->max_depth = opt_long(doc, "max_depth", 3);
+	r->max_children = opt_long(doc, "max_children", 64);
+	r->max_child_size = (size_t)opt_long(doc, "max_child_size", 32L << 20);
+	return r;
+}
+
+ddan_rules *ddan_rules_load(const char *rules_file, ctd_err *err)
+{
+	if (!rules_file || !*rules_file)
+		return ddan_rules_parse(ddan_default_rules_json, strlen(ddan_default_rules_json), err);
+	char *text;
+	size_t len;
+	if (file_read(rules_file, &text, &len) != 0) {
+		ctd_fail(err, CTD_EIO, "rules_file %s: cannot read", rules_file);
+		return NULL;
+	}
+	ctd_err perr = {0};
+	ddan_rules *r = ddan_rules_parse(text, len, &perr);
+	free(text);
+	if (!r)
+		ctd_fail(err, perr.code, "%.80s: %.160s", rules_file, perr.msg);
+	return r;
+}
+
+void ddan_rules_free(ddan_rules *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nrules; i++) {
+		free(r->rules[i].name);
+		free(r->rules[i].virus_name);
+	}
+	free(r->rules);
+	json_decref(r->doc);
+	free(r);
+}
+
+size_t ddan_rules_count(const ddan_rules *r)
+{
+	return r->nrules;
+}
+
+magic_t ddan_magic_open(ctd_err *err)
+{
+	magic_t m = magic_open(MAGIC_NONE);
+	if (!m || magic_load(m, NULL) != 0) {
+		ctd_fail(err, CTD_EINTERNAL, "libmagic: %s", m ? magic_error(m) : "magic_open failed");
+		if (m)
+			magic_close(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* ---- URLs ------------------------------------------------------------- */
+
+static int url_char(unsigned char c)
+{
+	return isalnum(c) || strchr("-._~:/?#[]@!$&'()*+,;=%", c);
+}
+
+int ddan_host_is_ip(const char *host)
+{
+	unsigned char buf[16];
+	char tmp[64];
+	size_t n = strlen(host);
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof tmp) {
+		memcpy(tmp, host + 1, n - 2);
+		tmp[n - 2] = 0;
+		return inet_pton(AF_INET6, tmp, buf) == 1;
+	}
+	return inet_pton(AF_INET, host, buf) == 1;
+}
+
+char *ddan_url_normalize(const char *url, char **host_out)
+{
+	size_t skip;
+	if (!strncasecmp(url, "http://", 7))
+		skip = 7;
+	else if (!strncasecmp(url, "https://", 8))
+		skip = 8;
+	else
+		return NULL;
+	const char *h = url + skip;
+	size_t hl = strcspn(h, "/?#");
+	/* drop userinfo; keep the port */
+	const char *at = memchr(h, '@', hl);
+	const char *hs = at ? at + 1 : h;
+	size_t hsl = hl - (size_t)(hs - h);
+	if (hsl == 0)
+		return NULL;
+	char *out = xasprintf("%.*s%.*s%s", (int)skip, url, (int)hsl, hs, h + hl);
+	for (size_t i = 0; i < skip + hsl; i++)
+		out[i] = (char)tolower((unsigned char)out[i]);
+	if (!out[skip + hsl]) { /* bare host: add the root path */
+		char *t = xasprintf("%s/", out);
+		free(out);
+		out = t;
+	}
+	if (host_out) {
+		char *host = xstrndup(out + skip, hsl);
+		char *colon = host[0] == '[' ? strstr(host, "]:") : strrchr(host, ':');
+		if (colon)
+			colon[host[0] == '[' ? 1 : 0] = 0;
+		*host_out = host;
+	}
+	return out;
+}
+
+static void arr_add_unique(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v) if (!strcmp(json_string_value(v), s)) return;
+	if (json_array_size(arr) < MAX_URLS)
+		json_array_append_new(arr, json_string(s));
+}
+
+void ddan_urls_in_text(const char *data, size_t len, json_t *arr)
+{
+	if (len > URL_SCAN_LIMIT)
+		len = URL_SCAN_LIMIT;
+	for (size_t i = 0; i + 7 < len; i++) {
+		size_t skip = 0;
+		if ((data[i] == 'h' || data[i] == 'H') && i + 8 <= len) {
+			if (!strncasecmp(data + i, "http://", 7))
+				skip = 7;
+			else if (i + 8 < len && !strncasecmp(data + i, "https://", 8))
+				skip = 8;
+		}
+		if (!skip)
+			continue;
+		size_t e = i + skip;
+		while (e < len && url_char((unsigned char)data[e]))
+			e++;
+		/* trailing punctuation belongs to the sentence, not the URL */
+		while (e > i + skip && strchr(".,;:!?)'\"]", data[e - 1]))
+			e--;
+		if (e > i + skip) {
+			char *raw = xstrndup(data + i, e - i);
+			char *norm = ddan_url_normalize(raw, NULL);
+			if (norm)
+				arr_add_unique(arr, norm);
+			free(norm);
+			free(raw);
+		}
+		i = e - 1;
+	}
+}
+
+/* HTML: attributes (href, src, action...) plus URLs written in the text. */
+static void html_walk(xmlNode *n, json_t *arr)
+{
+	for (; n; n = n->next) {
+		if (n->type == XML_ELEMENT_NODE) {
+			for (xmlAttr *a = n->properties; a; a = a->next) {
+				xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
+				if (v) {
+					ddan_urls_in_text((const char *)v, strlen((const char *)v), arr);
+					xmlFree(v);
+				}
+			}
+		} else if (n->type == XML_TEXT_NODE && n->content) {
+			ddan_urls_in_text((const char *)n->content, strlen((const char *)n->content), arr);
+		}
+		html_walk(n->children, arr);
+	}
+}
+
+static void urls_in_html(const char *data, size_t len, json_t *arr)
+{
+	htmlDocPtr doc = htmlReadMemory(data, (int)len, NULL, NULL,
+					HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+						HTML_PARSE_RECOVER);
+	if (doc) {
+		html_walk(xmlDocGetRootElement(doc), arr);
+		xmlFreeDoc(doc);
+	}
+}
+
+/* Office XML part: text nodes only (attributes carry namespace URLs), and
+ * external relationship targets of *.rels parts. */
+static void office_walk(xmlNode *n, int rels, json_t *arr)
+{
+	for (; n; n = n->next) {
+		if (n->type == XML_ELEMENT_NODE && rels &&
+		    !strcmp((const char *)n->name, "Relationship")) {
+			xmlChar *mode = xmlGetProp(n, BAD_CAST "TargetMode");
+			xmlChar *target = xmlGetProp(n, BAD_CAST "Target");
+			if (mode && target && !strcasecmp((const char *)mode, "External"))
+				ddan_urls_in_text((const char *)target, strlen((const char *)target), arr);
+			xmlFree(mode);
+			xmlFree(target);
+		} else if (n->type == XML_TEXT_NODE && n->content) {
+			ddan_urls_in_text((const char *)n->content, strlen((const char *)n->content), arr);
+		}
+		office_walk(n->children, rels, arr);
+	}
+}
+
+static void urls_in_office_part(const char *name, const char *data, size_t len, json_t *arr)
+{
+	size_t nl = strlen(name);
+	int rels = nl > 5 && !strcasecmp(name + nl - 5, ".rels");
+	if (!rels && !(nl > 4 && !strcasecmp(name + nl - 4, ".xml")))
+		return;
+	xmlDoc *doc = xmlReadMemory(data, (int)len, NULL, NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (doc) {
+		office_walk(xmlDocGetRootElement(doc), rels, arr);
+		xmlFreeDoc(doc);
+	}
+}
+
+/* ---- analysis ------------------------------------------------------------ */
+
+typedef struct analysis {
+	const ddan_rules *r;
+	magic_t mg;
+	const char *password;
+	json_t *objects, *urls, *events;
+	long children;
+	int status;
+} analysis;
+
+static void event(analysis *a, const char *ev, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void event(analysis *a, const char *ev, const char *fmt, ...)
+{
+	char details[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(details, sizeof details, fmt, ap);
+	va_end(ap);
+	json_array_append_new(a->events, json_pack("{s:s, s:s}", "event", ev, "details", details));
+}
+
+static int any_glob(json_t *patterns, const char *text)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(patterns, i, v) if (wildcard_match(json_string_value(v), text)) return 1;
+	return 0;
+}
+
+static int any_contains(json_t *needles, const char *data, size_t len)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(needles, i, v)
+	{
+		const char *s = json_string_value(v);
+		if (memmem(data, len, s, strlen(s)))
+			return 1;
+	}
+	return 0;
+}
+
+static int any_sha1(json_t *list, const char *sha1)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v) if (!strcasecmp(json_string_value(v), sha1)) return 1;
+	return 0;
+}
+
+static int object_rule_matches(const rule *ru, json_t *obj, const char *data, size_t len)
+{
+	if (ru->url)
+		return 0;
+	if (ru->contains && !any_contains(ru->contains, data, len))
+		return 0;
+	if (ru->sha1 && !any_sha1(ru->sha1, json_string_value(json_object_get(obj, "sha1"))))
+		return 0;
+	if (ru->true_type && !any_glob(ru->true_type, json_string_value(json_object_get(obj, "true_type"))))
+		return 0;
+	if (ru->file_name && !any_glob(ru->file_name, json_string_value(json_object_get(obj, "name"))))
+		return 0;
+	return 1;
+}
+
+/* Fold one matched rule into an object's verdict. */
+static void apply_rule(analysis *a, const rule *ru, json_t *obj, int *best, const char *what)
+{
+	json_array_append_new(json_object_get(obj, "rules"), json_string(ru->name));
+	if (ru->status != ST_DONE && a->status == ST_DONE)
+		a->status = ru->status;
+	if (ru->has_risk && ru->risk > *best) {
+		*best = ru->risk;
+		if (*ru->virus_name)
+			json_object_set_new(obj, "virus_name", json_string(ru->virus_name));
+	}
+	event(a, "Rule matched", "%s: %s", ru->name, what);
+}
+
+static const char *map_true_type(const ddan_rules *r, const char *mime, const char *desc,
+				 char *buf, size_t cap)
+{
+	size_t i;
+	json_t *v;
+	if (r->true_types)
+		json_array_foreach(r->true_types, i, v)
+		{
+			const char *m = json_string_value(json_object_get(v, "mime"));
+			const char *n = json_string_value(json_object_get(v, "name"));
+			if (m && n && wildcard_match(m, mime))
+				return n;
+		}
+	/* libmagic's description up to the first comma: "ASCII text" */
+	size_t n = strcspn(desc, ",");
+	snprintf(buf, cap, "%.*s", (int)n, desc);
+	return buf;
+}
+
+static int is_archive_mime(const char *mime)
+{
+	static const char *const kinds[] = {"application/zip", "application/gzip", "application/x-tar",
+					    "application/x-7z-compressed", "application/x-rar",
+					    "application/x-bzip2", "application/x-xz",
+					    "application/x-gzip", "application/java-archive"};
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (!strcmp(mime, kinds[i]))
+			return 1;
+	return 0;
+}
+
+static int is_office_xml_mime(const char *mime)
+{
+	return strstr(mime, "openxmlformats") || strstr(mime, "opendocument");
+}
+
+static int analyze_object(analysis *a, const void *data, size_t len, const char *name,
+			  const char *parent_sha1, int depth);
+
+/* Record each URL found in an object; returns the highest risk of the URL
+ * rules that matched, or -2 when none did. */
+static int add_urls(analysis *a, json_t *found, json_t *obj)
+{
+	int best = -2;
+	size_t i;
+	json_t *v;
+	json_array_foreach(found, i, v)
+	{
+		const char *url = json_string_value(v);
+		if (a->r->ignore_urls && any_glob(a->r->ignore_urls, url))
+			continue;
+		int seen = 0;
+		size_t j;
+		json_t *u;
+		json_array_foreach(a->urls, j, u) if (!strcmp(json_string_value(json_object_get(u, "url")), url))
+		{
+			seen = 1;
+			int r = (int)json_integer_value(json_object_get(u, "risk"));
+			if (*json_string_value(json_object_get(u, "rule")) && r > best)
+				best = r;
+		}
+		if (seen || json_array_size(a->urls) >= MAX_URLS)
+			continue;
+		char *host = NULL;
+		free(ddan_url_normalize(url, &host));
+		int risk = -1;
+		const char *rname = "";
+		for (size_t k = 0; k < a->r->nrules; k++) {
+			const rule *ru = &a->r->rules[k];
+			if (ru->url && any_glob(ru->url, url)) {
+				apply_rule(a, ru, obj, &risk, url);
+				rname = ru->name;
+			}
+		}
+		json_array_append_new(a->urls, json_pack("{s:s, s:s, s:i, s:s}", "url", url, "host",
+							 host ? host : "", "risk", risk, "rule", rname));
+		event(a, "Accesses URL", "%s", url);
+		if (*rname && risk > best)
+			best = risk;
+		free(host);
+	}
+	return best;
+}
+
+static void unpack_children(analysis *a, const void *data, size_t len, const char *mime,
+			    json_t *obj, int depth)
+{
+	int office = is_office_xml_mime(mime);
+	const char *self = json_string_value(json_object_get(obj, "sha1"));
+	struct archive *ar = archive_read_new();
+	archive_read_support_filter_all(ar);
+	archive_read_support_format_all(ar);
+	if (strstr(mime, "gzip") || strstr(mime, "bzip2") || strstr(mime, "xz"))
+		archive_read_support_format_raw(ar);
+	if (a->password && *a->password)
+		archive_read_add_passphrase(ar, a->password);
+	size_t i;
+	json_t *v;
+	if (a->r->passwords)
+		json_array_foreach(a->r->passwords, i, v) archive_read_add_passphrase(ar, json_string_value(v));
+	json_t *office_urls = json_array();
+	int broken = archive_read_open_memory(ar, data, len) != ARCHIVE_OK;
+	struct archive_entry *e;
+	while (!broken) {
+		int rc = archive_read_next_header(ar, &e);
+		if (rc == ARCHIVE_EOF)
+			break;
+		if (rc < ARCHIVE_WARN) {
+			broken = 1;
+			break;
+		}
+		if (archive_entry_filetype(e) != AE_IFREG)
+			continue;
+		if (!office && a->children >= a->r->max_children) {
+			event(a, "Archive extraction limit", "more than %ld files: the rest is skipped",
+			      a->r->max_children);
+			break;
+		}
+		la_int64_t sz = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+		if (sz > (la_int64_t)a->r->max_child_size) {
+			event(a, "Archive member too large", "%s", archive_entry_pathname(e));
+			continue;
+		}
+		sbuf buf = {0};
+		char chunk[65536];
+		la_ssize_t n;
+		while ((n = archive_read_data(ar, chunk, sizeof chunk)) > 0 &&
+		       buf.len + (size_t)n <= a->r->max_child_size)
+			sbuf_append(&buf, chunk, (size_t)n);
+		if (n < 0) {
+			event(a, "Archive member unreadable", "%s: %s", archive_entry_pathname(e),
+			      archive_error_string(ar) ? archive_error_string(ar) : "error");
+			sbuf_free(&buf);
+			if (archive_errno(ar) != 0 && n == ARCHIVE_FATAL) {
+				broken = 1;
+				break;
+			}
+			continue;
+		}
+		const char *pname = archive_entry_pathname(e);
+		const char *base = pname ? strrchr(pname, '/') : NULL;
+		base = base ? base + 1 : (pname && *pname ? pname : "NONAMEFL");
+		if (office) {
+			urls_in_office_part(base, buf.data ? buf.data : "", buf.len, office_urls);
+		} else {
+			a->children++;
+			analyze_object(a, buf.data ? buf.data : "", buf.len,
+				       strcmp(base, "data") ? base : "NONAMEFL", self, depth + 1);
+		}
+		sbuf_free(&buf);
+	}
+	if (broken)
+		event(a, "Archive extraction incomplete", "%s",
+		      archive_error_string(ar) ? archive_error_string(ar) : "not a readable archive");
+	archive_read_free(ar);
+	if (office) {
+		int ur = add_urls(a, office_urls, obj);
+		int cur = (int)json_integer_value(json_object_get(obj, "risk"));
+		if (ur > cur)
+			json_object_set_new(obj, "risk", json_integer(ur));
+	}
+	json_decref(office_urls);
+}
+
+static int analyze_object(analysis *a, const void *data, size_t len, const char *name,
+			  const char *parent_sha1, int depth)
+{
+	char sha1[41], sha256[65], md5[33], tbuf[128];
+	hash_hex(HASH_SHA1, data, len, sha1);
+	hash_hex(HASH_SHA256, data, len, sha256);
+	hash_hex(HASH_MD5, data, len, md5);
+	str_upper(sha1);
+	str_upper(sha256);
+	str_upper(md5);
+	magic_setflags(a->mg, MAGIC_MIME_TYPE);
+	const char *m = magic_buffer(a->mg, data, len);
+	char *mime = xstrdup(m ? m : "application/octet-stream");
+	magic_setflags(a->mg, MAGIC_NONE);
+	const char *d = magic_buffer(a->mg, data, len);
+	char *desc = xstrdup(d ? d : "data");
+	const char *ttype = map_true_type(a->r, mime, desc, tbuf, sizeof tbuf);
+
+	json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:s, s:[]}", "sha1", sha1,
+				"sha256", sha256, "md5", md5, "name", name, "size", (json_int_t)len,
+				"true_type", ttype, "mime", mime, "risk", -1, "virus_name", "", "rules");
+	if (parent_sha1) {
+		json_object_set_new(obj, "parent_sha1", json_string(parent_sha1));
+		json_object_set_new(obj, "relationship", json_string("Extracted from archive"));
+		event(a, "Extracted from archive", "%s (%s)", name, ttype);
+	}
+	json_array_append_new(a->objects, obj); /* the array holds obj from here on */
+
+	int best = -2;
+	for (size_t i = 0; i < a->r->nrules; i++)
+		if (object_rule_matches(&a->r->rules[i], obj, data, len))
+			apply_rule(a, &a->r->rules[i], obj, &best, name);
+
+	json_t *found = json_array();
+	if (!strcmp(mime, "text/html") || !strcmp(mime, "application/xhtml+xml"))
+		urls_in_html(data, len, found);
+	else if (!is_office_xml_mime(mime))
+		ddan_urls_in_text(data, len, found);
+	int url_best = add_urls(a, found, obj);
+	json_decref(found);
+	if (url_best > best)
+		best = url_best;
+	json_object_set_new(obj, "risk", json_integer(best == -2 ? a->r->default_risk : best));
+
+	if (depth < a->r->max_depth && (is_archive_mime(mime) || is_office_xml_mime(mime)))
+		unpack_children(a, data, len, mime, obj, depth);
+	free(mime);
+	free(desc);
+	return (int)json_integer_value(json_object_get(obj, "risk"));
+}
+
+static json_t *finish(analysis *a)
+{
+	int risk = -1;
+	const char *virus = "";
+	size_t i;
+	json_t *o;
+	json_array_foreach(a->objects, i, o)
+	{
+		int r = (int)json_integer_value(json_object_get(o, "risk"));
+		const char *vn = json_string_value(json_object_get(o, "virus_name"));
+		if (r > risk)
+			virus = "";
+		if (r >= risk && !*virus)
+			virus = vn;
+		if (r > risk)
+			risk = r;
+	}
+	json_t *root = json_array_get(a->objects, 0);
+	static const char *const risk_names[] = {"unsupported", "no risk", "low", "medium", "high"};
+	if (a->status == ST_DONE)
+		event(a, "Analysis completed", "risk level %d (%s)", risk, risk_names[risk + 1]);
+	else
+		event(a, a->status == ST_ERROR ? "Analysis error" : "Analysis timeout",
+		      "the lab's rules asked for this outcome");
+	return json_pack("{s:i, s:i, s:s, s:s, s:o, s:o, s:o}", "status", a->status, "risk", risk,
+			 "virus_name", virus, "true_type",
+			 json_string_value(json_object_get(root, "true_type")), "objects", a->objects,
+			 "urls", a->urls, "events", a->events);
+}
+
+json_t *ddan_analyze(const ddan_rules *r, magic_t mg, int sample_type, const void *data,
+		     size_t len, const char *name, const char *password)
+{
+	dtas_xml_init();
+	analysis a = {.r = r, .mg = mg, .password = password, .objects = json_array(),
+		      .urls = json_array(), .events = json_array(), .status = ST_DONE};
+	if (sample_type == 1) {
+		char *text = xstrndup(data, len);
+		text[strcspn(text, "\r\n")] = 0;
+		char sha1[41], sha256[65], md5[33];
+		hash_hex(HASH_SHA1, data, len, sha1);
+		hash_hex(HASH_SHA256, data, len, sha256);
+		hash_hex(HASH_MD5, data, len, md5);
+		str_upper(sha1);
+		str_upper(sha256);
+		str_upper(md5);
+		json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:s, s:[]}", "sha1",
+					sha1, "sha256", sha256, "md5", md5, "name", text, "size",
+					(json_int_t)len, "true_type", "URL", "mime", "text/x-url",
+					"risk", -1, "virus_name", "", "rules");
+		json_array_append_new(a.objects, obj);
+		event(&a, "Sample received", "URL %s", text);
+		json_t *one = json_array();
+		char *norm = ddan_url_normalize(text, NULL);
+		if (norm)
+			json_array_append_new(one, json_string(norm));
+		else
+			event(&a, "Unsupported URL", "%s is not an http(s) URL", text);
+		int best = add_urls(&a, one, obj);
+		int risk = !norm ? -1 : best == -2 ? r->default_risk : best;
+		json_object_set_new(obj, "risk", json_integer(risk));
+		json_decref(one);
+		free(norm);
+		free(text);
+	} else {
+		event(&a, "Sample received", "%s (%zu bytes)", name && *name ? name : "NONAMEFL", len);
+		analyze_object(&a, data, len, name && *name ? name : "NONAMEFL", NULL, 0);
+	}
+	return finish(&a);
+}

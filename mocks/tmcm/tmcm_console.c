@@ -1,0 +1,479 @@
+/* tmcm_console.c - the TMCM console as a JSON API (what an administrator does
+ * in Administration > Suspicious Objects, seed STEP 2-2/2-3): log in, list and
+ * filter the Virtual Analyzer Objects, set the action of a selection, expire,
+ * manage exceptions and user-defined objects, see the sources, the subscribed
+ * products and "Sync now". Documented in docs/tmcm.md.
+ *
+ * Authentication: POST /api/login {"password"} returns a session token; every
+ * other call carries it as `X-Session` (or `Authorization: Bearer <token>`),
+ * or the console password (or the Automation API key) itself as `X-Api-Key`
+ * (scripts, CI). */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "hash.h"
+#include "log.h"
+#include "util.h"
+#include "tmcm.h"
+
+/* ---- sessions ------------------------------------------------------------------- */
+
+static int consttime_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char d = la != lb;
+	for (size_t i = 0; i < la && i < lb; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+static void session_new(tmcm_app *app, char token[37], int64_t *expires)
+{
+	int64_t now = time_now_ms();
+	uuid_v4(token);
+	*expires = now + app->cfg->session_ttl;
+	pthread_mutex_lock(&app->sessions_lock);
+	int slot = 0;
+	for (int i = 0; i < TMCM_MAX_SESSIONS; i++) {
+		if (app->sessions[i].expires_ms <= now) {
+			slot = i;
+			break;
+		}
+		if (app->sessions[i].expires_ms < app->sessions[slot].expires_ms)
+			slot = i; /* full: the oldest session makes room */
+	}
+	memcpy(app->sessions[slot].token, token, 37);
+	app->sessions[slot].expires_ms = *expires;
+	pthread_mutex_unlock(&app->sessions_lock);
+}
+
+static int session_valid(tmcm_app *app, const char *token, int drop)
+{
+	int64_t now = time_now_ms();
+	int ok = 0;
+	pthread_mutex_lock(&app->sessions_lock);
+	for (int i = 0; i < TMCM_MAX_SESSIONS && !ok; i++) {
+		tmcm_session *s = &app->sessions[i];
+		if (s->expires_ms > now && consttime_eq(s->token, token)) {
+			ok = 1;
+			if (drop)
+				s->expires_ms = 0;
+		}
+	}
+	pthread_mutex_unlock(&app->sessions_lock);
+	return ok;
+}
+
+static const char *session_token(http_req *req)
+{
+	const char *t = http_req_header(req, "X-Session");
+	const char *auth = http_req_header(req, "Authorization");
+	if (!t && auth && strncasecmp(auth, "Bearer ", 7) == 0)
+		t = auth + 7;
+	return t;
+}
+
+/* The console password, or the Automation API key (what `ctdlab status`
+ * shows as api_key), both work as the console's credential. */
+static int credential_ok(const tmcm_app *app, const char *secret)
+{
+	return secret && (consttime_eq(secret, app->console_password) ||
+			  consttime_eq(secret, app->api_key));
+}
+
+/* 0 when the caller may use the console API; else answers 401. */
+static int authorised(http_req *req, http_resp *resp)
+{
+	tmcm_app *app = req->app;
+	const char *token = session_token(req);
+	if (credential_ok(app, http_req_header(req, "X-Api-Key")) ||
+	    (token && (session_valid(app, token, 0) || credential_ok(app, token))))
+		return 0;
+	http_resp_error(resp, 401, "unauthorized",
+			"log in (POST /api/login) and send X-Session, or send X-Api-Key");
+	return -1;
+}
+
+static void h_login(http_req *req, http_resp *resp)
+{
+	tmcm_app *app = req->app;
+	json_t *body = http_req_json(req, resp);
+	if (!body)
+		return;
+	json_t *pw = json_object_get(body, "password");
+	if (!credential_ok(app, json_string_value(pw))) {
+		char ip[64];
+		http_req_client_ip(req, ip, sizeof(ip));
+		log_warn("console.login_failed", "client=%s", ip);
+		http_resp_error(resp, 401, "unauthorized", "wrong password");
+	} else {
+		char token[37];
+		int64_t expires;
+		session_new(app, token, &expires);
+		char buf[32];
+		time_iso8601(expires, buf, sizeof(buf));
+		http_resp_json(resp, 200, json_pack("{s:s, s:s}", "session", token, "expires", buf));
+	}
+	json_decref(body);
+}
+
+static void h_logout(http_req *req, http_resp *resp)
+{
+	const char *token = session_token(req);
+	if (!token || !session_valid(req->app, token, 1)) {
+		http_resp_error(resp, 401, "unauthorized", "no such session");
+		return;
+	}
+	http_resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
+}
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+/* Authorise and get the store: the preamble of every handler below. */
+static store *begin(http_req *req, http_resp *resp)
+{
+	return authorised(req, resp) == 0 ? tmcm_store(resp) : NULL;
+}
+
+static void reply_or_error(http_resp *resp, json_t *body, const ctd_err *err)
+{
+	if (body)
+		http_resp_json(resp, 200, body);
+	else
+		http_resp_ctd_err(resp, err);
+}
+
+static long query_long(http_req *req, const char *name, long def)
+{
+	const char *v = http_req_query(req, name);
+	return v && *v ? strtol(v, NULL, 10) : def;
+}
+
+static const char *query_nonempty(http_req *req, const char *name)
+{
+	const char *v = http_req_query(req, name);
+	return v && *v ? v : NULL;
+}
+
+/* ---- Virtual Analyzer objects ------------------------------------------------------- */
+
+static void h_va_list(http_req *req, http_resp *resp)
+{
+	store *st = begin(req, resp);
+	if (!st)
+		return;
+	char type[8] = "", action[12] = "";
+	const char *t = query_nonempty(req, "type"), *a = query_nonempty(req, "action");
+	if (t) {
+		snprintf(type, sizeof(type), "%s", t);
+		str_upper(type);
+	}
+	if (a) {
+		snprintf(action, sizeof(action), "%s", a);
+		str_lower(action);
+	}
+	const char *all = http_req_query(req, "all");
+	tmcm_va_filter f = {
+		.type = t ? type : NULL,
+		.source = query_nonempty(req, "source"),
+		.action = a ? action : NULL,
+		.risk = query_nonempty(req, "risk"),
+		.q = query_nonempty(req, "q"),
+		.include_inactive = all && (strcmp(all, "1") == 0 || strcasecmp(all, "true") == 0),
+		.limit = query_long(req, "limit", 1000),
+		.offset = query_long(req, "offset", 0),
+	};
+	ctd_err err = {0};
+	reply_or_error(resp, tmcm_va_list(st, &f, &err), &err);
+}
+
+/* The selection of a VA request body: "ids" or "values". */
+static json_t *selection(store *st, json_t *body, ctd_err *err)
+{
+	json_t *ids = json_object_get(body, "ids");
+	if (ids)
+		return json_incref(ids);
+	return tmcm_va_ids_for_values(st, json_object_get(body, "values"), err);
+}
+
+static void va_update(http_req *req, http_resp *resp, const char *what)
+{
+	store *st = begin(req, resp);
+	json_t *body = st ? http_req_json(req, resp) : NULL;
+	if (!body)
+		return;
+	ctd_err err = {0};
+	json_t *ids = selection(st, body, &err);
+	const char *action = json_string_value(json_object_get(body, "action"));
+	char laction[16] = "";
+	if (action) {
+		snprintf(laction, sizeof(laction), "%s", action);
+		str_lower(laction);
+	}
+	long n = -1;
+	if (ids && strcmp(what, "action") == 0)
+		n = tmcm_va_set_action(st, ids, action ? laction : NULL, &err);
+	else if (ids)
+		n = tmcm_va_expire(st, ids, strcmp(what, "never_expire") == 0, &err);
+	if (n < 0) {
+		http_resp_ctd_err(resp, &err);
+	} else {
+		int64_t change = tmcm_last_change_id(st);
+		json_t *d = json_pack("{s:O, s:I}", "ids", ids, "change_id", (json_int_t)change);
+		if (action)
+			json_object_set_new(d, "action", json_string(laction));
+		log_info("console.va_update", "what=%s count=%ld change_id=%lld", what, n,
+			 (long long)change);
+		tmcm_timeline(st, strcmp(what, "action") == 0 ? "so.action" : "so.expiry", what, d);
+		http_resp_json(resp, 200, json_pack("{s:i, s:I}", "updated", (int)n, "change_id",
+						    (json_int_t)change));
+	}
+	json_decref(ids);
+	json_decref(body);
+}
+
+static void h_va_action(http_req *req, http_resp *resp)
+{
+	va_update(req, resp, "action");
+}
+
+static void h_va_expire(http_req *req, http_resp *resp)
+{
+	va_update(req, resp, "expire");
+}
+
+static void h_va_never_expire(http_req *req, http_resp *resp)
+{
+	va_update(req, resp, "never_expire");
+}
+
+/* ---- exceptions -------------------------------------------------------------------------- */
+
+static void h_exc_list(http_req *req, http_resp *resp)
+{
+	store *st = begin(req, resp);
+	if (!st)
+		return;
+	ctd_err err = {0};
+	reply_or_error(resp, tmcm_exc_list(st, &err), &err);
+}
+
+static void h_exc_add(http_req *req, http_resp *resp)
+{
+	store *st = begin(req, resp);
+	json_t *body = st ? http_req_json(req, resp) : NULL;
+	if (!body)
+		return;
+	const char *type = json_string_value(json_object_get(body, "type"));
+	const char *value = json_string_value(json_object_get(body, "value"));
+	const char *notes = json_string_value(json_object_get(body, "notes"));
+	ctd_err err = {0};
+	int64_t id = tmcm_exc_add(st, type, value, notes, &err);
+	if (id < 0) {
+		http_resp_ctd_err(resp, &err);
+	} else {
+		tmcm_timeline(st, "so.exception_added", value,
+			      json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "type", type,
+					"value", value));
+		http_resp_json(resp, 201, json_pack("{s:I, s:I}", "id", (json_int_t)id, "change_id",
+						    (json_int_t)tmcm_last_change_id(st)));
+	}
+	json_decref(body);
+}
+
+static void h_exc_delete(http_req *req, http_resp *resp)
+{
+	store *st = begin(req, resp);
+	if (!st)
+		return;
+	char *end;
+	const char *ids = http_req_param(req, "id");
+	long long id = ids ? strtoll(ids, &end, 10) : 0;
+	ctd_err err = {0};
+	if (!ids || *end || id <= 0) {
+		http_resp_error(resp, 400, "invalid", "exception id must be a positive integer");
+	} else if (tmcm_exc_delete(st, id, &err) < 0) {
+		http_resp_ctd_err(resp, &err);
+	} else {
+		tmcm_timeline(st, "so.exception_deleted", ids, NULL);
+		http_resp_json(resp, 200, json_pack("{s:b, s:I}", "deleted", 1, "change_id",
+						    (json_int_t)tmcm_last_change_id(st)));
+	}
+}
+
+/* ---- user-defined objects (console view) ---------------------------------------------------- */
+
+static void h_udso_list(http_req *req, http_resp *resp)
+{
+	store *st = begin(req, resp);
+	if (!st)
+		return;
+	ctd_err err = {0};
+	reply_or_error(resp, tmcm_udso_list(st, query_nonempty(req, "type"),
+					    query_nonempty(req, "q"), &err), &err);
+}
+
+static void h_udso_add(http_req *req, http_resp *resp)
+{
+	tmcm_app *app = req->app;
+	store *st = begin(req, resp);
+	json_t *body = st ? http_req_json(req, resp) : NULL;
+	if (!body)
+		return;
+	const char *content = json_string_value(json_object_get(body, "content"));
+	const char *action = json_string_value(json_object_get(body, "scan_action"));
+	const char *exp = json_string_value(json_object_get(body, "expiration_utc_date"));
+	const char *type_in = json_string_value(json_object_get(body, "type"));
+	char *canon = NULL, *laction = xstrdup(action ? action : "log");
+	char *type = xstrdup(type_in ? type_in : "");
+	str_lower(laction);
+	str_lower(type);
+	int64_t expires = 0;
+	ctd_err err = {0};
+	int rc = tmcm_udso_check(type, content, laction, &canon, &err);
+	if (rc == 0 && tmcm_parse_utc(exp, &expires) < 0)
+		rc = ctd_fail(&err, CTD_EINVAL, "expiration_utc_date: not an ISO 8601 time");
+	tmcm_udso u = {.type = type, .content = canon, .scan_action = laction,
+		       .notes = json_string_value(json_object_get(body, "notes")),
+		       .expires_ms = expires};
+	if (rc == 0)
+		rc = tmcm_udso_put(st, &u, app->cfg->udso_max, &err);
+	if (rc < 0) {
+		http_resp_ctd_err(resp, &err);
+	} else {
+		tmcm_timeline(st, "udso.put", canon,
+			      json_pack("{s:s, s:s, s:s}", "type", type, "content", canon,
+					"scan_action", laction));
+		http_resp_json(resp, 200, json_pack("{s:s, s:I}", "content", canon, "change_id",
+						    (json_int_t)tmcm_last_change_id(st)));
+	}
+	free(canon);
+	free(laction);
+	free(type);
+	json_decref(body);
+}
+
+static void h_udso_delete(http_req *req, http_resp *resp)
+{
+	store *st = begin(req, resp);
+	if (!st)
+		return;
+	const char *type = http_req_query(req, "type"), *content = http_req_query(req, "content");
+	ctd_err err = {0};
+	if (tmcm_udso_delete(st, type, content, &err) < 0) {
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	tmcm_timeline(st, "udso.deleted", content,
+		      json_pack("{s:s, s:s}", "type", type, "content", content));
+	http_resp_json(resp, 200, json_pack("{s:b, s:I}", "deleted", 1, "change_id",
+					    (json_int_t)tmcm_last_change_id(st)));
+}
+
+/* ---- sources, sync, products, settings, status ---------------------------------------------- */
+
+static void h_sources(http_req *req, http_resp *resp)
+{
+	store *st = begin(req, resp);
+	if (!st)
+		return;
+	ctd_err err = {0};
+	reply_or_error(resp, tmcm_sources_list(st, &err), &err);
+}
+
+static void h_sync_now(http_req *req, http_resp *resp)
+{
+	tmcm_app *app = req->app;
+	if (authorised(req, resp) < 0)
+		return;
+	int64_t seq = tmcm_sync_request(app->syncer);
+	json_t *o = tmcm_sync_status(app->syncer);
+	json_object_set_new(o, "request", json_integer(seq));
+	http_resp_json(resp, 202, o);
+}
+
+static void h_sync_status(http_req *req, http_resp *resp)
+{
+	tmcm_app *app = req->app;
+	if (authorised(req, resp) < 0)
+		return;
+	http_resp_json(resp, 200, tmcm_sync_status(app->syncer));
+}
+
+static void h_products(http_req *req, http_resp *resp)
+{
+	tmcm_app *app = req->app;
+	store *st = begin(req, resp);
+	if (!st)
+		return;
+	ctd_err err = {0};
+	reply_or_error(resp, tmcm_product_list(st, NULL, 0, app->cfg->heartbeat_timeout, &err),
+		       &err);
+}
+
+/* Automation API access and distribution settings (Service URL + API keys). */
+static void h_settings(http_req *req, http_resp *resp)
+{
+	tmcm_app *app = req->app;
+	if (authorised(req, resp) < 0)
+		return;
+	json_t *subs = json_object();
+	for (int i = 0; i < TMCM_NFEED_KEYS; i++)
+		json_object_set_new(subs, app->feed_keys[i].subscription,
+				    json_string(app->feed_keys[i].key));
+	http_resp_json(resp, 200,
+		       json_pack("{s:{s:s, s:s, s:I}, s:o, s:s, s:s, s:I}", "automation_api",
+				 "application_id", app->app_id, "api_key", app->api_key,
+				 "communication_timeout_ms", (json_int_t)app->cfg->token_timeout,
+				 "feed_keys", subs, "client_uuid", app->client_uuid,
+				 "so_dist_role", app->cfg->so_dist_role, "sync_interval_ms",
+				 (json_int_t)app->cfg->sync_interval));
+}
+
+static long long count_rows(store *st, const char *sql)
+{
+	sqlite3_stmt *s = store_stmt(st, sql, NULL);
+	if (!s)
+		return -1;
+	long long n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	return n;
+}
+
+static void h_status(http_req *req, http_resp *resp)
+{
+	store *st = begin(req, resp);
+	if (!st)
+		return;
+	http_resp_json(resp, 200,
+		       json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "appliance", "tmcm",
+				 "version", CTDLAB_VERSION, "va_objects",
+				 (json_int_t)count_rows(st, "SELECT COUNT(*) FROM tmcm_va_objects"),
+				 "udso", (json_int_t)count_rows(st, "SELECT COUNT(*) FROM tmcm_udso"),
+				 "exceptions",
+				 (json_int_t)count_rows(st, "SELECT COUNT(*) FROM tmcm_exceptions"),
+				 "distributed", (json_int_t)tmcm_feed_active_count(st),
+				 "last_change_id", (json_int_t)tmcm_last_change_id(st)));
+}
+
+const http_route tmcm_console_routes[] = {
+	{"POST", "/api/login", h_login},
+	{"POST", "/api/logout", h_logout},
+	{"GET", "/api/status", h_status},
+	{"GET", "/api/settings", h_settings},
+	{"GET", "/api/va-objects", h_va_list},
+	{"POST", "/api/va-objects/action", h_va_action},
+	{"POST", "/api/va-objects/expire", h_va_expire},
+	{"POST", "/api/va-objects/never-expire", h_va_never_expire},
+	{"GET", "/api/exceptions", h_exc_list},
+	{"POST", "/api/exceptions", h_exc_add},
+	{"DELETE", "/api/exceptions/{id}", h_exc_delete},
+	{"GET", "/api/udso", h_udso_list},
+	{"POST", "/api/udso", h_udso_add},
+	{"DELETE", "/api/udso", h_udso_delete},
+	{"GET", "/api/sources", h_sources},
+	{"POST", "/api/sync", h_sync_now},
+	{"GET", "/api/sync", h_sync_status},
+	{"GET", "/api/products", h_products},
+};
+const size_t tmcm_console_nroutes = sizeof(tmcm_console_routes) / sizeof(tmcm_console_routes[0]);

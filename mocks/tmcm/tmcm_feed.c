@@ -1,0 +1,210 @@
+/* tmcm_feed.c - TMCM as a suspicious-object source for managed products
+ * (SPEC §5.3 "Distribution", reference §6.5): the DTAS-style web service a
+ * product pointed at "Control Manager service URL + API key" uses, the same
+ * protocol a DDAN speaks (common/sofeed.h):
+ *   register / unregister      the product subscribes (ProductName, ClientUUID)
+ *   test_connection            heartbeat
+ *   get_black_lists            the merged list with actions, X-DTAS-LastQueryID
+ * Each subscription (IMSVA, SPS) has its own API key; a request is accepted
+ * when its X-DTAS-Checksum verifies with the key of the product it names, or
+ * else with any subscription key. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "dtas.h"
+#include "log.h"
+#include "util.h"
+#include "tmcm.h"
+
+#define MAX_DTAS_HEADERS 64
+
+typedef struct header_list {
+	int n;
+	dtas_header h[MAX_DTAS_HEADERS];
+} header_list;
+
+static void collect_header(const char *name, const char *value, void *cls)
+{
+	header_list *l = cls;
+	if (l->n < MAX_DTAS_HEADERS)
+		l->h[l->n++] = (dtas_header){name, value};
+}
+
+static int preferred_key(const char *product)
+{
+	if (product && strcasestr(product, "IMSVA"))
+		return 0;
+	if (product && (strcasestr(product, "SPS") || strcasestr(product, "Smart Protection")))
+		return 1;
+	return -1;
+}
+
+static int checksum_ok(const http_req *req, const header_list *hl, const char *key,
+		       const char *claimed)
+{
+	if (!key || !key[0])
+		return 0;
+	char sum[41];
+	int put = strcmp(req->method, "PUT") == 0;
+	dtas_checksum(key, hl->h, (size_t)hl->n,
+		      http_req_header(req, "X-DTAS-ChecksumCalculatingOrder"), put ? req->body : NULL,
+		      put ? req->body_len : 0, sum);
+	return strcasecmp(sum, claimed) == 0;
+}
+
+/* The subscription whose key signs this request, or NULL (answered 401). */
+static const tmcm_feed_key *verify(http_req *req, http_resp *resp)
+{
+	const tmcm_app *app = req->app;
+	const char *claimed = http_req_header(req, "X-DTAS-Checksum");
+	if (!claimed) {
+		http_resp_error(resp, 401, "checksum", "X-DTAS-Checksum is required");
+		return NULL;
+	}
+	header_list hl = {0};
+	http_req_each_header(req, collect_header, &hl);
+	int first = preferred_key(http_req_header(req, "X-DTAS-ProductName"));
+	if (first >= 0 && checksum_ok(req, &hl, app->feed_keys[first].key, claimed))
+		return &app->feed_keys[first];
+	for (int i = 0; i < TMCM_NFEED_KEYS; i++)
+		if (i != first && checksum_ok(req, &hl, app->feed_keys[i].key, claimed))
+			return &app->feed_keys[i];
+	char ip[64];
+	http_req_client_ip(req, ip, sizeof(ip));
+	log_warn("feed.auth_failed", "client=%s product=%s", ip,
+		 http_req_header(req, "X-DTAS-ProductName") ? http_req_header(req, "X-DTAS-ProductName")
+							    : "-");
+	http_resp_error(resp, 401, "checksum",
+			"X-DTAS-Checksum does not verify with any subscription API key");
+	return NULL;
+}
+
+/* Product identity from the request; ip must hold 64 bytes. */
+static tmcm_product_info product_of(http_req *req, const tmcm_feed_key *sub, char *ip)
+{
+	http_req_client_ip(req, ip, 64);
+	const char *name = http_req_header(req, "X-DTAS-ProductName");
+	return (tmcm_product_info){
+		.client_uuid = http_req_header(req, "X-DTAS-ClientUUID"),
+		.product_name = name ? name : "",
+		.hostname = http_req_header(req, "X-DTAS-ClientHostname"),
+		.source_id = http_req_header(req, "X-DTAS-SourceID"),
+		.source_name = http_req_header(req, "X-DTAS-SourceName"),
+		.ip = ip,
+		.subscription = sub->subscription,
+	};
+}
+
+static void h_register(http_req *req, http_resp *resp)
+{
+	const tmcm_feed_key *sub = verify(req, resp);
+	store *st = sub ? tmcm_store(resp) : NULL;
+	if (!st)
+		return;
+	char ip[64];
+	tmcm_product_info p = product_of(req, sub, ip);
+	ctd_err err = {0};
+	if (tmcm_product_register(st, &p, &err) < 0) {
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	log_info("product.registered", "product=%s uuid=%s host=%s subscription=%s",
+		 p.product_name, p.client_uuid, p.hostname ? p.hostname : "", sub->subscription);
+	tmcm_timeline(st, "product.registered", p.client_uuid,
+		      json_pack("{s:s, s:s, s:s, s:s}", "product", p.product_name, "hostname",
+				p.hostname ? p.hostname : "", "ip", ip, "subscription",
+				sub->subscription));
+	http_resp_text(resp, 200, "text/plain", "");
+}
+
+static void h_unregister(http_req *req, http_resp *resp)
+{
+	const tmcm_feed_key *sub = verify(req, resp);
+	store *st = sub ? tmcm_store(resp) : NULL;
+	if (!st)
+		return;
+	const char *uuid = http_req_header(req, "X-DTAS-ClientUUID");
+	ctd_err err = {0};
+	if (!uuid || tmcm_product_unregister(st, uuid, &err) < 0) {
+		if (!uuid)
+			ctd_fail(&err, CTD_EINVAL, "X-DTAS-ClientUUID is required");
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	tmcm_timeline(st, "product.unregistered", uuid, NULL);
+	http_resp_text(resp, 200, "text/plain", "");
+}
+
+static void h_test_connection(http_req *req, http_resp *resp)
+{
+	const tmcm_feed_key *sub = verify(req, resp);
+	store *st = sub ? tmcm_store(resp) : NULL;
+	if (!st)
+		return;
+	char ip[64];
+	tmcm_product_info p = product_of(req, sub, ip);
+	ctd_err err = {0};
+	/* a connection test before registration is still a valid test */
+	if (p.client_uuid && tmcm_product_heartbeat(st, &p, &err) < 0) {
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	http_resp_text(resp, 200, "text/plain", "");
+}
+
+static int parse_cursor(const char *s, int64_t *out)
+{
+	if (!s || !*s) {
+		*out = 0;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end || v < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void h_get_black_lists(http_req *req, http_resp *resp)
+{
+	const tmcm_app *app = req->app;
+	const tmcm_feed_key *sub = verify(req, resp);
+	store *st = sub ? tmcm_store(resp) : NULL;
+	if (!st)
+		return;
+	int64_t cursor, last_id;
+	if (parse_cursor(http_req_header(req, "X-DTAS-LastQueryID"), &cursor) < 0) {
+		http_resp_error(resp, 400, "invalid", "X-DTAS-LastQueryID must be a decimal >= 0");
+		return;
+	}
+	ctd_err err = {0};
+	sbuf xml = {0};
+	long count = 0;
+	if (tmcm_expire_due(st, &err) < 0 ||
+	    tmcm_feed_page(st, cursor, (long)app->cfg->feed_page_size, &xml, &count, &last_id,
+			   &err) < 0) {
+		sbuf_free(&xml);
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	char ip[64];
+	tmcm_product_info p = product_of(req, sub, ip);
+	if (p.client_uuid && tmcm_product_synced(st, &p, last_id, count, &err) < 0)
+		log_warn("product.sync_record_failed", "uuid=%s error=\"%s\"", p.client_uuid, err.msg);
+	if (count > 0)
+		log_info("feed.served", "product=%s cursor=%lld count=%ld last_id=%lld",
+			 p.product_name, (long long)cursor, count, (long long)last_id);
+	http_resp_bytes(resp, 200, "text/xml; charset=utf-8", xml.data ? xml.data : "", xml.len);
+	sbuf_free(&xml);
+}
+
+const http_route tmcm_feed_routes[] = {
+	{"GET", DTAS_PREFIX "register", h_register},
+	{"GET", DTAS_PREFIX "unregister", h_unregister},
+	{"GET", DTAS_PREFIX "test_connection", h_test_connection},
+	{"GET", DTAS_PREFIX "get_black_lists", h_get_black_lists},
+};
+const size_t tmcm_feed_nroutes = sizeof(tmcm_feed_routes) / sizeof(tmcm_feed_routes[0]);

@@ -1,0 +1,226 @@
+/* tmcm_udso.c - user-defined suspicious objects (Automation API and
+ * console): validation and canonical case per type, upsert within the
+ * configured maximum, delete, and the list as the Automation API shows it. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "util.h"
+#include "tmcm.h"
+
+/* ---- user-defined objects ----------------------------------------------------- */
+
+static const char *udso_feed_type(const char *type)
+{
+	if (strcmp(type, "ip") == 0)
+		return "IP";
+	if (strcmp(type, "url") == 0)
+		return "URL";
+	if (strcmp(type, "domain") == 0)
+		return "DOMAIN";
+	if (strcmp(type, "file_sha1") == 0 || strcmp(type, "file") == 0)
+		return "FILE";
+	return NULL;
+}
+
+static int is_hex40(const char *s)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	return n == 40;
+}
+
+static int valid_domain(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 253)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-._*", s[i]))
+			return 0;
+	return 1;
+}
+
+static int valid_ip(const char *s)
+{
+	unsigned char buf[16];
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+int tmcm_udso_check(const char *type, const char *content, const char *scan_action,
+		    char **canon, ctd_err *err)
+{
+	if (!type || !udso_feed_type(type))
+		return ctd_fail(err, CTD_EINVAL, "type must be ip, url, file_sha1 or domain");
+	if (!content || !content[0])
+		return ctd_fail(err, CTD_EINVAL, "content is required");
+	if (scan_action && strcmp(scan_action, "log") && strcmp(scan_action, "block") &&
+	    strcmp(scan_action, "quarantine"))
+		return ctd_fail(err, CTD_EINVAL, "scan_action must be log or block");
+	int file = strcmp(udso_feed_type(type), "FILE") == 0;
+	if (scan_action && strcmp(scan_action, "quarantine") == 0 && !file)
+		return ctd_fail(err, CTD_EINVAL, "quarantine is only available for file objects");
+	int ok = 1;
+	if (strcmp(type, "ip") == 0)
+		ok = valid_ip(content);
+	else if (strcmp(type, "url") == 0)
+		ok = (strncasecmp(content, "http://", 7) == 0 ||
+		      strncasecmp(content, "https://", 8) == 0) && strlen(content) <= 2047;
+	else if (strcmp(type, "domain") == 0)
+		ok = valid_domain(content);
+	else
+		ok = is_hex40(content);
+	if (!ok)
+		return ctd_fail(err, CTD_EINVAL, "content is not a valid %s", type);
+	*canon = xstrdup(content);
+	tmcm_normalise_value(udso_feed_type(type), *canon);
+	return 0;
+}
+
+static long udso_count(store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT COUNT(*) FROM tmcm_udso", NULL);
+	if (!s)
+		return -1;
+	long n = sqlite3_step(s) == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	return n;
+}
+
+static int udso_exists(store *st, const char *type, const char *content)
+{
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT 1 FROM tmcm_udso WHERE type = ?1 AND content = ?2", NULL);
+	if (!s)
+		return 0;
+	tmcm_bind_text(s, 1, type);
+	tmcm_bind_text(s, 2, content);
+	int found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_reset(s);
+	return found;
+}
+
+static int udso_write(store *st, const tmcm_udso *u, const char *feed_type, ctd_err *err)
+{
+	int64_t now = time_now_ms();
+	sqlite3_stmt *s = store_stmt(st,
+		"INSERT INTO tmcm_udso (type, content, notes, scan_action, expires_ms, file_name,"
+		" feed_type, feed_value, created_ms, modified_ms)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?2, ?8, ?8)"
+		" ON CONFLICT (type, content) DO UPDATE SET notes = excluded.notes,"
+		" scan_action = excluded.scan_action, expires_ms = excluded.expires_ms,"
+		" file_name = CASE WHEN excluded.file_name = '' THEN file_name"
+		" ELSE excluded.file_name END, modified_ms = excluded.modified_ms", err);
+	if (!s)
+		return -1;
+	tmcm_bind_text(s, 1, u->type);
+	tmcm_bind_text(s, 2, u->content);
+	tmcm_bind_text(s, 3, u->notes ? u->notes : "");
+	tmcm_bind_text(s, 4, u->scan_action);
+	sqlite3_bind_int64(s, 5, u->expires_ms);
+	tmcm_bind_text(s, 6, u->file_name ? u->file_name : "");
+	tmcm_bind_text(s, 7, feed_type);
+	sqlite3_bind_int64(s, 8, now);
+	return store_step_done(st, s, err);
+}
+
+int tmcm_udso_put(store *st, const tmcm_udso *u, long long max, ctd_err *err)
+{
+	const char *feed_type = udso_feed_type(u->type);
+	if (!feed_type)
+		return ctd_fail(err, CTD_EINVAL, "unknown type %s", u->type);
+	if (store_begin(st, err) < 0)
+		return -1;
+	int rc = 0;
+	if (max > 0 && !udso_exists(st, u->type, u->content) && udso_count(st) >= max)
+		rc = ctd_fail(err, CTD_ETOOBIG, "the user-defined list already holds %lld objects",
+			      max);
+	if (rc == 0)
+		rc = udso_write(st, u, feed_type, err);
+	tmcm_exc_set exc = {0};
+	if (rc == 0)
+		rc = tmcm_exc_load(st, &exc, err);
+	if (rc == 0)
+		rc = tmcm_recompute(st, &exc, feed_type, u->content, err);
+	tmcm_exc_free(&exc);
+	if (rc < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st, err);
+}
+
+int tmcm_udso_delete(store *st, const char *type, const char *content, ctd_err *err)
+{
+	const char *feed_type = udso_feed_type(type ? type : "");
+	if (!feed_type || !content || !content[0])
+		return ctd_fail(err, CTD_EINVAL, "type and content are required");
+	if (store_begin(st, err) < 0)
+		return -1;
+	char *canon = xstrdup(content);
+	tmcm_normalise_value(feed_type, canon);
+	int rc = -1;
+	sqlite3_stmt *s = store_stmt(st, "DELETE FROM tmcm_udso WHERE type = ?1 AND content = ?2",
+				     err);
+	if (s) {
+		tmcm_bind_text(s, 1, type);
+		tmcm_bind_text(s, 2, canon);
+		rc = store_step_done(st, s, err);
+		if (rc == 0 && sqlite3_changes(store_db(st)) == 0)
+			rc = ctd_fail(err, CTD_ENOTFOUND, "no %s object %s", type, content);
+	}
+	tmcm_exc_set exc = {0};
+	if (rc == 0)
+		rc = tmcm_exc_load(st, &exc, err);
+	if (rc == 0)
+		rc = tmcm_recompute(st, &exc, feed_type, canon, err);
+	tmcm_exc_free(&exc);
+	free(canon);
+	if (rc < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st, err);
+}
+
+json_t *tmcm_udso_list(store *st, const char *type, const char *filter, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT type, content, notes, scan_action, expires_ms FROM tmcm_udso"
+		" WHERE (?1 IS NULL OR type = ?1) AND (?2 IS NULL OR instr(lower(content), lower(?2)) > 0)"
+		" AND (expires_ms = 0 OR expires_ms > ?3) ORDER BY id", err);
+	if (!s)
+		return NULL;
+	tmcm_bind_text(s, 1, type && type[0] ? type : NULL);
+	tmcm_bind_text(s, 2, filter && filter[0] ? filter : NULL);
+	sqlite3_bind_int64(s, 3, time_now_ms());
+	json_t *arr = json_array();
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *o = json_object();
+		int64_t exp = sqlite3_column_int64(s, 4);
+		char buf[32];
+		json_object_set_new(o, "type", json_string(tmcm_col_text(s, 0)));
+		json_object_set_new(o, "content", json_string(tmcm_col_text(s, 1)));
+		json_object_set_new(o, "notes", json_string(tmcm_col_text(s, 2)));
+		json_object_set_new(o, "scan_action", json_string(tmcm_col_text(s, 3)));
+		if (exp) {
+			tmcm_format_utc(exp, buf, sizeof(buf));
+			json_object_set_new(o, "expiration_utc_date", json_string(buf));
+		} else {
+			json_object_set_new(o, "expiration_utc_date", json_null());
+		}
+		json_array_append_new(arr, o);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		tmcm_db_fail(st, err, "list udso");
+		return NULL;
+	}
+	return arr;
+}

@@ -1,0 +1,463 @@
+/* test_tmcm_api.c - the Automation API of a real tmcmd over HTTPS, driven the
+ * way the public Apex Central clients drive it (reference §7): XSOAR (float
+ * iat, Python json.dumps bodies, PUT on .../UserDefinedSO/, raw query values,
+ * DELETE by query), Chronicle (integer iat, urlencoded query hashed lower-case,
+ * no trailing slash, ProductServers ping), the stdlib IOC script (compact JSON,
+ * DELETE by body); plus the documented auth failures, FileUDSO, the /v1/ path,
+ * path case, and ProductServers/ProductAgents listing a registered product. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <jwt.h>
+#include "dtas.h"
+#include "hash.h"
+#include "testlib.h"
+#include "util.h"
+
+static char *home;
+static pid_t pid;
+static json_t *ready;
+static const char *base_url, *app_id, *api_key;
+
+static void start_tmcm(void)
+{
+	home = tl_tmpdir("tmcm-api");
+	const char *args[] = {"--port", "0", "--tls", "yes", "--token-timeout", "60s", NULL};
+	pid = tl_spawn_daemon("tmcmd", home, args);
+	ready = tl_wait_ready(home, "tmcm", 10000);
+	ck_assert_msg(ready != NULL, "tmcmd did not become ready");
+	base_url = tl_listener(ready, "https");
+	ck_assert_ptr_nonnull(base_url);
+	json_t *info = json_object_get(ready, "info");
+	app_id = json_string_value(json_object_get(info, "app_id"));
+	api_key = json_string_value(json_object_get(info, "api_key"));
+	ck_assert_ptr_nonnull(app_id);
+	ck_assert_ptr_nonnull(api_key);
+}
+
+static void stop_tmcm(void)
+{
+	ck_assert_int_eq(tl_stop(pid, 5000), 0);
+	json_decref(ready);
+	tl_rmrf(home);
+	free(home);
+}
+
+/* Base64(SHA-256(METHOD|lower(target)||body)), computed independently of tmcmd. */
+static char *checksum(const char *method, const char *target, const char *body)
+{
+	char *lower = xstrdup(target);
+	str_lower(lower);
+	char *s = xasprintf("%s|%s||%s", method, lower, body ? body : "");
+	unsigned char d[32];
+	hash_raw(HASH_SHA256, s, strlen(s), d);
+	free(s);
+	free(lower);
+	return base64_encode(d, sizeof d);
+}
+
+typedef struct client_style {
+	const char *iat;     /* printf format for the iat claim, given seconds */
+	jwt_alg_t alg;
+	const char *key;     /* NULL: the real API key */
+	double iat_offset;   /* seconds added to now */
+} client_style;
+
+static const client_style XSOAR = {"%.6f", JWT_ALG_HS256, NULL, 0};
+static const client_style CHRONICLE = {"%.0f", JWT_ALG_HS256, NULL, 0};
+
+static char *bearer(const client_style *cs, const char *method, const char *hashed_target,
+		    const char *body)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	char iat[64];
+	snprintf(iat, sizeof iat, cs->iat, (double)ts.tv_sec + ts.tv_nsec / 1e9 + cs->iat_offset);
+	char *sum = checksum(method, hashed_target, body);
+	char *claims = xasprintf("{\"appid\":\"%s\",\"iat\":%s,\"version\":\"V1\",\"checksum\":\"%s\"}",
+				 app_id, iat, sum);
+	jwt_t *j = NULL;
+	const char *key = cs->key ? cs->key : api_key;
+	ck_assert_int_eq(jwt_new(&j), 0);
+	ck_assert_int_eq(jwt_add_grants_json(j, claims), 0);
+	ck_assert_int_eq(jwt_set_alg(j, cs->alg, (const unsigned char *)key, (int)strlen(key)), 0);
+	char *tok = jwt_encode_str(j);
+	char *h = xasprintf("Authorization: Bearer %s", tok);
+	free(tok);
+	jwt_free(j);
+	free(claims);
+	free(sum);
+	return h;
+}
+
+/* One Automation API call; hashed_target NULL = the target as sent. */
+static json_t *call(const client_style *cs, const char *method, const char *target,
+		    const char *hashed_target, const char *body, long *status)
+{
+	char *auth = bearer(cs, method, hashed_target ? hashed_target : target, body);
+	const char *headers[] = {auth, "Content-Type: application/json", NULL};
+	char *url = xasprintf("%s%s", base_url, target);
+	json_t *j = tl_http_json(method, url, headers, body, status);
+	free(url);
+	free(auth);
+	ck_assert_msg(j != NULL, "%s %s: no JSON answer (HTTP %ld)", method, target, *status);
+	return j;
+}
+
+static json_int_t meta_code(json_t *env)
+{
+	json_t *code = json_object_get(json_object_get(env, "Meta"), "ErrorCode");
+	ck_assert_msg(json_is_integer(code), "Meta.ErrorCode is not an integer");
+	return json_integer_value(code);
+}
+
+/* The UDSO list Data array (asserted to be an array). */
+static json_t *udso_list(const client_style *cs, const char *target, const char *hashed)
+{
+	long status;
+	json_t *env = call(cs, "GET", target, hashed, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(meta_code(env), 0);
+	json_t *data = json_incref(json_object_get(env, "Data"));
+	ck_assert(json_is_array(data));
+	json_decref(env);
+	return data;
+}
+
+static json_t *find(json_t *list, const char *type, const char *content)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(list, i, o) {
+		if (strcmp(json_string_value(json_object_get(o, "type")), type) == 0 &&
+		    strcmp(json_string_value(json_object_get(o, "content")), content) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+#define UDSO "/WebApp/api/SuspiciousObjects/UserDefinedSO"
+
+START_TEST(test_xsoar_udso_round_trip)
+{
+	start_tmcm();
+	long status;
+	/* json.dumps separators, every key present, expiration "" */
+	const char *body = "{\"param\": {\"type\": \"ip\", \"content\": \"203.0.113.7\", \"notes\": "
+			   "\"Documentation\", \"scan_action\": \"Block\", \"expiration_utc_date\": \"\"}}";
+	json_t *env = call(&XSOAR, "PUT", UDSO "/", NULL, body, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(meta_code(env), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(env, "Meta"), "Result")), 1);
+	json_decref(env);
+
+	/* a second object with an expiry in the client's Python isoformat */
+	body = "{\"param\": {\"type\": \"file_sha1\", \"content\": "
+	       "\"a94a8fe5ccb19ba61c4c0873d391e987982fbbd3\", \"notes\": \"\", \"scan_action\": "
+	       "\"log\", \"expiration_utc_date\": \"2031-01-01T12:00:00.123456+00:00\"}}";
+	env = call(&XSOAR, "PUT", UDSO "/", NULL, body, &status);
+	ck_assert_int_eq(status, 200);
+	json_decref(env);
+
+	json_t *list = udso_list(&XSOAR, UDSO "?type=&contentFilter=", NULL);
+	json_t *ip = find(list, "ip", "203.0.113.7");
+	ck_assert_ptr_nonnull(ip);
+	ck_assert_str_eq(json_string_value(json_object_get(ip, "scan_action")), "block");
+	ck_assert_str_eq(json_string_value(json_object_get(ip, "notes")), "Documentation");
+	ck_assert(json_is_null(json_object_get(ip, "expiration_utc_date")));
+	json_t *f = find(list, "file_sha1", "A94A8FE5CCB19BA61C4C0873D391E987982FBBD3");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(json_string_value(json_object_get(f, "expiration_utc_date")),
+			 "2031-01-01T12:00:00");
+	json_decref(list);
+
+	/* DELETE by query, values unencoded, no trailing slash */
+	env = call(&XSOAR, "DELETE", UDSO "?type=ip&content=203.0.113.7", NULL, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(meta_code(env), 0);
+	json_decref(env);
+	list = udso_list(&XSOAR, UDSO "?type=ip&contentFilter=", NULL);
+	ck_assert_int_eq(json_array_size(list), 0);
+	json_decref(list);
+
+	/* deleting it again: documented "Data not found" */
+	env = call(&XSOAR, "DELETE", UDSO "?type=ip&content=203.0.113.7", NULL, NULL, &status);
+	ck_assert_int_eq(status, 500);
+	ck_assert_int_eq(meta_code(env), 8);
+	json_decref(env);
+	stop_tmcm();
+}
+END_TEST
+
+START_TEST(test_chronicle_udso_round_trip)
+{
+	start_tmcm();
+	long status;
+	/* ping: ProductServers?host_name=x answers 2xx with an empty list */
+	json_t *env = call(&CHRONICLE, "GET", "/WebApp/API/ServerResource/ProductServers?host_name=x",
+			   NULL, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(env, "result_code")), 1);
+	ck_assert(json_is_array(json_object_get(env, "result_content")));
+	ck_assert_int_eq(json_array_size(json_object_get(env, "result_content")), 0);
+	json_decref(env);
+
+	/* PUT without the trailing slash, no expiration key */
+	const char *body = "{\"param\": {\"content\": \"http://bad.example/dl?id=1\", \"type\": "
+			   "\"url\", \"scan_action\": \"block\", \"notes\": \"from SOAR\"}}";
+	env = call(&CHRONICLE, "PUT", UDSO, NULL, body, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(meta_code(env), 0);
+	json_decref(env);
+
+	/* GET with requests' params: sent encoded, hashed urlencode(...).lower() */
+	const char *sent = UDSO "?type=url&contentFilter=http%3A%2F%2Fbad.example";
+	char *hashed = xstrdup(sent);
+	str_lower(hashed);
+	json_t *list = udso_list(&CHRONICLE, sent, hashed);
+	free(hashed);
+	ck_assert_int_eq(json_array_size(list), 1);
+	ck_assert_ptr_nonnull(find(list, "url", "http://bad.example/dl?id=1"));
+	json_decref(list);
+
+	/* the /v1/ path and any path case reach the same list */
+	list = udso_list(&CHRONICLE, "/webapp/API/v1/suspiciousobjects/userdefinedso/?type=url", NULL);
+	ck_assert_int_eq(json_array_size(list), 1);
+	json_decref(list);
+
+	/* DELETE by body, compact JSON (the stdlib IOC script) */
+	body = "{\"param\":{\"type\":\"url\",\"content\":\"http://bad.example/dl?id=1\"}}";
+	env = call(&CHRONICLE, "DELETE", UDSO "/", NULL, body, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(env, "Meta"), "Result")), 1);
+	json_decref(env);
+	list = udso_list(&CHRONICLE, UDSO, NULL);
+	ck_assert_int_eq(json_array_size(list), 0);
+	json_decref(list);
+	stop_tmcm();
+}
+END_TEST
+
+START_TEST(test_auth_failures)
+{
+	start_tmcm();
+	long status;
+	/* no token at all */
+	char *url = xasprintf("%s%s", base_url, UDSO);
+	json_t *env = tl_http_json("GET", url, NULL, NULL, &status);
+	ck_assert_int_eq(status, 401);
+	ck_assert_int_eq(meta_code(env), 14);
+	json_decref(env);
+	free(url);
+
+	client_style stale = {"%.6f", JWT_ALG_HS256, NULL, -3600};
+	env = call(&stale, "GET", UDSO, NULL, NULL, &status);
+	ck_assert_int_eq(status, 401);
+	ck_assert_int_eq(meta_code(env), 18);
+	json_decref(env);
+
+	client_style wrong_key = {"%.0f", JWT_ALG_HS256, "not-the-api-key", 0};
+	env = call(&wrong_key, "GET", UDSO, NULL, NULL, &status);
+	ck_assert_int_eq(status, 401);
+	ck_assert_int_eq(meta_code(env), 19);
+	json_decref(env);
+
+	/* the body sent differs from the body hashed */
+	char *auth = bearer(&XSOAR, "PUT", UDSO "/", "{\"param\": {}}");
+	const char *headers[] = {auth, "Content-Type: application/json", NULL};
+	url = xasprintf("%s%s/", base_url, UDSO);
+	env = tl_http_json("PUT", url, headers, "{\"param\": {\"x\": 1}}", &status);
+	ck_assert_int_eq(status, 401);
+	ck_assert_int_eq(meta_code(env), 20);
+	json_decref(env);
+	free(url);
+	free(auth);
+
+	/* result_code family: the same failure as -2 .. -9 */
+	url = xasprintf("%s/WebApp/API/AgentResource/ProductAgents", base_url);
+	env = tl_http_json("GET", url, NULL, NULL, &status);
+	ck_assert_int_eq(status, 401);
+	ck_assert_int_eq(json_integer_value(json_object_get(env, "result_code")), -2);
+	json_decref(env);
+	free(url);
+	stop_tmcm();
+}
+END_TEST
+
+START_TEST(test_file_udso_and_products)
+{
+	start_tmcm();
+	long status;
+	/* "123123" base64; the list shows type file with the upper-case SHA-1 */
+	const char *body = "{\"file_name\": \"VerySmallFile.txt\", \"file_content_base64_string\": "
+			   "\"MTIzMTIz\", \"file_scan_action\": \"BLOCK\", \"note\": \"Small file\"}";
+	json_t *env = call(&XSOAR, "PUT", "/WebApp/api/SuspiciousObjectResource/FileUDSO", NULL, body,
+			   &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(env, "result_code")), 1);
+	json_decref(env);
+	json_t *list = udso_list(&XSOAR, UDSO "?type=file&contentFilter=", NULL);
+	json_t *f = find(list, "file", "601F1889667EFAEBB33B8C12572835DA3F027F78");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(json_string_value(json_object_get(f, "scan_action")), "block");
+	json_decref(list);
+
+	/* a product registers over the DTAS-style API with its feed key */
+	json_t *info = json_object_get(ready, "info");
+	dtas_client c = {
+		.base_url = (char *)base_url,
+		.api_key = (char *)json_string_value(json_object_get(info, "imsva_feed_key")),
+		.client_uuid = "11111111-2222-3333-4444-555555555555",
+		.product_name = "IMSVA",
+		.hostname = "imsva.lab",
+		.source_id = "103",
+		.source_name = "IMSVA",
+		.protocol_version = "1.5",
+	};
+	ctd_err err = {0};
+	ck_assert_msg(dtas_register(&c, &err) == 0, "register: %s", err.msg);
+
+	env = call(&CHRONICLE, "GET", "/WebApp/API/ServerResource/ProductServers?host_name=imsva.lab",
+		   NULL, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	json_t *servers = json_object_get(env, "result_content");
+	ck_assert_int_eq(json_array_size(servers), 1);
+	json_t *s = json_array_get(servers, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(s, "entity_id")), c.client_uuid);
+	ck_assert_str_eq(json_string_value(json_object_get(s, "product")), "SLF_PRODUCT_IMSVA");
+	ck_assert_str_eq(json_string_value(json_object_get(s, "ip_address_list")), "127.0.0.1");
+	json_decref(env);
+
+	/* agents: isolate it, then the listing shows it isolated */
+	body = "{\"act\": \"cmd_isolate_agent\", \"allow_multiple_match\": false, \"host_name\": "
+	       "\"imsva.lab\"}";
+	env = call(&XSOAR, "POST", "/WebApp/API/AgentResource/ProductAgents/", NULL, body, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(env, "result_code")), 1);
+	ck_assert_int_eq(json_array_size(json_object_get(env, "result_content")), 1);
+	json_decref(env);
+	env = call(&XSOAR, "GET", "/WebApp/API/AgentResource/ProductAgents?host_name=imsva.lab", NULL,
+		   NULL, &status);
+	json_t *a = json_array_get(json_object_get(env, "result_content"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(a, "isolation_status")), "isolated");
+	json_decref(env);
+	stop_tmcm();
+}
+END_TEST
+
+/* Console credentials: a session from /api/login, or the password or the
+ * Automation API key as X-Api-Key; anything else is 401. */
+START_TEST(test_console_login)
+{
+	start_tmcm();
+	const char *pw = json_string_value(json_object_get(json_object_get(ready, "info"),
+							   "console_password"));
+	char *url = xasprintf("%s/api/login", base_url);
+	char *body = xasprintf("{\"password\": \"%s\"}", pw);
+	long status;
+	json_t *login = tl_http_json("POST", url, NULL, body, &status);
+	ck_assert_int_eq(status, 200);
+	char *session = xasprintf("X-Session: %s",
+				  json_string_value(json_object_get(login, "session")));
+	json_decref(login);
+	json_decref(tl_http_json("POST", url, NULL, "{\"password\": \"wrong\"}", &status));
+	ck_assert_int_eq(status, 401);
+	free(body);
+	free(url);
+
+	char *with_key = xasprintf("X-Api-Key: %s", api_key);
+	const char *const creds[][2] = {{session, NULL}, {with_key, NULL}, {"X-Api-Key: nope", NULL}};
+	const long want[] = {200, 200, 401};
+	url = xasprintf("%s/api/status", base_url);
+	for (int i = 0; i < 3; i++) {
+		json_t *j = tl_http_json("GET", url, creds[i], NULL, &status);
+		ck_assert_msg(status == want[i], "credential %d: HTTP %ld", i, status);
+		if (status == 200)
+			ck_assert_str_eq(json_string_value(json_object_get(j, "appliance")), "tmcm");
+		json_decref(j);
+	}
+	json_decref(tl_http_json("GET", url, NULL, NULL, &status));
+	ck_assert_int_eq(status, 401);
+	free(url);
+	free(with_key);
+	free(session);
+	stop_tmcm();
+}
+END_TEST
+
+/* Bad input gets the documented 4xx codes, never a crash. */
+START_TEST(test_bad_input)
+{
+	start_tmcm();
+	static const struct {
+		const char *body;
+		long status;
+		json_int_t code;
+	} cases[] = {
+		{"{not json", 400, 7},
+		{"{\"param\": {\"type\": \"ip\", \"content\": \"1.2.3.4\"}}", 400, 7},
+		{"{\"param\": {\"type\": \"ip\", \"content\": \"300.2.3.4\", \"scan_action\": \"log\"}}",
+		 400, 11},
+		{"{\"param\": {\"type\": \"ip\", \"content\": \"1.2.3.4\", \"scan_action\": "
+		 "\"quarantine\"}}", 400, 11},
+		{"{\"param\": {\"type\": \"file_sha256\", \"content\": \"ab\", \"scan_action\": "
+		 "\"log\"}}", 400, 11},
+		{"{\"param\": {\"type\": \"url\", \"content\": \"http://x.lab/\", \"scan_action\": "
+		 "\"log\", \"expiration_utc_date\": \"next tuesday\"}}", 400, 11},
+		{"{\"param\": {\"type\": \"domain\", \"content\": \"x.lab\", \"scan_action\": "
+		 "\"delete\"}}", 400, 11},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		long status;
+		json_t *env = call(&XSOAR, "PUT", UDSO "/", NULL, cases[i].body, &status);
+		ck_assert_msg(status == cases[i].status, "case %zu: HTTP %ld", i, status);
+		ck_assert_msg(meta_code(env) == cases[i].code, "case %zu: code %lld", i,
+			      (long long)meta_code(env));
+		json_decref(env);
+	}
+	long status;
+	json_t *env = call(&XSOAR, "GET", UDSO "?type=hash", NULL, NULL, &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert_int_eq(meta_code(env), 7);
+	json_decref(env);
+	env = call(&XSOAR, "PUT", "/WebApp/api/SuspiciousObjectResource/FileUDSO", NULL,
+		   "{\"file_name\": \"a\", \"file_content_base64_string\": \"@@@\", "
+		   "\"file_scan_action\": \"LOG\"}", &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert_int_eq(json_integer_value(json_object_get(env, "result_code")), -21);
+	json_decref(env);
+
+	/* the feed API: unsigned and malformed requests */
+	char *url = xasprintf("%s/web_service/sample_upload/get_black_lists", base_url);
+	http_response resp;
+	ck_assert_int_eq(tl_http("GET", url, NULL, NULL, &resp), 401);
+	http_response_free(&resp);
+	free(url);
+	stop_tmcm();
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("tmcm_api");
+	TCase *tc = tcase_create("automation");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_xsoar_udso_round_trip);
+	tcase_add_test(tc, test_chronicle_udso_round_trip);
+	tcase_add_test(tc, test_auth_failures);
+	tcase_add_test(tc, test_file_udso_and_products);
+	tcase_add_test(tc, test_bad_input);
+	tcase_add_test(tc, test_console_login);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

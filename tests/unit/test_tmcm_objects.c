@@ -1,0 +1,314 @@
+/* test_tmcm_objects.c - TMCM's lists and merged feed on a scratch store:
+ * user-defined objects win over VA objects, exceptions (with wildcards) and
+ * expiry remove from distribution, every effective change takes a new change
+ * ID and nothing else does, removals by another source are ignored, feed
+ * pages carry the cursor and the "more" flag, and UDSO input validation. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "sofeed.h"
+#include "store.h"
+#include "testlib.h"
+#include "util.h"
+#include "../../mocks/tmcm/tmcm.h"
+
+#define SHA "A94A8FE5CCB19BA61C4C0873D391E987982FBBD3"
+
+static char *dir;
+static store *st;
+
+static void setup(void)
+{
+	dir = tl_tmpdir("tmcm-objects");
+	char *path = xasprintf("%s/lab.db", dir);
+	store_set_path(path);
+	free(path);
+	ctd_err err = {0};
+	st = store_get(&err);
+	ck_assert_msg(st != NULL, "store: %s", err.msg);
+}
+
+static void teardown(void)
+{
+	store_close_thread();
+	tl_rmrf(dir);
+	free(dir);
+}
+
+/* Apply one VA record from `source` in its own transaction. */
+static void va(const char *source, const char *type, const char *value, int64_t expires,
+	       int64_t seen, int removed)
+{
+	so_record r = {.value = (char *)value, .first_seen_ms = seen, .last_seen_ms = seen,
+		       .expires_ms = expires, .removed = removed};
+	snprintf(r.type, sizeof r.type, "%s", type);
+	snprintf(r.risk, sizeof r.risk, "High");
+	ctd_err err = {0};
+	tmcm_exc_set exc;
+	ck_assert_int_eq(store_begin(st, &err), 0);
+	ck_assert_int_eq(tmcm_exc_load(st, &exc, &err), 0);
+	ck_assert_msg(tmcm_va_apply(st, &exc, source, "log", &r, &err) == 0, "%s", err.msg);
+	tmcm_exc_free(&exc);
+	ck_assert_int_eq(store_commit(st, &err), 0);
+}
+
+typedef struct feed_row {
+	int64_t id;
+	char action[12], source[16];
+	int removed, found;
+} feed_row;
+
+static feed_row feed(const char *type, const char *value)
+{
+	feed_row f = {0};
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT change_id, action, source, removed FROM tmcm_feed WHERE type = ?1 AND value = ?2",
+		NULL);
+	sqlite3_bind_text(s, 1, type, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		f.found = 1;
+		f.id = sqlite3_column_int64(s, 0);
+		snprintf(f.action, sizeof f.action, "%s", sqlite3_column_text(s, 1));
+		snprintf(f.source, sizeof f.source, "%s", sqlite3_column_text(s, 2));
+		f.removed = sqlite3_column_int(s, 3);
+	}
+	sqlite3_reset(s);
+	return f;
+}
+
+static int64_t va_id(const char *value)
+{
+	json_t *vals = json_pack("[s]", value);
+	ctd_err err = {0};
+	json_t *ids = tmcm_va_ids_for_values(st, vals, &err);
+	ck_assert_msg(ids != NULL, "%s", err.msg);
+	int64_t id = json_integer_value(json_array_get(ids, 0));
+	json_decref(ids);
+	json_decref(vals);
+	return id;
+}
+
+START_TEST(test_udso_wins_over_va)
+{
+	int64_t now = time_now_ms();
+	va("DDAN", "FILE", SHA, 0, now, 0);
+	feed_row f = feed("FILE", SHA);
+	ck_assert(f.found && !f.removed);
+	ck_assert_str_eq(f.action, "log");
+	ck_assert_str_eq(f.source, "DDAN");
+
+	ctd_err err = {0};
+	char *canon = NULL;
+	ck_assert_int_eq(tmcm_udso_check("file_sha1", "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3",
+					 "quarantine", &canon, &err), 0);
+	ck_assert_str_eq(canon, SHA);
+	tmcm_udso u = {.type = "file_sha1", .content = canon, .scan_action = "quarantine"};
+	ck_assert_int_eq(tmcm_udso_put(st, &u, 10, &err), 0);
+	feed_row g = feed("FILE", SHA);
+	ck_assert_int_gt(g.id, f.id);
+	ck_assert_str_eq(g.action, "quarantine");
+	ck_assert_str_eq(g.source, "UDSO");
+
+	/* the VA object's own action does not leak through while the UDSO lives */
+	json_t *ids = json_pack("[I]", (json_int_t)va_id(SHA));
+	ck_assert_int_eq(tmcm_va_set_action(st, ids, "block", &err), 1);
+	ck_assert_int_eq(feed("FILE", SHA).id, g.id);
+
+	ck_assert_int_eq(tmcm_udso_delete(st, "file_sha1", SHA, &err), 0);
+	feed_row h = feed("FILE", SHA);
+	ck_assert_int_gt(h.id, g.id);
+	ck_assert_str_eq(h.action, "block");
+	ck_assert_str_eq(h.source, "DDAN");
+	ck_assert_int_eq(tmcm_udso_delete(st, "file_sha1", SHA, &err), -1);
+	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
+	json_decref(ids);
+	free(canon);
+}
+END_TEST
+
+START_TEST(test_no_change_no_new_id)
+{
+	int64_t now = time_now_ms();
+	va("DDAN", "IP", "198.51.100.1", now + 3600000, now, 0);
+	int64_t id = tmcm_last_change_id(st);
+	va("DDAN", "IP", "198.51.100.1", now + 3600000, now + 1000, 0);
+	ck_assert_int_eq(tmcm_last_change_id(st), id);
+	/* another source dropping it does not remove the reporter's object */
+	va("DDI", "IP", "198.51.100.1", 0, now, 1);
+	ck_assert_int_eq(feed("IP", "198.51.100.1").removed, 0);
+	va("DDAN", "IP", "198.51.100.1", 0, now, 1);
+	feed_row f = feed("IP", "198.51.100.1");
+	ck_assert_int_eq(f.removed, 1);
+	ck_assert_int_eq(f.id, id + 1);
+}
+END_TEST
+
+START_TEST(test_exception_wildcards)
+{
+	int64_t now = time_now_ms();
+	va("DDAN", "URL", "http://a.lab/x", 0, now, 0);
+	va("DDAN", "URL", "http://a.lab/y", 0, now, 0);
+	va("DDAN", "URL", "http://b.lab/z", 0, now, 0);
+	ctd_err err = {0};
+	int64_t exc = tmcm_exc_add(st, "url", "http://a.lab/*", "lab", &err);
+	ck_assert_msg(exc > 0, "%s", err.msg);
+	ck_assert_int_eq(feed("URL", "http://a.lab/x").removed, 1);
+	ck_assert_int_eq(feed("URL", "http://a.lab/y").removed, 1);
+	ck_assert_int_eq(feed("URL", "http://b.lab/z").removed, 0);
+	json_t *list = tmcm_exc_list(st, &err);
+	ck_assert_int_eq(json_array_size(list), 1);
+	json_decref(list);
+	ck_assert_int_eq(tmcm_exc_delete(st, exc, &err), 0);
+	ck_assert_int_eq(feed("URL", "http://a.lab/x").removed, 0);
+	ck_assert_int_eq(tmcm_exc_delete(st, exc, &err), -1);
+	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
+	ck_assert_int_eq(tmcm_exc_add(st, "hash", "x", NULL, &err), -1);
+}
+END_TEST
+
+START_TEST(test_expiry)
+{
+	int64_t now = time_now_ms();
+	ctd_err err = {0};
+	/* already expired at arrival: never distributed */
+	va("DDAN", "DOMAIN", "old.lab", now - 1, now - 10, 0);
+	ck_assert_int_eq(feed("DOMAIN", "old.lab").found, 0);
+	/* "Expire now" */
+	va("DDAN", "DOMAIN", "now.lab", 0, now, 0);
+	json_t *ids = json_pack("[I]", (json_int_t)va_id("now.lab"));
+	ck_assert_int_eq(tmcm_va_expire(st, ids, 0, &err), 1);
+	ck_assert_int_eq(feed("DOMAIN", "now.lab").removed, 1);
+	/* re-reported without a new sighting: stays expired; "Never expire" revives */
+	va("DDAN", "DOMAIN", "now.lab", now + 3600000, now, 0);
+	ck_assert_int_eq(feed("DOMAIN", "now.lab").removed, 1);
+	ck_assert_int_eq(tmcm_va_expire(st, ids, 1, &err), 1);
+	ck_assert_int_eq(feed("DOMAIN", "now.lab").removed, 0);
+	json_decref(ids);
+	/* runs out while distributed: the sweep removes it */
+	va("DDAN", "DOMAIN", "soon.lab", time_now_ms() + 30, now, 0);
+	ck_assert_int_eq(feed("DOMAIN", "soon.lab").removed, 0);
+	for (int i = 0; i < 200 && !feed("DOMAIN", "soon.lab").removed; i++) {
+		usleep(10000);
+		ck_assert_int_eq(tmcm_expire_due(st, &err), 0);
+	}
+	ck_assert_int_eq(feed("DOMAIN", "soon.lab").removed, 1);
+}
+END_TEST
+
+typedef struct seen {
+	int n;
+	int64_t ids[16];
+} seen;
+
+static int count(const so_record *r, void *cls)
+{
+	seen *s = cls;
+	s->ids[s->n++] = r->id;
+	return 0;
+}
+
+START_TEST(test_feed_pages)
+{
+	int64_t now = time_now_ms();
+	char v[32];
+	for (int i = 0; i < 5; i++) {
+		snprintf(v, sizeof v, "10.0.0.%d", i + 1);
+		va("DDAN", "IP", v, 0, now, 0);
+	}
+	va("DDAN", "IP", "10.0.0.1", 0, now, 1); /* id 6 removes the first */
+	ctd_err err = {0};
+	sbuf xml = {0};
+	long n;
+	int64_t last, parsed_last = 0;
+	int more;
+	seen s = {0};
+	/* full pull: the removed key is skipped */
+	ck_assert_int_eq(tmcm_feed_page(st, 0, 2, &xml, &n, &last, &err), 0);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(sofeed_parse(xml.data, xml.len, count, &s, &parsed_last, &more, &err), 0);
+	ck_assert_int_eq(more, 1);
+	ck_assert_int_eq(parsed_last, last);
+	ck_assert_int_eq(s.ids[0], 2);
+	ck_assert_int_eq(s.ids[1], 3);
+	sbuf_free(&xml);
+	/* incremental: the removal is there, and the last page says no more */
+	s.n = 0;
+	ck_assert_int_eq(tmcm_feed_page(st, 4, 10, &xml, &n, &last, &err), 0);
+	ck_assert_int_eq(sofeed_parse(xml.data, xml.len, count, &s, &parsed_last, &more, &err), 0);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(s.ids[1], 6);
+	ck_assert_int_eq(last, 6);
+	ck_assert_int_eq(more, 0);
+	sbuf_free(&xml);
+	/* past the end: empty page, cursor unchanged */
+	ck_assert_int_eq(tmcm_feed_page(st, 6, 10, &xml, &n, &last, &err), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(last, 6);
+	sbuf_free(&xml);
+	ck_assert_int_eq(tmcm_feed_active_count(st), 4);
+}
+END_TEST
+
+START_TEST(test_actions_and_validation)
+{
+	va("DDAN", "URL", "http://q.lab/", 0, time_now_ms(), 0);
+	ctd_err err = {0};
+	json_t *ids = json_pack("[I]", (json_int_t)va_id("http://q.lab/"));
+	ck_assert_int_eq(tmcm_va_set_action(st, ids, "quarantine", &err), -1);
+	ck_assert_int_eq(err.code, CTD_EINVAL);
+	ck_assert_int_eq(tmcm_va_set_action(st, ids, "delete", &err), -1);
+	json_decref(ids);
+	ids = json_pack("[i]", 999999);
+	ck_assert_int_eq(tmcm_va_set_action(st, ids, "block", &err), -1);
+	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
+	json_decref(ids);
+
+	char *c = NULL;
+	ck_assert_int_eq(tmcm_udso_check("ip", "300.1.1.1", "log", &c, &err), -1);
+	ck_assert_int_eq(tmcm_udso_check("url", "ftp://x", "log", &c, &err), -1);
+	ck_assert_int_eq(tmcm_udso_check("file_sha1", "abc", "log", &c, &err), -1);
+	ck_assert_int_eq(tmcm_udso_check("domain", "ex ample.com", "log", &c, &err), -1);
+	ck_assert_int_eq(tmcm_udso_check("ip", "1.2.3.4", "quarantine", &c, &err), -1);
+	ck_assert_int_eq(tmcm_udso_check("file_sha256", SHA, "log", &c, &err), -1);
+	ck_assert_int_eq(tmcm_udso_check("domain", "Bad.Example", "block", &c, &err), 0);
+	ck_assert_str_eq(c, "bad.example");
+	free(c);
+
+	/* the maximum counts objects, an update of one is not a new one */
+	tmcm_udso u = {.type = "domain", .content = "a.lab", .scan_action = "log"};
+	ck_assert_int_eq(tmcm_udso_put(st, &u, 1, &err), 0);
+	ck_assert_int_eq(tmcm_udso_put(st, &u, 1, &err), 0);
+	u.content = "b.lab";
+	ck_assert_int_eq(tmcm_udso_put(st, &u, 1, &err), -1);
+	ck_assert_int_eq(err.code, CTD_ETOOBIG);
+	json_t *list = tmcm_udso_list(st, "domain", "A.L", &err);
+	ck_assert_int_eq(json_array_size(list), 1);
+	json_decref(list);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("tmcm_objects");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_udso_wins_over_va);
+	tcase_add_test(tc, test_no_change_no_new_id);
+	tcase_add_test(tc, test_exception_wildcards);
+	tcase_add_test(tc, test_expiry);
+	tcase_add_test(tc, test_feed_pages);
+	tcase_add_test(tc, test_actions_and_validation);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
