@@ -46,8 +46,23 @@ static json_t *report(const char *out)
 	const char *start = strchr(out, '{');
 	json_error_t e;
 	json_t *j = start ? json_loads(start, JSON_DISABLE_EOF_CHECK, &e) : NULL;
-	ck_assert_msg(j != NULL, "no JSON report in:\n%s", out);
+	ck_assert_msg(j != NULL, "no JSON report in:\n%.2000s", out);
 	return j;
+}
+
+/* The failed checks of a report, one line each, short enough for Check's
+ * message limit. Caller frees. */
+static char *failed_checks(json_t *r)
+{
+	sbuf b = {0};
+	size_t i, k;
+	json_t *s, *c;
+	json_array_foreach(json_object_get(r, "steps"), i, s)
+		json_array_foreach(json_object_get(s, "checks"), k, c)
+			if (!json_is_true(json_object_get(c, "ok")))
+				sbuf_printf(&b, "%s: %.600s\n", json_string_value(json_object_get(c, "id")),
+					    json_string_value(json_object_get(c, "text")));
+	return b.data ? sbuf_detach(&b) : xstrdup("(no failed check)");
 }
 
 static json_t *find_check(json_t *step, const char *id)
@@ -72,14 +87,16 @@ START_TEST(test_drill_all)
 	char *dir = tl_tmpdir("drill"), *out = NULL;
 	lab_env();
 	const char *up[] = {"up", NULL};
-	ck_assert_msg(ctdlab(dir, up, &out) == 0, "ctdlab up failed:\n%s", out);
+	ck_assert_msg(ctdlab(dir, up, &out) == 0, "ctdlab up failed:\n%.2000s", out);
 	free(out);
 
 	const char *drill[] = {"--json", "drill", "--timeout", "60", "all", NULL};
 	int rc = ctdlab(dir, drill, &out);
 	json_t *r = report(out);
+	char *why = failed_checks(r);
 	ck_assert_msg(rc == 0 && json_is_true(json_object_get(r, "passed")), "drill failed (%d):\n%s",
-		      rc, out);
+		      rc, why);
+	free(why);
 	json_t *steps = json_object_get(r, "steps");
 	ck_assert_int_eq(json_array_size(steps), 4);
 	size_t i, k;
@@ -146,7 +163,7 @@ START_TEST(test_drill_needs_a_lab)
 	char *dir = tl_tmpdir("drill-nolab"), *out = NULL;
 	const char *drill[] = {"drill", "step1", NULL};
 	ck_assert_int_eq(ctdlab(dir, drill, &out), 1);
-	ck_assert_msg(strstr(out, "ctdlab up") != NULL, "unhelpful message: %s", out);
+	ck_assert_msg(strstr(out, "ctdlab up") != NULL, "unhelpful message: %.2000s", out);
 	free(out);
 	const char *bad[] = {"drill", "step9", NULL};
 	ck_assert_int_eq(ctdlab(dir, bad, &out), 2);
