@@ -571,22 +571,27 @@ static json_t *ddi_find(drill *d, const char *path, const char *key, const char 
 	return o;
 }
 
+typedef struct ddi_wait {
+	const char *sha1;
+	json_t *detection, *so;
+} ddi_wait;
+
 static int probe_ddi(drill *d, void *cls)
 {
-	so_wait *w = cls;
+	ddi_wait *w = cls;
 	int failed = 0;
-	if (!w->found)
-		w->found = ddi_find(d, "/api/detections?limit=1000", "detections", "sha1", w->value,
-				    &failed);
-	if (!w->status)
-		w->status = ddi_find(d, "/api/suspicious_objects?type=FILE&limit=1000",
-				     "suspicious_objects", "value", w->value, &failed);
+	if (!w->detection)
+		w->detection = ddi_find(d, "/api/detections?limit=1000", "detections", "sha1", w->sha1,
+					&failed);
+	if (!w->so)
+		w->so = ddi_find(d, "/api/suspicious_objects?type=FILE&limit=1000",
+				 "suspicious_objects", "value", w->sha1, &failed);
 	if (failed)
 		return -1;
-	if (w->found && w->status)
+	if (w->detection && w->so)
 		return 1;
 	/* say where the file is, for a timeout's message */
-	json_t *f = ddi_find(d, "/api/files?limit=1000", "files", "sha1", w->value, &failed);
+	json_t *f = ddi_find(d, "/api/files?limit=1000", "files", "sha1", w->sha1, &failed);
 	const char *reason = json_string_value(json_object_get(f, "reason"));
 	if (f)
 		drill_fail(d, "DDI's file is \"%s\"%s%s", json_string_value(json_object_get(f, "state")),
@@ -599,11 +604,11 @@ static int probe_ddi(drill *d, void *cls)
 
 json_t *ddi_wait_detection(drill *d, const char *sha1)
 {
-	so_wait w = {.value = sha1};
+	ddi_wait w = {.sha1 = sha1};
 	if (drill_wait(d, "DDI's detection and suspicious object", probe_ddi, &w) != 0) {
-		json_decref(w.found);
-		json_decref(w.status);
+		json_decref(w.detection);
+		json_decref(w.so);
 		return NULL;
 	}
-	return json_pack("{s:o, s:o}", "detection", w.found, "suspicious_object", w.status);
+	return json_pack("{s:o, s:o}", "detection", w.detection, "suspicious_object", w.so);
 }

@@ -258,31 +258,64 @@ static int probe_carved(drill *d, void *cls)
 	return hit ? 1 : time_mono_ms() > s->deadline ? -1 : 0;
 }
 
+/* Serve f on loopback and download it: the wire bytes, the ports, the URL. */
+static int serve_and_fetch(drill *d, served *f, wire *w, long ports[2], char **url)
+{
+	ctd_err err = {0};
+	http_server_opts so = {.bind = "127.0.0.1", .routes = download_routes, .nroutes = 1,
+			       .app = f};
+	http_server *srv = http_server_start(&so, &err);
+	if (!srv)
+		return drill_fail(d, "loopback web server: %s", err.msg);
+	*url = xasprintf("http://127.0.0.1:%d/downloads/%s", http_server_port(srv), f->name);
+	int rc = download(d, *url, w, ports);
+	http_server_stop(srv);
+	return rc;
+}
+
+/* Why the capture file is needed ("" when live capture saw the download). */
+static void need_fallback(drill *d, json_t *cap, const char *sha1, char *why, size_t n)
+{
+	const char *state = json_string_value(json_object_get(cap, "state"));
+	const char *reason = json_string_value(json_object_get(cap, "reason"));
+	seen s = {sha1, time_mono_ms() + LIVE_GRACE_MS};
+	why[0] = '\0';
+	if (!state || strcmp(state, "running") != 0)
+		snprintf(why, n, "DDI does not capture live (state %s%s%s)", state ? state : "unknown",
+			 reason ? ": " : "", reason ? reason : "");
+	else if (drill_wait(d, "DDI's live capture", probe_carved, &s) != 0)
+		snprintf(why, n, "live capture saw no file in %d s", LIVE_GRACE_MS / 1000);
+}
+
+/* Write the exchange as a capture file and upload it to DDI; into ev. */
+static int capture_file(drill *d, const wire *w, const long ports[2], const char *why, json_t *ev)
+{
+	char *pcap = xasprintf("%s/sample_so2_download.pcap", d->work);
+	json_t *summary = NULL;
+	int rc = write_capture(d, pcap, w, ports);
+	if (rc == 0 && !(summary = upload_capture(d, pcap)))
+		rc = -1;
+	json_object_set_new(ev, "mode", json_string("capture file"));
+	json_object_set_new(ev, "fallback_reason", json_string(why));
+	json_object_set_new(ev, "capture_file", json_string(pcap));
+	json_object_set_new(ev, "ddi_read", summary ? summary : json_null());
+	free(pcap);
+	return rc;
+}
+
 int drill_download(drill *d, const char *path, json_t **evidence)
 {
 	served f = {.name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path};
 	if (file_read(path, &f.data, &f.len) != 0)
 		return drill_fail(d, "cannot read %s", path);
-	char sha1[41];
+	char sha1[41], got[41] = "", why[300] = "";
 	hash_hex(HASH_SHA1, f.data, f.len, sha1);
 	str_upper(sha1);
-	ctd_err err = {0};
-	http_server_opts so = {.bind = "127.0.0.1", .routes = download_routes, .nroutes = 1,
-			       .app = &f};
-	http_server *srv = http_server_start(&so, &err);
-	if (!srv) {
-		free(f.data);
-		return drill_fail(d, "loopback web server: %s", err.msg);
-	}
 	json_t *cap = ddi_capture(d);
-	const char *state = json_string_value(json_object_get(cap, "state"));
-	int live = state && strcmp(state, "running") == 0;
-	char *url = xasprintf("http://127.0.0.1:%d/downloads/%s", http_server_port(srv), f.name);
 	wire w = {0};
 	long ports[2] = {0, 0};
-	int rc = download(d, url, &w, ports);
-	http_server_stop(srv);
-	char got[41] = "";
+	char *url = NULL;
+	int rc = serve_and_fetch(d, &f, &w, ports, &url);
 	if (rc == 0) {
 		hash_hex(HASH_SHA1, w.body.data, w.body.len, got);
 		str_upper(got);
@@ -290,33 +323,14 @@ int drill_download(drill *d, const char *path, json_t **evidence)
 			rc = drill_fail(d, "downloaded %zu bytes with SHA-1 %s, served %s", w.body.len,
 					got, sha1);
 	}
-	json_t *ev = json_pack("{s:s, s:s, s:I, s:o}", "url", url, "sha1", sha1, "bytes",
+	if (rc == 0)
+		need_fallback(d, cap, sha1, why, sizeof why);
+	json_t *ev = json_pack("{s:s, s:s, s:I, s:o}", "url", url ? url : "", "sha1", sha1, "bytes",
 			       (json_int_t)w.body.len, "ddi_capture", cap ? cap : json_null());
-	char fallback[300] = "";
-	if (rc == 0 && live) {
-		seen s = {sha1, time_mono_ms() + LIVE_GRACE_MS};
-		if (drill_wait(d, "DDI's live capture", probe_carved, &s) != 0)
-			snprintf(fallback, sizeof fallback, "live capture saw no file in %d s",
-				 LIVE_GRACE_MS / 1000);
-	} else if (rc == 0) {
-		const char *reason = json_string_value(json_object_get(cap, "reason"));
-		snprintf(fallback, sizeof fallback, "DDI does not capture live (state %s%s%s)",
-			 state ? state : "unknown", reason ? ": " : "", reason ? reason : "");
-	}
-	if (rc == 0 && fallback[0]) {
-		char *pcap = xasprintf("%s/sample_so2_download.pcap", d->work);
-		json_t *summary = NULL;
-		rc = write_capture(d, pcap, &w, ports);
-		if (rc == 0 && !(summary = upload_capture(d, pcap)))
-			rc = -1;
-		json_object_set_new(ev, "mode", json_string("capture file"));
-		json_object_set_new(ev, "fallback_reason", json_string(fallback));
-		json_object_set_new(ev, "capture_file", json_string(pcap));
-		json_object_set_new(ev, "ddi_read", summary ? summary : json_null());
-		free(pcap);
-	} else {
+	if (rc == 0 && why[0])
+		rc = capture_file(d, &w, ports, why, ev);
+	else
 		json_object_set_new(ev, "mode", json_string("live capture"));
-	}
 	*evidence = ev;
 	sbuf_free(&w.out);
 	sbuf_free(&w.in);
