@@ -17,13 +17,13 @@
 #define POLL_MAX_MS 250
 
 static const struct step {
-	const char *name, *title;
+	const char *name, *label, *title;
 	int (*run)(drill *d);
 } steps[] = {
-	{"step1", "IMSVA <-> DDAN: detect and quarantine", drill_step1},
-	{"step2", "quarantine by an SO that DDAN created", drill_step2},
-	{"step3", "quarantine by an SO that DDI created", drill_step3},
-	{"step4", "quarantine by a URL SO through SPS", drill_step4},
+	{"step1", "STEP 1", "IMSVA <-> DDAN: detect and quarantine", drill_step1},
+	{"step2", "STEP 2", "quarantine by an SO that DDAN created", drill_step2},
+	{"step3", "STEP 3", "quarantine by an SO that DDI created", drill_step3},
+	{"step4", "STEP 4", "quarantine by a URL SO through SPS", drill_step4},
 };
 #define NSTEPS ((int)(sizeof steps / sizeof steps[0]))
 
@@ -115,7 +115,7 @@ static int run_step(drill *d, const struct step *s)
 	d->step = json_pack("{s:s, s:s, s:[]}", "step", s->name, "title", s->title, "checks");
 	json_array_append_new(d->steps, d->step);
 	if (!d->l->json)
-		printf("\n%s  %s\n", s->name, s->title);
+		printf("\n%s  %s\n", s->label, s->title);
 	d->check_t0 = t0;
 	int ok = s->run(d) == 0;
 	/* a step passes when it ran to its end and every check held */
@@ -127,7 +127,7 @@ static int run_step(drill *d, const struct step *s)
 	json_object_set_new(d->step, "passed", json_boolean(ok));
 	json_object_set_new(d->step, "ms", json_integer(ms));
 	if (!d->l->json)
-		printf("  %s %s in %lld ms\n", ok ? "PASSED" : "FAILED", s->name, (long long)ms);
+		printf("  %s: %s in %lld ms\n", s->label, ok ? "passed" : "FAILED", (long long)ms);
 	return ok;
 }
 
