@@ -41,13 +41,11 @@ int drill_fail(drill *d, const char *fmt, ...)
 	return -1;
 }
 
-int drill_check(drill *d, const char *id, int ok, json_t *evidence, const char *fmt, ...)
+static void record(drill *d, const char *id, int ok, json_t *evidence, const char *fmt,
+		   va_list ap)
 {
 	char text[1024];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
 	int64_t now = time_mono_ms();
 	json_t *c = json_pack("{s:s, s:b, s:s, s:I}", "id", id, "ok", ok, "text", text, "ms",
 			      (json_int_t)(now - d->check_t0));
@@ -59,7 +57,24 @@ int drill_check(drill *d, const char *id, int ok, json_t *evidence, const char *
 		fflush(stdout);
 	}
 	d->check_t0 = now;
+}
+
+int drill_check(drill *d, const char *id, int ok, json_t *evidence, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	record(d, id, ok, evidence, fmt, ap);
+	va_end(ap);
 	return ok;
+}
+
+int drill_check_failed(drill *d, const char *id, json_t *evidence, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	record(d, id, 0, evidence, fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
 int drill_wait(drill *d, const char *what, int (*probe)(drill *d, void *cls), void *cls)

@@ -42,6 +42,9 @@ typedef struct drill {
  * evidence (stolen, may be NULL). Returns ok. */
 int drill_check(drill *d, const char *id, int ok, json_t *evidence, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* The same for a failed check; returns -1. */
+int drill_check_failed(drill *d, const char *id, json_t *evidence, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Set d->err; returns -1. */
 int drill_fail(drill *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Call probe until it returns 1 (done) or -1 (failed, d->err says why), or

@@ -136,7 +136,7 @@ static int step1_setup(drill *d, const char *id_atse, const char *id_rule)
 	ev = NULL;
 	ok = imsva_ensure_rule(d, true_file_type_rule(), &ev) == 0;
 	if (!ok)
-		return drill_check(d, id_rule, 0, NULL, "policy rule: %s", d->err), -1;
+		return drill_check_failed(d, id_rule, NULL, "policy rule: %s", d->err);
 	drill_check(d, id_rule, 1, ev,
 		    "rule \"%s\" (Other; true file type exe -> Virtual Analyzer; quarantine to %s) "
 		    "at order %lld, id %lld, %s",
@@ -151,7 +151,7 @@ static int step1_setup(drill *d, const char *id_atse, const char *id_rule)
 static int step1_mail(drill *d, const char *id, const char *action)
 {
 	if (drill_samples(d) != 0)
-		return drill_check(d, id, 0, NULL, "samples: %s", d->err), -1;
+		return drill_check_failed(d, id, NULL, "samples: %s", d->err);
 	int64_t from = time_now_ms();
 	char *subj = subject(d, action, &d->so), line[600];
 	json_t *row = NULL;
@@ -189,8 +189,8 @@ static int block_in_tmcm(drill *d, const char *id, const char *value, int64_t *c
 {
 	json_t *ev = tmcm_set_action(d, value, "block", change_id, change_ms);
 	if (!ev)
-		return drill_check(d, id, 0, NULL, "TMCM Set action Block on %s: %s", value, d->err),
-		       -1;
+		return drill_check_failed(d, id, NULL, "TMCM Set action Block on %s: %s", value,
+					  d->err);
 	char when[32];
 	drill_iso(*change_ms, when);
 	json_object_set_new(ev, "changed_at", json_string(when));
@@ -204,7 +204,7 @@ static int imsva_synced(drill *d, const char *id, int64_t change_ms, int64_t cha
 {
 	json_t *st = imsva_sync_after(d, change_ms, change_id);
 	if (!st)
-		return drill_check(d, id, 0, NULL, "IMSVA Control Manager sync: %s", d->err), -1;
+		return drill_check_failed(d, id, NULL, "IMSVA Control Manager sync: %s", d->err);
 	drill_check(d, id, 1, st,
 		    "IMSVA > Connections > Control Manager Server: last sync %s (after the change), "
 		    "%lld object(s), cursor %lld",
@@ -220,7 +220,7 @@ static int quarantined_by_builtin(drill *d, const char *id, const char *builtin,
 {
 	char *rule = imsva_builtin_rule(d, builtin);
 	if (!rule)
-		return drill_check(d, id, 0, NULL, "IMSVA policy list: %s", d->err), -1;
+		return drill_check_failed(d, id, NULL, "IMSVA policy list: %s", d->err);
 	int64_t from = time_now_ms();
 	char *subj = subject(d, id, s), line[600], fromtext[32];
 	drill_iso(from, fromtext);
@@ -252,16 +252,18 @@ static int tmcm_synced(drill *d, const char *id, const char *type, const char *v
 {
 	json_t *va = tmcm_wait_object(d, type, value, source, since_ms);
 	if (!va)
-		return drill_check(d, id, 0, NULL, "TMCM Virtual Analyzer Objects: %s %s from %s: %s",
-				   type, value, source, d->err);
+		return drill_check_failed(d, id, NULL,
+					  "TMCM Virtual Analyzer Objects: %s %s from %s: %s", type,
+					  value, source, d->err);
 	json_t *src = json_object_get(va, "source_sync");
-	return drill_check(d, id, 1, va,
-			   "TMCM Virtual Analyzer Objects: %s %s synced from %s (pulled %s, cursor "
-			   "%lld); listed with source %s, action %s",
-			   type, value, source, json_string_value(json_object_get(src, "last_sync")),
-			   (long long)json_integer_value(json_object_get(src, "cursor")),
-			   json_string_value(json_object_get(va, "source")),
-			   json_string_value(json_object_get(va, "action")));
+	drill_check(d, id, 1, va,
+		    "TMCM Virtual Analyzer Objects: %s %s synced from %s (pulled %s, cursor "
+		    "%lld); listed with source %s, action %s",
+		    type, value, source, json_string_value(json_object_get(src, "last_sync")),
+		    (long long)json_integer_value(json_object_get(src, "cursor")),
+		    json_string_value(json_object_get(va, "source")),
+		    json_string_value(json_object_get(va, "action")));
+	return 0;
 }
 
 static const char *risk_of(json_t *o)
@@ -287,7 +289,7 @@ int drill_step2(drill *d)
 			 (long long)json_integer_value(json_object_get(so, "id")), so ? "" : ": ",
 			 so ? "" : d->err))
 		return -1;
-	if (!tmcm_synced(d, "2-2", "FILE", d->so.sha1, "DDAN", seen))
+	if (tmcm_synced(d, "2-2", "FILE", d->so.sha1, "DDAN", seen) != 0)
 		return -1;
 	if (block_in_tmcm(d, "2-3", d->so.sha1, &change_id, &change_ms) != 0 ||
 	    imsva_synced(d, "2-4", change_ms, change_id) != 0)
@@ -302,9 +304,9 @@ int drill_step3(drill *d)
 	int64_t change_id, change_ms;
 	json_t *ev = NULL;
 	if (drill_samples(d) != 0)
-		return drill_check(d, "3-1", 0, NULL, "samples: %s", d->err), -1;
+		return drill_check(d, "3-1", 0, NULL, "samples: %s", d->err);
 	if (drill_download(d, d->so2.path, &ev) != 0)
-		return drill_check(d, "3-1", 0, ev, "download of Sample SO2: %s", d->err), -1;
+		return drill_check_failed(d, "3-1", ev, "download of Sample SO2: %s", d->err);
 	json_t *det = ddi_wait_detection(d, d->so2.sha1);
 	int64_t seen = time_now_ms();
 	const char *mode = json_string_value(json_object_get(ev, "mode"));
@@ -321,7 +323,7 @@ int drill_step3(drill *d)
 			 d->so2.sha1, mode, why ? " [fallback: " : "", why ? why : "", why ? "]" : "",
 			 shown))
 		return -1;
-	if (!tmcm_synced(d, "3-2", "FILE", d->so2.sha1, "DDI", seen))
+	if (tmcm_synced(d, "3-2", "FILE", d->so2.sha1, "DDI", seen) != 0)
 		return -1;
 	if (block_in_tmcm(d, "3-3", d->so2.sha1, &change_id, &change_ms) != 0 ||
 	    imsva_synced(d, "3-4", change_ms, change_id) != 0)
@@ -407,7 +409,7 @@ int drill_step4(drill *d)
 			 ok ? "" : d->err))
 		return -1;
 	if (drill_samples(d) != 0)
-		return drill_check(d, "4-2", 0, NULL, "samples: %s", d->err), -1;
+		return drill_check_failed(d, "4-2", NULL, "samples: %s", d->err);
 	ev = NULL;
 	char *url = dtascli_batch(d, &ev);
 	json_t *so = url ? ddan_wait_so(d, "URL", url) : NULL;
@@ -423,7 +425,7 @@ int drill_step4(drill *d)
 		return -1;
 	}
 	int rc = -1;
-	if (tmcm_synced(d, "4-3", "URL", url, "DDAN", seen) &&
+	if (tmcm_synced(d, "4-3", "URL", url, "DDAN", seen) == 0 &&
 	    block_in_tmcm(d, "4-3", url, &change_id, &change_ms) == 0) {
 		json_t *sps = sps_wait_object(d, "URL", url, "block");
 		json_t *st = sps ? json_object_get(sps, "sync") : NULL;
