@@ -127,7 +127,8 @@ static int load_lab(drill *d)
 static int run_step(drill *d, const struct step *s)
 {
 	int64_t t0 = time_mono_ms();
-	d->step = json_pack("{s:s, s:s, s:[]}", "step", s->name, "title", s->title, "checks");
+	d->step = json_pack("{s:s, s:s, s:s, s:[]}", "step", s->name, "label", s->label, "title",
+			    s->title, "checks");
 	json_array_append_new(d->steps, d->step);
 	if (!d->l->json)
 		printf("\n%s  %s\n", s->label, s->title);

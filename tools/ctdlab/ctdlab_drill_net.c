@@ -273,16 +273,38 @@ static int serve_and_fetch(drill *d, served *f, wire *w, long ports[2], char **u
 	return rc;
 }
 
-/* Why the capture file is needed ("" when live capture saw the download). */
+/* 1 when url's host is this machine's loopback. */
+static int loopback_host(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	int local = 0;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		local = !strcasecmp(host, "localhost") || !strncmp(host, "127.", 4) ||
+			!strcmp(host, "[::1]");
+	curl_free(host);
+	curl_url_cleanup(u);
+	return local;
+}
+
+/* Why the capture file is needed ("" when live capture saw the download):
+ * DDI must capture, on loopback (or every interface), on this machine. */
 static void need_fallback(drill *d, json_t *cap, const char *sha1, char *why, size_t n)
 {
 	const char *state = json_string_value(json_object_get(cap, "state"));
 	const char *reason = json_string_value(json_object_get(cap, "reason"));
+	const char *iface = json_string_value(json_object_get(cap, "interface"));
 	seen s = {sha1, time_mono_ms() + LIVE_GRACE_MS};
 	why[0] = '\0';
 	if (!state || strcmp(state, "running") != 0)
 		snprintf(why, n, "DDI does not capture live (state %s%s%s)", state ? state : "unknown",
 			 reason ? ": " : "", reason ? reason : "");
+	else if (!loopback_host(drill_url(d, AP_DDI)))
+		snprintf(why, n, "DDI runs on another host (%s): it cannot see this loopback",
+			 drill_url(d, AP_DDI));
+	else if (iface && strcmp(iface, "lo") != 0 && strcmp(iface, "any") != 0)
+		snprintf(why, n, "DDI captures on %s, not on loopback", iface);
 	else if (drill_wait(d, "DDI's live capture", probe_carved, &s) != 0)
 		snprintf(why, n, "live capture saw no file in %d s", LIVE_GRACE_MS / 1000);
 }
