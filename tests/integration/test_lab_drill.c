@@ -165,6 +165,13 @@ START_TEST(test_drill_needs_a_lab)
 	ck_assert_int_eq(ctdlab(dir, drill, &out), 1);
 	ck_assert_msg(strstr(out, "ctdlab up") != NULL, "unhelpful message: %.2000s", out);
 	free(out);
+	const char *json[] = {"--json", "drill", NULL};
+	ck_assert_int_eq(ctdlab(dir, json, &out), 1);
+	json_t *r = report(out);
+	ck_assert(json_is_false(json_object_get(r, "passed")));
+	ck_assert(strstr(json_string_value(json_object_get(r, "error")), "ctdlab up") != NULL);
+	json_decref(r);
+	free(out);
 	const char *bad[] = {"drill", "step9", NULL};
 	ck_assert_int_eq(ctdlab(dir, bad, &out), 2);
 	free(out);

@@ -3,6 +3,7 @@
  * action with its evidence and timing, as text (printed as it goes) or, with
  * --json, one JSON document. Exit 0 only when every step passed. The steps
  * live in ctdlab_drill_steps.c; docs/drill.md describes the whole drill. */
+#include <errno.h>
 #include <gmime/gmime.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -202,8 +203,17 @@ int cmd_drill(const lab *l, int argc, char **argv)
 	uuid_v4(uuid);
 	snprintf(d.run, sizeof d.run, "%.8s", uuid);
 	d.work = xasprintf("%s/drill/%s", l->dir, d.run);
-	if (load_lab(&d) != 0 || mkdir_p(d.work, 0755) != 0) {
-		fprintf(stderr, "ctdlab drill: %s\n", d.err[0] ? d.err : "cannot create the work directory");
+	if (load_lab(&d) == 0 && mkdir_p(d.work, 0755) != 0)
+		drill_fail(&d, "cannot create %s: %s", d.work, strerror(errno));
+	if (d.err[0]) {
+		fprintf(stderr, "ctdlab drill: %s\n", d.err);
+		if (l->json) {
+			json_t *out = json_pack("{s:s, s:b, s:s}", "lab", l->dir, "passed", 0, "error",
+						d.err);
+			json_dumpf(out, stdout, JSON_INDENT(2));
+			printf("\n");
+			json_decref(out);
+		}
 		drill_free(&d);
 		return 1;
 	}
