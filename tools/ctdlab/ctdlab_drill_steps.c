@@ -258,9 +258,10 @@ static int tmcm_synced(drill *d, const char *id, const char *type, const char *v
 	json_t *src = json_object_get(va, "source_sync");
 	drill_check(d, id, 1, va,
 		    "TMCM Virtual Analyzer Objects: %s %s synced from %s (pulled %s, cursor "
-		    "%lld); listed with source %s, action %s",
+		    "%lld); id %lld, listed with source %s, action %s",
 		    type, value, source, json_string_value(json_object_get(src, "last_sync")),
 		    (long long)json_integer_value(json_object_get(src, "cursor")),
+		    (long long)json_integer_value(json_object_get(va, "id")),
 		    json_string_value(json_object_get(va, "source")),
 		    json_string_value(json_object_get(va, "action")));
 	return 0;
