@@ -54,7 +54,7 @@ int drill_wait(drill *d, const char *what, int (*probe)(drill *d, void *cls), vo
 /* ISO 8601 of a wall-clock time (static buffer per call site: use at once). */
 void drill_iso(int64_t ms, char out[32]);
 
-/* ---- ctdlab_drill_api.c: the appliances' APIs ---- */
+/* ---- ctdlab_drill_api.c: calling the appliances' APIs ---- */
 /* One call to appliance ap's HTTPS API with its credentials from the ready
  * file. body is stolen (may be NULL); raw/raw_len send bytes instead. Returns
  * the parsed answer (NULL when none or not JSON) and the HTTP status. */
@@ -62,13 +62,17 @@ json_t *drill_api(drill *d, int ap, const char *method, const char *path, json_t
 		  long *status);
 json_t *drill_api_raw(drill *d, int ap, const char *method, const char *path, const void *raw,
 		      size_t raw_len, const char *ctype, long *status);
+/* The answer of a call that must succeed (2xx with JSON), else NULL with d->err. */
+json_t *drill_api_ok(drill *d, int ap, const char *method, const char *path, json_t *body);
+/* The first member of array arr whose string key equals value (any case). */
+json_t *drill_find_by(json_t *arr, const char *key, const char *value);
 /* The appliance's main URL / an info field of its ready file (borrowed). */
 const char *drill_url(drill *d, int ap);
 const char *drill_info(drill *d, int ap, const char *key);
 /* URL-encode s (malloc'd). */
 char *drill_escape(const char *s);
 
-/* IMSVA */
+/* ---- ctdlab_drill_imsva.c ---- */
 int imsva_atse_on(drill *d, json_t **evidence);
 /* Create or fix the rule `name` so it equals `want` (stolen); *evidence. */
 int imsva_ensure_rule(drill *d, json_t *want, json_t **evidence);
@@ -83,6 +87,7 @@ json_t *imsva_wait_log(drill *d, const char *type, const char *rule, const char 
  * has reached TMCM's change_id. */
 json_t *imsva_sync_after(drill *d, int64_t change_ms, int64_t change_id);
 
+/* ---- ctdlab_drill_objects.c ---- */
 /* DDAN: the SO of `type` whose object is `value`, waited for. */
 json_t *ddan_wait_so(drill *d, const char *type, const char *value);
 /* TMCM: Sync now until the VA object of value is listed and TMCM pulled
