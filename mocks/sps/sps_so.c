@@ -1,0 +1,219 @@
+/* sps_so.c - the suspicious objects SPS subscribes to, keyed for lookups that
+ * cost the same with a million objects as with ten: the primary key is
+ * (type, normalised value), so a URL query is a handful of index probes (the
+ * URL, the host and each parent domain, the IP). */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include "log.h"
+#include "sps.h"
+#include "store.h"
+#include "util.h"
+
+/* The lookup key of a feed value, malloc'd; NULL for an unusable value. */
+static char *so_key(const char *type, const char *value)
+{
+	if (strcmp(type, "URL") == 0) {
+		sps_url u;
+		if (sps_url_parse(value, &u, NULL) != 0)
+			return NULL;
+		char *key = xstrdup(u.norm);
+		sps_url_free(&u);
+		return key;
+	}
+	if (strcmp(type, "DOMAIN") == 0)
+		return sps_domain_normalize(value);
+	if (strcmp(type, "IP") == 0)
+		return sps_ip_normalize(value);
+	if (strcmp(type, "FILE") == 0) {
+		char sha1[41];
+		return sps_sha1_normalize(value, sha1) ? xstrdup(sha1) : NULL;
+	}
+	return NULL;
+}
+
+/* Feeds may spell the enumerations in any case: FILE, High, block. */
+static void canon_fields(const so_record *r, char type[8], char risk[8], char action[12])
+{
+	snprintf(type, 8, "%s", r->type);
+	str_upper(type);
+	snprintf(risk, 8, "%s", *r->risk ? r->risk : "High");
+	str_lower(risk + 1);
+	risk[0] = (char)toupper((unsigned char)risk[0]);
+	snprintf(action, 12, "%s", r->action);
+	str_lower(action);
+}
+
+int sps_so_apply(store *st, const so_record *r, ctd_err *err)
+{
+	char type[8], risk[8], action[12];
+	canon_fields(r, type, risk, action);
+	char *key = so_key(type, r->value ? r->value : "");
+	if (!key) {
+		log_warn("so.skipped", "type=%s value=\"%s\" reason=\"not a usable %s value\"",
+			 type, r->value ? r->value : "", type);
+		return 0;
+	}
+	sqlite3_stmt *s;
+	if (r->removed) {
+		s = store_stmt(st, "DELETE FROM sps_objects WHERE type = ?1 AND value = ?2", err);
+		if (!s)
+			goto fail;
+		sqlite3_bind_text(s, 1, type, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
+	} else {
+		s = store_stmt(st,
+			       "INSERT INTO sps_objects (type, value, raw_value, risk, action, source,"
+			       " feed_id, expires_ms, updated_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+			       " ON CONFLICT (type, value) DO UPDATE SET raw_value = excluded.raw_value,"
+			       " risk = excluded.risk, action = excluded.action,"
+			       " source = excluded.source, feed_id = excluded.feed_id,"
+			       " expires_ms = excluded.expires_ms, updated_ms = excluded.updated_ms",
+			       err);
+		if (!s)
+			goto fail;
+		sqlite3_bind_text(s, 1, type, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 3, r->value, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, risk, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 5, action, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 6, r->source ? r->source : "", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 7, r->id);
+		sqlite3_bind_int64(s, 8, r->expires_ms);
+		sqlite3_bind_int64(s, 9, time_now_ms());
+	}
+	free(key);
+	return store_step_done(st, s, err);
+fail:
+	free(key);
+	return -1;
+}
+
+/* 1 found, 0 not, -1 error. */
+static int so_lookup(store *st, const char *type, const char *value, sps_so_hit *hit,
+		     ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st,
+				     "SELECT risk, action, source FROM sps_objects"
+				     " WHERE type = ?1 AND value = ?2"
+				     " AND (expires_ms = 0 OR expires_ms > ?3)",
+				     err);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, time_now_ms());
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		hit->found = 1;
+		snprintf(hit->type, sizeof hit->type, "%s", type);
+		hit->value = value;
+		snprintf(hit->risk, sizeof hit->risk, "%s", (const char *)sqlite3_column_text(s, 0));
+		snprintf(hit->action, sizeof hit->action, "%s",
+			 (const char *)sqlite3_column_text(s, 1));
+		snprintf(hit->source, sizeof hit->source, "%s",
+			 (const char *)sqlite3_column_text(s, 2));
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ctd_fail(err, CTD_ESTORE, "SO lookup: %s", sqlite3_errmsg(store_db(st)));
+	return rc == SQLITE_ROW;
+}
+
+int sps_so_match_url(const sps_url *u, sps_so_hit *hit, ctd_err *err)
+{
+	memset(hit, 0, sizeof *hit);
+	store *st = store_get(err);
+	if (!st)
+		return -1;
+	int rc = so_lookup(st, "URL", u->norm, hit, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (u->host_is_ip)
+		return so_lookup(st, "IP", u->host, hit, err) < 0 ? -1 : 0;
+	/* the host itself, then each parent domain */
+	for (const char *d = u->host; d; d = strchr(d, '.')) {
+		if (*d == '.')
+			d++;
+		if ((rc = so_lookup(st, "DOMAIN", d, hit, err)) != 0)
+			return rc < 0 ? -1 : 0;
+	}
+	return 0;
+}
+
+int sps_so_match_file(const char *sha1_upper, sps_so_hit *hit, ctd_err *err)
+{
+	memset(hit, 0, sizeof *hit);
+	store *st = store_get(err);
+	if (!st)
+		return -1;
+	return so_lookup(st, "FILE", sha1_upper, hit, err) < 0 ? -1 : 0;
+}
+
+json_t *sps_so_counts(ctd_err *err)
+{
+	store *st = store_get(err);
+	if (!st)
+		return NULL;
+	sqlite3_stmt *s = store_stmt(st, "SELECT type, COUNT(*) FROM sps_objects GROUP BY type", err);
+	if (!s)
+		return NULL;
+	json_t *out = json_pack("{s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)0, "URL",
+				(json_int_t)0, "DOMAIN", (json_int_t)0, "IP", (json_int_t)0, "FILE",
+				(json_int_t)0);
+	json_int_t total = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_int_t n = sqlite3_column_int64(s, 1);
+		json_object_set_new(out, (const char *)sqlite3_column_text(s, 0), json_integer(n));
+		total += n;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(out);
+		ctd_fail(err, CTD_ESTORE, "SO count: %s", sqlite3_errmsg(store_db(st)));
+		return NULL;
+	}
+	json_object_set_new(out, "total", json_integer(total));
+	return out;
+}
+
+json_t *sps_so_list(const char *type, int limit, ctd_err *err)
+{
+	store *st = store_get(err);
+	if (!st)
+		return NULL;
+	sqlite3_stmt *s = store_stmt(st,
+				     "SELECT type, value, raw_value, risk, action, source, feed_id,"
+				     " expires_ms FROM sps_objects WHERE ?1 IS NULL OR type = ?1"
+				     " ORDER BY feed_id LIMIT ?2",
+				     err);
+	if (!s)
+		return NULL;
+	if (type)
+		sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, limit > 0 ? limit : 1000);
+	json_t *arr = json_array();
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_array_append_new(
+			arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "type",
+				       sqlite3_column_text(s, 0), "value", sqlite3_column_text(s, 1),
+				       "raw_value", sqlite3_column_text(s, 2), "risk",
+				       sqlite3_column_text(s, 3), "action", sqlite3_column_text(s, 4),
+				       "source", sqlite3_column_text(s, 5), "feed_id",
+				       (json_int_t)sqlite3_column_int64(s, 6), "expires_ms",
+				       (json_int_t)sqlite3_column_int64(s, 7)));
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		ctd_fail(err, CTD_ESTORE, "SO list: %s", sqlite3_errmsg(store_db(st)));
+		return NULL;
+	}
+	return arr;
+}
+
+int sps_so_clear(store *st, ctd_err *err)
+{
+	return store_exec(st, "DELETE FROM sps_objects", err);
+}

@@ -1,0 +1,473 @@
+/* sps_sync.c - the suspicious-object subscription (Smart Protection >
+ * Suspicious Objects): a worker thread pulls the DTAS-style SO feed of the
+ * configured source (TMCM, or a DDAN directly) on an interval and whenever
+ * "Sync now" asks, applies the incremental changes (removed = delete) in short
+ * transactions, and records the cursor, last sync time and errors in
+ * sps_sync_state. Network calls never run on the event loop. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "log.h"
+#include "sps.h"
+#include "store.h"
+#include "util.h"
+
+#define APPLY_BATCH 2000
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thread;
+	int started, stop;
+	uint64_t requested, completed; /* "Sync now" generations */
+	int reset_requested;           /* the next run starts from an empty list */
+	int syncing;
+	int configured;
+	int registered;
+	char *source, *url;
+	int64_t interval_ms;
+	dtas_client client;
+} S = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* ---- applying a pull ---- */
+
+typedef struct pull_ctx {
+	store *st;
+	so_record *batch;
+	size_t n;
+	long applied;
+	int failed;
+	ctd_err err;
+} pull_ctx;
+
+static void batch_clear(pull_ctx *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->batch[i].value);
+		free(p->batch[i].source);
+	}
+	p->n = 0;
+}
+
+/* Apply the buffered records; with `finish`, in the same transaction also
+ * record the new cursor (so objects and cursor move together). */
+static int batch_flush(pull_ctx *p, const int64_t *cursor, long changes, ctd_err *err)
+{
+	if (p->n == 0 && !cursor)
+		return 0;
+	if (store_begin(p->st, err) != 0)
+		return -1;
+	for (size_t i = 0; i < p->n; i++)
+		if (sps_so_apply(p->st, &p->batch[i], err) != 0)
+			goto fail;
+	if (cursor) {
+		sqlite3_stmt *s = store_stmt(
+			p->st,
+			"UPDATE sps_sync_state SET cursor = ?1, last_sync_ms = ?2,"
+			" last_success_ms = ?2, last_error = '', last_changes = ?3,"
+			" syncs = syncs + 1 WHERE id = 1",
+			err);
+		if (!s)
+			goto fail;
+		sqlite3_bind_int64(s, 1, *cursor);
+		sqlite3_bind_int64(s, 2, time_now_ms());
+		sqlite3_bind_int64(s, 3, changes);
+		if (store_step_done(p->st, s, err) != 0)
+			goto fail;
+		s = store_stmt(p->st,
+			       "DELETE FROM sps_objects WHERE expires_ms != 0 AND expires_ms <= ?1",
+			       err);
+		if (!s)
+			goto fail;
+		sqlite3_bind_int64(s, 1, time_now_ms());
+		if (store_step_done(p->st, s, err) != 0)
+			goto fail;
+	}
+	if (store_commit(p->st, err) != 0)
+		goto fail;
+	p->applied += (long)p->n;
+	batch_clear(p);
+	return 0;
+fail:
+	store_rollback(p->st);
+	batch_clear(p);
+	return -1;
+}
+
+/* Buffer records so no transaction stays open across a network fetch. */
+static int on_record(const so_record *r, void *cls)
+{
+	pull_ctx *p = cls;
+	if (p->n == APPLY_BATCH && batch_flush(p, NULL, 0, &p->err) != 0) {
+		p->failed = 1;
+		return -1;
+	}
+	if (!p->batch)
+		p->batch = xcalloc(APPLY_BATCH, sizeof *p->batch);
+	so_record *c = &p->batch[p->n++];
+	*c = *r;
+	c->value = xstrdup(r->value ? r->value : "");
+	c->source = xstrdup(r->source ? r->source : "");
+	return 0;
+}
+
+static int state_cursor(store *st, int64_t *cursor, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT cursor FROM sps_sync_state WHERE id = 1", err);
+	if (!s)
+		return -1;
+	int rc = sqlite3_step(s);
+	*cursor = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE
+		       ? 0
+		       : ctd_fail(err, CTD_ESTORE, "sync state: %s", sqlite3_errmsg(store_db(st)));
+}
+
+static void record_failure(store *st, const char *msg)
+{
+	ctd_err err;
+	sqlite3_stmt *s = store_stmt(st,
+				     "UPDATE sps_sync_state SET last_sync_ms = ?1, last_error = ?2"
+				     " WHERE id = 1",
+				     &err);
+	if (!s)
+		return;
+	sqlite3_bind_int64(s, 1, time_now_ms());
+	sqlite3_bind_text(s, 2, msg, -1, SQLITE_TRANSIENT);
+	store_step_done(st, s, &err);
+}
+
+long sps_sync_once(const dtas_client *c, const char *source, const char *url, ctd_err *err)
+{
+	store *st = store_get(err);
+	if (!st)
+		return -1;
+	int64_t cursor, start;
+	if (state_cursor(st, &cursor, err) != 0)
+		return -1;
+	start = cursor;
+	pull_ctx p = {.st = st};
+	long n = sofeed_pull(c, &cursor, on_record, &p, err);
+	if (p.failed)
+		*err = p.err, n = -1;
+	int rc = n < 0 ? batch_flush(&p, NULL, 0, &p.err) /* valid records; cursor stays */
+		       : batch_flush(&p, &cursor, n, err);
+	free(p.batch);
+	if (n >= 0 && rc != 0)
+		n = -1;
+	json_t *detail;
+	/* The timeline gets a failure once per distinct error, not every interval. */
+	static char last_failure[sizeof err->msg];
+	if (n < 0) {
+		record_failure(st, err->msg);
+		log_warn("sync.failed", "source=%s url=%s error=\"%s\"", source, url, err->msg);
+		if (strcmp(last_failure, err->msg) == 0)
+			return n;
+		snprintf(last_failure, sizeof last_failure, "%s", err->msg);
+		detail = json_pack("{s:s, s:s, s:s}", "source", source, "url", url, "error", err->msg);
+		events_append(st, "sps", "sync.failed", url, detail, NULL);
+	} else {
+		int recovered = last_failure[0] != '\0';
+		last_failure[0] = '\0';
+		/* quiet intervals stay off the timeline and the info log */
+		if (n == 0 && !recovered) {
+			log_debug("sync.done", "source=%s changes=0 cursor=%lld", source,
+				  (long long)cursor);
+			return n;
+		}
+		log_info("sync.done", "source=%s changes=%ld cursor=%lld", source, n,
+			 (long long)cursor);
+		detail = json_pack("{s:s, s:s, s:I, s:I, s:I}", "source", source, "url", url,
+				   "changes", (json_int_t)n, "from_cursor", (json_int_t)start,
+				   "cursor", (json_int_t)cursor);
+		events_append(st, "sps", "sync.done", url, detail, NULL);
+	}
+	json_decref(detail);
+	return n;
+}
+
+/* Drop the local list and start the subscription over from cursor 0. */
+static int subscription_reset(store *st, const char *reason, ctd_err *err)
+{
+	if (store_begin(st, err) != 0)
+		return -1;
+	if (sps_so_clear(st, err) != 0)
+		goto fail;
+	sqlite3_stmt *s = store_stmt(st,
+				     "UPDATE sps_sync_state SET source = ?1, url = ?2, cursor = 0,"
+				     " last_sync_ms = 0, last_success_ms = 0, last_error = '',"
+				     " last_changes = 0, syncs = 0 WHERE id = 1",
+				     err);
+	if (!s)
+		goto fail;
+	sqlite3_bind_text(s, 1, S.source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, S.url, -1, SQLITE_STATIC);
+	if (store_step_done(st, s, err) != 0)
+		goto fail;
+	if (store_commit(st, err) != 0)
+		goto fail;
+	json_t *detail = json_pack("{s:s, s:s, s:s}", "source", S.source, "url", S.url, "reason",
+				   reason);
+	events_append(st, "sps", "sync.subscribed", S.url, detail, NULL);
+	json_decref(detail);
+	log_info("sync.subscribed", "source=%s url=%s reason=\"%s\"", S.source,
+		 *S.url ? S.url : "(none)", reason);
+	return 0;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+/* A new source (or none) starts a new subscription: drop the old list. */
+static int adopt_source(store *st, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT source, url FROM sps_sync_state WHERE id = 1", err);
+	if (!s)
+		return -1;
+	int same = 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		same = strcmp((const char *)sqlite3_column_text(s, 0), S.source) == 0 &&
+		       strcmp((const char *)sqlite3_column_text(s, 1), S.url) == 0;
+	sqlite3_reset(s);
+	return same ? 0 : subscription_reset(st, "new source", err);
+}
+
+/* ---- the worker ---- */
+
+/* Register as a DTAS client (TMCM lists SPS among its products; a DDAN among
+ * its submitters). Best effort: a source that does not know the call still
+ * serves its feed, and a wrong key shows in the pull's error. */
+static void ensure_registered(void)
+{
+	ctd_err err;
+	if (S.registered)
+		return;
+	if (dtas_register(&S.client, &err) == 0) {
+		S.registered = 1;
+		log_info("sync.registered", "source=%s url=%s", S.source, S.url);
+	} else {
+		log_warn("sync.register_failed", "source=%s url=%s error=\"%s\"", S.source, S.url,
+			 err.msg);
+	}
+}
+
+static void run_sync(int reset)
+{
+	ctd_err err;
+	store *st = reset ? store_get(&err) : NULL;
+	if (reset && (!st || subscription_reset(st, "local list deleted", &err) != 0)) {
+		log_warn("sync.reset_failed", "error=\"%s\"", err.msg);
+		return;
+	}
+	ensure_registered();
+	sps_sync_once(&S.client, S.source, S.url, &err);
+}
+
+static void deadline_in(struct timespec *ts, int64_t ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L)
+		ts->tv_sec++, ts->tv_nsec -= 1000000000L;
+}
+
+static void *worker(void *arg)
+{
+	pthread_mutex_lock(&S.mu);
+	while (!S.stop) {
+		uint64_t gen = S.requested;
+		int reset = S.reset_requested;
+		S.reset_requested = 0;
+		S.syncing = 1;
+		pthread_mutex_unlock(&S.mu);
+		run_sync(reset);
+		pthread_mutex_lock(&S.mu);
+		S.syncing = 0;
+		S.completed = gen;
+		pthread_cond_broadcast(&S.cv);
+		struct timespec ts;
+		deadline_in(&ts, S.interval_ms);
+		while (!S.stop && S.requested == S.completed)
+			if (pthread_cond_timedwait(&S.cv, &S.mu, &ts) != 0)
+				break;
+	}
+	pthread_mutex_unlock(&S.mu);
+	return NULL;
+}
+
+int sps_sync_start(const sps_config *cfg, ctd_err *err)
+{
+	int ddan = strcmp(cfg->so_source, "ddan") == 0;
+	const char *url = ddan ? cfg->ddan_url : cfg->tmcm_url;
+	const char *key = ddan ? cfg->ddan_api_key : cfg->tmcm_api_key;
+	store *st = store_get(err);
+	if (!st)
+		return -1;
+
+	S.source = xstrdup(cfg->so_source);
+	S.url = xstrdup(url);
+	S.interval_ms = cfg->sync_interval_ms;
+	S.configured = *url != '\0';
+	if (adopt_source(st, err) != 0)
+		return -1;
+	if (!S.configured) {
+		log_info("sync.off", "reason=\"no %s_url configured\"", S.source);
+		return 0;
+	}
+	char uuid[37], host[256] = "sps";
+	uuid_v4(uuid);
+	char *client_uuid = store_setting_init(st, "sps", "client_uuid", uuid, err);
+	if (!client_uuid)
+		return -1;
+	gethostname(host, sizeof host - 1);
+	S.client = (dtas_client){
+		.base_url = xstrdup(url),
+		.api_key = xstrdup(key),
+		.client_uuid = client_uuid,
+		.product_name = xstrdup("SPS"),
+		.hostname = xstrdup(host),
+		.source_id = xstrdup("1"),
+		.source_name = xstrdup("Smart Protection Server"),
+		.protocol_version = xstrdup("1.5"),
+		.http = {.timeout_ms = (long)cfg->sync_timeout_ms, .verify_tls = cfg->verify_tls,
+			 .retries = 1},
+	};
+	if (pthread_create(&S.thread, NULL, worker, NULL) != 0)
+		return ctd_fail(err, CTD_EINTERNAL, "cannot start the sync thread");
+	S.started = 1;
+	return 0;
+}
+
+void sps_sync_stop(void)
+{
+	if (S.started) {
+		pthread_mutex_lock(&S.mu);
+		S.stop = 1;
+		pthread_cond_broadcast(&S.cv);
+		pthread_mutex_unlock(&S.mu);
+		pthread_join(S.thread, NULL);
+		S.started = 0;
+	}
+	free(S.client.base_url);
+	free(S.client.api_key);
+	free(S.client.client_uuid);
+	free(S.client.product_name);
+	free(S.client.hostname);
+	free(S.client.source_id);
+	free(S.client.source_name);
+	free(S.client.protocol_version);
+	memset(&S.client, 0, sizeof S.client);
+	free(S.source);
+	free(S.url);
+	S.source = S.url = NULL;
+}
+
+int sps_sync_now(int reset, long timeout_ms, ctd_err *err)
+{
+	if (!S.started)
+		return ctd_fail(err, CTD_ECONFLICT, "no SO source configured (set tmcm_url or ddan_url)");
+	struct timespec ts;
+	deadline_in(&ts, timeout_ms);
+	pthread_mutex_lock(&S.mu);
+	uint64_t mine = ++S.requested;
+	S.reset_requested |= reset;
+	pthread_cond_broadcast(&S.cv);
+	int rc = 0;
+	while (timeout_ms > 0 && S.completed < mine && !S.stop)
+		if (pthread_cond_timedwait(&S.cv, &S.mu, &ts) != 0) {
+			rc = ctd_fail(err, CTD_EBUSY, "sync still running after %ld ms", timeout_ms);
+			break;
+		}
+	pthread_mutex_unlock(&S.mu);
+	return rc;
+}
+
+static int count_record(const so_record *r, void *cls)
+{
+	(*(long *)cls)++;
+	return 0;
+}
+
+json_t *sps_sync_test(ctd_err *err)
+{
+	if (!S.started)
+		return ctd_fail(err, CTD_ECONFLICT, "no SO source configured (set tmcm_url or ddan_url)"),
+		       NULL;
+	if (strcmp(S.source, "ddan") == 0 && dtas_register(&S.client, err) != 0)
+		return NULL;
+	/* Ask for one page after the current cursor: proves reachability, the API
+	 * key and the feed format without changing anything. */
+	store *st = store_get(err);
+	int64_t cursor, last_id = 0;
+	if (!st || state_cursor(st, &cursor, err) != 0)
+		return NULL;
+	char hdr[64];
+	snprintf(hdr, sizeof hdr, "X-DTAS-LastQueryID: %lld", (long long)cursor);
+	const char *extra[] = {hdr, NULL};
+	http_response resp = {0};
+	if (dtas_call(&S.client, "GET", "get_black_lists", extra, NULL, 0, NULL, 0, &resp, err) != 0)
+		return NULL;
+	json_t *out = NULL;
+	long pending = 0;
+	int more = 0;
+	if (resp.status != 200)
+		/* EIO (502), not EAUTH: the console user's credentials were fine */
+		ctd_fail(err, CTD_EIO, "%s answered HTTP %ld%s", S.url, resp.status,
+			 resp.status == 401 || resp.status == 403 ? " (check the API key)" : "");
+	else if (sofeed_parse(resp.body.data, resp.body.len, count_record, &pending, &last_id,
+			      &more, err) == 0)
+		out = json_pack("{s:b, s:s, s:s, s:I, s:b}", "ok", 1, "source", S.source, "url",
+				S.url, "pending", (json_int_t)pending, "more", more);
+	http_response_free(&resp);
+	return out;
+}
+
+json_t *sps_sync_status(ctd_err *err)
+{
+	store *st = store_get(err);
+	if (!st)
+		return NULL;
+	sqlite3_stmt *s = store_stmt(st,
+				     "SELECT cursor, last_sync_ms, last_success_ms, last_error,"
+				     " last_changes, syncs FROM sps_sync_state WHERE id = 1",
+				     err);
+	if (!s)
+		return NULL;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		ctd_fail(err, CTD_ESTORE, "no sync state row");
+		return NULL;
+	}
+	int64_t last_sync = sqlite3_column_int64(s, 1), last_ok = sqlite3_column_int64(s, 2);
+	char t1[32] = "", t2[32] = "";
+	if (last_sync)
+		time_iso8601(last_sync, t1, sizeof t1);
+	if (last_ok)
+		time_iso8601(last_ok, t2, sizeof t2);
+	pthread_mutex_lock(&S.mu);
+	int syncing = S.syncing;
+	pthread_mutex_unlock(&S.mu);
+	json_t *out = json_pack(
+		"{s:s, s:s, s:b, s:b, s:I, s:I, s:o, s:I, s:o, s:s, s:I, s:I}", "source",
+		S.source ? S.source : "", "url", S.url ? S.url : "", "subscribed", S.configured,
+		"syncing", syncing, "interval_s", (json_int_t)(S.interval_ms / 1000), "cursor",
+		(json_int_t)sqlite3_column_int64(s, 0), "last_sync",
+		last_sync ? json_string(t1) : json_null(), "last_sync_ms", (json_int_t)last_sync,
+		"last_success", last_ok ? json_string(t2) : json_null(), "last_error",
+		(const char *)sqlite3_column_text(s, 3), "last_changes",
+		(json_int_t)sqlite3_column_int64(s, 4), "syncs",
+		(json_int_t)sqlite3_column_int64(s, 5));
+	sqlite3_reset(s);
+	json_t *counts = sps_so_counts(err);
+	if (!counts) {
+		json_decref(out);
+		return NULL;
+	}
+	json_object_set(out, "object_count", json_object_get(counts, "total"));
+	json_object_set_new(out, "objects", counts);
+	return out;
+}

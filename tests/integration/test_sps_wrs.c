@@ -1,0 +1,288 @@
+/* test_sps_wrs.c - spsd's web reputation service over real HTTP: built-in
+ * test pages, Unrated, URL normalisation on the wire, batches, bad input, and
+ * the Approved/Blocked URL list managed through the console API (with its
+ * login) taking precedence over the other sources. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include "testlib.h"
+#include "util.h"
+
+static char *home;
+static pid_t pid;
+static json_t *ready;
+static const char *wrs, *console;
+static const char *const auth[] = {"X-API-Key: TESTKEY", NULL};
+
+static void start_spsd(void)
+{
+	home = tl_tmpdir("sps-wrs");
+	const char *args[] = {"--port", "0", "--wrs_port", "0", "--api_key", "TESTKEY",
+			      "--admin_password", "secret", "--tmcm_url", "", NULL};
+	pid = tl_spawn_daemon("spsd", home, args);
+	ready = tl_wait_ready(home, "sps", 10000);
+	ck_assert_msg(ready != NULL, "spsd did not become ready");
+	wrs = tl_listener(ready, "wrs");
+	console = tl_listener(ready, "https");
+	ck_assert_ptr_nonnull(wrs);
+	ck_assert_ptr_nonnull(console);
+	ck_assert(strncmp(wrs, "http://", 7) == 0);
+}
+
+static void stop_spsd(void)
+{
+	tl_stop_all();
+	json_decref(ready);
+	tl_rmrf(home);
+	free(home);
+}
+
+/* GET /wrs/v1/query for url (escaped here); returns the JSON, status out. */
+static json_t *query(const char *url, long *status)
+{
+	char *esc = curl_easy_escape(NULL, url, 0);
+	char *q = xasprintf("%s/wrs/v1/query?url=%s", wrs, esc);
+	json_t *j = tl_http_json("GET", q, NULL, NULL, status);
+	curl_free(esc);
+	free(q);
+	return j;
+}
+
+static void expect(const char *url, const char *rating, const char *source, long score)
+{
+	long status;
+	json_t *j = query(url, &status);
+	ck_assert_msg(status == 200, "%s: HTTP %ld", url, status);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "url")), url);
+	ck_assert_msg(strcmp(json_string_value(json_object_get(j, "rating")), rating) == 0,
+		      "%s rated %s, want %s", url, json_string_value(json_object_get(j, "rating")),
+		      rating);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "source")), source);
+	if (score >= 0)
+		ck_assert_int_eq(json_integer_value(json_object_get(j, "score")), score);
+	ck_assert(json_is_null(json_object_get(j, "so")));
+	json_decref(j);
+}
+
+START_TEST(test_builtin_and_unrated)
+{
+	expect("http://wrs21.winshipway.com/", "Dangerous", "builtin", 21);
+	expect("http://WRS49.winshipway.com:80/some/page", "Dangerous", "builtin", 49);
+	expect("http://wrs65.winshipway.com", "Highly Suspicious", "builtin", 65);
+	expect("wrs70.winshipway.com/", "Suspicious", "builtin", 70);
+	expect("http://wrs71.winshipway.com/", "Unrated", "builtin", 71);
+	expect("https://wrs81.winshipway.com/", "Safe", "builtin", 81);
+	expect("http://www.example.com/", "Unrated", "none", 71);
+
+	long status;
+	json_t *j = query("HTTP://Example.COM:80/a/./b/../c/#frag", &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "normalized")),
+			 "http://example.com/a/c");
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(test_bad_input)
+{
+	long status;
+	json_t *j = query("http://exa mple.com/", &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "code")),
+			 "invalid");
+	json_decref(j);
+
+	char *u = xasprintf("%s/wrs/v1/query", wrs);
+	j = tl_http_json("GET", u, NULL, NULL, &status);
+	ck_assert_int_eq(status, 400);
+	json_decref(j);
+	j = tl_http_json("POST", u, NULL, "{not json", &status);
+	ck_assert_int_eq(status, 400);
+	json_decref(j);
+	j = tl_http_json("POST", u, NULL, "{\"urls\":\"x\"}", &status);
+	ck_assert_int_eq(status, 400);
+	json_decref(j);
+	free(u);
+
+	u = xasprintf("%s/wrs/v1/file?sha1=123", wrs);
+	j = tl_http_json("GET", u, NULL, NULL, &status);
+	ck_assert_int_eq(status, 400);
+	json_decref(j);
+	free(u);
+}
+END_TEST
+
+START_TEST(test_batch_and_file)
+{
+	long status;
+	char *u = xasprintf("%s/wrs/v1/query", wrs);
+	json_t *j = tl_http_json(
+		"POST", u, NULL,
+		"{\"urls\":[\"http://wrs21.winshipway.com/x\",\"http://bad host/\",42,"
+		"\"http://ok.example/\"]}",
+		&status);
+	ck_assert_int_eq(status, 200);
+	json_t *res = json_object_get(j, "results");
+	ck_assert_int_eq(json_array_size(res), 4);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(res, 0), "rating")),
+			 "Dangerous");
+	ck_assert_ptr_nonnull(json_object_get(json_array_get(res, 1), "error"));
+	ck_assert_ptr_nonnull(json_object_get(json_array_get(res, 2), "error"));
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(res, 3), "rating")),
+			 "Unrated");
+	json_decref(j);
+	free(u);
+
+	u = xasprintf("%s/wrs/v1/file?sha1=3395856ce81f2b7382dee72602f798b642f14140", wrs);
+	j = tl_http_json("GET", u, NULL, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "sha1")),
+			 "3395856CE81F2B7382DEE72602F798B642F14140");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "source")), "none");
+	ck_assert(json_is_null(json_object_get(j, "so")));
+	json_decref(j);
+	free(u);
+}
+END_TEST
+
+static json_int_t add_rule(const char *body, long want_status)
+{
+	long status;
+	char *u = xasprintf("%s/api/lists", console);
+	json_t *j = tl_http_json("POST", u, auth, body, &status);
+	ck_assert_msg(status == want_status, "POST /api/lists %s: HTTP %ld", body, status);
+	json_int_t id = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	free(u);
+	return id;
+}
+
+START_TEST(test_lists)
+{
+	long status;
+	/* console auth */
+	char *u = xasprintf("%s/api/lists", console);
+	json_t *j = tl_http_json("GET", u, NULL, NULL, &status);
+	ck_assert_int_eq(status, 401);
+	json_decref(j);
+	char *login = xasprintf("%s/api/login", console);
+	j = tl_http_json("POST", login, NULL, "{\"username\":\"admin\",\"password\":\"nope\"}",
+			 &status);
+	ck_assert_int_eq(status, 401);
+	json_decref(j);
+	j = tl_http_json("POST", login, NULL, "{\"username\":\"admin\",\"password\":\"secret\"}",
+			 &status);
+	ck_assert_int_eq(status, 200);
+	char *bearer = xasprintf("Authorization: Bearer %s",
+				 json_string_value(json_object_get(j, "token")));
+	json_decref(j);
+	const char *hdrs[] = {bearer, NULL};
+	j = tl_http_json("GET", u, hdrs, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(json_array_size(j), 0);
+	json_decref(j);
+
+	/* bad rules */
+	add_rule("{\"type\":\"keyword\",\"pattern\":\"(open\",\"action\":\"block\"}", 400);
+	add_rule("{\"type\":\"url\",\"pattern\":\"http://x.example/\",\"action\":\"maybe\"}", 400);
+	add_rule("[1]", 400);
+
+	/* approve beats the built-in table; block beats approve */
+	json_int_t approve = add_rule("{\"type\":\"url\",\"pattern\":\"wrs21.winshipway.com\","
+				      "\"action\":\"approve\"}",
+				      201);
+	expect("http://wrs21.winshipway.com/any/page", "Safe", "approved_list", 100);
+	add_rule("{\"type\":\"keyword\",\"pattern\":\"casino|/evil-page\",\"action\":\"block\"}",
+		 201);
+	expect("http://wrs21.winshipway.com/EVIL-page", "Dangerous", "blocked_list", 0);
+	expect("http://games.example/Casino", "Dangerous", "blocked_list", 0);
+	json_int_t page = add_rule("{\"type\":\"url\",\"pattern\":\"http://shop.example/cart/\","
+				   "\"scope\":\"page\",\"action\":\"block\"}",
+				   201);
+	expect("https://SHOP.example:443/cart", "Dangerous", "blocked_list", 0);
+	expect("http://shop.example/cart/item", "Unrated", "none", 71);
+
+	/* disable, re-enable through PUT; delete */
+	char *one = xasprintf("%s/api/lists/%lld", console, (long long)approve);
+	j = tl_http_json("PUT", one, auth, "{\"enabled\":false}", &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert(json_is_false(json_object_get(j, "enabled")));
+	json_decref(j);
+	expect("http://wrs21.winshipway.com/any/page", "Dangerous", "builtin", 21);
+	j = tl_http_json("PUT", one, auth, "{\"enabled\":\"yes\"}", &status);
+	ck_assert_int_eq(status, 400);
+	json_decref(j);
+	j = tl_http_json("DELETE", one, auth, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	json_decref(j);
+	j = tl_http_json("DELETE", one, auth, NULL, &status);
+	ck_assert_int_eq(status, 404);
+	json_decref(j);
+	free(one);
+
+	j = tl_http_json("GET", u, auth, NULL, &status);
+	ck_assert_int_eq(json_array_size(j), 2);
+	json_decref(j);
+	ck_assert(page > 0);
+
+	/* the console's Test URL answers like the WRS port */
+	char *t = xasprintf("%s/api/test-url?url=http%%3A%%2F%%2Fgames.example%%2Fcasino", console);
+	j = tl_http_json("GET", t, hdrs, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "source")), "blocked_list");
+	json_decref(j);
+	free(t);
+
+	free(bearer);
+	free(login);
+	free(u);
+}
+END_TEST
+
+START_TEST(test_status_without_source)
+{
+	long status;
+	char *u = xasprintf("%s/api/so/status", console);
+	json_t *j = tl_http_json("GET", u, auth, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert(json_is_false(json_object_get(j, "subscribed")));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "object_count")), 0);
+	ck_assert(json_is_null(json_object_get(j, "last_sync")));
+	json_decref(j);
+	free(u);
+	u = xasprintf("%s/api/so/sync", console);
+	j = tl_http_json("POST", u, auth, NULL, &status);
+	ck_assert_int_eq(status, 409);
+	json_decref(j);
+	free(u);
+}
+END_TEST
+
+/* Last: a clean exit on SIGTERM (under sanitizers: no leak report either). */
+START_TEST(test_clean_exit)
+{
+	ck_assert_int_eq(tl_stop(pid, 10000), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sps_wrs");
+	TCase *tc = tcase_create("wrs");
+	tcase_add_unchecked_fixture(tc, start_spsd, stop_spsd);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_builtin_and_unrated);
+	tcase_add_test(tc, test_bad_input);
+	tcase_add_test(tc, test_batch_and_file);
+	tcase_add_test(tc, test_lists);
+	tcase_add_test(tc, test_status_without_source);
+	tcase_add_test(tc, test_clean_exit);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

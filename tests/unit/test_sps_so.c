@@ -1,0 +1,228 @@
+/* test_sps_so.c - the SPS stores over a real SQLite store: suspicious objects
+ * applied from feed records (normalised keys, in-place updates, removals,
+ * expiry, unusable values skipped) and matched by URL, parent domain, IP and
+ * SHA-1; the Approved/Blocked URL list through its CRUD functions and its
+ * compiled cache (block over approve, disabled rules ignored). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "../../mocks/sps/sps.h"
+#include "store.h"
+#include "util.h"
+
+static char tmpdir[64];
+
+static void setup(void)
+{
+	strcpy(tmpdir, "/tmp/ctd-sps-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	char *db = xasprintf("%s/lab.db", tmpdir);
+	store_set_path(db);
+	free(db);
+	ck_assert_ptr_nonnull(store_get(NULL));
+}
+
+static void teardown(void)
+{
+	store_close_thread();
+	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+
+static void apply(int64_t id, const char *type, const char *value, const char *risk,
+		  const char *action, int removed, int64_t expires_ms)
+{
+	so_record r = {.id = id, .removed = removed, .expires_ms = expires_ms};
+	snprintf(r.type, sizeof r.type, "%s", type);
+	snprintf(r.risk, sizeof r.risk, "%s", risk);
+	snprintf(r.action, sizeof r.action, "%s", action);
+	r.value = (char *)value;
+	r.source = (char *)"DDAN";
+	ctd_err err;
+	store *st = store_get(&err);
+	ck_assert_int_eq(store_begin(st, &err), 0);
+	ck_assert_msg(sps_so_apply(st, &r, &err) == 0, "apply %s %s: %s", type, value, err.msg);
+	ck_assert_int_eq(store_commit(st, &err), 0);
+}
+
+/* The matching object's type and action for url, or "-" when none. */
+static const char *match(const char *url, char *buf)
+{
+	sps_url u;
+	sps_so_hit hit;
+	ctd_err err;
+	ck_assert_msg(sps_url_parse(url, &u, &err) == 0, "%s: %s", url, err.msg);
+	ck_assert_int_eq(sps_so_match_url(&u, &hit, &err), 0);
+	sps_url_free(&u);
+	if (!hit.found)
+		return "-";
+	sprintf(buf, "%s/%s/%s", hit.type, hit.action, hit.risk);
+	return buf;
+}
+
+static json_int_t count(const char *type)
+{
+	json_t *c = sps_so_counts(NULL);
+	json_int_t n = json_integer_value(json_object_get(c, type));
+	json_decref(c);
+	return n;
+}
+
+START_TEST(test_objects)
+{
+	char b[64];
+	apply(1, "URL", "HTTP://Evil.Example:80/a/../p?x=1#frag", "High", "block", 0, 0);
+	apply(2, "DOMAIN", "*.Bad.Example.", "Medium", "log", 0, 0);
+	apply(3, "IP", "10.1.2.3", "High", "block", 0, 0);
+	apply(4, "ip", "[2001:DB8:0::5]", "low", "LOG", 0, 0);
+	apply(5, "FILE", "3395856ce81f2b7382dee72602f798b642f14140", "High", "quarantine", 0, 0);
+	/* unusable values are skipped, not fatal */
+	apply(6, "URL", "http://", "High", "block", 0, 0);
+	apply(7, "EMAIL", "a@b.example", "High", "block", 0, 0);
+	ck_assert_int_eq(count("total"), 5);
+	ck_assert_int_eq(count("IP"), 2);
+
+	ck_assert_str_eq(match("http://evil.example/p?x=1", b), "URL/block/High");
+	ck_assert_str_eq(match("evil.example/./p?x=1#other", b), "URL/block/High");
+	ck_assert_str_eq(match("http://evil.example/p?x=2", b), "-");
+	ck_assert_str_eq(match("http://evil.example/p", b), "-");
+	ck_assert_str_eq(match("https://bad.example/", b), "DOMAIN/log/Medium");
+	ck_assert_str_eq(match("http://a.b.BAD.example/x", b), "DOMAIN/log/Medium");
+	ck_assert_str_eq(match("http://notbad.example/", b), "-");
+	ck_assert_str_eq(match("http://bad.example.org/", b), "-");
+	ck_assert_str_eq(match("http://10.1.2.3:8080/x", b), "IP/block/High");
+	ck_assert_str_eq(match("http://0x0a.1.2.3/", b), "IP/block/High");
+	ck_assert_str_eq(match("http://[2001:db8::5]/", b), "IP/log/Low");
+	ck_assert_str_eq(match("http://10.1.2.4/", b), "-");
+
+	sps_so_hit hit;
+	ck_assert_int_eq(sps_so_match_file("3395856CE81F2B7382DEE72602F798B642F14140", &hit, NULL),
+			 0);
+	ck_assert(hit.found);
+	ck_assert_str_eq(hit.action, "quarantine");
+
+	/* the action changes in place; a removal deletes */
+	apply(8, "URL", "http://evil.example/p?x=1", "High", "log", 0, 0);
+	ck_assert_int_eq(count("URL"), 1);
+	ck_assert_str_eq(match("http://evil.example/p?x=1", b), "URL/log/High");
+	apply(9, "DOMAIN", "bad.example", "Medium", "", 1, 0);
+	ck_assert_str_eq(match("http://www.bad.example/", b), "-");
+	ck_assert_int_eq(count("total"), 4);
+	/* removing what is not there is harmless */
+	apply(10, "DOMAIN", "never.example", "Medium", "", 1, 0);
+	ck_assert_int_eq(count("total"), 4);
+
+	/* expired objects do not match */
+	apply(11, "URL", "http://old.example/", "High", "block", 0, time_now_ms() - 1000);
+	apply(12, "URL", "http://fresh.example/", "High", "block", 0, time_now_ms() + 3600000);
+	ck_assert_str_eq(match("http://old.example/", b), "-");
+	ck_assert_str_eq(match("http://fresh.example/", b), "URL/block/High");
+
+	json_t *list = sps_so_list("URL", 10, NULL);
+	ck_assert_int_eq(json_array_size(list), 3);
+	json_decref(list);
+}
+END_TEST
+
+static json_int_t add(const char *json, ctd_errcode want)
+{
+	ctd_err err;
+	json_t *body = json_loads(json, 0, NULL);
+	json_t *r = sps_lists_add(body, &err);
+	json_decref(body);
+	if (want != CTD_OK) {
+		ck_assert_msg(r == NULL && err.code == want, "%s accepted", json);
+		return 0;
+	}
+	ck_assert_msg(r != NULL, "%s: %s", json, err.msg);
+	json_int_t id = json_integer_value(json_object_get(r, "id"));
+	json_decref(r);
+	return id;
+}
+
+/* "block:<id>", "approve:<id>" or "-" */
+static const char *list_match(const char *url, char *buf)
+{
+	sps_url u;
+	sps_list_hit hit;
+	ck_assert_int_eq(sps_url_parse(url, &u, NULL), 0);
+	ck_assert_int_eq(sps_lists_match(&u, &hit, NULL), 0);
+	sps_url_free(&u);
+	if (!hit.matched)
+		return "-";
+	sprintf(buf, "%s:%lld", hit.block ? "block" : "approve", (long long)hit.rule_id);
+	sps_list_hit_free(&hit);
+	return buf;
+}
+
+START_TEST(test_lists)
+{
+	char b[64];
+	ck_assert_str_eq(list_match("http://a.example/", b), "-");
+	add("{\"pattern\":\"x\"}", CTD_EINVAL);
+	add("{\"pattern\":\"a.example\",\"action\":\"allow\"}", CTD_EINVAL);
+	add("{\"type\":\"regex\",\"pattern\":\"a\",\"action\":\"block\"}", CTD_EINVAL);
+	add("{\"type\":\"keyword\",\"pattern\":\"[\",\"action\":\"block\"}", CTD_EINVAL);
+	add("{\"pattern\":\"a.example\",\"action\":\"block\",\"enabled\":1}", CTD_EINVAL);
+	add("{\"pattern\":42,\"action\":\"block\"}", CTD_EINVAL);
+
+	json_int_t a = add("{\"pattern\":\"a.example\",\"action\":\"approve\"}", CTD_OK);
+	char want[32];
+	sprintf(want, "approve:%lld", (long long)a);
+	ck_assert_str_eq(list_match("https://www.a.example/x", b), want);
+
+	json_int_t k = add("{\"type\":\"keyword\",\"pattern\":\"/admin(/|$)\",\"action\":\"block\"}",
+			   CTD_OK);
+	sprintf(want, "block:%lld", (long long)k);
+	ck_assert_str_eq(list_match("http://www.a.example/admin", b), want);
+	ck_assert_str_eq(list_match("http://other.example/admin/x", b), want);
+	sprintf(want, "approve:%lld", (long long)a);
+	ck_assert_str_eq(list_match("http://www.a.example/administrator", b), want);
+
+	/* disabled rules drop out of the cache */
+	ctd_err err;
+	json_t *patch = json_pack("{s:b}", "enabled", 0);
+	json_t *r = sps_lists_update(k, patch, &err);
+	ck_assert_ptr_nonnull(r);
+	json_decref(r);
+	ck_assert_str_eq(list_match("http://other.example/admin/x", b), "-");
+	/* an update is validated like an add */
+	json_t *bad = json_pack("{s:s}", "pattern", "(");
+	json_t *pk = json_pack("{s:s}", "type", "url"); /* "/admin(/|$)" is no URL */
+	ck_assert_ptr_null(sps_lists_update(k, pk, &err));
+	json_decref(pk);
+	ck_assert_ptr_null(sps_lists_update(k, bad, &err));
+	ck_assert_int_eq(err.code, CTD_EINVAL);
+	ck_assert_ptr_null(sps_lists_update(999, patch, &err));
+	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
+	json_decref(bad);
+	json_decref(patch);
+
+	ck_assert_int_eq(sps_lists_delete(a, &err), 0);
+	ck_assert_str_eq(list_match("https://www.a.example/x", b), "-");
+	ck_assert_int_eq(sps_lists_delete(a, &err), -1);
+	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
+
+	json_t *all = sps_lists_all(&err);
+	ck_assert_int_eq(json_array_size(all), 1);
+	ck_assert(json_is_false(json_object_get(json_array_get(all, 0), "enabled")));
+	json_decref(all);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sps_so");
+	TCase *tc = tcase_create("store");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_objects);
+	tcase_add_test(tc, test_lists);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
