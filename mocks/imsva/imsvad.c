@@ -1,26 +1,222 @@
-/* imsvad.c - the IMSVA (mail gateway) daemon: boots the shared runtime and serves
- * /healthz. The appliance's own protocol grows here. */
+/* imsvad.c - the IMSVA daemon: SMTP intake on smtp_port (default 2525) with
+ * STARTTLS, the admin JSON API over HTTPS on the main port (default 8445),
+ * and the background workers (processing, delivery, Virtual Analyzer,
+ * Control Manager). Wiring only: each part lives in its own imsva_*.c. */
+#include <event2/thread.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "daemon.h"
+#include "imsva_app.h"
+#include "imsva_smtp.h"
+#include "log.h"
+#include "util.h"
 
-typedef struct imsva_config {
-	daemon_config base;
-} imsva_config;
+#define OPT(name, type, field, def, real, min, max, choices, help) \
+	{name, type, offsetof(imsva_config, field), def, real, min, max, choices, help}
+#define MS(x) (x##LL)
 
 static const cfg_opt imsva_opts[] = {
 	DAEMON_CFG_OPTS(imsva_config, "8445", "yes"),
+	OPT("smtp_port", CFG_INT, smtp_port, "2525", NULL, 0, 65535, NULL,
+	    "SMTP listener port (0: ephemeral)"),
+	OPT("hostname", CFG_STR, hostname, "imsva.lab", NULL, 0, 0, NULL,
+	    "host name in the SMTP greeting, Received headers and DTAS registration"),
+	OPT("max_message_size", CFG_INT, max_message_size, "10485760", NULL, 1024, 1073741824, NULL,
+	    "largest message accepted (bytes): SIZE and 552 above it"),
+	OPT("max_rcpts", CFG_INT, max_rcpts, "1000", NULL, 1, 100000, NULL,
+	    "recipients per message; more get 452"),
+	OPT("max_line", CFG_INT, max_line, "2048", NULL, 512, 65536, NULL,
+	    "longest SMTP command line (bytes); longer gets 500"),
+	OPT("smtp_idle_timeout", CFG_DURATION, smtp_idle_timeout, "60s", "5m", MS(1000),
+	    MS(86400000), NULL, "disconnect an idle SMTP client with 421 after this"),
+	OPT("max_connections", CFG_INT, max_connections, "1000", NULL, 1, 100000, NULL,
+	    "simultaneous SMTP connections; more get 421"),
+	OPT("smtp_tls", CFG_BOOL, smtp_tls, "yes", NULL, 0, 0, NULL,
+	    "offer STARTTLS with the lab certificate"),
+	OPT("workers", CFG_INT, workers, "2", NULL, 1, 64, NULL, "message processing threads"),
+	OPT("locale", CFG_ENUM, locale, "en", NULL, 0, 0, "en|ja",
+	    "language of the default rule names"),
+	OPT("admin_password", CFG_STR, admin_password, "", NULL, 0, 0, NULL,
+	    "admin console password (empty: generated on first start, see ready file)"),
+	OPT("session_ttl", CFG_DURATION, session_ttl, "30m", "30m", MS(1000), MS(604800000), NULL,
+	    "admin session lifetime since last use"),
+	OPT("next_hop", CFG_STR, next_hop, "", NULL, 0, 0, NULL,
+	    "deliver to this SMTP server (host:port); empty: the local delivered mailbox"),
+	OPT("deliver_retry", CFG_DURATION, deliver_retry, "1s", "15m", MS(10), MS(86400000), NULL,
+	    "first retry of a deferred delivery (doubled per attempt, capped at 1h)"),
+	OPT("deliver_max_age", CFG_DURATION, deliver_max_age, "2m", "24h", MS(1000),
+	    MS(2592000000), NULL, "give up (bounce) a deferred delivery after this"),
+	OPT("ddan_url", CFG_STR, ddan_url, "", NULL, 0, 0, NULL,
+	    "DDAN for Virtual Analyzer (empty: VA off)"),
+	OPT("ddan_api_key", CFG_STR, ddan_api_key, "", NULL, 0, 0, NULL,
+	    "DDAN API key (DDAN Help > About)"),
+	OPT("va_security_level", CFG_ENUM, va_security_level, "low", NULL, 0, 0, "low|medium|high",
+	    "VA risk mapping: low = High only, medium = High+Medium, high = all"),
+	OPT("va_poll_interval", CFG_DURATION, va_poll_interval, "500ms", "1m", MS(50),
+	    MS(3600000), NULL, "how often the VA queue submits and polls DDAN"),
+	OPT("va_timeout", CFG_DURATION, va_timeout, "30s", "30m", MS(100), MS(86400000), NULL,
+	    "maximum analysis time; then \"Probable advanced threat (ATSE)\""),
+	OPT("tmcm_url", CFG_STR, tmcm_url, "", NULL, 0, 0, NULL,
+	    "Control Manager (empty: not managed, no SO sync)"),
+	OPT("tmcm_api_key", CFG_STR, tmcm_api_key, "", NULL, 0, 0, NULL,
+	    "API key of IMSVA's SO feed subscription at TMCM"),
+	OPT("tmcm_sync_interval", CFG_DURATION, tmcm_sync_interval, "3s", "5m", MS(100),
+	    MS(86400000), NULL, "suspicious-object sync from Control Manager"),
+	OPT("tmcm_heartbeat_interval", CFG_DURATION, tmcm_heartbeat_interval, "5s", "5m", MS(100),
+	    MS(86400000), NULL, "heartbeat (test_connection) to Control Manager"),
+	OPT("sps_url", CFG_STR, sps_url, "", NULL, 0, 0, NULL,
+	    "Smart Protection Server for web reputation (empty: WRS off)"),
+	OPT("wrs_cache_ttl", CFG_DURATION, wrs_cache_ttl, "2s", "30m", MS(0), MS(86400000), NULL,
+	    "how long a web reputation answer is cached"),
+	OPT("wrs_fallback", CFG_ENUM, wrs_fallback, "pass", NULL, 0, 0, "pass|defer",
+	    "SPS unreachable: pass (scan without WRS) or defer (retry the message later)"),
+	OPT("wrs_defer_retry", CFG_DURATION, wrs_defer_retry, "2s", "5m", MS(100), MS(86400000),
+	    NULL, "retry time of a message deferred because SPS was unreachable"),
 };
 static const cfg_section imsva_section = {"imsva", imsva_opts, CFG_NOPTS(imsva_opts)};
 
+/* Secrets: pinned by config, else generated once and kept in settings. */
+static char *admin_password(const imsva_config *cfg, store *st)
+{
+	if (*cfg->admin_password)
+		return xstrdup(cfg->admin_password);
+	char fresh[37];
+	uuid_v4(fresh);
+	fresh[18] = '\0'; /* 16 hex digits and a dash: easy to type */
+	ctd_err err = {0};
+	char *pw = store_setting_init(st, "imsva", "admin_password", fresh, &err);
+	if (!pw)
+		fatal("imsva.admin_password", "error=\"%s\"", err.msg);
+	return pw;
+}
+
+static void ddan_client_init(imsva_app *app, store *st)
+{
+	const imsva_config *cfg = app->cfg;
+	if (!*cfg->ddan_url)
+		return;
+	char fresh[37];
+	uuid_v4(fresh);
+	ctd_err err = {0};
+	char *uuid = store_setting_init(st, "imsva", "ddan_client_uuid", fresh, &err);
+	dtas_client *c = &app->ddan;
+	c->base_url = xstrdup(cfg->ddan_url);
+	c->api_key = xstrdup(cfg->ddan_api_key);
+	c->client_uuid = uuid ? uuid : xstrdup(fresh);
+	c->product_name = xstrdup("IMSVA");
+	c->hostname = xstrdup(cfg->hostname);
+	c->source_id = xstrdup("103");
+	c->source_name = xstrdup("IMSVA");
+	c->protocol_version = xstrdup("1.5");
+	c->http.timeout_ms = 10000;
+	c->http.retries = 1;
+}
+
+static void ddan_client_free(dtas_client *c)
+{
+	free(c->base_url);
+	free(c->api_key);
+	free(c->client_uuid);
+	free(c->product_name);
+	free(c->hostname);
+	free(c->source_id);
+	free(c->source_name);
+	free(c->protocol_version);
+}
+
 int main(int argc, char **argv)
 {
+	/* SMTP commits complete on the committer thread (event_active) */
+	evthread_use_pthreads();
 	imsva_config cfg;
+	memset(&cfg, 0, sizeof cfg);
 	ctd_daemon d;
-
+	memset(&d, 0, sizeof d);
 	daemon_boot(&d, "imsva", &imsva_section, &cfg, argc, argv);
-	daemon_http_start(&d, NULL, 0, NULL, 0);
+
+	ctd_err err = {0};
+	if (imsva_engine_init(&err) < 0)
+		fatal("imsva.engine_init", "error=\"%s\"", err.msg);
+	store *st = imsva_store(&err);
+	if (!st)
+		fatal("imsva.store", "error=\"%s\"", err.msg);
+	imsva_app app;
+	memset(&app, 0, sizeof app);
+	app.cfg = &cfg;
+	imsva_locale_parse(cfg.locale, &app.locale);
+	app.va_level = !strcmp(cfg.va_security_level, "high")	  ? IMSVA_LEVEL_HIGH
+		       : !strcmp(cfg.va_security_level, "medium") ? IMSVA_LEVEL_MEDIUM
+								  : IMSVA_LEVEL_LOW;
+	if (imsva_rules_seed(st, app.locale, &err) < 0
+	    || imsva_rules_localize(st, app.locale, &err) < 0)
+		fatal("imsva.rules", "error=\"%s\"", err.msg);
+	char *pw = admin_password(&cfg, st);
+	ddan_client_init(&app, st);
+	app.admin = imsva_admin_new(&app, pw, cfg.session_ttl);
+	app.wrs = imsva_wrs_new(cfg.sps_url, cfg.wrs_cache_ttl);
+
+	if (!imsva_queue_start(&app, (int)cfg.workers, &err))
+		fatal("imsva.queue", "error=\"%s\"", err.msg);
+	app.deliver = imsva_worker_start("deliver", cfg.deliver_retry, imsva_deliver_run, &app);
+	app.va = imsva_worker_start("va", cfg.va_poll_interval, imsva_va_run, &app);
+	app.tmcm = imsva_tmcm_start(&app);
+
+	daemon_http_start(&d, imsva_admin_routes, imsva_admin_nroutes, &app, 0);
+	smtp_server_opts so = {
+		.bind = cfg.base.bind,
+		.port = (int)cfg.smtp_port,
+		.limits = {.hostname = cfg.hostname, .max_line = (size_t)cfg.max_line,
+			   .max_size = (size_t)cfg.max_message_size, .max_rcpts = (int)cfg.max_rcpts,
+			   .max_errors = 20},
+		.idle_timeout_ms = cfg.smtp_idle_timeout,
+		.max_connections = (int)cfg.max_connections,
+		.cert_pem = cfg.smtp_tls ? d.cert_pem : NULL,
+		.key_pem = cfg.smtp_tls ? d.key_pem : NULL,
+		.commit = imsva_queue_commit,
+		.app = &app,
+	};
+	char *cert = NULL, *key = NULL;
+	if (cfg.smtp_tls && !d.cert_pem) {
+		if (tls_lab_cert(cfg.base.home, &cert, &key, &err) < 0)
+			fatal("imsva.tls", "error=\"%s\"", err.msg);
+		so.cert_pem = cert;
+		so.key_pem = key;
+	}
+	char errbuf[256];
+	smtp_server *smtp = smtp_server_start(d.base, &so, errbuf, sizeof errbuf);
+	if (!smtp)
+		fatal("imsva.smtp", "error=\"%s\"", errbuf);
+	char *url = daemon_listener_url(&d, "smtp", smtp_server_port(smtp));
+	daemon_add_listener(&d, "smtp", url);
+	json_object_set_new(d.info, "admin_user", json_string("admin"));
+	json_object_set_new(d.info, "admin_password", json_string(pw));
+	if (app.ddan.client_uuid)
+		json_object_set_new(d.info, "ddan_client_uuid", json_string(app.ddan.client_uuid));
+	log_info("imsva.ready", "smtp=%s atse=%d va=%s tmcm=%s sps=%s", url, imsva_atse_enabled(st),
+		 *cfg.ddan_url ? cfg.ddan_url : "off", *cfg.tmcm_url ? cfg.tmcm_url : "off",
+		 *cfg.sps_url ? cfg.sps_url : "off");
+	free(url);
 	daemon_ready(&d);
 	daemon_run(&d);
+
+	/* workers wake each other: join them all before freeing any; the
+	 * committer finishes before the sessions waiting on it go */
+	imsva_tmcm_stop(app.tmcm);
+	imsva_worker_stop(app.va);
+	imsva_worker_stop(app.deliver);
+	imsva_queue_stop(app.queue);
+	smtp_server_stop(smtp);
+	imsva_worker_free(app.va);
+	imsva_worker_free(app.deliver);
+	imsva_wrs_free(app.wrs);
+	imsva_admin_free(app.admin);
+	ddan_client_free(&app.ddan);
+	free(pw);
+	free(cert);
+	free(key);
+	imsva_engine_shutdown();
 	daemon_shutdown(&d);
 	cfg_free(&imsva_section, &cfg);
 	return 0;

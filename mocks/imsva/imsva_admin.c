@@ -1,0 +1,700 @@
+/* imsva_admin.c - IMSVA's admin JSON API (the console's actions, HTTPS on
+ * 8445). POST /api/login with the admin password (generated on first start
+ * or pinned with admin_password) returns a session token; every other call
+ * needs it as "Authorization: Bearer <token>" (or X-Session-Token), else 401.
+ * Endpoints: scan engine (ATSE), policy list CRUD, log query, quarantine,
+ * Virtual Analyzer queue, delivered mailbox, delivery queue, messages, and
+ * connections (Control Manager with "sync now", SPS, DDAN). docs/imsva-daemon.md
+ * lists them. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "http_server.h"
+#include "imsva_app.h"
+#include "log.h"
+#include "util.h"
+
+#define MAX_SESSIONS 128
+
+typedef struct admin_session {
+	char token[65];
+	int64_t expires_ms;
+} admin_session;
+
+struct imsva_admin {
+	imsva_app *app;
+	char *password;
+	long long ttl_ms;
+	pthread_mutex_t lock;
+	admin_session sessions[MAX_SESSIONS];
+};
+
+imsva_admin *imsva_admin_new(imsva_app *app, const char *password, long long ttl_ms)
+{
+	imsva_admin *a = xcalloc(1, sizeof *a);
+	a->app = app;
+	a->password = xstrdup(password);
+	a->ttl_ms = ttl_ms;
+	pthread_mutex_init(&a->lock, NULL);
+	return a;
+}
+
+void imsva_admin_free(imsva_admin *a)
+{
+	if (!a)
+		return;
+	pthread_mutex_destroy(&a->lock);
+	free(a->password);
+	free(a);
+}
+
+/* ---- sessions ---- */
+
+static int const_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char d = la != lb;
+	for (size_t i = 0; i < la && i < lb; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+static void new_token(char out[65])
+{
+	char u1[37], u2[37];
+	uuid_v4(u1);
+	uuid_v4(u2);
+	size_t n = 0;
+	for (const char *p = u1; *p; p++)
+		if (*p != '-')
+			out[n++] = *p;
+	for (const char *p = u2; *p && n < 64; p++)
+		if (*p != '-')
+			out[n++] = *p;
+	out[n] = '\0';
+}
+
+static const char *request_token(const http_req *req)
+{
+	const char *h = http_req_header(req, "Authorization");
+	if (h && !strncasecmp(h, "Bearer ", 7))
+		return h + 7;
+	return http_req_header(req, "X-Session-Token");
+}
+
+static int session_valid(imsva_admin *a, const char *token)
+{
+	if (!token || !*token)
+		return 0;
+	int64_t now = time_now_ms();
+	int ok = 0;
+	pthread_mutex_lock(&a->lock);
+	for (int i = 0; i < MAX_SESSIONS && !ok; i++) {
+		admin_session *s = &a->sessions[i];
+		if (s->token[0] && s->expires_ms > now && const_eq(s->token, token)) {
+			s->expires_ms = now + a->ttl_ms; /* sliding expiry */
+			ok = 1;
+		}
+	}
+	pthread_mutex_unlock(&a->lock);
+	return ok;
+}
+
+/* The app when the request carries a live session; else answers 401 (NULL). */
+static imsva_app *authed(http_req *req, http_resp *resp)
+{
+	imsva_app *app = req->app;
+	if (session_valid(app->admin, request_token(req)))
+		return app;
+	http_resp_error(resp, 401, "unauthorized", "log in first: POST /api/login");
+	return NULL;
+}
+
+static store *req_store(http_resp *resp)
+{
+	ctd_err err = {0};
+	store *st = imsva_store(&err);
+	if (!st)
+		http_resp_ctd_err(resp, &err);
+	return st;
+}
+
+static void h_login(http_req *req, http_resp *resp)
+{
+	imsva_app *app = req->app;
+	imsva_admin *a = app->admin;
+	json_t *j = http_req_json(req, resp);
+	if (!j)
+		return;
+	const char *user = json_string_value(json_object_get(j, "username"));
+	const char *pw = json_string_value(json_object_get(j, "password"));
+	if (!pw || (user && strcmp(user, "admin")) || !const_eq(pw, a->password)) {
+		store *st = imsva_store(NULL);
+		if (st)
+			imsva_log_system(st, "admin_login_failed", "failed log on for %.64s",
+					 user ? user : "admin");
+		json_decref(j);
+		http_resp_error(resp, 401, "unauthorized", "wrong user name or password");
+		return;
+	}
+	json_decref(j);
+	int64_t now = time_now_ms();
+	char token[65];
+	new_token(token);
+	pthread_mutex_lock(&a->lock);
+	int slot = 0;
+	for (int i = 0; i < MAX_SESSIONS; i++) {
+		if (a->sessions[i].expires_ms <= now) {
+			slot = i;
+			break;
+		}
+		if (a->sessions[i].expires_ms < a->sessions[slot].expires_ms)
+			slot = i; /* full: replace the oldest */
+	}
+	snprintf(a->sessions[slot].token, sizeof a->sessions[slot].token, "%s", token);
+	a->sessions[slot].expires_ms = now + a->ttl_ms;
+	pthread_mutex_unlock(&a->lock);
+	http_resp_json(resp, 200, json_pack("{s:s,s:I}", "token", token, "expires_in_ms",
+					    (json_int_t)a->ttl_ms));
+}
+
+static void h_logout(http_req *req, http_resp *resp)
+{
+	imsva_app *app = authed(req, resp);
+	if (!app)
+		return;
+	const char *tok = request_token(req);
+	pthread_mutex_lock(&app->admin->lock);
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (const_eq(app->admin->sessions[i].token, tok))
+			memset(&app->admin->sessions[i], 0, sizeof app->admin->sessions[i]);
+	pthread_mutex_unlock(&app->admin->lock);
+	http_resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
+}
+
+/* ---- helpers ---- */
+
+static int param_id(http_req *req, http_resp *resp, int64_t *id)
+{
+	const char *v = http_req_param(req, "id");
+	char *end;
+	long long n = v ? strtoll(v, &end, 10) : 0;
+	if (!v || *end || n <= 0) {
+		http_resp_error(resp, 400, "invalid", "id must be a positive integer");
+		return -1;
+	}
+	*id = n;
+	return 0;
+}
+
+/* A date-range bound from the query string ("from", "to"); 0 when absent. */
+static int query_time(http_req *req, http_resp *resp, const char *name, int64_t *out)
+{
+	const char *v = http_req_query(req, name);
+	*out = 0;
+	if (!v || !*v)
+		return 0;
+	if (time_parse(v, out) < 0) {
+		http_resp_error(resp, 400, "invalid", "%s: not a date (ISO 8601 or epoch seconds)",
+				name);
+		return -1;
+	}
+	return 0;
+}
+
+static int query_limit(http_req *req)
+{
+	const char *v = http_req_query(req, "limit");
+	int n = v ? atoi(v) : 0;
+	return n > 0 && n <= 10000 ? n : 0;
+}
+
+/* 400 naming the bad field of a rule. */
+static void rule_error(http_resp *resp, const char *field, const ctd_err *err)
+{
+	if (err->code != CTD_EINVAL) {
+		http_resp_ctd_err(resp, err);
+		return;
+	}
+	http_resp_json(resp, 400, json_pack("{s:{s:s,s:s,s:s}}", "error", "code", "invalid",
+					    "message", err->msg, "field", field));
+}
+
+static void rule_changed(store *st, const char *what, const imsva_rule *r)
+{
+	imsva_log_system(st, "rule_modified", "rule \"%s\" (id %" PRId64 ") %s", r->name, r->id, what);
+}
+
+/* ---- scan engine ---- */
+
+static void h_scan_engine_get(http_req *req, http_resp *resp)
+{
+	store *st;
+	if (!authed(req, resp) || !(st = req_store(resp)))
+		return;
+	http_resp_json(resp, 200, json_pack("{s:b}", "atse_enabled", imsva_atse_enabled(st)));
+}
+
+static void h_scan_engine_put(http_req *req, http_resp *resp)
+{
+	store *st;
+	if (!authed(req, resp) || !(st = req_store(resp)))
+		return;
+	json_t *j = http_req_json(req, resp);
+	if (!j)
+		return;
+	json_t *v = json_object_get(j, "atse_enabled");
+	if (!v)
+		v = json_object_get(j, "atse");
+	if (!json_is_boolean(v)) {
+		json_decref(j);
+		http_resp_json(resp, 400, json_pack("{s:{s:s,s:s,s:s}}", "error", "code", "invalid",
+						    "message", "atse_enabled: expected true or false",
+						    "field", "atse_enabled"));
+		return;
+	}
+	ctd_err err = {0};
+	int on = json_is_true(v);
+	json_decref(j);
+	if (imsva_atse_set(st, on, &err) < 0) {
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	imsva_log_system(st, "scan_engine", "Advanced Threat Scan Engine %s", on ? "enabled" : "disabled");
+	http_resp_json(resp, 200, json_pack("{s:b}", "atse_enabled", on));
+}
+
+/* ---- policies ---- */
+
+static void h_policies_list(http_req *req, http_resp *resp)
+{
+	store *st;
+	if (!authed(req, resp) || !(st = req_store(resp)))
+		return;
+	imsva_ruleset *rs = NULL;
+	ctd_err err = {0};
+	if (imsva_rules_load(st, &rs, &err) < 0) {
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	http_resp_json(resp, 200, imsva_ruleset_to_json(rs));
+	imsva_ruleset_free(rs);
+}
+
+static void h_policy_create(http_req *req, http_resp *resp)
+{
+	store *st;
+	if (!authed(req, resp) || !(st = req_store(resp)))
+		return;
+	json_t *j = http_req_json(req, resp);
+	if (!j)
+		return;
+	char field[IMSVA_FIELD_MAX] = "";
+	ctd_err err = {0};
+	imsva_rule *r = imsva_rule_from_json(j, field, &err);
+	json_decref(j);
+	if (!r) {
+		rule_error(resp, field, &err);
+		return;
+	}
+	if (imsva_rules_create(st, r, &err) < 0) {
+		rule_error(resp, "", &err);
+	} else {
+		rule_changed(st, "created", r);
+		http_resp_json(resp, 201, imsva_rule_to_json(r));
+	}
+	imsva_rule_free(r);
+}
+
+static void h_policy_get(http_req *req, http_resp *resp)
+{
+	store *st;
+	int64_t id;
+	if (!authed(req, resp) || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+		return;
+	imsva_rule *r = NULL;
+	ctd_err err = {0};
+	if (imsva_rules_get(st, id, &r, &err) < 0) {
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	http_resp_json(resp, 200, imsva_rule_to_json(r));
+	imsva_rule_free(r);
+}
+
+/* PUT replaces the rule; PATCH merges into it. */
+static void h_policy_update(http_req *req, http_resp *resp)
+{
+	store *st;
+	int64_t id;
+	if (!authed(req, resp) || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+		return;
+	json_t *j = http_req_json(req, resp);
+	if (!j)
+		return;
+	imsva_rule *cur = NULL, *r = NULL;
+	ctd_err err = {0};
+	char field[IMSVA_FIELD_MAX] = "";
+	if (imsva_rules_get(st, id, &cur, &err) < 0) {
+		json_decref(j);
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	if (!strcmp(req->method, "PATCH")) {
+		r = imsva_rule_patch(cur, j, field, &err);
+	} else {
+		r = imsva_rule_from_json(j, field, &err);
+		if (r)
+			r->id = id;
+	}
+	json_decref(j);
+	if (!r)
+		rule_error(resp, field, &err);
+	else if (imsva_rules_update(st, r, &err) < 0)
+		rule_error(resp, "", &err);
+	else {
+		imsva_rule *saved = NULL;
+		rule_changed(st, "updated", r);
+		if (imsva_rules_get(st, id, &saved, &err) == 0)
+			http_resp_json(resp, 200, imsva_rule_to_json(saved));
+		else
+			http_resp_json(resp, 200, imsva_rule_to_json(r));
+		imsva_rule_free(saved);
+	}
+	imsva_rule_free(r);
+	imsva_rule_free(cur);
+}
+
+static void h_policy_delete(http_req *req, http_resp *resp)
+{
+	store *st;
+	int64_t id;
+	if (!authed(req, resp) || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+		return;
+	imsva_rule *r = NULL;
+	ctd_err err = {0};
+	if (imsva_rules_get(st, id, &r, &err) < 0 || imsva_rules_delete(st, id, &err) < 0) {
+		imsva_rule_free(r);
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	rule_changed(st, "deleted", r);
+	imsva_rule_free(r);
+	http_resp_json(resp, 200, json_pack("{s:b,s:I}", "deleted", 1, "id", (json_int_t)id));
+}
+
+/* ---- logs ---- */
+
+static void h_logs(http_req *req, http_resp *resp)
+{
+	store *st;
+	if (!authed(req, resp) || !(st = req_store(resp)))
+		return;
+	imsva_log_query q = {0};
+	const char *type = http_req_query(req, "type");
+	if (type && *type && !(q.type = imsva_log_type(type))) {
+		http_resp_json(resp, 400, json_pack("{s:{s:s,s:s,s:s}}", "error", "code", "invalid",
+			"message", "type: one of message_tracking, policy, quarantine, mta, system, va",
+			"field", "type"));
+		return;
+	}
+	if (query_time(req, resp, "from", &q.from_ms) < 0 || query_time(req, resp, "to", &q.to_ms) < 0)
+		return;
+	q.rule = http_req_query(req, "rule");
+	q.sender = http_req_query(req, "sender");
+	q.recipient = http_req_query(req, "recipient");
+	q.subject = http_req_query(req, "subject");
+	q.message_id = http_req_query(req, "message_id");
+	const char *mid = http_req_query(req, "msg_id");
+	q.msg_id = mid ? strtoll(mid, NULL, 10) : 0;
+	q.limit = query_limit(req);
+	ctd_err err = {0};
+	json_t *rows = imsva_log_query_run(st, &q, &err);
+	if (!rows)
+		http_resp_ctd_err(resp, &err);
+	else
+		http_resp_json(resp, 200, json_pack("{s:I,s:o}", "count",
+						    (json_int_t)json_array_size(rows), "logs", rows));
+}
+
+/* ---- quarantine ---- */
+
+static void h_quarantine_list(http_req *req, http_resp *resp)
+{
+	store *st;
+	if (!authed(req, resp) || !(st = req_store(resp)))
+		return;
+	imsva_quarantine_query q = {.area = http_req_query(req, "area"),
+				    .rule = http_req_query(req, "rule"),
+				    .sender = http_req_query(req, "sender"),
+				    .recipient = http_req_query(req, "recipient"),
+				    .subject = http_req_query(req, "subject"),
+				    .reason = http_req_query(req, "reason"),
+				    .limit = query_limit(req)};
+	const char *all = http_req_query(req, "all");
+	q.include_released = all && (!strcmp(all, "1") || !strcmp(all, "true"));
+	if (query_time(req, resp, "from", &q.from_ms) < 0 || query_time(req, resp, "to", &q.to_ms) < 0)
+		return;
+	ctd_err err = {0};
+	json_t *rows = imsva_quarantine_list(st, &q, &err);
+	if (!rows)
+		http_resp_ctd_err(resp, &err);
+	else
+		http_resp_json(resp, 200, json_pack("{s:I,s:o}", "count",
+						    (json_int_t)json_array_size(rows), "messages", rows));
+}
+
+static void h_quarantine_areas(http_req *req, http_resp *resp)
+{
+	store *st;
+	if (!authed(req, resp) || !(st = req_store(resp)))
+		return;
+	ctd_err err = {0};
+	json_t *a = imsva_quarantine_areas(st, &err);
+	if (!a)
+		http_resp_ctd_err(resp, &err);
+	else
+		http_resp_json(resp, 200, a);
+}
+
+static void h_quarantine_release(http_req *req, http_resp *resp)
+{
+	store *st;
+	int64_t id;
+	imsva_app *app = authed(req, resp);
+	if (!app || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+		return;
+	ctd_err err = {0};
+	if (imsva_quarantine_release(app, st, id, &err) < 0)
+		http_resp_ctd_err(resp, &err);
+	else
+		http_resp_json(resp, 200, json_pack("{s:b,s:I}", "released", 1, "id", (json_int_t)id));
+}
+
+static void h_quarantine_delete(http_req *req, http_resp *resp)
+{
+	store *st;
+	int64_t id;
+	if (!authed(req, resp) || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+		return;
+	ctd_err err = {0};
+	if (imsva_quarantine_delete(st, id, &err) < 0)
+		http_resp_ctd_err(resp, &err);
+	else
+		http_resp_json(resp, 200, json_pack("{s:b,s:I}", "deleted", 1, "id", (json_int_t)id));
+}
+
+/* ---- VA queue, mailbox, delivery queue, messages ---- */
+
+static void h_va_list(http_req *req, http_resp *resp)
+{
+	store *st;
+	if (!authed(req, resp) || !(st = req_store(resp)))
+		return;
+	ctd_err err = {0};
+	json_t *rows = imsva_va_list(st, &err);
+	if (!rows)
+		http_resp_ctd_err(resp, &err);
+	else
+		http_resp_json(resp, 200, json_pack("{s:I,s:o}", "count",
+						    (json_int_t)json_array_size(rows), "messages", rows));
+}
+
+static void h_va_release(http_req *req, http_resp *resp)
+{
+	store *st;
+	int64_t id;
+	imsva_app *app = authed(req, resp);
+	if (!app || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+		return;
+	ctd_err err = {0};
+	if (imsva_va_release(app, st, id, &err) < 0)
+		http_resp_ctd_err(resp, &err);
+	else
+		http_resp_json(resp, 200, json_pack("{s:b,s:I}", "released", 1, "msg_id", (json_int_t)id));
+}
+
+static void h_mailbox_list(http_req *req, http_resp *resp)
+{
+	store *st;
+	if (!authed(req, resp) || !(st = req_store(resp)))
+		return;
+	ctd_err err = {0};
+	json_t *rows = imsva_mailbox_list(st, http_req_query(req, "rcpt"), query_limit(req), &err);
+	if (!rows)
+		http_resp_ctd_err(resp, &err);
+	else
+		http_resp_json(resp, 200, json_pack("{s:I,s:o}", "count",
+						    (json_int_t)json_array_size(rows), "messages", rows));
+}
+
+static void h_mailbox_get(http_req *req, http_resp *resp)
+{
+	store *st;
+	int64_t id;
+	if (!authed(req, resp) || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+		return;
+	ctd_err err = {0};
+	json_t *m = imsva_mailbox_get(st, id, &err);
+	if (!m)
+		http_resp_ctd_err(resp, &err);
+	else
+		http_resp_json(resp, 200, m);
+}
+
+static void h_delivery_queue(http_req *req, http_resp *resp)
+{
+	store *st;
+	if (!authed(req, resp) || !(st = req_store(resp)))
+		return;
+	ctd_err err = {0};
+	json_t *rows = imsva_deliver_queue_list(st, &err);
+	if (!rows)
+		http_resp_ctd_err(resp, &err);
+	else
+		http_resp_json(resp, 200, json_pack("{s:I,s:o}", "count",
+						    (json_int_t)json_array_size(rows), "messages", rows));
+}
+
+static void h_message_get(http_req *req, http_resp *resp)
+{
+	store *st;
+	int64_t id;
+	if (!authed(req, resp) || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+		return;
+	ctd_err err = {0};
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT internal_id, received_ms, client_ip, mail_from, rcpts, size, state,"
+		" subject, message_id, final_action FROM imsva_messages WHERE id = ?", &err);
+	if (!s) {
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		http_resp_error(resp, 404, "not_found", "no message %" PRId64, id);
+		return;
+	}
+	char qid[16], ts[32];
+	imsva_queue_id(id, qid);
+	time_iso8601(sqlite3_column_int64(s, 1), ts, sizeof ts);
+	json_t *rc = json_loads((const char *)sqlite3_column_text(s, 4), 0, NULL);
+	json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:s,s:s?,s:s?,s:s?}",
+		"id", (json_int_t)id, "queue_id", qid,
+		"internal_id", (const char *)sqlite3_column_text(s, 0), "received", ts,
+		"client_ip", (const char *)sqlite3_column_text(s, 2),
+		"sender", (const char *)sqlite3_column_text(s, 3), "recipients", rc ? rc : json_array(),
+		"size", (json_int_t)sqlite3_column_int64(s, 5),
+		"state", (const char *)sqlite3_column_text(s, 6),
+		"subject", (const char *)sqlite3_column_text(s, 7),
+		"message_id", (const char *)sqlite3_column_text(s, 8),
+		"final_action", (const char *)sqlite3_column_text(s, 9));
+	sqlite3_reset(s);
+	http_resp_json(resp, 200, o);
+}
+
+/* Message counts by state: handy for waiting until processing is done. */
+static void h_status(http_req *req, http_resp *resp)
+{
+	store *st;
+	if (!authed(req, resp) || !(st = req_store(resp)))
+		return;
+	ctd_err err = {0};
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT state, count(*) FROM imsva_messages GROUP BY state", &err);
+	if (!s) {
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	json_t *states = json_object();
+	json_int_t total = 0;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		json_int_t n = sqlite3_column_int64(s, 1);
+		total += n;
+		json_object_set_new(states, (const char *)sqlite3_column_text(s, 0), json_integer(n));
+	}
+	sqlite3_reset(s);
+	http_resp_json(resp, 200, json_pack("{s:I,s:o}", "messages", total, "states", states));
+}
+
+/* ---- connections ---- */
+
+static void h_tmcm_get(http_req *req, http_resp *resp)
+{
+	store *st;
+	imsva_app *app = authed(req, resp);
+	if (!app || !(st = req_store(resp)))
+		return;
+	http_resp_json(resp, 200, imsva_tmcm_status(app->tmcm, st));
+}
+
+static void h_tmcm_sync(http_req *req, http_resp *resp)
+{
+	imsva_app *app = authed(req, resp);
+	if (!app)
+		return;
+	if (!app->cfg->tmcm_url || !*app->cfg->tmcm_url) {
+		http_resp_error(resp, 409, "conflict", "no Control Manager server configured (tmcm_url)");
+		return;
+	}
+	imsva_tmcm_sync_now(app->tmcm);
+	http_resp_json(resp, 202, json_pack("{s:b}", "sync_started", 1));
+}
+
+static void h_sps_get(http_req *req, http_resp *resp)
+{
+	imsva_app *app = authed(req, resp);
+	if (!app)
+		return;
+	json_t *o = imsva_wrs_status(app->wrs);
+	json_object_set_new(o, "fallback", json_string(app->cfg->wrs_fallback));
+	http_resp_json(resp, 200, o);
+}
+
+static void h_ddan_get(http_req *req, http_resp *resp)
+{
+	imsva_app *app = authed(req, resp);
+	if (!app)
+		return;
+	http_resp_json(resp, 200, json_pack("{s:b,s:s,s:s,s:s,s:I,s:I}",
+		"enabled", app->ddan.base_url != NULL,
+		"server", app->ddan.base_url ? app->ddan.base_url : "",
+		"client_uuid", app->ddan.client_uuid ? app->ddan.client_uuid : "",
+		"security_level", imsva_level_name(app->va_level),
+		"poll_interval_ms", (json_int_t)app->cfg->va_poll_interval,
+		"max_analysis_time_ms", (json_int_t)app->cfg->va_timeout));
+}
+
+const http_route imsva_admin_routes[] = {
+	{"POST", "/api/login", h_login},
+	{"POST", "/api/logout", h_logout},
+	{"GET", "/api/status", h_status},
+	{"GET", "/api/scan-engine", h_scan_engine_get},
+	{"PUT", "/api/scan-engine", h_scan_engine_put},
+	{"POST", "/api/scan-engine", h_scan_engine_put},
+	{"GET", "/api/policies", h_policies_list},
+	{"POST", "/api/policies", h_policy_create},
+	{"GET", "/api/policies/{id}", h_policy_get},
+	{"PUT", "/api/policies/{id}", h_policy_update},
+	{"PATCH", "/api/policies/{id}", h_policy_update},
+	{"DELETE", "/api/policies/{id}", h_policy_delete},
+	{"GET", "/api/logs", h_logs},
+	{"GET", "/api/quarantine", h_quarantine_list},
+	{"GET", "/api/quarantine/areas", h_quarantine_areas},
+	{"POST", "/api/quarantine/{id}/release", h_quarantine_release},
+	{"DELETE", "/api/quarantine/{id}", h_quarantine_delete},
+	{"GET", "/api/va-queue", h_va_list},
+	{"POST", "/api/va-queue/{id}/release", h_va_release},
+	{"GET", "/api/mailbox", h_mailbox_list},
+	{"GET", "/api/mailbox/{id}", h_mailbox_get},
+	{"GET", "/api/delivery-queue", h_delivery_queue},
+	{"GET", "/api/messages/{id}", h_message_get},
+	{"GET", "/api/connections/tmcm", h_tmcm_get},
+	{"POST", "/api/connections/tmcm/sync", h_tmcm_sync},
+	{"GET", "/api/connections/sps", h_sps_get},
+	{"GET", "/api/connections/ddan", h_ddan_get},
+};
+const size_t imsva_admin_nroutes = sizeof imsva_admin_routes / sizeof imsva_admin_routes[0];

@@ -1,0 +1,210 @@
+/* imsva_app.h - the pieces of imsvad and what they share: the daemon's
+ * configuration, the application context handed to every module, and the
+ * module entry points (intake queue, processing, delivery, quarantine, logs,
+ * Virtual Analyzer, Control Manager, web reputation, admin API).
+ *
+ * Threads: the libevent loop runs SMTP only; the group committer, the
+ * processing workers, the delivery worker, the VA worker and the TMCM worker
+ * are background threads (imsva_worker); admin API handlers run on the HTTP
+ * server's pool. Every network call (DDAN, TMCM, SPS, next hop) is a blocking
+ * libcurl call on one of those threads, never on the loop. */
+#ifndef IMSVA_APP_H
+#define IMSVA_APP_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "daemon.h"
+#include "dtas.h"
+#include "err.h"
+#include "imsva_engine.h"
+#include "store.h"
+
+typedef struct imsva_config {
+	daemon_config base;
+	/* SMTP */
+	long long smtp_port;
+	char *hostname;
+	long long max_message_size;
+	long long max_rcpts;
+	long long max_line;
+	long long smtp_idle_timeout;  /* ms */
+	long long max_connections;
+	int smtp_tls;
+	/* processing */
+	long long workers;
+	char *locale;
+	/* admin */
+	char *admin_password;
+	long long session_ttl;        /* ms */
+	/* delivery */
+	char *next_hop;               /* host:port, "" = local mailbox */
+	long long deliver_retry;      /* ms, first retry; doubled each time */
+	long long deliver_max_age;    /* ms; older deferred mail bounces */
+	/* Virtual Analyzer */
+	char *ddan_url, *ddan_api_key;
+	char *va_security_level;      /* low | medium | high */
+	long long va_poll_interval;   /* ms */
+	long long va_timeout;         /* ms: maximum analysis time */
+	/* Control Manager */
+	char *tmcm_url, *tmcm_api_key;
+	long long tmcm_sync_interval;      /* ms */
+	long long tmcm_heartbeat_interval; /* ms */
+	/* Smart Protection Server */
+	char *sps_url;
+	long long wrs_cache_ttl;      /* ms */
+	char *wrs_fallback;           /* pass | defer */
+	long long wrs_defer_retry;    /* ms */
+} imsva_config;
+
+typedef struct imsva_worker imsva_worker;
+typedef struct imsva_queue imsva_queue;
+typedef struct imsva_wrs imsva_wrs;
+typedef struct imsva_tmcm imsva_tmcm;
+typedef struct imsva_admin imsva_admin;
+
+typedef struct imsva_app {
+	const imsva_config *cfg;
+	imsva_locale locale;
+	imsva_level va_level;
+	imsva_queue *queue;
+	imsva_worker *deliver;
+	imsva_worker *va;
+	imsva_tmcm *tmcm;
+	imsva_wrs *wrs;
+	imsva_admin *admin;
+	dtas_client ddan;             /* ddan.base_url NULL: VA off */
+} imsva_app;
+
+/* ---- imsva_store.c ---- */
+/* store_get() for imsvad's threads, with a busy handler that polls every
+ * 100 us instead of SQLite's default of sleeping up to 100 ms: intake and
+ * processing in one process hand the write lock back and forth quickly. */
+store *imsva_store(ctd_err *err);
+
+/* ---- imsva_worker.c: a background thread that runs a job every interval
+ * and at once when woken ("sync now"). ---- */
+typedef void (*imsva_job)(void *arg);
+imsva_worker *imsva_worker_start(const char *name, long long interval_ms, imsva_job job, void *arg);
+void imsva_worker_wake(imsva_worker *w);
+/* Stop after the current run and join (waking a stopped worker is harmless);
+ * free separately, once nothing can wake it any more. */
+void imsva_worker_stop(imsva_worker *w);
+void imsva_worker_free(imsva_worker *w);
+
+/* ---- imsva_queue.c: durable intake (group commit) and processing ---- */
+imsva_queue *imsva_queue_start(imsva_app *app, int nworkers, ctd_err *err);
+/* The SMTP server's commit hook (smtp_commit_fn). */
+struct smtp_envelope;
+typedef void (*imsva_commit_done)(void *ctx, int ok, const char *queue_id);
+void imsva_queue_commit(void *app, struct smtp_envelope *env, imsva_commit_done done, void *ctx);
+/* Wake the processing workers (a message became ready again). */
+void imsva_queue_kick(imsva_queue *q);
+void imsva_queue_stop(imsva_queue *q);
+/* Queue id shown in "250 ... queued as": derived from the message id. */
+void imsva_queue_id(int64_t msg_id, char out[16]);
+
+/* ---- imsva_process.c: scan, evaluate, apply one message ---- */
+/* Returns 0 when the message reached a new state (done, VA, deferred). */
+int imsva_process_message(imsva_app *app, int64_t msg_id, ctd_err *err);
+/* The current rule set, cached per thread and reloaded when
+ * imsva_rules_generation changes (valid until the next call on this thread). */
+const imsva_ruleset *imsva_rules_current(store *st, ctd_err *err);
+/* ATSE on/off (Policy > Scan Engine), kept in settings. */
+int imsva_atse_enabled(store *st);
+int imsva_atse_set(store *st, int on, ctd_err *err);
+
+/* ---- imsva_logs.c: the five log types, also on the shared timeline ---- */
+typedef struct imsva_log_rec {
+	const char *type;        /* message_tracking | policy | quarantine | mta | system | va */
+	int64_t msg_id;          /* 0 when none */
+	const char *internal_id, *message_id, *sender, *recipients, *subject;
+	const char *rule, *rule_type, *action, *reason, *filter, *violating;
+	const char *action_code;
+	json_t *detail;          /* borrowed, may be NULL */
+} imsva_log_rec;
+int imsva_log(store *st, const imsva_log_rec *r, ctd_err *err);
+/* Shorthand for a system event (detail formatted as "message"). */
+void imsva_log_system(store *st, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+typedef struct imsva_log_query {
+	const char *type;        /* NULL: all */
+	int64_t from_ms, to_ms;  /* 0: unbounded */
+	const char *rule, *sender, *recipient, *subject, *message_id; /* `*` and `;` (OR) */
+	int64_t msg_id;
+	int limit;               /* 0: 500 */
+} imsva_log_query;
+/* Normalise a type name ("Policy events", "policy", "quarantine events"...).
+ * NULL when unknown. */
+const char *imsva_log_type(const char *name);
+json_t *imsva_log_query_run(store *st, const imsva_log_query *q, ctd_err *err);
+/* A JSON array of addresses as "a;b;c" (malloc'd). */
+char *imsva_rcpts_join(const char *rcpts_json);
+/* IMSVA's query syntax: `;`-separated alternatives with `*` wildcards. */
+int imsva_match_list(const char *pattern, const char *text);
+
+/* ---- imsva_deliver.c: local mailbox or next hop with deferred retries ---- */
+/* Queue a message for delivery (inside the caller's transaction). With no
+ * next hop and no handoff host it lands in the local mailbox at once. */
+int imsva_deliver_enqueue(imsva_app *app, store *st, int64_t msg_id, const char *sender,
+			  const char *const *rcpts, size_t nrcpts, const char *data, size_t len,
+			  const char *host, int port, ctd_err *err);
+void imsva_deliver_run(void *app); /* the delivery worker's job */
+json_t *imsva_mailbox_list(store *st, const char *rcpt, int limit, ctd_err *err);
+json_t *imsva_mailbox_get(store *st, int64_t id, ctd_err *err);
+json_t *imsva_deliver_queue_list(store *st, ctd_err *err);
+
+/* ---- imsva_quarantine.c ---- */
+int imsva_quarantine_put(store *st, int64_t msg_id, const char *area, const char *rule,
+			 const char *reason, const char *sender, const char *rcpts_json,
+			 const char *subject, const char *data, size_t len, ctd_err *err);
+typedef struct imsva_quarantine_query {
+	const char *area, *rule, *sender, *recipient, *subject, *reason;
+	int64_t from_ms, to_ms;
+	int include_released;
+	int limit;
+} imsva_quarantine_query;
+json_t *imsva_quarantine_list(store *st, const imsva_quarantine_query *q, ctd_err *err);
+json_t *imsva_quarantine_areas(store *st, ctd_err *err);
+int imsva_quarantine_release(imsva_app *app, store *st, int64_t id, ctd_err *err);
+int imsva_quarantine_delete(store *st, int64_t id, ctd_err *err);
+
+/* ---- imsva_va.c: Virtual Analyzer queue and DDAN client ---- */
+/* Park a message for VA: its parts to submit (inside the caller's transaction). */
+int imsva_va_park(imsva_app *app, store *st, int64_t msg_id, const imsva_msg *m,
+		  const imsva_verdict *v, ctd_err *err);
+/* The VA state of a message (NOT_SUBMITTED when it never was parked). */
+int imsva_va_state_get(store *st, int64_t msg_id, imsva_va_state *out, ctd_err *err);
+void imsva_va_run(void *app); /* the VA worker's job */
+json_t *imsva_va_list(store *st, ctd_err *err);
+int imsva_va_release(imsva_app *app, store *st, int64_t msg_id, ctd_err *err);
+
+/* ---- imsva_tmcm.c: Control Manager registration, heartbeat, SO feed ---- */
+imsva_tmcm *imsva_tmcm_start(imsva_app *app);
+void imsva_tmcm_sync_now(imsva_tmcm *t);
+json_t *imsva_tmcm_status(imsva_tmcm *t, store *st);
+void imsva_tmcm_stop(imsva_tmcm *t);
+/* SO table (imsva_so), keyed by a 64-bit hash of type+value. */
+imsva_so_action imsva_so_lookup(store *st, const char *type, const char *value);
+int64_t imsva_so_count(store *st);
+/* Apply one feed record (inside the caller's transaction). */
+struct so_record;
+int imsva_so_apply(store *st, const struct so_record *r, ctd_err *err);
+
+/* ---- imsva_wrs.c: SPS web reputation client with a short-lived cache ---- */
+imsva_wrs *imsva_wrs_new(const char *sps_url, long long cache_ttl_ms);
+void imsva_wrs_free(imsva_wrs *w);
+/* 0 and *out, or -1 when SPS did not answer (or answered garbage). */
+int imsva_wrs_query(imsva_wrs *w, const char *url, imsva_wrs_rating *out, ctd_err *err);
+json_t *imsva_wrs_status(imsva_wrs *w);
+/* 1 the first time it is called during an SPS outage (one system event per
+ * outage, not one per message); reset by the next good answer. */
+int imsva_wrs_outage_first_report(imsva_wrs *w);
+
+/* ---- imsva_admin.c: the admin JSON API ---- */
+imsva_admin *imsva_admin_new(imsva_app *app, const char *password, long long ttl_ms);
+void imsva_admin_free(imsva_admin *a);
+extern const http_route imsva_admin_routes[];
+extern const size_t imsva_admin_nroutes;
+
+#endif

@@ -1,0 +1,214 @@
+/* imsva_logs.c - IMSVA's logs (Logs > Log Query): message tracking, policy
+ * events, quarantine events, MTA events, system events and Virtual Analyzer
+ * events in table imsva_logs, each also on the shared timeline as
+ * imsva/<type>[.<action>]. The query takes IMSVA's syntax: `*` wildcards and
+ * `;` between alternatives ("*A*;*B*"). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "imsva_app.h"
+#include "log.h"
+#include "util.h"
+
+static const struct {
+	const char *type, *label;
+} log_types[] = {
+	{"message_tracking", "Message tracking"},
+	{"policy", "Policy events"},
+	{"quarantine", "Quarantine events"},
+	{"mta", "MTA events"},
+	{"system", "System events"},
+	{"va", "Virtual Analyzer events"},
+};
+
+const char *imsva_log_type(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < sizeof log_types / sizeof log_types[0]; i++) {
+		size_t n = strlen(log_types[i].type);
+		if (!strcasecmp(name, log_types[i].type) || !strcasecmp(name, log_types[i].label))
+			return log_types[i].type;
+		/* "policy_events", "quarantine-events", "Policy" ... */
+		if (!strncasecmp(name, log_types[i].type, n)
+		    && (name[n] == '\0' || !strcasecmp(name + n + (name[n] == ' ' || name[n] == '_'
+								  || name[n] == '-'), "events")))
+			return log_types[i].type;
+	}
+	if (!strcasecmp(name, "tracking") || !strcasecmp(name, "message tracking"))
+		return "message_tracking";
+	return NULL;
+}
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+int imsva_log(store *st, const imsva_log_rec *r, ctd_err *err)
+{
+	int64_t now = time_now_ms();
+	sqlite3_stmt *s = store_stmt(st,
+		"INSERT INTO imsva_logs (ts_ms, type, msg_id, internal_id, message_id, sender,"
+		" recipients, subject, rule, rule_type, action, action_code, reason, filter,"
+		" violating, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err);
+	if (!s)
+		return -1;
+	char *detail = r->detail ? json_dumps(r->detail, JSON_COMPACT) : NULL;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_text(s, 2, r->type, -1, SQLITE_STATIC);
+	if (r->msg_id)
+		sqlite3_bind_int64(s, 3, r->msg_id);
+	const char *texts[] = {r->internal_id, r->message_id, r->sender, r->recipients,
+			       r->subject, r->rule, r->rule_type, r->action, r->action_code,
+			       r->reason, r->filter, r->violating};
+	for (int i = 0; i < 12; i++)
+		if (texts[i])
+			sqlite3_bind_text(s, 4 + i, texts[i], -1, SQLITE_STATIC);
+	if (detail)
+		sqlite3_bind_text(s, 16, detail, -1, free);
+	if (store_step_done(st, s, err) < 0)
+		return -1;
+	/* the shared timeline: one event per log row */
+	json_t *ev = json_pack("{s:s,s:s,s:s,s:s}", "type", r->type, "sender", nz(r->sender),
+			       "recipients", nz(r->recipients), "subject", nz(r->subject));
+	if (r->rule)
+		json_object_set_new(ev, "rule", json_string(r->rule));
+	if (r->action)
+		json_object_set_new(ev, "action", json_string(r->action));
+	if (r->reason)
+		json_object_set_new(ev, "reason", json_string(r->reason));
+	if (r->detail)
+		json_object_set(ev, "detail", r->detail);
+	char kind[64];
+	if (r->action)
+		snprintf(kind, sizeof kind, "%s.%s", r->type, r->action);
+	else
+		snprintf(kind, sizeof kind, "%s", r->type);
+	int64_t id = events_append(st, "imsva", kind, r->internal_id, ev, err);
+	json_decref(ev);
+	return id < 0 ? -1 : 0;
+}
+
+void imsva_log_system(store *st, const char *kind, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_info("system_event", "kind=%s message=\"%s\"", kind, msg);
+	json_t *d = json_pack("{s:s,s:s}", "event", kind, "message", msg);
+	imsva_log_rec r = {.type = "system", .action = kind, .reason = msg, .detail = d};
+	ctd_err err = {0};
+	if (imsva_log(st, &r, &err) < 0)
+		log_error("system_event.store_failed", "error=\"%s\"", err.msg);
+	json_decref(d);
+}
+
+char *imsva_rcpts_join(const char *rcpts_json)
+{
+	json_t *a = json_loads(rcpts_json ? rcpts_json : "[]", 0, NULL);
+	sbuf b = {0};
+	size_t i;
+	json_t *r;
+	json_array_foreach(a, i, r)
+	{
+		if (i)
+			sbuf_puts(&b, ";");
+		sbuf_puts(&b, json_string_value(r) ? json_string_value(r) : "");
+	}
+	json_decref(a);
+	return b.data ? sbuf_detach(&b) : xstrdup("");
+}
+
+int imsva_match_list(const char *pattern, const char *text)
+{
+	if (!pattern || !*pattern)
+		return 1;
+	char *copy = xstrdup(pattern), *save = NULL;
+	int hit = 0;
+	for (char *alt = strtok_r(copy, ";", &save); alt && !hit; alt = strtok_r(NULL, ";", &save)) {
+		while (*alt == ' ')
+			alt++;
+		/* a pattern without wildcards matches as a substring, like the console */
+		if (strchr(alt, '*') || strchr(alt, '?'))
+			hit = wildcard_match(alt, text ? text : "");
+		else
+			hit = *alt == '\0' || (text && strcasestr(text, alt) != NULL);
+	}
+	free(copy);
+	return hit;
+}
+
+static json_t *row_json(sqlite3_stmt *s)
+{
+	static const char *cols[] = {"id", "ts_ms", "type", "msg_id", "internal_id", "message_id",
+				     "sender", "recipients", "subject", "rule", "rule_type",
+				     "action", "action_code", "reason", "filter", "violating"};
+	json_t *o = json_object();
+	for (int i = 0; i < 16; i++) {
+		int t = sqlite3_column_type(s, i);
+		if (t == SQLITE_NULL)
+			continue;
+		if (t == SQLITE_INTEGER)
+			json_object_set_new(o, cols[i], json_integer(sqlite3_column_int64(s, i)));
+		else
+			json_object_set_new(o, cols[i],
+					    json_string((const char *)sqlite3_column_text(s, i)));
+	}
+	char ts[32];
+	time_iso8601(sqlite3_column_int64(s, 1), ts, sizeof ts);
+	json_object_set_new(o, "time", json_string(ts));
+	const char *detail = (const char *)sqlite3_column_text(s, 16);
+	if (detail) {
+		json_t *d = json_loads(detail, 0, NULL);
+		if (d)
+			json_object_set_new(o, "detail", d);
+	}
+	return o;
+}
+
+json_t *imsva_log_query_run(store *st, const imsva_log_query *q, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT id, ts_ms, type, msg_id, internal_id, message_id, sender, recipients,"
+		" subject, rule, rule_type, action, action_code, reason, filter, violating, detail"
+		" FROM imsva_logs WHERE (?1 IS NULL OR type = ?1) AND ts_ms >= ?2 AND ts_ms <= ?3"
+		" AND (?4 = 0 OR msg_id = ?4) ORDER BY id DESC", err);
+	if (!s)
+		return NULL;
+	if (q->type)
+		sqlite3_bind_text(s, 1, q->type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, q->from_ms);
+	sqlite3_bind_int64(s, 3, q->to_ms ? q->to_ms : INT64_MAX);
+	sqlite3_bind_int64(s, 4, q->msg_id);
+	int limit = q->limit > 0 ? q->limit : 500;
+	json_t *out = json_array();
+	while (sqlite3_step(s) == SQLITE_ROW && (int)json_array_size(out) < limit) {
+		const char *sender = (const char *)sqlite3_column_text(s, 6);
+		const char *rcpts = (const char *)sqlite3_column_text(s, 7);
+		const char *subject = (const char *)sqlite3_column_text(s, 8);
+		const char *rule = (const char *)sqlite3_column_text(s, 9);
+		const char *mid = (const char *)sqlite3_column_text(s, 5);
+		if (!imsva_match_list(q->sender, sender) || !imsva_match_list(q->subject, subject)
+		    || !imsva_match_list(q->rule, rule) || !imsva_match_list(q->message_id, mid))
+			continue;
+		if (q->recipient && *q->recipient) {
+			/* any one of the ';'-separated recipients */
+			int hit = 0;
+			char *copy = xstrdup(rcpts ? rcpts : ""), *save = NULL;
+			for (char *r = strtok_r(copy, ";", &save); r && !hit;
+			     r = strtok_r(NULL, ";", &save))
+				hit = imsva_match_list(q->recipient, r);
+			free(copy);
+			if (!hit)
+				continue;
+		}
+		json_array_append_new(out, row_json(s));
+	}
+	sqlite3_reset(s);
+	return out;
+}

@@ -1,0 +1,347 @@
+/* imsva_queue.c - durable intake and the processing workers.
+ *
+ * Intake: SMTP sessions hand finished messages to one committer thread. It
+ * takes everything that queued up while the previous transaction was
+ * committing and writes it in ONE transaction (group commit), so many
+ * sessions share one fsync; only then are their 250s released. Processing
+ * (MIME, scan, policy, delivery) happens later on worker threads that claim
+ * committed messages in batches, so it never slows the intake path. A message
+ * claimed but not finished when the daemon died is 'processing' in the store
+ * and goes back to 'new' at start-up: every acknowledged message is
+ * processed exactly once to a final state. */
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "imsva_app.h"
+#include "imsva_smtp.h"
+#include "log.h"
+#include "util.h"
+
+#define CLAIM_BATCH 16
+/* While SMTP intake is busy (a commit within INTAKE_BUSY_MS), processing
+ * pauses PROCESS_YIELD_MS after each batch: a burst is accepted at full speed
+ * and worked off right behind it, instead of both halves sharing the CPU. */
+#define INTAKE_BUSY_MS 100
+#define PROCESS_YIELD_MS 25
+#define MAX_PROCESS_ATTEMPTS 5
+
+typedef struct pending {
+	struct pending *next;
+	smtp_envelope *env;
+	imsva_commit_done done;
+	void *ctx;
+	int64_t id;
+} pending;
+
+struct imsva_queue {
+	imsva_app *app;
+	/* committer */
+	pthread_t committer;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pending *head, **tail;
+	int stopping;
+	_Atomic int64_t last_commit_ms; /* monotonic; read by the processors */
+	/* intake statistics (committer thread only; logged at stop) */
+	long long batches, committed, commit_us, max_batch;
+	/* processing workers */
+	pthread_t *workers;
+	int nworkers;
+	pthread_mutex_t plock;
+	pthread_cond_t pcond;
+	int pstop, kicked;
+};
+
+void imsva_queue_id(int64_t msg_id, char out[16])
+{
+	snprintf(out, 16, "%010" PRIX64, (uint64_t)msg_id);
+}
+
+/* ---- group commit ---- */
+
+static int insert_batch(store *st, pending *list, ctd_err *err)
+{
+	if (store_begin(st, err) < 0)
+		return -1;
+	sqlite3_stmt *ins = store_stmt(st,
+		"INSERT INTO imsva_messages (internal_id, received_ms, client_ip, helo, tls,"
+		" mail_from, rcpts, size, data) VALUES (?,?,?,?,?,?,?,?,?)", err);
+	if (!ins)
+		goto fail;
+	for (pending *p = list; p; p = p->next) {
+		smtp_envelope *e = p->env;
+		char iid[37];
+		uuid_v4(iid);
+		str_upper(iid);
+		json_t *rc = json_array();
+		for (int i = 0; i < e->nrcpts; i++)
+			json_array_append_new(rc, json_string(e->rcpts[i]));
+		char *rcpts = json_dumps(rc, JSON_COMPACT);
+		json_decref(rc);
+		sqlite3_bind_text(ins, 1, iid, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(ins, 2, e->received_ms);
+		sqlite3_bind_text(ins, 3, e->client_ip, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 4, e->helo, -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, 5, e->tls);
+		sqlite3_bind_text(ins, 6, e->mail_from, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 7, rcpts, -1, free);
+		sqlite3_bind_int64(ins, 8, (sqlite3_int64)e->data.len);
+		sqlite3_bind_blob(ins, 9, e->data.data ? e->data.data : "", (int)e->data.len,
+				  SQLITE_STATIC);
+		if (store_step_done(st, ins, err) < 0)
+			goto fail;
+		p->id = sqlite3_last_insert_rowid(store_db(st));
+	}
+	if (store_commit(st, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+static void *committer_main(void *arg)
+{
+	imsva_queue *q = arg;
+	ctd_err err0 = {0};
+	store *st0 = imsva_store(&err0);
+	/* WAL checkpoints run on the processing threads' commits, not on the
+	 * intake path: the committer only appends to the WAL and fsyncs it */
+	if (st0)
+		sqlite3_wal_autocheckpoint(store_db(st0), 0);
+	for (;;) {
+		pthread_mutex_lock(&q->lock);
+		while (!q->head && !q->stopping)
+			pthread_cond_wait(&q->cond, &q->lock);
+		pending *list = q->head;
+		q->head = NULL;
+		q->tail = &q->head;
+		int stop = q->stopping;
+		pthread_mutex_unlock(&q->lock);
+		if (!list && stop)
+			break;
+		ctd_err err = {0};
+		store *st = imsva_store(&err);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		int ok = st && insert_batch(st, list, &err) == 0;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long long n = 0;
+		for (pending *p = list; p; p = p->next)
+			n++;
+		q->batches++;
+		q->committed += ok ? n : 0;
+		q->max_batch = n > q->max_batch ? n : q->max_batch;
+		q->commit_us += (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
+		if (!ok)
+			log_error("intake.commit_failed", "error=\"%s\"", err.msg);
+		while (list) {
+			pending *p = list;
+			list = p->next;
+			char qid[16];
+			imsva_queue_id(p->id, qid);
+			p->done(p->ctx, ok, qid);
+			smtp_envelope_free(p->env);
+			free(p);
+		}
+		if (ok) {
+			atomic_store(&q->last_commit_ms, time_mono_ms());
+			imsva_queue_kick(q);
+		}
+	}
+	return NULL;
+}
+
+void imsva_queue_commit(void *appv, smtp_envelope *env, imsva_commit_done done, void *ctx)
+{
+	imsva_queue *q = ((imsva_app *)appv)->queue;
+	pending *p = xcalloc(1, sizeof *p);
+	p->env = env;
+	p->done = done;
+	p->ctx = ctx;
+	pthread_mutex_lock(&q->lock);
+	*q->tail = p;
+	q->tail = &p->next;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* ---- processing ---- */
+
+void imsva_queue_kick(imsva_queue *q)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->plock);
+	q->kicked = 1;
+	pthread_cond_broadcast(&q->pcond);
+	pthread_mutex_unlock(&q->plock);
+}
+
+/* Claim up to CLAIM_BATCH new messages (and release deferred ones whose time
+ * has come). Returns the number claimed into ids. */
+static int claim(store *st, int64_t *ids, ctd_err *err)
+{
+	int n = 0;
+	if (store_begin(st, err) < 0)
+		return -1;
+	sqlite3_stmt *due = store_stmt(st,
+		"UPDATE imsva_messages SET state = 'new' WHERE state = 'defer' AND next_ms <= ?", err);
+	if (!due)
+		goto fail;
+	sqlite3_bind_int64(due, 1, time_now_ms());
+	if (store_step_done(st, due, err) < 0)
+		goto fail;
+	sqlite3_stmt *s = store_stmt(st,
+		"UPDATE imsva_messages SET state = 'processing', attempts = attempts + 1"
+		" WHERE id IN (SELECT id FROM imsva_messages WHERE state = 'new' ORDER BY id LIMIT ?)"
+		" RETURNING id", err);
+	if (!s)
+		goto fail;
+	sqlite3_bind_int(s, 1, CLAIM_BATCH);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < CLAIM_BATCH)
+		ids[n++] = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		ctd_fail(err, CTD_ESTORE, "claim: %s", sqlite3_errmsg(store_db(st)));
+		goto fail;
+	}
+	if (store_commit(st, err) < 0)
+		goto fail;
+	return n;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+/* A message that could not be processed: retry later, give up after a few
+ * attempts with a system event (never silently). */
+static void process_failed(imsva_app *app, store *st, int64_t id, const ctd_err *perr)
+{
+	ctd_err err = {0};
+	sqlite3_stmt *s = store_stmt(st,
+		"UPDATE imsva_messages SET state = CASE WHEN attempts >= ? THEN 'error' ELSE 'defer' END,"
+		" next_ms = ? WHERE id = ?", &err);
+	if (s) {
+		sqlite3_bind_int(s, 1, MAX_PROCESS_ATTEMPTS);
+		sqlite3_bind_int64(s, 2, time_now_ms() + 1000);
+		sqlite3_bind_int64(s, 3, id);
+		store_step_done(st, s, &err);
+	}
+	imsva_log_system(st, "processing_error", "message %" PRId64 ": %s", id, perr->msg);
+}
+
+static void *processor_main(void *arg)
+{
+	imsva_queue *q = arg;
+	int64_t ids[CLAIM_BATCH];
+	ctd_err err0 = {0};
+	store *st0 = imsva_store(&err0);
+	/* Processing results need no fsync of their own: a transaction lost to a
+	 * power cut takes all of its effects with it and the message, still
+	 * 'new' or 'processing', is processed again. The intake commit (the
+	 * acknowledged message) stays synchronous=FULL. This keeps processing's
+	 * fsyncs from queueing behind (and in front of) the intake's. */
+	if (st0)
+		store_exec(st0, "PRAGMA synchronous=NORMAL", &err0);
+	for (;;) {
+		pthread_mutex_lock(&q->plock);
+		int stop = q->pstop;
+		q->kicked = 0;
+		pthread_mutex_unlock(&q->plock);
+		if (stop)
+			break;
+		ctd_err err = {0};
+		store *st = imsva_store(&err);
+		int n = st ? claim(st, ids, &err) : -1;
+		if (n < 0)
+			log_error("processing.claim_failed", "error=\"%s\"", err.msg);
+		for (int i = 0; i < n; i++) {
+			ctd_err perr = {0};
+			if (imsva_process_message(q->app, ids[i], &perr) < 0) {
+				log_error("processing.failed", "msg=%" PRId64 " error=\"%s\"", ids[i],
+					  perr.msg);
+				process_failed(q->app, st, ids[i], &perr);
+			}
+		}
+		if (n > 0) {
+			if (time_mono_ms() - atomic_load(&q->last_commit_ms) < INTAKE_BUSY_MS)
+				usleep(PROCESS_YIELD_MS * 1000);
+			continue;
+		}
+		/* idle: wait for a kick, or look at deferred messages now and then */
+		pthread_mutex_lock(&q->plock);
+		if (!q->kicked && !q->pstop) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 500 * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&q->pcond, &q->plock, &until);
+		}
+		pthread_mutex_unlock(&q->plock);
+	}
+	return NULL;
+}
+
+imsva_queue *imsva_queue_start(imsva_app *app, int nworkers, ctd_err *err)
+{
+	store *st = imsva_store(err);
+	if (!st)
+		return NULL;
+	/* claimed before a crash: process again */
+	if (store_exec(st, "UPDATE imsva_messages SET state = 'new' WHERE state = 'processing'",
+		       err) < 0)
+		return NULL;
+	imsva_queue *q = xcalloc(1, sizeof *q);
+	q->app = app;
+	app->queue = q;
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->cond, NULL);
+	pthread_mutex_init(&q->plock, NULL);
+	pthread_cond_init(&q->pcond, NULL);
+	q->tail = &q->head;
+	pthread_create(&q->committer, NULL, committer_main, q);
+	q->nworkers = nworkers > 0 ? nworkers : 1;
+	q->workers = xcalloc((size_t)q->nworkers, sizeof(pthread_t));
+	for (int i = 0; i < q->nworkers; i++)
+		pthread_create(&q->workers[i], NULL, processor_main, q);
+	return q;
+}
+
+void imsva_queue_stop(imsva_queue *q)
+{
+	if (!q)
+		return;
+	/* the committer finishes what was handed to it (those clients get their
+	 * replies only if the loop still runs; the messages are committed) */
+	pthread_mutex_lock(&q->lock);
+	q->stopping = 1;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	pthread_join(q->committer, NULL);
+	log_info("intake.stats", "messages=%lld batches=%lld avg_batch=%.1f max_batch=%lld"
+		 " avg_commit_us=%lld", q->committed, q->batches,
+		 q->batches ? (double)q->committed / (double)q->batches : 0.0, q->max_batch,
+		 q->batches ? q->commit_us / q->batches : 0);
+	pthread_mutex_lock(&q->plock);
+	q->pstop = 1;
+	pthread_cond_broadcast(&q->pcond);
+	pthread_mutex_unlock(&q->plock);
+	for (int i = 0; i < q->nworkers; i++)
+		pthread_join(q->workers[i], NULL);
+	free(q->workers);
+	pthread_cond_destroy(&q->cond);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->pcond);
+	pthread_mutex_destroy(&q->plock);
+	q->app->queue = NULL;
+	free(q);
+}

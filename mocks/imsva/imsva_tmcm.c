@@ -1,0 +1,367 @@
+/* imsva_tmcm.c - the Control Manager connection (Administration > IMSVA
+ * Configuration > Connections > Control Manager Server): IMSVA registers
+ * with TMCM as a DTAS client (product IMSVA), heartbeats with
+ * test_connection, and pulls TMCM's suspicious-object feed incrementally
+ * (X-DTAS-LastQueryID cursor) on an interval and on "Sync now" into its own
+ * table imsva_so. Lookups are by a 64-bit hash of type+value, the table's
+ * rowid: one seek whatever the table size. A full sync writes in large
+ * transactions (SYNC_CHUNK rows each) between page downloads, so a million
+ * objects take seconds and no lock is held while waiting on the network. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "imsva_app.h"
+#include "log.h"
+#include "sofeed.h"
+#include "util.h"
+
+#define SYNC_CHUNK 20000
+
+struct imsva_tmcm {
+	imsva_app *app;
+	dtas_client client;
+	imsva_worker *sync_worker, *heartbeat_worker;
+	pthread_mutex_t lock;
+	int registered, online;
+	int64_t last_heartbeat_ms, last_sync_ms, last_sync_records, last_sync_ms_taken;
+	int last_sync_full;
+	char last_error[256];
+};
+
+/* ---- the SO table ---- */
+
+static int64_t so_key(const char *type, const char *value)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a 64 */
+	for (const char *p = type; *p; p++)
+		h = (h ^ (unsigned char)(*p | 0x20)) * 1099511628211ULL;
+	h = (h ^ ':') * 1099511628211ULL;
+	for (const char *p = value; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return (int64_t)h;
+}
+
+static imsva_so_action action_parse(const char *a)
+{
+	if (!a || !*a || !strcasecmp(a, "log"))
+		return IMSVA_SO_LOG;
+	if (!strcasecmp(a, "block"))
+		return IMSVA_SO_BLOCK;
+	if (!strcasecmp(a, "quarantine"))
+		return IMSVA_SO_QUARANTINE;
+	return IMSVA_SO_LOG;
+}
+
+imsva_so_action imsva_so_lookup(store *st, const char *type, const char *value)
+{
+	ctd_err err = {0};
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT type, value, action, expires_ms FROM imsva_so WHERE hkey = ?", &err);
+	if (!s)
+		return IMSVA_SO_NONE;
+	sqlite3_bind_int64(s, 1, so_key(type, value));
+	imsva_so_action a = IMSVA_SO_NONE;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		int64_t exp = sqlite3_column_int64(s, 3);
+		if (!strcasecmp((const char *)sqlite3_column_text(s, 0), type)
+		    && !strcmp((const char *)sqlite3_column_text(s, 1), value)
+		    && (exp == 0 || exp > time_now_ms()))
+			a = action_parse((const char *)sqlite3_column_text(s, 2));
+	}
+	sqlite3_reset(s);
+	return a;
+}
+
+int64_t imsva_so_count(store *st)
+{
+	ctd_err err = {0};
+	sqlite3_stmt *s = store_stmt(st, "SELECT count(*) FROM imsva_so", &err);
+	if (!s)
+		return -1;
+	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	return n;
+}
+
+int imsva_so_apply(store *st, const so_record *r, ctd_err *err)
+{
+	char type[8];
+	snprintf(type, sizeof type, "%s", r->type);
+	str_upper(type);
+	sqlite3_stmt *s;
+	if (r->removed) {
+		s = store_stmt(st, "DELETE FROM imsva_so WHERE hkey = ?", err);
+		if (!s)
+			return -1;
+		sqlite3_bind_int64(s, 1, so_key(type, r->value));
+		return store_step_done(st, s, err);
+	}
+	s = store_stmt(st,
+		"INSERT INTO imsva_so (hkey, type, value, action, risk, source, expires_ms, feed_id)"
+		" VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(hkey) DO UPDATE SET type = excluded.type,"
+		" value = excluded.value, action = excluded.action, risk = excluded.risk,"
+		" source = excluded.source, expires_ms = excluded.expires_ms, feed_id = excluded.feed_id",
+		err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, so_key(type, r->value));
+	sqlite3_bind_text(s, 2, type, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, r->value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, *r->action ? r->action : "log", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, r->risk, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, r->source ? r->source : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, r->expires_ms);
+	sqlite3_bind_int64(s, 8, r->id);
+	return store_step_done(st, s, err);
+}
+
+/* ---- sync ---- */
+
+/* Records are buffered and written SYNC_CHUNK at a time from inside the feed
+ * callback, i.e. between page downloads: a write transaction never spans a
+ * network call (the peer may share this SQLite file and need its lock to
+ * answer). Upserts are idempotent, so a sync cut short is simply redone. */
+typedef struct sync_ctx {
+	store *st;
+	int full;          /* cursor 0: the first write empties the table */
+	so_record *buf;
+	size_t nbuf;
+	long n;
+	ctd_err err;
+} sync_ctx;
+
+static void sync_buf_clear(sync_ctx *c)
+{
+	for (size_t i = 0; i < c->nbuf; i++) {
+		free(c->buf[i].value);
+		free(c->buf[i].source);
+	}
+	c->nbuf = 0;
+}
+
+/* Write the buffered records (and, at the end, the cursor) in one transaction. */
+static int sync_flush(sync_ctx *c, const char *cursor)
+{
+	store *st = c->st;
+	if (store_begin(st, &c->err) < 0)
+		return -1;
+	int rc = 0;
+	if (c->full) {
+		rc = store_exec(st, "DELETE FROM imsva_so", &c->err);
+		c->full = 0;
+	}
+	for (size_t i = 0; i < c->nbuf && rc == 0; i++)
+		rc = imsva_so_apply(st, &c->buf[i], &c->err);
+	if (rc == 0 && cursor)
+		rc = store_setting_set(st, "imsva", "tmcm_cursor", cursor, &c->err);
+	if (rc == 0)
+		rc = store_commit(st, &c->err);
+	if (rc < 0)
+		store_rollback(st);
+	sync_buf_clear(c);
+	return rc;
+}
+
+static int sync_record(const so_record *r, void *arg)
+{
+	sync_ctx *c = arg;
+	so_record *copy = &c->buf[c->nbuf++];
+	*copy = *r;
+	copy->value = xstrdup(r->value ? r->value : "");
+	copy->source = xstrdup(r->source ? r->source : "");
+	c->n++;
+	return c->nbuf == SYNC_CHUNK ? sync_flush(c, NULL) : 0;
+}
+
+static int64_t cursor_get(store *st)
+{
+	char *v = store_setting_get(st, "imsva", "tmcm_cursor");
+	int64_t c = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return c;
+}
+
+static void set_error(imsva_tmcm *t, const char *msg)
+{
+	pthread_mutex_lock(&t->lock);
+	snprintf(t->last_error, sizeof t->last_error, "%s", msg);
+	pthread_mutex_unlock(&t->lock);
+}
+
+static int ensure_registered(imsva_tmcm *t, store *st)
+{
+	pthread_mutex_lock(&t->lock);
+	int reg = t->registered;
+	pthread_mutex_unlock(&t->lock);
+	if (reg)
+		return 0;
+	ctd_err err = {0};
+	if (dtas_register(&t->client, &err) < 0) {
+		set_error(t, err.msg);
+		imsva_log_system(st, "tmcm_unreachable", "register with Control Manager %s failed: %s",
+				 t->client.base_url, err.msg);
+		return -1;
+	}
+	pthread_mutex_lock(&t->lock);
+	t->registered = 1;
+	pthread_mutex_unlock(&t->lock);
+	imsva_log_system(st, "tmcm_registered", "registered with Control Manager %s as %s",
+			 t->client.base_url, t->client.client_uuid);
+	return 0;
+}
+
+static void sync_run(void *arg)
+{
+	imsva_tmcm *t = arg;
+	ctd_err err = {0};
+	store *st = imsva_store(&err);
+	if (!st || ensure_registered(t, st) < 0)
+		return;
+	int64_t started = time_mono_ms();
+	int64_t cursor = cursor_get(st);
+	int full = cursor == 0;
+	sync_ctx c = {.st = st, .full = full, .buf = xcalloc(SYNC_CHUNK, sizeof(so_record))};
+	long n = sofeed_pull(&t->client, &cursor, sync_record, &c, &err);
+	char cur[32];
+	snprintf(cur, sizeof cur, "%" PRId64, cursor);
+	if (n >= 0 && sync_flush(&c, cur) < 0)
+		n = -1;
+	sync_buf_clear(&c);
+	free(c.buf);
+	if (n < 0) {
+		const char *why = *err.msg ? err.msg : c.err.msg;
+		set_error(t, why);
+		imsva_log_system(st, "tmcm_sync_failed", "SO sync from %s failed: %s",
+				 t->client.base_url, why);
+		return;
+	}
+	int64_t took = time_mono_ms() - started;
+	pthread_mutex_lock(&t->lock);
+	t->last_sync_ms = time_now_ms();
+	t->last_sync_records = n;
+	t->last_sync_ms_taken = took;
+	t->last_sync_full = full;
+	t->last_error[0] = '\0';
+	pthread_mutex_unlock(&t->lock);
+	if (n > 0 || full) {
+		json_t *d = json_pack("{s:I,s:I,s:I,s:b}", "records", (json_int_t)n, "cursor",
+				      (json_int_t)cursor, "ms", (json_int_t)took, "full", full);
+		events_append(st, "imsva", "sync.done", "tmcm", d, &err);
+		json_decref(d);
+	}
+	log_info("tmcm.sync", "records=%ld cursor=%" PRId64 " ms=%" PRId64, n, cursor, took);
+}
+
+static void heartbeat_run(void *arg)
+{
+	imsva_tmcm *t = arg;
+	ctd_err err = {0};
+	store *st = imsva_store(&err);
+	if (!st || ensure_registered(t, st) < 0)
+		return;
+	int ok = dtas_test_connection(&t->client, &err) == 0;
+	pthread_mutex_lock(&t->lock);
+	int was = t->online;
+	t->online = ok;
+	if (ok)
+		t->last_heartbeat_ms = time_now_ms();
+	else
+		snprintf(t->last_error, sizeof t->last_error, "%s", err.msg);
+	pthread_mutex_unlock(&t->lock);
+	if (ok != was)
+		imsva_log_system(st, ok ? "tmcm_online" : "tmcm_unreachable",
+				 "Control Manager %s is %s%s%s", t->client.base_url,
+				 ok ? "online" : "unreachable", ok ? "" : ": ", ok ? "" : err.msg);
+}
+
+imsva_tmcm *imsva_tmcm_start(imsva_app *app)
+{
+	imsva_tmcm *t = xcalloc(1, sizeof *t);
+	t->app = app;
+	pthread_mutex_init(&t->lock, NULL);
+	const imsva_config *cfg = app->cfg;
+	if (!cfg->tmcm_url || !*cfg->tmcm_url)
+		return t; /* integration off */
+	ctd_err err = {0};
+	store *st = imsva_store(&err);
+	char uuid[37];
+	uuid_v4(uuid);
+	char *client_uuid = st ? store_setting_init(st, "imsva", "tmcm_client_uuid", uuid, &err)
+			       : NULL;
+	t->client.base_url = xstrdup(cfg->tmcm_url);
+	t->client.api_key = xstrdup(cfg->tmcm_api_key ? cfg->tmcm_api_key : "");
+	t->client.client_uuid = client_uuid ? client_uuid : xstrdup(uuid);
+	t->client.product_name = xstrdup("IMSVA");
+	t->client.hostname = xstrdup(cfg->hostname);
+	t->client.source_id = xstrdup("103");
+	t->client.source_name = xstrdup("IMSVA");
+	t->client.protocol_version = xstrdup("1.5");
+	t->client.http.timeout_ms = 10000;
+	t->client.http.retries = 1;
+	t->sync_worker = imsva_worker_start("tmcm-sync", cfg->tmcm_sync_interval, sync_run, t);
+	t->heartbeat_worker =
+		imsva_worker_start("tmcm-heartbeat", cfg->tmcm_heartbeat_interval, heartbeat_run, t);
+	return t;
+}
+
+void imsva_tmcm_sync_now(imsva_tmcm *t)
+{
+	imsva_worker_wake(t->sync_worker);
+}
+
+json_t *imsva_tmcm_status(imsva_tmcm *t, store *st)
+{
+	json_t *o = json_object();
+	int enabled = t->client.base_url != NULL;
+	json_object_set_new(o, "enabled", json_boolean(enabled));
+	json_object_set_new(o, "server", json_string(enabled ? t->client.base_url : ""));
+	json_object_set_new(o, "objects", json_integer(imsva_so_count(st)));
+	json_object_set_new(o, "cursor", json_integer(cursor_get(st)));
+	pthread_mutex_lock(&t->lock);
+	json_object_set_new(o, "registered", json_boolean(t->registered));
+	json_object_set_new(o, "status", json_string(!enabled ? "disabled"
+						     : t->online ? "online" : "offline"));
+	if (enabled)
+		json_object_set_new(o, "client_uuid", json_string(t->client.client_uuid));
+	char ts[32];
+	if (t->last_sync_ms) {
+		time_iso8601(t->last_sync_ms, ts, sizeof ts);
+		json_object_set_new(o, "last_sync", json_string(ts));
+		json_object_set_new(o, "last_sync_ms", json_integer(t->last_sync_ms));
+		json_object_set_new(o, "last_sync_records", json_integer(t->last_sync_records));
+		json_object_set_new(o, "last_sync_duration_ms", json_integer(t->last_sync_ms_taken));
+		json_object_set_new(o, "last_sync_full", json_boolean(t->last_sync_full));
+	} else {
+		json_object_set_new(o, "last_sync", json_null());
+	}
+	if (t->last_heartbeat_ms) {
+		time_iso8601(t->last_heartbeat_ms, ts, sizeof ts);
+		json_object_set_new(o, "last_heartbeat", json_string(ts));
+	}
+	if (t->last_error[0])
+		json_object_set_new(o, "last_error", json_string(t->last_error));
+	pthread_mutex_unlock(&t->lock);
+	return o;
+}
+
+void imsva_tmcm_stop(imsva_tmcm *t)
+{
+	if (!t)
+		return;
+	imsva_worker_stop(t->sync_worker);
+	imsva_worker_stop(t->heartbeat_worker);
+	imsva_worker_free(t->sync_worker);
+	imsva_worker_free(t->heartbeat_worker);
+	free(t->client.base_url);
+	free(t->client.api_key);
+	free(t->client.client_uuid);
+	free(t->client.product_name);
+	free(t->client.hostname);
+	free(t->client.source_id);
+	free(t->client.source_name);
+	free(t->client.protocol_version);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# bench_smtp.sh - SMTP intake of imsvad (default policy, durable 250:
+# every acknowledged message is committed with fsync) against Postfix's
+# smtp-sink (accepts and discards) under the same smtp-source load, and their
+# ratio. SPEC §8 asks for at least half of smtp-sink's rate.
+#
+# Postfix's test tools come from the Debian package postfix; when they are
+# missing and we are root, they are installed non-interactively without
+# starting (or leaving) a Postfix daemon on port 25.
+#
+# Knobs (environment): BENCH_MESSAGES (default 20000), BENCH_SESSIONS (20),
+# BENCH_SIZE (message bytes, 2048).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+MESSAGES=${BENCH_MESSAGES:-20000}
+SESSIONS=${BENCH_SESSIONS:-20}
+SIZE=${BENCH_SIZE:-2048}
+PATH=$PATH:/usr/sbin:/usr/lib/postfix/sbin
+
+install_postfix_tools() {
+	command -v smtp-source >/dev/null && command -v smtp-sink >/dev/null && return 0
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "bench: smtp-source/smtp-sink missing (apt-get install postfix as root)" >&2
+		exit 1
+	fi
+	echo "bench: installing postfix for smtp-source/smtp-sink (no daemon is started)"
+	# policy-rc.d 101 = "do not start services" while the package installs
+	local policy=/usr/sbin/policy-rc.d own_policy=0
+	if [[ ! -e $policy ]]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		own_policy=1
+	fi
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postfix \
+		>/dev/null || { apt-get update -q >/dev/null &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postfix \
+			>/dev/null; }
+	((own_policy)) && rm -f "$policy"
+	# belt and braces: a Postfix master that came up anyway is stopped
+	if postfix status >/dev/null 2>&1; then postfix stop >/dev/null 2>&1 || true; fi
+}
+
+free_port() {
+	python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
+}
+
+# Run smtp-source against port $1; print messages per second.
+measure() {
+	local port=$1 start end
+	start=$(date +%s.%N)
+	if ! smtp-source -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f bench@example.com \
+		-t sink@example.org 127.0.0.1:"$port" >/dev/null 2>"$work/source.err"; then
+		echo "bench: smtp-source failed against port $port: $(cat "$work/source.err")" >&2
+		exit 1
+	fi
+	end=$(date +%s.%N)
+	python3 -c "print(f'{$MESSAGES / ($end - $start):.0f}')"
+}
+
+install_postfix_tools
+
+work=$(mktemp -d /tmp/ctdlab-bench.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# imsvad: fresh store, default policy, durable commits
+bin/imsvad --home "$work/imsva" --port 0 --smtp_port 0 --log_level info \
+	>"$work/imsvad.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [[ -s $work/imsva/run/imsva.json ]] && break; sleep 0.1; done
+imsva_port=$(python3 -c "import json,sys;print(json.load(open('$work/imsva/run/imsva.json'))['listeners']['smtp'].rsplit(':',1)[1])")
+
+sink_port=$(free_port)
+sink_user=()
+[[ $(id -u) -eq 0 ]] && sink_user=(-u nobody) # smtp-sink refuses to run as root
+smtp-sink "${sink_user[@]}" -c 127.0.0.1:"$sink_port" 256 >/dev/null 2>&1 &
+pids+=($!)
+wait_listening() {
+	for _ in $(seq 100); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "bench: nothing listens on port $1" >&2
+	exit 1
+}
+wait_listening "$sink_port"
+wait_listening "$imsva_port"
+
+echo "bench: $MESSAGES messages of $SIZE bytes over $SESSIONS sessions (smtp-source)"
+sink_rate=$(measure "$sink_port")
+echo "  postfix smtp-sink          : $sink_rate msgs/s"
+imsva_rate=$(measure "$imsva_port")
+echo "  imsvad (durable 250)       : $imsva_rate msgs/s"
+kill "${pids[0]}" && wait "${pids[0]}" 2>/dev/null || true
+stats=$(grep -o 'event=intake.stats.*' "$work/imsvad.log" | sed 's/event=intake.stats //' || true)
+[[ -n $stats ]] && echo "  imsvad group commit         : $stats"
+python3 - "$imsva_rate" "$sink_rate" <<'EOF'
+import sys
+imsva, sink = float(sys.argv[1]), float(sys.argv[2])
+ratio = imsva / sink if sink else 0.0
+verdict = "meets" if ratio >= 0.5 else "BELOW"
+print(f"  ratio imsvad / smtp-sink   : {ratio:.2f} ({verdict} the SPEC target of 0.50)")
+EOF

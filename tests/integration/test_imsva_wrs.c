@@ -1,0 +1,161 @@
+/* test_imsva_wrs.c - imsvad's web reputation against an SPS peer (seed STEP
+ * 4): every URL of a mail is looked up (with a short-lived cache); a URL
+ * that is a suspicious object with Block is quarantined by the built-in
+ * "TMCM_Suspicious URL detection rule"; a rule with "Web Reputation" and
+ * spam off quarantines a dangerous URL (STEP 4-1); SPS unreachable gives a
+ * system event and the configured fallback: pass delivers, defer keeps the
+ * message and processes it once SPS is back (nothing lost). */
+#include "imsva_fakepeer.h"
+#include "imsva_testutil.h"
+
+#define BAD_URL "http://malicious.example.net/payload/dropper.html"
+
+static imsvad d;
+static http_server *srv;
+static char peer_url[64];
+
+static void setup(void)
+{
+	memset(&d, 0, sizeof d);
+	srv = NULL;
+}
+
+static void teardown(void)
+{
+	imsvad_stop(&d, 0);
+	if (srv)
+		peer_stop(srv);
+}
+
+static void start(const char *sps_url, const char *fallback)
+{
+	const char *args[] = {"--sps_url", sps_url, "--wrs_fallback", fallback, "--wrs_cache_ttl",
+			      "30s", "--wrs_defer_retry", "200ms", NULL};
+	imsvad_start(&d, args);
+}
+
+static void send_url_mail(const char *rcpt, const char *url)
+{
+	char *msg = xasprintf("From: s@example.com\r\nSubject: have a look\r\n"
+			      "Content-Type: text/plain\r\n\r\nPlease read %s today.\r\n", url);
+	const char *rcpts[] = {rcpt, NULL};
+	ck_assert_int_eq(tl_smtp_send("127.0.0.1", d.smtp_port, "s@example.com", rcpts, msg), 250);
+	free(msg);
+}
+
+static char *newest_policy_rule(void)
+{
+	json_t *j = imsvad_wait_count(&d, "/api/logs?type=policy", 1);
+	ck_assert_int_ge(json_integer_value(json_object_get(j, "count")), 1);
+	char *r = xstrdup(json_string_value(
+		json_object_get(json_array_get(json_object_get(j, "logs"), 0), "rule")));
+	json_decref(j);
+	return r;
+}
+
+START_TEST(url_so_block_quarantines_by_builtin_rule)
+{
+	srv = peer_start(peer_url, sizeof peer_url);
+	snprintf(peer.wrs_rating, sizeof peer.wrs_rating, "Dangerous");
+	snprintf(peer.wrs_so_action, sizeof peer.wrs_so_action, "block");
+	start(peer_url, "pass");
+	send_url_mail("u1@example.org", BAD_URL);
+	ck_assert(imsvad_wait_state(&d, "quarantined", 1));
+	char *rule = newest_policy_rule();
+	ck_assert_str_eq(rule, "TMCM_Suspicious URL detection rule");
+	free(rule);
+	pthread_mutex_lock(&peer_lock);
+	ck_assert_str_eq(peer.last_url, BAD_URL);
+	pthread_mutex_unlock(&peer_lock);
+}
+END_TEST
+
+START_TEST(web_reputation_rule_and_cache)
+{
+	srv = peer_start(peer_url, sizeof peer_url);
+	start(peer_url, "pass");
+	long st = 0;
+	json_t *j = api(&d, "POST",
+			"{\"name\":\"STEP4 web reputation\",\"order\":2,\"type\":\"other\","
+			"\"route\":{\"recipients\":[\"all users\"]},\"conditions\":{\"web_reputation\":"
+			"{\"enabled\":true,\"sensitivity\":\"medium\"},\"spam\":{\"enabled\":false}},"
+			"\"actions\":{\"intercept\":{\"action\":\"quarantine\",\"area\":\"WRS\"}}}",
+			&st, "/api/policies");
+	ck_assert_int_eq(st, 201);
+	json_decref(j);
+	/* safe: delivered twice, asked SPS once (cache) */
+	send_url_mail("u2@example.org", "http://www.example.com/fine");
+	send_url_mail("u3@example.org", "http://www.example.com/fine");
+	ck_assert(imsvad_wait_state(&d, "delivered", 2));
+	ck_assert_int_eq(peer_get(&peer.wrs_queries), 1);
+	/* dangerous: the STEP 4 rule quarantines */
+	pthread_mutex_lock(&peer_lock);
+	snprintf(peer.wrs_rating, sizeof peer.wrs_rating, "Dangerous");
+	peer.wrs_score = 10;
+	pthread_mutex_unlock(&peer_lock);
+	send_url_mail("u4@example.org", BAD_URL);
+	ck_assert(imsvad_wait_state(&d, "quarantined", 1));
+	char *rule = newest_policy_rule();
+	ck_assert_str_eq(rule, "STEP4 web reputation");
+	free(rule);
+	j = api(&d, "GET", NULL, &st, "/api/connections/sps");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "online");
+	ck_assert_int_ge(json_integer_value(json_object_get(j, "cache_hits")), 1);
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(sps_down_pass_delivers_with_system_event)
+{
+	char closed[64];
+	snprintf(closed, sizeof closed, "http://127.0.0.1:%d", tl_free_port());
+	start(closed, "pass");
+	send_url_mail("u5@example.org", BAD_URL);
+	ck_assert(imsvad_wait_state(&d, "delivered", 1));
+	ck_assert(imsvad_wait_log(&d, "system", "wrs_unreachable"));
+}
+END_TEST
+
+START_TEST(sps_down_defer_keeps_message_until_back)
+{
+	int port = tl_free_port();
+	char later[64];
+	snprintf(later, sizeof later, "http://127.0.0.1:%d", port);
+	start(later, "defer");
+	send_url_mail("u6@example.org", BAD_URL);
+	ck_assert(imsvad_wait_log(&d, "system", "wrs_unreachable"));
+	ck_assert_int_eq(imsvad_count(&d, "delivered"), 0);
+	ck_assert_int_eq(imsvad_count(&d, "quarantined"), 0);
+	/* SPS comes back: the deferred message is processed */
+	char url[64];
+	srv = peer_start_on(port, url, sizeof url);
+	ck_assert_ptr_nonnull(srv);
+	snprintf(peer.wrs_rating, sizeof peer.wrs_rating, "Dangerous");
+	snprintf(peer.wrs_so_action, sizeof peer.wrs_so_action, "block");
+	ck_assert(imsvad_wait_state(&d, "quarantined", 1));
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("imsva_wrs");
+	TCase *t = tcase_create("wrs");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 60);
+	tcase_add_test(t, url_so_block_quarantines_by_builtin_rule);
+	tcase_add_test(t, web_reputation_rule_and_cache);
+	tcase_add_test(t, sps_down_pass_delivers_with_system_event);
+	tcase_add_test(t, sps_down_defer_keeps_message_until_back);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *r = srunner_create(suite());
+	srunner_run_all(r, CK_NORMAL);
+	int failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	tl_stop_all();
+	return failed ? 1 : 0;
+}
