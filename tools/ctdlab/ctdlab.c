@@ -30,6 +30,7 @@ static const struct command {
 	{"reset", cmd_reset, "stop the lab and bring its data directory back to a first start"},
 	{"send", cmd_send, "send a test mail (attachments, URLs) to IMSVA over SMTP"},
 	{"events", cmd_events, "show the shared timeline (filters, --follow, --json)"},
+	{"drill", cmd_drill, "run the seed's four-step check-out drill and report (step1..4|all)"},
 };
 
 static void usage(FILE *out)

@@ -32,11 +32,34 @@ int lab_healthy(const char *base_url);
 /* The main HTTP(S) listener URL from a ready file (borrowed), or NULL. */
 const char *lab_http_url(json_t *ready);
 
+/* A test mail (`ctdlab send`, the drill): body, URLs appended to it, files
+ * attached, sent over SMTP to server (host:port). */
+#define LAB_MAIL_MAX 32
+typedef struct lab_mail {
+	const char *server;
+	const char *from;
+	const char *to[LAB_MAIL_MAX];
+	int nto;
+	const char *subject;
+	const char *body;
+	const char *urls[LAB_MAIL_MAX];
+	int nurls;
+	const char *attach[LAB_MAIL_MAX];
+	int nattach;
+} lab_mail;
+/* Build and send m; the message size, or -1 with *err (malloc'd). Call
+ * between g_mime_init() and g_mime_shutdown() (once per process: GMime
+ * cannot be initialised again after a shutdown). */
+long lab_mail_send(const lab_mail *m, char **err);
+/* host:port of the lab's IMSVA SMTP listener, from its ready file (malloc'd). */
+char *lab_smtp_server(const lab *l);
+
 int cmd_up(const lab *l, int argc, char **argv);
 int cmd_down(const lab *l, int argc, char **argv);
 int cmd_status(const lab *l, int argc, char **argv);
 int cmd_reset(const lab *l, int argc, char **argv);
 int cmd_events(const lab *l, int argc, char **argv);
 int cmd_send(const lab *l, int argc, char **argv);
+int cmd_drill(const lab *l, int argc, char **argv);
 
 #endif

@@ -9,21 +9,6 @@
 #include "ctdlab.h"
 #include "util.h"
 
-#define MAX_ITEMS 32
-
-typedef struct send_opts {
-	const char *server; /* host:port */
-	const char *from;
-	const char *to[MAX_ITEMS];
-	int nto;
-	const char *subject;
-	const char *body;
-	const char *urls[MAX_ITEMS];
-	int nurls;
-	const char *attach[MAX_ITEMS];
-	int nattach;
-} send_opts;
-
 static void usage(void)
 {
 	fprintf(stderr,
@@ -34,13 +19,13 @@ static void usage(void)
 
 static int add_item(const char **list, int *n, const char *v)
 {
-	if (*n >= MAX_ITEMS)
+	if (*n >= LAB_MAIL_MAX)
 		return -1;
 	list[(*n)++] = v;
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, send_opts *o)
+static int parse_args(int argc, char **argv, lab_mail *o)
 {
 	for (int i = 0; i < argc; i += 2) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -69,7 +54,7 @@ static int parse_args(int argc, char **argv, send_opts *o)
 	return o->nto > 0 ? 0 : -1;
 }
 
-static GMimeObject *text_part(const send_opts *o)
+static GMimeObject *text_part(const lab_mail *o)
 {
 	sbuf text = {0};
 	sbuf_printf(&text, "%s\n", o->body);
@@ -103,7 +88,7 @@ static GMimeObject *attachment(const char *path, char **err)
 }
 
 /* The whole message as RFC 5322 text, or NULL with *err set. */
-static char *build_message(const send_opts *o, char **err)
+static char *build_message(const lab_mail *o, char **err)
 {
 	GMimeMessage *msg = g_mime_message_new(TRUE);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, NULL, o->from);
@@ -150,7 +135,7 @@ static size_t read_upload(char *buf, size_t size, size_t n, void *cls)
 	return take;
 }
 
-static int smtp_send(const send_opts *o, const char *message, char *errbuf)
+static int smtp_send(const lab_mail *o, const char *message, char *errbuf)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *rcpts = NULL;
@@ -176,8 +161,7 @@ static int smtp_send(const send_opts *o, const char *message, char *errbuf)
 	return rc == CURLE_OK ? 0 : -1;
 }
 
-/* host:port of the lab's IMSVA SMTP listener, from its ready file. */
-static char *lab_smtp_server(const lab *l)
+char *lab_smtp_server(const lab *l)
 {
 	json_t *ready = lab_ready(l, &lab_appliances[lab_nappliances - 1]);
 	const char *url = json_string_value(json_object_get(json_object_get(ready, "listeners"), "smtp"));
@@ -186,11 +170,24 @@ static char *lab_smtp_server(const lab *l)
 	return server;
 }
 
+long lab_mail_send(const lab_mail *m, char **err)
+{
+	char errbuf[CURL_ERROR_SIZE];
+	long size = -1;
+	char *message = build_message(m, err);
+	if (message && smtp_send(m, message, errbuf) != 0)
+		*err = xasprintf("sending to %s failed: %s", m->server, errbuf);
+	else if (message)
+		size = (long)strlen(message);
+	free(message);
+	return size;
+}
+
 int cmd_send(const lab *l, int argc, char **argv)
 {
-	send_opts o = {.from = "sender@ctdlab.test", .subject = "ctdlab test message",
+	lab_mail o = {.from = "sender@ctdlab.test", .subject = "ctdlab test message",
 		       .body = "This is a test message sent by ctdlab send."};
-	char errbuf[CURL_ERROR_SIZE], *err = NULL;
+	char *err = NULL;
 	if (parse_args(argc, argv, &o) != 0) {
 		usage();
 		return 2;
@@ -199,20 +196,14 @@ int cmd_send(const lab *l, int argc, char **argv)
 	if (server)
 		o.server = server;
 	g_mime_init();
-	char *message = build_message(&o, &err);
-	int rc = 1;
-	if (!message)
+	long size = lab_mail_send(&o, &err);
+	g_mime_shutdown();
+	if (size < 0)
 		fprintf(stderr, "ctdlab: %s\n", err);
-	else if (smtp_send(&o, message, errbuf) != 0)
-		fprintf(stderr, "ctdlab: sending to %s failed: %s\n", o.server, errbuf);
-	else {
-		printf("ctdlab: sent to %s (%zu bytes, %d attachment(s))\n", o.server,
-		       strlen(message), o.nattach);
-		rc = 0;
-	}
-	free(message);
+	else
+		printf("ctdlab: sent to %s (%ld bytes, %d attachment(s))\n", o.server, size,
+		       o.nattach);
 	free(err);
 	free(server);
-	g_mime_shutdown();
-	return rc;
+	return size < 0 ? 1 : 0;
 }
