@@ -12,7 +12,7 @@
 # tests/unit and tests/integration hold one Check program per test_*.c.
 
 SHELL := /bin/bash
-MAKEFLAGS += --jobs=$(shell nproc 2>/dev/null || echo 2)
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 CC ?= cc
 SANITIZE ?= 0
 
@@ -75,7 +75,7 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/%)
 .SECONDARY:
 
 all: deps
-	@$(MAKE) --no-print-directory binaries
+	@$(MAKE) -j$(NPROC) --no-print-directory binaries
 
 binaries: $(DAEMONS) $(TOOLS)
 
@@ -138,11 +138,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(TESTLIB) $(MOCK_LIBS) $(LIBCT
 	$(Q)$(CC) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 check: deps
-	@$(MAKE) --no-print-directory binaries $(UNIT_BIN) $(INTEG_BIN)
+	@$(MAKE) -j$(NPROC) --no-print-directory binaries $(UNIT_BIN) $(INTEG_BIN)
 	@CTDLAB_BINDIR=$(BIN) tests/run.sh $(UNIT_BIN) $(INTEG_BIN)
 
 unit: deps
-	@$(MAKE) --no-print-directory $(UNIT_BIN)
+	@$(MAKE) -j$(NPROC) --no-print-directory $(UNIT_BIN)
 	@CTDLAB_BINDIR=$(BIN) tests/run.sh $(UNIT_BIN)
 
 run: all

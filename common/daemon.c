@@ -108,7 +108,18 @@ static void healthz(http_req *req, http_resp *resp)
 				 "version", CTDLAB_VERSION, "uptime_ms",
 				 (json_int_t)daemon_uptime_ms(running), "store", store_status, "pid",
 				 (json_int_t)getpid());
+	if (running->status_fn) {
+		json_t *status = running->status_fn(running->status_cls);
+		if (status)
+			json_object_set_new(body, "status", status);
+	}
 	http_resp_json(resp, strcmp(store_status, "ok") == 0 ? 200 : 503, body);
+}
+
+void daemon_set_status(ctd_daemon *d, json_t *(*fn)(void *cls), void *cls)
+{
+	d->status_fn = fn;
+	d->status_cls = cls;
 }
 
 char *daemon_listener_url(const ctd_daemon *d, const char *scheme, int port)

@@ -68,6 +68,8 @@ typedef struct ctd_daemon {
 	http_server *http;
 	http_route *routes_owned;
 	char *cert_pem, *key_pem;
+	json_t *(*status_fn)(void *cls);
+	void *status_cls;
 } ctd_daemon;
 
 /* Load config (exits on --help or a bad value), init logging, create the data
@@ -80,6 +82,10 @@ void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, 
 void daemon_add_listener(ctd_daemon *d, const char *name, const char *url);
 /* "<scheme>://<host>:<port>" as peers reach it (advertise, else bind). */
 char *daemon_listener_url(const ctd_daemon *d, const char *scheme, int port);
+/* What /healthz reports under "status" (last syncs, capture state...): fn
+ * returns a new reference and runs on an HTTP thread, so it must be
+ * thread-safe. */
+void daemon_set_status(ctd_daemon *d, json_t *(*fn)(void *cls), void *cls);
 /* Write the ready file: the daemon is serving. */
 void daemon_ready(ctd_daemon *d);
 /* Run the event loop until SIGTERM/SIGINT, then stop the listeners. */

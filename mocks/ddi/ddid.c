@@ -124,6 +124,12 @@ static size_t split_files(char *list, const char **out, size_t max)
 	return n;
 }
 
+/* /healthz "status": live capture state. */
+static json_t *health_status(void *sensor)
+{
+	return json_pack("{s:o}", "capture", ddi_sensor_status(sensor));
+}
+
 int main(int argc, char **argv)
 {
 	ddi_config cfg;
@@ -177,6 +183,7 @@ int main(int argc, char **argv)
 	json_object_set_new(d.info, "capture", json_string(ddi_sensor_state(sensor)));
 	json_object_set_new(d.info, "interface", json_string(cfg.interface));
 	json_object_set_new(d.info, "pcap_dir", json_string(pcap_dir));
+	daemon_set_status(&d, health_status, sensor);
 	daemon_ready(&d);
 	daemon_run(&d);
 

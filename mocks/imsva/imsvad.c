@@ -126,6 +126,19 @@ static void ddan_client_free(dtas_client *c)
 	free(c->protocol_version);
 }
 
+/* /healthz "status": the Control Manager and SPS connections. */
+static json_t *health_status(void *cls)
+{
+	imsva_app *app = cls;
+	ctd_err err;
+	store *st = store_get(&err);
+	json_t *o = json_object();
+	if (st)
+		json_object_set_new(o, "tmcm", imsva_tmcm_status(app->tmcm, st));
+	json_object_set_new(o, "sps", imsva_wrs_status(app->wrs));
+	return o;
+}
+
 int main(int argc, char **argv)
 {
 	/* SMTP commits complete on the committer thread (event_active) */
@@ -198,6 +211,7 @@ int main(int argc, char **argv)
 		 *cfg.ddan_url ? cfg.ddan_url : "off", *cfg.tmcm_url ? cfg.tmcm_url : "off",
 		 *cfg.sps_url ? cfg.sps_url : "off");
 	free(url);
+	daemon_set_status(&d, health_status, &app);
 	daemon_ready(&d);
 	daemon_run(&d);
 

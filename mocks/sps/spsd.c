@@ -63,6 +63,14 @@ static char *secret(store *st, const char *key, const char *pinned, size_t rando
 	return v;
 }
 
+/* /healthz "status": the SO subscription. */
+static json_t *health_status(void *cls)
+{
+	ctd_err err;
+	json_t *sync = sps_sync_status(&err);
+	return sync ? json_pack("{s:o}", "so_sync", sync) : NULL;
+}
+
 int main(int argc, char **argv)
 {
 	sps_config cfg;
@@ -90,6 +98,7 @@ int main(int argc, char **argv)
 	daemon_http_start(&d, sps_console_routes, sps_console_nroutes, NULL, 1);
 	if (sps_sync_start(&cfg, &err) != 0)
 		fatal("sync.start", "error=\"%s\"", err.msg);
+	daemon_set_status(&d, health_status, NULL);
 	daemon_ready(&d);
 	daemon_run(&d);
 

@@ -115,6 +115,12 @@ static void free_app(tmcm_app *app)
 	pthread_mutex_destroy(&app->sessions_lock);
 }
 
+/* /healthz "status": the pull from each SO source. */
+static json_t *health_status(void *syncer)
+{
+	return json_pack("{s:o}", "sources", tmcm_sync_status(syncer));
+}
+
 int main(int argc, char **argv)
 {
 	static tmcm_config cfg;
@@ -143,6 +149,7 @@ int main(int argc, char **argv)
 	publish_info(&d, &app);
 	log_info("tmcm.ready", "app_id=%s sources=%s%s%s", app.app_id, cfg.ddan_url,
 		 cfg.ddi_url[0] ? "," : "", cfg.ddi_url);
+	daemon_set_status(&d, health_status, app.syncer);
 	daemon_ready(&d);
 	daemon_run(&d);
 

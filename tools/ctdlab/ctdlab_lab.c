@@ -58,20 +58,25 @@ const char *lab_http_url(json_t *ready)
 	return url ? url : json_string_value(json_object_get(ls, "http"));
 }
 
-int lab_healthy(const char *base_url)
+json_t *lab_health(const char *base_url)
 {
 	http_client_opts opts = {.timeout_ms = 2000};
 	http_response resp = {0};
 	char *url = xasprintf("%s/healthz", base_url);
-	int ok = 0;
-	if (http_fetch(&opts, &(http_request){.url = url}, &resp, NULL) == 0 && resp.status == 200) {
-		json_t *j = json_loads(resp.body.data ? resp.body.data : "", 0, NULL);
-		const char *store = json_string_value(json_object_get(j, "store"));
-		ok = store && strcmp(store, "ok") == 0;
-		json_decref(j);
-	}
+	json_t *health = NULL;
+	if (http_fetch(&opts, &(http_request){.url = url}, &resp, NULL) == 0 && resp.status == 200)
+		health = json_loads(resp.body.data ? resp.body.data : "", 0, NULL);
 	http_response_free(&resp);
 	free(url);
+	return health;
+}
+
+int lab_healthy(const char *base_url)
+{
+	json_t *health = lab_health(base_url);
+	const char *store = json_string_value(json_object_get(health, "store"));
+	int ok = store && strcmp(store, "ok") == 0;
+	json_decref(health);
 	return ok;
 }
 
@@ -284,7 +289,12 @@ static json_t *status_of(const lab *l, const appliance *a)
 	const char *url = ready ? lab_http_url(ready) : NULL;
 	json_t *st = json_pack("{s:s, s:s, s:b, s:I}", "appliance", a->name, "daemon", a->daemon,
 			       "running", pid != 0, "pid", (json_int_t)pid);
-	json_object_set_new(st, "healthy", json_boolean(url && lab_healthy(url)));
+	json_t *health = url ? lab_health(url) : NULL;
+	const char *store = json_string_value(json_object_get(health, "store"));
+	json_object_set_new(st, "healthy", json_boolean(store && strcmp(store, "ok") == 0));
+	if (json_object_get(health, "status"))
+		json_object_set(st, "status", json_object_get(health, "status"));
+	json_decref(health);
 	if (ready) {
 		json_object_set(st, "listeners", json_object_get(ready, "listeners"));
 		json_object_set(st, "info", json_object_get(ready, "info"));
@@ -292,6 +302,30 @@ static json_t *status_of(const lab *l, const appliance *a)
 	}
 	json_decref(ready);
 	return st;
+}
+
+/* The few fields of a status object a person scans for; --json has them all. */
+static const char *const summary_keys[] = {"state", "status", "server", "last_sync", "last_run",
+					   "objects", "object_count", "last_error", NULL};
+
+static void print_field(const char *key, json_t *val)
+{
+	sbuf line = {0};
+	if (!json_is_object(val)) {
+		char *text = json_is_string(val) ? xstrdup(json_string_value(val))
+						 : json_dumps(val, JSON_ENCODE_ANY);
+		sbuf_puts(&line, text);
+		free(text);
+	}
+	for (const char *const *k = summary_keys; json_is_object(val) && *k; k++) {
+		json_t *v = json_object_get(val, *k);
+		if (json_is_string(v) && *json_string_value(v))
+			sbuf_printf(&line, "%s=%s ", *k, json_string_value(v));
+		else if (json_is_integer(v))
+			sbuf_printf(&line, "%s=%lld ", *k, (long long)json_integer_value(v));
+	}
+	printf("    %-16s %s\n", key, line.data ? line.data : "");
+	sbuf_free(&line);
 }
 
 static void print_status(json_t *st)
@@ -307,12 +341,10 @@ static void print_status(json_t *st)
 	printf("\n");
 	json_object_foreach(json_object_get(st, "listeners"), key, val)
 		printf("    %-16s %s\n", key, json_string_value(val));
-	json_object_foreach(json_object_get(st, "info"), key, val) {
-		char *text = json_is_string(val) ? xstrdup(json_string_value(val))
-						 : json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
-		printf("    %-16s %s\n", key, text);
-		free(text);
-	}
+	json_object_foreach(json_object_get(st, "info"), key, val)
+		print_field(key, val);
+	json_object_foreach(json_object_get(st, "status"), key, val)
+		print_field(key, val);
 }
 
 int cmd_status(const lab *l, int argc, char **argv)
