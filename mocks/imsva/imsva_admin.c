@@ -421,6 +421,16 @@ static void h_logs(http_req *req, http_resp *resp)
 
 /* ---- quarantine ---- */
 
+/* A list of messages, or the error that kept it from being read. */
+static void reply_messages(http_resp *resp, json_t *rows, const ctd_err *err)
+{
+	if (!rows)
+		http_resp_ctd_err(resp, err);
+	else
+		http_resp_json(resp, 200, json_pack("{s:I,s:o}", "count",
+						    (json_int_t)json_array_size(rows), "messages", rows));
+}
+
 static void h_quarantine_list(http_req *req, http_resp *resp)
 {
 	store *st;
@@ -439,11 +449,7 @@ static void h_quarantine_list(http_req *req, http_resp *resp)
 		return;
 	ctd_err err = {0};
 	json_t *rows = imsva_quarantine_list(st, &q, &err);
-	if (!rows)
-		http_resp_ctd_err(resp, &err);
-	else
-		http_resp_json(resp, 200, json_pack("{s:I,s:o}", "count",
-						    (json_int_t)json_array_size(rows), "messages", rows));
+	reply_messages(resp, rows, &err);
 }
 
 static void h_quarantine_areas(http_req *req, http_resp *resp)
@@ -488,6 +494,8 @@ static void h_quarantine_delete(http_req *req, http_resp *resp)
 
 /* ---- VA queue, mailbox, delivery queue, messages ---- */
 
+
+
 static void h_va_list(http_req *req, http_resp *resp)
 {
 	store *st;
@@ -495,11 +503,7 @@ static void h_va_list(http_req *req, http_resp *resp)
 		return;
 	ctd_err err = {0};
 	json_t *rows = imsva_va_list(st, &err);
-	if (!rows)
-		http_resp_ctd_err(resp, &err);
-	else
-		http_resp_json(resp, 200, json_pack("{s:I,s:o}", "count",
-						    (json_int_t)json_array_size(rows), "messages", rows));
+	reply_messages(resp, rows, &err);
 }
 
 static void h_va_release(http_req *req, http_resp *resp)
@@ -523,11 +527,7 @@ static void h_mailbox_list(http_req *req, http_resp *resp)
 		return;
 	ctd_err err = {0};
 	json_t *rows = imsva_mailbox_list(st, http_req_query(req, "rcpt"), query_limit(req), &err);
-	if (!rows)
-		http_resp_ctd_err(resp, &err);
-	else
-		http_resp_json(resp, 200, json_pack("{s:I,s:o}", "count",
-						    (json_int_t)json_array_size(rows), "messages", rows));
+	reply_messages(resp, rows, &err);
 }
 
 static void h_mailbox_get(http_req *req, http_resp *resp)
@@ -551,11 +551,7 @@ static void h_delivery_queue(http_req *req, http_resp *resp)
 		return;
 	ctd_err err = {0};
 	json_t *rows = imsva_deliver_queue_list(st, &err);
-	if (!rows)
-		http_resp_ctd_err(resp, &err);
-	else
-		http_resp_json(resp, 200, json_pack("{s:I,s:o}", "count",
-						    (json_int_t)json_array_size(rows), "messages", rows));
+	reply_messages(resp, rows, &err);
 }
 
 static void h_message_get(http_req *req, http_resp *resp)
