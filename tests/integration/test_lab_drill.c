@@ -9,37 +9,6 @@
 #include "testlib.h"
 #include "util.h"
 
-static const char *names[] = {"ddan", "ddi", "tmcm", "sps", "imsva"};
-
-static void lab_env(void)
-{
-	for (int i = 0; i < 5; i++) {
-		char *var = xasprintf("CTDLAB_%s_PORT", names[i]);
-		str_upper(var);
-		setenv(var, "0", 1);
-		free(var);
-	}
-	setenv("CTDLAB_IMSVA_SMTP_PORT", "0", 1);
-	setenv("CTDLAB_SPS_WRS_PORT", "0", 1);
-	setenv("CTDLAB_DDI_CAPTURE", "no", 1);
-}
-
-static int ctdlab(const char *dir, const char *const *args, char **out)
-{
-	const char *argv[12];
-	int n = 0;
-	char *bin = tl_bin("ctdlab");
-	argv[n++] = bin;
-	argv[n++] = "--dir";
-	argv[n++] = dir;
-	for (; *args && n < 11; args++)
-		argv[n++] = *args;
-	argv[n] = NULL;
-	int rc = tl_run(argv, out);
-	free(bin);
-	return rc;
-}
-
 /* The report: the JSON document in the output (tools may log around it). */
 static json_t *report(const char *out)
 {
@@ -85,13 +54,13 @@ static const char *evidence(json_t *check, const char *a, const char *b)
 START_TEST(test_drill_all)
 {
 	char *dir = tl_tmpdir("drill"), *out = NULL;
-	lab_env();
+	tl_lab_env();
 	const char *up[] = {"up", NULL};
-	ck_assert_msg(ctdlab(dir, up, &out) == 0, "ctdlab up failed:\n%.2000s", out);
+	ck_assert_msg(tl_ctdlab(dir, up, &out) == 0, "ctdlab up failed:\n%.2000s", out);
 	free(out);
 
 	const char *drill[] = {"--json", "drill", "--timeout", "60", "all", NULL};
-	int rc = ctdlab(dir, drill, &out);
+	int rc = tl_ctdlab(dir, drill, &out);
 	json_t *r = report(out);
 	char *why = failed_checks(r);
 	ck_assert_msg(rc == 0 && json_is_true(json_object_get(r, "passed")), "drill failed (%d):\n%s",
@@ -151,7 +120,7 @@ START_TEST(test_drill_all)
 	free(out);
 
 	const char *down[] = {"down", NULL};
-	ck_assert_int_eq(ctdlab(dir, down, &out), 0);
+	ck_assert_int_eq(tl_ctdlab(dir, down, &out), 0);
 	free(out);
 	tl_rmrf(dir);
 	free(dir);
@@ -162,18 +131,18 @@ START_TEST(test_drill_needs_a_lab)
 {
 	char *dir = tl_tmpdir("drill-nolab"), *out = NULL;
 	const char *drill[] = {"drill", "step1", NULL};
-	ck_assert_int_eq(ctdlab(dir, drill, &out), 1);
+	ck_assert_int_eq(tl_ctdlab(dir, drill, &out), 1);
 	ck_assert_msg(strstr(out, "ctdlab up") != NULL, "unhelpful message: %.2000s", out);
 	free(out);
 	const char *json[] = {"--json", "drill", NULL};
-	ck_assert_int_eq(ctdlab(dir, json, &out), 1);
+	ck_assert_int_eq(tl_ctdlab(dir, json, &out), 1);
 	json_t *r = report(out);
 	ck_assert(json_is_false(json_object_get(r, "passed")));
 	ck_assert(strstr(json_string_value(json_object_get(r, "error")), "ctdlab up") != NULL);
 	json_decref(r);
 	free(out);
 	const char *bad[] = {"drill", "step9", NULL};
-	ck_assert_int_eq(ctdlab(dir, bad, &out), 2);
+	ck_assert_int_eq(tl_ctdlab(dir, bad, &out), 2);
 	free(out);
 	tl_rmrf(dir);
 	free(dir);

@@ -9,27 +9,10 @@
 
 static const char *names[] = {"ddan", "ddi", "tmcm", "sps", "imsva"};
 
-static void ephemeral_ports(void)
-{
-	for (int i = 0; i < 5; i++) {
-		char *var = xasprintf("CTDLAB_%s_PORT", names[i]);
-		str_upper(var);
-		setenv(var, "0", 1);
-		free(var);
-	}
-	/* The extra listeners of the appliances that have them. */
-	setenv("CTDLAB_IMSVA_SMTP_PORT", "0", 1);
-	setenv("CTDLAB_SPS_WRS_PORT", "0", 1);
-	setenv("CTDLAB_DDI_CAPTURE", "no", 1);
-}
-
 static int ctdlab(const char *dir, const char *cmd, const char *flag, char **out)
 {
-	char *bin = tl_bin("ctdlab");
-	const char *argv[] = {bin, "--dir", dir, flag ? flag : cmd, flag ? cmd : NULL, NULL};
-	int rc = tl_run(argv, out);
-	free(bin);
-	return rc;
+	const char *args[] = {flag ? flag : cmd, flag ? cmd : NULL, NULL};
+	return tl_ctdlab(dir, args, out);
 }
 
 START_TEST(test_up_status_down)
@@ -38,7 +21,7 @@ START_TEST(test_up_status_down)
 	char *out = NULL;
 	pid_t pids[5];
 
-	ephemeral_ports();
+	tl_lab_env();
 	ck_assert_msg(ctdlab(dir, "up", NULL, &out) == 0, "ctdlab up failed:\n%s", out);
 	free(out);
 

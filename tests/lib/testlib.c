@@ -189,6 +189,32 @@ void tl_stop_all(void)
 		tl_stop(spawned[nspawned - 1], 5000);
 }
 
+void tl_lab_env(void)
+{
+	static const char *const vars[] = {"CTDLAB_DDAN_PORT", "CTDLAB_DDI_PORT", "CTDLAB_TMCM_PORT",
+					   "CTDLAB_SPS_PORT", "CTDLAB_IMSVA_PORT",
+					   "CTDLAB_IMSVA_SMTP_PORT", "CTDLAB_SPS_WRS_PORT", NULL};
+	for (const char *const *v = vars; *v; v++)
+		setenv(*v, "0", 1);
+	setenv("CTDLAB_DDI_CAPTURE", "no", 1);
+}
+
+int tl_ctdlab(const char *dir, const char *const *args, char **out)
+{
+	const char *argv[24];
+	int n = 0;
+	char *bin = tl_bin("ctdlab");
+	argv[n++] = bin;
+	argv[n++] = "--dir";
+	argv[n++] = dir;
+	for (; args && *args && n < 23; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	int rc = tl_run(argv, out);
+	free(bin);
+	return rc;
+}
+
 long tl_http(const char *method, const char *url, const char *const *headers, const char *body,
 	     http_response *resp)
 {

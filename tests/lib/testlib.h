@@ -35,6 +35,13 @@ int tl_stop(pid_t pid, int timeout_ms);
 void tl_stop_all(void);
 int tl_pid_alive(pid_t pid);
 
+/* Environment for a whole lab on ephemeral ports (ctdlab up inherits it);
+ * DDI's live capture off so tests do not depend on capture privileges. */
+void tl_lab_env(void);
+/* Run bin/ctdlab --dir <dir> <args...>; returns its exit status, output in
+ * *out (malloc'd, may be NULL). */
+int tl_ctdlab(const char *dir, const char *const *args, char **out);
+
 /* HTTP(S) without TLS verification; returns the status, -1 when no answer.
  * body/headers may be NULL. resp must be freed with http_response_free. */
 long tl_http(const char *method, const char *url, const char *const *headers, const char *body,

@@ -1,0 +1,126 @@
+/* test_lab_cli.c - the lab CLI beyond up/down: `send` delivers a mail with an
+ * attachment and a URL to IMSVA over SMTP, `events` shows it on the shared
+ * timeline (text and JSON, filtered), `status --json` carries the last syncs,
+ * and `reset` brings the data directory back to a first start. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "testlib.h"
+#include "util.h"
+
+static char *dir;
+
+static void lab_up(void)
+{
+	char *out = NULL;
+	dir = tl_tmpdir("cli");
+	tl_lab_env();
+	const char *up[] = {"up", NULL};
+	ck_assert_msg(tl_ctdlab(dir, up, &out) == 0, "ctdlab up failed:\n%s", out);
+	free(out);
+}
+
+static void lab_down(void)
+{
+	const char *down[] = {"down", NULL};
+	tl_ctdlab(dir, down, NULL);
+	tl_rmrf(dir);
+	free(dir);
+}
+
+/* Poll `ctdlab events --json` until an event of kind shows up. */
+static json_t *wait_event(const char *appliance, const char *kind)
+{
+	const char *args[] = {"--json", "events", "--appliance", appliance, "--kind", kind, NULL};
+	for (int i = 0; i < 500; i++) {
+		char *out = NULL;
+		ck_assert_int_eq(tl_ctdlab(dir, args, &out), 0);
+		char *nl = strchr(out, '\n');
+		json_t *ev = nl ? json_loadb(out, (size_t)(nl - out), 0, NULL) : NULL;
+		free(out);
+		if (ev)
+			return ev;
+		usleep(10000);
+	}
+	return NULL;
+}
+
+START_TEST(test_send_then_events)
+{
+	char *attachment = xasprintf("%s/report.txt", dir), *out = NULL;
+	ck_assert_int_eq(file_write_atomic(attachment, "quarterly figures\n", 18, 0644), 0);
+	const char *send[] = {"send", "--to", "alice@lab.test", "--subject", "cli test",
+			      "--url", "http://example.ctdlab.test/page", "--attach", attachment,
+			      NULL};
+	ck_assert_msg(tl_ctdlab(dir, send, &out) == 0, "ctdlab send failed:\n%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "1 attachment"));
+	free(out);
+
+	json_t *ev = wait_event("imsva", "*");
+	ck_assert_msg(ev != NULL, "no IMSVA event on the timeline");
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "appliance")), "imsva");
+	ck_assert(json_integer_value(json_object_get(ev, "id")) > 0);
+	json_decref(ev);
+
+	const char *text[] = {"events", "--since", "10m", "--appliance", "imsva", NULL};
+	ck_assert_int_eq(tl_ctdlab(dir, text, &out), 0);
+	ck_assert_msg(strstr(out, " imsva ") != NULL, "text timeline: %s", out);
+	free(out);
+	const char *bad[] = {"events", "--since", "whenever", NULL};
+	ck_assert_int_eq(tl_ctdlab(dir, bad, &out), 2);
+	free(out);
+	free(attachment);
+}
+END_TEST
+
+START_TEST(test_status_shows_syncs)
+{
+	char *out = NULL;
+	const char *status[] = {"--json", "status", NULL};
+	ck_assert_int_eq(tl_ctdlab(dir, status, &out), 0);
+	json_t *all = json_loads(out, 0, NULL);
+	ck_assert_msg(json_array_size(all) == 5, "status: %s", out);
+	json_t *imsva = json_array_get(all, 4);
+	ck_assert_str_eq(json_string_value(json_object_get(imsva, "appliance")), "imsva");
+	json_t *tmcm = json_object_get(json_object_get(imsva, "status"), "tmcm");
+	ck_assert_msg(tmcm != NULL, "imsva status has no tmcm connection: %s", out);
+	ck_assert(json_object_get(tmcm, "last_sync") != NULL);
+	ck_assert(json_string_value(json_object_get(json_object_get(imsva, "info"), "admin_password")));
+	json_decref(all);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_reset_is_a_first_start)
+{
+	char *out = NULL;
+	char *db = xasprintf("%s/lab.db", dir);
+	ck_assert(access(db, F_OK) == 0);
+	const char *reset[] = {"reset", NULL};
+	ck_assert_msg(tl_ctdlab(dir, reset, &out) == 0, "reset: %s", out);
+	free(out);
+	ck_assert(access(db, F_OK) != 0);
+	const char *status[] = {"status", NULL};
+	ck_assert_int_eq(tl_ctdlab(dir, status, &out), 3);
+	free(out);
+	free(db);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("lab-cli");
+	TCase *tc = tcase_create("cli");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, lab_up, lab_down);
+	tcase_add_test(tc, test_send_then_events);
+	tcase_add_test(tc, test_status_shows_syncs);
+	tcase_add_test(tc, test_reset_is_a_first_start);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
