@@ -372,7 +372,7 @@ int cmd_status(const lab *l, int argc, char **argv)
 
 /* Everything a first start creates in the data directory. */
 static const char *const first_start_files[] = {"lab.db", "lab.db-wal", "lab.db-shm", "run",
-						"log", "tls", "lab.ini", NULL};
+						"log", "tls", "lab.ini", "drill", "pcap", NULL};
 
 static int remove_tree(const char *path)
 {
