@@ -28,7 +28,7 @@ END_TEST
 START_TEST(test_healthz_and_graceful_stop)
 {
 	char *home = tl_tmpdir("runtime");
-	const char *args[] = {"--port", "0", "--tls", "no", NULL};
+	const char *args[] = {"--port", "0", "--wrs_port", "0", "--tls", "no", NULL};
 	pid_t pid = tl_spawn_daemon("spsd", home, args);
 	json_t *ready = tl_wait_ready(home, "sps", 10000);
 	ck_assert(ready != NULL);
@@ -68,9 +68,5 @@ int main(void)
 	tcase_add_test(tc, test_help_and_bad_option);
 	tcase_add_test(tc, test_healthz_and_graceful_stop);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }

@@ -383,9 +383,5 @@ int main(void)
 	tcase_add_test(tc, test_upload_api_and_bad_input);
 	tcase_add_test(tc, test_no_capture_privileges);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }

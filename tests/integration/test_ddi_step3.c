@@ -128,9 +128,5 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, lab_dir, lab_down);
 	tcase_add_test(tc, test_step3_live);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }

@@ -28,6 +28,15 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+int tl_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 char *tl_tmpdir(const char *tag)
 {
 	const char *base = getenv("TMPDIR");

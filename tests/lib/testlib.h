@@ -7,7 +7,11 @@
 
 #include <sys/types.h>
 #include <jansson.h>
+#include <check.h>
 #include "http_client.h"
+
+/* Run every test of s; the process exit status (0 when all passed). */
+int tl_run_suite(Suite *s);
 
 /* A fresh directory under $TMPDIR (or /tmp); remove with tl_rmrf. */
 char *tl_tmpdir(const char *tag);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "daemon.h"
 #include "util.h"
+#include "testlib.h"
 
 typedef struct test_cfg {
 	daemon_config base;
@@ -333,9 +334,5 @@ int main(void)
 	tcase_add_test(tc, test_help);
 	tcase_add_test(tc, test_ini_get);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }

@@ -12,6 +12,7 @@
 #include "hash.h"
 #include "util.h"
 #include "../../mocks/ddan/ddan.h"
+#include "testlib.h"
 
 START_TEST(meta_values)
 {
@@ -173,9 +174,5 @@ int main(void)
 	tcase_add_test(tc, refusals);
 	tcase_add_test(tc, sha1_normalisation);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }

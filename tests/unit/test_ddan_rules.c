@@ -12,6 +12,7 @@
 #include "../../mocks/ddan/ddan_samples.h"
 #include "hash.h"
 #include "util.h"
+#include "testlib.h"
 
 static ddan_rules *rules;
 static magic_t mg;
@@ -331,9 +332,5 @@ int main(void)
 	tcase_add_test(tc, rules_validation);
 	tcase_add_test(tc, seed_samples_are_high);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }

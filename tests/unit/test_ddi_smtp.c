@@ -7,6 +7,7 @@
 #include <gmime/gmime.h>
 #include "util.h"
 #include "ddi/ddi.h"
+#include "testlib.h"
 
 typedef struct carved {
 	char *name, *from;
@@ -200,9 +201,5 @@ int main(void)
 	tcase_add_test(tc, test_starttls_stops);
 	tcase_add_test(tc, test_limits_and_garbage);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }

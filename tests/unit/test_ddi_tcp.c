@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include "util.h"
 #include "ddi/ddi.h"
+#include "testlib.h"
 
 typedef struct rec {
 	sbuf dir[2];
@@ -315,9 +316,5 @@ int main(void)
 	tcase_add_test(tc, test_port_reuse_new_handshake);
 	tcase_add_test(tc, test_tiny_segment_flood);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }

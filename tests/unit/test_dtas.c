@@ -10,6 +10,7 @@
 #include "dtas.h"
 #include "hash.h"
 #include "util.h"
+#include "testlib.h"
 
 #define KEY "00000000-1111-2222-3333-444444444444"
 #define CHAL "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -178,9 +179,5 @@ int main(void)
 	tcase_add_test(tc, brief_parse_by_sha1_and_missing);
 	tcase_add_test(tc, brief_parse_rejects_garbage);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }

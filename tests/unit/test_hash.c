@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hash.h"
+#include "testlib.h"
 
 static void check_hex(hash_alg alg, const char *in, const char *want)
 {
@@ -90,9 +91,5 @@ int main(void)
 	tcase_add_test(tc, test_base64_rfc4648);
 	tcase_add_test(tc, test_base64url_unpadded);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "log.h"
+#include "testlib.h"
 
 /* Run fn with stderr captured; returns what it wrote (malloc'd). */
 static char *capture(void (*fn)(void))
@@ -83,9 +84,5 @@ int main(void)
 	tcase_add_test(tc, test_json_line);
 	tcase_add_test(tc, test_level_names);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }

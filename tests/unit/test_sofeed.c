@@ -6,6 +6,7 @@
 
 #include "sofeed.h"
 #include "util.h"
+#include "testlib.h"
 
 typedef struct collected {
 	int n;
@@ -160,9 +161,5 @@ int main(void)
 	tcase_add_test(tc, bad_input_and_abort);
 	tcase_add_test(tc, nested_reports_of_so_by_sha1);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }

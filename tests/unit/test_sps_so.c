@@ -10,6 +10,7 @@
 #include "../../mocks/sps/sps.h"
 #include "store.h"
 #include "util.h"
+#include "testlib.h"
 
 static char tmpdir[64];
 
@@ -220,9 +221,5 @@ int main(void)
 	tcase_add_test(tc, test_objects);
 	tcase_add_test(tc, test_lists);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }

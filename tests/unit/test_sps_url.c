@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../../mocks/sps/sps.h"
+#include "testlib.h"
 
 static const struct {
 	const char *in, *norm;
@@ -224,9 +225,5 @@ int main(void)
 	tcase_add_test(tc, test_bad_rules);
 	tcase_add_test(tc, test_builtin_table);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }

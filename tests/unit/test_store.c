@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "store.h"
 #include "util.h"
+#include "testlib.h"
 
 static char tmpdir[64];
 static char dbpath[128];
@@ -548,9 +549,5 @@ int main(void)
 	tcase_add_test(tc, test_settings);
 	tcase_add_test(tc, test_events);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "err.h"
 #include "util.h"
+#include "testlib.h"
 
 START_TEST(test_wildcards)
 {
@@ -119,9 +120,5 @@ int main(void)
 	tcase_add_test(tc, test_sbuf_and_files);
 	tcase_add_test(tc, test_errors_map_to_http);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_run_suite(s);
 }
