@@ -31,7 +31,16 @@ fi
 
 podman build --network host -t ctdlab -f docker/Dockerfile .
 
-cleanup() { "${compose[@]}" down -v >/dev/null 2>&1 || true; }
+cleanup() {
+	local rc=$?
+	if ((rc != 0)); then
+		for s in ddan ddi tmcm sps imsva; do
+			echo "---- ${s} log (last 40 lines)"
+			podman logs "${project}_${s}_1" 2>&1 | tail -n 40
+		done
+	fi
+	"${compose[@]}" down -v >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 "${compose[@]}" up -d
 
