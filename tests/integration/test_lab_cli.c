@@ -1,7 +1,8 @@
 /* test_lab_cli.c - the lab CLI beyond up/down: `send` delivers a mail with an
  * attachment and a URL to IMSVA over SMTP, `events` shows it on the shared
  * timeline (text and JSON, filtered), `status --json` carries the last syncs,
- * and `reset` brings the data directory back to a first start. */
+ * `drill step4` works in a relative data directory, and `reset` brings the
+ * data directory back to a first start. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,9 @@ static char *dir;
 static void lab_up(void)
 {
 	char *out = NULL;
-	dir = tl_tmpdir("cli");
+	/* A relative data directory, as `make run` uses (./var). */
+	dir = xstrdup("ctdlab-cli-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
 	tl_lab_env();
 	const char *up[] = {"up", NULL};
 	ck_assert_msg(tl_ctdlab(dir, up, &out) == 0, "ctdlab up failed:\n%s", out);
@@ -92,6 +95,16 @@ START_TEST(test_status_shows_syncs)
 }
 END_TEST
 
+START_TEST(test_drill_step4_in_relative_dir)
+{
+	char *out = NULL;
+	const char *drill[] = {"drill", "step4", NULL};
+	int rc = tl_ctdlab(dir, drill, &out);
+	ck_assert_msg(rc == 0, "drill step4 in %s exited %d:\n%.3000s", dir, rc, out);
+	free(out);
+}
+END_TEST
+
 START_TEST(test_reset_is_a_first_start)
 {
 	char *out = NULL;
@@ -116,6 +129,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, lab_up, lab_down);
 	tcase_add_test(tc, test_send_then_events);
 	tcase_add_test(tc, test_status_shows_syncs);
+	tcase_add_test(tc, test_drill_step4_in_relative_dir);
 	tcase_add_test(tc, test_reset_is_a_first_start);
 	suite_add_tcase(s, tc);
 	return tl_run_suite(s);

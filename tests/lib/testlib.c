@@ -208,6 +208,48 @@ void tl_lab_env(void)
 	setenv("CTDLAB_DDI_CAPTURE", "no", 1);
 }
 
+/* Labs a test brought up: stopped at exit even when an assertion ended the
+ * test before its own `ctdlab down`. */
+static char *labs_up[8];
+
+static void labs_down(void)
+{
+	for (int i = 0; i < 8; i++) {
+		if (!labs_up[i])
+			continue;
+		char *dir = labs_up[i];
+		labs_up[i] = NULL;
+		const char *down[] = {"down", NULL};
+		tl_ctdlab(dir, down, NULL);
+		free(dir);
+	}
+}
+
+static void track_lab(const char *dir, const char *cmd)
+{
+	static int registered;
+	int up = strcmp(cmd, "up") == 0;
+	for (int i = 0; i < 8; i++) {
+		if (labs_up[i] && strcmp(labs_up[i], dir) == 0) {
+			if (!up) {
+				free(labs_up[i]);
+				labs_up[i] = NULL;
+			}
+			return;
+		}
+	}
+	for (int i = 0; up && i < 8; i++) {
+		if (!labs_up[i]) {
+			labs_up[i] = xstrdup(dir);
+			break;
+		}
+	}
+	if (up && !registered) {
+		atexit(labs_down);
+		registered = 1;
+	}
+}
+
 int tl_ctdlab(const char *dir, const char *const *args, char **out)
 {
 	const char *argv[24];
@@ -216,8 +258,12 @@ int tl_ctdlab(const char *dir, const char *const *args, char **out)
 	argv[n++] = bin;
 	argv[n++] = "--dir";
 	argv[n++] = dir;
-	for (; args && *args && n < 23; args++)
+	for (; args && *args && n < 23; args++) {
 		argv[n++] = *args;
+		if (strcmp(*args, "up") == 0 || strcmp(*args, "down") == 0 ||
+		    strcmp(*args, "reset") == 0)
+			track_lab(dir, *args);
+	}
 	argv[n] = NULL;
 	int rc = tl_run(argv, out);
 	free(bin);

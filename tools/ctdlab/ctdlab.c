@@ -53,6 +53,16 @@ static char *own_bindir(void)
 	return xstrdup(dirname(exe));
 }
 
+static char *absolute_path(const char *path)
+{
+	char cwd[PATH_MAX];
+	if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
+		return xstrdup(path);
+	if (strncmp(path, "./", 2) == 0)
+		path += 2;
+	return xasprintf("%s/%s", cwd, path);
+}
+
 int main(int argc, char **argv)
 {
 	lab l = {.dir = getenv("CTDLAB_HOME"), .config = getenv("CTDLAB_CONFIG")};
@@ -80,6 +90,10 @@ int main(int argc, char **argv)
 	}
 	if (!l.dir || !*l.dir)
 		l.dir = "./var";
+	/* Absolute from here on: daemons and tools the lab starts may run
+	 * elsewhere (dtascli works in its own directory). */
+	char *dir = absolute_path(l.dir);
+	l.dir = dir;
 	char *bindir = own_bindir();
 	l.bindir = bindir;
 	int rc = 2;
@@ -92,5 +106,6 @@ int main(int argc, char **argv)
 	else
 		fprintf(stderr, "ctdlab: unknown command %s (see ctdlab --help)\n", argv[i]);
 	free(bindir);
+	free(dir);
 	return rc;
 }
