@@ -68,3 +68,11 @@ void http_resp_ctd_err(http_resp *resp, const ctd_err *err)
 	http_resp_error(resp, ctd_errcode_http(err->code), ctd_errcode_name(err->code), "%s",
 			err->msg);
 }
+
+void http_resp_result(http_resp *resp, json_t *body, const ctd_err *err)
+{
+	if (body)
+		http_resp_json(resp, 200, body);
+	else
+		http_resp_ctd_err(resp, err);
+}

@@ -97,6 +97,8 @@ void http_resp_error(http_resp *resp, int status, const char *code, const char *
 	__attribute__((format(printf, 4, 5)));
 /* Map a library error to its HTTP status and error body. */
 void http_resp_ctd_err(http_resp *resp, const ctd_err *err);
+/* 200 with body (stolen), or the error that kept body from being made. */
+void http_resp_result(http_resp *resp, json_t *body, const ctd_err *err);
 
 /* The lab certificate under <home>/tls/, created on first use (self-signed,
  * RSA 2048, CN=ctdlab, SAN localhost/127.0.0.1). PEM strings are malloc'd. */

@@ -424,11 +424,9 @@ static void h_logs(http_req *req, http_resp *resp)
 /* A list of messages, or the error that kept it from being read. */
 static void reply_messages(http_resp *resp, json_t *rows, const ctd_err *err)
 {
-	if (!rows)
-		http_resp_ctd_err(resp, err);
-	else
-		http_resp_json(resp, 200, json_pack("{s:I,s:o}", "count",
-						    (json_int_t)json_array_size(rows), "messages", rows));
+	http_resp_result(resp, rows ? json_pack("{s:I,s:o}", "count",
+						(json_int_t)json_array_size(rows), "messages", rows)
+				    : NULL, err);
 }
 
 static void h_quarantine_list(http_req *req, http_resp *resp)
@@ -459,10 +457,7 @@ static void h_quarantine_areas(http_req *req, http_resp *resp)
 		return;
 	ctd_err err = {0};
 	json_t *a = imsva_quarantine_areas(st, &err);
-	if (!a)
-		http_resp_ctd_err(resp, &err);
-	else
-		http_resp_json(resp, 200, a);
+	http_resp_result(resp, a, &err);
 }
 
 static void h_quarantine_release(http_req *req, http_resp *resp)
@@ -493,8 +488,6 @@ static void h_quarantine_delete(http_req *req, http_resp *resp)
 }
 
 /* ---- VA queue, mailbox, delivery queue, messages ---- */
-
-
 
 static void h_va_list(http_req *req, http_resp *resp)
 {
@@ -538,10 +531,7 @@ static void h_mailbox_get(http_req *req, http_resp *resp)
 		return;
 	ctd_err err = {0};
 	json_t *m = imsva_mailbox_get(st, id, &err);
-	if (!m)
-		http_resp_ctd_err(resp, &err);
-	else
-		http_resp_json(resp, 200, m);
+	http_resp_result(resp, m, &err);
 }
 
 static void h_delivery_queue(http_req *req, http_resp *resp)

@@ -91,14 +91,6 @@ static int authorized(http_req *req, http_resp *resp)
 	return 0;
 }
 
-static void reply(http_resp *resp, json_t *body, const ctd_err *err)
-{
-	if (body)
-		http_resp_json(resp, 200, body);
-	else
-		http_resp_ctd_err(resp, err);
-}
-
 static void api_login(http_req *req, http_resp *resp)
 {
 	json_t *body = http_req_json(req, resp);
@@ -142,7 +134,7 @@ static void api_so_status(http_req *req, http_resp *resp)
 {
 	ctd_err err;
 	if (authorized(req, resp))
-		reply(resp, sps_sync_status(&err), &err);
+		http_resp_result(resp, sps_sync_status(&err), &err);
 }
 
 /* "Sync now" (and "Delete local list" + full re-sync with reset): waits for
@@ -180,7 +172,7 @@ static void api_so_test(http_req *req, http_resp *resp)
 {
 	ctd_err err;
 	if (authorized(req, resp))
-		reply(resp, sps_sync_test(&err), &err);
+		http_resp_result(resp, sps_sync_test(&err), &err);
 }
 
 static void api_so_objects(http_req *req, http_resp *resp)
@@ -199,14 +191,14 @@ static void api_so_objects(http_req *req, http_resp *resp)
 		strcpy(utype, type);
 		str_upper(utype);
 	}
-	reply(resp, sps_so_list(type ? utype : NULL, limit ? atoi(limit) : 0, &err), &err);
+	http_resp_result(resp, sps_so_list(type ? utype : NULL, limit ? atoi(limit) : 0, &err), &err);
 }
 
 static void api_lists_get(http_req *req, http_resp *resp)
 {
 	ctd_err err;
 	if (authorized(req, resp))
-		reply(resp, sps_lists_all(&err), &err);
+		http_resp_result(resp, sps_lists_all(&err), &err);
 }
 
 static void api_lists_add(http_req *req, http_resp *resp)
@@ -249,7 +241,7 @@ static void api_lists_update(http_req *req, http_resp *resp)
 		return;
 	json_t *rule = sps_lists_update(id, body, &err);
 	json_decref(body);
-	reply(resp, rule, &err);
+	http_resp_result(resp, rule, &err);
 }
 
 static void api_lists_delete(http_req *req, http_resp *resp)
@@ -275,7 +267,7 @@ static void api_test_url(http_req *req, http_resp *resp)
 		http_resp_error(resp, 400, "invalid", "missing query parameter \"url\"");
 		return;
 	}
-	reply(resp, sps_wrs_rate(url, &err), &err);
+	http_resp_result(resp, sps_wrs_rate(url, &err), &err);
 }
 
 const http_route sps_console_routes[] = {

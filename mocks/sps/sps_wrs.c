@@ -122,10 +122,7 @@ static void wrs_query_get(http_req *req, http_resp *resp)
 		return;
 	}
 	json_t *r = sps_wrs_rate(url, &err);
-	if (!r)
-		http_resp_ctd_err(resp, &err);
-	else
-		http_resp_json(resp, 200, r);
+	http_resp_result(resp, r, &err);
 }
 
 /* {"urls":[...]} -> {"results":[...]}; a bad URL gets its own error entry. */
@@ -175,10 +172,7 @@ static void wrs_file(http_req *req, http_resp *resp)
 	ctd_err err;
 	const char *sha1 = http_req_query(req, "sha1");
 	json_t *r = sps_wrs_rate_file(sha1 ? sha1 : "", &err);
-	if (!r)
-		http_resp_ctd_err(resp, &err);
-	else
-		http_resp_json(resp, 200, r);
+	http_resp_result(resp, r, &err);
 }
 
 static void wrs_healthz(http_req *req, http_resp *resp)

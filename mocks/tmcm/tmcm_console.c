@@ -135,14 +135,6 @@ static store *begin(http_req *req, http_resp *resp)
 	return authorised(req, resp) == 0 ? tmcm_store(resp) : NULL;
 }
 
-static void reply_or_error(http_resp *resp, json_t *body, const ctd_err *err)
-{
-	if (body)
-		http_resp_json(resp, 200, body);
-	else
-		http_resp_ctd_err(resp, err);
-}
-
 static long query_long(http_req *req, const char *name, long def)
 {
 	const char *v = http_req_query(req, name);
@@ -184,7 +176,7 @@ static void h_va_list(http_req *req, http_resp *resp)
 		.offset = query_long(req, "offset", 0),
 	};
 	ctd_err err = {0};
-	reply_or_error(resp, tmcm_va_list(st, &f, &err), &err);
+	http_resp_result(resp, tmcm_va_list(st, &f, &err), &err);
 }
 
 /* The selection of a VA request body: "ids" or "values". */
@@ -255,7 +247,7 @@ static void h_exc_list(http_req *req, http_resp *resp)
 	if (!st)
 		return;
 	ctd_err err = {0};
-	reply_or_error(resp, tmcm_exc_list(st, &err), &err);
+	http_resp_result(resp, tmcm_exc_list(st, &err), &err);
 }
 
 static void h_exc_add(http_req *req, http_resp *resp)
@@ -309,7 +301,7 @@ static void h_udso_list(http_req *req, http_resp *resp)
 	if (!st)
 		return;
 	ctd_err err = {0};
-	reply_or_error(resp, tmcm_udso_list(st, query_nonempty(req, "type"),
+	http_resp_result(resp, tmcm_udso_list(st, query_nonempty(req, "type"),
 					    query_nonempty(req, "q"), &err), &err);
 }
 
@@ -378,7 +370,7 @@ static void h_sources(http_req *req, http_resp *resp)
 	if (!st)
 		return;
 	ctd_err err = {0};
-	reply_or_error(resp, tmcm_sources_list(st, &err), &err);
+	http_resp_result(resp, tmcm_sources_list(st, &err), &err);
 }
 
 static void h_sync_now(http_req *req, http_resp *resp)
@@ -407,7 +399,7 @@ static void h_products(http_req *req, http_resp *resp)
 	if (!st)
 		return;
 	ctd_err err = {0};
-	reply_or_error(resp, tmcm_product_list(st, NULL, 0, app->cfg->heartbeat_timeout, &err),
+	http_resp_result(resp, tmcm_product_list(st, NULL, 0, app->cfg->heartbeat_timeout, &err),
 		       &err);
 }
 

@@ -49,7 +49,12 @@ static void h_conflict(http_req *req, http_resp *resp)
 {
 	ctd_err err;
 	ctd_fail(&err, CTD_ECONFLICT, "sample %s is busy", "abc");
-	http_resp_ctd_err(resp, &err);
+	http_resp_result(resp, NULL, &err);
+}
+
+static void h_result(http_req *req, http_resp *resp)
+{
+	http_resp_result(resp, json_pack("{s:i}", "done", 1), NULL);
 }
 
 /* The form field named by ?field=, its bytes as the body. */
@@ -122,6 +127,7 @@ static const http_route routes[] = {
 	{"PUT", "/echo", h_echo},
 	{"POST", "/json", h_json},
 	{"GET", "/conflict", h_conflict},
+	{"GET", "/result", h_result},
 	{"POST", "/form", h_form},
 	{"PUT", "/form", h_form},
 	{"GET", "/headers", h_headers},
@@ -331,6 +337,9 @@ START_TEST(test_404_405_json_errors)
 	ck_assert_int_eq(fetch(srv, "GET", "/conflict", NULL, NULL, 0, &r), 409);
 	ck_assert_str_eq(error_code(&r), "conflict");
 	ck_assert_ptr_nonnull(strstr(r.body.data, "sample abc is busy"));
+	http_response_free(&r);
+	ck_assert_int_eq(fetch(srv, "GET", "/result", NULL, NULL, 0, &r), 200);
+	ck_assert_str_eq(r.body.data, "{\"done\":1}");
 	http_response_free(&r);
 
 	/* a handler that sets no status is a 500, not a hang */
