@@ -108,7 +108,8 @@ static void healthz(http_req *req, http_resp *resp)
 				 "version", CTDLAB_VERSION, "uptime_ms",
 				 (json_int_t)daemon_uptime_ms(running), "store", store_status, "pid",
 				 (json_int_t)getpid());
-	if (running->status_fn) {
+	/* Only on request: health checks poll often, and a status may count rows. */
+	if (running->status_fn && http_req_query(req, "detail")) {
 		json_t *status = running->status_fn(running->status_cls);
 		if (status)
 			json_object_set_new(body, "status", status);

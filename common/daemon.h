@@ -82,7 +82,7 @@ void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, 
 void daemon_add_listener(ctd_daemon *d, const char *name, const char *url);
 /* "<scheme>://<host>:<port>" as peers reach it (advertise, else bind). */
 char *daemon_listener_url(const ctd_daemon *d, const char *scheme, int port);
-/* What /healthz reports under "status" (last syncs, capture state...): fn
+/* What /healthz?detail=1 reports under "status" (last syncs, capture state...): fn
  * returns a new reference and runs on an HTTP thread, so it must be
  * thread-safe. */
 void daemon_set_status(ctd_daemon *d, json_t *(*fn)(void *cls), void *cls);

@@ -44,7 +44,14 @@ START_TEST(test_healthz_and_graceful_stop)
 	ck_assert_str_eq(json_string_value(json_object_get(h, "store")), "ok");
 	ck_assert(json_string_value(json_object_get(h, "version")) != NULL);
 	ck_assert(json_is_integer(json_object_get(h, "uptime_ms")));
+	ck_assert_ptr_null(json_object_get(h, "status")); /* cheap unless asked */
 	json_decref(h);
+	char *detail = xasprintf("%s/healthz?detail=1", url);
+	h = tl_http_json("GET", detail, NULL, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(h, "status"), "so_sync"));
+	json_decref(h);
+	free(detail);
 
 	ck_assert_int_eq(tl_stop(pid, 5000), 0);
 	char *pidfile = xasprintf("%s/run/sps.pid", home);

@@ -27,8 +27,9 @@ extern const int lab_nappliances;
 pid_t lab_pid(const lab *l, const appliance *a);
 /* The parsed ready file, or NULL. */
 json_t *lab_ready(const lab *l, const appliance *a);
-/* GET <url>/healthz: the parsed answer when 200, else NULL. */
-json_t *lab_health(const char *base_url);
+/* GET <url>/healthz (with the appliance's status when detail): the parsed
+ * answer when 200, else NULL. */
+json_t *lab_health(const char *base_url, int detail);
 /* 1 when /healthz answers 200 with {"store":"ok"}. */
 int lab_healthy(const char *base_url);
 /* The main HTTP(S) listener URL from a ready file (borrowed), or NULL. */

@@ -58,11 +58,11 @@ const char *lab_http_url(json_t *ready)
 	return url ? url : json_string_value(json_object_get(ls, "http"));
 }
 
-json_t *lab_health(const char *base_url)
+json_t *lab_health(const char *base_url, int detail)
 {
 	http_client_opts opts = {.timeout_ms = 2000};
 	http_response resp = {0};
-	char *url = xasprintf("%s/healthz", base_url);
+	char *url = xasprintf("%s/healthz%s", base_url, detail ? "?detail=1" : "");
 	json_t *health = NULL;
 	if (http_fetch(&opts, &(http_request){.url = url}, &resp, NULL) == 0 && resp.status == 200)
 		health = json_loads(resp.body.data ? resp.body.data : "", 0, NULL);
@@ -73,7 +73,7 @@ json_t *lab_health(const char *base_url)
 
 int lab_healthy(const char *base_url)
 {
-	json_t *health = lab_health(base_url);
+	json_t *health = lab_health(base_url, 0);
 	const char *store = json_string_value(json_object_get(health, "store"));
 	int ok = store && strcmp(store, "ok") == 0;
 	json_decref(health);
@@ -289,7 +289,7 @@ static json_t *status_of(const lab *l, const appliance *a)
 	const char *url = ready ? lab_http_url(ready) : NULL;
 	json_t *st = json_pack("{s:s, s:s, s:b, s:I}", "appliance", a->name, "daemon", a->daemon,
 			       "running", pid != 0, "pid", (json_int_t)pid);
-	json_t *health = url ? lab_health(url) : NULL;
+	json_t *health = url ? lab_health(url, 1) : NULL;
 	const char *store = json_string_value(json_object_get(health, "store"));
 	json_object_set_new(st, "healthy", json_boolean(store && strcmp(store, "ok") == 0));
 	if (json_object_get(health, "status"))
