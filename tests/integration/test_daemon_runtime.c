@@ -67,6 +67,23 @@ START_TEST(test_healthz_and_graceful_stop)
 }
 END_TEST
 
+START_TEST(test_advertised_host_in_ready_file)
+{
+	char *home = tl_tmpdir("advertise");
+	const char *args[] = {"--port", "0", "--wrs_port", "0", "--advertise", "sps.lab.test", NULL};
+	pid_t pid = tl_spawn_daemon("spsd", home, args);
+	json_t *ready = tl_wait_ready(home, "sps", 10000);
+	ck_assert(ready != NULL);
+	ck_assert_msg(strncmp(tl_listener(ready, "https"), "https://sps.lab.test:", 21) == 0,
+		      "https listener: %s", tl_listener(ready, "https"));
+	ck_assert(strncmp(tl_listener(ready, "wrs"), "http://sps.lab.test:", 20) == 0);
+	json_decref(ready);
+	ck_assert_int_eq(tl_stop(pid, 5000), 0);
+	tl_rmrf(home);
+	free(home);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("daemon");
@@ -74,6 +91,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_help_and_bad_option);
 	tcase_add_test(tc, test_healthz_and_graceful_stop);
+	tcase_add_test(tc, test_advertised_host_in_ready_file);
 	suite_add_tcase(s, tc);
 	return tl_run_suite(s);
 }

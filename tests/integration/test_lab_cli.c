@@ -121,6 +121,30 @@ START_TEST(test_reset_is_a_first_start)
 }
 END_TEST
 
+/* `ctdlab up` wires IMSVA to the lab's SPS unless the option is pinned: a
+ * pinned value (here in the environment) is left alone. */
+START_TEST(test_pinned_peer_is_not_rewired)
+{
+	char *other = tl_tmpdir("pinned"), *out = NULL;
+	setenv("CTDLAB_IMSVA_SPS_URL", "http://127.0.0.1:9", 1);
+	const char *up[] = {"up", NULL}, *status[] = {"--json", "status", NULL};
+	ck_assert_msg(tl_ctdlab(other, up, &out) == 0, "up: %s", out);
+	free(out);
+	ck_assert_int_eq(tl_ctdlab(other, status, &out), 0);
+	json_t *all = json_loads(out, 0, NULL);
+	json_t *sps = json_object_get(json_object_get(json_array_get(all, 4), "status"), "sps");
+	ck_assert_msg(sps != NULL, "status: %s", out);
+	ck_assert_str_eq(json_string_value(json_object_get(sps, "server")), "http://127.0.0.1:9");
+	json_decref(all);
+	free(out);
+	unsetenv("CTDLAB_IMSVA_SPS_URL");
+	const char *down[] = {"down", NULL};
+	ck_assert_int_eq(tl_ctdlab(other, down, NULL), 0);
+	tl_rmrf(other);
+	free(other);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lab-cli");
@@ -131,6 +155,7 @@ int main(void)
 	tcase_add_test(tc, test_status_shows_syncs);
 	tcase_add_test(tc, test_drill_step4_in_relative_dir);
 	tcase_add_test(tc, test_reset_is_a_first_start);
+	tcase_add_test(tc, test_pinned_peer_is_not_rewired);
 	suite_add_tcase(s, tc);
 	return tl_run_suite(s);
 }
