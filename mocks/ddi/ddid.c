@@ -10,6 +10,7 @@
 #include <gmime/gmime.h>
 
 #include "daemon.h"
+#include "filetype.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -133,6 +134,8 @@ int main(int argc, char **argv)
 	store *st = store_get(&err);
 	if (!st)
 		fatal("store.open", "error=\"%s\"", err.msg);
+	if (filetype_init(&err) != 0)
+		fatal("ddi.filetype", "error=\"%s\"", err.msg);
 	char *api_key = setting(st, "api_key", cfg.api_key);
 	char *client_uuid = setting(st, "client_uuid", "");
 	const char *mode = strcmp(cfg.va_mode, "auto") ? cfg.va_mode : *cfg.ddan_url ? "ddan" : "internal";
