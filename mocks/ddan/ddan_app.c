@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filetype.h"
 #include "log.h"
 
 static const cfg_opt ddan_opts[] = {
@@ -54,6 +55,8 @@ int ddan_app_init(ddan_app *app, const ddan_config *cfg, store *st, ctd_err *err
 		return -1;
 	log_info("rules.loaded", "source=\"%s\" rules=%zu", *cfg->rules_file ? cfg->rules_file : "built-in",
 		 ddan_rules_count(app->rules));
+	if (filetype_init(err) != 0)
+		return -1;
 	app->engine = ddan_engine_start(app, err);
 	return app->engine ? 0 : -1;
 }
