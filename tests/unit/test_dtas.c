@@ -245,20 +245,26 @@ START_TEST(client_owns_its_strings)
 }
 END_TEST
 
+/* One call by a client signing with key; the status, and the key index or reason. */
+static long answer_for(http_server *srv, const char *key, const char *method, const char *body,
+		       char reason[64])
+{
+	dtas_client c;
+	client_for(srv, key, &c);
+	long status = call_status(&c, method, body, reason, 64);
+	dtas_client_free(&c);
+	return status;
+}
+
 START_TEST(verify_accepts_any_listed_key)
 {
 	http_server *srv = verify_server();
-	dtas_client c;
 	char reason[64];
-	client_for(srv, "KEY-1", &c);
-	ck_assert_int_eq(call_status(&c, "GET", NULL, reason, sizeof reason), 200);
+	ck_assert_int_eq(answer_for(srv, "KEY-1", "GET", NULL, reason), 200);
 	ck_assert_str_eq(reason, "key2");
-	ck_assert_int_eq(call_status(&c, "PUT", "signed body", reason, sizeof reason), 200);
-	dtas_client_free(&c);
-	client_for(srv, "other-key", &c);
-	ck_assert_int_eq(call_status(&c, "GET", NULL, reason, sizeof reason), 200);
+	ck_assert_int_eq(answer_for(srv, "KEY-1", "PUT", "signed body", reason), 200);
+	ck_assert_int_eq(answer_for(srv, "other-key", "GET", NULL, reason), 200);
 	ck_assert_str_eq(reason, "key1");
-	dtas_client_free(&c);
 	http_server_stop(srv);
 }
 END_TEST
@@ -266,15 +272,11 @@ END_TEST
 START_TEST(verify_rejects_wrong_and_empty_keys)
 {
 	http_server *srv = verify_server();
-	dtas_client c;
 	char reason[64];
-	client_for(srv, "wrong", &c);
-	ck_assert_int_eq(call_status(&c, "GET", NULL, reason, sizeof reason), 401);
+	ck_assert_int_eq(answer_for(srv, "wrong", "GET", NULL, reason), 401);
 	ck_assert_str_eq(reason, "bad_checksum");
-	dtas_client_free(&c);
-	client_for(srv, "", &c); /* the empty accepted key must not match */
-	ck_assert_int_eq(call_status(&c, "GET", NULL, reason, sizeof reason), 401);
-	dtas_client_free(&c);
+	/* the empty accepted key must not match */
+	ck_assert_int_eq(answer_for(srv, "", "GET", NULL, reason), 401);
 
 	char *url = xasprintf("http://127.0.0.1:%d%sregister", http_server_port(srv), DTAS_PREFIX);
 	http_response r = {0};
