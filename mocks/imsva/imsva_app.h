@@ -92,19 +92,79 @@ void imsva_worker_wake(imsva_worker *w);
 void imsva_worker_stop(imsva_worker *w);
 void imsva_worker_free(imsva_worker *w);
 
-/* ---- imsva_queue.c: durable intake (group commit) and processing ---- */
-imsva_queue *imsva_queue_start(imsva_app *app, int nworkers, ctd_err *err);
-/* The SMTP server's commit hook (smtp_commit_fn). */
+/* ---- imsva_msgstore.c: the message table and the message lifecycle ---- */
+typedef enum imsva_msg_state {
+	IMSVA_MSG_NEW,          /* committed, waiting for processing */
+	IMSVA_MSG_PROCESSING,   /* claimed by a processing worker */
+	IMSVA_MSG_DEFER,        /* retried at next_ms */
+	IMSVA_MSG_VA,           /* parked for Virtual Analyzer */
+	IMSVA_MSG_DELIVERED,    /* final states: DELIVERED .. HANDOFF */
+	IMSVA_MSG_QUARANTINED,
+	IMSVA_MSG_DELETED,
+	IMSVA_MSG_HANDOFF,
+	IMSVA_MSG_ERROR,        /* processing failed too often */
+	IMSVA_MSG_STATE_COUNT
+} imsva_msg_state;
+/* The name stored in imsva_messages.state ("unknown" out of range). */
+const char *imsva_msg_state_name(imsva_msg_state s);
+/* 0 and *out, or -1 for a name that is no state. */
+int imsva_msg_state_parse(const char *name, imsva_msg_state *out);
+/* 1 for a final state (the message's final_action). */
+int imsva_msg_state_final(imsva_msg_state s);
+int imsva_msg_transition_allowed(imsva_msg_state from, imsva_msg_state to);
+/* Queue id shown in "250 ... queued as": derived from the message id. */
+void imsva_msg_queue_id(int64_t msg_id, char out[16]);
+
 struct smtp_envelope;
+/* A committed message, state new (inside the caller's transaction). */
+int imsva_msgs_insert(store *st, const struct smtp_envelope *env, int64_t *id, ctd_err *err);
+/* Processing claimed before a stop goes back to new. */
+int imsva_msgs_recover(store *st, ctd_err *err);
+/* Deferred messages due at now_ms become new; then up to max new ones are
+ * claimed (processing) into ids. Returns the number claimed, -1 on error. */
+int imsva_msgs_claim(store *st, int64_t now_ms, int64_t *ids, int max, ctd_err *err);
+/* A claimed message's outcome: a final state, VA, or DEFER until next_ms,
+ * with the subject and Message-ID as parsed. CTD_ECONFLICT when the message
+ * is not processing or `to` cannot follow it. */
+int imsva_msgs_processed(store *st, int64_t id, imsva_msg_state to, int64_t next_ms,
+			 const char *subject, const char *message_id, ctd_err *err);
+/* A claimed message that failed: DEFER until retry_ms, ERROR after
+ * max_attempts claims. */
+int imsva_msgs_failed(store *st, int64_t id, int max_attempts, int64_t retry_ms, ctd_err *err);
+/* A parked message's VA result is in: back to NEW (CTD_ECONFLICT unless VA). */
+int imsva_msgs_va_done(store *st, int64_t id, ctd_err *err);
+
+typedef struct imsva_stored_msg {
+	int64_t id, received_ms;
+	char *internal_id, *client_ip, *helo, *mail_from, *rcpts_json;
+	int tls;
+	char **rcpts;
+	size_t nrcpts;
+	char *data;
+	size_t len;
+} imsva_stored_msg;
+int imsva_msgs_load(store *st, int64_t id, imsva_stored_msg *m, ctd_err *err);
+void imsva_stored_msg_free(imsva_stored_msg *m);
+/* The admin API's view of a message (CTD_ENOTFOUND when there is none). */
+json_t *imsva_msgs_get_json(store *st, int64_t id, ctd_err *err);
+/* {"messages": total, "states": {name: count}} */
+json_t *imsva_msgs_state_counts(store *st, ctd_err *err);
+
+/* ---- imsva_queue.c: durable intake (group commit) and processing workers.
+ * It calls the message store only; processing comes in as a callback. ---- */
+/* Process one claimed message; 0 when it reached a new state. */
+typedef int (*imsva_process_fn)(imsva_app *app, int64_t msg_id, ctd_err *err);
+imsva_queue *imsva_queue_start(imsva_app *app, int nworkers, imsva_process_fn process,
+			       ctd_err *err);
+/* The SMTP server's commit hook (smtp_commit_fn). */
 typedef void (*imsva_commit_done)(void *ctx, int ok, const char *queue_id);
 void imsva_queue_commit(void *app, struct smtp_envelope *env, imsva_commit_done done, void *ctx);
 /* Wake the processing workers (a message became ready again). */
 void imsva_queue_kick(imsva_queue *q);
 void imsva_queue_stop(imsva_queue *q);
-/* Queue id shown in "250 ... queued as": derived from the message id. */
-void imsva_queue_id(int64_t msg_id, char out[16]);
 
-/* ---- imsva_process.c: scan, evaluate, apply one message ---- */
+/* ---- imsva_process.c: scan, evaluate, apply one message. Calls the
+ * message store, the VA queue, delivery and quarantine; nothing calls back. ---- */
 /* Returns 0 when the message reached a new state (done, VA, deferred). */
 int imsva_process_message(imsva_app *app, int64_t msg_id, ctd_err *err);
 /* The current rule set, cached per thread and reloaded when

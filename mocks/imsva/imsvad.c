@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 	app.admin = imsva_admin_new(&app, pw, cfg.session_ttl);
 	app.wrs = imsva_wrs_new(cfg.sps_url, cfg.wrs_cache_ttl);
 
-	if (!imsva_queue_start(&app, (int)cfg.workers, &err))
+	if (!imsva_queue_start(&app, (int)cfg.workers, imsva_process_message, &err))
 		fatal("imsva.queue", "error=\"%s\"", err.msg);
 	app.deliver = imsva_worker_start("deliver", cfg.deliver_retry, imsva_deliver_run, &app);
 	app.va = imsva_worker_start("va", cfg.va_poll_interval, imsva_va_run, &app);
