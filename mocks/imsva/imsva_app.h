@@ -5,7 +5,7 @@
  *
  * Threads: the libevent loop runs SMTP only; the group committer, the
  * processing workers, the delivery worker, the VA worker and the TMCM worker
- * are background threads (imsva_worker); admin API handlers run on the HTTP
+ * are background threads (common worker); admin API handlers run on the HTTP
  * server's pool. Every network call (DDAN, TMCM, SPS, next hop) is a blocking
  * libcurl call on one of those threads, never on the loop. */
 #ifndef IMSVA_APP_H
@@ -19,6 +19,7 @@
 #include "err.h"
 #include "imsva_engine.h"
 #include "store.h"
+#include "worker.h"
 
 typedef struct imsva_config {
 	daemon_config base;
@@ -57,7 +58,6 @@ typedef struct imsva_config {
 	long long wrs_defer_retry;    /* ms */
 } imsva_config;
 
-typedef struct imsva_worker imsva_worker;
 typedef struct imsva_queue imsva_queue;
 typedef struct imsva_wrs imsva_wrs;
 typedef struct imsva_tmcm imsva_tmcm;
@@ -68,8 +68,8 @@ typedef struct imsva_app {
 	imsva_locale locale;
 	imsva_level va_level;
 	imsva_queue *queue;
-	imsva_worker *deliver;
-	imsva_worker *va;
+	worker *deliver;
+	worker *va;
 	imsva_tmcm *tmcm;
 	imsva_wrs *wrs;
 	imsva_admin *admin;
@@ -82,15 +82,9 @@ typedef struct imsva_app {
  * processing in one process hand the write lock back and forth quickly. */
 store *imsva_store(ctd_err *err);
 
-/* ---- imsva_worker.c: a background thread that runs a job every interval
- * and at once when woken ("sync now"). ---- */
-typedef void (*imsva_job)(void *arg);
-imsva_worker *imsva_worker_start(const char *name, long long interval_ms, imsva_job job, void *arg);
-void imsva_worker_wake(imsva_worker *w);
-/* Stop after the current run and join (waking a stopped worker is harmless);
- * free separately, once nothing can wake it any more. */
-void imsva_worker_stop(imsva_worker *w);
-void imsva_worker_free(imsva_worker *w);
+/* Background jobs run on common/worker.h; they return this for "next run
+ * after the worker's interval". */
+#define IMSVA_JOB_INTERVAL (-1)
 
 /* ---- imsva_msgstore.c: the message table and the message lifecycle ---- */
 typedef enum imsva_msg_state {
@@ -161,7 +155,10 @@ typedef void (*imsva_commit_done)(void *ctx, int ok, const char *queue_id);
 void imsva_queue_commit(void *app, struct smtp_envelope *env, imsva_commit_done done, void *ctx);
 /* Wake the processing workers (a message became ready again). */
 void imsva_queue_kick(imsva_queue *q);
+/* Stop intake and processing and join their threads; kicking a stopped
+ * queue is harmless. Free separately, once nothing can kick it any more. */
 void imsva_queue_stop(imsva_queue *q);
+void imsva_queue_free(imsva_queue *q);
 
 /* ---- imsva_process.c: scan, evaluate, apply one message. Calls the
  * message store, the VA queue, delivery and quarantine; nothing calls back. ---- */
@@ -209,7 +206,7 @@ int imsva_match_list(const char *pattern, const char *text);
 int imsva_deliver_enqueue(imsva_app *app, store *st, int64_t msg_id, const char *sender,
 			  const char *const *rcpts, size_t nrcpts, const char *data, size_t len,
 			  const char *host, int port, ctd_err *err);
-void imsva_deliver_run(void *app); /* the delivery worker's job */
+int64_t imsva_deliver_run(void *app); /* the delivery worker's job */
 json_t *imsva_mailbox_list(store *st, const char *rcpt, int limit, ctd_err *err);
 json_t *imsva_mailbox_get(store *st, int64_t id, ctd_err *err);
 json_t *imsva_deliver_queue_list(store *st, ctd_err *err);
@@ -235,12 +232,12 @@ int imsva_va_park(imsva_app *app, store *st, int64_t msg_id, const imsva_msg *m,
 		  const imsva_verdict *v, ctd_err *err);
 /* The VA state of a message (NOT_SUBMITTED when it never was parked). */
 int imsva_va_state_get(store *st, int64_t msg_id, imsva_va_state *out, ctd_err *err);
-void imsva_va_run(void *app); /* the VA worker's job */
+int64_t imsva_va_run(void *app); /* the VA worker's job */
 json_t *imsva_va_list(store *st, ctd_err *err);
 int imsva_va_release(imsva_app *app, store *st, int64_t msg_id, ctd_err *err);
 
 /* ---- imsva_tmcm.c: Control Manager registration, heartbeat, SO feed ---- */
-imsva_tmcm *imsva_tmcm_start(imsva_app *app);
+imsva_tmcm *imsva_tmcm_start(imsva_app *app, ctd_err *err);
 void imsva_tmcm_sync_now(imsva_tmcm *t);
 json_t *imsva_tmcm_status(imsva_tmcm *t, store *st);
 void imsva_tmcm_stop(imsva_tmcm *t);

@@ -310,7 +310,7 @@ static int apply_verdict(imsva_app *app, store *st, const imsva_stored_msg *sm,
 	free(rcpts);
 	free(out);
 	if (rc == 0)
-		imsva_worker_wake(app->deliver);
+		worker_wake(app->deliver);
 	return rc;
 }
 
@@ -327,7 +327,7 @@ static int park_for_va(imsva_app *app, store *st, const imsva_stored_msg *sm,
 	if (rc < 0)
 		store_rollback(st);
 	else
-		imsva_worker_wake(app->va);
+		worker_wake(app->va);
 	return rc;
 }
 

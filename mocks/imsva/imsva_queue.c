@@ -270,6 +270,12 @@ void imsva_queue_stop(imsva_queue *q)
 	pthread_mutex_unlock(&q->plock);
 	for (int i = 0; i < q->nworkers; i++)
 		pthread_join(q->workers[i], NULL);
+}
+
+void imsva_queue_free(imsva_queue *q)
+{
+	if (!q)
+		return;
 	free(q->workers);
 	pthread_cond_destroy(&q->cond);
 	pthread_mutex_destroy(&q->lock);

@@ -265,13 +265,13 @@ static void va_settle(imsva_app *app, store *st)
 		va_finish(app, st, ids[i], status[i], risks[i], &err);
 }
 
-void imsva_va_run(void *appv)
+int64_t imsva_va_run(void *appv)
 {
 	imsva_app *app = appv;
 	ctd_err err = {0};
 	store *st = imsva_store(&err);
 	if (!st)
-		return;
+		return IMSVA_JOB_INTERVAL;
 	if (app->ddan.base_url) {
 		static int registered; /* one VA worker thread */
 		if (!registered) {
@@ -288,6 +288,7 @@ void imsva_va_run(void *appv)
 			va_poll(app, st);
 	}
 	va_settle(app, st);
+	return IMSVA_JOB_INTERVAL;
 }
 
 /* The message's fields a VA queue row shows, from the message store. */
