@@ -1,42 +1,12 @@
-/* imsva_filetype.c - IMSVA's true file types: libmagic's MIME type of a
- * buffer (zip containers looked into for OOXML and JAR), mapped to IMSVA's
- * classes, type ids and labels; scripts named by extension. */
-#include <magic.h>
-#include <pthread.h>
+/* imsva_filetype.c - IMSVA's true file types: the MIME type of a buffer
+ * from the common file-type owner (libmagic; zip containers looked into for
+ * OOXML and JAR), mapped to IMSVA's classes, type ids and labels; scripts
+ * named by extension. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "filetype.h"
 #include "imsva_mime_int.h"
-
-static pthread_mutex_t magic_lock = PTHREAD_MUTEX_INITIALIZER;
-static magic_t magic_cookie;
-
-int imsva_filetype_open(ctd_err *err)
-{
-	pthread_mutex_lock(&magic_lock);
-	if (!magic_cookie) {
-		magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS);
-		if (m && magic_load(m, NULL) == 0) {
-			magic_cookie = m;
-		} else if (m) {
-			magic_close(m);
-		}
-	}
-	int ok = magic_cookie != NULL;
-	pthread_mutex_unlock(&magic_lock);
-	if (!ok)
-		return ctd_fail(err, CTD_EINTERNAL, "libmagic: cannot load the magic database");
-	return 0;
-}
-
-void imsva_filetype_close(void)
-{
-	pthread_mutex_lock(&magic_lock);
-	if (magic_cookie)
-		magic_close(magic_cookie);
-	magic_cookie = NULL;
-	pthread_mutex_unlock(&magic_lock);
-}
 
 typedef struct tft_entry {
 	const char *mime;      /* libmagic MIME type */
@@ -162,15 +132,13 @@ static const char *file_ext(const char *filename)
 	return dot && !strchr(dot, '/') ? dot + 1 : NULL;
 }
 
-/* The first libmagic MIME type for the buffer, lower case, into out. */
+/* libmagic's MIME type for the buffer, lower case, into out; a buffer it
+ * cannot type is application/octet-stream. */
 static void magic_mime(const void *data, size_t len, char *out, size_t outlen)
 {
-	const char *m = NULL;
-	pthread_mutex_lock(&magic_lock);
-	if (magic_cookie)
-		m = magic_buffer(magic_cookie, data, len);
-	snprintf(out, outlen, "%s", m ? m : "application/octet-stream");
-	pthread_mutex_unlock(&magic_lock);
+	ctd_err err = {0};
+	if (filetype_of(data, len, FILETYPE_MIME, out, outlen, &err) < 0)
+		snprintf(out, outlen, "application/octet-stream");
 	str_lower(out);
 }
 

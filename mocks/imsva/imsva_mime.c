@@ -6,6 +6,7 @@
 #include <libxml/parser.h>
 #include <pthread.h>
 #include <string.h>
+#include "filetype.h"
 #include "hash.h"
 #include "imsva_mime_int.h"
 
@@ -17,7 +18,7 @@ int imsva_engine_init(ctd_err *err)
 	int rc = 0;
 	pthread_mutex_lock(&init_lock);
 	if (!engine_ready) {
-		rc = imsva_filetype_open(err);
+		rc = filetype_init(err);
 		if (rc == 0) {
 			g_mime_init();
 			xmlInitParser(); /* before threads race into htmlReadMemory */
@@ -32,7 +33,6 @@ void imsva_engine_shutdown(void)
 {
 	pthread_mutex_lock(&init_lock);
 	if (engine_ready) {
-		imsva_filetype_close();
 		g_mime_shutdown();
 		engine_ready = 0;
 	}

@@ -41,9 +41,6 @@ void imsva_urls_from_html(imsva_builder *b, const char *html, size_t len, int bo
 /* imsva_mime_archive.c: archive part idx's members as child parts. */
 void imsva_archive_expand(imsva_builder *b, int idx);
 
-/* imsva_filetype.c: open / close libmagic. */
-int imsva_filetype_open(ctd_err *err);
-void imsva_filetype_close(void);
 /* imsva_filetype.c: imsva_true_file_type with libmagic's MIME type into mime. */
 void imsva_true_file_type_mime(const void *data, size_t len, const char *filename, char *mime,
 			       size_t mimelen, imsva_tft_class *cls, const char **id,
