@@ -176,16 +176,28 @@ int imsva_msgs_claim(store *st, int64_t now_ms, int64_t *ids, int max, ctd_err *
 
 /* ---- one message ---- */
 
+/* The message's row of `sql` (one id parameter), stepped to it; the caller
+ * resets it. NULL with CTD_ENOTFOUND when there is no such message. */
+static sqlite3_stmt *message_row(store *st, const char *sql, int64_t id, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+	if (!s)
+		return NULL;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		return s;
+	sqlite3_reset(s);
+	ctd_fail(err, CTD_ENOTFOUND, "no message %" PRId64, id);
+	return NULL;
+}
+
 static int current_state(store *st, int64_t id, imsva_msg_state *out, ctd_err *err)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT state FROM imsva_messages WHERE id = ?", err);
+	sqlite3_stmt *s = message_row(st, "SELECT state FROM imsva_messages WHERE id = ?", id, err);
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, id);
 	int rc = 0;
-	if (sqlite3_step(s) != SQLITE_ROW)
-		rc = ctd_fail(err, CTD_ENOTFOUND, "no message %" PRId64, id);
-	else if (imsva_msg_state_parse((const char *)sqlite3_column_text(s, 0), out) < 0)
+	if (imsva_msg_state_parse((const char *)sqlite3_column_text(s, 0), out) < 0)
 		rc = ctd_fail(err, CTD_ESTORE, "message %" PRId64 ": unknown state", id);
 	sqlite3_reset(s);
 	return rc;
@@ -277,16 +289,11 @@ static void rcpts_split(imsva_stored_msg *m)
 
 int imsva_msgs_load(store *st, int64_t id, imsva_stored_msg *m, ctd_err *err)
 {
-	sqlite3_stmt *s = store_stmt(st,
+	sqlite3_stmt *s = message_row(st,
 		"SELECT internal_id, received_ms, client_ip, helo, tls, mail_from, rcpts, data"
-		" FROM imsva_messages WHERE id = ?", err);
+		" FROM imsva_messages WHERE id = ?", id, err);
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return ctd_fail(err, CTD_ENOTFOUND, "no message %" PRId64, id);
-	}
 	memset(m, 0, sizeof *m);
 	m->id = id;
 	m->internal_id = col_dup(s, 0);
@@ -321,17 +328,11 @@ void imsva_stored_msg_free(imsva_stored_msg *m)
 
 json_t *imsva_msgs_get_json(store *st, int64_t id, ctd_err *err)
 {
-	sqlite3_stmt *s = store_stmt(st,
+	sqlite3_stmt *s = message_row(st,
 		"SELECT internal_id, received_ms, client_ip, mail_from, rcpts, size, state,"
-		" subject, message_id, final_action FROM imsva_messages WHERE id = ?", err);
+		" subject, message_id, final_action FROM imsva_messages WHERE id = ?", id, err);
 	if (!s)
 		return NULL;
-	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		ctd_fail(err, CTD_ENOTFOUND, "no message %" PRId64, id);
-		return NULL;
-	}
 	char qid[16], ts[32];
 	imsva_msg_queue_id(id, qid);
 	time_iso8601(sqlite3_column_int64(s, 1), ts, sizeof ts);
