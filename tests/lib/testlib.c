@@ -30,7 +30,14 @@ static void sleep_ms(long ms)
 
 int tl_run_suite(Suite *s)
 {
+	return tl_run_suite_fork(s, CK_FORK_GETENV);
+}
+
+int tl_run_suite_fork(Suite *s, enum fork_status fork)
+{
 	SRunner *sr = srunner_create(s);
+	if (fork != CK_FORK_GETENV)
+		srunner_set_fork_status(sr, fork);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
