@@ -6,12 +6,20 @@
  * 13-digit ms time, reused challenge, multipart file and URL); the
  * submit → report → SO cycle, HTTP 102 → XML, get_black_lists paging,
  * artefacts, authentication failures and bad input. */
-#include "ddan_testkit.h"
-
 #include <archive.h>
 #include <archive_entry.h>
-
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/ssl.h>
+#include "ddan_testkit.h"
+#include "dtas.h"
+#include "hash.h"
 #include "sofeed.h"
+#include "testlib.h"
+#include "util.h"
 #include "../../mocks/ddan/ddan_samples.h"
 
 static tk_daemon dd;
@@ -601,7 +609,7 @@ START_TEST(shared_client)
 		ck_assert_msg(dtas_brief_report(&c, ask, 3, out, &err) == 0, "%s", err.msg);
 		if (out[0].status == 4 && out[1].status == 4)
 			break;
-		tk_sleep_ms(100);
+		tl_sleep_ms(100);
 	}
 	ck_assert_int_eq(out[0].status, 4);
 	ck_assert_int_eq(out[0].risk_level, 3);

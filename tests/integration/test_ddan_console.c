@@ -3,11 +3,19 @@
  * (login, About with the API key, samples, SO list, Expire Now / Never
  * Expire seen through the feed), a pinned API key and the option refusing
  * unregistered clients. */
-#include "ddan_testkit.h"
-
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/ssl.h>
 #include <sys/stat.h>
-
+#include "ddan_testkit.h"
+#include "dtas.h"
+#include "hash.h"
 #include "sofeed.h"
+#include "testlib.h"
+#include "util.h"
 #include "../../mocks/ddan/ddan_samples.h"
 
 static tk_daemon dd;
@@ -377,7 +385,7 @@ START_TEST(so_expiry_reaches_the_feed)
 		f = feed_lookup("FILE", sha1, NULL);
 		if (f.found && f.removed)
 			break;
-		tk_sleep_ms(100);
+		tl_sleep_ms(100);
 	}
 	dd = saved;
 	ck_assert(f.found);

@@ -4,7 +4,13 @@
  * second imsvad acting as the next hop, which shows it in its mailbox with
  * the first one's IMSVA headers); a message older than deliver_max_age
  * bounces; a handoff rule sends to its own host:port. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "imsva_testutil.h"
+#include "testlib.h"
+#include "util.h"
 
 static imsvad a, b;
 

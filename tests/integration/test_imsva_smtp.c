@@ -4,11 +4,17 @@
  * timeout, IMSVA's headers on delivered mail, and the crash test: kill -9
  * while a client sends, restart, and every message that got a 250 is there
  * and gets processed. */
-#include <curl/curl.h>
+#include <check.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <curl/curl.h>
 #include <sys/wait.h>
 #include "imsva_testutil.h"
+#include "testlib.h"
+#include "util.h"
 
 static imsvad d;
 

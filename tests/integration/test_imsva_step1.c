@@ -4,10 +4,16 @@
  * quarantine events by rule name and date range (1-3); a clean mail is
  * delivered. Also: policy CRUD with validation (400 naming the field),
  * quarantine query/release/delete, and log query filters with wildcards. */
-#include <curl/curl.h>
+#include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <curl/curl.h>
 #include "imsva_testutil.h"
 #include "store.h"
+#include "testlib.h"
+#include "util.h"
 
 #define RULE_NAME "STEP1 Sample SO to DDAN"
 

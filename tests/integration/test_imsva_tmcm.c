@@ -4,9 +4,18 @@
  * and the built-in "TMCM_Suspicious File detection rule": Block quarantines,
  * Log delivers and logs a policy event (STEP 2-5), also in the Japanese
  * locale. */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "dtas.h"
+#include "fakepeer.h"
 #include "hash.h"
-#include "imsva_fakepeer.h"
 #include "imsva_testutil.h"
+#include "testlib.h"
+#include "util.h"
 
 static imsvad d;
 static http_server *srv;

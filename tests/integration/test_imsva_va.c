@@ -7,9 +7,18 @@
  * (ATSE)"; an administrator's release from the VA queue → delivered. The
  * same against a real ddand, with the security-level mapping (Medium risk is
  * ignored at level Low and acted on at level Medium). */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "dtas.h"
+#include "fakepeer.h"
 #include "hash.h"
-#include "imsva_fakepeer.h"
 #include "imsva_testutil.h"
+#include "testlib.h"
+#include "util.h"
 
 static imsvad d;
 static http_server *srv;

@@ -5,8 +5,17 @@
  * spam off quarantines a dangerous URL (STEP 4-1); SPS unreachable gives a
  * system event and the configured fallback: pass delivers, defer keeps the
  * message and processes it once SPS is back (nothing lost). */
-#include "imsva_fakepeer.h"
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "dtas.h"
+#include "fakepeer.h"
 #include "imsva_testutil.h"
+#include "testlib.h"
+#include "util.h"
 
 #define BAD_URL "http://malicious.example.net/payload/dropper.html"
 

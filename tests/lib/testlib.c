@@ -22,7 +22,7 @@
 static pid_t spawned[MAX_SPAWNED];
 static int nspawned;
 
-static void sleep_ms(long ms)
+void tl_sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
@@ -156,7 +156,7 @@ json_t *tl_wait_ready(const char *home, const char *appliance, int timeout_ms)
 	int64_t deadline = time_mono_ms() + timeout_ms;
 	json_t *j = NULL;
 	while (!(j = json_load_file(path, 0, NULL)) && time_mono_ms() < deadline)
-		sleep_ms(10);
+		tl_sleep_ms(10);
 	free(path);
 	return j;
 }
@@ -192,7 +192,7 @@ int tl_stop(pid_t pid, int timeout_ms)
 	while (time_mono_ms() < deadline) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		sleep_ms(10);
+		tl_sleep_ms(10);
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);

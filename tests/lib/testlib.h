@@ -69,6 +69,8 @@ void tl_configure(const tl_case *options);
 /* A fresh directory under $TMPDIR (or /tmp); remove with tl_rmrf. */
 char *tl_tmpdir(const char *tag);
 void tl_rmrf(const char *dir);
+/* Sleep between polls of a bounded wait (never as a test's timing). */
+void tl_sleep_ms(long ms);
 /* A TCP port that was free on 127.0.0.1 a moment ago. */
 int tl_free_port(void);
 /* Path of <name> in $CTDLAB_BINDIR (make sets it; default bin/), malloc'd. */
