@@ -96,19 +96,11 @@ static const cfg_opt ddi_opts[] = {
 };
 static const cfg_section ddi_section = {"ddi", ddi_opts, CFG_NOPTS(ddi_opts)};
 
-/* A setting pinned in config wins; else the stored one; else a new one. */
+/* A setting pinned in config wins; else the one generated on first start. */
 static char *setting(store *st, const char *key, const char *pinned)
 {
 	ctd_err err;
-	if (*pinned) {
-		if (store_setting_set(st, "ddi", key, pinned, &err) < 0)
-			fatal("ddi.settings", "key=%s error=\"%s\"", key, err.msg);
-		return xstrdup(pinned);
-	}
-	char fresh[37];
-	uuid_v4(fresh);
-	str_upper(fresh);
-	char *v = store_setting_init(st, "ddi", key, fresh, &err);
+	char *v = store_secret(st, "ddi", key, pinned, (secret_kind){SECRET_GUID, 0}, &err);
 	if (!v)
 		fatal("ddi.settings", "key=%s error=\"%s\"", key, err.msg);
 	return v;

@@ -1,0 +1,169 @@
+/* test_worker.c - unit tests of common/worker.c: the first run at start,
+ * "run now and wait" returning only after a run that began after the call,
+ * wake coalescing, a job choosing its next delay, a timed-out wait, and a
+ * clean stop. */
+#include <check.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include "worker.h"
+#include "testlib.h"
+
+/* A job that blocks until the test lets it finish, counting its runs. */
+typedef struct gate {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started, finished, open;
+	int64_t next_ms;
+} gate;
+
+static gate *gate_new(int open, int64_t next_ms)
+{
+	gate *g = calloc(1, sizeof *g);
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	g->open = open;
+	g->next_ms = next_ms;
+	return g;
+}
+
+static void gate_free(gate *g)
+{
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}
+
+static int64_t gated_job(void *arg)
+{
+	gate *g = arg;
+	pthread_mutex_lock(&g->mu);
+	g->started++;
+	pthread_cond_broadcast(&g->cv);
+	while (!g->open)
+		pthread_cond_wait(&g->cv, &g->mu);
+	g->finished++;
+	pthread_mutex_unlock(&g->mu);
+	return g->next_ms;
+}
+
+static void gate_wait_started(gate *g, int n)
+{
+	pthread_mutex_lock(&g->mu);
+	while (g->started < n)
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static void gate_set(gate *g, int open)
+{
+	pthread_mutex_lock(&g->mu);
+	g->open = open;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static int gate_finished(gate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	int n = g->finished;
+	pthread_mutex_unlock(&g->mu);
+	return n;
+}
+
+/* An interval no test outlives: only wakes and run-now cause runs. */
+#define NEVER_MS (3600 * 1000)
+
+START_TEST(test_runs_at_start_and_run_now_waits_for_a_new_run)
+{
+	gate *g = gate_new(0, -1);
+	ctd_err err;
+	worker *w = worker_start("test", NEVER_MS, gated_job, g, &err);
+	ck_assert_ptr_nonnull(w);
+	gate_wait_started(g, 1); /* the first run is under way and held */
+
+	/* run-now issued during run 1 must wait for run 2, not run 1 */
+	worker_status st;
+	uint64_t ticket = worker_wake(w);
+	gate_set(g, 1);
+	ck_assert_msg(worker_wait(w, ticket, 60000, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(gate_finished(g), 2);
+	worker_get_status(w, &st);
+	ck_assert_uint_eq(st.runs, 2);
+	ck_assert_uint_eq(st.completed, ticket);
+	ck_assert_int_gt(st.last_run_ms, 0);
+
+	ck_assert_int_eq(worker_run_now(w, 60000, &err), 0);
+	ck_assert_int_eq(gate_finished(g), 3);
+	worker_stop(w);
+	gate_free(g);
+}
+END_TEST
+
+START_TEST(test_wakes_during_a_run_coalesce)
+{
+	gate *g = gate_new(0, -1);
+	ctd_err err;
+	worker *w = worker_start("test", NEVER_MS, gated_job, g, &err);
+	gate_wait_started(g, 1);
+	worker_wake(w);
+	worker_wake(w);
+	uint64_t last = worker_wake(w);
+	gate_set(g, 1);
+	ck_assert_int_eq(worker_wait(w, last, 60000, &err), 0);
+	ck_assert_int_eq(gate_finished(g), 2); /* three wakes, one extra run */
+	worker_stop(w);
+	gate_free(g);
+}
+END_TEST
+
+START_TEST(test_wait_times_out_while_a_run_is_held)
+{
+	gate *g = gate_new(0, -1);
+	ctd_err err;
+	worker *w = worker_start("test", NEVER_MS, gated_job, g, &err);
+	gate_wait_started(g, 1);
+	ck_assert_int_eq(worker_run_now(w, 1, &err), -1);
+	ck_assert_int_eq(err.code, CTD_EBUSY);
+	gate_set(g, 1);
+	worker_stop(w); /* the held run finishes, then the thread exits */
+	gate_free(g);
+}
+END_TEST
+
+START_TEST(test_job_chooses_its_next_delay)
+{
+	/* With an hour's interval, only the job's own "next in 0 ms" keeps it going. */
+	gate *g = gate_new(1, 0);
+	ctd_err err;
+	worker *w = worker_start("test", NEVER_MS, gated_job, g, &err);
+	gate_wait_started(g, 5);
+	worker_stop(w);
+	gate_free(g);
+}
+END_TEST
+
+START_TEST(test_stop_without_runs_asked)
+{
+	gate *g = gate_new(1, -1);
+	ctd_err err;
+	worker *w = worker_start("test", NEVER_MS, gated_job, g, &err);
+	gate_wait_started(g, 1);
+	worker_stop(w);
+	worker_stop(NULL);
+	ck_assert_int_eq(gate_finished(g), 1);
+	gate_free(g);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("worker");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, test_runs_at_start_and_run_now_waits_for_a_new_run);
+	tcase_add_test(tc, test_wakes_during_a_run_coalesce);
+	tcase_add_test(tc, test_wait_times_out_while_a_run_is_held);
+	tcase_add_test(tc, test_job_chooses_its_next_delay);
+	tcase_add_test(tc, test_stop_without_runs_asked);
+	suite_add_tcase(s, tc);
+	return tl_run_suite(s);
+}
