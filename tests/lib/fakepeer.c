@@ -9,7 +9,6 @@
 #include "util.h"
 
 #define PEER_PAGE 1000
-#define PEER_MAX_HEADERS 64
 
 fake_peer peer;
 pthread_mutex_t peer_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -51,32 +50,16 @@ void peer_so(const char *type, const char *value, const char *action)
 	peer_add_so(&r);
 }
 
-typedef struct header_list {
-	dtas_header h[PEER_MAX_HEADERS];
-	size_t n;
-} header_list;
-
-static void collect(const char *name, const char *value, void *cls)
-{
-	header_list *l = cls;
-	if (l->n < PEER_MAX_HEADERS)
-		l->h[l->n++] = (dtas_header){name, value};
-}
-
 /* Clients differ on whether the body is signed: accept either. Called with
  * peer_lock held. */
-static int signed_ok(http_req *req)
+static int signed_ok(const http_req *req)
 {
 	if (!peer.key[0])
 		return 1;
-	header_list l = {0};
-	http_req_each_header(req, collect, &l);
-	const char *order = http_req_header(req, "X-DTAS-ChecksumCalculatingOrder");
-	const char *given = http_req_header(req, "X-DTAS-Checksum");
-	char with_body[41], without[41];
-	dtas_checksum(peer.key, l.h, l.n, order, req->body, req->body_len, with_body);
-	dtas_checksum(peer.key, l.h, l.n, order, NULL, 0, without);
-	return given && (!strcasecmp(given, with_body) || !strcasecmp(given, without));
+	const char *keys[] = {peer.key};
+	dtas_verify v = {.keys = keys, .nkeys = 1, .lenient_body = 1};
+	ctd_err err = {0};
+	return dtas_verify_request(req, &v, &err) == 0;
 }
 
 static int is_known(const char *sha1)
@@ -144,11 +127,13 @@ static void dtas_service(http_req *req, http_resp *resp)
 		http_resp_text(resp, 200, "text/plain", "");
 	} else if (!strcmp(svc, "check_duplicate_sample")) {
 		peer.duplicate_checks++;
-		const char *sha1 = req->body ? req->body : "";
-		http_resp_text(resp, 200, "text/plain", is_known(sha1) ? sha1 : "");
+		snprintf(peer.last_checked, sizeof peer.last_checked, "%.40s", req->body ? req->body : "");
+		http_resp_text(resp, 200, "text/plain",
+			       is_known(peer.last_checked) ? peer.last_checked : "");
 	} else if (!strcmp(svc, "upload_sample")) {
 		peer.uploads++;
-		know(http_req_header(req, "X-DTAS-SHA1"));
+		const char *sha1 = http_req_header(req, "X-DTAS-SHA1");
+		know(sha1 ? sha1 : peer.last_checked);
 		http_resp_text(resp, 200, "text/plain", "");
 	} else if (!strcmp(svc, "get_brief_report")) {
 		peer.brief_queries++;

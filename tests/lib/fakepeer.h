@@ -23,9 +23,11 @@ typedef struct fake_peer {
 	int down;       /* answer every DTAS call 503 */
 	int page;       /* SO feed page size (0: 1000) */
 	/* DDAN: samples it has (check_duplicate says so; brief: 4, risk 3);
-	 * any other sample gets brief_status / brief_risk */
+	 * any other sample gets brief_status / brief_risk. An upload adds its
+	 * X-DTAS-SHA1, else the sample of the last check_duplicate_sample. */
 	char known[PEER_MAX_KNOWN][41];
 	int nknown;
+	char last_checked[41];
 	int brief_status, brief_risk;
 	int registers, tests, duplicate_checks, uploads, brief_queries, bad_checksums;
 	/* the SO feed: records with ids 1..nso */
