@@ -50,7 +50,7 @@ OPT ?= -O2 -g
 # The OpenSMTPD/Postfix-grade warnings; on by default once the tree is clean
 # of them (make STRICT=1 lists what is left).
 WARN := -Wmissing-prototypes -Wmissing-declarations -Wstrict-prototypes -Wold-style-definition \
-	-Wshadow -Wformat=2 -Wpointer-arith -Wcast-qual -Wwrite-strings -Wundef -Wnested-externs \
+	-Wshadow -Wformat=2 -Wpointer-arith -Wundef -Wnested-externs \
 	-Wvla
 STRICT ?= 0
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \

@@ -58,14 +58,14 @@ static char *checksum(const char *method, const char *target, const char *body)
 }
 
 typedef struct client_style {
-	const char *iat;     /* printf format for the iat claim, given seconds */
+	int iat_decimals;    /* digits after the point of the iat claim (seconds) */
 	jwt_alg_t alg;
 	const char *key;     /* NULL: the real API key */
 	double iat_offset;   /* seconds added to now */
 } client_style;
 
-static const client_style XSOAR = {"%.6f", JWT_ALG_HS256, NULL, 0};
-static const client_style CHRONICLE = {"%.0f", JWT_ALG_HS256, NULL, 0};
+static const client_style XSOAR = {6, JWT_ALG_HS256, NULL, 0};
+static const client_style CHRONICLE = {0, JWT_ALG_HS256, NULL, 0};
 
 static char *bearer(const client_style *cs, const char *method, const char *hashed_target,
 		    const char *body)
@@ -73,7 +73,7 @@ static char *bearer(const client_style *cs, const char *method, const char *hash
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	char iat[64];
-	snprintf(iat, sizeof iat, cs->iat, (double)ts.tv_sec + ts.tv_nsec / 1e9 + cs->iat_offset);
+	snprintf(iat, sizeof iat, "%.*f", cs->iat_decimals, (double)ts.tv_sec + ts.tv_nsec / 1e9 + cs->iat_offset);
 	char *sum = checksum(method, hashed_target, body);
 	char *claims = xasprintf("{\"appid\":\"%s\",\"iat\":%s,\"version\":\"V1\",\"checksum\":\"%s\"}",
 				 app_id, iat, sum);
@@ -251,13 +251,13 @@ START_TEST(test_auth_failures)
 	json_decref(env);
 	free(url);
 
-	client_style stale = {"%.6f", JWT_ALG_HS256, NULL, -3600};
+	client_style stale = {6, JWT_ALG_HS256, NULL, -3600};
 	env = call(&stale, "GET", UDSO, NULL, NULL, &status);
 	ck_assert_int_eq(status, 401);
 	ck_assert_int_eq(meta_code(env), 18);
 	json_decref(env);
 
-	client_style wrong_key = {"%.0f", JWT_ALG_HS256, "not-the-api-key", 0};
+	client_style wrong_key = {0, JWT_ALG_HS256, "not-the-api-key", 0};
 	env = call(&wrong_key, "GET", UDSO, NULL, NULL, &status);
 	ck_assert_int_eq(status, 401);
 	ck_assert_int_eq(meta_code(env), 19);
