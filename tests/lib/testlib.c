@@ -131,7 +131,7 @@ int tl_run(const char *const *argv, char **out)
 		dup2(pipefd[1], 2);
 		close(pipefd[0]);
 		close(pipefd[1]);
-		execv(argv[0], (char **)argv);
+		execvp(argv[0], (char **)argv);
 		_exit(127);
 	}
 	close(pipefd[1]);
