@@ -81,7 +81,7 @@ static void own_make(void)
 TEST(test_make_check_t_selects_programs)
 {
 	own_make();
-	const char *argv[] = {"make", "-n", "--no-print-directory", "check", "T=test_harness test_hash",
+	const char *argv[] = {"/usr/bin/env", "make", "-n", "--no-print-directory", "check", "T=test_harness test_hash",
 			      NULL};
 	char *out = NULL;
 	tl_run(argv, &out);
@@ -99,7 +99,7 @@ static char *build_err_o(const char *build, const char *opt)
 {
 	char *b = xasprintf("BUILD=%s", build), *o = xasprintf("OPT=%s", opt);
 	char *target = xasprintf("%s/common/err.o", build);
-	const char *argv[] = {"make", "--no-print-directory", b, o, target, NULL};
+	const char *argv[] = {"/usr/bin/env", "make", "--no-print-directory", b, o, target, NULL};
 	char *out = NULL;
 	ck_assert_int_eq(tl_run(argv, &out), 0);
 	free(b);

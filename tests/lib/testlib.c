@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "proc.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -122,32 +123,16 @@ pid_t tl_spawn_daemon(const char *daemon, const char *home, const char *const *a
 
 int tl_run(const char *const *argv, char **out)
 {
-	int pipefd[2];
-	if (pipe(pipefd) != 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		execvp(argv[0], (char **)argv);
-		_exit(127);
+	proc_opts o = {.merge_stderr = 1};
+	proc_result r = {0};
+	ctd_err err;
+	int rc = proc_run(argv, &o, &r, &err) == 0 ? r.status : -1;
+	if (out) {
+		*out = r.out;
+		r.out = NULL;
 	}
-	close(pipefd[1]);
-	sbuf b = {0};
-	char chunk[4096];
-	ssize_t n;
-	while ((n = read(pipefd[0], chunk, sizeof chunk)) > 0)
-		sbuf_append(&b, chunk, (size_t)n);
-	close(pipefd[0]);
-	int status;
-	waitpid(pid, &status, 0);
-	if (out)
-		*out = sbuf_detach(&b);
-	else
-		sbuf_free(&b);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	proc_result_free(&r);
+	return rc;
 }
 
 json_t *tl_wait_ready(const char *home, const char *appliance, int timeout_ms)

@@ -80,8 +80,8 @@ char *tl_bin(const char *name);
  * `--home <home>`; stdout/stderr go to <home>/<daemon>.log. Returns the pid.
  * Every spawned pid is remembered and killed by tl_stop_all (also at exit). */
 pid_t tl_spawn_daemon(const char *daemon, const char *home, const char *const *args);
-/* Run a command to completion (argv[0] looked up in PATH when it has no
- * slash); returns its exit status, output into *out (malloc'd, may be NULL). */
+/* Run a command (argv[0] a path) to completion; returns its exit status, -1
+ * when it could not start; stdout and stderr into *out (malloc'd, may be NULL). */
 int tl_run(const char *const *argv, char **out);
 /* Wait until <home>/run/<appliance>.json exists and parses (timeout in ms).
  * Returns the parsed file (caller decrefs) or NULL. */
