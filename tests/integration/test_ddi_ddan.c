@@ -74,7 +74,7 @@ static void wait_status(const char *url, const char *field, json_int_t want)
 	ck_abort_msg("analysis.%s never became %lld", field, (long long)want);
 }
 
-START_TEST(test_submit_backoff_and_duplicates)
+TEST(test_submit_backoff_and_duplicates)
 {
 	ctd_err err;
 	char ddan_url[64];
@@ -176,14 +176,5 @@ START_TEST(test_submit_backoff_and_duplicates)
 	tl_rmrf(home);
 	free(home);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("ddi_ddan");
-	TCase *tc = tcase_create("ddan");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_submit_backoff_and_duplicates);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.timeout = 60);

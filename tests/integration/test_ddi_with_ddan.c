@@ -36,7 +36,7 @@ static int ddand_speaks_dtas(void)
 	return yes;
 }
 
-START_TEST(test_ddi_submits_to_ddand)
+TEST(test_ddi_submits_to_ddand)
 {
 	if (!ddand_speaks_dtas()) {
 		fprintf(stderr, "SKIP test_ddi_submits_to_ddand: bin/ddand has no DTAS API in this "
@@ -111,14 +111,5 @@ START_TEST(test_ddi_submits_to_ddand)
 	tl_rmrf(home);
 	free(home);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("ddi_with_ddan");
-	TCase *tc = tcase_create("ddan");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_ddi_submits_to_ddand);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.timeout = 60);

@@ -148,7 +148,7 @@ static json_int_t jint(json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
-START_TEST(test_tmcm_subscription)
+TEST(test_tmcm_subscription)
 {
 	spsd s;
 	spsd_start(&s, "tmcm");
@@ -243,9 +243,8 @@ START_TEST(test_tmcm_subscription)
 	free(u);
 	spsd_stop(&s);
 }
-END_TEST
 
-START_TEST(test_ddan_source)
+TEST(test_ddan_source)
 {
 	spsd s;
 	int registers_before = peer_get(&peer.registers);
@@ -258,23 +257,5 @@ START_TEST(test_ddan_source)
 	expect_so(&s, "http://new.example/landing", "URL", "block", "Highly Suspicious");
 	spsd_stop(&s);
 }
-END_TEST
 
-int main(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	Suite *su = suite_create("sps_sync");
-	TCase *tc = tcase_create("sync");
-	tcase_add_unchecked_fixture(tc, feed_start, feed_stop);
-	tcase_set_timeout(tc, 90);
-	tcase_add_test(tc, test_tmcm_subscription);
-	tcase_add_test(tc, test_ddan_source);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TL_SUITE(.suite_setup = feed_start, .suite_teardown = feed_stop, .timeout = 90, .nofork = 1);

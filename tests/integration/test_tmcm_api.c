@@ -139,7 +139,7 @@ static json_t *find(json_t *list, const char *type, const char *content)
 
 #define UDSO "/WebApp/api/SuspiciousObjects/UserDefinedSO"
 
-START_TEST(test_xsoar_udso_round_trip)
+TEST(test_xsoar_udso_round_trip)
 {
 	start_tmcm();
 	long status;
@@ -188,9 +188,8 @@ START_TEST(test_xsoar_udso_round_trip)
 	json_decref(env);
 	stop_tmcm();
 }
-END_TEST
 
-START_TEST(test_chronicle_udso_round_trip)
+TEST(test_chronicle_udso_round_trip)
 {
 	start_tmcm();
 	long status;
@@ -237,9 +236,8 @@ START_TEST(test_chronicle_udso_round_trip)
 	json_decref(list);
 	stop_tmcm();
 }
-END_TEST
 
-START_TEST(test_auth_failures)
+TEST(test_auth_failures)
 {
 	start_tmcm();
 	long status;
@@ -283,9 +281,8 @@ START_TEST(test_auth_failures)
 	free(url);
 	stop_tmcm();
 }
-END_TEST
 
-START_TEST(test_file_udso_and_products)
+TEST(test_file_udso_and_products)
 {
 	start_tmcm();
 	long status;
@@ -344,11 +341,10 @@ START_TEST(test_file_udso_and_products)
 	json_decref(env);
 	stop_tmcm();
 }
-END_TEST
 
 /* Console credentials: a session from /api/login, or the password or the
  * Automation API key as X-Api-Key; anything else is 401. */
-START_TEST(test_console_login)
+TEST(test_console_login)
 {
 	start_tmcm();
 	const char *pw = json_string_value(json_object_get(json_object_get(ready, "info"),
@@ -384,10 +380,9 @@ START_TEST(test_console_login)
 	free(session);
 	stop_tmcm();
 }
-END_TEST
 
 /* Bad input gets the documented 4xx codes, never a crash. */
-START_TEST(test_bad_input)
+TEST(test_bad_input)
 {
 	start_tmcm();
 	static const struct {
@@ -436,28 +431,5 @@ START_TEST(test_bad_input)
 	free(url);
 	stop_tmcm();
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("tmcm_api");
-	TCase *tc = tcase_create("automation");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_xsoar_udso_round_trip);
-	tcase_add_test(tc, test_chronicle_udso_round_trip);
-	tcase_add_test(tc, test_auth_failures);
-	tcase_add_test(tc, test_file_udso_and_products);
-	tcase_add_test(tc, test_bad_input);
-	tcase_add_test(tc, test_console_login);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+TL_SUITE(.timeout = 60);

@@ -76,7 +76,7 @@ static int look(const so_record *r, void *cls)
 	return 0;
 }
 
-START_TEST(test_ddan_so_to_tmcm_block)
+TEST(test_ddan_so_to_tmcm_block)
 {
 	proc ddan, tmcm;
 	const char *dargs[] = {"--port", "0", "--analysis_time", "100ms", NULL};
@@ -136,23 +136,5 @@ START_TEST(test_ddan_so_to_tmcm_block)
 	stop(&tmcm);
 	stop(&ddan);
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("tmcm_ddan");
-	TCase *tc = tcase_create("step2");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_ddan_so_to_tmcm_block);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+TL_SUITE(.timeout = 60);

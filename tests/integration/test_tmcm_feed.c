@@ -128,7 +128,7 @@ static pulled pull(const dtas_client *c, int64_t *cursor)
 	return p;
 }
 
-START_TEST(test_sync_distribute_and_change_ids)
+TEST(test_sync_distribute_and_change_ids)
 {
 	char ddan[64];
 	http_server *srv = fake_start(ddan, sizeof ddan);
@@ -276,10 +276,9 @@ START_TEST(test_sync_distribute_and_change_ids)
 	tl_rmrf(home);
 	free(home);
 }
-END_TEST
 
 /* Each configured DDI is a source of its own, with its own cursor. */
-START_TEST(test_two_ddis)
+TEST(test_two_ddis)
 {
 	char url_a[64], url_b[64];
 	http_server *a = fake_start(url_a, sizeof url_a), *b = peer_serve(url_b, sizeof url_b);
@@ -321,10 +320,9 @@ START_TEST(test_two_ddis)
 	free(home);
 	free(urls);
 }
-END_TEST
 
 /* A source that is down: the failure is recorded, the console keeps serving. */
-START_TEST(test_source_down)
+TEST(test_source_down)
 {
 	char *ddan = xasprintf("http://127.0.0.1:%d", tl_free_port());
 	home = tl_tmpdir("tmcm-down");
@@ -361,25 +359,5 @@ START_TEST(test_source_down)
 	free(home);
 	free(ddan);
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("tmcm_feed");
-	TCase *tc = tcase_create("distribution");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_sync_distribute_and_change_ids);
-	tcase_add_test(tc, test_two_ddis);
-	tcase_add_test(tc, test_source_down);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+TL_SUITE(.timeout = 60);

@@ -73,7 +73,7 @@ static int gate_finished(gate *g)
 /* An interval no test outlives: only wakes and run-now cause runs. */
 #define NEVER_MS (3600 * 1000)
 
-START_TEST(test_runs_at_start_and_run_now_waits_for_a_new_run)
+TEST(test_runs_at_start_and_run_now_waits_for_a_new_run)
 {
 	gate *g = gate_new(0, -1);
 	ctd_err err;
@@ -97,9 +97,8 @@ START_TEST(test_runs_at_start_and_run_now_waits_for_a_new_run)
 	worker_stop(w);
 	gate_free(g);
 }
-END_TEST
 
-START_TEST(test_wakes_during_a_run_coalesce)
+TEST(test_wakes_during_a_run_coalesce)
 {
 	gate *g = gate_new(0, -1);
 	ctd_err err;
@@ -114,9 +113,8 @@ START_TEST(test_wakes_during_a_run_coalesce)
 	worker_stop(w);
 	gate_free(g);
 }
-END_TEST
 
-START_TEST(test_wait_times_out_while_a_run_is_held)
+TEST(test_wait_times_out_while_a_run_is_held)
 {
 	gate *g = gate_new(0, -1);
 	ctd_err err;
@@ -128,9 +126,8 @@ START_TEST(test_wait_times_out_while_a_run_is_held)
 	worker_stop(w); /* the held run finishes, then the thread exits */
 	gate_free(g);
 }
-END_TEST
 
-START_TEST(test_job_chooses_its_next_delay)
+TEST(test_job_chooses_its_next_delay)
 {
 	/* With an hour's interval, only the job's own "next in 0 ms" keeps it going. */
 	gate *g = gate_new(1, 0);
@@ -140,9 +137,8 @@ START_TEST(test_job_chooses_its_next_delay)
 	worker_stop(w);
 	gate_free(g);
 }
-END_TEST
 
-START_TEST(test_stop_without_runs_asked)
+TEST(test_stop_without_runs_asked)
 {
 	gate *g = gate_new(1, -1);
 	ctd_err err;
@@ -152,18 +148,4 @@ START_TEST(test_stop_without_runs_asked)
 	worker_stop(NULL);
 	ck_assert_int_eq(gate_finished(g), 1);
 	gate_free(g);
-}
-END_TEST
-
-int main(void)
-{
-	Suite *s = suite_create("worker");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, test_runs_at_start_and_run_now_waits_for_a_new_run);
-	tcase_add_test(tc, test_wakes_during_a_run_coalesce);
-	tcase_add_test(tc, test_wait_times_out_while_a_run_is_held);
-	tcase_add_test(tc, test_job_chooses_its_next_delay);
-	tcase_add_test(tc, test_stop_without_runs_asked);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
 }
