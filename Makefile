@@ -1,11 +1,15 @@
 # ctdlab - build, test and run the Connected Threat Defense lab.
 #
-#   make            build every binary into bin/
-#   make check      build and run the unit and integration tests
-#   make check SANITIZE=1   the same under AddressSanitizer + UBSan
-#   make run        start the lab and run the four-step drill
+#   make            build every binary into bin/ (never runs the package manager)
+#   make check      install missing packages (make deps), build and run the tests
+#   make check T=imsva      only the test programs whose name contains "imsva"
+#   make check SANITIZE=1   the same under AddressSanitizer + UBSan (build-san/)
+#   make check SANITIZE=thread   under ThreadSanitizer (build-tsan/)
+#   make run        make deps, build, start the lab and run the four-step drill
 #   make bench      benchmarks (SMTP intake vs Postfix smtp-sink, SO lookup)
-#   make deps       install the Debian packages the build needs (as root)
+#   make deps       install the Debian packages of tools/debian-packages.txt
+#   make install PREFIX=/usr/local DESTDIR=   install the binaries
+#   make STRICT=1   also the stricter warnings of $(WARN)
 #
 # Layout: common/ is libctd; mocks/<x>/ is daemon <x>d (its <x>d.c holds main,
 # the rest is lib<x>, which unit tests link); tools/<t>/ is bin/<t>;
@@ -18,11 +22,15 @@ SANITIZE ?= 0
 
 BUILD := build
 BIN := bin
-ifeq ($(SANITIZE),1)
 # Sanitized daemons and tools too, so integration tests exercise them.
+ifeq ($(SANITIZE),1)
 BUILD := build-san
 BIN := build-san/bin
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SANITIZE),thread)
+BUILD := build-tsan
+BIN := build-tsan/bin
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 endif
 
 # Quiet by default (Redis style); V=1 shows every command.
@@ -34,16 +42,19 @@ Q := @
 say = @printf '  %-6s %s\n'
 endif
 
-DEB_PACKAGES := gcc make pkg-config libevent-dev libmicrohttpd-dev libjansson-dev \
-	libsqlite3-dev check libcurl4-openssl-dev libgmime-3.0-dev libmagic-dev libmagic-mgc \
-	libxml2-dev libarchive-dev libjwt-dev libpcap-dev libssl-dev libinih-dev zlib1g-dev \
-	ca-certificates curl openssl zip unzip python3
+# The Debian packages are listed once, in tools/debian-packages.txt (deps.sh).
 PKGS := libevent libevent_pthreads libevent_openssl zlib libmicrohttpd jansson sqlite3 libcurl gmime-3.0 \
 	libxml-2.0 libarchive libjwt libpcap openssl inih
 
 OPT ?= -O2 -g
+# The OpenSMTPD/Postfix-grade warnings; on by default once the tree is clean
+# of them (make STRICT=1 lists what is left).
+WARN := -Wmissing-prototypes -Wmissing-declarations -Wstrict-prototypes -Wold-style-definition \
+	-Wshadow -Wformat=2 -Wpointer-arith -Wundef -Wnested-externs \
+	-Wvla
+STRICT ?= 0
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
-	-Wno-missing-field-initializers -Icommon -Imocks
+	-Wno-missing-field-initializers $(if $(filter 1,$(STRICT)),$(WARN)) -Icommon -Imocks
 pkgcflags := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 pkglibs := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lpthread -lm
 CFLAGS := $(CFLAGS_BASE) $(OPT) $(SANFLAGS) $(pkgcflags)
@@ -69,20 +80,40 @@ TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/*.c))
 TESTLIB := $(BUILD)/libtestlib.a
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/%)
+# T="imsva ddan": only the test programs whose name contains one of the words.
+T ?=
+matches_t = $(strip $(foreach p,$(T),$(findstring $(p),$(notdir $(1)))))
+TESTS := $(if $(T),$(foreach t,$(UNIT_BIN) $(INTEG_BIN),$(if $(call matches_t,$(t)),$(t))),$(UNIT_BIN) $(INTEG_BIN))
+# Test programs run in parallel on the cores (tests/run.sh -j).
+JOBS ?= $(NPROC)
 
-.PHONY: all check unit integration run bench deps clean docker-smoke
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all binaries check unit run bench deps depcheck install clean docker-smoke FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: deps
+all: depcheck
 	@$(MAKE) -j$(NPROC) --no-print-directory binaries
 
 binaries: $(DAEMONS) $(TOOLS)
 
 deps:
-	@tools/deps.sh $(DEB_PACKAGES)
+	@tools/deps.sh
 
-$(BUILD)/%.o: %.c
+depcheck:
+	@tools/deps.sh --check
+
+# Everything compiled or linked depends on this stamp, rewritten only when the
+# compiler or the flags change (SANITIZE, OPT, STRICT...), so a flag change
+# rebuilds and an unchanged build stays a no-op.
+FLAGS_STAMP := $(BUILD)/.flags
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(BUILD)
+	@printf '%s\n' '$(CC) $(CFLAGS) $(LDLIBS)' | cmp -s - $@ || printf '%s\n' '$(CC) $(CFLAGS) $(LDLIBS)' >$@
+
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(say) CC $<
 	$(Q)$(CC) $(CFLAGS) -Itests/lib -MMD -MP -c $< -o $@
@@ -92,7 +123,7 @@ $(BUILD)/schema_gen.c: $(sort $(wildcard schema/*.sql)) tools/embed_sql.sh
 	$(say) GEN $@
 	$(Q)tools/embed_sql.sh $(sort $(wildcard schema/*.sql)) > $@
 
-$(BUILD)/schema_gen.o: $(BUILD)/schema_gen.c
+$(BUILD)/schema_gen.o: $(BUILD)/schema_gen.c $(FLAGS_STAMP)
 	$(say) CC $<
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -112,41 +143,49 @@ $(call mock_lib,$(1)): $(call mock_objs,$(1))
 	@mkdir -p $$(dir $$@)
 	$(say) AR $$@
 	$(Q)$(if $(call mock_objs,$(1)),ar rcs $$@ $$^,printf '!<arch>\n' > $$@)
-$(BIN)/$(1)d: $(BUILD)/mocks/$(1)/$(1)d.o $(call mock_lib,$(1)) $(LIBCTD)
+$(BIN)/$(1)d: $(BUILD)/mocks/$(1)/$(1)d.o $(call mock_lib,$(1)) $(LIBCTD) $(FLAGS_STAMP)
 	@mkdir -p $(BIN)
 	$(say) LINK $$@
-	$(Q)$(CC) -o $$@ $$^ $(LDLIBS)
+	$(Q)$(CC) -o $$@ $$(filter-out $(FLAGS_STAMP),$$^) $(LDLIBS)
 endef
 $(foreach a,$(APPLIANCES),$(eval $(call MOCK_RULES,$(a))))
 
 define TOOL_RULES
-$(BIN)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(MOCK_LIBS) $(LIBCTD)
+$(BIN)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(MOCK_LIBS) $(LIBCTD) $(FLAGS_STAMP)
 	@mkdir -p $(BIN)
 	$(say) LINK $$@
-	$(Q)$(CC) -o $$@ $$^ $(LDLIBS)
+	$(Q)$(CC) -o $$@ $$(filter-out $(FLAGS_STAMP),$$^) $(LDLIBS)
 endef
 $(foreach t,$(TOOLS:$(BIN)/%=%),$(eval $(call TOOL_RULES,$(t))))
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TESTLIB) $(MOCK_LIBS) $(LIBCTD)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TESTLIB) $(MOCK_LIBS) $(LIBCTD) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
-	$(Q)$(CC) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+	$(Q)$(CC) -o $@ $(filter-out $(FLAGS_STAMP),$^) $(CHECK_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(TESTLIB) $(MOCK_LIBS) $(LIBCTD)
+$(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(TESTLIB) $(MOCK_LIBS) $(LIBCTD) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
-	$(Q)$(CC) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+	$(Q)$(CC) -o $@ $(filter-out $(FLAGS_STAMP),$^) $(CHECK_LIBS) $(LDLIBS)
 
+# SPEC: make check and make run work as the first command on a fresh Debian,
+# so they install what is missing (make deps); make alone only checks.
 check: deps
-	@$(MAKE) -j$(NPROC) --no-print-directory binaries $(UNIT_BIN) $(INTEG_BIN)
-	@CTDLAB_BINDIR=$(BIN) tests/run.sh $(UNIT_BIN) $(INTEG_BIN)
+	@$(MAKE) -j$(NPROC) --no-print-directory binaries $(TESTS)
+	@CTDLAB_BINDIR=$(BIN) tests/run.sh -j $(JOBS) $(TESTS)
 
 unit: deps
 	@$(MAKE) -j$(NPROC) --no-print-directory $(UNIT_BIN)
-	@CTDLAB_BINDIR=$(BIN) tests/run.sh $(UNIT_BIN)
+	@CTDLAB_BINDIR=$(BIN) tests/run.sh -j $(JOBS) $(UNIT_BIN)
 
-run: all
+run: deps
+	@$(MAKE) -j$(NPROC) --no-print-directory binaries
 	@tools/run-lab.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/ctdlab
+	install -m 755 $(DAEMONS) $(TOOLS) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/ctdlab
 
 bench: all
 	@tests/bench/run.sh
@@ -155,6 +194,6 @@ docker-smoke:
 	docker/smoke-test.sh
 
 clean:
-	rm -rf build build-san $(BIN)
+	rm -rf build build-san build-tsan bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# deps.sh - install the Debian packages ctdlab needs that are missing.
-# As root: apt-get update once, then apt-get install. Otherwise: name them and fail.
+# deps.sh - the Debian packages of tools/debian-packages.txt that are missing.
+#   deps.sh           install them (as root: apt-get update once, then install)
+#   deps.sh --check   only name them and fail; never runs the package manager
 set -euo pipefail
+list=$(dirname "$0")/debian-packages.txt
+mapfile -t wanted < <(sed 's/#.*//; /^[[:space:]]*$/d' "$list")
+command -v dpkg-query >/dev/null || exit 0 # not Debian: the compiler will say what is missing
 missing=()
-for pkg in "$@"; do
+for pkg in "${wanted[@]}"; do
 	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
 	[[ $status == "install ok installed" ]] || missing+=("$pkg")
 done
 ((${#missing[@]} == 0)) && exit 0
-if [[ $(id -u) -ne 0 ]]; then
+if [[ ${1:-} == --check || $(id -u) -ne 0 ]]; then
 	echo "ctdlab: missing Debian packages: ${missing[*]}" >&2
-	echo "ctdlab: run 'sudo make deps' (or apt-get install them) and try again" >&2
+	echo "ctdlab: install them with 'sudo make deps' and try again" >&2
 	exit 1
 fi
 echo "ctdlab: installing ${missing[*]}" >&2

@@ -8,7 +8,7 @@
 #include "testlib.h"
 #include "util.h"
 
-START_TEST(test_help_and_bad_option)
+TEST(test_help_and_bad_option)
 {
 	char *bin = tl_bin("spsd"), *out;
 	const char *help[] = {bin, "--help", NULL};
@@ -23,9 +23,8 @@ START_TEST(test_help_and_bad_option)
 	free(out);
 	free(bin);
 }
-END_TEST
 
-START_TEST(test_healthz_and_graceful_stop)
+TEST(test_healthz_and_graceful_stop)
 {
 	char *home = tl_tmpdir("runtime");
 	const char *args[] = {"--port", "0", "--wrs_port", "0", "--tls", "no", NULL};
@@ -65,9 +64,8 @@ START_TEST(test_healthz_and_graceful_stop)
 	tl_rmrf(home);
 	free(home);
 }
-END_TEST
 
-START_TEST(test_advertised_host_in_ready_file)
+TEST(test_advertised_host_in_ready_file)
 {
 	char *home = tl_tmpdir("advertise");
 	const char *args[] = {"--port", "0", "--wrs_port", "0", "--advertise", "sps.lab.test", NULL};
@@ -82,16 +80,5 @@ START_TEST(test_advertised_host_in_ready_file)
 	tl_rmrf(home);
 	free(home);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("daemon");
-	TCase *tc = tcase_create("runtime");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_help_and_bad_option);
-	tcase_add_test(tc, test_healthz_and_graceful_stop);
-	tcase_add_test(tc, test_advertised_host_in_ready_file);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.timeout = 60);

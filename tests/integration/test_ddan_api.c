@@ -6,12 +6,20 @@
  * 13-digit ms time, reused challenge, multipart file and URL); the
  * submit → report → SO cycle, HTTP 102 → XML, get_black_lists paging,
  * artefacts, authentication failures and bad input. */
-#include "ddan_testkit.h"
-
 #include <archive.h>
 #include <archive_entry.h>
-
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/ssl.h>
+#include "ddan_testkit.h"
+#include "dtas.h"
+#include "hash.h"
 #include "sofeed.h"
+#include "testlib.h"
+#include "util.h"
 #include "../../mocks/ddan/ddan_samples.h"
 
 static tk_daemon dd;
@@ -52,7 +60,7 @@ static void teardown(void)
 	tk_stop(&dd);
 }
 
-START_TEST(ddpy_test_connection_minimal_headers)
+TEST(ddpy_test_connection_minimal_headers)
 {
 	/* dd-py's test_connection: only ProtocolVersion, Time, Challenge */
 	static const char *const wire[] = {"X-DTAS-Time", "X-DTAS-Challenge", "X-DTAS-ProtocolVersion", NULL};
@@ -61,9 +69,8 @@ START_TEST(ddpy_test_connection_minimal_headers)
 	ck_assert_int_eq(tk_status(&dd, &s, "GET", "test_connection", NULL, NULL, 0, NULL), 200);
 	ck_assert_int_eq(tk_status(&dd, &ddpy, "GET", "register", NULL, NULL, 0, NULL), 200);
 }
-END_TEST
 
-START_TEST(auth_failures_name_the_reason)
+TEST(auth_failures_name_the_reason)
 {
 	http_response r;
 	/* no checksum at all */
@@ -96,11 +103,10 @@ START_TEST(auth_failures_name_the_reason)
 				   "text/plain"),
 			 401);
 }
-END_TEST
 
 /* dd-py: register, multipart simple_upload_sample (body not in the checksum),
  * verdict, report, SOs. */
-START_TEST(ddpy_submit_file_cycle)
+TEST(ddpy_submit_file_cycle)
 {
 	ck_assert_int_eq(tk_status(&dd, &ddpy, "GET", "register", NULL, NULL, 0, NULL), 200);
 	const char *data = "dd-py sample CTDLAB-RISK-HIGH\n";
@@ -137,12 +143,11 @@ START_TEST(ddpy_submit_file_cycle)
 	ck_assert_ptr_nonnull(strstr(r.body.data, "<RISK_LEVEL>High</RISK_LEVEL>"));
 	http_response_free(&r);
 }
-END_TEST
 
 /* PHP: every header, Name:value, digits-only UUID; check_duplicate (empty
  * when unknown), raw tgz upload_sample signed over the whole archive, then the
  * duplicate check finds it, and get_black_lists without LastQueryID. */
-START_TEST(php_raw_tgz_upload)
+TEST(php_raw_tgz_upload)
 {
 	ck_assert_int_eq(tk_status(&dd, &php, "GET", "register", NULL, NULL, 0, NULL), 200);
 	const char *data = "php sample CTDLAB-RISK-MEDIUM\n";
@@ -188,12 +193,11 @@ START_TEST(php_raw_tgz_upload)
 	ck_assert_ptr_null(strstr(r.body.data, sha1));
 	http_response_free(&r);
 }
-END_TEST
 
 /* Siemplify: 2.0, no order header, ms time, one challenge for everything;
  * a multipart URL submission makes URL and DOMAIN SOs; event log and SO
  * queries keep Return non-empty. */
-START_TEST(siemplify_url_submission)
+TEST(siemplify_url_submission)
 {
 	ck_assert_int_eq(tk_status(&dd, &siem, "GET", "register", NULL, NULL, 0, NULL), 200);
 	const char *url = "http://malicious.ctdlab.test/siemplify";
@@ -260,9 +264,8 @@ START_TEST(siemplify_url_submission)
 	http_response_free(&r);
 	ck_assert_int_eq(tk_status(&dd, &siem, "GET", "unregister", NULL, NULL, 0, NULL), 200);
 }
-END_TEST
 
-START_TEST(unknown_sha1_is_421)
+TEST(unknown_sha1_is_421)
 {
 	const char *q[] = {"X-DTAS-SHA1", "abcdefabcdefabcdefabcdefabcdefabcdefabcd", NULL};
 	ck_assert_int_eq(tk_status(&dd, &siem, "GET", "get_report", q, NULL, 0, NULL), 421);
@@ -277,11 +280,10 @@ START_TEST(unknown_sha1_is_421)
 	ck_assert_ptr_nonnull(strstr(r.body.data, "<STATUS>1</STATUS>"));
 	http_response_free(&r);
 }
-END_TEST
 
 /* get_report answers 102 while analysing, then the XML (seen with a raw
  * client: libcurl treats 1xx as interim). Its own daemon: a 2 s analysis. */
-START_TEST(report_102_then_xml)
+TEST(report_102_then_xml)
 {
 	tk_daemon slow;
 	const char *extra[] = {"--analysis_time", "2s", NULL};
@@ -313,7 +315,6 @@ START_TEST(report_102_then_xml)
 	free(req);
 	tk_stop(&slow);
 }
-END_TEST
 
 static void submit_text(const char *text, char sha1[41])
 {
@@ -342,7 +343,7 @@ static int collect_id(const so_record *r, void *cls)
 }
 
 /* Page size 2: pages chain through LAST_QUERY_ID; sofeed_pull gets them all. */
-START_TEST(black_lists_paging)
+TEST(black_lists_paging)
 {
 	char a[41], b[41];
 	submit_text("page one CTDLAB-RISK-HIGH http://suspicious.ctdlab.test/one\n", a);
@@ -392,11 +393,10 @@ START_TEST(black_lists_paging)
 				   (const char *[]){"X-DTAS-LastQueryID", "x", NULL}, NULL, 0, NULL),
 			 400);
 }
-END_TEST
 
 /* Archives and artefacts: get_sample as tgz and as zip encrypted with
  * "virus", screenshot PNG, pcap, OpenIOC, sample list. */
-START_TEST(artefacts)
+TEST(artefacts)
 {
 	char sha1[41];
 	const char *text = "artefact sample CTDLAB-RISK-HIGH\n";
@@ -457,10 +457,9 @@ START_TEST(artefacts)
 	const char *nosrid[] = {"X-DTAS-SRID", "999999", NULL};
 	ck_assert_int_eq(tk_status(&dd, &siem, "GET", "query_sample_info", nosrid, NULL, 0, NULL), 421);
 }
-END_TEST
 
 /* Bad input: clear 4xx, the daemon stays up, nothing half-stored. */
-START_TEST(bad_input)
+TEST(bad_input)
 {
 	/* a broken archive */
 	const char junk[] = "\x1f\x8b\x08\x00 this is not really gzip";
@@ -549,10 +548,9 @@ START_TEST(bad_input)
 	ck_assert_int_eq(tk_status(&dd, &siem, "GET", "test_connection", NULL, NULL, 0, NULL), 200);
 	ck_assert(tl_pid_alive(dd.pid));
 }
-END_TEST
 
 /* The walkthrough's seed samples all come out High. */
-START_TEST(seed_samples_high)
+TEST(seed_samples_high)
 {
 	size_t n;
 	const ddan_seed_sample *s = ddan_seed_samples(&n);
@@ -572,10 +570,9 @@ START_TEST(seed_samples_high)
 		ck_assert_msg(risk == 3, "%s: risk %d", s[i].title, risk);
 	}
 }
-END_TEST
 
 /* common/dtas.c, the client IMSVA, DDI, TMCM and dtascli share, against ddand. */
-START_TEST(shared_client)
+TEST(shared_client)
 {
 	dtas_client c = {.base_url = (char *)dd.url, .api_key = (char *)dd.key,
 			 .client_uuid = "7E57C11E-0000-4000-8000-000000000001", .product_name = "IMSVA",
@@ -601,7 +598,7 @@ START_TEST(shared_client)
 		ck_assert_msg(dtas_brief_report(&c, ask, 3, out, &err) == 0, "%s", err.msg);
 		if (out[0].status == 4 && out[1].status == 4)
 			break;
-		tk_sleep_ms(100);
+		tl_sleep_ms(100);
 	}
 	ck_assert_int_eq(out[0].status, 4);
 	ck_assert_int_eq(out[0].risk_level, 3);
@@ -613,33 +610,5 @@ START_TEST(shared_client)
 	ck_assert_int_eq(dtas_register(&c, &err), -1);
 	ck_assert_int_eq(err.code, CTD_EAUTH);
 }
-END_TEST
 
-int main(void)
-{
-	SSL_library_init();
-	Suite *s = suite_create("ddan_api");
-	TCase *tc = tcase_create("dtas");
-	tcase_set_timeout(tc, 120);
-	tcase_add_unchecked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, ddpy_test_connection_minimal_headers);
-	tcase_add_test(tc, auth_failures_name_the_reason);
-	tcase_add_test(tc, ddpy_submit_file_cycle);
-	tcase_add_test(tc, php_raw_tgz_upload);
-	tcase_add_test(tc, siemplify_url_submission);
-	tcase_add_test(tc, unknown_sha1_is_421);
-	tcase_add_test(tc, report_102_then_xml);
-	tcase_add_test(tc, black_lists_paging);
-	tcase_add_test(tc, artefacts);
-	tcase_add_test(tc, bad_input);
-	tcase_add_test(tc, seed_samples_high);
-	tcase_add_test(tc, shared_client);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	/* one daemon for the suite: run the tests in this process */
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TL_SUITE(.timeout = 120, .suite_setup = setup, .suite_teardown = teardown, .nofork = 1);

@@ -3,11 +3,19 @@
  * (login, About with the API key, samples, SO list, Expire Now / Never
  * Expire seen through the feed), a pinned API key and the option refusing
  * unregistered clients. */
-#include "ddan_testkit.h"
-
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/ssl.h>
 #include <sys/stat.h>
-
+#include "ddan_testkit.h"
+#include "dtas.h"
+#include "hash.h"
 #include "sofeed.h"
+#include "testlib.h"
+#include "util.h"
 #include "../../mocks/ddan/ddan_samples.h"
 
 static tk_daemon dd;
@@ -71,7 +79,7 @@ static find feed_lookup(const char *type, const char *value, int64_t *cursor)
 	return f;
 }
 
-START_TEST(dtascli_batch_makes_url_so)
+TEST(dtascli_batch_makes_url_so)
 {
 	char *dir = tl_tmpdir("dtascli");
 	char *cfg = xasprintf("%s/config.ini", dir);
@@ -120,9 +128,8 @@ START_TEST(dtascli_batch_makes_url_so)
 	tl_rmrf(dir);
 	free(dir);
 }
-END_TEST
 
-START_TEST(console_login_about_and_so_actions)
+TEST(console_login_about_and_so_actions)
 {
 	long st;
 	http_response page;
@@ -229,9 +236,8 @@ START_TEST(console_login_about_and_so_actions)
 	json_decref(j);
 	free(token);
 }
-END_TEST
 
-START_TEST(pinned_key_and_required_registration)
+TEST(pinned_key_and_required_registration)
 {
 	tk_daemon strict;
 	const char *extra[] = {"--api_key", "D1EC5252-EE89-11E6-A5DF-005056014677",
@@ -266,11 +272,10 @@ START_TEST(pinned_key_and_required_registration)
 			 403);
 	tk_stop(&strict);
 }
-END_TEST
 
 /* --print-rules gives the built-in rules; a custom rules_file decides
  * verdicts; a broken one stops the daemon with a message naming it. */
-START_TEST(custom_rules_file)
+TEST(custom_rules_file)
 {
 	char *bin = tl_bin("ddand"), *out = NULL;
 	const char *print[] = {bin, "--print-rules", NULL};
@@ -317,11 +322,10 @@ START_TEST(custom_rules_file)
 	tl_rmrf(dir);
 	free(home), free(dir), free(good), free(bad), free(bin);
 }
-END_TEST
 
 /* A 3 MB raw tgz PUT as libcurl sends it (Expect: 100-continue), whole body
  * in the checksum like the PHP client. */
-START_TEST(large_upload_with_expect_continue)
+TEST(large_upload_with_expect_continue)
 {
 	size_t len = 3u << 20;
 	char *data = xmalloc(len);
@@ -349,11 +353,10 @@ START_TEST(large_upload_with_expect_continue)
 	sbuf_free(&tgz);
 	free(data);
 }
-END_TEST
 
 /* Generated objects expire after so_expiry: the feed then carries them with
  * REMOVED 1 under a new change id. */
-START_TEST(so_expiry_reaches_the_feed)
+TEST(so_expiry_reaches_the_feed)
 {
 	tk_daemon quick;
 	const char *extra[] = {"--so_expiry", "1s", NULL};
@@ -377,33 +380,12 @@ START_TEST(so_expiry_reaches_the_feed)
 		f = feed_lookup("FILE", sha1, NULL);
 		if (f.found && f.removed)
 			break;
-		tk_sleep_ms(100);
+		tl_sleep_ms(100);
 	}
 	dd = saved;
 	ck_assert(f.found);
 	ck_assert_int_eq(f.removed, 1);
 	tk_stop(&quick);
 }
-END_TEST
 
-int main(void)
-{
-	SSL_library_init();
-	Suite *s = suite_create("ddan_console");
-	TCase *tc = tcase_create("console");
-	tcase_set_timeout(tc, 120);
-	tcase_add_unchecked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, dtascli_batch_makes_url_so);
-	tcase_add_test(tc, console_login_about_and_so_actions);
-	tcase_add_test(tc, pinned_key_and_required_registration);
-	tcase_add_test(tc, so_expiry_reaches_the_feed);
-	tcase_add_test(tc, large_upload_with_expect_continue);
-	tcase_add_test(tc, custom_rules_file);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TL_SUITE(.timeout = 120, .suite_setup = setup, .suite_teardown = teardown, .nofork = 1);

@@ -1,5 +1,5 @@
 /* test_ddi_ddan.c - ddid submitting carved files to a DDAN over the DTAS API.
- * A small fake DDAN in the test checks every X-DTAS-Checksum, answers
+ * The tests' fake DDAN (tests/lib/fakepeer.c) checks every X-DTAS-Checksum, answers
  * check_duplicate_sample, takes upload_sample and reports verdicts. While it
  * is down, ddid pauses (backoff) and logs one system event; once it is back
  * the queued file is uploaded and its verdict makes the detection and SOs. A
@@ -13,8 +13,8 @@
 #include <unistd.h>
 #include <pcap/pcap.h>
 #include "dtas.h"
+#include "fakepeer.h"
 #include "hash.h"
-#include "http_server.h"
 #include "store.h"
 #include "testlib.h"
 #include "util.h"
@@ -23,101 +23,14 @@
 #define DDI_KEY "33333333-4444-5555-6666-777777777777"
 #define DDAN_KEY "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE"
 
-/* ---- the fake DDAN */
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static int down, registered, uploads, bad_checksums;
-static char known[4][41];
-static int nknown;
-static char last_checked[41];
+/* ---- the fake DDAN (tests/lib/fakepeer.c) */
 
-/* Verify the checksum; answer 503 while "down". Returns 0 to go on. */
-static int gate(http_req *req, http_resp *resp)
+static void set_down(int down)
 {
-	pthread_mutex_lock(&mu);
-	int is_down = down;
-	pthread_mutex_unlock(&mu);
-	if (is_down) {
-		http_resp_error(resp, 503, "busy", "fake DDAN is down");
-		return -1;
-	}
-	/* PHP-style clients also sign the upload body: accept both */
-	const char *keys[] = {DDAN_KEY};
-	dtas_verify v = {.keys = keys, .nkeys = 1, .lenient_body = 1};
-	if (dtas_verify_request(req, &v, NULL) != 0) {
-		pthread_mutex_lock(&mu);
-		bad_checksums++;
-		pthread_mutex_unlock(&mu);
-		http_resp_error(resp, 401, "unauthorized", "bad checksum");
-		return -1;
-	}
-	return 0;
+	pthread_mutex_lock(&peer_lock);
+	peer.down = down;
+	pthread_mutex_unlock(&peer_lock);
 }
-
-static int is_known(const char *sha1)
-{
-	for (int i = 0; i < nknown; i++)
-		if (!strcasecmp(known[i], sha1))
-			return 1;
-	return 0;
-}
-
-static void h_register(http_req *req, http_resp *resp)
-{
-	if (gate(req, resp) < 0)
-		return;
-	pthread_mutex_lock(&mu);
-	registered++;
-	pthread_mutex_unlock(&mu);
-	http_resp_text(resp, 200, "text/plain", "");
-}
-
-static void h_check(http_req *req, http_resp *resp)
-{
-	if (gate(req, resp) < 0)
-		return;
-	pthread_mutex_lock(&mu);
-	snprintf(last_checked, sizeof(last_checked), "%.40s", req->body);
-	int dup = is_known(last_checked);
-	pthread_mutex_unlock(&mu);
-	http_resp_text(resp, 200, "text/plain", dup ? last_checked : "");
-}
-
-static void h_upload(http_req *req, http_resp *resp)
-{
-	if (gate(req, resp) < 0)
-		return;
-	pthread_mutex_lock(&mu);
-	uploads++;
-	if (nknown < 4)
-		snprintf(known[nknown++], 41, "%s", last_checked);
-	pthread_mutex_unlock(&mu);
-	http_resp_text(resp, 200, "text/plain", "");
-}
-
-static void h_brief(http_req *req, http_resp *resp)
-{
-	if (gate(req, resp) < 0)
-		return;
-	sbuf x = {0};
-	sbuf_puts(&x, "<?xml version=\"1.0\"?><REPORT>");
-	char *list = xstrdup(req->body);
-	pthread_mutex_lock(&mu);
-	for (char *tok = strtok(list, ";"); tok; tok = strtok(NULL, ";"))
-		sbuf_printf(&x, "<BRIEF_REPORT><SHA1>%s</SHA1><STATUS>%d</STATUS><RiskLevel>%d</RiskLevel>"
-				"</BRIEF_REPORT>", tok, is_known(tok) ? 4 : 1, is_known(tok) ? 3 : -1);
-	pthread_mutex_unlock(&mu);
-	sbuf_puts(&x, "</REPORT>");
-	http_resp_bytes(resp, 200, "text/xml", x.data, x.len);
-	sbuf_free(&x);
-	free(list);
-}
-
-static const http_route fake_routes[] = {
-	{"GET", DTAS_PREFIX "register", h_register},
-	{"PUT", DTAS_PREFIX "check_duplicate_sample", h_check},
-	{"PUT", DTAS_PREFIX "upload_sample", h_upload},
-	{"PUT", DTAS_PREFIX "get_brief_report", h_brief},
-};
 
 /* ---- helpers */
 
@@ -161,14 +74,18 @@ static void wait_status(const char *url, const char *field, json_int_t want)
 	ck_abort_msg("analysis.%s never became %lld", field, (long long)want);
 }
 
-START_TEST(test_submit_backoff_and_duplicates)
+TEST(test_submit_backoff_and_duplicates)
 {
 	ctd_err err;
-	down = 1;
-	http_server_opts so = {.port = 0, .routes = fake_routes, .nroutes = 4};
-	http_server *ddan = http_server_start(&so, &err);
-	ck_assert_msg(ddan != NULL, "fake DDAN: %s", err.msg);
-	char *ddan_url = xasprintf("http://127.0.0.1:%d", http_server_port(ddan));
+	char ddan_url[64];
+	http_server *ddan = peer_start(ddan_url, sizeof ddan_url);
+	ck_assert_msg(ddan != NULL, "the fake DDAN did not start");
+	pthread_mutex_lock(&peer_lock);
+	snprintf(peer.key, sizeof peer.key, "%s", DDAN_KEY);
+	peer.brief_status = 1; /* a sample it does not have: not found */
+	peer.brief_risk = -1;
+	peer.down = 1;
+	pthread_mutex_unlock(&peer_lock);
 
 	char *home = tl_tmpdir("ddi-ddan");
 	char *pcap = xasprintf("%s/so2.pcap", home);
@@ -193,9 +110,7 @@ START_TEST(test_submit_backoff_and_duplicates)
 	json_decref(files);
 
 	/* back up: registered, uploaded once, verdict High, SOs */
-	pthread_mutex_lock(&mu);
-	down = 0;
-	pthread_mutex_unlock(&mu);
+	set_down(0);
 	wait_status(url, "verdicts", 1);
 	wait_status(url, "ddan_down", 0);
 	json_t *d = api(url, "/api/detections");
@@ -213,29 +128,29 @@ START_TEST(test_submit_backoff_and_duplicates)
 				 json_array_get(json_object_get(sos, "suspicious_objects"), 0), "value")),
 			 sha1);
 	json_decref(sos);
-	pthread_mutex_lock(&mu);
-	ck_assert_int_eq(uploads, 1);
-	ck_assert_int_ge(registered, 1);
-	ck_assert_int_eq(bad_checksums, 0);
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_lock(&peer_lock);
+	ck_assert_int_eq(peer.uploads, 1);
+	ck_assert_int_ge(peer.registers, 1);
+	ck_assert_int_eq(peer.bad_checksums, 0);
+	pthread_mutex_unlock(&peer_lock);
 
 	/* a sample DDAN already analysed is not uploaded again */
 	const char *other = "another lab file CTDLAB-RISK-HIGH, known to DDAN\n";
 	char osha[SHA1_HEX_LEN];
 	hash_hex(HASH_SHA1, other, strlen(other), osha);
 	str_upper(osha);
-	pthread_mutex_lock(&mu);
-	snprintf(known[nknown++], 41, "%s", osha);
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_lock(&peer_lock);
+	snprintf(peer.known[peer.nknown++], sizeof peer.known[0], "%s", osha);
+	pthread_mutex_unlock(&peer_lock);
 	char *pcap2 = xasprintf("%s/pcap/known.pcap", home), *tmp = xasprintf("%s/known.tmp", home);
 	write_download_pcap(tmp, "/other.bin", other);
 	ck_assert_int_eq(rename(tmp, pcap2), 0);
 	wait_status(url, "verdicts", 2);
 	wait_status(url, "duplicates", 1);
-	pthread_mutex_lock(&mu);
-	ck_assert_int_eq(uploads, 1);
-	ck_assert_int_eq(bad_checksums, 0);
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_lock(&peer_lock);
+	ck_assert_int_eq(peer.uploads, 1);
+	ck_assert_int_eq(peer.bad_checksums, 0);
+	pthread_mutex_unlock(&peer_lock);
 
 	/* one system event for the outage, one for the recovery */
 	char *db = xasprintf("%s/lab.db", home);
@@ -252,24 +167,14 @@ START_TEST(test_submit_backoff_and_duplicates)
 	store_close(st);
 
 	ck_assert_int_eq(tl_stop(pid, 5000), 0);
-	http_server_stop(ddan);
+	peer_stop(ddan);
 	free(db);
 	free(pcap2);
 	free(tmp);
 	free(pcap);
 	free(url);
-	free(ddan_url);
 	tl_rmrf(home);
 	free(home);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("ddi_ddan");
-	TCase *tc = tcase_create("ddan");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_submit_backoff_and_duplicates);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.timeout = 60);

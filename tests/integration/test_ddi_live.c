@@ -82,7 +82,7 @@ static json_t *find_so(json_t *list, const char *type, const char *value)
 	return NULL;
 }
 
-START_TEST(test_live_loopback_download)
+TEST(test_live_loopback_download)
 {
 	ctd_err err;
 	http_server_opts so = {.port = 0, .routes = routes, .nroutes = 2};
@@ -168,14 +168,5 @@ START_TEST(test_live_loopback_download)
 	tl_rmrf(home);
 	free(home);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("ddi_live");
-	TCase *tc = tcase_create("live");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_live_loopback_download);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.timeout = 60);

@@ -115,7 +115,7 @@ static json_t *find_so(json_t *list, const char *type)
 	return NULL;
 }
 
-START_TEST(test_read_file_makes_detection_and_sos)
+TEST(test_read_file_makes_detection_and_sos)
 {
 	char *pcap = xasprintf("%s/download.pcap", home);
 	write_download_pcap(pcap, "Files.Lab.Test", "/dl/sample_so2.bin?x=1", so2);
@@ -159,7 +159,6 @@ START_TEST(test_read_file_makes_detection_and_sos)
 	json_decref(files);
 	free(pcap);
 }
-END_TEST
 
 static int count_record(const so_record *r, void *cls)
 {
@@ -169,7 +168,7 @@ static int count_record(const so_record *r, void *cls)
 	return 0;
 }
 
-START_TEST(test_so_feed_for_tmcm)
+TEST(test_so_feed_for_tmcm)
 {
 	char *pcap = xasprintf("%s/download.pcap", home);
 	write_download_pcap(pcap, "dl.lab.test", "/so2.exe", so2);
@@ -207,9 +206,8 @@ START_TEST(test_so_feed_for_tmcm)
 	free(feed);
 	free(pcap);
 }
-END_TEST
 
-START_TEST(test_capture_unavailable_still_reads_files)
+TEST(test_capture_unavailable_still_reads_files)
 {
 	start_ddi(NULL);
 	long st;
@@ -250,9 +248,8 @@ START_TEST(test_capture_unavailable_still_reads_files)
 	free(tmp);
 	free(dest);
 }
-END_TEST
 
-START_TEST(test_upload_api_and_bad_input)
+TEST(test_upload_api_and_bad_input)
 {
 	start_ddi(NULL);
 	char *pcap = xasprintf("%s/up.pcap", home);
@@ -322,12 +319,11 @@ START_TEST(test_upload_api_and_bad_input)
 	free(data);
 	free(pcap);
 }
-END_TEST
 
 /* ddid started without capture privileges: as root the test drops to the
  * "nobody" user first; otherwise it already lacks them (unless the binary
  * was granted CAP_NET_RAW, which the reason then shows). */
-START_TEST(test_no_capture_privileges)
+TEST(test_no_capture_privileges)
 {
 	ck_assert_int_eq(chmod(home, 0777), 0);
 	char *log = xasprintf("%s/ddid.log", home), *bin = tl_bin("ddid");
@@ -369,19 +365,5 @@ START_TEST(test_no_capture_privileges)
 	free(tmp);
 	free(dest);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("ddi_pcap");
-	TCase *tc = tcase_create("pcap");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_read_file_makes_detection_and_sos);
-	tcase_add_test(tc, test_so_feed_for_tmcm);
-	tcase_add_test(tc, test_capture_unavailable_still_reads_files);
-	tcase_add_test(tc, test_upload_api_and_bad_input);
-	tcase_add_test(tc, test_no_capture_privileges);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.setup = setup, .teardown = teardown, .timeout = 60);

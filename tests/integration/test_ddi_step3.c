@@ -74,7 +74,7 @@ static void lab_down(void)
 	free(dir);
 }
 
-START_TEST(test_step3_live)
+TEST(test_step3_live)
 {
 	char *out = NULL;
 	const char *help[] = {"--help", NULL};
@@ -118,15 +118,5 @@ START_TEST(test_step3_live)
 	free(bpf);
 	free(smtp_port);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("ddi_step3");
-	TCase *tc = tcase_create("step3");
-	tcase_set_timeout(tc, 300);
-	tcase_add_unchecked_fixture(tc, lab_dir, lab_down);
-	tcase_add_test(tc, test_step3_live);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.timeout = 300, .suite_setup = lab_dir, .suite_teardown = lab_down);

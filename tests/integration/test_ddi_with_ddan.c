@@ -13,6 +13,7 @@
 #include "dtas.h"
 #include "hash.h"
 #include "testlib.h"
+#include "tl_dtas.h"
 #include "util.h"
 #include "ddi/ddi_pcapgen.h"
 
@@ -35,7 +36,7 @@ static int ddand_speaks_dtas(void)
 	return yes;
 }
 
-START_TEST(test_ddi_submits_to_ddand)
+TEST(test_ddi_submits_to_ddand)
 {
 	if (!ddand_speaks_dtas()) {
 		fprintf(stderr, "SKIP test_ddi_submits_to_ddand: bin/ddand has no DTAS API in this "
@@ -96,17 +97,10 @@ START_TEST(test_ddi_submits_to_ddand)
 	json_decref(det);
 
 	/* DDAN has the sample, analysed, from DDI */
-	dtas_client c = {.base_url = ddan_url, .api_key = DDAN_KEY,
-			 .client_uuid = "5E5E5E5E-1111-2222-3333-444444444444", .product_name = "test",
-			 .hostname = "test", .source_id = "1", .source_name = "test",
-			 .protocol_version = "1.5"};
-	ctd_err err;
-	ck_assert_int_eq(dtas_register(&c, &err), 0);
-	const char *one[] = {sha1};
-	dtas_brief b;
-	ck_assert_int_eq(dtas_brief_report(&c, one, 1, &b, &err), 0);
-	ck_assert_int_eq(b.status, 4);
-	ck_assert_int_eq(b.risk_level, 3);
+	dtas_client c;
+	tl_dtas_client(&c, ddan_url, DDAN_KEY);
+	ck_assert_int_eq(tl_ddan_wait_verdict(&c, sha1), 3);
+	dtas_client_free(&c);
 
 	ck_assert_int_eq(tl_stop(ddi, 5000), 0);
 	ck_assert_int_eq(tl_stop(ddan, 5000), 0);
@@ -117,14 +111,5 @@ START_TEST(test_ddi_submits_to_ddand)
 	tl_rmrf(home);
 	free(home);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("ddi_with_ddan");
-	TCase *tc = tcase_create("ddan");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_ddi_submits_to_ddand);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.timeout = 60);

@@ -4,7 +4,13 @@
  * second imsvad acting as the next hop, which shows it in its mailbox with
  * the first one's IMSVA headers); a message older than deliver_max_age
  * bounces; a handoff rule sends to its own host:port. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "imsva_testutil.h"
+#include "testlib.h"
+#include "util.h"
 
 static imsvad a, b;
 
@@ -48,7 +54,7 @@ static json_t *outbound(const char *state)
 	return NULL;
 }
 
-START_TEST(deferred_then_sent_to_next_hop)
+TEST(deferred_then_sent_to_next_hop)
 {
 	int port = tl_free_port();
 	char hop[32], portarg[16];
@@ -82,9 +88,8 @@ START_TEST(deferred_then_sent_to_next_hop)
 	ck_assert_ptr_nonnull(strstr(first + 1, "by IMSVA (Postfix)"));
 	json_decref(msg);
 }
-END_TEST
 
-START_TEST(too_old_bounces)
+TEST(too_old_bounces)
 {
 	char hop[32];
 	snprintf(hop, sizeof hop, "127.0.0.1:%d", tl_free_port());
@@ -97,9 +102,8 @@ START_TEST(too_old_bounces)
 	json_decref(m);
 	ck_assert(imsvad_wait_log(&a, "mta", "bounced"));
 }
-END_TEST
 
-START_TEST(handoff_rule)
+TEST(handoff_rule)
 {
 	char body[512];
 	imsvad_start(&b, NULL);
@@ -123,27 +127,5 @@ START_TEST(handoff_rule)
 	ck_assert_int_eq(json_integer_value(json_object_get(box, "count")), 0);
 	json_decref(box);
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("imsva_deliver");
-	TCase *t = tcase_create("deliver");
-	tcase_add_checked_fixture(t, setup, teardown);
-	tcase_set_timeout(t, 60);
-	tcase_add_test(t, deferred_then_sent_to_next_hop);
-	tcase_add_test(t, too_old_bounces);
-	tcase_add_test(t, handoff_rule);
-	suite_add_tcase(s, t);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	tl_stop_all();
-	return failed ? 1 : 0;
-}
+TL_SUITE(.setup = setup, .teardown = teardown, .timeout = 60);

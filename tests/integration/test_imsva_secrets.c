@@ -32,7 +32,7 @@ static char *ready_value(const char *home, const char *pinned_pw, const char *ke
 	return out;
 }
 
-START_TEST(admin_password_generated_pinned_unpinned)
+TEST(admin_password_generated_pinned_unpinned)
 {
 	char *home = tl_tmpdir("imsva-secrets");
 	char *generated = ready_value(home, NULL, "admin_password");
@@ -50,9 +50,8 @@ START_TEST(admin_password_generated_pinned_unpinned)
 	tl_rmrf(home);
 	free(home);
 }
-END_TEST
 
-START_TEST(ddan_client_uuid_kept)
+TEST(ddan_client_uuid_kept)
 {
 	char *home = tl_tmpdir("imsva-secrets");
 	char *first = ready_value(home, NULL, "ddan_client_uuid");
@@ -64,25 +63,5 @@ START_TEST(ddan_client_uuid_kept)
 	tl_rmrf(home);
 	free(home);
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("imsva_secrets");
-	TCase *t = tcase_create("secrets");
-	tcase_set_timeout(t, 120);
-	tcase_add_test(t, admin_password_generated_pinned_unpinned);
-	tcase_add_test(t, ddan_client_uuid_kept);
-	suite_add_tcase(s, t);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	tl_stop_all();
-	return failed ? 1 : 0;
-}
+TL_SUITE(.timeout = 120);

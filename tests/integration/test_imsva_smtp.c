@@ -4,11 +4,17 @@
  * timeout, IMSVA's headers on delivered mail, and the crash test: kill -9
  * while a client sends, restart, and every message that got a 250 is there
  * and gets processed. */
-#include <curl/curl.h>
+#include <check.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <curl/curl.h>
 #include <sys/wait.h>
 #include "imsva_testutil.h"
+#include "testlib.h"
+#include "util.h"
 
 static imsvad d;
 
@@ -50,7 +56,7 @@ static char *mailbox_data(const char *rcpt)
 	return data;
 }
 
-START_TEST(conversation)
+TEST(conversation)
 {
 	tl_smtp *s = connect_ok();
 	ck_assert_int_eq(tl_smtp_cmd(s, "EHLO client.test"), 250);
@@ -92,9 +98,8 @@ START_TEST(conversation)
 	ck_assert_ptr_nonnull(strstr(data, "Subject: bare lf\r\n"));
 	free(data);
 }
-END_TEST
 
-START_TEST(pipelining)
+TEST(pipelining)
 {
 	tl_smtp *s = connect_ok();
 	const char *batch = "EHLO pipe.test\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<p1@example.org>\r\n"
@@ -112,9 +117,8 @@ START_TEST(pipelining)
 	free(one);
 	free(two);
 }
-END_TEST
 
-START_TEST(oversize_and_long_lines)
+TEST(oversize_and_long_lines)
 {
 	tl_smtp *s = connect_ok();
 	ck_assert_int_eq(tl_smtp_cmd(s, "EHLO big.test"), 250);
@@ -146,7 +150,6 @@ START_TEST(oversize_and_long_lines)
 	tl_smtp_close(s);
 	ck_assert_int_eq(imsvad_count(&d, "delivered"), 0);
 }
-END_TEST
 
 typedef struct upload {
 	const char *data;
@@ -164,7 +167,7 @@ static size_t read_cb(char *buf, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-START_TEST(starttls_with_curl)
+TEST(starttls_with_curl)
 {
 	CURL *c = curl_easy_init();
 	char *url = xasprintf("smtp://127.0.0.1:%d", d.smtp_port);
@@ -189,9 +192,8 @@ START_TEST(starttls_with_curl)
 	ck_assert_ptr_nonnull(strstr(data, "\r\n\r\nsecret\r\n"));
 	free(data);
 }
-END_TEST
 
-START_TEST(starttls_discards_pipelined_plaintext)
+TEST(starttls_discards_pipelined_plaintext)
 {
 	tl_smtp *s = connect_ok();
 	ck_assert_int_eq(tl_smtp_cmd(s, "EHLO a.test"), 250);
@@ -200,11 +202,10 @@ START_TEST(starttls_discards_pipelined_plaintext)
 	ck_assert_int_eq(tl_smtp_read(s), 220);
 	tl_smtp_close(s);
 }
-END_TEST
 
 /* A client that pipelines far more than it reads: the server stops reading
  * until its replies drain, and every command still gets its reply. */
-START_TEST(flood_without_reading_is_bounded)
+TEST(flood_without_reading_is_bounded)
 {
 	tl_smtp *s = connect_ok();
 	enum { N = 60000 };
@@ -227,7 +228,6 @@ START_TEST(flood_without_reading_is_bounded)
 	ck_assert_int_eq(ok, N);
 	tl_smtp_close(s);
 }
-END_TEST
 
 /* ---- the crash test ---- */
 
@@ -272,7 +272,7 @@ static int count_lines(const char *path)
 	return n;
 }
 
-START_TEST(kill9_keeps_every_acknowledged_message)
+TEST(kill9_keeps_every_acknowledged_message)
 {
 	char *acked = xasprintf("%s/acked.txt", d.home);
 	pid_t child = fork();
@@ -308,9 +308,8 @@ START_TEST(kill9_keeps_every_acknowledged_message)
 	free(data);
 	free(acked);
 }
-END_TEST
 
-START_TEST(idle_timeout)
+TEST(idle_timeout)
 {
 	imsvad_stop(&d, 0);
 	const char *args[] = {"--smtp_idle_timeout", "1s", NULL};
@@ -320,9 +319,8 @@ START_TEST(idle_timeout)
 	ck_assert_ptr_nonnull(strstr(tl_smtp_reply(s), "4.4.2"));
 	tl_smtp_close(s);
 }
-END_TEST
 
-START_TEST(admin_api_needs_login)
+TEST(admin_api_needs_login)
 {
 	long st = 0;
 	char *saved = d.auth;
@@ -343,35 +341,5 @@ START_TEST(admin_api_needs_login)
 	ck_assert_int_eq(st, 200);
 	json_decref(j);
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("imsva_smtp");
-	TCase *t = tcase_create("smtp");
-	tcase_add_checked_fixture(t, setup, teardown);
-	tcase_set_timeout(t, 60);
-	tcase_add_test(t, conversation);
-	tcase_add_test(t, pipelining);
-	tcase_add_test(t, oversize_and_long_lines);
-	tcase_add_test(t, starttls_with_curl);
-	tcase_add_test(t, starttls_discards_pipelined_plaintext);
-	tcase_add_test(t, flood_without_reading_is_bounded);
-	tcase_add_test(t, kill9_keeps_every_acknowledged_message);
-	tcase_add_test(t, idle_timeout);
-	tcase_add_test(t, admin_api_needs_login);
-	suite_add_tcase(s, t);
-	return s;
-}
-
-int main(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	tl_stop_all();
-	curl_global_cleanup();
-	return failed ? 1 : 0;
-}
+TL_SUITE(.setup = setup, .teardown = teardown, .timeout = 60);

@@ -4,10 +4,16 @@
  * quarantine events by rule name and date range (1-3); a clean mail is
  * delivered. Also: policy CRUD with validation (400 naming the field),
  * quarantine query/release/delete, and log query filters with wildcards. */
-#include <curl/curl.h>
+#include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <curl/curl.h>
 #include "imsva_testutil.h"
 #include "store.h"
+#include "testlib.h"
+#include "util.h"
 
 #define RULE_NAME "STEP1 Sample SO to DDAN"
 
@@ -79,7 +85,7 @@ static json_int_t create_step1_rule(void)
 	return id;
 }
 
-START_TEST(step1_end_to_end)
+TEST(step1_end_to_end)
 {
 	char from[32], to[32];
 	time_iso8601(time_now_ms() - 60000, from, sizeof from);
@@ -174,9 +180,8 @@ START_TEST(step1_end_to_end)
 	store_close(sdb);
 	free(db);
 }
-END_TEST
 
-START_TEST(quarantine_release_and_delete)
+TEST(quarantine_release_and_delete)
 {
 	create_step1_rule();
 	ck_assert_int_eq(send_with_attachment("<a@example.org>", "first", "a.pdf", sample_so_pdf,
@@ -216,9 +221,8 @@ START_TEST(quarantine_release_and_delete)
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "count")), 4);
 	json_decref(j);
 }
-END_TEST
 
-START_TEST(policy_crud_and_validation)
+TEST(policy_crud_and_validation)
 {
 	long st = 0;
 	json_t *j = api(&d, "POST",
@@ -256,11 +260,10 @@ START_TEST(policy_crud_and_validation)
 	ck_assert_int_eq(st, 400);
 	json_decref(j);
 }
-END_TEST
 
 /* Modify and monitor actions reach the delivered mail: tag subject, X-header,
  * BCC and a notification; change recipient redirects it. */
-START_TEST(modify_monitor_and_change_recipient)
+TEST(modify_monitor_and_change_recipient)
 {
 	long st = 0;
 	json_t *j = api(&d, "POST",
@@ -306,30 +309,5 @@ START_TEST(modify_monitor_and_change_recipient)
 	ck_assert_int_eq(json_integer_value(json_object_get(box, "count")), 0);
 	json_decref(box);
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("imsva_step1");
-	TCase *t = tcase_create("step1");
-	tcase_add_checked_fixture(t, setup, teardown);
-	tcase_set_timeout(t, 60);
-	tcase_add_test(t, step1_end_to_end);
-	tcase_add_test(t, quarantine_release_and_delete);
-	tcase_add_test(t, policy_crud_and_validation);
-	tcase_add_test(t, modify_monitor_and_change_recipient);
-	suite_add_tcase(s, t);
-	return s;
-}
-
-int main(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	tl_stop_all();
-	curl_global_cleanup();
-	return failed ? 1 : 0;
-}
+TL_SUITE(.setup = setup, .teardown = teardown, .timeout = 60);

@@ -4,9 +4,18 @@
  * and the built-in "TMCM_Suspicious File detection rule": Block quarantines,
  * Log delivers and logs a policy event (STEP 2-5), also in the Japanese
  * locale. */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "dtas.h"
+#include "fakepeer.h"
 #include "hash.h"
-#include "imsva_fakepeer.h"
 #include "imsva_testutil.h"
+#include "testlib.h"
+#include "util.h"
 
 static imsvad d;
 static http_server *srv;
@@ -87,7 +96,7 @@ static void last_policy_event(char *rule, size_t rlen, char *action, size_t alen
 	json_decref(j);
 }
 
-START_TEST(register_heartbeat_and_status)
+TEST(register_heartbeat_and_status)
 {
 	start("en");
 	json_t *j = NULL;
@@ -105,9 +114,8 @@ START_TEST(register_heartbeat_and_status)
 	ck_assert_int_ge(peer_get(&peer.registers), 1);
 	ck_assert_int_ge(peer_get(&peer.tests), 1);
 }
-END_TEST
 
-START_TEST(block_quarantines_log_delivers)
+TEST(block_quarantines_log_delivers)
 {
 	start("en");
 	char sha1[41], rule[128], action[32];
@@ -135,9 +143,8 @@ START_TEST(block_quarantines_log_delivers)
 	ck_assert_str_eq(action, "log");
 	ck_assert_int_eq(imsvad_count(&d, "quarantined"), 1);
 }
-END_TEST
 
-START_TEST(paged_incremental_sync_with_removals)
+TEST(paged_incremental_sync_with_removals)
 {
 	start("en");
 	char v[41];
@@ -164,9 +171,8 @@ START_TEST(paged_incremental_sync_with_removals)
 	ck_assert_int_eq(json_integer_value(json_object_get(s, "cursor")), 2502);
 	json_decref(s);
 }
-END_TEST
 
-START_TEST(japanese_rule_name)
+TEST(japanese_rule_name)
 {
 	start("ja");
 	char sha1[41], rule[128], action[32];
@@ -178,9 +184,8 @@ START_TEST(japanese_rule_name)
 	last_policy_event(rule, sizeof rule, action, sizeof action, 1);
 	ck_assert_str_eq(rule, "TMCM_不審ファイル検出ルール");
 }
-END_TEST
 
-START_TEST(tmcm_down_is_a_system_event)
+TEST(tmcm_down_is_a_system_event)
 {
 	char closed[64];
 	snprintf(closed, sizeof closed, "http://127.0.0.1:%d", tl_free_port());
@@ -192,29 +197,5 @@ START_TEST(tmcm_down_is_a_system_event)
 	ck_assert(json_is_string(json_object_get(j, "last_error")));
 	json_decref(j);
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("imsva_tmcm");
-	TCase *t = tcase_create("tmcm");
-	tcase_add_checked_fixture(t, setup, teardown);
-	tcase_set_timeout(t, 60);
-	tcase_add_test(t, register_heartbeat_and_status);
-	tcase_add_test(t, block_quarantines_log_delivers);
-	tcase_add_test(t, paged_incremental_sync_with_removals);
-	tcase_add_test(t, japanese_rule_name);
-	tcase_add_test(t, tmcm_down_is_a_system_event);
-	suite_add_tcase(s, t);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	tl_stop_all();
-	return failed ? 1 : 0;
-}
+TL_SUITE(.setup = setup, .teardown = teardown, .timeout = 60);

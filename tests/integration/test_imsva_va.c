@@ -7,9 +7,18 @@
  * (ATSE)"; an administrator's release from the VA queue → delivered. The
  * same against a real ddand, with the security-level mapping (Medium risk is
  * ignored at level Low and acted on at level Medium). */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "dtas.h"
+#include "fakepeer.h"
 #include "hash.h"
-#include "imsva_fakepeer.h"
 #include "imsva_testutil.h"
+#include "testlib.h"
+#include "util.h"
 
 static imsvad d;
 static http_server *srv;
@@ -85,7 +94,7 @@ static char *va_rule_reason(void)
 	return r;
 }
 
-START_TEST(high_risk_is_analyzed_threat)
+TEST(high_risk_is_analyzed_threat)
 {
 	start_with(peer_url, "30s");
 	send_sample("va1@example.org");
@@ -108,9 +117,8 @@ START_TEST(high_risk_is_analyzed_threat)
 	ck_assert_int_eq(json_integer_value(json_object_get(m, "risk")), 3);
 	json_decref(j);
 }
-END_TEST
 
-START_TEST(no_risk_goes_to_next_rule)
+TEST(no_risk_goes_to_next_rule)
 {
 	peer.brief_risk = 0;
 	start_with(peer_url, "30s");
@@ -119,9 +127,8 @@ START_TEST(no_risk_goes_to_next_rule)
 	ck_assert_int_eq(imsvad_count(&d, "quarantined"), 0);
 	ck_assert_int_eq(peer_get(&peer.uploads), 1);
 }
-END_TEST
 
-START_TEST(timeout_is_probable_threat)
+TEST(timeout_is_probable_threat)
 {
 	peer.brief_status = 3; /* processing, forever */
 	start_with(peer_url, "1s");
@@ -131,9 +138,8 @@ START_TEST(timeout_is_probable_threat)
 	ck_assert_prefix(reason, "Probable advanced threat (ATSE)");
 	free(reason);
 }
-END_TEST
 
-START_TEST(ddan_down_is_probable_threat_and_system_event)
+TEST(ddan_down_is_probable_threat_and_system_event)
 {
 	char closed[64];
 	snprintf(closed, sizeof closed, "http://127.0.0.1:%d", tl_free_port());
@@ -145,9 +151,8 @@ START_TEST(ddan_down_is_probable_threat_and_system_event)
 	free(reason);
 	ck_assert(imsvad_wait_log(&d, "system", "ddan_unreachable"));
 }
-END_TEST
 
-START_TEST(release_from_va_queue)
+TEST(release_from_va_queue)
 {
 	peer.brief_status = 3;
 	start_with(peer_url, "60s");
@@ -174,7 +179,6 @@ START_TEST(release_from_va_queue)
 	ck_assert_int_eq(st, 404);
 	json_decref(j);
 }
-END_TEST
 
 /* ---- against a real ddand ---- */
 
@@ -201,7 +205,7 @@ static void stop_ddand(void)
 	free(ddan_home);
 }
 
-START_TEST(real_ddand_high_risk)
+TEST(real_ddand_high_risk)
 {
 	char *url = start_ddand();
 	start_level(url, "LAB-DDAN-KEY", "30s", "low");
@@ -217,11 +221,10 @@ START_TEST(real_ddand_high_risk)
 	stop_ddand();
 	free(url);
 }
-END_TEST
 
 /* DDAN says Medium: below security level Low (High only) → next rule;
  * at level Medium → the rule applies. */
-START_TEST(real_ddand_medium_risk_by_security_level)
+TEST(real_ddand_medium_risk_by_security_level)
 {
 	sample = sample_medium;
 	char *url = start_ddand();
@@ -240,31 +243,5 @@ START_TEST(real_ddand_medium_risk_by_security_level)
 	stop_ddand();
 	free(url);
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("imsva_va");
-	TCase *t = tcase_create("va");
-	tcase_add_checked_fixture(t, setup, teardown);
-	tcase_set_timeout(t, 60);
-	tcase_add_test(t, high_risk_is_analyzed_threat);
-	tcase_add_test(t, no_risk_goes_to_next_rule);
-	tcase_add_test(t, timeout_is_probable_threat);
-	tcase_add_test(t, ddan_down_is_probable_threat_and_system_event);
-	tcase_add_test(t, release_from_va_queue);
-	tcase_add_test(t, real_ddand_high_risk);
-	tcase_add_test(t, real_ddand_medium_risk_by_security_level);
-	suite_add_tcase(s, t);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	tl_stop_all();
-	return failed ? 1 : 0;
-}
+TL_SUITE(.setup = setup, .teardown = teardown, .timeout = 60);

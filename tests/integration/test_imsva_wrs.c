@@ -5,8 +5,17 @@
  * spam off quarantines a dangerous URL (STEP 4-1); SPS unreachable gives a
  * system event and the configured fallback: pass delivers, defer keeps the
  * message and processes it once SPS is back (nothing lost). */
-#include "imsva_fakepeer.h"
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "dtas.h"
+#include "fakepeer.h"
 #include "imsva_testutil.h"
+#include "testlib.h"
+#include "util.h"
 
 #define BAD_URL "http://malicious.example.net/payload/dropper.html"
 
@@ -53,7 +62,7 @@ static char *newest_policy_rule(void)
 	return r;
 }
 
-START_TEST(url_so_block_quarantines_by_builtin_rule)
+TEST(url_so_block_quarantines_by_builtin_rule)
 {
 	srv = peer_start(peer_url, sizeof peer_url);
 	snprintf(peer.wrs_rating, sizeof peer.wrs_rating, "Dangerous");
@@ -68,9 +77,8 @@ START_TEST(url_so_block_quarantines_by_builtin_rule)
 	ck_assert_str_eq(peer.last_url, BAD_URL);
 	pthread_mutex_unlock(&peer_lock);
 }
-END_TEST
 
-START_TEST(web_reputation_rule_and_cache)
+TEST(web_reputation_rule_and_cache)
 {
 	srv = peer_start(peer_url, sizeof peer_url);
 	start(peer_url, "pass");
@@ -103,9 +111,8 @@ START_TEST(web_reputation_rule_and_cache)
 	ck_assert_int_ge(json_integer_value(json_object_get(j, "cache_hits")), 1);
 	json_decref(j);
 }
-END_TEST
 
-START_TEST(sps_down_pass_delivers_with_system_event)
+TEST(sps_down_pass_delivers_with_system_event)
 {
 	char closed[64];
 	snprintf(closed, sizeof closed, "http://127.0.0.1:%d", tl_free_port());
@@ -114,9 +121,8 @@ START_TEST(sps_down_pass_delivers_with_system_event)
 	ck_assert(imsvad_wait_state(&d, "delivered", 1));
 	ck_assert(imsvad_wait_log(&d, "system", "wrs_unreachable"));
 }
-END_TEST
 
-START_TEST(sps_down_defer_keeps_message_until_back)
+TEST(sps_down_defer_keeps_message_until_back)
 {
 	int port = tl_free_port();
 	char later[64];
@@ -134,28 +140,5 @@ START_TEST(sps_down_defer_keeps_message_until_back)
 	snprintf(peer.wrs_so_action, sizeof peer.wrs_so_action, "block");
 	ck_assert(imsvad_wait_state(&d, "quarantined", 1));
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("imsva_wrs");
-	TCase *t = tcase_create("wrs");
-	tcase_add_checked_fixture(t, setup, teardown);
-	tcase_set_timeout(t, 60);
-	tcase_add_test(t, url_so_block_quarantines_by_builtin_rule);
-	tcase_add_test(t, web_reputation_rule_and_cache);
-	tcase_add_test(t, sps_down_pass_delivers_with_system_event);
-	tcase_add_test(t, sps_down_defer_keeps_message_until_back);
-	suite_add_tcase(s, t);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	tl_stop_all();
-	return failed ? 1 : 0;
-}
+TL_SUITE(.setup = setup, .teardown = teardown, .timeout = 60);

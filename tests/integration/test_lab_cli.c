@@ -49,7 +49,7 @@ static json_t *wait_event(const char *appliance, const char *kind)
 	return NULL;
 }
 
-START_TEST(test_send_then_events)
+TEST(test_send_then_events)
 {
 	char *attachment = xasprintf("%s/report.txt", dir), *out = NULL;
 	ck_assert_int_eq(file_write_atomic(attachment, "quarterly figures\n", 18, 0644), 0);
@@ -75,9 +75,8 @@ START_TEST(test_send_then_events)
 	free(out);
 	free(attachment);
 }
-END_TEST
 
-START_TEST(test_status_shows_syncs)
+TEST(test_status_shows_syncs)
 {
 	char *out = NULL;
 	const char *status[] = {"--json", "status", NULL};
@@ -93,9 +92,8 @@ START_TEST(test_status_shows_syncs)
 	json_decref(all);
 	free(out);
 }
-END_TEST
 
-START_TEST(test_drill_step4_in_relative_dir)
+TEST(test_drill_step4_in_relative_dir)
 {
 	char *out = NULL;
 	const char *drill[] = {"drill", "step4", NULL};
@@ -103,9 +101,8 @@ START_TEST(test_drill_step4_in_relative_dir)
 	ck_assert_msg(rc == 0, "drill step4 in %s exited %d:\n%.3000s", dir, rc, out);
 	free(out);
 }
-END_TEST
 
-START_TEST(test_reset_is_a_first_start)
+TEST(test_reset_is_a_first_start)
 {
 	char *out = NULL;
 	char *db = xasprintf("%s/lab.db", dir);
@@ -119,11 +116,10 @@ START_TEST(test_reset_is_a_first_start)
 	free(out);
 	free(db);
 }
-END_TEST
 
 /* `ctdlab up` wires IMSVA to the lab's SPS unless the option is pinned: a
  * pinned value (here in the environment) is left alone. */
-START_TEST(test_pinned_peer_is_not_rewired)
+TEST(test_pinned_peer_is_not_rewired)
 {
 	char *other = tl_tmpdir("pinned"), *out = NULL;
 	setenv("CTDLAB_IMSVA_SPS_URL", "http://127.0.0.1:9", 1);
@@ -143,19 +139,5 @@ START_TEST(test_pinned_peer_is_not_rewired)
 	tl_rmrf(other);
 	free(other);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("lab-cli");
-	TCase *tc = tcase_create("cli");
-	tcase_set_timeout(tc, 120);
-	tcase_add_checked_fixture(tc, lab_up, lab_down);
-	tcase_add_test(tc, test_send_then_events);
-	tcase_add_test(tc, test_status_shows_syncs);
-	tcase_add_test(tc, test_drill_step4_in_relative_dir);
-	tcase_add_test(tc, test_reset_is_a_first_start);
-	tcase_add_test(tc, test_pinned_peer_is_not_rewired);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.timeout = 120, .setup = lab_up, .teardown = lab_down);

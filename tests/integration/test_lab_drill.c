@@ -51,7 +51,7 @@ static const char *evidence(json_t *check, const char *a, const char *b)
 	return json_string_value(b ? json_object_get(v, b) : v);
 }
 
-START_TEST(test_drill_all)
+TEST(test_drill_all)
 {
 	char *dir = tl_tmpdir("drill"), *out = NULL;
 	tl_lab_env();
@@ -125,9 +125,8 @@ START_TEST(test_drill_all)
 	tl_rmrf(dir);
 	free(dir);
 }
-END_TEST
 
-START_TEST(test_drill_needs_a_lab)
+TEST(test_drill_needs_a_lab)
 {
 	char *dir = tl_tmpdir("drill-nolab"), *out = NULL;
 	const char *drill[] = {"drill", "step1", NULL};
@@ -147,15 +146,5 @@ START_TEST(test_drill_needs_a_lab)
 	tl_rmrf(dir);
 	free(dir);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("lab");
-	TCase *tc = tcase_create("drill");
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, test_drill_needs_a_lab);
-	tcase_add_test(tc, test_drill_all);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.timeout = 300);

@@ -15,7 +15,7 @@ static int ctdlab(const char *dir, const char *cmd, const char *flag, char **out
 	return tl_ctdlab(dir, args, out);
 }
 
-START_TEST(test_up_status_down)
+TEST(test_up_status_down)
 {
 	char *dir = tl_tmpdir("lab");
 	char *out = NULL;
@@ -63,9 +63,8 @@ START_TEST(test_up_status_down)
 	tl_rmrf(dir);
 	free(dir);
 }
-END_TEST
 
-START_TEST(test_second_daemon_refused)
+TEST(test_second_daemon_refused)
 {
 	char *dir = tl_tmpdir("pid");
 	const char *args[] = {"--port", "0", NULL};
@@ -84,15 +83,5 @@ START_TEST(test_second_daemon_refused)
 	tl_rmrf(dir);
 	free(dir);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("lab");
-	TCase *tc = tcase_create("updown");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_up_status_down);
-	tcase_add_test(tc, test_second_daemon_refused);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.timeout = 120);

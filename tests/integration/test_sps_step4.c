@@ -49,7 +49,7 @@ static json_t *tmcm_va_object(const char *tmcm, const char *const *hdrs, const c
 	return found;
 }
 
-START_TEST(test_url_so_reaches_sps)
+TEST(test_url_so_reaches_sps)
 {
 	char *home = tl_tmpdir("sps-step4");
 	long status;
@@ -166,19 +166,5 @@ START_TEST(test_url_so_reaches_sps)
 	tl_rmrf(home);
 	free(home);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("sps_step4");
-	TCase *tc = tcase_create("step4");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_url_so_reaches_sps);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TL_SUITE(.timeout = 120, .nofork = 1);

@@ -1,116 +1,52 @@
-/* test_sps_sync.c - the SPS suspicious-object subscription against a small
- * DTAS-style feed served by the test itself (common/http_server.h +
- * sofeed_xml_*), which checks each request's X-DTAS checksum: Sync now, the
- * object count and last sync time, URL / domain / IP / file lookups over the
- * WRS port, incremental updates with removals, Test connection, a wrong key,
- * a full re-sync from an emptied list, and a DDAN as the source. spsd registers with either source. */
+/* test_sps_sync.c - the SPS suspicious-object subscription against the
+ * tests' fake DTAS feed (tests/lib/fakepeer.c), which checks each request's
+ * X-DTAS checksum: Sync now, the object count and last sync time, URL /
+ * domain / IP / file lookups over the WRS port, incremental updates with
+ * removals, Test connection, a wrong key, a full re-sync from an emptied
+ * list, and a DDAN as the source. spsd registers with either source. */
 #include <check.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <curl/curl.h>
-#include "dtas.h"
-#include "http_server.h"
-#include "sofeed.h"
+#include "fakepeer.h"
 #include "testlib.h"
 #include "util.h"
 
 #define FEED_KEY "FEED-KEY-1"
 #define PAGE 2
 
-/* ---- the fake feed ---- */
+/* ---- the fake feed (tests/lib/fakepeer.c) ---- */
 
-static struct {
-	pthread_mutex_t mu;
-	so_record recs[16];
-	int n;
-	char key[32];
-	int registers, pulls;
-} feed = {.mu = PTHREAD_MUTEX_INITIALIZER, .key = FEED_KEY};
+static http_server *feed_srv;
+static char feed_url[64];
 
 static void feed_add(const char *type, const char *value, const char *risk, const char *action,
 		     int removed)
 {
-	pthread_mutex_lock(&feed.mu);
-	so_record *r = &feed.recs[feed.n];
-	memset(r, 0, sizeof *r);
-	r->id = ++feed.n;
-	snprintf(r->type, sizeof r->type, "%s", type);
-	r->value = xstrdup(value);
-	snprintf(r->risk, sizeof r->risk, "%s", risk);
-	r->source = xstrdup("DDAN");
-	snprintf(r->action, sizeof r->action, "%s", action);
-	r->removed = removed;
-	pthread_mutex_unlock(&feed.mu);
+	so_record r = {.value = (char *)value, .source = "DDAN", .removed = removed};
+	snprintf(r.type, sizeof r.type, "%s", type);
+	snprintf(r.risk, sizeof r.risk, "%s", risk);
+	snprintf(r.action, sizeof r.action, "%s", action);
+	peer_add_so(&r);
 }
 
-/* 1 when the request is signed with the feed's key; else answers 401. */
-static int signed_ok(http_req *req, http_resp *resp)
+static void set_key(const char *key)
 {
-	pthread_mutex_lock(&feed.mu);
-	const char *keys[] = {feed.key};
-	dtas_verify v = {.keys = keys, .nkeys = 1};
-	int ok = dtas_verify_request(req, &v, NULL) == 0;
-	pthread_mutex_unlock(&feed.mu);
-	if (!ok)
-		http_resp_error(resp, 401, "unauthorized", "bad checksum");
-	return ok;
+	pthread_mutex_lock(&peer_lock);
+	snprintf(peer.key, sizeof peer.key, "%s", key);
+	pthread_mutex_unlock(&peer_lock);
 }
-
-static void feed_register(http_req *req, http_resp *resp)
-{
-	if (!signed_ok(req, resp))
-		return;
-	pthread_mutex_lock(&feed.mu);
-	feed.registers++;
-	pthread_mutex_unlock(&feed.mu);
-	http_resp_text(resp, 200, "text/plain", "");
-}
-
-static void feed_black_lists(http_req *req, http_resp *resp)
-{
-	if (!signed_ok(req, resp))
-		return;
-	const char *last = http_req_header(req, "X-DTAS-LastQueryID");
-	int64_t after = last ? atoll(last) : 0, last_id = after;
-	sbuf out = {0};
-	int sent = 0, more = 0;
-	sofeed_xml_begin(&out);
-	pthread_mutex_lock(&feed.mu);
-	feed.pulls++;
-	for (int i = 0; i < feed.n; i++) {
-		if (feed.recs[i].id <= after)
-			continue;
-		if (sent == PAGE) {
-			more = 1;
-			break;
-		}
-		sofeed_xml_add(&out, &feed.recs[i]);
-		last_id = feed.recs[i].id;
-		sent++;
-	}
-	pthread_mutex_unlock(&feed.mu);
-	sofeed_xml_end(&out, last_id, more);
-	http_resp_bytes(resp, 200, "text/xml", out.data, out.len);
-	sbuf_free(&out);
-}
-
-static const http_route feed_routes[] = {
-	{"GET", DTAS_PREFIX "register", feed_register},
-	{"GET", DTAS_PREFIX "get_black_lists", feed_black_lists},
-};
-
-static http_server *feed_srv;
-static char *feed_url;
 
 static void feed_start(void)
 {
-	ctd_err err;
-	http_server_opts o = {.routes = feed_routes, .nroutes = 2};
-	feed_srv = http_server_start(&o, &err);
-	ck_assert_msg(feed_srv != NULL, "feed server: %s", err.msg);
-	feed_url = xasprintf("http://127.0.0.1:%d", http_server_port(feed_srv));
+	feed_srv = peer_start(feed_url, sizeof feed_url);
+	ck_assert_msg(feed_srv != NULL, "the fake feed did not start");
+	set_key(FEED_KEY);
+	pthread_mutex_lock(&peer_lock);
+	peer.page = PAGE;
+	pthread_mutex_unlock(&peer_lock);
 	feed_add("URL", "http://evil.example/payload?id=1", "High", "block", 0);
 	feed_add("DOMAIN", "bad.example", "Medium", "log", 0);
 	feed_add("IP", "10.9.8.7", "High", "block", 0);
@@ -120,12 +56,7 @@ static void feed_start(void)
 
 static void feed_stop(void)
 {
-	http_server_stop(feed_srv);
-	for (int i = 0; i < feed.n; i++) {
-		free(feed.recs[i].value);
-		free(feed.recs[i].source);
-	}
-	free(feed_url);
+	peer_stop(feed_srv);
 }
 
 /* ---- spsd ---- */
@@ -217,7 +148,7 @@ static json_int_t jint(json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
-START_TEST(test_tmcm_subscription)
+TEST(test_tmcm_subscription)
 {
 	spsd s;
 	spsd_start(&s, "tmcm");
@@ -274,9 +205,7 @@ START_TEST(test_tmcm_subscription)
 	json_decref(j);
 
 	/* a key the source does not accept: the sync fails visibly, objects stay */
-	pthread_mutex_lock(&feed.mu);
-	strcpy(feed.key, "ROTATED");
-	pthread_mutex_unlock(&feed.mu);
+	set_key("ROTATED");
 	j = console_call(&s, "POST", "/api/so/test", 502);
 	json_decref(j);
 	st = sync_now(&s);
@@ -284,9 +213,7 @@ START_TEST(test_tmcm_subscription)
 	ck_assert_int_eq(jint(st, "object_count"), 5);
 	ck_assert_int_eq(jint(st, "cursor"), 7);
 	json_decref(st);
-	pthread_mutex_lock(&feed.mu);
-	strcpy(feed.key, FEED_KEY);
-	pthread_mutex_unlock(&feed.mu);
+	set_key(FEED_KEY);
 	st = sync_now(&s);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "last_error")), "");
 	json_decref(st);
@@ -316,43 +243,19 @@ START_TEST(test_tmcm_subscription)
 	free(u);
 	spsd_stop(&s);
 }
-END_TEST
 
-START_TEST(test_ddan_source)
+TEST(test_ddan_source)
 {
 	spsd s;
-	pthread_mutex_lock(&feed.mu);
-	int registers_before = feed.registers;
-	pthread_mutex_unlock(&feed.mu);
+	int registers_before = peer_get(&peer.registers);
 	spsd_start(&s, "ddan");
 	json_t *st = sync_now(&s);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "source")), "ddan");
 	ck_assert_int_eq(jint(st, "object_count"), 5);
 	json_decref(st);
-	pthread_mutex_lock(&feed.mu);
-	int registers = feed.registers;
-	pthread_mutex_unlock(&feed.mu);
-	ck_assert_int_gt(registers, registers_before);
+	ck_assert_int_gt(peer_get(&peer.registers), registers_before);
 	expect_so(&s, "http://new.example/landing", "URL", "block", "Highly Suspicious");
 	spsd_stop(&s);
 }
-END_TEST
 
-int main(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	Suite *su = suite_create("sps_sync");
-	TCase *tc = tcase_create("sync");
-	tcase_add_unchecked_fixture(tc, feed_start, feed_stop);
-	tcase_set_timeout(tc, 90);
-	tcase_add_test(tc, test_tmcm_subscription);
-	tcase_add_test(tc, test_ddan_source);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TL_SUITE(.suite_setup = feed_start, .suite_teardown = feed_stop, .timeout = 90, .nofork = 1);

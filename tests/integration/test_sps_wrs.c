@@ -65,7 +65,7 @@ static void expect(const char *url, const char *rating, const char *source, long
 	json_decref(j);
 }
 
-START_TEST(test_builtin_and_unrated)
+TEST(test_builtin_and_unrated)
 {
 	expect("http://wrs21.winshipway.com/", "Dangerous", "builtin", 21);
 	expect("http://WRS49.winshipway.com:80/some/page", "Dangerous", "builtin", 49);
@@ -82,9 +82,8 @@ START_TEST(test_builtin_and_unrated)
 			 "http://example.com/a/c");
 	json_decref(j);
 }
-END_TEST
 
-START_TEST(test_bad_input)
+TEST(test_bad_input)
 {
 	long status;
 	json_t *j = query("http://exa mple.com/", &status);
@@ -111,9 +110,8 @@ START_TEST(test_bad_input)
 	json_decref(j);
 	free(u);
 }
-END_TEST
 
-START_TEST(test_batch_and_file)
+TEST(test_batch_and_file)
 {
 	long status;
 	char *u = xasprintf("%s/wrs/v1/query", wrs);
@@ -144,7 +142,6 @@ START_TEST(test_batch_and_file)
 	json_decref(j);
 	free(u);
 }
-END_TEST
 
 static json_int_t add_rule(const char *body, long want_status)
 {
@@ -158,7 +155,7 @@ static json_int_t add_rule(const char *body, long want_status)
 	return id;
 }
 
-START_TEST(test_lists)
+TEST(test_lists)
 {
 	long status;
 	/* console auth */
@@ -238,9 +235,8 @@ START_TEST(test_lists)
 	free(login);
 	free(u);
 }
-END_TEST
 
-START_TEST(test_status_without_source)
+TEST(test_status_without_source)
 {
 	long status;
 	char *u = xasprintf("%s/api/so/status", console);
@@ -257,32 +253,11 @@ START_TEST(test_status_without_source)
 	json_decref(j);
 	free(u);
 }
-END_TEST
 
 /* Last: a clean exit on SIGTERM (under sanitizers: no leak report either). */
-START_TEST(test_clean_exit)
+TEST(test_clean_exit)
 {
 	ck_assert_int_eq(tl_stop(pid, 10000), 0);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("sps_wrs");
-	TCase *tc = tcase_create("wrs");
-	tcase_add_unchecked_fixture(tc, start_spsd, stop_spsd);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_builtin_and_unrated);
-	tcase_add_test(tc, test_bad_input);
-	tcase_add_test(tc, test_batch_and_file);
-	tcase_add_test(tc, test_lists);
-	tcase_add_test(tc, test_status_without_source);
-	tcase_add_test(tc, test_clean_exit);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TL_SUITE(.suite_setup = start_spsd, .suite_teardown = stop_spsd, .timeout = 60, .nofork = 1);

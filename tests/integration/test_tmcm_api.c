@@ -58,14 +58,14 @@ static char *checksum(const char *method, const char *target, const char *body)
 }
 
 typedef struct client_style {
-	const char *iat;     /* printf format for the iat claim, given seconds */
+	int iat_decimals;    /* digits after the point of the iat claim (seconds) */
 	jwt_alg_t alg;
 	const char *key;     /* NULL: the real API key */
 	double iat_offset;   /* seconds added to now */
 } client_style;
 
-static const client_style XSOAR = {"%.6f", JWT_ALG_HS256, NULL, 0};
-static const client_style CHRONICLE = {"%.0f", JWT_ALG_HS256, NULL, 0};
+static const client_style XSOAR = {6, JWT_ALG_HS256, NULL, 0};
+static const client_style CHRONICLE = {0, JWT_ALG_HS256, NULL, 0};
 
 static char *bearer(const client_style *cs, const char *method, const char *hashed_target,
 		    const char *body)
@@ -73,7 +73,7 @@ static char *bearer(const client_style *cs, const char *method, const char *hash
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	char iat[64];
-	snprintf(iat, sizeof iat, cs->iat, (double)ts.tv_sec + ts.tv_nsec / 1e9 + cs->iat_offset);
+	snprintf(iat, sizeof iat, "%.*f", cs->iat_decimals, (double)ts.tv_sec + ts.tv_nsec / 1e9 + cs->iat_offset);
 	char *sum = checksum(method, hashed_target, body);
 	char *claims = xasprintf("{\"appid\":\"%s\",\"iat\":%s,\"version\":\"V1\",\"checksum\":\"%s\"}",
 				 app_id, iat, sum);
@@ -139,7 +139,7 @@ static json_t *find(json_t *list, const char *type, const char *content)
 
 #define UDSO "/WebApp/api/SuspiciousObjects/UserDefinedSO"
 
-START_TEST(test_xsoar_udso_round_trip)
+TEST(test_xsoar_udso_round_trip)
 {
 	start_tmcm();
 	long status;
@@ -188,9 +188,8 @@ START_TEST(test_xsoar_udso_round_trip)
 	json_decref(env);
 	stop_tmcm();
 }
-END_TEST
 
-START_TEST(test_chronicle_udso_round_trip)
+TEST(test_chronicle_udso_round_trip)
 {
 	start_tmcm();
 	long status;
@@ -237,9 +236,8 @@ START_TEST(test_chronicle_udso_round_trip)
 	json_decref(list);
 	stop_tmcm();
 }
-END_TEST
 
-START_TEST(test_auth_failures)
+TEST(test_auth_failures)
 {
 	start_tmcm();
 	long status;
@@ -251,13 +249,13 @@ START_TEST(test_auth_failures)
 	json_decref(env);
 	free(url);
 
-	client_style stale = {"%.6f", JWT_ALG_HS256, NULL, -3600};
+	client_style stale = {6, JWT_ALG_HS256, NULL, -3600};
 	env = call(&stale, "GET", UDSO, NULL, NULL, &status);
 	ck_assert_int_eq(status, 401);
 	ck_assert_int_eq(meta_code(env), 18);
 	json_decref(env);
 
-	client_style wrong_key = {"%.0f", JWT_ALG_HS256, "not-the-api-key", 0};
+	client_style wrong_key = {0, JWT_ALG_HS256, "not-the-api-key", 0};
 	env = call(&wrong_key, "GET", UDSO, NULL, NULL, &status);
 	ck_assert_int_eq(status, 401);
 	ck_assert_int_eq(meta_code(env), 19);
@@ -283,9 +281,8 @@ START_TEST(test_auth_failures)
 	free(url);
 	stop_tmcm();
 }
-END_TEST
 
-START_TEST(test_file_udso_and_products)
+TEST(test_file_udso_and_products)
 {
 	start_tmcm();
 	long status;
@@ -344,11 +341,10 @@ START_TEST(test_file_udso_and_products)
 	json_decref(env);
 	stop_tmcm();
 }
-END_TEST
 
 /* Console credentials: a session from /api/login, or the password or the
  * Automation API key as X-Api-Key; anything else is 401. */
-START_TEST(test_console_login)
+TEST(test_console_login)
 {
 	start_tmcm();
 	const char *pw = json_string_value(json_object_get(json_object_get(ready, "info"),
@@ -384,10 +380,9 @@ START_TEST(test_console_login)
 	free(session);
 	stop_tmcm();
 }
-END_TEST
 
 /* Bad input gets the documented 4xx codes, never a crash. */
-START_TEST(test_bad_input)
+TEST(test_bad_input)
 {
 	start_tmcm();
 	static const struct {
@@ -436,28 +431,5 @@ START_TEST(test_bad_input)
 	free(url);
 	stop_tmcm();
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("tmcm_api");
-	TCase *tc = tcase_create("automation");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_xsoar_udso_round_trip);
-	tcase_add_test(tc, test_chronicle_udso_round_trip);
-	tcase_add_test(tc, test_auth_failures);
-	tcase_add_test(tc, test_file_udso_and_products);
-	tcase_add_test(tc, test_bad_input);
-	tcase_add_test(tc, test_console_login);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+TL_SUITE(.timeout = 60);

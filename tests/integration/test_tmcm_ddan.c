@@ -11,6 +11,7 @@
 #include "dtas.h"
 #include "sofeed.h"
 #include "testlib.h"
+#include "tl_dtas.h"
 #include "util.h"
 
 typedef struct proc {
@@ -75,29 +76,18 @@ static int look(const so_record *r, void *cls)
 	return 0;
 }
 
-START_TEST(test_ddan_so_to_tmcm_block)
+TEST(test_ddan_so_to_tmcm_block)
 {
 	proc ddan, tmcm;
 	const char *dargs[] = {"--port", "0", "--analysis_time", "100ms", NULL};
 	start(&ddan, "ddand", "ddan", dargs);
 
 	/* STEP 1 in short: a submitter sends a sample the lab's rules call High */
-	dtas_client sub = {
-		.base_url = (char *)ddan.url,
-		.api_key = (char *)info(&ddan, "api_key"),
-		.client_uuid = "5a5a5a5a-0000-4000-8000-000000000001",
-		.product_name = "IMSVA",
-		.hostname = "imsva.lab",
-		.source_id = "103",
-		.source_name = "IMSVA",
-		.protocol_version = "1.5",
-	};
-	ctd_err err = {0};
-	ck_assert_msg(dtas_register(&sub, &err) == 0, "register at DDAN: %s", err.msg);
+	dtas_client sub;
+	tl_dtas_client(&sub, ddan.url, info(&ddan, "api_key"));
 	const char *sample = "Sample SO for the TMCM test CTDLAB-RISK-HIGH\n";
 	char sha1[41];
-	ck_assert_msg(dtas_upload_sample(&sub, sample, strlen(sample), "sample_so.doc", 0, sha1,
-					 &err) == 0, "upload: %s", err.msg);
+	tl_ddan_upload(&sub, sample, strlen(sample), "sample_so.doc", sha1);
 
 	/* STEP 2-2: tmcmd registered with DDAN pulls the SO */
 	const char *targs[] = {"--port", "0", "--ddan-url", ddan.url, "--ddan-api-key",
@@ -122,10 +112,9 @@ START_TEST(test_ddan_so_to_tmcm_block)
 	json_decref(item);
 
 	/* a product takes the list: the SO with action log */
-	dtas_client imsva = sub;
-	imsva.base_url = (char *)tmcm.url;
-	imsva.api_key = (char *)info(&tmcm, "imsva_feed_key");
-	ck_assert_msg(dtas_register(&imsva, &err) == 0, "register at TMCM: %s", err.msg);
+	dtas_client imsva;
+	tl_dtas_client(&imsva, tmcm.url, info(&tmcm, "imsva_feed_key"));
+	ctd_err err = {0};
 	int64_t cursor = 0;
 	found f = {.sha1 = sha1};
 	ck_assert_int_ge(sofeed_pull(&imsva, &cursor, look, &f, &err), 1);
@@ -142,26 +131,10 @@ START_TEST(test_ddan_so_to_tmcm_block)
 	ck_assert_str_eq(g.action, "block");
 	ck_assert_int_gt(g.id, f.id);
 
+	dtas_client_free(&imsva);
+	dtas_client_free(&sub);
 	stop(&tmcm);
 	stop(&ddan);
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("tmcm_ddan");
-	TCase *tc = tcase_create("step2");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_ddan_so_to_tmcm_block);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+TL_SUITE(.timeout = 60);

@@ -1,7 +1,6 @@
 /* test_tmcm_feed.c - TMCM between its SO sources and its subscribers, over
- * real HTTP: a fake DDAN feed in this process (common/http_server.h +
- * sofeed_xml_*, checking every X-DTAS-Checksum tmcmd sends) feeds a spawned
- * tmcmd; "Sync now" fills the Virtual Analyzer Objects list; a product pulls
+ * real HTTP: the tests' fake DDAN feed (tests/lib/fakepeer.c, checking every
+ * X-DTAS-Checksum tmcmd sends) feeds a spawned tmcmd; "Sync now" fills the Virtual Analyzer Objects list; a product pulls
  * TMCM's merged feed with its own key (page size 1, so every pull pages) and
  * sees each console change as a new change ID: Block, a user-defined object
  * overriding the VA action and its removal, an exception, expiry; the next
@@ -12,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "dtas.h"
-#include "http_server.h"
+#include "fakepeer.h"
 #include "sofeed.h"
 #include "testlib.h"
 #include "util.h"
@@ -21,85 +20,29 @@
 #define SHA_F "3395856CE81F2B7382DEE72602F798B642F14140"
 #define URL_U "http://malware.lab/payload.exe"
 
-/* ---- the fake DDAN ---------------------------------------------------------- */
-
-static struct {
-	pthread_mutex_t mu;
-	so_record recs[8];
-	int n;
-	int registered, bad_checksums;
-	int64_t last_cursor;
-} fake = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
-static int signed_ok(http_req *req)
-{
-	const char *keys[] = {DDAN_KEY};
-	dtas_verify v = {.keys = keys, .nkeys = 1};
-	int ok = dtas_verify_request(req, &v, NULL) == 0;
-	if (!ok) {
-		pthread_mutex_lock(&fake.mu);
-		fake.bad_checksums++;
-		pthread_mutex_unlock(&fake.mu);
-	}
-	return ok;
-}
-
-static void fake_register(http_req *req, http_resp *resp)
-{
-	if (!signed_ok(req)) {
-		http_resp_error(resp, 401, "checksum", "bad checksum");
-		return;
-	}
-	pthread_mutex_lock(&fake.mu);
-	fake.registered++;
-	pthread_mutex_unlock(&fake.mu);
-	http_resp_text(resp, 200, "text/plain", "");
-}
-
-static void fake_black_lists(http_req *req, http_resp *resp)
-{
-	if (!signed_ok(req)) {
-		http_resp_error(resp, 401, "checksum", "bad checksum");
-		return;
-	}
-	const char *c = http_req_header(req, "X-DTAS-LastQueryID");
-	int64_t cursor = c ? strtoll(c, NULL, 10) : 0, last = cursor;
-	sbuf xml = {0};
-	sofeed_xml_begin(&xml);
-	pthread_mutex_lock(&fake.mu);
-	fake.last_cursor = cursor;
-	for (int i = 0; i < fake.n; i++) {
-		if (fake.recs[i].id <= cursor)
-			continue;
-		sofeed_xml_add(&xml, &fake.recs[i]);
-		last = fake.recs[i].id;
-	}
-	pthread_mutex_unlock(&fake.mu);
-	sofeed_xml_end(&xml, last, 0);
-	http_resp_bytes(resp, 200, "text/xml", xml.data, xml.len);
-	sbuf_free(&xml);
-}
+/* ---- the fake DDAN (tests/lib/fakepeer.c) ------------------------------------ */
 
 static void fake_add(const char *type, const char *value, const char *risk)
 {
 	int64_t now = time_now_ms();
-	pthread_mutex_lock(&fake.mu);
-	so_record *r = &fake.recs[fake.n];
-	*r = (so_record){.id = fake.n + 1, .value = (char *)value, .source = "DDAN",
-			 .first_seen_ms = now, .last_seen_ms = now,
-			 .expires_ms = now + 30LL * 86400000};
-	snprintf(r->type, sizeof r->type, "%s", type);
-	snprintf(r->risk, sizeof r->risk, "%s", risk);
-	snprintf(r->related_sha1, sizeof r->related_sha1, "%s", SHA_F);
-	fake.n++;
-	pthread_mutex_unlock(&fake.mu);
+	so_record r = {.value = (char *)value, .source = "DDAN", .first_seen_ms = now,
+		       .last_seen_ms = now, .expires_ms = now + 30LL * 86400000};
+	snprintf(r.type, sizeof r.type, "%s", type);
+	snprintf(r.risk, sizeof r.risk, "%s", risk);
+	snprintf(r.related_sha1, sizeof r.related_sha1, "%s", SHA_F);
+	peer_add_so(&r);
 }
 
-static const http_route fake_routes[] = {
-	{"GET", DTAS_PREFIX "register", fake_register},
-	{"GET", DTAS_PREFIX "test_connection", fake_register},
-	{"GET", DTAS_PREFIX "get_black_lists", fake_black_lists},
-};
+/* The fake DDAN, accepting only requests signed with DDAN_KEY. */
+static http_server *fake_start(char *url, size_t len)
+{
+	http_server *srv = peer_start(url, len);
+	ck_assert_msg(srv != NULL, "the fake DDAN did not start");
+	pthread_mutex_lock(&peer_lock);
+	snprintf(peer.key, sizeof peer.key, "%s", DDAN_KEY);
+	pthread_mutex_unlock(&peer_lock);
+	return srv;
+}
 
 /* ---- tmcmd and its console --------------------------------------------------- */
 
@@ -185,15 +128,12 @@ static pulled pull(const dtas_client *c, int64_t *cursor)
 	return p;
 }
 
-START_TEST(test_sync_distribute_and_change_ids)
+TEST(test_sync_distribute_and_change_ids)
 {
+	char ddan[64];
+	http_server *srv = fake_start(ddan, sizeof ddan);
 	fake_add("FILE", SHA_F, "High");
 	fake_add("URL", URL_U, "Medium");
-	http_server_opts o = {.routes = fake_routes, .nroutes = 3};
-	ctd_err err = {0};
-	http_server *srv = http_server_start(&o, &err);
-	ck_assert_msg(srv != NULL, "fake DDAN: %s", err.msg);
-	char *ddan = xasprintf("http://127.0.0.1:%d", http_server_port(srv));
 
 	home = tl_tmpdir("tmcm-feed");
 	const char *args[] = {"--port", "0", "--ddan-url", ddan, "--ddan-api-key", DDAN_KEY,
@@ -227,6 +167,7 @@ START_TEST(test_sync_distribute_and_change_ids)
 
 	/* a product registers and takes the whole list */
 	dtas_client imsva = product("IMSVA", "imsva_feed_key");
+	ctd_err err = {0};
 	ck_assert_msg(dtas_register(&imsva, &err) == 0, "register: %s", err.msg);
 	int64_t cursor = 0;
 	pulled p = pull(&imsva, &cursor);
@@ -290,11 +231,11 @@ START_TEST(test_sync_distribute_and_change_ids)
 	fake_add("DOMAIN", "c2.lab.example", "High");
 	va = sync_until(3);
 	json_decref(va);
-	pthread_mutex_lock(&fake.mu);
-	ck_assert_int_eq(fake.last_cursor, 2);
-	ck_assert_int_ge(fake.registered, 1);
-	ck_assert_int_eq(fake.bad_checksums, 0);
-	pthread_mutex_unlock(&fake.mu);
+	pthread_mutex_lock(&peer_lock);
+	ck_assert_int_eq(peer.last_cursor, 2);
+	ck_assert_int_ge(peer.registers + peer.tests, 1);
+	ck_assert_int_eq(peer.bad_checksums, 0);
+	pthread_mutex_unlock(&peer_lock);
 	p = pull(&imsva, &cursor);
 	ck_assert_int_eq(p.n, 1);
 	ck_assert_str_eq(p.r[0].type, "DOMAIN");
@@ -330,25 +271,21 @@ START_TEST(test_sync_distribute_and_change_ids)
 	json_decref(src);
 
 	ck_assert_int_eq(tl_stop(pid, 5000), 0);
-	http_server_stop(srv);
+	peer_stop(srv);
 	json_decref(ready);
 	tl_rmrf(home);
 	free(home);
-	free(ddan);
 }
-END_TEST
 
 /* Each configured DDI is a source of its own, with its own cursor. */
-START_TEST(test_two_ddis)
+TEST(test_two_ddis)
 {
+	char url_a[64], url_b[64];
+	http_server *a = fake_start(url_a, sizeof url_a), *b = peer_serve(url_b, sizeof url_b);
+	ck_assert_ptr_nonnull(b);
 	fake_add("IP", "192.0.2.66", "High");
 	fake_add("DOMAIN", "cnc.lab.example", "Medium");
-	http_server_opts o = {.routes = fake_routes, .nroutes = 3};
-	ctd_err err = {0};
-	http_server *a = http_server_start(&o, &err), *b = http_server_start(&o, &err);
-	ck_assert(a && b);
-	char *urls = xasprintf("http://127.0.0.1:%d, http://127.0.0.1:%d", http_server_port(a),
-			       http_server_port(b));
+	char *urls = xasprintf("%s, %s", url_a, url_b);
 	home = tl_tmpdir("tmcm-ddis");
 	const char *args[] = {"--port", "0", "--ddi-url", urls, "--ddi-api-key", DDAN_KEY,
 			      "--sync-interval", "1h", NULL};
@@ -376,17 +313,16 @@ START_TEST(test_two_ddis)
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(src, 1), "name")), "DDI-2");
 	json_decref(src);
 	ck_assert_int_eq(tl_stop(pid, 5000), 0);
-	http_server_stop(a);
 	http_server_stop(b);
+	peer_stop(a);
 	json_decref(ready);
 	tl_rmrf(home);
 	free(home);
 	free(urls);
 }
-END_TEST
 
 /* A source that is down: the failure is recorded, the console keeps serving. */
-START_TEST(test_source_down)
+TEST(test_source_down)
 {
 	char *ddan = xasprintf("http://127.0.0.1:%d", tl_free_port());
 	home = tl_tmpdir("tmcm-down");
@@ -423,25 +359,5 @@ START_TEST(test_source_down)
 	free(home);
 	free(ddan);
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("tmcm_feed");
-	TCase *tc = tcase_create("distribution");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_sync_distribute_and_change_ids);
-	tcase_add_test(tc, test_two_ddis);
-	tcase_add_test(tc, test_source_down);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+TL_SUITE(.timeout = 60);

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "proc.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -22,7 +23,7 @@
 static pid_t spawned[MAX_SPAWNED];
 static int nspawned;
 
-static void sleep_ms(long ms)
+void tl_sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
@@ -30,7 +31,14 @@ static void sleep_ms(long ms)
 
 int tl_run_suite(Suite *s)
 {
+	return tl_run_suite_fork(s, CK_FORK_GETENV);
+}
+
+int tl_run_suite_fork(Suite *s, enum fork_status fork)
+{
 	SRunner *sr = srunner_create(s);
+	if (fork != CK_FORK_GETENV)
+		srunner_set_fork_status(sr, fork);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
@@ -115,32 +123,16 @@ pid_t tl_spawn_daemon(const char *daemon, const char *home, const char *const *a
 
 int tl_run(const char *const *argv, char **out)
 {
-	int pipefd[2];
-	if (pipe(pipefd) != 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		execv(argv[0], (char **)argv);
-		_exit(127);
+	proc_opts o = {.merge_stderr = 1};
+	proc_result r = {0};
+	ctd_err err;
+	int rc = proc_run(argv, &o, &r, &err) == 0 ? r.status : -1;
+	if (out) {
+		*out = r.out;
+		r.out = NULL;
 	}
-	close(pipefd[1]);
-	sbuf b = {0};
-	char chunk[4096];
-	ssize_t n;
-	while ((n = read(pipefd[0], chunk, sizeof chunk)) > 0)
-		sbuf_append(&b, chunk, (size_t)n);
-	close(pipefd[0]);
-	int status;
-	waitpid(pid, &status, 0);
-	if (out)
-		*out = sbuf_detach(&b);
-	else
-		sbuf_free(&b);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	proc_result_free(&r);
+	return rc;
 }
 
 json_t *tl_wait_ready(const char *home, const char *appliance, int timeout_ms)
@@ -149,7 +141,7 @@ json_t *tl_wait_ready(const char *home, const char *appliance, int timeout_ms)
 	int64_t deadline = time_mono_ms() + timeout_ms;
 	json_t *j = NULL;
 	while (!(j = json_load_file(path, 0, NULL)) && time_mono_ms() < deadline)
-		sleep_ms(10);
+		tl_sleep_ms(10);
 	free(path);
 	return j;
 }
@@ -185,7 +177,7 @@ int tl_stop(pid_t pid, int timeout_ms)
 	while (time_mono_ms() < deadline) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		sleep_ms(10);
+		tl_sleep_ms(10);
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);

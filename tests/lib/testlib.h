@@ -12,10 +12,65 @@
 
 /* Run every test of s; the process exit status (0 when all passed). */
 int tl_run_suite(Suite *s);
+/* The same with a fork status (CK_NOFORK: tests share this process). */
+int tl_run_suite_fork(Suite *s, enum fork_status fork);
+
+/* Registering tests: a test file is a list of
+ *
+ *	TEST(name) { ...ck_assert... }
+ *
+ * and needs no main(): libtestlib's main runs every registered test of the
+ * program, in file order, as one Check suite named after the program. Options
+ * of the file's test case (all optional) go in one line:
+ *
+ *	TL_SUITE(.timeout = 60, .setup = setup, .teardown = teardown);
+ *
+ * .setup/.teardown run around each test (checked fixture), .suite_setup/
+ * .suite_teardown once (unchecked fixture), .nofork runs the tests in the
+ * main process (one daemon shared by the whole file). A second test case
+ * with its own options: TL_CASE("store", .setup = ...) and TEST_IN("store",
+ * name). TEST_LOOP(name, from, to) runs the body with _i in [from, to). */
+typedef struct tl_case {
+	const char *name; /* NULL: the file's default test case */
+	int timeout;      /* seconds; 0 keeps Check's default */
+	void (*setup)(void);
+	void (*teardown)(void);
+	void (*suite_setup)(void);
+	void (*suite_teardown)(void);
+	int nofork;
+} tl_case;
+
+void tl_register(const TTest *test, const char *tcase, int from, int to);
+void tl_configure(const tl_case *options);
+
+#define TL_TEST_(name, tcase, from, to)                                                     \
+	static void name##_fn(int _i CK_ATTRIBUTE_UNUSED);                                  \
+	static const TTest name##_ttest = {#name, name##_fn, __FILE__, __LINE__};           \
+	__attribute__((constructor)) static void name##_register(void)                      \
+	{                                                                                   \
+		tl_register(&name##_ttest, tcase, from, to);                                \
+	}                                                                                   \
+	static void name##_fn(int _i CK_ATTRIBUTE_UNUSED)
+#define TEST(name) TL_TEST_(name, NULL, 0, 1)
+#define TEST_IN(tcase, name) TL_TEST_(name, tcase, 0, 1)
+#define TEST_LOOP(name, from, to) TL_TEST_(name, NULL, from, to)
+
+#define TL_CASE_(id, ...)                                                                   \
+	static const tl_case tl_case_##id = {__VA_ARGS__};                                  \
+	__attribute__((constructor)) static void tl_case_##id##_register(void)              \
+	{                                                                                   \
+		tl_configure(&tl_case_##id);                                                \
+	}                                                                                   \
+	struct tl_case_##id##_semicolon
+#define TL_SUITE(...) TL_CASE_(default, .name = NULL, __VA_ARGS__)
+#define TL_CASE_AT_(line, label, ...) TL_CASE_(line, .name = label, __VA_ARGS__)
+#define TL_CASE(label, ...) TL_CASE_AT_(__LINE__, label, __VA_ARGS__)
 
 /* A fresh directory under $TMPDIR (or /tmp); remove with tl_rmrf. */
 char *tl_tmpdir(const char *tag);
 void tl_rmrf(const char *dir);
+/* Sleep between polls of a bounded wait (never as a test's timing). */
+void tl_sleep_ms(long ms);
 /* A TCP port that was free on 127.0.0.1 a moment ago. */
 int tl_free_port(void);
 /* Path of <name> in $CTDLAB_BINDIR (make sets it; default bin/), malloc'd. */
@@ -25,8 +80,8 @@ char *tl_bin(const char *name);
  * `--home <home>`; stdout/stderr go to <home>/<daemon>.log. Returns the pid.
  * Every spawned pid is remembered and killed by tl_stop_all (also at exit). */
 pid_t tl_spawn_daemon(const char *daemon, const char *home, const char *const *args);
-/* Run a command to completion; returns its exit status, output into *out
- * (malloc'd, may be NULL). */
+/* Run a command (argv[0] a path) to completion; returns its exit status, -1
+ * when it could not start; stdout and stderr into *out (malloc'd, may be NULL). */
 int tl_run(const char *const *argv, char **out);
 /* Wait until <home>/run/<appliance>.json exists and parses (timeout in ms).
  * Returns the parsed file (caller decrefs) or NULL. */

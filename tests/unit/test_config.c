@@ -91,7 +91,7 @@ static void load_rejects(const char *const *args, const char *message)
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-START_TEST(test_defaults)
+TEST(test_defaults)
 {
 	load_ok(NULL);
 	ck_assert_str_eq(cfg.base.home, "./var");
@@ -105,9 +105,8 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg.verbose, 0);
 	ck_assert_str_eq(cfg.api_key, "");
 }
-END_TEST
 
-START_TEST(test_precedence)
+TEST(test_precedence)
 {
 	write_ini("[lab]\nsmtp_port = 900\nhome = /lab\n"
 		  "[imsva]\nsmtp_port = 1000\n"
@@ -136,18 +135,16 @@ START_TEST(test_precedence)
 	ck_assert_int_eq(cfg.smtp_port, 1500); /* last flag wins */
 	ck_assert_str_eq(cfg.base.home, "./var"); /* --config= : no file at all */
 }
-END_TEST
 
-START_TEST(test_config_from_env)
+TEST(test_config_from_env)
 {
 	write_ini("[imsva]\nmode = b\n");
 	setenv("CTDLAB_CONFIG", inipath, 1);
 	load_ok(NULL);
 	ck_assert_str_eq(cfg.mode, "b");
 }
-END_TEST
 
-START_TEST(test_profiles)
+TEST(test_profiles)
 {
 	load_ok(ARGS("--profile=realistic"));
 	ck_assert_int_eq(cfg.interval_ms, 600000);
@@ -171,9 +168,8 @@ START_TEST(test_profiles)
 	load_ok(ARGS("--config", inipath, "--profile", "fast"));
 	ck_assert_int_eq(cfg.interval_ms, 5000);
 }
-END_TEST
 
-START_TEST(test_types)
+TEST(test_types)
 {
 	load_ok(ARGS("--interval=2500ms", "--mode=c", "--verbose", "--tls", "off", "--api-key", "k"));
 	ck_assert_int_eq(cfg.interval_ms, 2500);
@@ -217,9 +213,8 @@ START_TEST(test_types)
 	load_ok(ARGS("--api-key="));
 	ck_assert_str_eq(cfg.api_key, "");
 }
-END_TEST
 
-START_TEST(test_rejections)
+TEST(test_rejections)
 {
 	load_rejects(ARGS("--smtp-port=abc"),
 		     "imsva.smtp_port: 'abc' is not an integer (from --smtp-port)");
@@ -270,9 +265,8 @@ START_TEST(test_rejections)
 	ck_assert_msg(strstr(err.msg, "cannot read config file /nonexistent/lab.ini"), "%s",
 		      err.msg);
 }
-END_TEST
 
-START_TEST(test_help)
+TEST(test_help)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -303,9 +297,8 @@ START_TEST(test_help)
 	ck_assert_int_gt(ftell(sink), 100);
 	fclose(sink);
 }
-END_TEST
 
-START_TEST(test_ini_get)
+TEST(test_ini_get)
 {
 	write_ini("; dtascli config\n[DTAS]\nHost = 127.0.0.1:8443\nApiKey=ABC-123\n"
 		  "[other]\nhost = nope\n");
@@ -318,21 +311,5 @@ START_TEST(test_ini_get)
 	free(host);
 	free(key);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("config");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_defaults);
-	tcase_add_test(tc, test_precedence);
-	tcase_add_test(tc, test_config_from_env);
-	tcase_add_test(tc, test_profiles);
-	tcase_add_test(tc, test_types);
-	tcase_add_test(tc, test_rejections);
-	tcase_add_test(tc, test_help);
-	tcase_add_test(tc, test_ini_get);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.setup = setup, .teardown = teardown);

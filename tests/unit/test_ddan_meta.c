@@ -14,7 +14,7 @@
 #include "../../mocks/ddan/ddan.h"
 #include "testlib.h"
 
-START_TEST(meta_values)
+TEST(meta_values)
 {
 	const char *php = "SampleType=0&ClientUUID=1234567890&SourceID=10002&SampleFileSHA1=abc"
 			  "&SampleFileExist=1&OrigFileName=a%26b%3Dc.txt&Archpassword=virus\n";
@@ -33,7 +33,6 @@ START_TEST(meta_values)
 	ck_assert_str_eq(v, "my file%2"); /* a broken escape stays literal */
 	free(v);
 }
-END_TEST
 
 static la_ssize_t sb_write(struct archive *a, void *cls, const void *buf, size_t n)
 {
@@ -62,7 +61,7 @@ static void zip_of(sbuf *out, const char *const *members)
 	archive_write_free(a);
 }
 
-START_TEST(tgz_from_the_shared_builder)
+TEST(tgz_from_the_shared_builder)
 {
 	dtas_client c = {.client_uuid = "C1", .source_id = "103"};
 	const char *data = "payload bytes";
@@ -84,9 +83,8 @@ START_TEST(tgz_from_the_shared_builder)
 	ddan_upload_free(&up);
 	sbuf_free(&tgz);
 }
-END_TEST
 
-START_TEST(zip_with_two_samples_and_upper_case_names)
+TEST(zip_with_two_samples_and_upper_case_names)
 {
 	const char *a = "first", *b = "second";
 	char sa[41], sb[41];
@@ -116,9 +114,8 @@ START_TEST(zip_with_two_samples_and_upper_case_names)
 	for (int i = 0; i < 5; i++)
 		free(names[i]);
 }
-END_TEST
 
-START_TEST(refusals)
+TEST(refusals)
 {
 	ddan_upload up;
 	ctd_err err;
@@ -151,9 +148,8 @@ START_TEST(refusals)
 	free(dat);
 	free(meta);
 }
-END_TEST
 
-START_TEST(sha1_normalisation)
+TEST(sha1_normalisation)
 {
 	char out[41];
 	ck_assert_int_eq(ddan_sha1_norm(" 2492a18532745251fbc5daf7160daa49b90dbbe1\n", out), 0);
@@ -161,18 +157,4 @@ START_TEST(sha1_normalisation)
 	ck_assert_int_eq(ddan_sha1_norm("2492a18532745251fbc5daf7160daa49b90dbbe", out), -1);
 	ck_assert_int_eq(ddan_sha1_norm("2492a18532745251fbc5daf7160daa49b90dbbe1x", out), -1);
 	ck_assert_int_eq(ddan_sha1_norm("", out), -1);
-}
-END_TEST
-
-int main(void)
-{
-	Suite *s = suite_create("ddan_meta");
-	TCase *tc = tcase_create("upload");
-	tcase_add_test(tc, meta_values);
-	tcase_add_test(tc, tgz_from_the_shared_builder);
-	tcase_add_test(tc, zip_with_two_samples_and_upper_case_names);
-	tcase_add_test(tc, refusals);
-	tcase_add_test(tc, sha1_normalisation);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
 }

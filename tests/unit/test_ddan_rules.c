@@ -38,7 +38,7 @@ static int risk_of(json_t *r)
 	return (int)json_integer_value(json_object_get(r, "risk"));
 }
 
-START_TEST(eicar_is_high)
+TEST(eicar_is_high)
 {
 	json_t *r = analyze_str("X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*",
 				"eicar.com");
@@ -47,9 +47,8 @@ START_TEST(eicar_is_high)
 	ck_assert_str_eq(json_string_value(json_object_get(r, "virus_name")), "Eicar_test_file");
 	json_decref(r);
 }
-END_TEST
 
-START_TEST(markers_per_level)
+TEST(markers_per_level)
 {
 	static const struct {
 		const char *text;
@@ -67,9 +66,8 @@ START_TEST(markers_per_level)
 		json_decref(r);
 	}
 }
-END_TEST
 
-START_TEST(status_markers)
+TEST(status_markers)
 {
 	json_t *r = analyze_str("CTDLAB-STATUS-ERROR", "e.txt");
 	ck_assert_int_eq(json_integer_value(json_object_get(r, "status")), 5);
@@ -78,9 +76,8 @@ START_TEST(status_markers)
 	ck_assert_int_eq(json_integer_value(json_object_get(r, "status")), 6);
 	json_decref(r);
 }
-END_TEST
 
-START_TEST(sha1_list_and_empty)
+TEST(sha1_list_and_empty)
 {
 	json_t *r = analyze_str("ctdlab known-bad sample\n", "x.bin");
 	ck_assert_int_eq(risk_of(r), 3);
@@ -90,7 +87,6 @@ START_TEST(sha1_list_and_empty)
 	ck_assert_int_eq(risk_of(r), -1);
 	json_decref(r);
 }
-END_TEST
 
 static la_ssize_t sb_write(struct archive *a, void *cls, const void *buf, size_t n)
 {
@@ -120,7 +116,7 @@ static void make_zip(sbuf *out, const char *const *members)
 	archive_write_free(a);
 }
 
-START_TEST(archive_children)
+TEST(archive_children)
 {
 	const char *members[] = {"docs/readme.txt", "nothing here", "inner/bad.txt",
 				 "payload CTDLAB-RISK-HIGH", NULL};
@@ -141,9 +137,8 @@ START_TEST(archive_children)
 	json_decref(r);
 	sbuf_free(&zip);
 }
-END_TEST
 
-START_TEST(broken_archive_is_not_fatal)
+TEST(broken_archive_is_not_fatal)
 {
 	/* incompressible content, so cutting the zip in half lands inside the data */
 	char *noise = xmalloc(4001);
@@ -172,7 +167,6 @@ START_TEST(broken_archive_is_not_fatal)
 	sbuf_free(&zip);
 	free(noise);
 }
-END_TEST
 
 static int has_url(json_t *r, const char *url)
 {
@@ -183,7 +177,7 @@ static int has_url(json_t *r, const char *url)
 	return 0;
 }
 
-START_TEST(urls_from_text_and_html)
+TEST(urls_from_text_and_html)
 {
 	json_t *r = analyze_str("see http://Malicious.CTDLAB.test/payload, and (https://ok.example/x).",
 				"t.txt");
@@ -201,9 +195,8 @@ START_TEST(urls_from_text_and_html)
 	ck_assert_int_eq(risk_of(r), 2);
 	json_decref(r);
 }
-END_TEST
 
-START_TEST(urls_from_office_xml)
+TEST(urls_from_office_xml)
 {
 	const char *members[] = {
 		"[Content_Types].xml",
@@ -235,9 +228,8 @@ START_TEST(urls_from_office_xml)
 	json_decref(r);
 	sbuf_free(&zip);
 }
-END_TEST
 
-START_TEST(url_submission)
+TEST(url_submission)
 {
 	const char *url = "http://malicious.ctdlab.test/payload";
 	json_t *r = ddan_analyze(rules, 1, url, strlen(url), url, NULL);
@@ -251,9 +243,8 @@ START_TEST(url_submission)
 	ck_assert_int_eq(risk_of(r), 0);
 	json_decref(r);
 }
-END_TEST
 
-START_TEST(url_normalize)
+TEST(url_normalize)
 {
 	char *host = NULL;
 	char *u = ddan_url_normalize("HTTP://user@Example.COM:8080", &host);
@@ -265,9 +256,8 @@ START_TEST(url_normalize)
 	ck_assert(ddan_host_is_ip("[::1]"));
 	ck_assert(!ddan_host_is_ip("a.example"));
 }
-END_TEST
 
-START_TEST(rules_validation)
+TEST(rules_validation)
 {
 	static const char *const bad[] = {
 		"[]",
@@ -289,9 +279,8 @@ START_TEST(rules_validation)
 	}
 	ck_assert_uint_ge(ddan_rules_count(rules), 8);
 }
-END_TEST
 
-START_TEST(seed_samples_are_high)
+TEST(seed_samples_are_high)
 {
 	size_t n;
 	const ddan_seed_sample *s = ddan_seed_samples(&n);
@@ -308,25 +297,5 @@ START_TEST(seed_samples_are_high)
 	ck_assert(has_url(r, DDAN_SEED_URL));
 	json_decref(r);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("ddan_rules");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, eicar_is_high);
-	tcase_add_test(tc, markers_per_level);
-	tcase_add_test(tc, status_markers);
-	tcase_add_test(tc, sha1_list_and_empty);
-	tcase_add_test(tc, archive_children);
-	tcase_add_test(tc, broken_archive_is_not_fatal);
-	tcase_add_test(tc, urls_from_text_and_html);
-	tcase_add_test(tc, urls_from_office_xml);
-	tcase_add_test(tc, url_submission);
-	tcase_add_test(tc, url_normalize);
-	tcase_add_test(tc, rules_validation);
-	tcase_add_test(tc, seed_samples_are_high);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.setup = setup, .teardown = teardown);

@@ -171,7 +171,7 @@ static void check_both_carved(const char *client, const char *server)
 	ck_assert_str_eq(C[1].data.data, "CTDLAB-RISK-MEDIUM");
 }
 
-START_TEST(test_ethernet_vlan_ipv4_reordered)
+TEST(test_ethernet_vlan_ipv4_reordered)
 {
 	char *path = write_sample_pcap("a.pcap", DLT_EN10MB, "192.168.7.10", "203.0.113.80", 1, 1);
 	ddi_engine_stats st;
@@ -183,25 +183,22 @@ START_TEST(test_ethernet_vlan_ipv4_reordered)
 	ck_assert_int_eq(st.smtp_flows, 1);
 	free(path);
 }
-END_TEST
 
-START_TEST(test_cooked_ipv6)
+TEST(test_cooked_ipv6)
 {
 	char *path = write_sample_pcap("b.pcap", DLT_LINUX_SLL, "2001:db8::10", "2001:db8::80", 0, 0);
 	replay(path, NULL);
 	check_both_carved("2001:db8::10:51000", "2001:db8::80:80");
 	free(path);
 }
-END_TEST
 
-START_TEST(test_raw_ip)
+TEST(test_raw_ip)
 {
 	char *path = write_sample_pcap("c.pcap", DLT_RAW, "10.9.8.7", "10.9.8.6", 0, 1);
 	replay(path, NULL);
 	check_both_carved("10.9.8.7:51000", "10.9.8.6:80");
 	free(path);
 }
-END_TEST
 
 /* The same packets as a pcapng file (SHB, IDB, one EPB each): libpcap only
  * writes classic pcap, so the blocks are laid out here. */
@@ -243,7 +240,7 @@ static char *to_pcapng(const char *pcap_path, const char *name)
 	return out;
 }
 
-START_TEST(test_pcapng)
+TEST(test_pcapng)
 {
 	char *path = write_sample_pcap("d.pcap", DLT_EN10MB, "172.16.0.1", "172.16.0.2", 0, 0);
 	char *ng = to_pcapng(path, "d.pcapng");
@@ -252,7 +249,6 @@ START_TEST(test_pcapng)
 	free(ng);
 	free(path);
 }
-END_TEST
 
 /* Deterministic pseudo-random numbers for the fuzz loop. */
 static uint32_t rng = 12345;
@@ -262,7 +258,7 @@ static uint32_t next_rand(void)
 	return rng >> 8;
 }
 
-START_TEST(test_fuzz_mutated_captures)
+TEST(test_fuzz_mutated_captures)
 {
 	char *path = write_sample_pcap("seed.pcap", DLT_EN10MB, "192.168.7.10", "203.0.113.80", 0, 1);
 	char *data;
@@ -290,9 +286,8 @@ START_TEST(test_fuzz_mutated_captures)
 	free(mut);
 	free(path);
 }
-END_TEST
 
-START_TEST(test_fuzz_random_frames)
+TEST(test_fuzz_random_frames)
 {
 	static const int dlts[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_NULL,
 				   DLT_LOOP, DLT_IPV4, DLT_IPV6, 9999};
@@ -322,20 +317,5 @@ START_TEST(test_fuzz_random_frames)
 	ddi_engine_free(e);
 	clear_carved();
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("ddi_engine");
-	TCase *tc = tcase_create("engine");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_ethernet_vlan_ipv4_reordered);
-	tcase_add_test(tc, test_cooked_ipv6);
-	tcase_add_test(tc, test_raw_ip);
-	tcase_add_test(tc, test_pcapng);
-	tcase_add_test(tc, test_fuzz_mutated_captures);
-	tcase_add_test(tc, test_fuzz_random_frames);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.setup = setup, .teardown = teardown, .timeout = 120);

@@ -99,7 +99,7 @@ static size_t compress_buf(int gzip, int raw, const char *in, unsigned char *out
 	return n;
 }
 
-START_TEST(test_content_length)
+TEST(test_content_length)
 {
 	ddi_http *h = parser();
 	feeds(h, DDI_TO_SERVER, "GET /files/sample_so2.exe?x=1 HTTP/1.1\r\nHost: Dl.Example.TEST:8080\r\n\r\n");
@@ -112,9 +112,8 @@ START_TEST(test_content_length)
 	ck_assert_int_eq(C[0].truncated, 0);
 	ddi_http_free(h);
 }
-END_TEST
 
-START_TEST(test_keepalive_pipelined)
+TEST(test_keepalive_pipelined)
 {
 	ddi_http *h = parser();
 	feeds(h, DDI_TO_SERVER, "GET /a.txt HTTP/1.1\r\nHost: h\r\n\r\n"
@@ -131,9 +130,8 @@ START_TEST(test_keepalive_pipelined)
 	ck_assert_str_eq(C[1].data.data, "CCC");
 	ddi_http_free(h);
 }
-END_TEST
 
-START_TEST(test_chunked_bytewise)
+TEST(test_chunked_bytewise)
 {
 	ddi_http *h = parser();
 	feeds(h, DDI_TO_SERVER, "GET /dl HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -147,9 +145,8 @@ START_TEST(test_chunked_bytewise)
 	ck_assert_str_eq(C[0].name, "report.pdf");
 	ddi_http_free(h);
 }
-END_TEST
 
-START_TEST(test_gzip_and_deflate)
+TEST(test_gzip_and_deflate)
 {
 	const char *plain = "CTDLAB sample body, compressed on the wire";
 	unsigned char z[512];
@@ -174,9 +171,8 @@ START_TEST(test_gzip_and_deflate)
 		ck_assert_int_eq(C[i].truncated, 0);
 	}
 }
-END_TEST
 
-START_TEST(test_chunked_gzip)
+TEST(test_chunked_gzip)
 {
 	const char *plain = "chunked and gzipped";
 	unsigned char z[256];
@@ -197,9 +193,8 @@ START_TEST(test_chunked_gzip)
 	ck_assert_str_eq(C[0].data.data, plain);
 	ddi_http_free(h);
 }
-END_TEST
 
-START_TEST(test_body_until_close)
+TEST(test_body_until_close)
 {
 	ddi_http *h = parser();
 	feeds(h, DDI_TO_SERVER, "GET /old HTTP/1.0\r\n\r\n");
@@ -212,9 +207,8 @@ START_TEST(test_body_until_close)
 	ck_assert_str_eq(C[0].data.data, "no length here");
 	ddi_http_free(h);
 }
-END_TEST
 
-START_TEST(test_no_file_responses)
+TEST(test_no_file_responses)
 {
 	ddi_http *h = parser();
 	feeds(h, DDI_TO_SERVER, "GET /missing HTTP/1.1\r\nHost: h\r\n\r\n"
@@ -230,9 +224,8 @@ START_TEST(test_no_file_responses)
 	ck_assert_str_eq(C[0].data.data, "ok");
 	ddi_http_free(h);
 }
-END_TEST
 
-START_TEST(test_size_limit_truncates)
+TEST(test_size_limit_truncates)
 {
 	lim.max_file_size = 4;
 	ddi_http *h = parser();
@@ -243,9 +236,8 @@ START_TEST(test_size_limit_truncates)
 	ck_assert_int_eq(C[0].truncated, 1);
 	ddi_http_free(h);
 }
-END_TEST
 
-START_TEST(test_gap_inside_body)
+TEST(test_gap_inside_body)
 {
 	ddi_http *h = parser();
 	feeds(h, DDI_TO_SERVER, "GET /g HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -257,9 +249,8 @@ START_TEST(test_gap_inside_body)
 	ck_assert_str_eq(C[0].data.data, "0123789");
 	ddi_http_free(h);
 }
-END_TEST
 
-START_TEST(test_garbage_gives_up)
+TEST(test_garbage_gives_up)
 {
 	ddi_http *h = parser();
 	ck_assert_int_eq(ddi_http_is_request((const unsigned char *)"GET / HTTP/1.1", 14), 1);
@@ -288,9 +279,8 @@ START_TEST(test_garbage_gives_up)
 	ddi_http_free(h);
 	ck_assert_int_eq(nc, 0);
 }
-END_TEST
 
-START_TEST(test_corrupt_gzip_kept_raw)
+TEST(test_corrupt_gzip_kept_raw)
 {
 	ddi_http *h = parser();
 	feeds(h, DDI_TO_SERVER, "GET /bad.gz HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -300,24 +290,5 @@ START_TEST(test_corrupt_gzip_kept_raw)
 	ck_assert_str_eq(C[0].data.data, "notgz!");
 	ddi_http_free(h);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("ddi_http");
-	TCase *tc = tcase_create("http");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_content_length);
-	tcase_add_test(tc, test_keepalive_pipelined);
-	tcase_add_test(tc, test_chunked_bytewise);
-	tcase_add_test(tc, test_gzip_and_deflate);
-	tcase_add_test(tc, test_chunked_gzip);
-	tcase_add_test(tc, test_body_until_close);
-	tcase_add_test(tc, test_no_file_responses);
-	tcase_add_test(tc, test_size_limit_truncates);
-	tcase_add_test(tc, test_gap_inside_body);
-	tcase_add_test(tc, test_garbage_gives_up);
-	tcase_add_test(tc, test_corrupt_gzip_kept_raw);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.setup = setup, .teardown = teardown);

@@ -18,7 +18,7 @@ static ddi_rule_result eval(const char *ruleset, const char *proto, const char *
 	return r;
 }
 
-START_TEST(test_true_types)
+TEST(test_true_types)
 {
 	char desc[256];
 	/* a DOS stub is enough for libmagic to call it an executable */
@@ -31,9 +31,8 @@ START_TEST(test_true_types)
 	ck_assert_str_eq(ddi_true_type((const unsigned char *)txt, strlen(txt), desc, sizeof(desc)),
 			 "TEXT");
 }
-END_TEST
 
-START_TEST(test_default_rules)
+TEST(test_default_rules)
 {
 	ddi_rule_result r = eval("default", "HTTP", "x.exe", "WIN_EXE", 1, 0);
 	ck_assert_str_eq(r.rule, "Known malware");
@@ -64,9 +63,8 @@ START_TEST(test_default_rules)
 	ck_assert_int_eq(json_array_size(d), 6);
 	json_decref(d);
 }
-END_TEST
 
-START_TEST(test_local_verdict)
+TEST(test_local_verdict)
 {
 	char threat[64];
 	const char *eicar = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
@@ -82,9 +80,8 @@ START_TEST(test_local_verdict)
 			 RISK_NONE);
 	ck_assert_str_eq(ddi_risk_name(RISK_MEDIUM), "Medium");
 }
-END_TEST
 
-START_TEST(test_url_normalisation)
+TEST(test_url_normalisation)
 {
 	const char *cases[][2] = {
 		{"HTTP://Files.Lab.TEST:80/A/b.exe?Q=1", "http://files.lab.test/A/b.exe?Q=1"},
@@ -98,9 +95,8 @@ START_TEST(test_url_normalisation)
 		free(n);
 	}
 }
-END_TEST
 
-START_TEST(test_so_change_ids)
+TEST(test_so_change_ids)
 {
 	char *dir = tl_tmpdir("ddi-so");
 	char *db = xasprintf("%s/lab.db", dir);
@@ -137,18 +133,4 @@ START_TEST(test_so_change_ids)
 	tl_rmrf(dir);
 	free(db);
 	free(dir);
-}
-END_TEST
-
-int main(void)
-{
-	Suite *s = suite_create("ddi_rules");
-	TCase *tc = tcase_create("rules");
-	tcase_add_test(tc, test_true_types);
-	tcase_add_test(tc, test_default_rules);
-	tcase_add_test(tc, test_local_verdict);
-	tcase_add_test(tc, test_url_normalisation);
-	tcase_add_test(tc, test_so_change_ids);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
 }

@@ -84,7 +84,7 @@ static const char *message =
 	"..dotted first line\r\n"
 	"--XX--\r\n";
 
-START_TEST(test_attachments_carved)
+TEST(test_attachments_carved)
 {
 	ddi_smtp *s = session();
 	ck_assert_int_eq(ddi_smtp_is_greeting((const unsigned char *)"220 mx ESMTP\r\n", 14), 1);
@@ -107,9 +107,8 @@ START_TEST(test_attachments_carved)
 	ck_assert_str_eq(C[1].data.data, ".dotted first line");
 	ddi_smtp_free(s);
 }
-END_TEST
 
-START_TEST(test_two_messages_bytewise)
+TEST(test_two_messages_bytewise)
 {
 	ddi_smtp *s = session();
 	srv(s, "220 mx\r\n");
@@ -130,9 +129,8 @@ START_TEST(test_two_messages_bytewise)
 	ck_assert_str_eq(C[2].name, "so2.bin");
 	ddi_smtp_free(s);
 }
-END_TEST
 
-START_TEST(test_refused_data_not_collected)
+TEST(test_refused_data_not_collected)
 {
 	ddi_smtp *s = session();
 	srv(s, "220 mx\r\n");
@@ -144,9 +142,8 @@ START_TEST(test_refused_data_not_collected)
 	ck_assert_int_eq(nc, 0);
 	ddi_smtp_free(s);
 }
-END_TEST
 
-START_TEST(test_starttls_stops)
+TEST(test_starttls_stops)
 {
 	ddi_smtp *s = session();
 	srv(s, "220 mx\r\n");
@@ -156,9 +153,8 @@ START_TEST(test_starttls_stops)
 	ck_assert_int_eq(srv(s, "220 ready\r\n"), -1);
 	ddi_smtp_free(s);
 }
-END_TEST
 
-START_TEST(test_limits_and_garbage)
+TEST(test_limits_and_garbage)
 {
 	/* a message bigger than max_file_size is not parsed */
 	lim.max_file_size = 64;
@@ -188,18 +184,5 @@ START_TEST(test_limits_and_garbage)
 	ck_assert_int_eq(cli(s, "BDAT 100 LAST\r\n"), -1);
 	ddi_smtp_free(s);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("ddi_smtp");
-	TCase *tc = tcase_create("smtp");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_attachments_carved);
-	tcase_add_test(tc, test_two_messages_bytewise);
-	tcase_add_test(tc, test_refused_data_not_collected);
-	tcase_add_test(tc, test_starttls_stops);
-	tcase_add_test(tc, test_limits_and_garbage);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.setup = setup, .teardown = teardown);

@@ -95,7 +95,7 @@ static void handshake(ddi_tcp *t, uint32_t cisn, uint32_t sisn)
 	seg(t, 1, cisn + 1, TH_ACK, NULL, 1);
 }
 
-START_TEST(test_in_order_both_directions)
+TEST(test_in_order_both_directions)
 {
 	ddi_tcp *t = ddi_tcp_new(&lim, &budget, &ops, &H);
 	handshake(t, 1000, 5000);
@@ -117,9 +117,8 @@ START_TEST(test_in_order_both_directions)
 	ddi_tcp_free(t);
 	ck_assert_int_eq(budget.used, 0);
 }
-END_TEST
 
-START_TEST(test_out_of_order)
+TEST(test_out_of_order)
 {
 	ddi_tcp *t = ddi_tcp_new(&lim, &budget, &ops, &H);
 	handshake(t, 100, 900);
@@ -132,9 +131,8 @@ START_TEST(test_out_of_order)
 	ck_assert_int_eq(budget.used, 0);
 	ddi_tcp_free(t);
 }
-END_TEST
 
-START_TEST(test_retransmission_and_overlap)
+TEST(test_retransmission_and_overlap)
 {
 	ddi_tcp *t = ddi_tcp_new(&lim, &budget, &ops, &H);
 	handshake(t, 100, 900);
@@ -151,9 +149,8 @@ START_TEST(test_retransmission_and_overlap)
 	ddi_tcp_free(t);
 	ck_assert_int_eq(budget.used, 0);
 }
-END_TEST
 
-START_TEST(test_sequence_wraparound)
+TEST(test_sequence_wraparound)
 {
 	ddi_tcp *t = ddi_tcp_new(&lim, &budget, &ops, &H);
 	handshake(t, 0xfffffffdu, 7);
@@ -162,9 +159,8 @@ START_TEST(test_sequence_wraparound)
 	ck_assert_str_eq(H.flows[0].dir[0].data, "ABCDEF");
 	ddi_tcp_free(t);
 }
-END_TEST
 
-START_TEST(test_midstream_pickup)
+TEST(test_midstream_pickup)
 {
 	ddi_tcp *t = ddi_tcp_new(&lim, &budget, &ops, &H);
 	/* no handshake seen: the side talking to port 80 is the client */
@@ -174,9 +170,8 @@ START_TEST(test_midstream_pickup)
 	ck_assert_str_eq(H.flows[0].dir[DDI_TO_CLIENT].data, "late");
 	ddi_tcp_free(t);
 }
-END_TEST
 
-START_TEST(test_gap_when_buffer_bursts)
+TEST(test_gap_when_buffer_bursts)
 {
 	ddi_tcp *t = ddi_tcp_new(&lim, &budget, &ops, &H);
 	handshake(t, 100, 900);
@@ -194,9 +189,8 @@ START_TEST(test_gap_when_buffer_bursts)
 	ddi_tcp_free(t);
 	ck_assert_int_eq(budget.used, 0);
 }
-END_TEST
 
-START_TEST(test_hole_at_close_is_a_gap)
+TEST(test_hole_at_close_is_a_gap)
 {
 	ddi_tcp *t = ddi_tcp_new(&lim, &budget, &ops, &H);
 	handshake(t, 100, 900);
@@ -209,9 +203,8 @@ START_TEST(test_hole_at_close_is_a_gap)
 	ck_assert_int_eq(budget.used, 0);
 	ddi_tcp_free(t);
 }
-END_TEST
 
-START_TEST(test_budget_exhausted)
+TEST(test_budget_exhausted)
 {
 	budget.limit = 8;
 	ddi_tcp *t = ddi_tcp_new(&lim, &budget, &ops, &H);
@@ -222,9 +215,8 @@ START_TEST(test_budget_exhausted)
 	ck_assert_int_gt(budget.refused, 0);
 	ddi_tcp_free(t);
 }
-END_TEST
 
-START_TEST(test_flow_limit_and_timeout)
+TEST(test_flow_limit_and_timeout)
 {
 	ddi_tcp *t = ddi_tcp_new(&lim, &budget, &ops, &H);
 	for (int i = 0; i < 6; i++) {
@@ -251,9 +243,8 @@ START_TEST(test_flow_limit_and_timeout)
 	ck_assert_int_eq(st.flows_timed_out, 2);
 	ddi_tcp_free(t);
 }
-END_TEST
 
-START_TEST(test_stray_packets_open_nothing)
+TEST(test_stray_packets_open_nothing)
 {
 	ddi_tcp *t = ddi_tcp_new(&lim, &budget, &ops, &H);
 	seg(t, 1, 5, TH_RST, NULL, 1);
@@ -261,9 +252,8 @@ START_TEST(test_stray_packets_open_nothing)
 	ck_assert_int_eq(H.nflows, 0);
 	ddi_tcp_free(t);
 }
-END_TEST
 
-START_TEST(test_port_reuse_new_handshake)
+TEST(test_port_reuse_new_handshake)
 {
 	ddi_tcp *t = ddi_tcp_new(&lim, &budget, &ops, &H);
 	handshake(t, 100, 900);
@@ -278,11 +268,10 @@ START_TEST(test_port_reuse_new_handshake)
 	ck_assert_str_eq(H.flows[1].dir[0].data, "second");
 	ddi_tcp_free(t);
 }
-END_TEST
 
 /* A flood of one-byte segments after a hole: the out-of-order list is
  * capped, so the hole is given up and the bytes flow on. */
-START_TEST(test_tiny_segment_flood)
+TEST(test_tiny_segment_flood)
 {
 	lim.flow_max_bytes = 1 << 20; /* so the segment count is what bounds */
 	ddi_tcp *t = ddi_tcp_new(&lim, &budget, &ops, &H);
@@ -296,25 +285,5 @@ START_TEST(test_tiny_segment_flood)
 	ck_assert_int_eq(budget.used, 0);
 	ddi_tcp_free(t);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("ddi_tcp");
-	TCase *tc = tcase_create("reassembly");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_in_order_both_directions);
-	tcase_add_test(tc, test_out_of_order);
-	tcase_add_test(tc, test_retransmission_and_overlap);
-	tcase_add_test(tc, test_sequence_wraparound);
-	tcase_add_test(tc, test_midstream_pickup);
-	tcase_add_test(tc, test_gap_when_buffer_bursts);
-	tcase_add_test(tc, test_hole_at_close_is_a_gap);
-	tcase_add_test(tc, test_budget_exhausted);
-	tcase_add_test(tc, test_flow_limit_and_timeout);
-	tcase_add_test(tc, test_stray_packets_open_nothing);
-	tcase_add_test(tc, test_port_reuse_new_handshake);
-	tcase_add_test(tc, test_tiny_segment_flood);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.setup = setup, .teardown = teardown);

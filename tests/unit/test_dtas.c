@@ -15,7 +15,7 @@
 #define KEY "00000000-1111-2222-3333-444444444444"
 #define CHAL "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 
-START_TEST(vector_with_order_header)
+TEST(vector_with_order_header)
 {
 	/* dd-py style: Time and Challenge sent first, but the order header rules */
 	dtas_header h[] = {
@@ -28,9 +28,8 @@ START_TEST(vector_with_order_header)
 	dtas_checksum(KEY, h, 4, "X-DTAS-ProtocolVersion,X-DTAS-Time,X-DTAS-Challenge", NULL, 0, out);
 	ck_assert_str_eq(out, "6ede481e7db5f014821942aff68f7297e2f63113");
 }
-END_TEST
 
-START_TEST(vector_wire_order_with_body)
+TEST(vector_wire_order_with_body)
 {
 	const char *body = "2492A18532745251FBC5DAF7160DAA49B90DBBE1;52483514F07EB14570142F6927B77DEB7B4DA99F";
 	dtas_header h[] = {
@@ -46,9 +45,8 @@ START_TEST(vector_wire_order_with_body)
 	dtas_checksum(KEY, h, 7, NULL, body, strlen(body), out);
 	ck_assert_str_eq(out, "e2189206af3f07fc35787c92c4f1c9f306fc48c1");
 }
-END_TEST
 
-START_TEST(names_match_case_insensitively)
+TEST(names_match_case_insensitively)
 {
 	dtas_header h[] = {
 		{"x-dtas-protocolversion", "1.5"},
@@ -61,9 +59,8 @@ START_TEST(names_match_case_insensitively)
 	dtas_checksum(KEY, h, 3, NULL, NULL, 0, b); /* wire order = same order here */
 	ck_assert_str_eq(b, a);
 }
-END_TEST
 
-START_TEST(order_missing_names_the_header)
+TEST(order_missing_names_the_header)
 {
 	dtas_header h[] = {{"X-DTAS-Time", "1"}};
 	char name[64];
@@ -72,7 +69,6 @@ START_TEST(order_missing_names_the_header)
 	ck_assert_ptr_nonnull(m);
 	ck_assert_str_eq(m, "X-DTAS-Challenge");
 }
-END_TEST
 
 /* Read every member of an in-memory archive into name -> content pairs. */
 static int read_members(const void *data, size_t len, char names[4][64], char *contents[4])
@@ -94,7 +90,7 @@ static int read_members(const void *data, size_t len, char names[4][64], char *c
 	return n;
 }
 
-START_TEST(sample_tgz_layout)
+TEST(sample_tgz_layout)
 {
 	dtas_client c = {.client_uuid = "C0FFEE00-0000-0000-0000-000000000001", .source_id = "103"};
 	const char *data = "hello sample";
@@ -130,9 +126,8 @@ START_TEST(sample_tgz_layout)
 	free(meta), free(log), free(dat), free(want_meta);
 	sbuf_free(&tgz);
 }
-END_TEST
 
-START_TEST(brief_parse_by_sha1_and_missing)
+TEST(brief_parse_by_sha1_and_missing)
 {
 	const char *xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 			  "<REPORT version=\"1.2\">"
@@ -155,9 +150,8 @@ START_TEST(brief_parse_by_sha1_and_missing)
 	ck_assert_int_eq(out[2].status, 1);
 	ck_assert_int_eq(out[2].risk_level, -1);
 }
-END_TEST
 
-START_TEST(brief_parse_rejects_garbage)
+TEST(brief_parse_rejects_garbage)
 {
 	const char *ask[] = {"aaaa000000000000000000000000000000000001"};
 	dtas_brief out[1];
@@ -165,7 +159,6 @@ START_TEST(brief_parse_rejects_garbage)
 	ck_assert_int_eq(dtas_brief_parse("<not xml", 8, ask, 1, out, &err), -1);
 	ck_assert_int_eq(out[0].status, 1);
 }
-END_TEST
 
 /* ---- client set-up and server-side verification ---------------------- */
 
@@ -230,7 +223,7 @@ static long call_status(const dtas_client *c, const char *method, const char *bo
 	return status;
 }
 
-START_TEST(client_owns_its_strings)
+TEST(client_owns_its_strings)
 {
 	http_server *srv = verify_server();
 	dtas_client c;
@@ -243,7 +236,6 @@ START_TEST(client_owns_its_strings)
 	ck_assert_ptr_null(c.api_key);
 	http_server_stop(srv);
 }
-END_TEST
 
 /* One call by a client signing with key; the status, and the key index or reason. */
 static long answer_for(http_server *srv, const char *key, const char *method, const char *body,
@@ -256,7 +248,7 @@ static long answer_for(http_server *srv, const char *key, const char *method, co
 	return status;
 }
 
-START_TEST(verify_accepts_any_listed_key)
+TEST(verify_accepts_any_listed_key)
 {
 	http_server *srv = verify_server();
 	char reason[64];
@@ -267,9 +259,8 @@ START_TEST(verify_accepts_any_listed_key)
 	ck_assert_str_eq(reason, "key1");
 	http_server_stop(srv);
 }
-END_TEST
 
-START_TEST(verify_rejects_wrong_and_empty_keys)
+TEST(verify_rejects_wrong_and_empty_keys)
 {
 	http_server *srv = verify_server();
 	char reason[64];
@@ -290,7 +281,6 @@ START_TEST(verify_rejects_wrong_and_empty_keys)
 	free(url);
 	http_server_stop(srv);
 }
-END_TEST
 
 /* A GET signed with KEY-1 over X-DTAS-Time only. */
 static long send_timed(http_server *srv, const char *when, http_response *r)
@@ -312,7 +302,7 @@ static long send_timed(http_server *srv, const char *when, http_response *r)
 	return r->status;
 }
 
-START_TEST(verify_time_window)
+TEST(verify_time_window)
 {
 	http_server *srv = verify_server();
 	verify_skew_ms = 60000;
@@ -331,24 +321,4 @@ START_TEST(verify_time_window)
 	ck_assert_int_eq(send_timed(srv, "1000000000", &r), 200);
 	http_response_free(&r);
 	http_server_stop(srv);
-}
-END_TEST
-
-int main(void)
-{
-	Suite *s = suite_create("dtas");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, vector_with_order_header);
-	tcase_add_test(tc, vector_wire_order_with_body);
-	tcase_add_test(tc, names_match_case_insensitively);
-	tcase_add_test(tc, order_missing_names_the_header);
-	tcase_add_test(tc, sample_tgz_layout);
-	tcase_add_test(tc, brief_parse_by_sha1_and_missing);
-	tcase_add_test(tc, brief_parse_rejects_garbage);
-	tcase_add_test(tc, client_owns_its_strings);
-	tcase_add_test(tc, verify_accepts_any_listed_key);
-	tcase_add_test(tc, verify_rejects_wrong_and_empty_keys);
-	tcase_add_test(tc, verify_time_window);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
 }

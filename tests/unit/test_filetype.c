@@ -9,7 +9,7 @@
 static const char pdf[] = "%PDF-1.4\n1 0 obj\n<<>>\nendobj\n";
 static const char gz[] = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03";
 
-START_TEST(test_description_and_mime)
+TEST(test_description_and_mime)
 {
 	char out[256];
 	ctd_err err;
@@ -24,7 +24,6 @@ START_TEST(test_description_and_mime)
 	ck_assert_int_eq(filetype_of("", 0, FILETYPE_MIME, out, sizeof out, &err), 0);
 	ck_assert_str_eq(out, "application/x-empty");
 }
-END_TEST
 
 static void *classify_many(void *arg)
 {
@@ -40,7 +39,7 @@ static void *classify_many(void *arg)
 	return NULL;
 }
 
-START_TEST(test_threads_share_the_handle)
+TEST(test_threads_share_the_handle)
 {
 	pthread_t t[4];
 	for (int i = 0; i < 4; i++)
@@ -50,15 +49,4 @@ START_TEST(test_threads_share_the_handle)
 		pthread_join(t[i], &bad);
 		ck_assert_ptr_null(bad);
 	}
-}
-END_TEST
-
-int main(void)
-{
-	Suite *s = suite_create("filetype");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, test_description_and_mime);
-	tcase_add_test(tc, test_threads_share_the_handle);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
 }

@@ -13,7 +13,7 @@ static void check_hex(hash_alg alg, const char *in, const char *want)
 	ck_assert_str_eq(out, want);
 }
 
-START_TEST(test_digests_abc)
+TEST(test_digests_abc)
 {
 	check_hex(HASH_MD5, "abc", "900150983cd24fb0d6963f7d28e17f72");
 	check_hex(HASH_SHA1, "abc", "a9993e364706816aba3e25717850c26c9cd0d89d");
@@ -22,9 +22,8 @@ START_TEST(test_digests_abc)
 	check_hex(HASH_MD5, "", "d41d8cd98f00b204e9800998ecf8427e");
 	check_hex(HASH_SHA1, "", "da39a3ee5e6b4b0d3255bfef95601890afd80709");
 }
-END_TEST
 
-START_TEST(test_streaming_matches_oneshot)
+TEST(test_streaming_matches_oneshot)
 {
 	const char *msg = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 	char out[SHA1_HEX_LEN];
@@ -34,9 +33,8 @@ START_TEST(test_streaming_matches_oneshot)
 	hash_end_hex(c, out);
 	ck_assert_str_eq(out, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
 }
-END_TEST
 
-START_TEST(test_hmac_rfc4231_case2)
+TEST(test_hmac_rfc4231_case2)
 {
 	unsigned char mac[32];
 	char hex[65];
@@ -45,9 +43,8 @@ START_TEST(test_hmac_rfc4231_case2)
 	hex_encode(mac, sizeof mac, hex);
 	ck_assert_str_eq(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
-END_TEST
 
-START_TEST(test_base64_rfc4648)
+TEST(test_base64_rfc4648)
 {
 	static const char *plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
 	static const char *coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
@@ -67,9 +64,8 @@ START_TEST(test_base64_rfc4648)
 	size_t len;
 	ck_assert_int_eq(base64_decode("abc", &dec, &len), -1);
 }
-END_TEST
 
-START_TEST(test_base64url_unpadded)
+TEST(test_base64url_unpadded)
 {
 	unsigned char bytes[] = {0xfb, 0xff, 0xfe};
 	char *s = base64url_encode(bytes, sizeof bytes);
@@ -78,18 +74,4 @@ START_TEST(test_base64url_unpadded)
 	s = base64url_encode("f", 1);
 	ck_assert_str_eq(s, "Zg");
 	free(s);
-}
-END_TEST
-
-int main(void)
-{
-	Suite *s = suite_create("hash");
-	TCase *tc = tcase_create("vectors");
-	tcase_add_test(tc, test_digests_abc);
-	tcase_add_test(tc, test_streaming_matches_oneshot);
-	tcase_add_test(tc, test_hmac_rfc4231_case2);
-	tcase_add_test(tc, test_base64_rfc4648);
-	tcase_add_test(tc, test_base64url_unpadded);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
 }

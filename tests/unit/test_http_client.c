@@ -117,7 +117,7 @@ static void *raw_peer_run(void *arg)
 	return NULL;
 }
 
-START_TEST(test_methods_headers_body)
+TEST(test_methods_headers_body)
 {
 	char *u = url("/echo");
 	const char *headers[] = {"X-Token: s3cret", "Content-Type: text/plain", NULL};
@@ -154,9 +154,8 @@ START_TEST(test_methods_headers_body)
 	}
 	free(u);
 }
-END_TEST
 
-START_TEST(test_binary_body_and_header_order)
+TEST(test_binary_body_and_header_order)
 {
 	char *u = url("/binary");
 	http_request rq = {.url = u};
@@ -180,9 +179,8 @@ START_TEST(test_binary_body_and_header_order)
 	http_response_free(&r);
 	free(u);
 }
-END_TEST
 
-START_TEST(test_retry_503_then_200)
+TEST(test_retry_503_then_200)
 {
 	char *u = url("/flaky?fail=2");
 	http_request rq = {.url = u};
@@ -196,9 +194,8 @@ START_TEST(test_retry_503_then_200)
 	http_response_free(&r);
 	free(u);
 }
-END_TEST
 
-START_TEST(test_retries_exhausted_returns_last_answer)
+TEST(test_retries_exhausted_returns_last_answer)
 {
 	char *u = url("/flaky?fail=10");
 	http_request rq = {.url = u};
@@ -217,9 +214,8 @@ START_TEST(test_retries_exhausted_returns_last_answer)
 	http_response_free(&r);
 	free(u);
 }
-END_TEST
 
-START_TEST(test_connection_refused)
+TEST(test_connection_refused)
 {
 	int port;
 	int lfd = raw_listener(&port);
@@ -241,10 +237,9 @@ START_TEST(test_connection_refused)
 	ck_assert_int_eq(http_fetch(NULL, &nourl, &r, &err), -1);
 	ck_assert_int_eq(err.code, CTD_EINVAL);
 }
-END_TEST
 
 /* A peer that accepts and never answers: the timeout ends the wait. */
-START_TEST(test_timeout_on_silent_peer)
+TEST(test_timeout_on_silent_peer)
 {
 	int port;
 	raw_peer p = {raw_listener(&port), NULL};
@@ -262,11 +257,10 @@ START_TEST(test_timeout_on_silent_peer)
 	close(p.lfd);
 	free(u);
 }
-END_TEST
 
 /* A DDAN-like peer that answers 102 and keeps the connection open: libcurl
  * waits for a final status; the timeout bounds it and the 102 is returned. */
-START_TEST(test_102_kept_open_is_bounded)
+TEST(test_102_kept_open_is_bounded)
 {
 	int port;
 	raw_peer p = {raw_listener(&port), "HTTP/1.1 102 Processing\r\n\r\n"};
@@ -285,10 +279,9 @@ START_TEST(test_102_kept_open_is_bounded)
 	close(p.lfd);
 	free(u);
 }
-END_TEST
 
 /* A 100 Continue before the final answer is not mistaken for it. */
-START_TEST(test_100_continue_then_final)
+TEST(test_100_continue_then_final)
 {
 	int port;
 	raw_peer p = {raw_listener(&port),
@@ -312,31 +305,5 @@ START_TEST(test_100_continue_then_final)
 	close(p.lfd);
 	free(u);
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("http_client");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_methods_headers_body);
-	tcase_add_test(tc, test_binary_body_and_header_order);
-	tcase_add_test(tc, test_retry_503_then_200);
-	tcase_add_test(tc, test_retries_exhausted_returns_last_answer);
-	tcase_add_test(tc, test_connection_refused);
-	tcase_add_test(tc, test_timeout_on_silent_peer);
-	tcase_add_test(tc, test_102_kept_open_is_bounded);
-	tcase_add_test(tc, test_100_continue_then_final);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TL_SUITE(.setup = setup, .teardown = teardown, .timeout = 30);

@@ -234,7 +234,7 @@ static char *raw_exchange(int port, const char *data, size_t len, int stop_at_re
 
 /* ---- tests -------------------------------------------------------------- */
 
-START_TEST(test_routing_params_and_wildcard)
+TEST(test_routing_params_and_wildcard)
 {
 	http_server *srv = start(0, 0, NULL, NULL);
 	http_response r;
@@ -283,9 +283,8 @@ START_TEST(test_routing_params_and_wildcard)
 	http_response_free(&r);
 	http_server_stop(srv);
 }
-END_TEST
 
-START_TEST(test_routing_nocase_trailing_slash)
+TEST(test_routing_nocase_trailing_slash)
 {
 	http_server *srv = start(1, 0, NULL, NULL);
 	http_response r;
@@ -303,9 +302,8 @@ START_TEST(test_routing_nocase_trailing_slash)
 	http_response_free(&r);
 	http_server_stop(srv);
 }
-END_TEST
 
-START_TEST(test_404_405_json_errors)
+TEST(test_404_405_json_errors)
 {
 	http_server *srv = start(0, 0, NULL, NULL);
 	http_response r;
@@ -348,9 +346,8 @@ START_TEST(test_404_405_json_errors)
 	http_response_free(&r);
 	http_server_stop(srv);
 }
-END_TEST
 
-START_TEST(test_body_limit_413)
+TEST(test_body_limit_413)
 {
 	http_server *srv = start(0, 64 * 1024, NULL, NULL);
 	http_response r;
@@ -405,11 +402,10 @@ START_TEST(test_body_limit_413)
 	free(out);
 	http_server_stop(srv);
 }
-END_TEST
 
 /* A multipart body with 300 KB of binary data (NUL, CR LF, a fake boundary), a
  * filename, built by libcurl the way Python requests / PHP curl send it. */
-START_TEST(test_multipart_form)
+TEST(test_multipart_form)
 {
 	http_server *srv = start(0, 0, NULL, NULL);
 	/* larger than MHD's post-processor buffer, so it arrives in pieces */
@@ -466,9 +462,8 @@ START_TEST(test_multipart_form)
 	free(u);
 	http_server_stop(srv);
 }
-END_TEST
 
-START_TEST(test_urlencoded_form)
+TEST(test_urlencoded_form)
 {
 	http_server *srv = start(0, 0, NULL, NULL);
 	const char *h[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
@@ -486,9 +481,8 @@ START_TEST(test_urlencoded_form)
 	http_response_free(&r);
 	http_server_stop(srv);
 }
-END_TEST
 
-START_TEST(test_headers_wire_order_and_lookup)
+TEST(test_headers_wire_order_and_lookup)
 {
 	http_server *srv = start(0, 0, NULL, NULL);
 	const char *req = "GET /headers HTTP/1.1\r\nHost: h\r\nX-DTAS-ProtocolVersion:2.0\r\n"
@@ -513,9 +507,8 @@ START_TEST(test_headers_wire_order_and_lookup)
 	http_response_free(&r);
 	http_server_stop(srv);
 }
-END_TEST
 
-START_TEST(test_status_102_raw_socket)
+TEST(test_status_102_raw_socket)
 {
 	http_server *srv = start(0, 0, NULL, NULL);
 	const char *req = "GET /status/102 HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -538,9 +531,8 @@ START_TEST(test_status_102_raw_socket)
 	http_response_free(&r);
 	http_server_stop(srv);
 }
-END_TEST
 
-START_TEST(test_response_headers_in_order)
+TEST(test_response_headers_in_order)
 {
 	http_server *srv = start(0, 0, NULL, NULL);
 	http_response r;
@@ -560,9 +552,8 @@ START_TEST(test_response_headers_in_order)
 	http_response_free(&r);
 	http_server_stop(srv);
 }
-END_TEST
 
-START_TEST(test_https_lab_cert)
+TEST(test_https_lab_cert)
 {
 	char *home = tl_tmpdir("https");
 	char *cert, *key;
@@ -631,11 +622,10 @@ START_TEST(test_https_lab_cert)
 	tl_rmrf(home);
 	free(home);
 }
-END_TEST
 
 /* Several processes create the certificate of a fresh home at once: all end
  * up with the same, complete pair. */
-START_TEST(test_lab_cert_concurrent_creation)
+TEST(test_lab_cert_concurrent_creation)
 {
 	char *home = tl_tmpdir("certrace");
 	enum { N = 4 };
@@ -676,9 +666,8 @@ START_TEST(test_lab_cert_concurrent_creation)
 	tl_rmrf(home);
 	free(home);
 }
-END_TEST
 
-START_TEST(test_bind_addresses)
+TEST(test_bind_addresses)
 {
 	ctd_err err;
 	http_server_opts o = {.bind = "256.1.1.1", .routes = routes, .nroutes = 1};
@@ -701,34 +690,5 @@ START_TEST(test_bind_addresses)
 	ck_assert_ptr_null(http_server_start(&o3, &err));
 	http_server_stop(srv);
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("http_server");
-	TCase *tc = tcase_create("core");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_routing_params_and_wildcard);
-	tcase_add_test(tc, test_routing_nocase_trailing_slash);
-	tcase_add_test(tc, test_404_405_json_errors);
-	tcase_add_test(tc, test_body_limit_413);
-	tcase_add_test(tc, test_multipart_form);
-	tcase_add_test(tc, test_urlencoded_form);
-	tcase_add_test(tc, test_headers_wire_order_and_lookup);
-	tcase_add_test(tc, test_status_102_raw_socket);
-	tcase_add_test(tc, test_response_headers_in_order);
-	tcase_add_test(tc, test_https_lab_cert);
-	tcase_add_test(tc, test_lab_cert_concurrent_creation);
-	tcase_add_test(tc, test_bind_addresses);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TL_SUITE(.timeout = 60);

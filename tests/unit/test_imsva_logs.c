@@ -10,7 +10,7 @@
 #include "testlib.h"
 #include "util.h"
 
-START_TEST(match_list_syntax)
+TEST(match_list_syntax)
 {
 	ck_assert(imsva_match_list(NULL, "anything"));
 	ck_assert(imsva_match_list("", NULL));
@@ -23,9 +23,8 @@ START_TEST(match_list_syntax)
 	ck_assert(imsva_match_list("STEP1*", "STEP1 true file type"));
 	ck_assert(!imsva_match_list("STEP1*", "My STEP1 rule"));
 }
-END_TEST
 
-START_TEST(log_type_names)
+TEST(log_type_names)
 {
 	ck_assert_str_eq(imsva_log_type("policy"), "policy");
 	ck_assert_str_eq(imsva_log_type("Policy events"), "policy");
@@ -37,9 +36,8 @@ START_TEST(log_type_names)
 	ck_assert_ptr_null(imsva_log_type("nonsense"));
 	ck_assert_ptr_null(imsva_log_type(NULL));
 }
-END_TEST
 
-START_TEST(rcpts_and_queue_ids)
+TEST(rcpts_and_queue_ids)
 {
 	char *s = imsva_rcpts_join("[\"a@x\",\"b@y\"]");
 	ck_assert_str_eq(s, "a@x;b@y");
@@ -52,9 +50,8 @@ START_TEST(rcpts_and_queue_ids)
 	ck_assert_str_eq(q, "00000000FF");
 	ck_assert_int_eq(strtoll(q, NULL, 16), 255);
 }
-END_TEST
 
-START_TEST(log_round_trip)
+TEST(log_round_trip)
 {
 	char *dir = tl_tmpdir("imsva-logs");
 	char *db = xasprintf("%s/lab.db", dir);
@@ -96,26 +93,4 @@ START_TEST(log_round_trip)
 	free(db);
 	tl_rmrf(dir);
 	free(dir);
-}
-END_TEST
-
-static Suite *suite(void)
-{
-	Suite *s = suite_create("imsva_logs");
-	TCase *t = tcase_create("logs");
-	tcase_add_test(t, match_list_syntax);
-	tcase_add_test(t, log_type_names);
-	tcase_add_test(t, rcpts_and_queue_ids);
-	tcase_add_test(t, log_round_trip);
-	suite_add_tcase(s, t);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
 }

@@ -10,6 +10,7 @@
 #include "hash.h"
 #include "imsva/imsva_engine.h"
 #include "util.h"
+#include "testlib.h"
 
 #define EICAR "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
@@ -165,7 +166,7 @@ static char *nested_message(void)
 	return raw;
 }
 
-START_TEST(test_nested_structure)
+TEST(test_nested_structure)
 {
 	char *raw = nested_message();
 	imsva_msg *m = parse(raw);
@@ -201,9 +202,8 @@ START_TEST(test_nested_structure)
 	imsva_msg_free(m);
 	free(raw);
 }
-END_TEST
 
-START_TEST(test_urls)
+TEST(test_urls)
 {
 	char *raw = nested_message();
 	imsva_msg *m = parse(raw);
@@ -219,9 +219,8 @@ START_TEST(test_urls)
 	imsva_msg_free(m);
 	free(raw);
 }
-END_TEST
 
-START_TEST(test_text_url_edges)
+TEST(test_text_url_edges)
 {
 	imsva_msg *m = parse("Subject: u\r\n\r\n"
 			     "(see https://a.example/x_(y)) and <http://b.example/q?z=1>, "
@@ -233,7 +232,6 @@ START_TEST(test_text_url_edges)
 	ck_assert_uint_eq(m->nurls, 3);
 	imsva_msg_free(m);
 }
-END_TEST
 
 static char *mail_with_attachment(const char *filename, const void *data, size_t len)
 {
@@ -250,7 +248,7 @@ static char *mail_with_attachment(const char *filename, const void *data, size_t
 	return raw;
 }
 
-START_TEST(test_urls_from_undeclared_html)
+TEST(test_urls_from_undeclared_html)
 {
 	/* the seed's URL test file, attached as application/octet-stream */
 	const char *html = "<!DOCTYPE html>\n<html><body><p><a href=\"http://malicious.ctdlab.test/"
@@ -263,9 +261,8 @@ START_TEST(test_urls_from_undeclared_html)
 	imsva_msg_free(m);
 	free(raw);
 }
-END_TEST
 
-START_TEST(test_archive_members)
+TEST(test_archive_members)
 {
 	size_t exelen, ziplen, innerlen;
 	unsigned char *exe = fake_exe(&exelen);
@@ -304,9 +301,8 @@ START_TEST(test_archive_members)
 	free(inner);
 	free(exe);
 }
-END_TEST
 
-START_TEST(test_gzip_member)
+TEST(test_gzip_member)
 {
 	/* gzip of "hello\n" (a single compressed stream: one member) */
 	static const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -320,9 +316,8 @@ START_TEST(test_gzip_member)
 	imsva_msg_free(m);
 	free(raw);
 }
-END_TEST
 
-START_TEST(test_true_file_types)
+TEST(test_true_file_types)
 {
 	static const struct {
 		const char *name, *data;
@@ -361,9 +356,8 @@ START_TEST(test_true_file_types)
 	ck_assert_int_eq(imsva_tft_id_valid("ps1"), 0);
 	ck_assert_int_eq(imsva_tft_id_valid("nonsense"), -1);
 }
-END_TEST
 
-START_TEST(test_ooxml_by_members)
+TEST(test_ooxml_by_members)
 {
 	const char *names[] = {"[Content_Types].xml", "word/document.xml", "word/vbaProject.bin"};
 	const void *datas[] = {"<Types/>", "<w:document/>", "\xd0\xcf\x11\xe0"};
@@ -381,9 +375,8 @@ START_TEST(test_ooxml_by_members)
 	free(raw);
 	free(zip);
 }
-END_TEST
 
-START_TEST(test_malformed_input)
+TEST(test_malformed_input)
 {
 	static const char *inputs[] = {
 		"",
@@ -408,9 +401,8 @@ START_TEST(test_malformed_input)
 	ck_assert(has_url(m, "http://bare.example/"));
 	imsva_msg_free(m);
 }
-END_TEST
 
-START_TEST(test_empty_attachment)
+TEST(test_empty_attachment)
 {
 	imsva_msg *m = parse("Subject: e\r\nMIME-Version: 1.0\r\n"
 			     "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
@@ -423,9 +415,8 @@ START_TEST(test_empty_attachment)
 	ck_assert_str_eq(p->sha1, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
 	imsva_msg_free(m);
 }
-END_TEST
 
-START_TEST(test_deep_nesting_is_bounded)
+TEST(test_deep_nesting_is_bounded)
 {
 	sbuf b = {0};
 	sbuf_puts(&b, "Subject: deep\r\nMIME-Version: 1.0\r\n");
@@ -437,9 +428,8 @@ START_TEST(test_deep_nesting_is_bounded)
 	imsva_msg_free(m);
 	sbuf_free(&b);
 }
-END_TEST
 
-START_TEST(test_rewrite)
+TEST(test_rewrite)
 {
 	const char *raw = "From: a@example.com\r\nTo: b@example.net\r\nSubject: Quarterly report\r\n"
 			  "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
@@ -468,29 +458,4 @@ START_TEST(test_rewrite)
 	ck_assert_uint_eq(outlen, strlen(raw));
 	ck_assert_str_eq(out, raw);
 	free(out);
-}
-END_TEST
-
-int main(void)
-{
-	Suite *s = suite_create("imsva_mime");
-	TCase *tc = tcase_create("mime");
-	tcase_add_test(tc, test_nested_structure);
-	tcase_add_test(tc, test_urls);
-	tcase_add_test(tc, test_text_url_edges);
-	tcase_add_test(tc, test_urls_from_undeclared_html);
-	tcase_add_test(tc, test_archive_members);
-	tcase_add_test(tc, test_gzip_member);
-	tcase_add_test(tc, test_true_file_types);
-	tcase_add_test(tc, test_ooxml_by_members);
-	tcase_add_test(tc, test_malformed_input);
-	tcase_add_test(tc, test_empty_attachment);
-	tcase_add_test(tc, test_deep_nesting_is_bounded);
-	tcase_add_test(tc, test_rewrite);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
 }

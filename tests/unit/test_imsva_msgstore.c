@@ -11,7 +11,7 @@
 #include "testlib.h"
 #include "util.h"
 
-START_TEST(state_names_round_trip)
+TEST(state_names_round_trip)
 {
 	/* the names existing labs have in imsva_messages.state */
 	static const char *const stored[] = {"new", "processing", "defer", "va", "delivered",
@@ -31,9 +31,8 @@ START_TEST(state_names_round_trip)
 	ck_assert(!imsva_msg_state_final(IMSVA_MSG_VA));
 	ck_assert(!imsva_msg_state_final(IMSVA_MSG_ERROR));
 }
-END_TEST
 
-START_TEST(transition_table)
+TEST(transition_table)
 {
 	ck_assert(imsva_msg_transition_allowed(IMSVA_MSG_NEW, IMSVA_MSG_PROCESSING));
 	ck_assert(imsva_msg_transition_allowed(IMSVA_MSG_PROCESSING, IMSVA_MSG_DELIVERED));
@@ -46,7 +45,6 @@ START_TEST(transition_table)
 	ck_assert(!imsva_msg_transition_allowed(IMSVA_MSG_ERROR, IMSVA_MSG_NEW));
 	ck_assert(!imsva_msg_transition_allowed(IMSVA_MSG_STATE_COUNT, IMSVA_MSG_NEW));
 }
-END_TEST
 
 /* ---- the store ---- */
 
@@ -101,7 +99,7 @@ static int claim_all(int64_t now, int64_t *ids)
 	return n;
 }
 
-START_TEST(insert_load_claim_finish)
+TEST_IN("store", insert_load_claim_finish)
 {
 	int64_t id = insert("hello");
 	ck_assert_str_eq(state_of(id), "new");
@@ -130,9 +128,8 @@ START_TEST(insert_load_claim_finish)
 	ck_assert_int_eq(json_integer_value(json_object_get(o, "messages")), 1);
 	json_decref(o);
 }
-END_TEST
 
-START_TEST(refused_transitions)
+TEST_IN("store", refused_transitions)
 {
 	int64_t id = insert("refused");
 	ctd_err err = {0};
@@ -163,9 +160,8 @@ START_TEST(refused_transitions)
 	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
 	ck_assert_ptr_null(imsva_msgs_get_json(st, 999, &err));
 }
-END_TEST
 
-START_TEST(va_defer_failure_recovery)
+TEST_IN("store", va_defer_failure_recovery)
 {
 	int64_t a = insert("va"), b = insert("defer"), c = insert("fails"), d = insert("crash");
 	int64_t ids[16];
@@ -191,29 +187,5 @@ START_TEST(va_defer_failure_recovery)
 	ck_assert_int_eq(imsva_msgs_failed(st, d, 5, 5000, &err), 0);
 	ck_assert_str_eq(state_of(d), "defer");
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("imsva_msgstore");
-	TCase *names = tcase_create("names");
-	tcase_add_test(names, state_names_round_trip);
-	tcase_add_test(names, transition_table);
-	suite_add_tcase(s, names);
-	TCase *t = tcase_create("store");
-	tcase_add_checked_fixture(t, store_setup, store_teardown);
-	tcase_add_test(t, insert_load_claim_finish);
-	tcase_add_test(t, refused_transitions);
-	tcase_add_test(t, va_defer_failure_recovery);
-	suite_add_tcase(s, t);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
-}
+TL_CASE("store", .setup = store_setup, .teardown = store_teardown);

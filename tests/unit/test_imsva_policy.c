@@ -9,6 +9,7 @@
 #include "imsva/imsva_engine.h"
 #include "hash.h"
 #include "util.h"
+#include "testlib.h"
 
 #define EICAR "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 #define GTUBE "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
@@ -166,7 +167,7 @@ static int quarantines(const char *rule_json, const imsva_msg *m, fakes *f)
 /* ------------------------------------------------------------------------
  * Routes
  * ------------------------------------------------------------------------ */
-START_TEST(test_routes)
+TEST(test_routes)
 {
 	static const struct {
 		const char *senders, *recipients; /* JSON arrays */
@@ -197,9 +198,8 @@ START_TEST(test_routes)
 		free(json);
 	}
 }
-END_TEST
 
-START_TEST(test_route_skips_rule)
+TEST(test_route_skips_rule)
 {
 	const char *jsons[] = {
 		"{\"name\":\"only example.org\",\"order\":1,\"route\":{\"senders\":[\"*@example.org\"]},"
@@ -218,12 +218,11 @@ START_TEST(test_route_skips_rule)
 	imsva_msg_free(m);
 	imsva_ruleset_free(s);
 }
-END_TEST
 
 /* ------------------------------------------------------------------------
  * Conditions
  * ------------------------------------------------------------------------ */
-START_TEST(test_condition_virus_atse)
+TEST(test_condition_virus_atse)
 {
 	imsva_msg *virus = message("v", "x", (att[]){{"eicar.com", EICAR}, {0}});
 	imsva_msg *sample = message("s", "x", (att[]){{"Sample SO", SAMPLE_SO, sizeof SAMPLE_SO - 1}, {0}});
@@ -251,9 +250,8 @@ START_TEST(test_condition_virus_atse)
 	imsva_msg_free(sample);
 	imsva_msg_free(clean);
 }
-END_TEST
 
-START_TEST(test_condition_true_file_type)
+TEST(test_condition_true_file_type)
 {
 	imsva_msg *pdf = message("p", "x", (att[]){{"invoice.dat", "%PDF-1.4\n%%EOF\n"}, {0}});
 	imsva_msg *txt = message("t", "x", (att[]){{"a.pdf", "just text"}, {0}});
@@ -271,9 +269,8 @@ START_TEST(test_condition_true_file_type)
 	imsva_msg_free(txt);
 	imsva_msg_free(body_only);
 }
-END_TEST
 
-START_TEST(test_condition_name_and_size)
+TEST(test_condition_name_and_size)
 {
 	imsva_msg *m = message("n", "x", (att[]){{"Invoice-2026.EXE", "0123456789"}, {0}});
 	fakes f = {0};
@@ -287,9 +284,8 @@ START_TEST(test_condition_name_and_size)
 	ck_assert(quarantines(Q("{\"attachment_size\":{\"min\":5,\"max\":20}}"), m, &f));
 	imsva_msg_free(m);
 }
-END_TEST
 
-START_TEST(test_condition_keywords)
+TEST(test_condition_keywords)
 {
 	imsva_msg *m = message("Urgent: wire transfer", "Please PAY the invoice today.", NULL);
 	fakes f = {0};
@@ -306,9 +302,8 @@ START_TEST(test_condition_keywords)
 	ck_assert(!quarantines(Q("{\"keywords\":{\"body\":[\"invoice\"],\"match\":\"not\"}}"), m, &f));
 	imsva_msg_free(m);
 }
-END_TEST
 
-START_TEST(test_condition_spam)
+TEST(test_condition_spam)
 {
 	imsva_msg *gtube = message("offer", GTUBE, NULL);
 	imsva_msg *mid = message("CTDLAB-SPAM-SCORE=4.0", "x", NULL);
@@ -320,9 +315,8 @@ START_TEST(test_condition_spam)
 	imsva_msg_free(gtube);
 	imsva_msg_free(mid);
 }
-END_TEST
 
-START_TEST(test_condition_wrs_levels)
+TEST(test_condition_wrs_levels)
 {
 	static const imsva_wrs_class classes[] = {IMSVA_WRS_UNRATED, IMSVA_WRS_SAFE,
 						  IMSVA_WRS_SUSPICIOUS,
@@ -352,9 +346,8 @@ START_TEST(test_condition_wrs_levels)
 	ck_assert_int_eq(imsva_wrs_class_parse("evil", &cls), -1);
 	imsva_msg_free(m);
 }
-END_TEST
 
-START_TEST(test_wrs_unreachable)
+TEST(test_wrs_unreachable)
 {
 	imsva_msg *m = message("url", "see http://site.example/x", NULL);
 	const char *jsons[] = {Q("{\"web_reputation\":{\"sensitivity\":\"high\"}}"), NULL};
@@ -374,9 +367,8 @@ START_TEST(test_wrs_unreachable)
 	imsva_ruleset_free(s);
 	imsva_msg_free(m);
 }
-END_TEST
 
-START_TEST(test_match_any_all)
+TEST(test_match_any_all)
 {
 	imsva_msg *m = message("Urgent", "x", (att[]){{"a.exe", "plain"}, {0}});
 	fakes f = {0};
@@ -391,12 +383,11 @@ START_TEST(test_match_any_all)
 	ck_assert(quarantines(Q("{}"), m, &f));
 	imsva_msg_free(m);
 }
-END_TEST
 
 /* ------------------------------------------------------------------------
  * Actions: accumulate vs intercept, ordering, disabled rules
  * ------------------------------------------------------------------------ */
-START_TEST(test_accumulate_then_intercept)
+TEST(test_accumulate_then_intercept)
 {
 	const char *jsons[] = {
 		"{\"name\":\"r4 delete\",\"order\":4,\"actions\":{\"intercept\":{\"action\":\"delete\"}}}",
@@ -435,9 +426,8 @@ START_TEST(test_accumulate_then_intercept)
 	imsva_msg_free(m);
 	imsva_ruleset_free(s);
 }
-END_TEST
 
-START_TEST(test_disabled_rule_and_order)
+TEST(test_disabled_rule_and_order)
 {
 	const char *jsons[] = {
 		"{\"name\":\"first but disabled\",\"order\":1,\"enabled\":false,"
@@ -458,9 +448,8 @@ START_TEST(test_disabled_rule_and_order)
 	imsva_msg_free(m);
 	imsva_ruleset_free(s);
 }
-END_TEST
 
-START_TEST(test_change_recipient_and_delete)
+TEST(test_change_recipient_and_delete)
 {
 	const char *jsons[] = {
 		"{\"name\":\"redirect\",\"actions\":{\"intercept\":{\"action\":\"change_recipient\","
@@ -479,12 +468,11 @@ START_TEST(test_change_recipient_and_delete)
 			       m, &(fakes){0}));
 	imsva_msg_free(m);
 }
-END_TEST
 
 /* ------------------------------------------------------------------------
  * Default rules, TMCM SO rules, seed steps
  * ------------------------------------------------------------------------ */
-START_TEST(test_default_rules)
+TEST(test_default_rules)
 {
 	imsva_ruleset *en = imsva_default_rules(IMSVA_LOCALE_EN);
 	imsva_ruleset *ja = imsva_default_rules(IMSVA_LOCALE_JA);
@@ -525,7 +513,6 @@ START_TEST(test_default_rules)
 	imsva_ruleset_free(en);
 	imsva_ruleset_free(ja);
 }
-END_TEST
 
 /* STEP 1: ATSE on, a "true file type -> quarantine" rule at order 2. */
 static imsva_ruleset *seed_rules(imsva_locale loc)
@@ -541,7 +528,7 @@ static imsva_ruleset *seed_rules(imsva_locale loc)
 	return s;
 }
 
-START_TEST(test_seed_step1_and_step2)
+TEST(test_seed_step1_and_step2)
 {
 	imsva_ruleset *s = seed_rules(IMSVA_LOCALE_EN);
 	imsva_msg *m = message("Sample", "see attached", (att[]){{"Sample SO", SAMPLE_SO, sizeof SAMPLE_SO - 1}, {0}});
@@ -585,9 +572,8 @@ START_TEST(test_seed_step1_and_step2)
 	imsva_msg_free(m);
 	imsva_ruleset_free(s);
 }
-END_TEST
 
-START_TEST(test_seed_step4_url_so)
+TEST(test_seed_step4_url_so)
 {
 	imsva_ruleset *s = imsva_default_rules(IMSVA_LOCALE_JA);
 	imsva_rule *wrs = rule("{\"name\":\"STEP4 web reputation\",\"order\":3,\"route\":"
@@ -632,9 +618,8 @@ START_TEST(test_seed_step4_url_so)
 	imsva_msg_free(m);
 	imsva_ruleset_free(s);
 }
-END_TEST
 
-START_TEST(test_so_lookup_once_per_attachment)
+TEST(test_so_lookup_once_per_attachment)
 {
 	const char *jsons[] = {
 		"{\"name\":\"a\",\"order\":1,\"conditions\":{\"suspicious_object\":{\"file\":true}}}",
@@ -652,12 +637,11 @@ START_TEST(test_so_lookup_once_per_attachment)
 	imsva_msg_free(m);
 	imsva_ruleset_free(s);
 }
-END_TEST
 
 /* ------------------------------------------------------------------------
  * Virtual Analyzer
  * ------------------------------------------------------------------------ */
-START_TEST(test_va_mapping)
+TEST(test_va_mapping)
 {
 	/* acts[level][risk 0..3]: Low: High only; Medium: High+Medium; High: all */
 	static const int acts[3][4] = {{0, 0, 0, 1}, {0, 0, 1, 1}, {0, 1, 1, 1}};
@@ -679,9 +663,8 @@ START_TEST(test_va_mapping)
 	ck_assert_str_eq(imsva_va_act_reason(IMSVA_VA_ACT_ANALYZED), "Analyzed advanced threat (ATSE)");
 	ck_assert_str_eq(imsva_va_act_reason(IMSVA_VA_ACT_PROBABLE), "Probable advanced threat (ATSE)");
 }
-END_TEST
 
-START_TEST(test_va_park_and_resume)
+TEST(test_va_park_and_resume)
 {
 	imsva_ruleset *s = seed_rules(IMSVA_LOCALE_EN);
 	imsva_rule *later = rule("{\"name\":\"after VA\",\"order\":9,\"actions\":{\"intercept\":"
@@ -740,9 +723,8 @@ START_TEST(test_va_park_and_resume)
 	imsva_msg_free(m);
 	imsva_ruleset_free(s);
 }
-END_TEST
 
-START_TEST(test_va_submits_archive_root)
+TEST(test_va_submits_archive_root)
 {
 	const char *jsons[] = {"{\"name\":\"atse to VA\",\"conditions\":{\"atse\":true},"
 			       "\"actions\":{\"intercept\":{\"action\":\"quarantine\"},"
@@ -761,12 +743,11 @@ START_TEST(test_va_submits_archive_root)
 	imsva_msg_free(m);
 	imsva_ruleset_free(s);
 }
-END_TEST
 
 /* ------------------------------------------------------------------------
  * JSON
  * ------------------------------------------------------------------------ */
-START_TEST(test_json_validation_names_field)
+TEST(test_json_validation_names_field)
 {
 	static const struct {
 		const char *json, *field;
@@ -842,9 +823,8 @@ START_TEST(test_json_validation_names_field)
 		json_decref(j);
 	}
 }
-END_TEST
 
-START_TEST(test_json_round_trip_and_patch)
+TEST(test_json_round_trip_and_patch)
 {
 	const char *full =
 		"{\"name\":\"Full\",\"order\":5,\"enabled\":false,\"type\":\"antivirus\","
@@ -905,7 +885,6 @@ START_TEST(test_json_round_trip_and_patch)
 	imsva_rule_free(r2);
 	imsva_rule_free(dup);
 }
-END_TEST
 
 /* ------------------------------------------------------------------------
  * Store
@@ -948,7 +927,7 @@ static void assert_names(const char *const *want)
 	imsva_ruleset_free(s);
 }
 
-START_TEST(test_store_seed_and_crud)
+TEST_IN("store", test_store_seed_and_crud)
 {
 	ctd_err err = {0};
 	int64_t g0 = imsva_rules_generation(st);
@@ -1066,42 +1045,5 @@ START_TEST(test_store_seed_and_crud)
 	imsva_rule_free(r);
 	imsva_rule_free(last);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("imsva_policy");
-	TCase *tc = tcase_create("policy");
-	tcase_add_test(tc, test_routes);
-	tcase_add_test(tc, test_route_skips_rule);
-	tcase_add_test(tc, test_condition_virus_atse);
-	tcase_add_test(tc, test_condition_true_file_type);
-	tcase_add_test(tc, test_condition_name_and_size);
-	tcase_add_test(tc, test_condition_keywords);
-	tcase_add_test(tc, test_condition_spam);
-	tcase_add_test(tc, test_condition_wrs_levels);
-	tcase_add_test(tc, test_wrs_unreachable);
-	tcase_add_test(tc, test_match_any_all);
-	tcase_add_test(tc, test_accumulate_then_intercept);
-	tcase_add_test(tc, test_disabled_rule_and_order);
-	tcase_add_test(tc, test_change_recipient_and_delete);
-	tcase_add_test(tc, test_default_rules);
-	tcase_add_test(tc, test_seed_step1_and_step2);
-	tcase_add_test(tc, test_seed_step4_url_so);
-	tcase_add_test(tc, test_so_lookup_once_per_attachment);
-	tcase_add_test(tc, test_va_mapping);
-	tcase_add_test(tc, test_va_park_and_resume);
-	tcase_add_test(tc, test_va_submits_archive_root);
-	tcase_add_test(tc, test_json_validation_names_field);
-	tcase_add_test(tc, test_json_round_trip_and_patch);
-	suite_add_tcase(s, tc);
-	TCase *ts = tcase_create("store");
-	tcase_add_checked_fixture(ts, store_setup, store_teardown);
-	tcase_add_test(ts, test_store_seed_and_crud);
-	suite_add_tcase(s, ts);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+TL_CASE("store", .setup = store_setup, .teardown = store_teardown);

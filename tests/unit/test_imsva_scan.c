@@ -8,6 +8,7 @@
 #include "imsva/imsva_engine.h"
 #include "hash.h"
 #include "util.h"
+#include "testlib.h"
 
 #define EICAR "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 #define GTUBE "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
@@ -65,7 +66,7 @@ static const scan_case cases[] = {
 	{"marker case matters", "ctdlab-risk-high", 0, IMSVA_TFT_TEXT, "txt", NULL, NULL},
 };
 
-START_TEST(test_scan_table)
+TEST_LOOP(test_scan_table, 0, (int)(sizeof cases / sizeof cases[0]))
 {
 	const scan_case *c = &cases[_i];
 	size_t len = c->len ? c->len : strlen(c->data);
@@ -87,7 +88,6 @@ START_TEST(test_scan_table)
 		free(atse);
 	}
 }
-END_TEST
 
 static imsva_msg *parse(const char *raw)
 {
@@ -96,7 +96,7 @@ static imsva_msg *parse(const char *raw)
 	return m;
 }
 
-START_TEST(test_scan_message)
+TEST(test_scan_message)
 {
 	char *b64 = base64_encode("Sample SO\nCTDLAB-RISK-HIGH\n", 27);
 	char *raw = xasprintf("Subject: sample\r\nMIME-Version: 1.0\r\n"
@@ -120,9 +120,8 @@ START_TEST(test_scan_message)
 	free(raw);
 	free(b64);
 }
-END_TEST
 
-START_TEST(test_spam_score)
+TEST(test_spam_score)
 {
 	imsva_scan_opts o = {0};
 	imsva_msg *m = parse("Subject: offer\r\n\r\nBuy now " GTUBE "\r\n");
@@ -137,20 +136,4 @@ START_TEST(test_spam_score)
 	imsva_scan(m, &o);
 	ck_assert(m->spam_score == 0.0);
 	imsva_msg_free(m);
-}
-END_TEST
-
-int main(void)
-{
-	Suite *s = suite_create("imsva_scan");
-	TCase *tc = tcase_create("scan");
-	tcase_add_loop_test(tc, test_scan_table, 0, (int)(sizeof cases / sizeof cases[0]));
-	tcase_add_test(tc, test_scan_message);
-	tcase_add_test(tc, test_spam_score);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "imsva/imsva_smtp.h"
+#include "testlib.h"
 
 typedef struct conv {
 	smtp_proto *p;
@@ -61,7 +62,7 @@ static const char *out(conv *c)
 	return c->out.data ? c->out.data : "";
 }
 
-START_TEST(greeting_and_ehlo)
+TEST(greeting_and_ehlo)
 {
 	smtp_limits l = test_limits();
 	conv c;
@@ -74,9 +75,8 @@ START_TEST(greeting_and_ehlo)
 	ck_assert_str_eq(out(&c), "250 imsva.test\r\n");
 	conv_free(&c);
 }
-END_TEST
 
-START_TEST(full_transaction)
+TEST(full_transaction)
 {
 	smtp_limits l = test_limits();
 	conv c;
@@ -104,9 +104,8 @@ START_TEST(full_transaction)
 	ck_assert_int_eq(c.act, SMTP_ACT_CLOSE);
 	conv_free(&c);
 }
-END_TEST
 
-START_TEST(pipelining)
+TEST(pipelining)
 {
 	smtp_limits l = test_limits();
 	conv c;
@@ -128,9 +127,8 @@ START_TEST(pipelining)
 	ck_assert_str_eq(c.env->mail_from, "a@b");
 	conv_free(&c);
 }
-END_TEST
 
-START_TEST(commit_pauses_input)
+TEST(commit_pauses_input)
 {
 	smtp_limits l = test_limits();
 	smtp_proto *p = smtp_proto_new(&l, "127.0.0.1");
@@ -155,9 +153,8 @@ START_TEST(commit_pauses_input)
 	sbuf_free(&o);
 	smtp_proto_free(p);
 }
-END_TEST
 
-START_TEST(bad_sequences)
+TEST(bad_sequences)
 {
 	smtp_limits l = test_limits();
 	l.max_errors = 100;
@@ -202,9 +199,8 @@ START_TEST(bad_sequences)
 	ck_assert_str_eq(out(&c), "501 5.5.4 Syntax: DATA\r\n");
 	conv_free(&c);
 }
-END_TEST
 
-START_TEST(too_many_errors_closes)
+TEST(too_many_errors_closes)
 {
 	smtp_limits l = test_limits();
 	conv c;
@@ -215,9 +211,8 @@ START_TEST(too_many_errors_closes)
 	ck_assert_int_eq(c.act, SMTP_ACT_CLOSE);
 	conv_free(&c);
 }
-END_TEST
 
-START_TEST(limits)
+TEST(limits)
 {
 	smtp_limits l = test_limits();
 	l.max_errors = 100;
@@ -253,9 +248,8 @@ START_TEST(limits)
 	ck_assert_str_eq(out(&c), "503 5.5.1 Error: need MAIL command\r\n");
 	conv_free(&c);
 }
-END_TEST
 
-START_TEST(long_data_line_bounded)
+TEST(long_data_line_bounded)
 {
 	smtp_limits l = test_limits();
 	l.max_size = 50000;
@@ -274,9 +268,8 @@ START_TEST(long_data_line_bounded)
 	free(line);
 	conv_free(&c);
 }
-END_TEST
 
-START_TEST(bare_lf_and_nul)
+TEST(bare_lf_and_nul)
 {
 	smtp_limits l = test_limits();
 	conv c;
@@ -297,9 +290,8 @@ START_TEST(bare_lf_and_nul)
 	ck_assert_str_eq(out(&c), "500 5.5.2 Error: NUL character in command\r\n");
 	conv_free(&c);
 }
-END_TEST
 
-START_TEST(dot_after_bare_lf_is_not_end)
+TEST(dot_after_bare_lf_is_not_end)
 {
 	smtp_limits l = test_limits();
 	conv c;
@@ -313,9 +305,8 @@ START_TEST(dot_after_bare_lf_is_not_end)
 	ck_assert_str_eq(c.env->data.data, "a\r\n\r\nMAIL FROM:<evil@x>\r\n\r\n");
 	conv_free(&c);
 }
-END_TEST
 
-START_TEST(starttls)
+TEST(starttls)
 {
 	smtp_limits l = test_limits();
 	conv c;
@@ -337,9 +328,8 @@ START_TEST(starttls)
 	ck_assert_int_eq(c.env->tls, 1);
 	conv_free(&c);
 }
-END_TEST
 
-START_TEST(starttls_unavailable)
+TEST(starttls_unavailable)
 {
 	smtp_limits l = test_limits();
 	l.tls_available = 0;
@@ -351,9 +341,8 @@ START_TEST(starttls_unavailable)
 	ck_assert_str_eq(out(&c), "502 5.5.1 Error: command not implemented\r\n");
 	conv_free(&c);
 }
-END_TEST
 
-START_TEST(timeout_reply)
+TEST(timeout_reply)
 {
 	smtp_limits l = test_limits();
 	conv c;
@@ -362,35 +351,4 @@ START_TEST(timeout_reply)
 	smtp_proto_timeout(c.p, &c.out);
 	ck_assert_str_eq(out(&c), "421 4.4.2 imsva.test Error: timeout exceeded\r\n");
 	conv_free(&c);
-}
-END_TEST
-
-static Suite *suite(void)
-{
-	Suite *s = suite_create("imsva_smtp_proto");
-	TCase *t = tcase_create("proto");
-	tcase_add_test(t, greeting_and_ehlo);
-	tcase_add_test(t, full_transaction);
-	tcase_add_test(t, pipelining);
-	tcase_add_test(t, commit_pauses_input);
-	tcase_add_test(t, bad_sequences);
-	tcase_add_test(t, too_many_errors_closes);
-	tcase_add_test(t, limits);
-	tcase_add_test(t, long_data_line_bounded);
-	tcase_add_test(t, bare_lf_and_nul);
-	tcase_add_test(t, dot_after_bare_lf_is_not_end);
-	tcase_add_test(t, starttls);
-	tcase_add_test(t, starttls_unavailable);
-	tcase_add_test(t, timeout_reply);
-	suite_add_tcase(s, t);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
 }

@@ -38,7 +38,7 @@ static void write_json(void)
 	log_warn("smtp.reject", "client=%s reason=\"%s\"", "127.0.0.1", "too many recipients");
 }
 
-START_TEST(test_key_value_line)
+TEST(test_key_value_line)
 {
 	char *out = capture(write_kv);
 	ck_assert_ptr_null(strstr(out, "hidden"));
@@ -47,9 +47,8 @@ START_TEST(test_key_value_line)
 	ck_assert(strncmp(out, "ts=", 3) == 0);
 	free(out);
 }
-END_TEST
 
-START_TEST(test_json_line)
+TEST(test_json_line)
 {
 	char *out = capture(write_json);
 	json_error_t jerr;
@@ -63,9 +62,8 @@ START_TEST(test_json_line)
 	json_decref(o);
 	free(out);
 }
-END_TEST
 
-START_TEST(test_level_names)
+TEST(test_level_names)
 {
 	log_level l;
 	ck_assert_int_eq(log_level_parse("debug", &l), 0);
@@ -73,16 +71,4 @@ START_TEST(test_level_names)
 	ck_assert_int_eq(log_level_parse("error", &l), 0);
 	ck_assert_int_eq(l, LOG_LVL_ERROR);
 	ck_assert_int_eq(log_level_parse("loud", &l), -1);
-}
-END_TEST
-
-int main(void)
-{
-	Suite *s = suite_create("log");
-	TCase *tc = tcase_create("log");
-	tcase_add_test(tc, test_key_value_line);
-	tcase_add_test(tc, test_json_line);
-	tcase_add_test(tc, test_level_names);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
 }

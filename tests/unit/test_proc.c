@@ -7,7 +7,7 @@
 #include "proc.h"
 #include "testlib.h"
 
-START_TEST(test_captures_output_and_status)
+TEST(test_captures_output_and_status)
 {
 	const char *argv[] = {"/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL};
 	proc_result r;
@@ -25,9 +25,8 @@ START_TEST(test_captures_output_and_status)
 	ck_assert_str_eq(r.err, "");
 	proc_result_free(&r);
 }
-END_TEST
 
-START_TEST(test_feeds_stdin)
+TEST(test_feeds_stdin)
 {
 	static char big[300000];
 	memset(big, 'x', sizeof big);
@@ -45,9 +44,8 @@ START_TEST(test_feeds_stdin)
 	ck_assert_int_eq(r.status, 0);
 	proc_result_free(&r);
 }
-END_TEST
 
-START_TEST(test_output_is_bounded)
+TEST(test_output_is_bounded)
 {
 	const char *argv[] = {"/bin/sh", "-c", "head -c 100000 /dev/zero", NULL};
 	proc_opts o = {.max_output = 1000};
@@ -59,9 +57,8 @@ START_TEST(test_output_is_bounded)
 	ck_assert_int_eq(r.truncated, 1);
 	proc_result_free(&r);
 }
-END_TEST
 
-START_TEST(test_cannot_start)
+TEST(test_cannot_start)
 {
 	const char *argv[] = {"/nonexistent/tool", NULL};
 	proc_result r;
@@ -74,9 +71,8 @@ START_TEST(test_cannot_start)
 	ck_assert_int_eq(proc_run(none, NULL, &r, &err), -1);
 	ck_assert_int_eq(err.code, CTD_EINVAL);
 }
-END_TEST
 
-START_TEST(test_timeout_kills)
+TEST(test_timeout_kills)
 {
 	const char *argv[] = {"/bin/sleep", "600", NULL};
 	proc_opts o = {.timeout_ms = 100};
@@ -86,18 +82,4 @@ START_TEST(test_timeout_kills)
 	ck_assert_int_eq(err.code, CTD_EBUSY);
 	ck_assert(r.timed_out && r.status == 128 + 9);
 	proc_result_free(&r);
-}
-END_TEST
-
-int main(void)
-{
-	Suite *s = suite_create("proc");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, test_captures_output_and_status);
-	tcase_add_test(tc, test_feeds_stdin);
-	tcase_add_test(tc, test_output_is_bounded);
-	tcase_add_test(tc, test_cannot_start);
-	tcase_add_test(tc, test_timeout_kills);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
 }

@@ -34,7 +34,7 @@ static void collected_free(collected *c)
 	}
 }
 
-START_TEST(round_trip)
+TEST(round_trip)
 {
 	so_record a = {.id = 7, .type = "URL", .value = "http://evil.ctdlab.test/a?x=1&y=<2>",
 		       .risk = "High", .source = "DDAN", .first_seen_ms = 1700000000123LL,
@@ -79,9 +79,8 @@ START_TEST(round_trip)
 	collected_free(&c);
 	sbuf_free(&x);
 }
-END_TEST
 
-START_TEST(empty_page_keeps_cursor)
+TEST(empty_page_keeps_cursor)
 {
 	sbuf x = {0};
 	sofeed_xml_begin(&x);
@@ -96,9 +95,8 @@ START_TEST(empty_page_keeps_cursor)
 	ck_assert_int_eq(more, 0);
 	sbuf_free(&x);
 }
-END_TEST
 
-START_TEST(iso_times_without_ms_attribute)
+TEST(iso_times_without_ms_attribute)
 {
 	const char *xml = "<BLACK_LISTS><REPORT><ID>3</ID><TYPE>IP</TYPE><VALUE>10.0.0.9</VALUE>"
 			  "<RISK_LEVEL>Medium</RISK_LEVEL><FIRST_SEEN>2023-11-14T22:13:20Z</FIRST_SEEN>"
@@ -115,9 +113,8 @@ START_TEST(iso_times_without_ms_attribute)
 	ck_assert_str_eq(c.sources[0], "");
 	collected_free(&c);
 }
-END_TEST
 
-START_TEST(nested_reports_of_so_by_sha1)
+TEST(nested_reports_of_so_by_sha1)
 {
 	const char *xml = "<Return><SHA1>AB</SHA1><REPORTS><REPORT><ID>4</ID><TYPE>DOMAIN</TYPE>"
 			  "<VALUE>bad.example</VALUE></REPORT><REPORT><ID>5</ID><TYPE>FILE</TYPE>"
@@ -131,7 +128,6 @@ START_TEST(nested_reports_of_so_by_sha1)
 	ck_assert_int_eq(last, 5);
 	collected_free(&c);
 }
-END_TEST
 
 static int abort_cb(const so_record *r, void *cls)
 {
@@ -139,7 +135,7 @@ static int abort_cb(const so_record *r, void *cls)
 	return -1;
 }
 
-START_TEST(bad_input_and_abort)
+TEST(bad_input_and_abort)
 {
 	ctd_err err;
 	int64_t last = 0;
@@ -148,18 +144,4 @@ START_TEST(bad_input_and_abort)
 	ck_assert_int_eq(err.code, CTD_EINVAL);
 	const char *xml = "<BLACK_LISTS><REPORT><ID>1</ID></REPORT></BLACK_LISTS>";
 	ck_assert_int_eq(sofeed_parse(xml, strlen(xml), abort_cb, NULL, &last, &more, &err), -1);
-}
-END_TEST
-
-int main(void)
-{
-	Suite *s = suite_create("sofeed");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, round_trip);
-	tcase_add_test(tc, empty_page_keeps_cursor);
-	tcase_add_test(tc, iso_times_without_ms_attribute);
-	tcase_add_test(tc, bad_input_and_abort);
-	tcase_add_test(tc, nested_reports_of_so_by_sha1);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
 }

@@ -71,7 +71,7 @@ static json_int_t count(const char *type)
 	return n;
 }
 
-START_TEST(test_objects)
+TEST(test_objects)
 {
 	char b[64];
 	apply(1, "URL", "HTTP://Evil.Example:80/a/../p?x=1#frag", "High", "block", 0, 0);
@@ -125,7 +125,6 @@ START_TEST(test_objects)
 	ck_assert_int_eq(json_array_size(list), 3);
 	json_decref(list);
 }
-END_TEST
 
 static json_int_t add(const char *json, ctd_errcode want)
 {
@@ -158,7 +157,7 @@ static const char *list_match(const char *url, char *buf)
 	return buf;
 }
 
-START_TEST(test_lists)
+TEST(test_lists)
 {
 	char b[64];
 	ck_assert_str_eq(list_match("http://a.example/", b), "-");
@@ -211,15 +210,5 @@ START_TEST(test_lists)
 	ck_assert(json_is_false(json_object_get(json_array_get(all, 0), "enabled")));
 	json_decref(all);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("sps_so");
-	TCase *tc = tcase_create("store");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_objects);
-	tcase_add_test(tc, test_lists);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.setup = setup, .teardown = teardown);

@@ -43,7 +43,7 @@ static const struct {
 	{"ftp://files.example.com:21/a", "ftp://files.example.com/a"},
 };
 
-START_TEST(test_normalize_table)
+TEST_LOOP(test_normalize_table, 0, sizeof norm_cases / sizeof norm_cases[0])
 {
 	sps_url u, again;
 	ctd_err err;
@@ -56,9 +56,8 @@ START_TEST(test_normalize_table)
 	sps_url_free(&again);
 	sps_url_free(&u);
 }
-END_TEST
 
-START_TEST(test_parts)
+TEST(test_parts)
 {
 	sps_url u;
 	ck_assert_int_eq(sps_url_parse("HTTPS://Sub.Example.COM:8443/A/b/?x=1", &u, NULL), 0);
@@ -80,9 +79,8 @@ START_TEST(test_parts)
 	ck_assert_str_eq(u.host, "fe80::1");
 	sps_url_free(&u);
 }
-END_TEST
 
-START_TEST(test_bad_urls)
+TEST(test_bad_urls)
 {
 	const char *bad[] = {"", "   ", "http://", "http://exa mple.com/", "http://a.com:99999/",
 			     "http:///path"};
@@ -101,9 +99,8 @@ START_TEST(test_bad_urls)
 	ck_assert_int_eq(err.code, CTD_ETOOBIG);
 	free(huge);
 }
-END_TEST
 
-START_TEST(test_so_values)
+TEST(test_so_values)
 {
 	char *d = sps_domain_normalize("*.Evil.Example.");
 	ck_assert_str_eq(d, "evil.example");
@@ -128,7 +125,6 @@ START_TEST(test_so_values)
 	ck_assert(!sps_sha1_normalize("3395856ce81f2b7382dee72602f798b642f1414", sha1));
 	ck_assert(!sps_sha1_normalize("zz95856ce81f2b7382dee72602f798b642f14140", sha1));
 }
-END_TEST
 
 /* ---- rules ---- */
 
@@ -163,7 +159,7 @@ static const struct {
 	{SPS_RULE_KEYWORD, "/login$", 0, "http://bank.example/login/", 1},
 };
 
-START_TEST(test_rule_table)
+TEST_LOOP(test_rule_table, 0, sizeof rule_cases / sizeof rule_cases[0])
 {
 	ctd_err err;
 	sps_rule *r = sps_rule_new(_i + 1, rule_cases[_i].kind, rule_cases[_i].pattern,
@@ -178,9 +174,8 @@ START_TEST(test_rule_table)
 	sps_url_free(&u);
 	sps_rule_free(r);
 }
-END_TEST
 
-START_TEST(test_bad_rules)
+TEST(test_bad_rules)
 {
 	ctd_err err;
 	ck_assert_ptr_null(sps_rule_new(1, SPS_RULE_KEYWORD, "(unclosed", 0, 1, &err));
@@ -188,9 +183,8 @@ START_TEST(test_bad_rules)
 	ck_assert_ptr_null(sps_rule_new(1, SPS_RULE_URL, "http://", 1, 1, &err));
 	ck_assert_ptr_null(sps_rule_new(1, SPS_RULE_URL, "", 1, 1, &err));
 }
-END_TEST
 
-START_TEST(test_builtin_table)
+TEST(test_builtin_table)
 {
 	ck_assert_str_eq(sps_rating_for_score(0), "Dangerous");
 	ck_assert_str_eq(sps_rating_for_score(50), "Dangerous");
@@ -210,20 +204,4 @@ START_TEST(test_builtin_table)
 	ck_assert_str_eq(sps_rating_for_score(sps_testurl_find("wrs81.winshipway.com")->score),
 			 "Safe");
 	ck_assert_ptr_null(sps_testurl_find("winshipway.com"));
-}
-END_TEST
-
-int main(void)
-{
-	Suite *s = suite_create("sps_url");
-	TCase *tc = tcase_create("core");
-	tcase_add_loop_test(tc, test_normalize_table, 0, sizeof norm_cases / sizeof norm_cases[0]);
-	tcase_add_test(tc, test_parts);
-	tcase_add_test(tc, test_bad_urls);
-	tcase_add_test(tc, test_so_values);
-	tcase_add_loop_test(tc, test_rule_table, 0, sizeof rule_cases / sizeof rule_cases[0]);
-	tcase_add_test(tc, test_bad_rules);
-	tcase_add_test(tc, test_builtin_table);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
 }

@@ -56,7 +56,7 @@ static const char *query_text(store *st, const char *sql, char *out, size_t outl
 	return out;
 }
 
-START_TEST(test_open_migrates_once)
+TEST(test_open_migrates_once)
 {
 	ck_assert_int_ge(schema_migrations_count, 1);
 	store *st = open_ok();
@@ -79,9 +79,8 @@ START_TEST(test_open_migrates_once)
 			 1);
 	store_close(st);
 }
-END_TEST
 
-START_TEST(test_durable_switch)
+TEST(test_durable_switch)
 {
 	store_set_durable(0);
 	store *st = open_ok();
@@ -89,11 +88,10 @@ START_TEST(test_durable_switch)
 	store_close(st);
 	store_set_durable(1);
 }
-END_TEST
 
 /* Several processes open the same brand-new file at the same instant: every
  * one must succeed and the schema must be created exactly once. */
-START_TEST(test_concurrent_first_open)
+TEST(test_concurrent_first_open)
 {
 	enum { NCHILD = 8 };
 	int gate[2];
@@ -150,9 +148,8 @@ START_TEST(test_concurrent_first_open)
 	free(text);
 	free(logpath);
 }
-END_TEST
 
-START_TEST(test_newer_schema_refused)
+TEST(test_newer_schema_refused)
 {
 	store *st = open_ok();
 	char *sql = xasprintf("PRAGMA user_version = %d", schema_migrations_count + 1);
@@ -166,9 +163,8 @@ START_TEST(test_newer_schema_refused)
 	ck_assert_int_eq(err.code, CTD_ESTORE);
 	ck_assert_msg(strstr(err.msg, "newer than this build knows"), "message: %s", err.msg);
 }
-END_TEST
 
-START_TEST(test_open_failure)
+TEST(test_open_failure)
 {
 	store *st;
 	ctd_err err = {0};
@@ -176,9 +172,8 @@ START_TEST(test_open_failure)
 	ck_assert_int_eq(err.code, CTD_ESTORE);
 	ck_assert_msg(strstr(err.msg, "/nonexistent-dir/x/lab.db"), "message: %s", err.msg);
 }
-END_TEST
 
-START_TEST(test_stmt_cache)
+TEST(test_stmt_cache)
 {
 	store *st = open_ok();
 	const char *sql = "SELECT ?1";
@@ -220,9 +215,8 @@ START_TEST(test_stmt_cache)
 	ck_assert_msg(strstr(err.msg, "one statement"), "message: %s", err.msg);
 	store_close(st);
 }
-END_TEST
 
-START_TEST(test_exec_and_errors)
+TEST(test_exec_and_errors)
 {
 	store *st = open_ok();
 	ctd_err err = {0};
@@ -245,9 +239,8 @@ START_TEST(test_exec_and_errors)
 	ck_assert_int_eq(sqlite3_stmt_busy(ins), 0);
 	store_close(st);
 }
-END_TEST
 
-START_TEST(test_transactions)
+TEST(test_transactions)
 {
 	store *st = open_ok();
 	ctd_err err = {0};
@@ -263,7 +256,6 @@ START_TEST(test_transactions)
 	store_rollback(st); /* no transaction: harmless */
 	store_close(st);
 }
-END_TEST
 
 /* --- contention ------------------------------------------------------------ */
 
@@ -308,7 +300,7 @@ static void *release_later(void *arg)
 
 /* The lock is held well past SQLite's busy timeout (shortened to 50 ms), so
  * only the store's own retry loop gets the waiters through. */
-START_TEST(test_busy_writer_waits)
+TEST(test_busy_writer_waits)
 {
 	store_set_busy_timeout(50);
 	store *st = open_ok(); /* creates the schema */
@@ -354,11 +346,10 @@ START_TEST(test_busy_writer_waits)
 	store_close(st);
 	store_close_thread(); /* no connection on this thread: a no-op */
 }
-END_TEST
 
 /* A statement left mid-rows pins an old snapshot; BEGIN must say so at once
  * instead of retrying for a minute. */
-START_TEST(test_pinned_snapshot_named)
+TEST(test_pinned_snapshot_named)
 {
 	store *a = open_ok(), *b = open_ok();
 	ctd_err err = {0};
@@ -376,9 +367,8 @@ START_TEST(test_pinned_snapshot_named)
 	store_close(a);
 	store_close(b);
 }
-END_TEST
 
-START_TEST(test_store_get_per_thread)
+TEST(test_store_get_per_thread)
 {
 	ctd_err err = {0};
 	store_set_path(NULL);
@@ -394,11 +384,10 @@ START_TEST(test_store_get_per_thread)
 	store_close_thread();
 	store_set_path(NULL);
 }
-END_TEST
 
 /* --- settings and events ---------------------------------------------------- */
 
-START_TEST(test_settings)
+TEST(test_settings)
 {
 	store *st = open_ok();
 	ctd_err err = {0};
@@ -420,7 +409,6 @@ START_TEST(test_settings)
 	free(now);
 	store_close(st);
 }
-END_TEST
 
 /* Each start of an appliance opens the store anew. */
 static char *secret_on_start(const char *pinned, secret_kind kind)
@@ -433,7 +421,7 @@ static char *secret_on_start(const char *pinned, secret_kind kind)
 	return v;
 }
 
-START_TEST(test_secret_unpinning_brings_back_the_generated_one)
+TEST(test_secret_unpinning_brings_back_the_generated_one)
 {
 	secret_kind hex = {SECRET_HEX, 0};
 	char *generated = secret_on_start("", hex);
@@ -450,9 +438,8 @@ START_TEST(test_secret_unpinning_brings_back_the_generated_one)
 	free(pinned);
 	free(unpinned);
 }
-END_TEST
 
-START_TEST(test_secret_forms)
+TEST(test_secret_forms)
 {
 	store *st = open_ok();
 	ctd_err err = {0};
@@ -472,7 +459,6 @@ START_TEST(test_secret_forms)
 	free(hex);
 	store_close(st);
 }
-END_TEST
 
 static int64_t append(store *st, const char *app, const char *kind, const char *ref,
 		      json_t *detail)
@@ -497,7 +483,7 @@ static const char *kind_at(json_t *rows, size_t i)
 	return json_string_value(json_object_get(json_array_get(rows, i), "kind"));
 }
 
-START_TEST(test_events)
+TEST(test_events)
 {
 	store *st = open_ok();
 	int64_t t0 = time_now_ms();
@@ -579,29 +565,5 @@ START_TEST(test_events)
 	ck_assert_int_eq(err.code, CTD_EINVAL);
 	store_close(st);
 }
-END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("store");
-	TCase *tc = tcase_create("store");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_open_migrates_once);
-	tcase_add_test(tc, test_durable_switch);
-	tcase_add_test(tc, test_concurrent_first_open);
-	tcase_add_test(tc, test_newer_schema_refused);
-	tcase_add_test(tc, test_open_failure);
-	tcase_add_test(tc, test_stmt_cache);
-	tcase_add_test(tc, test_exec_and_errors);
-	tcase_add_test(tc, test_transactions);
-	tcase_add_test(tc, test_busy_writer_waits);
-	tcase_add_test(tc, test_pinned_snapshot_named);
-	tcase_add_test(tc, test_store_get_per_thread);
-	tcase_add_test(tc, test_settings);
-	tcase_add_test(tc, test_secret_unpinning_brings_back_the_generated_one);
-	tcase_add_test(tc, test_secret_forms);
-	tcase_add_test(tc, test_events);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
-}
+TL_SUITE(.setup = setup, .teardown = teardown, .timeout = 60);

@@ -9,6 +9,7 @@
 #include "hash.h"
 #include "util.h"
 #include "../../mocks/tmcm/tmcm.h"
+#include "testlib.h"
 
 #define APP_ID "150848F9-A4AA-4F6F-913D-0F261DE95B58"
 #define API_KEY "5E1C1E8C-9B43-4F4E-8F2B-1D2C3B4A5968"
@@ -79,15 +80,14 @@ static tmcm_auth_result round_trip(jwt_alg_t alg, const char *key, const char *i
 
 #define SAME(url, body) "PUT", url, body, "PUT", url, body
 
-START_TEST(test_checksum_vector)
+TEST(test_checksum_vector)
 {
 	char *sum = tmcm_request_checksum("put", PATH, "", BODY, strlen(BODY));
 	ck_assert_str_eq(sum, "tesUyLPh3TI5NclDIFoQVFl3H7jmzY+REKdAlzLjt9M=");
 	free(sum);
 }
-END_TEST
 
-START_TEST(test_good_tokens)
+TEST(test_good_tokens)
 {
 	ck_assert_int_eq(round_trip(JWT_ALG_HS256, API_KEY, "1700000000", "V1", APP_ID,
 				    SAME(PATH, BODY)), TMCM_AUTH_OK);
@@ -104,14 +104,12 @@ START_TEST(test_good_tokens)
 				    "/WebApp/api/SuspiciousObjects/UserDefinedSO?type=&contentFilter=",
 				    ""), TMCM_AUTH_OK);
 }
-END_TEST
 
-START_TEST(test_bad_signature)
+TEST(test_bad_signature)
 {
 	ck_assert_int_eq(round_trip(JWT_ALG_HS256, "not-the-key", "1700000000", "V1", APP_ID,
 				    SAME(PATH, BODY)), TMCM_AUTH_SIGNATURE);
 }
-END_TEST
 
 /* base64url(header).base64url(claims).sig for algorithms libjwt would not sign. */
 static char *forged(const char *alg, const char *claims)
@@ -125,7 +123,7 @@ static char *forged(const char *alg, const char *claims)
 	return t;
 }
 
-START_TEST(test_wrong_algorithm)
+TEST(test_wrong_algorithm)
 {
 	char *claims = claims_for("PUT", PATH, BODY, "1700000000", "V1", APP_ID);
 	char *none = make_token(JWT_ALG_NONE, NULL, claims);
@@ -139,9 +137,8 @@ START_TEST(test_wrong_algorithm)
 	free(none);
 	free(claims);
 }
-END_TEST
 
-START_TEST(test_stale_and_future_iat)
+TEST(test_stale_and_future_iat)
 {
 	/* 10 minutes old with a 5 minute time-out: the frozen-iat client case */
 	ck_assert_int_eq(round_trip(JWT_ALG_HS256, API_KEY, "1699999400", "V1", APP_ID,
@@ -154,9 +151,8 @@ START_TEST(test_stale_and_future_iat)
 	ck_assert_int_eq(round_trip(JWT_ALG_HS256, API_KEY, "1699999701", "V1", APP_ID,
 				    SAME(PATH, BODY)), TMCM_AUTH_OK);
 }
-END_TEST
 
-START_TEST(test_checksum_mismatch)
+TEST(test_checksum_mismatch)
 {
 	/* path */
 	ck_assert_int_eq(round_trip(JWT_ALG_HS256, API_KEY, "1700000000", "V1", APP_ID, "PUT",
@@ -179,9 +175,8 @@ START_TEST(test_checksum_mismatch)
 				    "/webapp/api/suspiciousobjects/userdefinedso/", BODY, "PUT",
 				    PATH, BODY), TMCM_AUTH_OK);
 }
-END_TEST
 
-START_TEST(test_other_claims)
+TEST(test_other_claims)
 {
 	ck_assert_int_eq(verify(NULL, "GET", PATH, NULL), TMCM_AUTH_NO_TOKEN);
 	ck_assert_int_eq(verify("", "GET", PATH, NULL), TMCM_AUTH_NO_TOKEN);
@@ -194,10 +189,9 @@ START_TEST(test_other_claims)
 				    SAME(PATH, BODY)), TMCM_AUTH_MALFORMED);
 	ck_assert_str_eq(tmcm_auth_message(TMCM_AUTH_EXPIRED), "Token expired");
 }
-END_TEST
 
 /* Candidates for ?type=url&content=http://evil.example/a as MHD decodes it. */
-START_TEST(test_raw_url_candidates)
+TEST(test_raw_url_candidates)
 {
 	const char *names[] = {"type", "content"}, *values[] = {"url", "http://evil.example/a b"};
 	char *out[TMCM_MAX_RAW_URLS] = {0};
@@ -223,10 +217,9 @@ START_TEST(test_raw_url_candidates)
 	for (int i = 0; i < n; i++)
 		free(out[i]);
 }
-END_TEST
 
 /* Chronicle hashes urlencode(params).lower(); XSOAR hashes the raw query. */
-START_TEST(test_clients_query_styles_verify)
+TEST(test_clients_query_styles_verify)
 {
 	const char *names[] = {"type", "content"}, *values[] = {"url", "http://evil.example/x"};
 	char *cands[TMCM_MAX_RAW_URLS] = {0};
@@ -253,9 +246,8 @@ START_TEST(test_clients_query_styles_verify)
 	for (int i = 0; i < n; i++)
 		free(cands[i]);
 }
-END_TEST
 
-START_TEST(test_expiry_formats)
+TEST(test_expiry_formats)
 {
 	int64_t ms;
 	ck_assert_int_eq(tmcm_parse_utc("2020-01-25T09:00:00Z", &ms), 0);
@@ -276,32 +268,4 @@ START_TEST(test_expiry_formats)
 	char buf[32];
 	tmcm_format_utc(1616761609753LL, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "2021-03-26T12:26:49");
-}
-END_TEST
-
-static Suite *suite(void)
-{
-	Suite *s = suite_create("tmcm_jwt");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, test_checksum_vector);
-	tcase_add_test(tc, test_good_tokens);
-	tcase_add_test(tc, test_bad_signature);
-	tcase_add_test(tc, test_wrong_algorithm);
-	tcase_add_test(tc, test_stale_and_future_iat);
-	tcase_add_test(tc, test_checksum_mismatch);
-	tcase_add_test(tc, test_other_claims);
-	tcase_add_test(tc, test_raw_url_candidates);
-	tcase_add_test(tc, test_clients_query_styles_verify);
-	tcase_add_test(tc, test_expiry_formats);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
 }

@@ -90,7 +90,7 @@ static int64_t va_id(const char *value)
 	return id;
 }
 
-START_TEST(test_udso_wins_over_va)
+TEST(test_udso_wins_over_va)
 {
 	int64_t now = time_now_ms();
 	va("DDAN", "FILE", SHA, 0, now, 0);
@@ -126,9 +126,8 @@ START_TEST(test_udso_wins_over_va)
 	json_decref(ids);
 	free(canon);
 }
-END_TEST
 
-START_TEST(test_no_change_no_new_id)
+TEST(test_no_change_no_new_id)
 {
 	int64_t now = time_now_ms();
 	va("DDAN", "IP", "198.51.100.1", now + 3600000, now, 0);
@@ -143,9 +142,8 @@ START_TEST(test_no_change_no_new_id)
 	ck_assert_int_eq(f.removed, 1);
 	ck_assert_int_eq(f.id, id + 1);
 }
-END_TEST
 
-START_TEST(test_exception_wildcards)
+TEST(test_exception_wildcards)
 {
 	int64_t now = time_now_ms();
 	va("DDAN", "URL", "http://a.lab/x", 0, now, 0);
@@ -166,9 +164,8 @@ START_TEST(test_exception_wildcards)
 	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
 	ck_assert_int_eq(tmcm_exc_add(st, "hash", "x", NULL, &err), -1);
 }
-END_TEST
 
-START_TEST(test_expiry)
+TEST(test_expiry)
 {
 	int64_t now = time_now_ms();
 	ctd_err err = {0};
@@ -195,7 +192,6 @@ START_TEST(test_expiry)
 	}
 	ck_assert_int_eq(feed("DOMAIN", "soon.lab").removed, 1);
 }
-END_TEST
 
 typedef struct seen {
 	int n;
@@ -209,7 +205,7 @@ static int count(const so_record *r, void *cls)
 	return 0;
 }
 
-START_TEST(test_feed_pages)
+TEST(test_feed_pages)
 {
 	int64_t now = time_now_ms();
 	char v[32];
@@ -249,9 +245,8 @@ START_TEST(test_feed_pages)
 	sbuf_free(&xml);
 	ck_assert_int_eq(tmcm_feed_active_count(st), 4);
 }
-END_TEST
 
-START_TEST(test_actions_and_validation)
+TEST(test_actions_and_validation)
 {
 	va("DDAN", "URL", "http://q.lab/", 0, time_now_ms(), 0);
 	ctd_err err = {0};
@@ -287,28 +282,5 @@ START_TEST(test_actions_and_validation)
 	ck_assert_int_eq(json_array_size(list), 1);
 	json_decref(list);
 }
-END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("tmcm_objects");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_udso_wins_over_va);
-	tcase_add_test(tc, test_no_change_no_new_id);
-	tcase_add_test(tc, test_exception_wildcards);
-	tcase_add_test(tc, test_expiry);
-	tcase_add_test(tc, test_feed_pages);
-	tcase_add_test(tc, test_actions_and_validation);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+TL_SUITE(.setup = setup, .teardown = teardown);

@@ -7,7 +7,7 @@
 #include "util.h"
 #include "testlib.h"
 
-START_TEST(test_wildcards)
+TEST(test_wildcards)
 {
 	ck_assert(wildcard_match("*", ""));
 	ck_assert(wildcard_match("*@example.com", "Alice@EXAMPLE.com"));
@@ -18,9 +18,8 @@ START_TEST(test_wildcards)
 	ck_assert(wildcard_match("*a*b*", "xxaxxbxx"));
 	ck_assert(!wildcard_match("*a*b", "xxaxxbxx"));
 }
-END_TEST
 
-START_TEST(test_durations)
+TEST(test_durations)
 {
 	int64_t ms;
 	ck_assert_int_eq(duration_parse("250ms", &ms), 0);
@@ -37,9 +36,8 @@ START_TEST(test_durations)
 	ck_assert_int_eq(duration_parse("-1s", &ms), -1);
 	ck_assert_int_eq(duration_parse("", &ms), -1);
 }
-END_TEST
 
-START_TEST(test_time_parse_and_format)
+TEST(test_time_parse_and_format)
 {
 	int64_t ms;
 	char out[32];
@@ -57,9 +55,8 @@ START_TEST(test_time_parse_and_format)
 	time_iso8601(1519896600000LL, out, sizeof out);
 	ck_assert_str_eq(out, "2018-03-01T09:30:00Z");
 }
-END_TEST
 
-START_TEST(test_uuid_shape)
+TEST(test_uuid_shape)
 {
 	char a[37], b[37];
 	uuid_v4(a);
@@ -72,9 +69,8 @@ START_TEST(test_uuid_shape)
 	str_upper(a);
 	ck_assert(strspn(a, "0123456789ABCDEF-") == 36);
 }
-END_TEST
 
-START_TEST(test_sbuf_and_files)
+TEST(test_sbuf_and_files)
 {
 	sbuf b = {0};
 	for (int i = 0; i < 1000; i++)
@@ -95,9 +91,8 @@ START_TEST(test_sbuf_and_files)
 	ck_assert_int_eq(file_read(path, &back, &len), -1);
 	sbuf_free(&b);
 }
-END_TEST
 
-START_TEST(test_errors_map_to_http)
+TEST(test_errors_map_to_http)
 {
 	ctd_err err;
 	ck_assert_int_eq(ctd_fail(&err, CTD_ENOTFOUND, "sample %s", "abc"), -1);
@@ -106,19 +101,4 @@ START_TEST(test_errors_map_to_http)
 	ck_assert_str_eq(ctd_errcode_name(err.code), "not_found");
 	ck_assert_int_eq(ctd_errcode_http(CTD_ETOOBIG), 413);
 	ck_assert_int_eq(ctd_errcode_http(CTD_EAUTH), 401);
-}
-END_TEST
-
-int main(void)
-{
-	Suite *s = suite_create("util");
-	TCase *tc = tcase_create("util");
-	tcase_add_test(tc, test_wildcards);
-	tcase_add_test(tc, test_durations);
-	tcase_add_test(tc, test_time_parse_and_format);
-	tcase_add_test(tc, test_uuid_shape);
-	tcase_add_test(tc, test_sbuf_and_files);
-	tcase_add_test(tc, test_errors_map_to_http);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
 }

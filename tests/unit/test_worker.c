@@ -93,7 +93,7 @@ static void finish(void)
 	gate_free(g);
 }
 
-START_TEST(test_run_now_waits_for_a_run_that_started_after_it)
+TEST(test_run_now_waits_for_a_run_that_started_after_it)
 {
 	start(0, -1);
 	ctd_err err;
@@ -111,9 +111,8 @@ START_TEST(test_run_now_waits_for_a_run_that_started_after_it)
 	ck_assert_int_eq(gate_finished(g), 3);
 	finish();
 }
-END_TEST
 
-START_TEST(test_wakes_during_a_run_coalesce)
+TEST(test_wakes_during_a_run_coalesce)
 {
 	start(0, -1);
 	ctd_err err;
@@ -125,9 +124,8 @@ START_TEST(test_wakes_during_a_run_coalesce)
 	ck_assert_int_eq(gate_finished(g), 2); /* three wakes, one extra run */
 	finish();
 }
-END_TEST
 
-START_TEST(test_wait_times_out_while_a_run_is_held)
+TEST(test_wait_times_out_while_a_run_is_held)
 {
 	start(0, -1);
 	ctd_err err;
@@ -135,36 +133,20 @@ START_TEST(test_wait_times_out_while_a_run_is_held)
 	ck_assert_int_eq(err.code, CTD_EBUSY);
 	finish(); /* the held run finishes, then the thread exits */
 }
-END_TEST
 
-START_TEST(test_job_chooses_its_next_delay)
+TEST(test_job_chooses_its_next_delay)
 {
 	/* With an hour's interval, only the job's own "next in 0 ms" keeps it going. */
 	start(1, 0);
 	gate_wait_started(g, 5);
 	finish();
 }
-END_TEST
 
-START_TEST(test_stop_without_runs_asked)
+TEST(test_stop_without_runs_asked)
 {
 	start(1, -1);
 	worker_stop(NULL);
 	int finished = gate_finished(g);
 	finish();
 	ck_assert_int_le(finished, 1);
-}
-END_TEST
-
-int main(void)
-{
-	Suite *s = suite_create("worker");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, test_run_now_waits_for_a_run_that_started_after_it);
-	tcase_add_test(tc, test_wakes_during_a_run_coalesce);
-	tcase_add_test(tc, test_wait_times_out_while_a_run_is_held);
-	tcase_add_test(tc, test_job_chooses_its_next_delay);
-	tcase_add_test(tc, test_stop_without_runs_asked);
-	suite_add_tcase(s, tc);
-	return tl_run_suite(s);
 }

@@ -1,11 +1,4 @@
-/* ddan_testkit.h - shared by the DDAN integration tests (header only, so
- * each test program stays one file): a DTAS request builder that reproduces
- * each public client's signing style, a raw TLS client for HTTP 102, and
- * polling helpers. The checksum here is computed independently of
- * common/dtas.c: SHA1(key + values in the chosen order + body). */
-#ifndef DDAN_TESTKIT_H
-#define DDAN_TESTKIT_H
-
+/* ddan_testkit.c - the DDAN integration tests' helpers (see ddan_testkit.h). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -15,24 +8,19 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
-
+#include "ddan_testkit.h"
 #include "dtas.h"
 #include "hash.h"
 #include "testlib.h"
 #include "util.h"
 
-typedef struct tk_daemon {
-	char *home;
-	pid_t pid;
-	json_t *ready;
-	const char *url; /* https://127.0.0.1:PORT */
-	const char *key;
-	int port;
-} tk_daemon;
+typedef struct header {
+	char name[64];
+	char *value;
+} header;
 
-static inline void tk_start(tk_daemon *d, const char *tag, const char *const *extra)
+void tk_start(tk_daemon *d, const char *tag, const char *const *extra)
 {
 	const char *args[32] = {"--port", "0", "--analysis_time", "100ms"};
 	int n = 4;
@@ -50,7 +38,7 @@ static inline void tk_start(tk_daemon *d, const char *tag, const char *const *ex
 	d->port = atoi(strrchr(d->url, ':') + 1);
 }
 
-static inline void tk_stop(tk_daemon *d)
+void tk_stop(tk_daemon *d)
 {
 	if (!d->home)
 		return;
@@ -70,27 +58,7 @@ static inline void tk_stop(tk_daemon *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* A client style: which headers, in which order, how signed. */
-typedef struct tk_style {
-	const char *name;
-	const char *const *wire;   /* header names sent first, in order ("Name" or NULL-end) */
-	int order_header;          /* send X-DTAS-ChecksumCalculatingOrder */
-	int time_last_in_order;    /* dd-py: Time/Challenge listed last but sent first */
-	int ms_time;               /* Siemplify: 13-digit X-DTAS-Time */
-	int nospace;               /* PHP: "Name:value" */
-	int body_in_checksum;      /* the PUT body enters the checksum */
-	const char *protocol;
-	const char *uuid;
-	const char *challenge;     /* reused challenge (NULL: a fresh one) */
-	const char *fixed_time;    /* X-DTAS-Time to send instead of now */
-} tk_style;
-
-typedef struct tk_hdr {
-	char name[64];
-	char *value;
-} tk_hdr;
-
-static inline const char *tk_common_value(const tk_style *s, const char *name, char *buf)
+static const char *common_value(const tk_style *s, const char *name, char *buf)
 {
 	if (!strcmp(name, "X-DTAS-ProtocolVersion"))
 		return s->protocol;
@@ -120,19 +88,16 @@ static inline const char *tk_common_value(const tk_style *s, const char *name, c
 	return "";
 }
 
-/* One signed DTAS request in style s. params: "X-DTAS-Name", "value" pairs
- * (NULL-terminated) sent after the common headers. Returns the status. */
-static inline long tk_call(const tk_daemon *d, const tk_style *s, const char *method,
-			   const char *service, const char *const *params, const void *body,
-			   size_t body_len, const char *ctype, const http_form_part *form,
-			   size_t nform, http_response *resp)
+long tk_call(const tk_daemon *d, const tk_style *s, const char *method, const char *service,
+	     const char *const *params, const void *body, size_t body_len, const char *ctype,
+	     const http_form_part *form, size_t nform, http_response *resp)
 {
-	tk_hdr h[40];
+	header h[40];
 	size_t n = 0;
 	char buf[64];
 	for (size_t i = 0; s->wire[i]; i++) {
 		snprintf(h[n].name, sizeof h[n].name, "%s", s->wire[i]);
-		h[n].value = xstrdup(tk_common_value(s, s->wire[i], buf));
+		h[n].value = xstrdup(common_value(s, s->wire[i], buf));
 		n++;
 	}
 	for (size_t i = 0; params && params[i]; i += 2) {
@@ -203,10 +168,8 @@ static inline long tk_call(const tk_daemon *d, const tk_style *s, const char *me
 	return status;
 }
 
-/* Same, discarding the body. */
-static inline long tk_status(const tk_daemon *d, const tk_style *s, const char *method,
-			     const char *service, const char *const *params, const void *body,
-			     size_t len, const char *ctype)
+long tk_status(const tk_daemon *d, const tk_style *s, const char *method, const char *service,
+	       const char *const *params, const void *body, size_t len, const char *ctype)
 {
 	http_response r;
 	long st = tk_call(d, s, method, service, params, body, len, ctype, NULL, 0, &r);
@@ -214,15 +177,7 @@ static inline long tk_status(const tk_daemon *d, const tk_style *s, const char *
 	return st;
 }
 
-static inline void tk_sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-/* Poll get_brief_report (PUT, body in checksum) until the sample has a final
- * status; returns the STATUS and fills *risk. Bounded: 30 s. */
-static inline int tk_wait_done(const tk_daemon *d, const tk_style *s, const char *sha1, int *risk)
+int tk_wait_done(const tk_daemon *d, const tk_style *s, const char *sha1, int *risk)
 {
 	dtas_brief b = {0};
 	for (int i = 0; i < 300; i++) {
@@ -236,16 +191,14 @@ static inline int tk_wait_done(const tk_daemon *d, const tk_style *s, const char
 		http_response_free(&r);
 		if (b.status >= 4)
 			break;
-		tk_sleep_ms(100);
+		tl_sleep_ms(100);
 	}
 	if (risk)
 		*risk = b.risk_level;
 	return b.status;
 }
 
-/* A raw HTTPS request (libcurl would wait through a 102): the status of the
- * first status line; *out gets everything read (caller frees). */
-static inline int tk_raw(const tk_daemon *d, const char *request, char **out)
+int tk_raw(const tk_daemon *d, const char *request, char **out)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)d->port)};
@@ -277,8 +230,7 @@ static inline int tk_raw(const tk_daemon *d, const char *request, char **out)
 	return status;
 }
 
-/* A signed GET written by hand (order header, seconds). */
-static inline char *tk_raw_get(const tk_daemon *d, const char *service, const char *sha1)
+char *tk_raw_get(const tk_daemon *d, const char *service, const char *sha1)
 {
 	char now[24], chal[37], sum[41];
 	snprintf(now, sizeof now, "%lld", (long long)time(NULL));
@@ -293,10 +245,8 @@ static inline char *tk_raw_get(const tk_daemon *d, const char *service, const ch
 			 DTAS_PREFIX, service, now, chal, sha1, sum);
 }
 
-static inline void tk_sha1_upper(const void *data, size_t len, char out[41])
+void tk_sha1_upper(const void *data, size_t len, char out[41])
 {
 	hash_hex(HASH_SHA1, data, len, out);
 	str_upper(out);
 }
-
-#endif

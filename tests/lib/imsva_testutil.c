@@ -1,32 +1,14 @@
-/* imsva_testutil.h - helpers shared by the imsvad integration tests: start a
- * daemon on ephemeral ports, log in to its admin API, call it, and poll it
- * with a bounded loop until asynchronous processing is visible. */
-#ifndef IMSVA_TESTUTIL_H
-#define IMSVA_TESTUTIL_H
-
-#include <check.h>
+/* imsva_testutil.c - the imsvad integration tests' helpers (see imsva_testutil.h). */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "imsva_testutil.h"
 #include "testlib.h"
 #include "util.h"
 
-#define IMSVA_TEST_PASSWORD "lab-admin-pw"
-
-typedef struct imsvad {
-	char *home;
-	pid_t pid;
-	int smtp_port;
-	char *api;   /* https://127.0.0.1:N */
-	char *auth;  /* "Authorization: Bearer ..." */
-} imsvad;
-
-/* tl_http_json with a formatted URL under the admin API. */
-static inline json_t *api(imsvad *d, const char *method, const char *body, long *status,
-			  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static inline json_t *api(imsvad *d, const char *method, const char *body, long *status,
-			  const char *fmt, ...)
+json_t *api(imsvad *d, const char *method, const char *body, long *status, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -42,7 +24,7 @@ static inline json_t *api(imsvad *d, const char *method, const char *body, long 
 	return j;
 }
 
-static inline void imsvad_login(imsvad *d)
+void imsvad_login(imsvad *d)
 {
 	long st = 0;
 	free(d->auth);
@@ -55,8 +37,7 @@ static inline void imsvad_login(imsvad *d)
 	json_decref(j);
 }
 
-/* Start imsvad in a fresh home (or the same home again) and log in. */
-static inline void imsvad_start(imsvad *d, const char *const *extra)
+void imsvad_start(imsvad *d, const char *const *extra)
 {
 	if (!d->home)
 		d->home = tl_tmpdir("imsva");
@@ -84,9 +65,7 @@ static inline void imsvad_start(imsvad *d, const char *const *extra)
 	imsvad_login(d);
 }
 
-/* Stop (SIGTERM) and check a clean exit: status 0, so no leak report under
- * the sanitizers. On failure the home (with imsvad.log) is kept. */
-static inline void imsvad_stop(imsvad *d, int keep_home)
+void imsvad_stop(imsvad *d, int keep_home)
 {
 	if (d->pid > 0) {
 		int rc = tl_stop(d->pid, 10000);
@@ -103,8 +82,7 @@ static inline void imsvad_stop(imsvad *d, int keep_home)
 	d->api = d->auth = NULL;
 }
 
-/* The number of messages in a processing state, -1 on error. */
-static inline long imsvad_count(imsvad *d, const char *state)
+long imsvad_count(imsvad *d, const char *state)
 {
 	json_t *j = api(d, "GET", NULL, NULL, "/api/status");
 	long n = j ? (long)json_integer_value(json_object_get(json_object_get(j, "states"), state))
@@ -113,8 +91,7 @@ static inline long imsvad_count(imsvad *d, const char *state)
 	return n;
 }
 
-/* Poll until `count` messages reached `state` (bounded: ~20 s). */
-static inline int imsvad_wait_state(imsvad *d, const char *state, long count)
+int imsvad_wait_state(imsvad *d, const char *state, long count)
 {
 	for (int i = 0; i < 400; i++) {
 		if (imsvad_count(d, state) >= count)
@@ -124,8 +101,7 @@ static inline int imsvad_wait_state(imsvad *d, const char *state, long count)
 	return 0;
 }
 
-/* Poll a GET until its "count" member reaches n; returns the last body. */
-static inline json_t *imsvad_wait_count(imsvad *d, const char *path, long n)
+json_t *imsvad_wait_count(imsvad *d, const char *path, long n)
 {
 	json_t *j = NULL;
 	for (int i = 0; i < 400; i++) {
@@ -138,8 +114,7 @@ static inline json_t *imsvad_wait_count(imsvad *d, const char *path, long n)
 	return j;
 }
 
-/* Poll the log of `type` until an entry with this action appears (~20 s). */
-static inline int imsvad_wait_log(imsvad *d, const char *type, const char *action)
+int imsvad_wait_log(imsvad *d, const char *type, const char *action)
 {
 	for (int i = 0; i < 400; i++) {
 		json_t *j = api(d, "GET", NULL, NULL, "/api/logs?type=%s", type);
@@ -158,10 +133,3 @@ static inline int imsvad_wait_log(imsvad *d, const char *type, const char *actio
 	}
 	return 0;
 }
-
-/* Assert that s starts with prefix. */
-#define ck_assert_prefix(s, prefix) \
-	ck_assert_msg(strncmp((s), (prefix), strlen(prefix)) == 0, "\"%s\" does not start with \"%s\"", \
-		      (s), (prefix))
-
-#endif
