@@ -53,23 +53,29 @@ static int checksum_ok(const http_req *req, const header_list *hl, const char *k
 	return strcasecmp(sum, claimed) == 0;
 }
 
-/* The subscription whose key signs this request, or NULL (answered 401). */
-static const tmcm_feed_key *verify(http_req *req, http_resp *resp)
+/* The route authenticator: leaves the subscription whose key signs this
+ * request in req->auth_info, else answers 401. */
+static int verify(http_req *req, http_resp *resp)
 {
 	const tmcm_app *app = req->app;
 	const char *claimed = http_req_header(req, "X-DTAS-Checksum");
 	if (!claimed) {
 		http_resp_error(resp, 401, "checksum", "X-DTAS-Checksum is required");
-		return NULL;
+		return -1;
 	}
 	header_list hl = {0};
 	http_req_each_header(req, collect_header, &hl);
 	int first = preferred_key(http_req_header(req, "X-DTAS-ProductName"));
+	const tmcm_feed_key *match = NULL;
 	if (first >= 0 && checksum_ok(req, &hl, app->feed_keys[first].key, claimed))
-		return &app->feed_keys[first];
-	for (int i = 0; i < TMCM_NFEED_KEYS; i++)
+		match = &app->feed_keys[first];
+	for (int i = 0; !match && i < TMCM_NFEED_KEYS; i++)
 		if (i != first && checksum_ok(req, &hl, app->feed_keys[i].key, claimed))
-			return &app->feed_keys[i];
+			match = &app->feed_keys[i];
+	if (match) {
+		req->auth_info = match;
+		return 0;
+	}
 	char ip[64];
 	http_req_client_ip(req, ip, sizeof(ip));
 	log_warn("feed.auth_failed", "client=%s product=%s", ip,
@@ -77,8 +83,10 @@ static const tmcm_feed_key *verify(http_req *req, http_resp *resp)
 							    : "-");
 	http_resp_error(resp, 401, "checksum",
 			"X-DTAS-Checksum does not verify with any subscription API key");
-	return NULL;
+	return -1;
 }
+
+static const http_auth feed_auth = {"dtas", verify};
 
 /* Product identity from the request; ip must hold 64 bytes. */
 static tmcm_product_info product_of(http_req *req, const tmcm_feed_key *sub, char *ip)
@@ -98,8 +106,8 @@ static tmcm_product_info product_of(http_req *req, const tmcm_feed_key *sub, cha
 
 static void h_register(http_req *req, http_resp *resp)
 {
-	const tmcm_feed_key *sub = verify(req, resp);
-	store *st = sub ? tmcm_store(resp) : NULL;
+	const tmcm_feed_key *sub = req->auth_info;
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	char ip[64];
@@ -120,8 +128,7 @@ static void h_register(http_req *req, http_resp *resp)
 
 static void h_unregister(http_req *req, http_resp *resp)
 {
-	const tmcm_feed_key *sub = verify(req, resp);
-	store *st = sub ? tmcm_store(resp) : NULL;
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	const char *uuid = http_req_header(req, "X-DTAS-ClientUUID");
@@ -138,8 +145,8 @@ static void h_unregister(http_req *req, http_resp *resp)
 
 static void h_test_connection(http_req *req, http_resp *resp)
 {
-	const tmcm_feed_key *sub = verify(req, resp);
-	store *st = sub ? tmcm_store(resp) : NULL;
+	const tmcm_feed_key *sub = req->auth_info;
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	char ip[64];
@@ -171,8 +178,8 @@ static int parse_cursor(const char *s, int64_t *out)
 static void h_get_black_lists(http_req *req, http_resp *resp)
 {
 	const tmcm_app *app = req->app;
-	const tmcm_feed_key *sub = verify(req, resp);
-	store *st = sub ? tmcm_store(resp) : NULL;
+	const tmcm_feed_key *sub = req->auth_info;
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	int64_t cursor, last_id;
@@ -202,9 +209,9 @@ static void h_get_black_lists(http_req *req, http_resp *resp)
 }
 
 const http_route tmcm_feed_routes[] = {
-	{"GET", DTAS_PREFIX "register", h_register},
-	{"GET", DTAS_PREFIX "unregister", h_unregister},
-	{"GET", DTAS_PREFIX "test_connection", h_test_connection},
-	{"GET", DTAS_PREFIX "get_black_lists", h_get_black_lists},
+	{"GET", DTAS_PREFIX "register", h_register, &feed_auth},
+	{"GET", DTAS_PREFIX "unregister", h_unregister, &feed_auth},
+	{"GET", DTAS_PREFIX "test_connection", h_test_connection, &feed_auth},
+	{"GET", DTAS_PREFIX "get_black_lists", h_get_black_lists, &feed_auth},
 };
 const size_t tmcm_feed_nroutes = sizeof(tmcm_feed_routes) / sizeof(tmcm_feed_routes[0]);

@@ -126,8 +126,8 @@ static void peer_wrs(http_req *req, http_resp *resp)
 }
 
 static const http_route peer_routes[] = {
-	{"*", "/web_service/sample_upload/{svc}", peer_dtas},
-	{"GET", "/wrs/v1/query", peer_wrs},
+	{"*", "/web_service/sample_upload/{svc}", peer_dtas, HTTP_PUBLIC},
+	{"GET", "/wrs/v1/query", peer_wrs, HTTP_PUBLIC},
 };
 
 /* Start the fake peer on port (0: ephemeral); its base URL goes to url. */

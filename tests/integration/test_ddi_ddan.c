@@ -138,10 +138,10 @@ static void h_brief(http_req *req, http_resp *resp)
 }
 
 static const http_route fake_routes[] = {
-	{"GET", DTAS_PREFIX "register", h_register},
-	{"PUT", DTAS_PREFIX "check_duplicate_sample", h_check},
-	{"PUT", DTAS_PREFIX "upload_sample", h_upload},
-	{"PUT", DTAS_PREFIX "get_brief_report", h_brief},
+	{"GET", DTAS_PREFIX "register", h_register, HTTP_PUBLIC},
+	{"PUT", DTAS_PREFIX "check_duplicate_sample", h_check, HTTP_PUBLIC},
+	{"PUT", DTAS_PREFIX "upload_sample", h_upload, HTTP_PUBLIC},
+	{"PUT", DTAS_PREFIX "get_brief_report", h_brief, HTTP_PUBLIC},
 };
 
 /* ---- helpers */

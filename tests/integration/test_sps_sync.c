@@ -113,8 +113,8 @@ static void feed_black_lists(http_req *req, http_resp *resp)
 }
 
 static const http_route feed_routes[] = {
-	{"GET", DTAS_PREFIX "register", feed_register},
-	{"GET", DTAS_PREFIX "get_black_lists", feed_black_lists},
+	{"GET", DTAS_PREFIX "register", feed_register, HTTP_PUBLIC},
+	{"GET", DTAS_PREFIX "get_black_lists", feed_black_lists, HTTP_PUBLIC},
 };
 
 static http_server *feed_srv;

@@ -112,9 +112,9 @@ static void fake_add(const char *type, const char *value, const char *risk)
 }
 
 static const http_route fake_routes[] = {
-	{"GET", DTAS_PREFIX "register", fake_register},
-	{"GET", DTAS_PREFIX "test_connection", fake_register},
-	{"GET", DTAS_PREFIX "get_black_lists", fake_black_lists},
+	{"GET", DTAS_PREFIX "register", fake_register, HTTP_PUBLIC},
+	{"GET", DTAS_PREFIX "test_connection", fake_register, HTTP_PUBLIC},
+	{"GET", DTAS_PREFIX "get_black_lists", fake_black_lists, HTTP_PUBLIC},
 };
 
 /* ---- tmcmd and its console --------------------------------------------------- */
