@@ -200,12 +200,11 @@ int session_cookie_value(const char *header, const char *name, char *out, size_t
 		p += strspn(p, " \t;");
 		size_t len = strcspn(p, ";");
 		if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-			size_t vlen = len - nlen - 1;
-			while (vlen && (p[nlen + 1 + vlen - 1] == ' ' || p[nlen + 1 + vlen - 1] == '\t'))
-				vlen--;
-			if (vlen >= outlen)
+			const char *v = p + nlen + 1;
+			size_t vlen = strcspn(v, "; \t");
+			if (vlen == 0 || vlen >= outlen)
 				return -1;
-			memcpy(out, p + nlen + 1, vlen);
+			memcpy(out, v, vlen);
 			out[vlen] = '\0';
 			return 0;
 		}

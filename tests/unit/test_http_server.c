@@ -2,8 +2,9 @@
  * helpers: routing (params, wildcard, case, trailing slash), 404/405/413 JSON
  * errors (also with Expect: 100-continue), JSON bodies, multipart and
  * urlencoded forms, headers in wire order, a final 102 on a raw socket,
- * HTTPS with the lab certificate (verify off and on), and concurrent
- * creation of that certificate. */
+ * HTTPS with the lab certificate (verify off and on), concurrent creation
+ * of that certificate, and route-level authentication (public, the server's
+ * default, a route's own authenticator, refusal to start without one). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -703,6 +704,107 @@ START_TEST(test_bind_addresses)
 }
 END_TEST
 
+/* ---- route-level authentication ------------------------------------------ */
+
+static int handler_runs;
+
+static void h_guarded(http_req *req, http_resp *resp)
+{
+	handler_runs++;
+	http_resp_json(resp, 200, json_pack("{s:s}", "who", req->auth_info ? req->auth_info : "-"));
+}
+
+/* The server's authenticator: "X-Pass: server" (its cls is "server-cls"). */
+static int server_check(http_req *req, http_resp *resp)
+{
+	const char *p = http_req_header(req, "X-Pass");
+	if (p && strcmp(p, "server") == 0 && strcmp(req->auth_cls, "server-cls") == 0) {
+		req->auth_info = "server";
+		return 0;
+	}
+	http_resp_error(resp, 401, "unauthorized", "server: no");
+	return -1;
+}
+
+/* A protocol's own authenticator, answering in its own format. */
+static int custom_check(http_req *req, http_resp *resp)
+{
+	const char *p = http_req_header(req, "X-Pass");
+	if (p && strcmp(p, "custom") == 0) {
+		req->auth_info = "custom";
+		return 0;
+	}
+	http_resp_text(resp, 401, "text/xml", "<error>custom</error>");
+	return -1;
+}
+
+static const http_auth server_auth = {"test-server", server_check};
+static const http_auth custom_auth = {"test-custom", custom_check};
+
+static const http_route auth_routes[] = {
+	{"GET", "/open", h_guarded, HTTP_PUBLIC},
+	{"POST", "/default/{id}", h_guarded},
+	{"GET", "/custom", h_guarded, &custom_auth},
+};
+
+static long auth_fetch(http_server *srv, const char *method, const char *path, const char *pass,
+		       http_response *r)
+{
+	char *h = xasprintf("X-Pass: %s", pass);
+	const char *headers[] = {h, NULL};
+	long status = fetch(srv, method, path, headers, "x", 1, r);
+	free(h);
+	return status;
+}
+
+START_TEST(test_route_auth)
+{
+	ctd_err err;
+	http_server_opts o = {.routes = auth_routes, .nroutes = 3, .auth = &server_auth,
+			      .auth_cls = "server-cls"};
+	http_server *srv = http_server_start(&o, &err);
+	ck_assert_ptr_nonnull(srv);
+	http_response r;
+	handler_runs = 0;
+	ck_assert_int_eq(auth_fetch(srv, "GET", "/open", "none", &r), 200);
+	http_response_free(&r);
+	/* default: the server's authenticator, checked before the handler */
+	ck_assert_int_eq(auth_fetch(srv, "POST", "/default/7", "custom", &r), 401);
+	ck_assert_str_eq(error_code(&r), "unauthorized");
+	http_response_free(&r);
+	ck_assert_int_eq(handler_runs, 1);
+	ck_assert_int_eq(auth_fetch(srv, "POST", "/default/7", "server", &r), 200);
+	char who[32];
+	ck_assert_str_eq(json_field(&r, "who", who, sizeof who), "server");
+	http_response_free(&r);
+	/* a route's own authenticator replaces the server's, format and all */
+	ck_assert_int_eq(auth_fetch(srv, "GET", "/custom", "server", &r), 401);
+	ck_assert_str_eq(r.body.data, "<error>custom</error>");
+	http_response_free(&r);
+	ck_assert_int_eq(auth_fetch(srv, "GET", "/custom", "custom", &r), 200);
+	ck_assert_str_eq(json_field(&r, "who", who, sizeof who), "custom");
+	http_response_free(&r);
+	ck_assert_int_eq(handler_runs, 3);
+	http_server_stop(srv);
+}
+END_TEST
+
+START_TEST(test_route_auth_refuses_start_without_authenticator)
+{
+	ctd_err err = {0};
+	http_server_opts o = {.routes = auth_routes, .nroutes = 3};
+	ck_assert_ptr_null(http_server_start(&o, &err));
+	ck_assert_int_eq(err.code, CTD_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "POST /default/{id}"));
+	/* public and self-authenticated routes need no server authenticator */
+	http_route declared[] = {auth_routes[0], auth_routes[2]};
+	http_server_opts ok = {.routes = declared, .nroutes = 2};
+	http_server *srv = http_server_start(&ok, &err);
+	ck_assert_ptr_nonnull(srv);
+	http_server_stop(srv);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("http_server");
@@ -720,6 +822,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_https_lab_cert);
 	tcase_add_test(tc, test_lab_cert_concurrent_creation);
 	tcase_add_test(tc, test_bind_addresses);
+	tcase_add_test(tc, test_route_auth);
+	tcase_add_test(tc, test_route_auth_refuses_start_without_authenticator);
 	suite_add_tcase(s, tc);
 	return s;
 }
