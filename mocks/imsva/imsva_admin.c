@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "http_server.h"
 #include "imsva_app.h"
 #include "log.h"

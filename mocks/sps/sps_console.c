@@ -5,7 +5,6 @@
  * "Test URL". */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "log.h"
 #include "sps.h"
 #include "store.h"
