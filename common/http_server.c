@@ -54,6 +54,7 @@ typedef struct req_state {
 	int too_big;       /* body went over max_body while buffering */
 	int queued;        /* the answer is queued (early errors): ignore the rest */
 	int interim_sent;  /* a 1xx was queued as the final answer: close now */
+	int auth_done;     /* the route's authenticator has run */
 } req_state;
 
 /* ---- routing ---------------------------------------------------------- */
@@ -244,6 +245,34 @@ static req_state *state_new(http_server *srv, struct MHD_Connection *conn, const
 	return st;
 }
 
+static const http_auth *route_auth(const http_server *srv, const http_route *route)
+{
+	return route->auth ? route->auth : srv->auth;
+}
+
+/* Run the route's authenticator; 0 when the request may go on, else the
+ * refusal is in resp. */
+static int authenticate(const http_server *srv, req_state *st, http_resp *resp)
+{
+	const http_auth *auth = route_auth(srv, st->route);
+	st->auth_done = 1;
+	if (!auth->check || auth->check(&st->req, resp) == 0)
+		return 0;
+	log_debug("http.auth_refused", "method=%s path=%s auth=%s status=%d", st->req.method,
+		  st->req.path, auth->name, resp->status);
+	return -1;
+}
+
+/* The route is found: its parameters, and its authentication when that
+ * needs no body. */
+static void route_enter(const http_server *srv, req_state *st)
+{
+	st->req.pattern = st->route->pattern;
+	route_match(st->route->pattern, st->req.path, srv->path_nocase, &st->req);
+	if (!route_auth(srv, st->route)->reads_body)
+		authenticate(srv, st, &st->error);
+}
+
 /* The body the client declared; -1 for none, or chunked (unknown). */
 static long long declared_length(struct MHD_Connection *conn, int *chunked)
 {
@@ -280,6 +309,8 @@ static enum MHD_Result on_headers(http_server *srv, struct MHD_Connection *conn,
 		set_error(&st->error, 413, ctd_errcode_name(CTD_ETOOBIG), NULL,
 			  "request body of %lld bytes is over the limit of %zu", len,
 			  srv->max_body);
+	else
+		route_enter(srv, st);
 	sbuf_free(&allow);
 	st->has_error = st->error.status != 0;
 	if (!st->has_error)
@@ -319,14 +350,8 @@ static enum MHD_Result on_complete(http_server *srv, struct MHD_Connection *conn
 	}
 	st->req.body = st->body.data ? st->body.data : "";
 	st->req.body_len = st->body.len;
-	st->req.pattern = st->route->pattern;
-	route_match(st->route->pattern, st->req.path, srv->path_nocase, &st->req);
-	const http_auth *auth = st->route->auth ? st->route->auth : srv->auth;
-	if (auth->check && auth->check(&st->req, &resp) != 0) {
-		log_debug("http.auth_refused", "method=%s path=%s auth=%s status=%d",
-			  st->req.method, st->req.path, auth->name, resp.status);
+	if (!st->auth_done && authenticate(srv, st, &resp) != 0)
 		return resp_queue(conn, st, &resp);
-	}
 	st->route->handler(&st->req, &resp);
 	return resp_queue(conn, st, &resp);
 }

@@ -58,10 +58,13 @@ typedef void (*http_handler)(http_req *req, http_resp *resp);
 
 /* Who may call a route. check returns 0 to run the handler, or -1 with the
  * refusal (401/403 in the protocol's own format) in resp. It may leave what it
- * found in req->auth_info. A NULL check lets every request through. */
+ * found in req->auth_info. A NULL check lets every request through. A check
+ * that does not read the body runs as soon as the headers are in, so a
+ * stranger's upload is refused before it is read. */
 typedef struct http_auth {
 	const char *name; /* for logs: "public", "session", "dtas", "jwt" */
 	int (*check)(http_req *req, http_resp *resp);
+	int reads_body;   /* check reads req->body: run it once the body is in */
 } http_auth;
 
 extern const http_auth http_public;

@@ -165,4 +165,4 @@ static int dtas_route_check(http_req *req, http_resp *resp)
 	return ddan_auth_check(req->app, req, resp, service ? service + 1 : req->pattern);
 }
 
-const http_auth ddan_dtas_auth = {"dtas", dtas_route_check};
+const http_auth ddan_dtas_auth = {"dtas", dtas_route_check, 1};

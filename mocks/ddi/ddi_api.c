@@ -209,7 +209,7 @@ static int dtas_authorized(http_req *req, http_resp *resp)
 	return 0;
 }
 
-static const http_auth dtas_auth = {"dtas", dtas_authorized};
+static const http_auth dtas_auth = {"dtas", dtas_authorized, 1};
 
 static void dtas_simple(http_req *req, http_resp *resp)
 {

@@ -137,8 +137,8 @@ static int rc_authenticate(http_req *req, http_resp *resp)
 	return -1;
 }
 
-static const http_auth jwt_ci_auth = {"jwt", ci_authenticate};
-static const http_auth jwt_rc_auth = {"jwt", rc_authenticate};
+static const http_auth jwt_ci_auth = {"jwt", ci_authenticate, 1};
+static const http_auth jwt_rc_auth = {"jwt", rc_authenticate, 1};
 
 /* ---- UserDefinedSO ------------------------------------------------------------------- */
 

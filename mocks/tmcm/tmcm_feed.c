@@ -86,7 +86,7 @@ static int verify(http_req *req, http_resp *resp)
 	return -1;
 }
 
-static const http_auth feed_auth = {"dtas", verify};
+static const http_auth feed_auth = {"dtas", verify, 1};
 
 /* Product identity from the request; ip must hold 64 bytes. */
 static tmcm_product_info product_of(http_req *req, const tmcm_feed_key *sub, char *ip)

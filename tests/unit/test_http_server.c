@@ -726,11 +726,12 @@ static int server_check(http_req *req, http_resp *resp)
 	return -1;
 }
 
-/* A protocol's own authenticator, answering in its own format. */
+/* A protocol's own authenticator, answering in its own format; it signs
+ * the body, so it runs once the body is in. */
 static int custom_check(http_req *req, http_resp *resp)
 {
 	const char *p = http_req_header(req, "X-Pass");
-	if (p && strcmp(p, "custom") == 0) {
+	if (p && strcmp(p, "custom") == 0 && strcmp(req->body, "x") == 0) {
 		req->auth_info = "custom";
 		return 0;
 	}
@@ -739,7 +740,7 @@ static int custom_check(http_req *req, http_resp *resp)
 }
 
 static const http_auth server_auth = {"test-server", server_check};
-static const http_auth custom_auth = {"test-custom", custom_check};
+static const http_auth custom_auth = {"test-custom", custom_check, 1};
 
 static const http_route auth_routes[] = {
 	{"GET", "/open", h_guarded, HTTP_PUBLIC},
@@ -784,6 +785,13 @@ START_TEST(test_route_auth)
 	ck_assert_int_eq(auth_fetch(srv, "GET", "/custom", "custom", &r), 200);
 	ck_assert_str_eq(json_field(&r, "who", who, sizeof who), "custom");
 	http_response_free(&r);
+	ck_assert_int_eq(handler_runs, 3);
+	/* the server's check reads no body: a stranger's upload is refused unread */
+	const char upload[] = "POST /default/7 HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n"
+			      "Expect: 100-continue\r\n\r\n";
+	char *raw = raw_exchange(http_server_port(srv), upload, strlen(upload), 1);
+	ck_assert_msg(strncmp(raw, "HTTP/1.1 401", 12) == 0, "%s", raw);
+	free(raw);
 	ck_assert_int_eq(handler_runs, 3);
 	http_server_stop(srv);
 }
