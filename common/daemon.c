@@ -140,7 +140,7 @@ void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, 
 {
 	ctd_err err;
 	http_route *all = xcalloc(nroutes + 1, sizeof *all);
-	all[0] = (http_route){"GET", "/healthz", healthz};
+	all[0] = (http_route){"GET", "/healthz", healthz, HTTP_PUBLIC};
 	if (nroutes)
 		memcpy(all + 1, routes, nroutes * sizeof *routes);
 
@@ -159,6 +159,8 @@ void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, 
 		.routes = all,
 		.nroutes = nroutes + 1,
 		.app = app,
+		.auth = d->sessions ? &session_auth : NULL,
+		.auth_cls = d->sessions,
 	};
 	d->http = http_server_start(&opts, &err);
 	/* The server copies what it needs from the table at start. */
@@ -169,6 +171,19 @@ void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, 
 	char *url = daemon_listener_url(d, d->cfg->tls ? "https" : "http", http_server_port(d->http));
 	daemon_add_listener(d, d->cfg->tls ? "https" : "http", url);
 	free(url);
+}
+
+void daemon_set_login(ctd_daemon *d, const session_conf *login)
+{
+	session_conf c = *login;
+	char cookie[64];
+	snprintf(cookie, sizeof cookie, "%s_session", d->appliance);
+	if (!c.cookie)
+		c.cookie = cookie;
+	if (!c.ttl_ms)
+		c.ttl_ms = d->cfg->session_ttl;
+	session_table_free(d->sessions);
+	d->sessions = session_table_new(&c);
 }
 
 void daemon_add_listener(ctd_daemon *d, const char *name, const char *url)
@@ -217,6 +232,7 @@ void daemon_shutdown(ctd_daemon *d)
 	json_decref(d->listeners);
 	json_decref(d->info);
 	free(d->routes_owned);
+	session_table_free(d->sessions);
 	free(d->db_path);
 	free(d->cert_pem);
 	free(d->key_pem);

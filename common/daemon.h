@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include "config.h"
 #include "http_server.h"
+#include "session.h"
 
 struct event_base;
 
@@ -30,6 +31,7 @@ typedef struct daemon_config {
 	int log_json;
 	long long http_threads;
 	long long max_body;
+	long long session_ttl; /* ms: console sessions end this long after last use */
 } daemon_config;
 
 /* Table rows for daemon_config inside struct T (member `base`). */
@@ -55,7 +57,9 @@ typedef struct daemon_config {
 	{"http_threads", CFG_INT, offsetof(T, base.http_threads), "2", NULL, 1, 64, NULL,        \
 	 "HTTP worker threads"},                                                                 \
 	{"max_body", CFG_INT, offsetof(T, base.max_body), "67108864", NULL, 1024, 1073741824,    \
-	 NULL, "largest HTTP request body accepted (bytes); larger gets 413"}
+	 NULL, "largest HTTP request body accepted (bytes); larger gets 413"},                    \
+	{"session_ttl", CFG_DURATION, offsetof(T, base.session_ttl), "8h", NULL, 60000,          \
+	 2592000000LL, NULL, "console session lifetime after its last use"}
 
 typedef struct ctd_daemon {
 	const char *appliance;
@@ -67,6 +71,7 @@ typedef struct ctd_daemon {
 	json_t *info;      /* extra fields for the ready file (keys, ...) */
 	http_server *http;
 	http_route *routes_owned;
+	session_table *sessions; /* the main listener's logins (daemon_set_login) */
 	char *cert_pem, *key_pem;
 	json_t *(*status_fn)(void *cls);
 	void *status_cls;
@@ -76,7 +81,12 @@ typedef struct ctd_daemon {
  * directory, take the pid file, install signal handlers, open the store. */
 void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, void *cfg,
 		 int argc, char **argv);
-/* Start the main HTTP(S) listener with the daemon's routes plus GET /healthz. */
+/* Who may log in to the main listener (password, API keys; user, ttl and
+ * cookie name are filled in when left empty). Without it, every route of
+ * daemon_http_start must declare its own authentication. */
+void daemon_set_login(ctd_daemon *d, const session_conf *login);
+/* Start the main HTTP(S) listener with the daemon's routes plus GET /healthz
+ * (public); routes without an authenticator use the login sessions. */
 void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, void *app,
 		       int path_nocase);
 void daemon_add_listener(ctd_daemon *d, const char *name, const char *url);

@@ -5,7 +5,8 @@
  * headers are in (we route and check the declared length there, so an
  * oversized body is refused before "100 Continue" is sent), once per body
  * chunk (we buffer it, or drop it when the answer is already an error), and
- * once at the end (we run the route's handler and queue its response).
+ * once at the end (we check the route's authentication, run its handler and
+ * queue its response).
  * Request accessors live in http_req.c, response builders in http_resp.c. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -36,8 +37,12 @@ struct http_server {
 	size_t max_body;
 	int path_nocase, trailing_slash;
 	void *app;
+	const http_auth *auth;
+	void *auth_cls;
 	int port;
 };
+
+const http_auth http_public = {"public", NULL};
 
 /* Per-request state, MHD's *con_cls. */
 typedef struct req_state {
@@ -49,6 +54,7 @@ typedef struct req_state {
 	int too_big;       /* body went over max_body while buffering */
 	int queued;        /* the answer is queued (early errors): ignore the rest */
 	int interim_sent;  /* a 1xx was queued as the final answer: close now */
+	int auth_done;     /* the route's authenticator has run */
 } req_state;
 
 /* ---- routing ---------------------------------------------------------- */
@@ -233,9 +239,38 @@ static req_state *state_new(http_server *srv, struct MHD_Connection *conn, const
 	st->req.method = xstrdup(method);
 	st->req.path = match_path(srv, url);
 	st->req.app = srv->app;
+	st->req.auth_cls = srv->auth_cls;
 	st->req.conn = conn;
 	st->req.body = "";
 	return st;
+}
+
+static const http_auth *route_auth(const http_server *srv, const http_route *route)
+{
+	return route->auth ? route->auth : srv->auth;
+}
+
+/* Run the route's authenticator; 0 when the request may go on, else the
+ * refusal is in resp. */
+static int authenticate(const http_server *srv, req_state *st, http_resp *resp)
+{
+	const http_auth *auth = route_auth(srv, st->route);
+	st->auth_done = 1;
+	if (!auth->check || auth->check(&st->req, resp) == 0)
+		return 0;
+	log_debug("http.auth_refused", "method=%s path=%s auth=%s status=%d", st->req.method,
+		  st->req.path, auth->name, resp->status);
+	return -1;
+}
+
+/* The route is found: its parameters, and its authentication when that
+ * needs no body. */
+static void route_enter(const http_server *srv, req_state *st)
+{
+	st->req.pattern = st->route->pattern;
+	route_match(st->route->pattern, st->req.path, srv->path_nocase, &st->req);
+	if (!route_auth(srv, st->route)->reads_body)
+		authenticate(srv, st, &st->error);
 }
 
 /* The body the client declared; -1 for none, or chunked (unknown). */
@@ -274,6 +309,8 @@ static enum MHD_Result on_headers(http_server *srv, struct MHD_Connection *conn,
 		set_error(&st->error, 413, ctd_errcode_name(CTD_ETOOBIG), NULL,
 			  "request body of %lld bytes is over the limit of %zu", len,
 			  srv->max_body);
+	else
+		route_enter(srv, st);
 	sbuf_free(&allow);
 	st->has_error = st->error.status != 0;
 	if (!st->has_error)
@@ -313,8 +350,8 @@ static enum MHD_Result on_complete(http_server *srv, struct MHD_Connection *conn
 	}
 	st->req.body = st->body.data ? st->body.data : "";
 	st->req.body_len = st->body.len;
-	st->req.pattern = st->route->pattern;
-	route_match(st->route->pattern, st->req.path, srv->path_nocase, &st->req);
+	if (!st->auth_done && authenticate(srv, st, &resp) != 0)
+		return resp_queue(conn, st, &resp);
 	st->route->handler(&st->req, &resp);
 	return resp_queue(conn, st, &resp);
 }
@@ -387,6 +424,21 @@ static int resolve_bind(const char *bind, int port, struct sockaddr_storage *ss,
 	return 0;
 }
 
+/* Every route must say who may call it: its own authenticator, HTTP_PUBLIC,
+ * or (NULL) the server's, which must then exist. */
+static int check_route_auth(const http_server_opts *opts, ctd_err *err)
+{
+	if (opts->auth)
+		return 0;
+	for (size_t i = 0; i < opts->nroutes; i++)
+		if (!opts->routes[i].auth)
+			return ctd_fail(err, CTD_EINVAL,
+					"route %s %s needs authentication but the server has no "
+					"authenticator (declare the route HTTP_PUBLIC or set auth)",
+					opts->routes[i].method, opts->routes[i].pattern);
+	return 0;
+}
+
 http_server *http_server_start(const http_server_opts *opts, ctd_err *err)
 {
 	const char *bind = opts->bind && *opts->bind ? opts->bind : "127.0.0.1";
@@ -395,7 +447,7 @@ http_server *http_server_start(const http_server_opts *opts, ctd_err *err)
 		ctd_fail(err, CTD_EINVAL, "port %d out of range", opts->port);
 		return NULL;
 	}
-	if (resolve_bind(bind, opts->port, &ss, err) != 0)
+	if (check_route_auth(opts, err) != 0 || resolve_bind(bind, opts->port, &ss, err) != 0)
 		return NULL;
 	if (opts->tls && (!opts->cert_pem || !opts->key_pem)) {
 		ctd_fail(err, CTD_EINVAL, "TLS listener without certificate and key");
@@ -411,6 +463,8 @@ http_server *http_server_start(const http_server_opts *opts, ctd_err *err)
 	srv->path_nocase = opts->path_nocase;
 	srv->trailing_slash = opts->trailing_slash;
 	srv->app = opts->app;
+	srv->auth = opts->auth;
+	srv->auth_cls = opts->auth_cls;
 
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6) {

@@ -3,7 +3,14 @@
  * Handlers run on the server's thread pool with the whole request body
  * buffered (bounded by max_body: a larger body gets 413). Unknown paths get
  * 404 and wrong methods 405, both with the uniform JSON error body
- * {"error":{"code":"...","message":"..."}}. */
+ * {"error":{"code":"...","message":"..."}}.
+ *
+ * Authentication is declared per route and checked by the server before the
+ * handler runs, so no handler can forget it: a route's `auth` is NULL for the
+ * server's own authenticator (http_server_opts.auth, the console sessions),
+ * HTTP_PUBLIC for no authentication, or a protocol's authenticator (DTAS
+ * checksums, JWT). A table with a NULL route and no server authenticator does
+ * not start. */
 #ifndef CTD_HTTP_SERVER_H
 #define CTD_HTTP_SERVER_H
 
@@ -30,6 +37,8 @@ typedef struct http_req {
 	char *param_value[HTTP_MAX_PARAMS];
 	struct MHD_Connection *conn;
 	void *form;             /* parsed multipart/urlencoded body, lazily */
+	void *auth_cls;         /* http_server_opts.auth_cls (the session table) */
+	const void *auth_info;  /* what the route's authenticator found, for the handler */
 } http_req;
 
 typedef struct http_resp {
@@ -47,12 +56,28 @@ typedef struct http_resp {
  * HTTP/1.0 clients cannot get one at all: their connection just closes). */
 typedef void (*http_handler)(http_req *req, http_resp *resp);
 
+/* Who may call a route. check returns 0 to run the handler, or -1 with the
+ * refusal (401/403 in the protocol's own format) in resp. It may leave what it
+ * found in req->auth_info. A NULL check lets every request through. A check
+ * that does not read the body runs as soon as the headers are in, so a
+ * stranger's upload is refused before it is read. */
+typedef struct http_auth {
+	const char *name; /* for logs: "public", "session", "dtas", "jwt" */
+	int (*check)(http_req *req, http_resp *resp);
+	int reads_body;   /* check reads req->body: run it once the body is in */
+} http_auth;
+
+extern const http_auth http_public;
+#define HTTP_PUBLIC (&http_public)
+
 /* pattern: "/api/samples/{sha1}" ({name} matches one segment);
- * a final segment "*" matches any rest. method "*" matches any. */
+ * a final segment "*" matches any rest. method "*" matches any.
+ * auth NULL: the server's authenticator (http_server_opts.auth). */
 typedef struct http_route {
 	const char *method;
 	const char *pattern;
 	http_handler handler;
+	const http_auth *auth;
 } http_route;
 
 typedef struct http_server_opts {
@@ -67,6 +92,8 @@ typedef struct http_server_opts {
 	const http_route *routes;
 	size_t nroutes;
 	void *app;
+	const http_auth *auth;   /* for routes that declare none; NULL: every route must */
+	void *auth_cls;          /* handed to handlers and checks as req->auth_cls */
 } http_server_opts;
 
 http_server *http_server_start(const http_server_opts *opts, ctd_err *err);

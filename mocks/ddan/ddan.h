@@ -29,7 +29,6 @@ typedef struct ddan_config {
 	int require_registration;   /* refuse calls from unregistered ClientUUIDs */
 	long long time_skew;        /* max |now - X-DTAS-Time| in ms; 0 = not checked */
 	int lenient_upload_checksum; /* upload_sample: also accept a checksum without the body */
-	long long session_ttl;      /* console session lifetime, ms */
 } ddan_config;
 
 typedef struct ddan_engine ddan_engine;
@@ -40,8 +39,6 @@ typedef struct ddan_app {
 	char *console_password;
 	ddan_rules *rules;
 	ddan_engine *engine;
-	pthread_mutex_t sessions_lock;
-	json_t *sessions;           /* token -> expiry ms (console logins) */
 } ddan_app;
 
 /* ddan_opts.c: the option table. */
@@ -57,11 +54,13 @@ const http_route *ddan_routes(size_t *n);
 /* ddan_auth.c: X-DTAS-* verification of one request. On failure the response
  * is filled (401/403 with the reason) and -1 returned. */
 int ddan_auth_check(ddan_app *app, http_req *req, http_resp *resp, const char *service);
+/* The route authenticator of the DTAS services (ddan_auth_check of the
+ * service the route names). */
+extern const http_auth ddan_dtas_auth;
 /* Upper-case a SHA-1 into out; -1 if it is not 40 hex digits. */
 int ddan_sha1_norm(const char *in, char out[41]);
 
 /* ddan_console.c: console JSON API handlers (see ddan_routes). */
-void ddan_console_login(http_req *req, http_resp *resp);
 void ddan_console_about(http_req *req, http_resp *resp);
 void ddan_console_samples(http_req *req, http_resp *resp);
 void ddan_console_sample(http_req *req, http_resp *resp);

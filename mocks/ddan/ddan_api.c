@@ -16,12 +16,10 @@
 #define XML_CTYPE "text/xml; charset=utf-8"
 #define TEXT_CTYPE "text/plain; charset=utf-8"
 
-/* Authenticate and get the thread's store; NULL when resp is already filled. */
-static store *begin(http_req *req, http_resp *resp, const char *service)
+/* The thread's store; NULL when resp is already filled. (The route's
+ * authenticator, ddan_dtas_auth, has verified the request.) */
+static store *begin(http_resp *resp)
 {
-	ddan_app *app = req->app;
-	if (ddan_auth_check(app, req, resp, service) != 0)
-		return NULL;
 	ctd_err err = {0};
 	store *st = store_get(&err);
 	if (!st)
@@ -100,7 +98,7 @@ static void free_list(char **l, size_t n)
 
 static void h_register(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp, "register");
+	store *st = begin(resp);
 	if (!st)
 		return;
 	ddan_submitter_in in = {
@@ -125,7 +123,7 @@ static void h_register(http_req *req, http_resp *resp)
 
 static void h_unregister(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp, "unregister");
+	store *st = begin(resp);
 	if (!st)
 		return;
 	const char *uuid = http_req_header(req, "X-DTAS-ClientUUID");
@@ -141,13 +139,13 @@ static void h_unregister(http_req *req, http_resp *resp)
 
 static void h_test_connection(http_req *req, http_resp *resp)
 {
-	if (begin(req, resp, "test_connection"))
+	if (begin(resp))
 		http_resp_text(resp, 200, TEXT_CTYPE, "");
 }
 
 static void h_check_duplicate(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp, "check_duplicate_sample");
+	store *st = begin(resp);
 	long long minutes;
 	if (!st || int_header(req, resp, "X-DTAS-LastMinute", 0, &minutes) != 0)
 		return;
@@ -277,7 +275,7 @@ static int upload_body(http_req *req, const char **data, size_t *len)
 
 static void h_upload_sample(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp, "upload_sample");
+	store *st = begin(resp);
 	if (!st)
 		return;
 	const char *data;
@@ -321,7 +319,7 @@ static void h_upload_sample(http_req *req, http_resp *resp)
 
 static void h_simple_upload(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp, "simple_upload_sample");
+	store *st = begin(resp);
 	long long type;
 	if (!st || int_header(req, resp, "X-DTAS-SampleType", 0, &type) != 0)
 		return;
@@ -387,7 +385,7 @@ static void h_simple_upload(http_req *req, http_resp *resp)
 
 static void h_brief(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp, "get_brief_report");
+	store *st = begin(resp);
 	if (!st)
 		return;
 	size_t n;
@@ -417,9 +415,9 @@ static void h_brief(http_req *req, http_resp *resp)
 
 /* The sample named by X-DTAS-SHA1, once analysed: 421 unknown, 102 still
  * analysing (no body; libcurl clients should poll the brief report). */
-static json_t *finished_sample(http_req *req, http_resp *resp, const char *service)
+static json_t *finished_sample(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp, service);
+	store *st = begin(resp);
 	char sha1[41];
 	if (!st || want_sha1(req, resp, sha1) != 0)
 		return NULL;
@@ -446,7 +444,7 @@ static void h_get_report(http_req *req, http_resp *resp)
 	long long rtype;
 	if (int_header(req, resp, "X-DTAS-ReportType", 0, &rtype) != 0)
 		return;
-	json_t *s = finished_sample(req, resp, "get_report");
+	json_t *s = finished_sample(req, resp);
 	if (!s)
 		return;
 	size_t len;
@@ -458,7 +456,7 @@ static void h_get_report(http_req *req, http_resp *resp)
 
 static void h_event_log(http_req *req, http_resp *resp)
 {
-	json_t *s = finished_sample(req, resp, "get_event_log");
+	json_t *s = finished_sample(req, resp);
 	if (!s)
 		return;
 	size_t len;
@@ -470,7 +468,7 @@ static void h_event_log(http_req *req, http_resp *resp)
 
 static void h_openioc(http_req *req, http_resp *resp)
 {
-	json_t *s = finished_sample(req, resp, "get_openioc_report");
+	json_t *s = finished_sample(req, resp);
 	if (!s)
 		return;
 	size_t len;
@@ -482,7 +480,7 @@ static void h_openioc(http_req *req, http_resp *resp)
 
 static void h_screenshot(http_req *req, http_resp *resp)
 {
-	json_t *s = finished_sample(req, resp, "get_sandbox_screenshot");
+	json_t *s = finished_sample(req, resp);
 	if (!s)
 		return;
 	size_t len;
@@ -513,7 +511,7 @@ static void send_archive(http_resp *resp, const char *format, const char *passwo
 
 static void h_pcap(http_req *req, http_resp *resp)
 {
-	json_t *s = finished_sample(req, resp, "get_pcap");
+	json_t *s = finished_sample(req, resp);
 	if (!s)
 		return;
 	sbuf pcap = {0};
@@ -530,7 +528,7 @@ static void h_pcap(http_req *req, http_resp *resp)
 
 static void h_get_sample(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp, "get_sample");
+	store *st = begin(resp);
 	char sha1[41];
 	long long encrypted;
 	if (!st || want_sha1(req, resp, sha1) != 0 ||
@@ -553,7 +551,7 @@ static void h_get_sample(http_req *req, http_resp *resp)
 
 static void h_sample_list(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp, "get_sample_list");
+	store *st = begin(resp);
 	long long type, from, to;
 	if (!st || int_header(req, resp, "X-DTAS-IntervalType", 0, &type) != 0 ||
 	    int_header(req, resp, "X-DTAS-IntervalStartingPoint", -1, &from) != 0 ||
@@ -584,7 +582,7 @@ static void h_sample_list(http_req *req, http_resp *resp)
 
 static void h_black_lists(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp, "get_black_lists");
+	store *st = begin(resp);
 	long long after;
 	if (!st || int_header(req, resp, "X-DTAS-LastQueryID", 0, &after) != 0)
 		return;
@@ -605,7 +603,7 @@ static void h_black_lists(http_req *req, http_resp *resp)
 
 static void h_so_by_sha1(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp, "get_suspicious_object_by_sha1");
+	store *st = begin(resp);
 	char sha1[41];
 	if (!st || want_sha1(req, resp, sha1) != 0)
 		return;
@@ -636,7 +634,7 @@ static void h_so_by_sha1(http_req *req, http_resp *resp)
 /* Get Report Summary Info By Sample SRID (spec §5.12; answer shape ours). */
 static void h_sample_info(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp, "query_sample_info");
+	store *st = begin(resp);
 	long long srid;
 	if (!st || int_header(req, resp, "X-DTAS-SRID", -1, &srid) != 0)
 		return;
@@ -664,7 +662,7 @@ static void h_sample_info(http_req *req, http_resp *resp)
 
 /* ---- routes ------------------------------------------------------------- */
 
-#define DTAS(m, name, h) {m, DTAS_PREFIX name, h}
+#define DTAS(m, name, h) {m, DTAS_PREFIX name, h, &ddan_dtas_auth}
 
 static const http_route routes[] = {
 	DTAS("GET", "register", h_register),
@@ -684,9 +682,10 @@ static const http_route routes[] = {
 	DTAS("GET", "get_openioc_report", h_openioc),
 	DTAS("GET", "get_pcap", h_pcap),
 	DTAS("GET", "query_sample_info", h_sample_info),
-	{"GET", "/", ddan_console_page},
-	{"GET", "/pages/login.php", ddan_console_page},
-	{"POST", "/api/login", ddan_console_login},
+	{"GET", "/", ddan_console_page, HTTP_PUBLIC},
+	{"GET", "/pages/login.php", ddan_console_page, HTTP_PUBLIC},
+	{"POST", "/api/login", session_login_handler, HTTP_PUBLIC},
+	{"POST", "/api/logout", session_logout_handler},
 	{"GET", "/api/about", ddan_console_about},
 	{"GET", "/api/samples", ddan_console_samples},
 	{"GET", "/api/samples/{sha1}", ddan_console_sample},

@@ -30,8 +30,6 @@ static const cfg_opt ddan_opts[] = {
 	 365LL * 86400000LL, NULL, "largest accepted X-DTAS-Time difference; 0: not checked"},
 	{"lenient_upload_checksum", CFG_BOOL, offsetof(ddan_config, lenient_upload_checksum), "yes",
 	 NULL, 0, 0, NULL, "upload_sample: also accept a checksum computed without the archive body"},
-	{"session_ttl", CFG_DURATION, offsetof(ddan_config, session_ttl), "8h", NULL, 60000,
-	 30LL * 86400000LL, NULL, "console session lifetime"},
 };
 const cfg_section ddan_section = {"ddan", ddan_opts, CFG_NOPTS(ddan_opts)};
 
@@ -39,8 +37,6 @@ int ddan_app_init(ddan_app *app, const ddan_config *cfg, store *st, ctd_err *err
 {
 	memset(app, 0, sizeof *app);
 	app->cfg = cfg;
-	pthread_mutex_init(&app->sessions_lock, NULL);
-	app->sessions = json_object();
 	app->api_key = store_secret(st, DDAN_NS, "api_key", cfg->api_key,
 				    (secret_kind){SECRET_GUID, 0}, err);
 	/* the first two groups of a UUID: "1a2b3c4d-5e6f" */
@@ -67,6 +63,4 @@ void ddan_app_free(ddan_app *app)
 	ddan_rules_free(app->rules);
 	free(app->api_key);
 	free(app->console_password);
-	json_decref(app->sessions);
-	pthread_mutex_destroy(&app->sessions_lock);
 }

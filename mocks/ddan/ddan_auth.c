@@ -70,3 +70,12 @@ int ddan_auth_check(ddan_app *app, http_req *req, http_resp *resp, const char *s
 	}
 	return 0;
 }
+
+/* The service is the last segment of the route's pattern. */
+static int dtas_route_check(http_req *req, http_resp *resp)
+{
+	const char *service = strrchr(req->pattern, '/');
+	return ddan_auth_check(req->app, req, resp, service ? service + 1 : req->pattern);
+}
+
+const http_auth ddan_dtas_auth = {"dtas", dtas_route_check, 1};

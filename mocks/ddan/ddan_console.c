@@ -1,7 +1,7 @@
-/* ddan_console.c - the console's JSON API: login (console password or the
- * API key) for a session token, Help → About (API key, version), submissions
- * with status and risk, submitters, and Virtual Analyzer → Suspicious Objects
- * with Expire Now / Never Expire. */
+/* ddan_console.c - the console's JSON API: Help → About (API key, version),
+ * submissions with status and risk, submitters, and Virtual Analyzer →
+ * Suspicious Objects with Expire Now / Never Expire. Logins are
+ * common/session.c's (ddand.c gives it the console password and API key). */
 #include "ddan.h"
 
 #include <stdlib.h>
@@ -15,34 +15,9 @@ static const char *const status_names[] = {"", "Not found", "Arrived", "Processi
 					   "Error", "Timeout"};
 static const char *const risk_names[] = {"Unsupported", "No risk", "Low", "Medium", "High"};
 
-/* Bearer <session token> or Bearer <API key>; on failure answers 401. */
-static int authorized(http_req *req, http_resp *resp)
+/* The thread's store; NULL when resp is filled. */
+static store *console_store(http_resp *resp)
 {
-	ddan_app *app = req->app;
-	const char *auth = http_req_header(req, "Authorization");
-	const char *tok = auth && !strncasecmp(auth, "Bearer ", 7) ? auth + 7 : NULL;
-	if (tok && !strcmp(tok, app->api_key))
-		return 1;
-	int ok = 0;
-	if (tok) {
-		pthread_mutex_lock(&app->sessions_lock);
-		json_t *exp = json_object_get(app->sessions, tok);
-		ok = exp && json_integer_value(exp) > time_now_ms();
-		if (exp && !ok)
-			json_object_del(app->sessions, tok);
-		pthread_mutex_unlock(&app->sessions_lock);
-	}
-	if (!ok)
-		http_resp_error(resp, 401, "unauthorized",
-				"log in first: POST /api/login {\"password\": ...} (or send "
-				"Authorization: Bearer <API key>)");
-	return ok;
-}
-
-static store *console_store(http_req *req, http_resp *resp)
-{
-	if (!authorized(req, resp))
-		return NULL;
 	ctd_err err = {0};
 	store *st = store_get(&err);
 	if (!st)
@@ -50,35 +25,9 @@ static store *console_store(http_req *req, http_resp *resp)
 	return st;
 }
 
-void ddan_console_login(http_req *req, http_resp *resp)
-{
-	ddan_app *app = req->app;
-	json_t *body = http_req_json(req, resp);
-	if (!body)
-		return;
-	const char *pw = json_string_value(json_object_get(body, "password"));
-	const char *key = json_string_value(json_object_get(body, "api_key"));
-	int ok = (pw && !strcmp(pw, app->console_password)) || (key && !strcmp(key, app->api_key));
-	json_decref(body);
-	if (!ok) {
-		log_warn("console.login_failed", "reason=bad_credentials");
-		http_resp_error(resp, 401, "unauthorized", "wrong console password or API key");
-		return;
-	}
-	char token[37];
-	uuid_v4(token);
-	pthread_mutex_lock(&app->sessions_lock);
-	json_object_set_new(app->sessions, token, json_integer(time_now_ms() + app->cfg->session_ttl));
-	pthread_mutex_unlock(&app->sessions_lock);
-	http_resp_json(resp, 200, json_pack("{s:s, s:I}", "token", token, "expires_in",
-					    (json_int_t)(app->cfg->session_ttl / 1000)));
-}
-
 void ddan_console_about(http_req *req, http_resp *resp)
 {
 	ddan_app *app = req->app;
-	if (!authorized(req, resp))
-		return;
 	http_resp_json(resp, 200,
 		       json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "product",
 				 "Deep Discovery Analyzer (ctdlab emulation)", "version", CTDLAB_VERSION,
@@ -101,7 +50,7 @@ static void name_sample(json_t *s)
 
 void ddan_console_samples(http_req *req, http_resp *resp)
 {
-	store *st = console_store(req, resp);
+	store *st = console_store(resp);
 	if (!st)
 		return;
 	const char *lim = http_req_query(req, "limit");
@@ -127,7 +76,7 @@ void ddan_console_samples(http_req *req, http_resp *resp)
 
 void ddan_console_sample(http_req *req, http_resp *resp)
 {
-	store *st = console_store(req, resp);
+	store *st = console_store(resp);
 	if (!st)
 		return;
 	char sha1[41];
@@ -145,7 +94,7 @@ void ddan_console_sample(http_req *req, http_resp *resp)
 
 void ddan_console_submitters(http_req *req, http_resp *resp)
 {
-	store *st = console_store(req, resp);
+	store *st = console_store(resp);
 	if (!st)
 		return;
 	ctd_err err = {0};
@@ -157,7 +106,7 @@ void ddan_console_submitters(http_req *req, http_resp *resp)
 
 void ddan_console_so_list(http_req *req, http_resp *resp)
 {
-	store *st = console_store(req, resp);
+	store *st = console_store(resp);
 	if (!st)
 		return;
 	const char *type = http_req_query(req, "type");
@@ -177,7 +126,7 @@ void ddan_console_so_list(http_req *req, http_resp *resp)
 void ddan_console_so_action(http_req *req, http_resp *resp)
 {
 	ddan_app *app = req->app;
-	store *st = console_store(req, resp);
+	store *st = console_store(resp);
 	if (!st)
 		return;
 	char *end;

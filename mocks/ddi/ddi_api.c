@@ -1,7 +1,8 @@
 /* ddi_api.c - DDI's HTTPS interfaces.
  *
- * Console JSON API (the API key in `X-Api-Key`, `Authorization: Bearer` or
- * ?api_key=): status (capture state, why capture is unavailable, analysis
+ * Console JSON API (common/session.c: the API key in `X-Api-Key`,
+ * `Authorization: Bearer` or ?api_key=, or a session from POST /api/login
+ * with the API key as password): status (capture state, why capture is unavailable, analysis
  * mode and DDAN health), Detections, Detections -> Suspicious Objects (STEP
  * 3-1), carved files, submission rules, and capture-file upload.
  *
@@ -27,27 +28,6 @@
 static ddi_app *app_of(http_req *req)
 {
 	return req->app;
-}
-
-static int authorized(http_req *req, http_resp *resp)
-{
-	const char *key = app_of(req)->api_key;
-	const char *given = http_req_header(req, "X-Api-Key");
-	const char *auth = http_req_header(req, "Authorization");
-	if (!given && auth && !strncasecmp(auth, "Bearer ", 7))
-		given = auth + 7;
-	if (!given)
-		given = http_req_query(req, "api_key");
-	if (!given) {
-		http_resp_error(resp, 401, "unauthorized",
-				"the DDI API key is required (X-Api-Key header or ?api_key=)");
-		return 0;
-	}
-	if (strcmp(given, key) != 0) {
-		http_resp_error(resp, 401, "unauthorized", "wrong API key");
-		return 0;
-	}
-	return 1;
 }
 
 static int query_int(http_req *req, http_resp *resp, const char *name, long long def,
@@ -92,8 +72,6 @@ static void reply_rows(http_resp *resp, const char *key, json_t *rows, const ctd
 /* GET /api/status */
 static void api_status(http_req *req, http_resp *resp)
 {
-	if (!authorized(req, resp))
-		return;
 	ddi_app *a = app_of(req);
 	json_t *body = json_pack("{s:s, s:s, s:o, s:o}", "appliance", "ddi", "version",
 				 CTDLAB_VERSION, "capture", ddi_sensor_status(a->sensor), "analysis",
@@ -106,8 +84,7 @@ static void api_detections(http_req *req, http_resp *resp)
 {
 	long long after, limit;
 	ctd_err err;
-	if (!authorized(req, resp) ||
-	    query_int(req, resp, "after_id", 0, 0, INT64_MAX, &after) < 0 ||
+	if (query_int(req, resp, "after_id", 0, 0, INT64_MAX, &after) < 0 ||
 	    query_int(req, resp, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &limit) < 0)
 		return;
 	store *st = req_store(resp);
@@ -120,8 +97,7 @@ static void api_sos(http_req *req, http_resp *resp)
 {
 	long long limit, removed;
 	ctd_err err;
-	if (!authorized(req, resp) ||
-	    query_int(req, resp, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &limit) < 0 ||
+	if (query_int(req, resp, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &limit) < 0 ||
 	    query_int(req, resp, "include_removed", 0, 0, 1, &removed) < 0)
 		return;
 	const char *type = http_req_query(req, "type");
@@ -141,8 +117,7 @@ static void api_files(http_req *req, http_resp *resp)
 {
 	long long limit;
 	ctd_err err;
-	if (!authorized(req, resp) ||
-	    query_int(req, resp, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &limit) < 0)
+	if (query_int(req, resp, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &limit) < 0)
 		return;
 	store *st = req_store(resp);
 	if (st)
@@ -153,8 +128,6 @@ static void api_files(http_req *req, http_resp *resp)
 /* GET /api/rules */
 static void api_rules(http_req *req, http_resp *resp)
 {
-	if (!authorized(req, resp))
-		return;
 	ddi_app *a = app_of(req);
 	http_resp_json(resp, 200, json_pack("{s:s, s:o}", "ruleset", a->ruleset, "rules",
 					    ddi_rules_describe(a->ruleset)));
@@ -163,8 +136,6 @@ static void api_rules(http_req *req, http_resp *resp)
 /* POST /api/pcaps: the body is a pcap or pcapng file, ingested at once. */
 static void api_pcap_upload(http_req *req, http_resp *resp)
 {
-	if (!authorized(req, resp))
-		return;
 	if (req->body_len == 0) {
 		http_resp_error(resp, 400, "invalid", "the request body must be a pcap or pcapng file");
 		return;
@@ -194,26 +165,27 @@ static void api_pcap_upload(http_req *req, http_resp *resp)
 
 /* ---- DTAS side */
 
-/* X-DTAS-Checksum over the headers (and a PUT body) with DDI's API key. */
+/* The SO feed's route authenticator: X-DTAS-Checksum over the headers (and
+ * a PUT body) with DDI's API key. */
 static int dtas_authorized(http_req *req, http_resp *resp)
 {
 	const char *keys[] = {app_of(req)->api_key};
 	dtas_verify v = {.keys = keys, .nkeys = 1};
 	ctd_err err;
 	if (dtas_verify_request(req, &v, &err) == 0)
-		return 1;
+		return 0;
 	char ip[64];
 	const char *uuid = http_req_header(req, "X-DTAS-ClientUUID");
 	http_req_client_ip(req, ip, sizeof(ip));
 	log_warn("ddi.dtas.auth", "client=%s uuid=%s reason=%s", ip, uuid ? uuid : "", v.reason);
 	http_resp_error(resp, 401, "unauthorized", "%s (DDI verifies with its API key)", err.msg);
-	return 0;
+	return -1;
 }
+
+static const http_auth dtas_auth = {"dtas", dtas_authorized, 1};
 
 static void dtas_simple(http_req *req, http_resp *resp)
 {
-	if (!dtas_authorized(req, resp))
-		return;
 	const char *uuid = http_req_header(req, "X-DTAS-ClientUUID");
 	const char *product = http_req_header(req, "X-DTAS-ProductName");
 	log_info("ddi.dtas.client", "call=%s uuid=%s product=%s", req->path, uuid ? uuid : "",
@@ -224,8 +196,6 @@ static void dtas_simple(http_req *req, http_resp *resp)
 /* GET /web_service/sample_upload/get_black_lists */
 static void dtas_black_lists(http_req *req, http_resp *resp)
 {
-	if (!dtas_authorized(req, resp))
-		return;
 	const char *last = http_req_header(req, "X-DTAS-LastQueryID");
 	long long after = 0;
 	if (last && *last) {
@@ -252,7 +222,9 @@ static void dtas_black_lists(http_req *req, http_resp *resp)
 }
 
 const http_route ddi_routes[] = {
-	{"GET", "/", ddi_console_page},
+	{"GET", "/", ddi_console_page, HTTP_PUBLIC},
+	{"POST", "/api/login", session_login_handler, HTTP_PUBLIC},
+	{"POST", "/api/logout", session_logout_handler},
 	{"GET", "/api/status", api_status},
 	{"GET", "/api/detections", api_detections},
 	{"GET", "/api/suspicious_objects", api_sos},
@@ -260,9 +232,9 @@ const http_route ddi_routes[] = {
 	{"GET", "/api/files", api_files},
 	{"GET", "/api/rules", api_rules},
 	{"POST", "/api/pcaps", api_pcap_upload},
-	{"GET", DTAS_PREFIX "get_black_lists", dtas_black_lists},
-	{"GET", DTAS_PREFIX "register", dtas_simple},
-	{"GET", DTAS_PREFIX "unregister", dtas_simple},
-	{"GET", DTAS_PREFIX "test_connection", dtas_simple},
+	{"GET", DTAS_PREFIX "get_black_lists", dtas_black_lists, &dtas_auth},
+	{"GET", DTAS_PREFIX "register", dtas_simple, &dtas_auth},
+	{"GET", DTAS_PREFIX "unregister", dtas_simple, &dtas_auth},
+	{"GET", DTAS_PREFIX "test_connection", dtas_simple, &dtas_auth},
 };
 const size_t ddi_nroutes = sizeof(ddi_routes) / sizeof(ddi_routes[0]);

@@ -1,7 +1,8 @@
 /* imsva_admin.c - IMSVA's admin JSON API (the console's actions, HTTPS on
- * 8445). POST /api/login with the admin password (generated on first start
- * or pinned with admin_password) returns a session token; every other call
- * needs it as "Authorization: Bearer <token>" (or X-Session-Token), else 401.
+ * 8445). Logins are common/session.c's: POST /api/login with the admin
+ * password (generated on first start or pinned with admin_password) returns a
+ * session token; every other call needs it as "Authorization: Bearer <token>"
+ * (or X-Session-Token), else 401. A failed login goes to the system log.
  * Endpoints: scan engine (ATSE), policy list CRUD, log query, quarantine,
  * Virtual Analyzer queue, delivered mailbox, delivery queue, messages, and
  * connections (Control Manager with "sync now", SPS, DDAN). docs/imsva-daemon.md
@@ -10,106 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "http_server.h"
 #include "imsva_app.h"
 #include "log.h"
 #include "util.h"
 
-#define MAX_SESSIONS 128
-
-typedef struct admin_session {
-	char token[65];
-	int64_t expires_ms;
-} admin_session;
-
-struct imsva_admin {
-	imsva_app *app;
-	char *password;
-	long long ttl_ms;
-	pthread_mutex_t lock;
-	admin_session sessions[MAX_SESSIONS];
-};
-
-imsva_admin *imsva_admin_new(imsva_app *app, const char *password, long long ttl_ms)
+void imsva_admin_login_failed(const char *user, void *cls)
 {
-	imsva_admin *a = xcalloc(1, sizeof *a);
-	a->app = app;
-	a->password = xstrdup(password);
-	a->ttl_ms = ttl_ms;
-	pthread_mutex_init(&a->lock, NULL);
-	return a;
-}
-
-void imsva_admin_free(imsva_admin *a)
-{
-	if (!a)
-		return;
-	pthread_mutex_destroy(&a->lock);
-	free(a->password);
-	free(a);
-}
-
-/* ---- sessions ---- */
-
-static int const_eq(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char d = la != lb;
-	for (size_t i = 0; i < la && i < lb; i++)
-		d |= (unsigned char)(a[i] ^ b[i]);
-	return d == 0;
-}
-
-static void new_token(char out[65])
-{
-	char u1[37], u2[37];
-	uuid_v4(u1);
-	uuid_v4(u2);
-	size_t n = 0;
-	for (const char *p = u1; *p; p++)
-		if (*p != '-')
-			out[n++] = *p;
-	for (const char *p = u2; *p && n < 64; p++)
-		if (*p != '-')
-			out[n++] = *p;
-	out[n] = '\0';
-}
-
-static const char *request_token(const http_req *req)
-{
-	const char *h = http_req_header(req, "Authorization");
-	if (h && !strncasecmp(h, "Bearer ", 7))
-		return h + 7;
-	return http_req_header(req, "X-Session-Token");
-}
-
-static int session_valid(imsva_admin *a, const char *token)
-{
-	if (!token || !*token)
-		return 0;
-	int64_t now = time_now_ms();
-	int ok = 0;
-	pthread_mutex_lock(&a->lock);
-	for (int i = 0; i < MAX_SESSIONS && !ok; i++) {
-		admin_session *s = &a->sessions[i];
-		if (s->token[0] && s->expires_ms > now && const_eq(s->token, token)) {
-			s->expires_ms = now + a->ttl_ms; /* sliding expiry */
-			ok = 1;
-		}
-	}
-	pthread_mutex_unlock(&a->lock);
-	return ok;
-}
-
-/* The app when the request carries a live session; else answers 401 (NULL). */
-static imsva_app *authed(http_req *req, http_resp *resp)
-{
-	imsva_app *app = req->app;
-	if (session_valid(app->admin, request_token(req)))
-		return app;
-	http_resp_error(resp, 401, "unauthorized", "log in first: POST /api/login");
-	return NULL;
+	store *st = imsva_store(NULL);
+	if (st)
+		imsva_log_system(st, "admin_login_failed", "failed log on for %.64s", user);
 }
 
 static store *req_store(http_resp *resp)
@@ -119,59 +30,6 @@ static store *req_store(http_resp *resp)
 	if (!st)
 		http_resp_ctd_err(resp, &err);
 	return st;
-}
-
-static void h_login(http_req *req, http_resp *resp)
-{
-	imsva_app *app = req->app;
-	imsva_admin *a = app->admin;
-	json_t *j = http_req_json(req, resp);
-	if (!j)
-		return;
-	const char *user = json_string_value(json_object_get(j, "username"));
-	const char *pw = json_string_value(json_object_get(j, "password"));
-	if (!pw || (user && strcmp(user, "admin")) || !const_eq(pw, a->password)) {
-		store *st = imsva_store(NULL);
-		if (st)
-			imsva_log_system(st, "admin_login_failed", "failed log on for %.64s",
-					 user ? user : "admin");
-		json_decref(j);
-		http_resp_error(resp, 401, "unauthorized", "wrong user name or password");
-		return;
-	}
-	json_decref(j);
-	int64_t now = time_now_ms();
-	char token[65];
-	new_token(token);
-	pthread_mutex_lock(&a->lock);
-	int slot = 0;
-	for (int i = 0; i < MAX_SESSIONS; i++) {
-		if (a->sessions[i].expires_ms <= now) {
-			slot = i;
-			break;
-		}
-		if (a->sessions[i].expires_ms < a->sessions[slot].expires_ms)
-			slot = i; /* full: replace the oldest */
-	}
-	snprintf(a->sessions[slot].token, sizeof a->sessions[slot].token, "%s", token);
-	a->sessions[slot].expires_ms = now + a->ttl_ms;
-	pthread_mutex_unlock(&a->lock);
-	http_resp_json(resp, 200, json_pack("{s:s,s:I}", "token", token, "expires_in_ms",
-					    (json_int_t)a->ttl_ms));
-}
-
-static void h_logout(http_req *req, http_resp *resp)
-{
-	imsva_app *app = authed(req, resp);
-	if (!app)
-		return;
-	const char *tok = request_token(req);
-	pthread_mutex_lock(&app->admin->lock);
-	for (int i = 0; i < MAX_SESSIONS; i++)
-		if (const_eq(app->admin->sessions[i].token, tok))
-			memset(&app->admin->sessions[i], 0, sizeof app->admin->sessions[i]);
-	pthread_mutex_unlock(&app->admin->lock);
-	http_resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
 }
 
 /* ---- helpers ---- */
@@ -232,7 +90,7 @@ static void rule_changed(store *st, const char *what, const imsva_rule *r)
 static void h_scan_engine_get(http_req *req, http_resp *resp)
 {
 	store *st;
-	if (!authed(req, resp) || !(st = req_store(resp)))
+	if (!(st = req_store(resp)))
 		return;
 	http_resp_json(resp, 200, json_pack("{s:b}", "atse_enabled", imsva_atse_enabled(st)));
 }
@@ -240,7 +98,7 @@ static void h_scan_engine_get(http_req *req, http_resp *resp)
 static void h_scan_engine_put(http_req *req, http_resp *resp)
 {
 	store *st;
-	if (!authed(req, resp) || !(st = req_store(resp)))
+	if (!(st = req_store(resp)))
 		return;
 	json_t *j = http_req_json(req, resp);
 	if (!j)
@@ -271,7 +129,7 @@ static void h_scan_engine_put(http_req *req, http_resp *resp)
 static void h_policies_list(http_req *req, http_resp *resp)
 {
 	store *st;
-	if (!authed(req, resp) || !(st = req_store(resp)))
+	if (!(st = req_store(resp)))
 		return;
 	imsva_ruleset *rs = NULL;
 	ctd_err err = {0};
@@ -286,7 +144,7 @@ static void h_policies_list(http_req *req, http_resp *resp)
 static void h_policy_create(http_req *req, http_resp *resp)
 {
 	store *st;
-	if (!authed(req, resp) || !(st = req_store(resp)))
+	if (!(st = req_store(resp)))
 		return;
 	json_t *j = http_req_json(req, resp);
 	if (!j)
@@ -312,7 +170,7 @@ static void h_policy_get(http_req *req, http_resp *resp)
 {
 	store *st;
 	int64_t id;
-	if (!authed(req, resp) || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+	if (!(st = req_store(resp)) || param_id(req, resp, &id) < 0)
 		return;
 	imsva_rule *r = NULL;
 	ctd_err err = {0};
@@ -329,7 +187,7 @@ static void h_policy_update(http_req *req, http_resp *resp)
 {
 	store *st;
 	int64_t id;
-	if (!authed(req, resp) || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+	if (!(st = req_store(resp)) || param_id(req, resp, &id) < 0)
 		return;
 	json_t *j = http_req_json(req, resp);
 	if (!j)
@@ -371,7 +229,7 @@ static void h_policy_delete(http_req *req, http_resp *resp)
 {
 	store *st;
 	int64_t id;
-	if (!authed(req, resp) || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+	if (!(st = req_store(resp)) || param_id(req, resp, &id) < 0)
 		return;
 	imsva_rule *r = NULL;
 	ctd_err err = {0};
@@ -390,7 +248,7 @@ static void h_policy_delete(http_req *req, http_resp *resp)
 static void h_logs(http_req *req, http_resp *resp)
 {
 	store *st;
-	if (!authed(req, resp) || !(st = req_store(resp)))
+	if (!(st = req_store(resp)))
 		return;
 	imsva_log_query q = {0};
 	const char *type = http_req_query(req, "type");
@@ -432,7 +290,7 @@ static void reply_messages(http_resp *resp, json_t *rows, const ctd_err *err)
 static void h_quarantine_list(http_req *req, http_resp *resp)
 {
 	store *st;
-	if (!authed(req, resp) || !(st = req_store(resp)))
+	if (!(st = req_store(resp)))
 		return;
 	imsva_quarantine_query q = {.area = http_req_query(req, "area"),
 				    .rule = http_req_query(req, "rule"),
@@ -453,7 +311,7 @@ static void h_quarantine_list(http_req *req, http_resp *resp)
 static void h_quarantine_areas(http_req *req, http_resp *resp)
 {
 	store *st;
-	if (!authed(req, resp) || !(st = req_store(resp)))
+	if (!(st = req_store(resp)))
 		return;
 	ctd_err err = {0};
 	json_t *a = imsva_quarantine_areas(st, &err);
@@ -464,7 +322,7 @@ static void h_quarantine_release(http_req *req, http_resp *resp)
 {
 	store *st;
 	int64_t id;
-	imsva_app *app = authed(req, resp);
+	imsva_app *app = req->app;
 	if (!app || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
 		return;
 	ctd_err err = {0};
@@ -478,7 +336,7 @@ static void h_quarantine_delete(http_req *req, http_resp *resp)
 {
 	store *st;
 	int64_t id;
-	if (!authed(req, resp) || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+	if (!(st = req_store(resp)) || param_id(req, resp, &id) < 0)
 		return;
 	ctd_err err = {0};
 	if (imsva_quarantine_delete(st, id, &err) < 0)
@@ -492,7 +350,7 @@ static void h_quarantine_delete(http_req *req, http_resp *resp)
 static void h_va_list(http_req *req, http_resp *resp)
 {
 	store *st;
-	if (!authed(req, resp) || !(st = req_store(resp)))
+	if (!(st = req_store(resp)))
 		return;
 	ctd_err err = {0};
 	json_t *rows = imsva_va_list(st, &err);
@@ -503,7 +361,7 @@ static void h_va_release(http_req *req, http_resp *resp)
 {
 	store *st;
 	int64_t id;
-	imsva_app *app = authed(req, resp);
+	imsva_app *app = req->app;
 	if (!app || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
 		return;
 	ctd_err err = {0};
@@ -516,7 +374,7 @@ static void h_va_release(http_req *req, http_resp *resp)
 static void h_mailbox_list(http_req *req, http_resp *resp)
 {
 	store *st;
-	if (!authed(req, resp) || !(st = req_store(resp)))
+	if (!(st = req_store(resp)))
 		return;
 	ctd_err err = {0};
 	json_t *rows = imsva_mailbox_list(st, http_req_query(req, "rcpt"), query_limit(req), &err);
@@ -527,7 +385,7 @@ static void h_mailbox_get(http_req *req, http_resp *resp)
 {
 	store *st;
 	int64_t id;
-	if (!authed(req, resp) || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+	if (!(st = req_store(resp)) || param_id(req, resp, &id) < 0)
 		return;
 	ctd_err err = {0};
 	json_t *m = imsva_mailbox_get(st, id, &err);
@@ -537,7 +395,7 @@ static void h_mailbox_get(http_req *req, http_resp *resp)
 static void h_delivery_queue(http_req *req, http_resp *resp)
 {
 	store *st;
-	if (!authed(req, resp) || !(st = req_store(resp)))
+	if (!(st = req_store(resp)))
 		return;
 	ctd_err err = {0};
 	json_t *rows = imsva_deliver_queue_list(st, &err);
@@ -548,7 +406,7 @@ static void h_message_get(http_req *req, http_resp *resp)
 {
 	store *st;
 	int64_t id;
-	if (!authed(req, resp) || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+	if (!(st = req_store(resp)) || param_id(req, resp, &id) < 0)
 		return;
 	ctd_err err = {0};
 	http_resp_result(resp, imsva_msgs_get_json(st, id, &err), &err);
@@ -558,7 +416,7 @@ static void h_message_get(http_req *req, http_resp *resp)
 static void h_status(http_req *req, http_resp *resp)
 {
 	store *st;
-	if (!authed(req, resp) || !(st = req_store(resp)))
+	if (!(st = req_store(resp)))
 		return;
 	ctd_err err = {0};
 	http_resp_result(resp, imsva_msgs_state_counts(st, &err), &err);
@@ -569,7 +427,7 @@ static void h_status(http_req *req, http_resp *resp)
 static void h_tmcm_get(http_req *req, http_resp *resp)
 {
 	store *st;
-	imsva_app *app = authed(req, resp);
+	imsva_app *app = req->app;
 	if (!app || !(st = req_store(resp)))
 		return;
 	http_resp_json(resp, 200, imsva_tmcm_status(app->tmcm, st));
@@ -577,9 +435,7 @@ static void h_tmcm_get(http_req *req, http_resp *resp)
 
 static void h_tmcm_sync(http_req *req, http_resp *resp)
 {
-	imsva_app *app = authed(req, resp);
-	if (!app)
-		return;
+	imsva_app *app = req->app;
 	if (!app->cfg->tmcm_url || !*app->cfg->tmcm_url) {
 		http_resp_error(resp, 409, "conflict", "no Control Manager server configured (tmcm_url)");
 		return;
@@ -590,9 +446,7 @@ static void h_tmcm_sync(http_req *req, http_resp *resp)
 
 static void h_sps_get(http_req *req, http_resp *resp)
 {
-	imsva_app *app = authed(req, resp);
-	if (!app)
-		return;
+	imsva_app *app = req->app;
 	json_t *o = imsva_wrs_status(app->wrs);
 	json_object_set_new(o, "fallback", json_string(app->cfg->wrs_fallback));
 	http_resp_json(resp, 200, o);
@@ -600,9 +454,7 @@ static void h_sps_get(http_req *req, http_resp *resp)
 
 static void h_ddan_get(http_req *req, http_resp *resp)
 {
-	imsva_app *app = authed(req, resp);
-	if (!app)
-		return;
+	imsva_app *app = req->app;
 	http_resp_json(resp, 200, json_pack("{s:b,s:s,s:s,s:s,s:I,s:I}",
 		"enabled", app->ddan.base_url != NULL,
 		"server", app->ddan.base_url ? app->ddan.base_url : "",
@@ -613,8 +465,8 @@ static void h_ddan_get(http_req *req, http_resp *resp)
 }
 
 const http_route imsva_admin_routes[] = {
-	{"POST", "/api/login", h_login},
-	{"POST", "/api/logout", h_logout},
+	{"POST", "/api/login", session_login_handler, HTTP_PUBLIC},
+	{"POST", "/api/logout", session_logout_handler},
 	{"GET", "/api/status", h_status},
 	{"GET", "/api/scan-engine", h_scan_engine_get},
 	{"PUT", "/api/scan-engine", h_scan_engine_put},

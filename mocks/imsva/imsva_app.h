@@ -37,7 +37,6 @@ typedef struct imsva_config {
 	char *locale;
 	/* admin */
 	char *admin_password;
-	long long session_ttl;        /* ms */
 	/* delivery */
 	char *next_hop;               /* host:port, "" = local mailbox */
 	long long deliver_retry;      /* ms, first retry; doubled each time */
@@ -61,7 +60,6 @@ typedef struct imsva_config {
 typedef struct imsva_queue imsva_queue;
 typedef struct imsva_wrs imsva_wrs;
 typedef struct imsva_tmcm imsva_tmcm;
-typedef struct imsva_admin imsva_admin;
 
 typedef struct imsva_app {
 	const imsva_config *cfg;
@@ -72,7 +70,6 @@ typedef struct imsva_app {
 	worker *va;
 	imsva_tmcm *tmcm;
 	imsva_wrs *wrs;
-	imsva_admin *admin;
 	dtas_client ddan;             /* ddan.base_url NULL: VA off */
 } imsva_app;
 
@@ -259,8 +256,8 @@ json_t *imsva_wrs_status(imsva_wrs *w);
 int imsva_wrs_outage_first_report(imsva_wrs *w);
 
 /* ---- imsva_admin.c: the admin JSON API ---- */
-imsva_admin *imsva_admin_new(imsva_app *app, const char *password, long long ttl_ms);
-void imsva_admin_free(imsva_admin *a);
+/* session_conf.on_login_failed: a system log entry. */
+void imsva_admin_login_failed(const char *user, void *cls);
 extern const http_route imsva_admin_routes[];
 extern const size_t imsva_admin_nroutes;
 

@@ -40,8 +40,6 @@ static const cfg_opt imsva_opts[] = {
 	    "language of the default rule names"),
 	OPT("admin_password", CFG_STR, admin_password, "", NULL, 0, 0, NULL,
 	    "admin console password (empty: generated on first start, see ready file)"),
-	OPT("session_ttl", CFG_DURATION, session_ttl, "30m", "30m", MS(1000), MS(604800000), NULL,
-	    "admin session lifetime since last use"),
 	OPT("next_hop", CFG_STR, next_hop, "", NULL, 0, 0, NULL,
 	    "deliver to this SMTP server (host:port); empty: the local delivered mailbox"),
 	OPT("deliver_retry", CFG_DURATION, deliver_retry, "1s", "15m", MS(10), MS(86400000), NULL,
@@ -156,7 +154,8 @@ int main(int argc, char **argv)
 		fatal("imsva.rules", "error=\"%s\"", err.msg);
 	char *pw = admin_password(&cfg, st);
 	ddan_client_init(&app, st);
-	app.admin = imsva_admin_new(&app, pw, cfg.session_ttl);
+	daemon_set_login(&d, &(session_conf){.password = pw,
+					     .on_login_failed = imsva_admin_login_failed});
 	app.wrs = imsva_wrs_new(cfg.sps_url, cfg.wrs_cache_ttl);
 
 	if (!imsva_queue_start(&app, (int)cfg.workers, imsva_process_message, &err))
@@ -220,7 +219,6 @@ int main(int argc, char **argv)
 	worker_stop(app.deliver);
 	imsva_queue_free(app.queue);
 	imsva_wrs_free(app.wrs);
-	imsva_admin_free(app.admin);
 	dtas_client_free(&app.ddan);
 	free(pw);
 	free(cert);

@@ -129,7 +129,7 @@ long sps_sync_once(const dtas_client *c, const char *source, const char *url, ct
 
 /* ---- console API (sps_console.c) ---- */
 /* The strings are borrowed: they must outlive the console. */
-void sps_console_init(const sps_config *cfg, const char *admin_password, const char *api_key);
+void sps_console_init(const sps_config *cfg);
 extern const http_route sps_console_routes[];
 extern const size_t sps_console_nroutes;
 

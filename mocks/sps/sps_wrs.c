@@ -181,10 +181,10 @@ static void wrs_healthz(http_req *req, http_resp *resp)
 }
 
 static const http_route wrs_routes[] = {
-	{"GET", "/wrs/v1/query", wrs_query_get},
-	{"POST", "/wrs/v1/query", wrs_query_post},
-	{"GET", "/wrs/v1/file", wrs_file},
-	{"GET", "/healthz", wrs_healthz},
+	{"GET", "/wrs/v1/query", wrs_query_get, HTTP_PUBLIC},
+	{"POST", "/wrs/v1/query", wrs_query_post, HTTP_PUBLIC},
+	{"GET", "/wrs/v1/file", wrs_file, HTTP_PUBLIC},
+	{"GET", "/healthz", wrs_healthz, HTTP_PUBLIC},
 };
 
 http_server *sps_wrs_start(const sps_config *cfg, ctd_err *err)

@@ -72,7 +72,8 @@ int main(int argc, char **argv)
 	json_object_set_new(d.info, "admin_password", json_string(password));
 	json_object_set_new(d.info, "api_key", json_string(api_key));
 	json_object_set_new(d.info, "so_source", json_string(cfg.so_source));
-	sps_console_init(&cfg, password, api_key);
+	sps_console_init(&cfg);
+	daemon_set_login(&d, &(session_conf){.password = password, .api_keys = {api_key}});
 
 	http_server *wrs = sps_wrs_start(&cfg, &err);
 	if (!wrs)

@@ -32,7 +32,6 @@ typedef struct tmcm_config {
 	long long sync_interval;         /* ms between pulls from the sources */
 	long long token_timeout;         /* ms: Automation API communication time-out */
 	long long heartbeat_timeout;     /* ms without heartbeat: product abnormal */
-	long long session_ttl;           /* ms: console session lifetime */
 	long long feed_page_size;
 	long long udso_max;
 	long long peer_timeout;          /* ms: one request to a source */
@@ -47,12 +46,6 @@ typedef struct tmcm_feed_key {
 } tmcm_feed_key;
 
 #define TMCM_NFEED_KEYS 2
-#define TMCM_MAX_SESSIONS 64
-
-typedef struct tmcm_session {
-	char token[37];
-	int64_t expires_ms;
-} tmcm_session;
 
 typedef struct tmcm_syncer tmcm_syncer;
 
@@ -61,8 +54,6 @@ typedef struct tmcm_app {
 	char *app_id, *api_key, *console_password, *client_uuid, *hostname;
 	tmcm_feed_key feed_keys[TMCM_NFEED_KEYS];
 	tmcm_syncer *syncer;
-	pthread_mutex_t sessions_lock;
-	tmcm_session sessions[TMCM_MAX_SESSIONS];
 } tmcm_app;
 
 /* ---- tmcm_db.c: shared helpers ---------------------------------------- */

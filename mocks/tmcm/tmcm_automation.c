@@ -116,15 +116,18 @@ static tmcm_auth_result authenticate(http_req *req)
 	return r;
 }
 
-static int ci_authenticate(http_req *req, http_resp *resp, json_t *(*empty)(void))
+/* The UDSO API's refusal: its Code/Data envelope, Data shaped by the method. */
+static int ci_authenticate(http_req *req, http_resp *resp)
 {
 	tmcm_auth_result r = authenticate(req);
 	if (r == TMCM_AUTH_OK)
 		return 0;
-	ci_reply(req, resp, 401, empty(), 13 + (int)r, tmcm_auth_message(r));
+	json_t *empty = strcmp(req->method, "GET") == 0 ? json_array() : json_string("");
+	ci_reply(req, resp, 401, empty, 13 + (int)r, tmcm_auth_message(r));
 	return -1;
 }
 
+/* The Resource APIs' refusal: a negative result code. */
 static int rc_authenticate(http_req *req, http_resp *resp)
 {
 	tmcm_auth_result r = authenticate(req);
@@ -134,10 +137,8 @@ static int rc_authenticate(http_req *req, http_resp *resp)
 	return -1;
 }
 
-static json_t *empty_string(void)
-{
-	return json_string("");
-}
+static const http_auth jwt_ci_auth = {"jwt", ci_authenticate, 1};
+static const http_auth jwt_rc_auth = {"jwt", rc_authenticate, 1};
 
 /* ---- UserDefinedSO ------------------------------------------------------------------- */
 
@@ -257,16 +258,9 @@ static void udso_delete(http_req *req, http_resp *resp, store *st)
 	json_decref(root);
 }
 
-static json_t *empty_array(void)
-{
-	return json_array();
-}
-
 static void h_udso(http_req *req, http_resp *resp)
 {
 	int is_get = strcmp(req->method, "GET") == 0;
-	if (ci_authenticate(req, resp, is_get ? empty_array : empty_string) < 0)
-		return;
 	store *st = tmcm_store(resp);
 	if (!st)
 		return;
@@ -285,8 +279,6 @@ static void h_udso(http_req *req, http_resp *resp)
 static void h_file_udso(http_req *req, http_resp *resp)
 {
 	const tmcm_app *app = req->app;
-	if (rc_authenticate(req, resp) < 0)
-		return;
 	if (strcmp(req->method, "PUT") != 0) {
 		rc_reply(resp, 405, -50, "Unsupported HTTP method", NULL);
 		return;
@@ -347,8 +339,6 @@ static void list_products(http_req *req, http_resp *resp, int kind, const tmcm_p
 
 static void h_product_servers(http_req *req, http_resp *resp)
 {
-	if (rc_authenticate(req, resp) < 0)
-		return;
 	if (strcmp(req->method, "GET") != 0) {
 		rc_reply(resp, 405, -50, "Unsupported HTTP method", NULL);
 		return;
@@ -416,8 +406,6 @@ static void agent_action(http_req *req, http_resp *resp)
 
 static void h_product_agents(http_req *req, http_resp *resp)
 {
-	if (rc_authenticate(req, resp) < 0)
-		return;
 	if (strcmp(req->method, "POST") == 0) {
 		agent_action(req, resp);
 		return;
@@ -434,11 +422,11 @@ static void h_product_agents(http_req *req, http_resp *resp)
 /* Real servers are IIS: the listener matches these in any case and with or
  * without a trailing slash (daemon_http_start with path_nocase). */
 const http_route tmcm_automation_routes[] = {
-	{"*", "/WebApp/api/SuspiciousObjects/UserDefinedSO", h_udso},
-	{"*", "/WebApp/api/v1/SuspiciousObjects/UserDefinedSO", h_udso},
-	{"*", "/WebApp/API/SuspiciousObjectResource/FileUDSO", h_file_udso},
-	{"*", "/WebApp/API/ServerResource/ProductServers", h_product_servers},
-	{"*", "/WebApp/API/AgentResource/ProductAgents", h_product_agents},
+	{"*", "/WebApp/api/SuspiciousObjects/UserDefinedSO", h_udso, &jwt_ci_auth},
+	{"*", "/WebApp/api/v1/SuspiciousObjects/UserDefinedSO", h_udso, &jwt_ci_auth},
+	{"*", "/WebApp/API/SuspiciousObjectResource/FileUDSO", h_file_udso, &jwt_rc_auth},
+	{"*", "/WebApp/API/ServerResource/ProductServers", h_product_servers, &jwt_rc_auth},
+	{"*", "/WebApp/API/AgentResource/ProductAgents", h_product_agents, &jwt_rc_auth},
 };
 const size_t tmcm_automation_nroutes =
 	sizeof(tmcm_automation_routes) / sizeof(tmcm_automation_routes[0]);

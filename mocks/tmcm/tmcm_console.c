@@ -4,10 +4,10 @@
  * manage exceptions and user-defined objects, see the sources, the subscribed
  * products and "Sync now". Documented in docs/tmcm.md.
  *
- * Authentication: POST /api/login {"password"} returns a session token; every
- * other call carries it as `X-Session` (or `Authorization: Bearer <token>`),
- * or the console password (or the Automation API key) itself as `X-Api-Key`
- * (scripts, CI). */
+ * Authentication is common/session.c's (tmcmd.c gives it the console password
+ * and the Automation API key): POST /api/login returns a session token sent as
+ * `X-Session` or `Authorization: Bearer`; scripts send the console password
+ * (or the API key) as `X-Api-Key`. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,124 +16,8 @@
 #include "util.h"
 #include "tmcm.h"
 
-/* ---- sessions ------------------------------------------------------------------- */
-
-static int consttime_eq(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char d = la != lb;
-	for (size_t i = 0; i < la && i < lb; i++)
-		d |= (unsigned char)(a[i] ^ b[i]);
-	return d == 0;
-}
-
-static void session_new(tmcm_app *app, char token[37], int64_t *expires)
-{
-	int64_t now = time_now_ms();
-	uuid_v4(token);
-	*expires = now + app->cfg->session_ttl;
-	pthread_mutex_lock(&app->sessions_lock);
-	int slot = 0;
-	for (int i = 0; i < TMCM_MAX_SESSIONS; i++) {
-		if (app->sessions[i].expires_ms <= now) {
-			slot = i;
-			break;
-		}
-		if (app->sessions[i].expires_ms < app->sessions[slot].expires_ms)
-			slot = i; /* full: the oldest session makes room */
-	}
-	memcpy(app->sessions[slot].token, token, 37);
-	app->sessions[slot].expires_ms = *expires;
-	pthread_mutex_unlock(&app->sessions_lock);
-}
-
-static int session_valid(tmcm_app *app, const char *token, int drop)
-{
-	int64_t now = time_now_ms();
-	int ok = 0;
-	pthread_mutex_lock(&app->sessions_lock);
-	for (int i = 0; i < TMCM_MAX_SESSIONS && !ok; i++) {
-		tmcm_session *s = &app->sessions[i];
-		if (s->expires_ms > now && consttime_eq(s->token, token)) {
-			ok = 1;
-			if (drop)
-				s->expires_ms = 0;
-		}
-	}
-	pthread_mutex_unlock(&app->sessions_lock);
-	return ok;
-}
-
-static const char *session_token(http_req *req)
-{
-	const char *t = http_req_header(req, "X-Session");
-	const char *auth = http_req_header(req, "Authorization");
-	if (!t && auth && strncasecmp(auth, "Bearer ", 7) == 0)
-		t = auth + 7;
-	return t;
-}
-
-/* The console password, or the Automation API key (what `ctdlab status`
- * shows as api_key), both work as the console's credential. */
-static int credential_ok(const tmcm_app *app, const char *secret)
-{
-	return secret && (consttime_eq(secret, app->console_password) ||
-			  consttime_eq(secret, app->api_key));
-}
-
-/* 0 when the caller may use the console API; else answers 401. */
-static int authorised(http_req *req, http_resp *resp)
-{
-	tmcm_app *app = req->app;
-	const char *token = session_token(req);
-	if (credential_ok(app, http_req_header(req, "X-Api-Key")) ||
-	    (token && (session_valid(app, token, 0) || credential_ok(app, token))))
-		return 0;
-	http_resp_error(resp, 401, "unauthorized",
-			"log in (POST /api/login) and send X-Session, or send X-Api-Key");
-	return -1;
-}
-
-static void h_login(http_req *req, http_resp *resp)
-{
-	tmcm_app *app = req->app;
-	json_t *body = http_req_json(req, resp);
-	if (!body)
-		return;
-	json_t *pw = json_object_get(body, "password");
-	if (!credential_ok(app, json_string_value(pw))) {
-		char ip[64];
-		http_req_client_ip(req, ip, sizeof(ip));
-		log_warn("console.login_failed", "client=%s", ip);
-		http_resp_error(resp, 401, "unauthorized", "wrong password");
-	} else {
-		char token[37];
-		int64_t expires;
-		session_new(app, token, &expires);
-		char buf[32];
-		time_iso8601(expires, buf, sizeof(buf));
-		http_resp_json(resp, 200, json_pack("{s:s, s:s}", "session", token, "expires", buf));
-	}
-	json_decref(body);
-}
-
-static void h_logout(http_req *req, http_resp *resp)
-{
-	const char *token = session_token(req);
-	if (!token || !session_valid(req->app, token, 1)) {
-		http_resp_error(resp, 401, "unauthorized", "no such session");
-		return;
-	}
-	http_resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
-}
-
 /* ---- helpers ---------------------------------------------------------------------- */
 
-/* Authorise and get the store: the preamble of every handler below. */
-static store *begin(http_req *req, http_resp *resp)
-{
-	return authorised(req, resp) == 0 ? tmcm_store(resp) : NULL;
-}
 
 static long query_long(http_req *req, const char *name, long def)
 {
@@ -151,7 +35,7 @@ static const char *query_nonempty(http_req *req, const char *name)
 
 static void h_va_list(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp);
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	char type[8] = "", action[12] = "";
@@ -190,7 +74,7 @@ static json_t *selection(store *st, json_t *body, ctd_err *err)
 
 static void va_update(http_req *req, http_resp *resp, const char *what)
 {
-	store *st = begin(req, resp);
+	store *st = tmcm_store(resp);
 	json_t *body = st ? http_req_json(req, resp) : NULL;
 	if (!body)
 		return;
@@ -243,7 +127,7 @@ static void h_va_never_expire(http_req *req, http_resp *resp)
 
 static void h_exc_list(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp);
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	ctd_err err = {0};
@@ -252,7 +136,7 @@ static void h_exc_list(http_req *req, http_resp *resp)
 
 static void h_exc_add(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp);
+	store *st = tmcm_store(resp);
 	json_t *body = st ? http_req_json(req, resp) : NULL;
 	if (!body)
 		return;
@@ -275,7 +159,7 @@ static void h_exc_add(http_req *req, http_resp *resp)
 
 static void h_exc_delete(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp);
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	char *end;
@@ -297,7 +181,7 @@ static void h_exc_delete(http_req *req, http_resp *resp)
 
 static void h_udso_list(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp);
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	ctd_err err = {0};
@@ -308,7 +192,7 @@ static void h_udso_list(http_req *req, http_resp *resp)
 static void h_udso_add(http_req *req, http_resp *resp)
 {
 	tmcm_app *app = req->app;
-	store *st = begin(req, resp);
+	store *st = tmcm_store(resp);
 	json_t *body = st ? http_req_json(req, resp) : NULL;
 	if (!body)
 		return;
@@ -347,7 +231,7 @@ static void h_udso_add(http_req *req, http_resp *resp)
 
 static void h_udso_delete(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp);
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	const char *type = http_req_query(req, "type"), *content = http_req_query(req, "content");
@@ -366,7 +250,7 @@ static void h_udso_delete(http_req *req, http_resp *resp)
 
 static void h_sources(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp);
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	ctd_err err = {0};
@@ -376,8 +260,6 @@ static void h_sources(http_req *req, http_resp *resp)
 static void h_sync_now(http_req *req, http_resp *resp)
 {
 	tmcm_app *app = req->app;
-	if (authorised(req, resp) < 0)
-		return;
 	int64_t seq = tmcm_sync_request(app->syncer);
 	json_t *o = tmcm_sync_status(app->syncer);
 	json_object_set_new(o, "request", json_integer(seq));
@@ -387,15 +269,13 @@ static void h_sync_now(http_req *req, http_resp *resp)
 static void h_sync_status(http_req *req, http_resp *resp)
 {
 	tmcm_app *app = req->app;
-	if (authorised(req, resp) < 0)
-		return;
 	http_resp_json(resp, 200, tmcm_sync_status(app->syncer));
 }
 
 static void h_products(http_req *req, http_resp *resp)
 {
 	tmcm_app *app = req->app;
-	store *st = begin(req, resp);
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	ctd_err err = {0};
@@ -407,8 +287,6 @@ static void h_products(http_req *req, http_resp *resp)
 static void h_settings(http_req *req, http_resp *resp)
 {
 	tmcm_app *app = req->app;
-	if (authorised(req, resp) < 0)
-		return;
 	json_t *subs = json_object();
 	for (int i = 0; i < TMCM_NFEED_KEYS; i++)
 		json_object_set_new(subs, app->feed_keys[i].subscription,
@@ -434,7 +312,7 @@ static long long count_rows(store *st, const char *sql)
 
 static void h_status(http_req *req, http_resp *resp)
 {
-	store *st = begin(req, resp);
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	http_resp_json(resp, 200,
@@ -449,8 +327,8 @@ static void h_status(http_req *req, http_resp *resp)
 }
 
 const http_route tmcm_console_routes[] = {
-	{"POST", "/api/login", h_login},
-	{"POST", "/api/logout", h_logout},
+	{"POST", "/api/login", session_login_handler, HTTP_PUBLIC},
+	{"POST", "/api/logout", session_logout_handler},
 	{"GET", "/api/status", h_status},
 	{"GET", "/api/settings", h_settings},
 	{"GET", "/api/va-objects", h_va_list},

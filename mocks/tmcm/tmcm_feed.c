@@ -25,8 +25,9 @@ static int preferred_key(const char *product)
 	return -1;
 }
 
-/* The subscription whose key signs this request, or NULL (answered 401). */
-static const tmcm_feed_key *verify(http_req *req, http_resp *resp)
+/* The route authenticator: leaves the subscription whose key signs this
+ * request in req->auth_info, else answers 401. */
+static int verify(http_req *req, http_resp *resp)
 {
 	const tmcm_app *app = req->app;
 	/* the named product's key first, then every subscription key */
@@ -43,8 +44,10 @@ static const tmcm_feed_key *verify(http_req *req, http_resp *resp)
 	}
 	dtas_verify v = {.keys = keys, .nkeys = n};
 	ctd_err err;
-	if (dtas_verify_request(req, &v, &err) == 0)
-		return &app->feed_keys[owner[v.key_index]];
+	if (dtas_verify_request(req, &v, &err) == 0) {
+		req->auth_info = &app->feed_keys[owner[v.key_index]];
+		return 0;
+	}
 	char ip[64];
 	const char *product = http_req_header(req, "X-DTAS-ProductName");
 	http_req_client_ip(req, ip, sizeof(ip));
@@ -52,8 +55,10 @@ static const tmcm_feed_key *verify(http_req *req, http_resp *resp)
 		 v.reason);
 	http_resp_error(resp, 401, "checksum", "%s (TMCM verifies with the subscription API keys)",
 			err.msg);
-	return NULL;
+	return -1;
 }
+
+static const http_auth feed_auth = {"dtas", verify, 1};
 
 /* Product identity from the request; ip must hold 64 bytes. */
 static tmcm_product_info product_of(http_req *req, const tmcm_feed_key *sub, char *ip)
@@ -73,8 +78,8 @@ static tmcm_product_info product_of(http_req *req, const tmcm_feed_key *sub, cha
 
 static void h_register(http_req *req, http_resp *resp)
 {
-	const tmcm_feed_key *sub = verify(req, resp);
-	store *st = sub ? tmcm_store(resp) : NULL;
+	const tmcm_feed_key *sub = req->auth_info;
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	char ip[64];
@@ -95,8 +100,7 @@ static void h_register(http_req *req, http_resp *resp)
 
 static void h_unregister(http_req *req, http_resp *resp)
 {
-	const tmcm_feed_key *sub = verify(req, resp);
-	store *st = sub ? tmcm_store(resp) : NULL;
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	const char *uuid = http_req_header(req, "X-DTAS-ClientUUID");
@@ -113,8 +117,8 @@ static void h_unregister(http_req *req, http_resp *resp)
 
 static void h_test_connection(http_req *req, http_resp *resp)
 {
-	const tmcm_feed_key *sub = verify(req, resp);
-	store *st = sub ? tmcm_store(resp) : NULL;
+	const tmcm_feed_key *sub = req->auth_info;
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	char ip[64];
@@ -146,8 +150,8 @@ static int parse_cursor(const char *s, int64_t *out)
 static void h_get_black_lists(http_req *req, http_resp *resp)
 {
 	const tmcm_app *app = req->app;
-	const tmcm_feed_key *sub = verify(req, resp);
-	store *st = sub ? tmcm_store(resp) : NULL;
+	const tmcm_feed_key *sub = req->auth_info;
+	store *st = tmcm_store(resp);
 	if (!st)
 		return;
 	int64_t cursor, last_id;
@@ -177,9 +181,9 @@ static void h_get_black_lists(http_req *req, http_resp *resp)
 }
 
 const http_route tmcm_feed_routes[] = {
-	{"GET", DTAS_PREFIX "register", h_register},
-	{"GET", DTAS_PREFIX "unregister", h_unregister},
-	{"GET", DTAS_PREFIX "test_connection", h_test_connection},
-	{"GET", DTAS_PREFIX "get_black_lists", h_get_black_lists},
+	{"GET", DTAS_PREFIX "register", h_register, &feed_auth},
+	{"GET", DTAS_PREFIX "unregister", h_unregister, &feed_auth},
+	{"GET", DTAS_PREFIX "test_connection", h_test_connection, &feed_auth},
+	{"GET", DTAS_PREFIX "get_black_lists", h_get_black_lists, &feed_auth},
 };
 const size_t tmcm_feed_nroutes = sizeof(tmcm_feed_routes) / sizeof(tmcm_feed_routes[0]);

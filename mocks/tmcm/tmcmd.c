@@ -38,8 +38,6 @@ static const cfg_opt tmcm_opts[] = {
 	 86400000, NULL, "Automation API communication time-out: allowed age of a JWT's iat"},
 	{"heartbeat_timeout", CFG_DURATION, offsetof(tmcm_config, heartbeat_timeout), "30s", "15m",
 	 1000, 86400000, NULL, "a product silent this long is shown abnormal"},
-	{"session_ttl", CFG_DURATION, offsetof(tmcm_config, session_ttl), "8h", NULL, 1000,
-	 604800000, NULL, "console session lifetime"},
 	{"feed_page_size", CFG_INT, offsetof(tmcm_config, feed_page_size), "5000", NULL, 1,
 	 1000000, NULL, "objects per get_black_lists page served to products"},
 	{"udso_max", CFG_INT, offsetof(tmcm_config, udso_max), "250000", NULL, 1, 100000000, NULL,
@@ -104,7 +102,6 @@ static void free_app(tmcm_app *app)
 	free(app->hostname);
 	for (int i = 0; i < TMCM_NFEED_KEYS; i++)
 		free((char *)app->feed_keys[i].key);
-	pthread_mutex_destroy(&app->sessions_lock);
 }
 
 /* /healthz "status": the pull from each SO source. */
@@ -120,8 +117,11 @@ int main(int argc, char **argv)
 	ctd_daemon d;
 	daemon_boot(&d, "tmcm", &tmcm_section, &cfg, argc, argv);
 	app.cfg = &cfg;
-	pthread_mutex_init(&app.sessions_lock, NULL);
 	load_secrets(&app, &cfg);
+	/* scripts send the console password itself as X-Api-Key; the Automation
+	 * API key works wherever the password does */
+	daemon_set_login(&d, &(session_conf){.password = app.console_password,
+					     .api_keys = {app.api_key, app.console_password}});
 
 	ctd_err err = {0};
 	app.syncer = tmcm_sync_start(&app, &err);

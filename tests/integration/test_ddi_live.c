@@ -44,8 +44,8 @@ static void serve_gzip(http_req *req, http_resp *resp)
 }
 
 static const http_route routes[] = {
-	{"GET", "/downloads/sample_so2.bin", serve_so2},
-	{"GET", "/downloads/second.bin", serve_gzip},
+	{"GET", "/downloads/sample_so2.bin", serve_so2, HTTP_PUBLIC},
+	{"GET", "/downloads/second.bin", serve_gzip, HTTP_PUBLIC},
 };
 
 static json_t *api(const char *url, const char *path, long *status)

@@ -340,6 +340,13 @@ TEST(admin_api_needs_login)
 	j = api(&d, "GET", NULL, &st, "/api/status");
 	ck_assert_int_eq(st, 200);
 	json_decref(j);
+	/* the failed log on is in the system log */
+	j = api(&d, "GET", NULL, &st, "/api/logs?type=system");
+	ck_assert_int_eq(st, 200);
+	char *logs = json_dumps(j, 0);
+	ck_assert_msg(strstr(logs, "failed log on for admin") != NULL, "%s", logs);
+	free(logs);
+	json_decref(j);
 }
 
 TL_SUITE(.setup = setup, .teardown = teardown, .timeout = 60);

@@ -91,7 +91,7 @@ TEST(test_url_so_reaches_sps)
 	char *login = xasprintf("%s/api/login", tmcm);
 	json_t *j = tl_http_json("POST", login, NULL, "{\"password\":\"tmcm-pw\"}", &status);
 	ck_assert_int_eq(status, 200);
-	char *session = xasprintf("X-Session: %s", json_string_value(json_object_get(j, "session")));
+	char *session = xasprintf("X-Session: %s", json_string_value(json_object_get(j, "token")));
 	json_decref(j);
 	const char *thdrs[] = {session, NULL};
 	char *tsync = xasprintf("%s/api/sync", tmcm);

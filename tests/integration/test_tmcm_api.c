@@ -355,7 +355,7 @@ TEST(test_console_login)
 	json_t *login = tl_http_json("POST", url, NULL, body, &status);
 	ck_assert_int_eq(status, 200);
 	char *session = xasprintf("X-Session: %s",
-				  json_string_value(json_object_get(login, "session")));
+				  json_string_value(json_object_get(login, "token")));
 	json_decref(login);
 	json_decref(tl_http_json("POST", url, NULL, "{\"password\": \"wrong\"}", &status));
 	ck_assert_int_eq(status, 401);

@@ -163,8 +163,8 @@ static void wrs_query(http_req *req, http_resp *resp)
 }
 
 static const http_route peer_routes[] = {
-	{"*", DTAS_PREFIX "{svc}", dtas_service},
-	{"GET", "/wrs/v1/query", wrs_query},
+	{"*", DTAS_PREFIX "{svc}", dtas_service, HTTP_PUBLIC},
+	{"GET", "/wrs/v1/query", wrs_query, HTTP_PUBLIC},
 };
 
 static http_server *serve_on(int port, char *url, size_t len)

@@ -183,7 +183,7 @@ static void h_verify(http_req *req, http_resp *resp)
 
 static http_server *verify_server(void)
 {
-	static const http_route routes[] = {{"*", DTAS_PREFIX "*", h_verify}};
+	static const http_route routes[] = {{"*", DTAS_PREFIX "*", h_verify, HTTP_PUBLIC}};
 	http_server_opts o = {.routes = routes, .nroutes = 1};
 	ctd_err err;
 	http_server *srv = http_server_start(&o, &err);

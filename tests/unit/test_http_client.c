@@ -54,9 +54,9 @@ static void h_binary(http_req *req, http_resp *resp)
 }
 
 static const http_route routes[] = {
-	{"GET", "/flaky", h_flaky},
-	{"*", "/echo", h_echo},
-	{"GET", "/binary", h_binary},
+	{"GET", "/flaky", h_flaky, HTTP_PUBLIC},
+	{"*", "/echo", h_echo, HTTP_PUBLIC},
+	{"GET", "/binary", h_binary, HTTP_PUBLIC},
 };
 
 static http_server *srv;

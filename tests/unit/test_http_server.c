@@ -2,8 +2,9 @@
  * helpers: routing (params, wildcard, case, trailing slash), 404/405/413 JSON
  * errors (also with Expect: 100-continue), JSON bodies, multipart and
  * urlencoded forms, headers in wire order, a final 102 on a raw socket,
- * HTTPS with the lab certificate (verify off and on), and concurrent
- * creation of that certificate. */
+ * HTTPS with the lab certificate (verify off and on), concurrent creation
+ * of that certificate, and route-level authentication (public, the server's
+ * default, a route's own authenticator, refusal to start without one). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -119,23 +120,23 @@ static void h_app(http_req *req, http_resp *resp)
 }
 
 static const http_route routes[] = {
-	{"GET", "/items/{id}", h_item},
-	{"PUT", "/items/{id}", h_item},
-	{"GET", "/items/{id}/files/{name}", h_item},
-	{"GET", "/files/*", h_files},
-	{"POST", "/echo", h_echo},
-	{"PUT", "/echo", h_echo},
-	{"POST", "/json", h_json},
-	{"GET", "/conflict", h_conflict},
-	{"GET", "/result", h_result},
-	{"POST", "/form", h_form},
-	{"PUT", "/form", h_form},
-	{"GET", "/headers", h_headers},
-	{"GET", "/status/{code}", h_status},
-	{"GET", "/query", h_query},
-	{"GET", "/order", h_order},
-	{"*", "/any", h_any},
-	{"GET", "/WebApp/API/SuspiciousObjects/UserDefinedSO", h_app},
+	{"GET", "/items/{id}", h_item, HTTP_PUBLIC},
+	{"PUT", "/items/{id}", h_item, HTTP_PUBLIC},
+	{"GET", "/items/{id}/files/{name}", h_item, HTTP_PUBLIC},
+	{"GET", "/files/*", h_files, HTTP_PUBLIC},
+	{"POST", "/echo", h_echo, HTTP_PUBLIC},
+	{"PUT", "/echo", h_echo, HTTP_PUBLIC},
+	{"POST", "/json", h_json, HTTP_PUBLIC},
+	{"GET", "/conflict", h_conflict, HTTP_PUBLIC},
+	{"GET", "/result", h_result, HTTP_PUBLIC},
+	{"POST", "/form", h_form, HTTP_PUBLIC},
+	{"PUT", "/form", h_form, HTTP_PUBLIC},
+	{"GET", "/headers", h_headers, HTTP_PUBLIC},
+	{"GET", "/status/{code}", h_status, HTTP_PUBLIC},
+	{"GET", "/query", h_query, HTTP_PUBLIC},
+	{"GET", "/order", h_order, HTTP_PUBLIC},
+	{"*", "/any", h_any, HTTP_PUBLIC},
+	{"GET", "/WebApp/API/SuspiciousObjects/UserDefinedSO", h_app, HTTP_PUBLIC},
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -688,6 +689,112 @@ TEST(test_bind_addresses)
 	/* TLS without a certificate */
 	http_server_opts o3 = {.tls = 1, .routes = routes, .nroutes = 1};
 	ck_assert_ptr_null(http_server_start(&o3, &err));
+	http_server_stop(srv);
+}
+
+/* ---- route-level authentication ------------------------------------------ */
+
+static int handler_runs;
+
+static void h_guarded(http_req *req, http_resp *resp)
+{
+	handler_runs++;
+	http_resp_json(resp, 200, json_pack("{s:s}", "who", req->auth_info ? req->auth_info : "-"));
+}
+
+/* The server's authenticator: "X-Pass: server" (its cls is "server-cls"). */
+static int server_check(http_req *req, http_resp *resp)
+{
+	const char *p = http_req_header(req, "X-Pass");
+	if (p && strcmp(p, "server") == 0 && strcmp(req->auth_cls, "server-cls") == 0) {
+		req->auth_info = "server";
+		return 0;
+	}
+	http_resp_error(resp, 401, "unauthorized", "server: no");
+	return -1;
+}
+
+/* A protocol's own authenticator, answering in its own format; it signs
+ * the body, so it runs once the body is in. */
+static int custom_check(http_req *req, http_resp *resp)
+{
+	const char *p = http_req_header(req, "X-Pass");
+	if (p && strcmp(p, "custom") == 0 && strcmp(req->body, "x") == 0) {
+		req->auth_info = "custom";
+		return 0;
+	}
+	http_resp_text(resp, 401, "text/xml", "<error>custom</error>");
+	return -1;
+}
+
+static const http_auth server_auth = {"test-server", server_check};
+static const http_auth custom_auth = {"test-custom", custom_check, 1};
+
+static const http_route auth_routes[] = {
+	{"GET", "/open", h_guarded, HTTP_PUBLIC},
+	{"POST", "/default/{id}", h_guarded},
+	{"GET", "/custom", h_guarded, &custom_auth},
+};
+
+static long auth_fetch(http_server *srv, const char *method, const char *path, const char *pass,
+		       http_response *r)
+{
+	char *h = xasprintf("X-Pass: %s", pass);
+	const char *headers[] = {h, NULL};
+	long status = fetch(srv, method, path, headers, "x", 1, r);
+	free(h);
+	return status;
+}
+
+TEST(test_route_auth)
+{
+	ctd_err err;
+	http_server_opts o = {.routes = auth_routes, .nroutes = 3, .auth = &server_auth,
+			      .auth_cls = "server-cls"};
+	http_server *srv = http_server_start(&o, &err);
+	ck_assert_ptr_nonnull(srv);
+	http_response r;
+	handler_runs = 0;
+	ck_assert_int_eq(auth_fetch(srv, "GET", "/open", "none", &r), 200);
+	http_response_free(&r);
+	/* default: the server's authenticator, checked before the handler */
+	ck_assert_int_eq(auth_fetch(srv, "POST", "/default/7", "custom", &r), 401);
+	ck_assert_str_eq(error_code(&r), "unauthorized");
+	http_response_free(&r);
+	ck_assert_int_eq(handler_runs, 1);
+	ck_assert_int_eq(auth_fetch(srv, "POST", "/default/7", "server", &r), 200);
+	char who[32];
+	ck_assert_str_eq(json_field(&r, "who", who, sizeof who), "server");
+	http_response_free(&r);
+	/* a route's own authenticator replaces the server's, format and all */
+	ck_assert_int_eq(auth_fetch(srv, "GET", "/custom", "server", &r), 401);
+	ck_assert_str_eq(r.body.data, "<error>custom</error>");
+	http_response_free(&r);
+	ck_assert_int_eq(auth_fetch(srv, "GET", "/custom", "custom", &r), 200);
+	ck_assert_str_eq(json_field(&r, "who", who, sizeof who), "custom");
+	http_response_free(&r);
+	ck_assert_int_eq(handler_runs, 3);
+	/* the server's check reads no body: a stranger's upload is refused unread */
+	const char upload[] = "POST /default/7 HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n"
+			      "Expect: 100-continue\r\n\r\n";
+	char *raw = raw_exchange(http_server_port(srv), upload, strlen(upload), 1);
+	ck_assert_msg(strncmp(raw, "HTTP/1.1 401", 12) == 0, "%s", raw);
+	free(raw);
+	ck_assert_int_eq(handler_runs, 3);
+	http_server_stop(srv);
+}
+TEST(test_route_auth_refuses_start_without_authenticator)
+{
+	ctd_err err = {0};
+	http_server_opts o = {.routes = auth_routes, .nroutes = 3};
+	ck_assert_ptr_null(http_server_start(&o, &err));
+	ck_assert_int_eq(err.code, CTD_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "POST /default/{id}"));
+	/* public and self-authenticated routes need no server authenticator */
+	http_route declared[] = {auth_routes[0], auth_routes[2]};
+	http_server_opts ok = {.routes = declared, .nroutes = 2};
+	http_server *srv = http_server_start(&ok, &err);
+	ck_assert_ptr_nonnull(srv);
 	http_server_stop(srv);
 }
 

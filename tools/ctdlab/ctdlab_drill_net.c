@@ -40,7 +40,7 @@ static void serve_file(http_req *req, http_resp *resp)
 	http_resp_bytes(resp, 200, "application/octet-stream", f->data, f->len);
 }
 
-static const http_route download_routes[] = {{"GET", "/downloads/{name}", serve_file}};
+static const http_route download_routes[] = {{"GET", "/downloads/{name}", serve_file, HTTP_PUBLIC}};
 
 /* What went over the wire, both ways, as libcurl saw it. */
 typedef struct wire {
