@@ -22,22 +22,34 @@ static char *run_path(const ctd_daemon *d, const char *ext)
 	return xasprintf("%s/run/%s.%s", d->cfg->home, d->appliance, ext);
 }
 
+/* Also the fatal hook: a daemon that dies at start-up leaves no stale pid or
+ * ready file behind. */
+static void remove_run_files(void)
+{
+	if (!running)
+		return;
+	unlink(running->ready_path);
+	unlink(running->pid_path);
+}
+
 static void take_pid_file(ctd_daemon *d)
 {
-	char *path = run_path(d, "pid");
 	char *old;
-	if (file_read(path, &old, NULL) == 0) {
+	d->pid_path = run_path(d, "pid");
+	d->ready_path = run_path(d, "json");
+	if (file_read(d->pid_path, &old, NULL) == 0) {
 		long pid = strtol(old, NULL, 10);
 		free(old);
 		if (pid > 0 && pid != getpid() && pid_alive((int)pid))
 			fatal("daemon.running", "pid=%ld pidfile=%s reason=\"already running\"", pid,
-			      path);
+			      d->pid_path);
 	}
 	char pidtext[32];
 	int n = snprintf(pidtext, sizeof pidtext, "%ld\n", (long)getpid());
-	if (file_write_atomic(path, pidtext, (size_t)n, 0644) != 0)
-		fatal("daemon.pidfile", "path=%s error=\"%s\"", path, strerror(errno));
-	free(path);
+	if (file_write_atomic(d->pid_path, pidtext, (size_t)n, 0644) != 0)
+		fatal("daemon.pidfile", "path=%s error=\"%s\"", d->pid_path, strerror(errno));
+	/* The pid file is ours only from here: never remove another daemon's. */
+	log_set_fatal_hook(remove_run_files);
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -186,12 +198,10 @@ void daemon_ready(ctd_daemon *d)
 				  CTDLAB_VERSION, "started", started, "home", d->cfg->home, "db",
 				  d->db_path, "listeners", d->listeners, "info", d->info);
 	char *text = json_dumps(ready, JSON_INDENT(2));
-	char *path = run_path(d, "json");
-	if (file_write_atomic(path, text, strlen(text), 0600) != 0)
-		fatal("daemon.ready", "path=%s error=\"%s\"", path, strerror(errno));
+	if (file_write_atomic(d->ready_path, text, strlen(text), 0600) != 0)
+		fatal("daemon.ready", "path=%s error=\"%s\"", d->ready_path, strerror(errno));
 	log_info("daemon.ready", "pid=%ld startup_ms=%lld", (long)getpid(),
 		 (long long)daemon_uptime_ms(d));
-	free(path);
 	free(text);
 	json_decref(ready);
 }
@@ -205,11 +215,8 @@ void daemon_shutdown(ctd_daemon *d)
 {
 	if (d->http)
 		http_server_stop(d->http);
-	for (const char *ext = "json"; ext; ext = strcmp(ext, "json") == 0 ? "pid" : NULL) {
-		char *path = run_path(d, ext);
-		unlink(path);
-		free(path);
-	}
+	remove_run_files();
+	log_set_fatal_hook(NULL);
 	event_free(sig_term);
 	event_free(sig_int);
 	event_base_free(d->base);
@@ -218,6 +225,8 @@ void daemon_shutdown(ctd_daemon *d)
 	json_decref(d->info);
 	free(d->routes_owned);
 	free(d->db_path);
+	free(d->pid_path);
+	free(d->ready_path);
 	free(d->cert_pem);
 	free(d->key_pem);
 	log_info("daemon.stopped", "uptime_ms=%lld", (long long)daemon_uptime_ms(d));

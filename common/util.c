@@ -14,27 +14,38 @@
 #include "log.h"
 #include "util.h"
 
-static void *oom(size_t n)
+/* Nothing that may allocate: not the logger's formatting, not stdio. */
+void oom_abort(void)
 {
-	fatal("oom", "bytes=%zu", n);
+	static const char line[] = "level=error event=oom msg=\"out of memory\"\n";
+	if (write(STDERR_FILENO, line, sizeof line - 1) < 0) {
+		/* nowhere left to report it */
+	}
+	abort();
 }
 
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
-	return p ? p : oom(n);
+	if (!p)
+		oom_abort();
+	return p;
 }
 
 void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
-	return p ? p : oom(n * size);
+	if (!p)
+		oom_abort();
+	return p;
 }
 
 void *xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
-	return q ? q : oom(n);
+	if (!q)
+		oom_abort();
+	return q;
 }
 
 char *xstrdup(const char *s)

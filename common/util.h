@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The x*alloc functions never return NULL: out of memory, they call
+ * oom_abort(), which writes a fixed line to stderr and aborts. */
+void oom_abort(void) __attribute__((noreturn));
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

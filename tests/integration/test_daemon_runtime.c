@@ -1,9 +1,13 @@
 /* test_daemon_runtime.c - the runtime every daemon shares: --help, bad
  * options refused naming the key, /healthz fields, graceful stop on SIGTERM
- * removing the pid and ready files. Uses bin/spsd as the specimen. */
+ * and a fatal start-up error both removing the pid and ready files. Uses
+ * bin/spsd as the specimen. */
 #include <check.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "testlib.h"
 #include "util.h"
@@ -84,6 +88,53 @@ START_TEST(test_advertised_host_in_ready_file)
 }
 END_TEST
 
+/* A listening socket on 127.0.0.1 that a daemon cannot bind again. */
+static int occupy_port(int *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof sa;
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
+	ck_assert_int_eq(listen(fd, 1), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* fatal() after the pid file is taken: it is removed, and so is a stale
+ * ready file, so `ctdlab status` never sees a dead daemon as running. */
+START_TEST(test_fatal_removes_pid_and_ready_files)
+{
+	char *home = tl_tmpdir("fatal");
+	char *rundir = xasprintf("%s/run", home);
+	char *pidfile = xasprintf("%s/sps.pid", rundir);
+	char *readyfile = xasprintf("%s/sps.json", rundir);
+	ck_assert_int_eq(mkdir_p(rundir, 0755), 0);
+	ck_assert_int_eq(file_write_atomic(readyfile, "{}", 2, 0600), 0);
+	int port, busy = occupy_port(&port);
+	char portarg[16];
+	snprintf(portarg, sizeof portarg, "%d", port);
+	const char *args[] = {"--port", portarg, "--wrs_port", "0", "--tls", "no", NULL};
+	pid_t pid = tl_spawn_daemon("spsd", home, args);
+	siginfo_t info;
+	ck_assert_int_eq(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT), 0);
+	ck_assert_int_eq(tl_stop(pid, 5000), 1);
+	close(busy);
+	ck_assert_msg(access(pidfile, F_OK) != 0, "stale pid file");
+	ck_assert_msg(access(readyfile, F_OK) != 0, "stale ready file");
+	char *logpath = xasprintf("%s/spsd.log", home), *log;
+	ck_assert_int_eq(file_read(logpath, &log, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(log, "level=error app=sps event=http.listen"));
+	free(log);
+	free(logpath);
+	free(pidfile);
+	free(readyfile);
+	free(rundir);
+	tl_rmrf(home);
+	free(home);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("daemon");
@@ -92,6 +143,7 @@ int main(void)
 	tcase_add_test(tc, test_help_and_bad_option);
 	tcase_add_test(tc, test_healthz_and_graceful_stop);
 	tcase_add_test(tc, test_advertised_host_in_ready_file);
+	tcase_add_test(tc, test_fatal_removes_pid_and_ready_files);
 	suite_add_tcase(s, tc);
 	return tl_run_suite(s);
 }

@@ -1,6 +1,9 @@
-/* test_util.c - wildcards, durations, time parsing, UUIDs, buffers, files. */
+/* test_util.c - wildcards, durations, time parsing, UUIDs, buffers, files,
+ * and the out-of-memory path. */
 #include <check.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 #include "err.h"
@@ -109,6 +112,33 @@ START_TEST(test_errors_map_to_http)
 }
 END_TEST
 
+/* Out of memory, a child writes the fixed line (no allocation, no logger)
+ * and aborts rather than recursing through the logger. */
+START_TEST(test_oom_writes_fixed_line_and_aborts)
+{
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(fds[1], STDERR_FILENO);
+		oom_abort();
+	}
+	close(fds[1]);
+	char out[256] = {0};
+	size_t n = 0;
+	ssize_t got;
+	while (n < sizeof out - 1 && (got = read(fds[0], out + n, sizeof out - 1 - n)) > 0)
+		n += (size_t)got;
+	close(fds[0]);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGABRT);
+	ck_assert_str_eq(out, "level=error event=oom msg=\"out of memory\"\n");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -119,6 +149,7 @@ int main(void)
 	tcase_add_test(tc, test_uuid_shape);
 	tcase_add_test(tc, test_sbuf_and_files);
 	tcase_add_test(tc, test_errors_map_to_http);
+	tcase_add_test(tc, test_oom_writes_fixed_line_and_aborts);
 	suite_add_tcase(s, tc);
 	return tl_run_suite(s);
 }
