@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -57,6 +58,18 @@ void tl_rmrf(const char *dir)
 {
 	if (dir)
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int tl_ipv6_loopback(void)
+{
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+	int ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		fprintf(stderr, "SKIP: no IPv6 loopback (::1) on this machine\n");
+	return ok;
 }
 
 int tl_free_port(void)
@@ -302,10 +315,16 @@ struct tl_smtp {
 
 tl_smtp *tl_smtp_connect(const char *host, int port)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	inet_pton(AF_INET, host, &sa.sin_addr);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
+	struct addrinfo *ai = NULL;
+	char service[16];
+	snprintf(service, sizeof service, "%d", port);
+	if (getaddrinfo(host, service, &hints, &ai) != 0)
+		return NULL;
+	int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+	int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (rc != 0) {
 		close(fd);
 		return NULL;
 	}

@@ -16,6 +16,9 @@ int tl_run_suite(Suite *s);
 /* A fresh directory under $TMPDIR (or /tmp); remove with tl_rmrf. */
 char *tl_tmpdir(const char *tag);
 void tl_rmrf(const char *dir);
+/* 1 when a socket can listen on ::1; tests of IPv6 listeners skip
+ * (with a message naming why) when it cannot. */
+int tl_ipv6_loopback(void);
 /* A TCP port that was free on 127.0.0.1 a moment ago. */
 int tl_free_port(void);
 /* Path of <name> in $CTDLAB_BINDIR (make sets it; default bin/), malloc'd. */
@@ -54,7 +57,8 @@ long tl_http(const char *method, const char *url, const char *const *headers, co
 json_t *tl_http_json(const char *method, const char *url, const char *const *headers,
 		     const char *body, long *status);
 
-/* A minimal SMTP client session over a plain TCP socket. */
+/* A minimal SMTP client session over a plain TCP socket (host: an IPv4 or
+ * IPv6 literal). */
 typedef struct tl_smtp tl_smtp;
 tl_smtp *tl_smtp_connect(const char *host, int port);
 /* Send one line (CRLF added) and read the full reply; returns the code. The
