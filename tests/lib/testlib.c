@@ -268,16 +268,23 @@ int tl_ctdlab(const char *dir, const char *const *args, char **out)
 	const char *argv[24];
 	int n = 0;
 	char *bin = tl_bin("ctdlab");
+	const char *lab_dir = dir, *lab_cmd = NULL;
 	argv[n++] = bin;
-	argv[n++] = "--dir";
-	argv[n++] = dir;
+	if (dir) {
+		argv[n++] = "--dir";
+		argv[n++] = dir;
+	}
 	for (; args && *args && n < 23; args++) {
 		argv[n++] = *args;
+		if (strcmp(*args, "--dir") == 0 && args[1])
+			lab_dir = args[1];
 		if (strcmp(*args, "up") == 0 || strcmp(*args, "down") == 0 ||
 		    strcmp(*args, "reset") == 0)
-			track_lab(dir, *args);
+			lab_cmd = *args;
 	}
 	argv[n] = NULL;
+	if (lab_cmd && lab_dir)
+		track_lab(lab_dir, lab_cmd);
 	int rc = tl_run(argv, out);
 	free(bin);
 	return rc;

@@ -45,8 +45,9 @@ int tl_pid_alive(pid_t pid);
 /* Environment for a whole lab on ephemeral ports (ctdlab up inherits it);
  * DDI's live capture off so tests do not depend on capture privileges. */
 void tl_lab_env(void);
-/* Run bin/ctdlab --dir <dir> <args...>; returns its exit status, output in
- * *out (malloc'd, may be NULL). */
+/* Run bin/ctdlab --dir <dir> <args...> (dir NULL: bin/ctdlab <args...>, the
+ * lab being the --dir among args); returns its exit status, output in *out
+ * (malloc'd, may be NULL). A lab brought up is stopped at exit. */
 int tl_ctdlab(const char *dir, const char *const *args, char **out);
 
 /* HTTP(S) without TLS verification; returns the status, -1 when no answer.
