@@ -1,7 +1,6 @@
 /* daemon.c - the runtime every appliance daemon shares: configuration,
  * logging, data directory, pid file, signals, store, the main HTTP(S)
  * listener with GET /healthz, and the readiness file `ctdlab up` waits on. */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +34,10 @@ static void remove_run_files(void)
 static void take_pid_file(ctd_daemon *d)
 {
 	char *old;
+	ctd_err err;
 	d->pid_path = run_path(d, "pid");
 	d->ready_path = run_path(d, "json");
-	if (file_read(d->pid_path, &old, NULL) == 0) {
+	if (file_read(d->pid_path, &old, NULL, NULL) == 0) {
 		long pid = strtol(old, NULL, 10);
 		free(old);
 		if (pid > 0 && pid != getpid() && pid_alive((int)pid))
@@ -46,8 +46,8 @@ static void take_pid_file(ctd_daemon *d)
 	}
 	char pidtext[32];
 	int n = snprintf(pidtext, sizeof pidtext, "%ld\n", (long)getpid());
-	if (file_write_atomic(d->pid_path, pidtext, (size_t)n, 0644) != 0)
-		fatal("daemon.pidfile", "path=%s error=\"%s\"", d->pid_path, strerror(errno));
+	if (file_write_atomic(d->pid_path, pidtext, (size_t)n, 0644, &err) != 0)
+		fatal("daemon.pidfile", "error=\"%s\"", err.msg);
 	/* The pid file is ours only from here: never remove another daemon's. */
 	log_set_fatal_hook(remove_run_files);
 }
@@ -89,8 +89,8 @@ void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, v
 	running = d;
 
 	char *rundir = xasprintf("%s/run", d->cfg->home);
-	if (mkdir_p(rundir, 0755) != 0)
-		fatal("daemon.home", "path=%s error=\"%s\"", rundir, strerror(errno));
+	if (mkdir_p(rundir, 0755, &err) != 0)
+		fatal("daemon.home", "error=\"%s\"", err.msg);
 	free(rundir);
 	take_pid_file(d);
 	signal(SIGPIPE, SIG_IGN);
@@ -198,8 +198,9 @@ void daemon_ready(ctd_daemon *d)
 				  CTDLAB_VERSION, "started", started, "home", d->cfg->home, "db",
 				  d->db_path, "listeners", d->listeners, "info", d->info);
 	char *text = json_dumps(ready, JSON_INDENT(2));
-	if (file_write_atomic(d->ready_path, text, strlen(text), 0600) != 0)
-		fatal("daemon.ready", "path=%s error=\"%s\"", d->ready_path, strerror(errno));
+	ctd_err err;
+	if (file_write_atomic(d->ready_path, text, strlen(text), 0600, &err) != 0)
+		fatal("daemon.ready", "error=\"%s\"", err.msg);
 	log_info("daemon.ready", "pid=%ld startup_ms=%lld", (long)getpid(),
 		 (long long)daemon_uptime_ms(d));
 	free(text);

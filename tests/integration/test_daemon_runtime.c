@@ -109,8 +109,8 @@ START_TEST(test_fatal_removes_pid_and_ready_files)
 	char *rundir = xasprintf("%s/run", home);
 	char *pidfile = xasprintf("%s/sps.pid", rundir);
 	char *readyfile = xasprintf("%s/sps.json", rundir);
-	ck_assert_int_eq(mkdir_p(rundir, 0755), 0);
-	ck_assert_int_eq(file_write_atomic(readyfile, "{}", 2, 0600), 0);
+	ck_assert_int_eq(mkdir_p(rundir, 0755, NULL), 0);
+	ck_assert_int_eq(file_write_atomic(readyfile, "{}", 2, 0600, NULL), 0);
 	int port, busy = occupy_port(&port);
 	char portarg[16];
 	snprintf(portarg, sizeof portarg, "%d", port);
@@ -123,7 +123,7 @@ START_TEST(test_fatal_removes_pid_and_ready_files)
 	ck_assert_msg(access(pidfile, F_OK) != 0, "stale pid file");
 	ck_assert_msg(access(readyfile, F_OK) != 0, "stale ready file");
 	char *logpath = xasprintf("%s/spsd.log", home), *log;
-	ck_assert_int_eq(file_read(logpath, &log, NULL), 0);
+	ck_assert_int_eq(file_read(logpath, &log, NULL, NULL), 0);
 	ck_assert_ptr_nonnull(strstr(log, "level=error app=sps event=http.listen"));
 	free(log);
 	free(logpath);

@@ -53,7 +53,7 @@ static json_t *wait_event(const char *appliance, const char *kind)
 START_TEST(test_send_then_events)
 {
 	char *attachment = xasprintf("%s/report.txt", dir), *out = NULL;
-	ck_assert_int_eq(file_write_atomic(attachment, "quarterly figures\n", 18, 0644), 0);
+	ck_assert_int_eq(file_write_atomic(attachment, "quarterly figures\n", 18, 0644, NULL), 0);
 	const char *send[] = {"send", "--to", "alice@lab.test", "--subject", "cli test",
 			      "--url", "http://example.ctdlab.test/page", "--attach", attachment,
 			      NULL};

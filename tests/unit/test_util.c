@@ -26,19 +26,22 @@ END_TEST
 START_TEST(test_durations)
 {
 	int64_t ms;
-	ck_assert_int_eq(duration_parse("250ms", &ms), 0);
+	ck_assert_int_eq(duration_parse("250ms", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 250);
-	ck_assert_int_eq(duration_parse("5s", &ms), 0);
+	ck_assert_int_eq(duration_parse("5s", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 5000);
-	ck_assert_int_eq(duration_parse("2m", &ms), 0);
+	ck_assert_int_eq(duration_parse("2m", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 120000);
-	ck_assert_int_eq(duration_parse("30d", &ms), 0);
+	ck_assert_int_eq(duration_parse("30d", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 30LL * 86400000);
-	ck_assert_int_eq(duration_parse("1.5", &ms), 0);
+	ck_assert_int_eq(duration_parse("1.5", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 1500);
-	ck_assert_int_eq(duration_parse("5 minutes", &ms), -1);
-	ck_assert_int_eq(duration_parse("-1s", &ms), -1);
-	ck_assert_int_eq(duration_parse("", &ms), -1);
+	ck_assert_int_eq(duration_parse("5 minutes", &ms, NULL), -1);
+	ck_assert_int_eq(duration_parse("-1s", &ms, NULL), -1);
+	ctd_err err;
+	ck_assert_int_eq(duration_parse("", &ms, &err), -1);
+	ck_assert_int_eq(err.code, CTD_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not a duration"));
 }
 END_TEST
 
@@ -46,17 +49,20 @@ START_TEST(test_time_parse_and_format)
 {
 	int64_t ms;
 	char out[32];
-	ck_assert_int_eq(time_parse("2018-03-01T09:30:00Z", &ms), 0);
+	ck_assert_int_eq(time_parse("2018-03-01T09:30:00Z", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 1519896600000LL);
-	ck_assert_int_eq(time_parse("2018-03-01T18:30:00+09:00", &ms), 0);
+	ck_assert_int_eq(time_parse("2018-03-01T18:30:00+09:00", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 1519896600000LL);
-	ck_assert_int_eq(time_parse("2018-03-01", &ms), 0);
+	ck_assert_int_eq(time_parse("2018-03-01", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 1519862400000LL);
-	ck_assert_int_eq(time_parse("1700000000", &ms), 0);
+	ck_assert_int_eq(time_parse("1700000000", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 1700000000000LL);
-	ck_assert_int_eq(time_parse("1700000000123", &ms), 0);
+	ck_assert_int_eq(time_parse("1700000000123", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 1700000000123LL);
-	ck_assert_int_eq(time_parse("yesterday", &ms), -1);
+	ctd_err err;
+	ck_assert_int_eq(time_parse("yesterday", &ms, &err), -1);
+	ck_assert_int_eq(err.code, CTD_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "yesterday"));
 	time_iso8601(1519896600000LL, out, sizeof out);
 	ck_assert_str_eq(out, "2018-03-01T09:30:00Z");
 }
@@ -87,15 +93,22 @@ START_TEST(test_sbuf_and_files)
 	char path[] = "/tmp/ctdlab-util-XXXXXX";
 	int fd = mkstemp(path);
 	close(fd);
-	ck_assert_int_eq(file_write_atomic(path, b.data, b.len, 0600), 0);
+	ck_assert_int_eq(file_write_atomic(path, b.data, b.len, 0600, NULL), 0);
 	char *back;
 	size_t len;
-	ck_assert_int_eq(file_read(path, &back, &len), 0);
+	ck_assert_int_eq(file_read(path, &back, &len, NULL), 0);
 	ck_assert_uint_eq(len, b.len);
 	ck_assert(memcmp(back, b.data, len) == 0);
 	free(back);
 	unlink(path);
-	ck_assert_int_eq(file_read(path, &back, &len), -1);
+	ctd_err err;
+	ck_assert_int_eq(file_read(path, &back, &len, &err), -1);
+	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(err.msg, path));
+	ck_assert_int_eq(mkdir_p("/proc/ctdlab-no/such", 0755, &err), -1);
+	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
+	ck_assert_int_eq(file_write_atomic("/proc/ctdlab-no/such", "x", 1, 0600, &err), -1);
+	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
 	sbuf_free(&b);
 }
 END_TEST
