@@ -51,6 +51,15 @@ static json_t *start(const char *daemon, const char *appliance, const char *bind
 	return ready;
 }
 
+/* A clean stop (exit 0), and the daemon's data directory removed. */
+static void finish(pid_t pid, char *home, json_t *ready)
+{
+	json_decref(ready);
+	ck_assert_int_eq(tl_stop(pid, 5000), 0);
+	tl_rmrf(home);
+	free(home);
+}
+
 START_TEST(test_imsva_on_ipv6_loopback)
 {
 	if (!tl_ipv6_loopback())
@@ -63,10 +72,7 @@ START_TEST(test_imsva_on_ipv6_loopback)
 	ck_assert_msg(strncmp(smtp, "smtp://[::1]:", 13) == 0, "smtp listener %s", smtp);
 	assert_healthy(https);
 	assert_smtp_answers("::1", url_port(smtp));
-	json_decref(ready);
-	ck_assert_int_eq(tl_stop(pid, 5000), 0);
-	tl_rmrf(home);
-	free(home);
+	finish(pid, home, ready);
 }
 END_TEST
 
@@ -90,10 +96,7 @@ START_TEST(test_every_daemon_on_ipv6_loopback)
 		}
 		const char *main_url = tl_listener(ready, "https");
 		assert_healthy(main_url ? main_url : tl_listener(ready, "http"));
-		json_decref(ready);
-		ck_assert_int_eq(tl_stop(pid, 5000), 0);
-		tl_rmrf(home);
-		free(home);
+		finish(pid, home, ready);
 	}
 }
 END_TEST
@@ -115,10 +118,7 @@ START_TEST(test_wildcard_bind_is_dual_stack)
 	char *v6 = xasprintf("https://[::1]:%d", url_port(https));
 	assert_healthy(v6);
 	free(v6);
-	json_decref(ready);
-	ck_assert_int_eq(tl_stop(pid, 5000), 0);
-	tl_rmrf(home);
-	free(home);
+	finish(pid, home, ready);
 }
 END_TEST
 
@@ -131,10 +131,7 @@ START_TEST(test_host_name_bind)
 	ck_assert_msg(strncmp(smtp, "smtp://localhost:", 17) == 0, "smtp listener %s", smtp);
 	assert_smtp_answers("127.0.0.1", url_port(smtp));
 	assert_healthy(tl_listener(ready, "https"));
-	json_decref(ready);
-	ck_assert_int_eq(tl_stop(pid, 5000), 0);
-	tl_rmrf(home);
-	free(home);
+	finish(pid, home, ready);
 }
 END_TEST
 

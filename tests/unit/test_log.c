@@ -1,6 +1,7 @@
 /* test_log.c - structured log lines: key=value and JSON output, levels, and
  * escaping: a hostile value can never forge a line or a field. */
 #include <check.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,25 @@ static void write_hostile_json(void)
 	log_info("file.seen", "name=\"%s\" bare=%s ctl=%c bad=%s", FORGED, "a b", 1, "\xff\xc3");
 }
 
+static void write_conversions(void)
+{
+	log_init("imsva", LOG_LVL_INFO, 0);
+	log_info("conv", "a=%lld b=%zu c=%.1f d=100%% e=%*d f=%" PRId64 " relay=%s:%d empty=%s",
+		 -5LL, (size_t)7, 1.25, 5, 42, (int64_t)1 << 40, "mx.lab.test", 25, "");
+}
+
+/* Every printf conversion the call sites use still formats as before; a
+ * value with a space (here from a width) is quoted, an empty one too. */
+START_TEST(test_conversions)
+{
+	char *out = capture(write_conversions);
+	ck_assert_msg(strstr(out, " event=conv a=-5 b=7 c=1.2 d=100% e=\"   42\" f=1099511627776 "
+				  "relay=mx.lab.test:25 empty=\"\"\n") != NULL,
+		      "got: %s", out);
+	free(out);
+}
+END_TEST
+
 static size_t count_lines(const char *s)
 {
 	size_t n = 0;
@@ -159,6 +179,7 @@ int main(void)
 	TCase *tc = tcase_create("log");
 	tcase_add_test(tc, test_key_value_line);
 	tcase_add_test(tc, test_json_line);
+	tcase_add_test(tc, test_conversions);
 	tcase_add_test(tc, test_key_value_escapes_values);
 	tcase_add_test(tc, test_json_escapes_values);
 	tcase_add_test(tc, test_long_values_keep_the_line_whole);
