@@ -140,11 +140,13 @@ char *daemon_listener_url(const ctd_daemon *d, const char *scheme, int port)
 	const char *host = d->cfg->advertise;
 	if (!*host) {
 		const char *bind = d->cfg->bind;
-		int wildcard = *bind == '\0' || strcmp(bind, "0.0.0.0") == 0 || strcmp(bind, "::") == 0;
+		int wildcard = *bind == '\0' || strcmp(bind, "0.0.0.0") == 0 || strcmp(bind, "::") == 0
+			       || strcmp(bind, "[::]") == 0;
 		host = wildcard ? "127.0.0.1" : bind;
 	}
-	return strchr(host, ':') ? xasprintf("%s://[%s]:%d", scheme, host, port)
-				 : xasprintf("%s://%s:%d", scheme, host, port);
+	/* an IPv6 literal is bracketed in a URL, unless it came bracketed */
+	return strchr(host, ':') && host[0] != '[' ? xasprintf("%s://[%s]:%d", scheme, host, port)
+						   : xasprintf("%s://%s:%d", scheme, host, port);
 }
 
 void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, void *app,

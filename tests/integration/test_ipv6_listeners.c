@@ -1,7 +1,7 @@
 /* test_ipv6_listeners.c - every listener binds IPv6 like IPv4: imsvad with
  * --bind ::1 speaks SMTP and HTTPS on ::1, every other daemon answers
- * /healthz there, ready files bracket the address, and --bind :: takes
- * IPv4 clients too. */
+ * /healthz there (also with --bind [::1]), ready files bracket the address
+ * once, --bind :: takes IPv4 clients too, and a host name binds. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,14 +78,17 @@ END_TEST
 
 START_TEST(test_every_daemon_on_ipv6_loopback)
 {
-	static const char *const daemons[][2] = {
-		{"ddand", "ddan"}, {"ddid", "ddi"}, {"tmcmd", "tmcm"}, {"spsd", "sps"}};
+	/* spsd gets the address as copied from a URL: "[::1]" */
+	static const char *const daemons[][3] = {{"ddand", "ddan", "::1"},
+						 {"ddid", "ddi", "::1"},
+						 {"tmcmd", "tmcm", "::1"},
+						 {"spsd", "sps", "[::1]"}};
 	if (!tl_ipv6_loopback())
 		return;
 	for (size_t i = 0; i < sizeof daemons / sizeof daemons[0]; i++) {
 		char *home = tl_tmpdir(daemons[i][1]);
 		pid_t pid;
-		json_t *ready = start(daemons[i][0], daemons[i][1], "::1", home, &pid);
+		json_t *ready = start(daemons[i][0], daemons[i][1], daemons[i][2], home, &pid);
 		json_t *listeners = json_object_get(ready, "listeners");
 		const char *name;
 		json_t *url;
