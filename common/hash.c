@@ -54,6 +54,8 @@ hash_ctx *hash_begin(hash_alg alg)
 {
 	hash_ctx *c = xmalloc(sizeof *c);
 	c->md = EVP_MD_CTX_new();
+	if (!c->md)
+		oom_abort(); /* OpenSSL's only reason to fail here */
 	c->size = hash_size(alg);
 	EVP_DigestInit_ex(c->md, md_of(alg), NULL);
 	return c;
