@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <libxml/parser.h>
@@ -98,7 +99,162 @@ void dtas_checksum(const char *api_key, const dtas_header *hdrs, size_t nhdrs, c
 	hash_end_hex(h, out);
 }
 
+/* ---- server-side verification ------------------------------------------ */
+
+typedef struct header_vec {
+	dtas_header *h;
+	size_t n, cap;
+} header_vec;
+
+static void collect_header(const char *name, const char *value, void *cls)
+{
+	header_vec *v = cls;
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 32;
+		v->h = xrealloc(v->h, v->cap * sizeof *v->h);
+	}
+	v->h[v->n++] = (dtas_header){name, value ? value : ""};
+}
+
+/* Epoch seconds (10 digits) or milliseconds (13 digits, Siemplify). */
+static int parse_time_ms(const char *v, int64_t *ms)
+{
+	char *end;
+	long long t = strtoll(v, &end, 10);
+	if (end == v || *end || t < 0)
+		return -1;
+	*ms = strlen(v) >= 13 ? t : t * 1000;
+	return 0;
+}
+
+static int verify_fail(dtas_verify *v, const char *reason, ctd_err *err, const char *msg)
+{
+	v->reason = reason;
+	return ctd_fail(err, CTD_EAUTH, "%s", msg);
+}
+
+static int checksum_is(const char *key, const header_vec *hv, const char *order,
+		       const http_req *req, int with_body, const char *got)
+{
+	char want[41];
+	dtas_checksum(key, hv->h, hv->n, order, with_body ? req->body : NULL,
+		      with_body ? req->body_len : 0, want);
+	return strcasecmp(want, got) == 0;
+}
+
+/* The index of the key that signs the request, or -1. */
+static int signing_key(const dtas_verify *v, const header_vec *hv, const http_req *req,
+		       const char *got)
+{
+	const char *order = find_header(hv->h, hv->n, "X-DTAS-ChecksumCalculatingOrder", 31);
+	const char *ctype = find_header(hv->h, hv->n, "Content-Type", 12);
+	int multipart = ctype && !strncasecmp(ctype, "multipart/", 10);
+	int with_body = !strcmp(req->method, "PUT") && !multipart;
+	for (size_t i = 0; i < v->nkeys; i++) {
+		if (!v->keys[i] || !*v->keys[i])
+			continue;
+		if (checksum_is(v->keys[i], hv, order, req, with_body, got) ||
+		    (with_body && v->lenient_body && checksum_is(v->keys[i], hv, order, req, 0, got)))
+			return (int)i;
+	}
+	return -1;
+}
+
+static int verify_time(dtas_verify *v, const header_vec *hv, ctd_err *err)
+{
+	const char *t = find_header(hv->h, hv->n, "X-DTAS-Time", 11);
+	int64_t ms;
+	if (!t)
+		return verify_fail(v, "missing_header", err,
+				   "missing header X-DTAS-Time (this server checks request times)");
+	if (parse_time_ms(t, &ms) != 0)
+		return verify_fail(v, "bad_time", err,
+				   "X-DTAS-Time must be epoch seconds or milliseconds");
+	int64_t skew = time_now_ms() - ms;
+	if (skew < 0)
+		skew = -skew;
+	if (skew <= v->max_skew_ms)
+		return 0;
+	v->reason = "stale_time";
+	return ctd_fail(err, CTD_EAUTH,
+			"stale X-DTAS-Time: %lld s away from this server's clock (allowed %lld s)",
+			(long long)(skew / 1000), (long long)(v->max_skew_ms / 1000));
+}
+
+static int verify_headers(const http_req *req, dtas_verify *v, const header_vec *hv,
+			  ctd_err *err)
+{
+	const char *got = find_header(hv->h, hv->n, "X-DTAS-Checksum", 15);
+	if (!got || !*got)
+		return verify_fail(v, "missing_header", err,
+				   "missing header X-DTAS-Checksum: sign the request (SHA1 of API "
+				   "key + X-DTAS-* header values [+ PUT body])");
+	const char *order = find_header(hv->h, hv->n, "X-DTAS-ChecksumCalculatingOrder", 31);
+	char missing[96];
+	if (order && *order && dtas_order_missing(hv->h, hv->n, order, missing, sizeof missing)) {
+		v->reason = "missing_header";
+		return ctd_fail(err, CTD_EAUTH,
+				"missing header %s: X-DTAS-ChecksumCalculatingOrder lists it but "
+				"the request does not carry it",
+				missing);
+	}
+	v->key_index = signing_key(v, hv, req, got);
+	if (v->key_index < 0)
+		return verify_fail(v, "bad_checksum", err,
+				   "bad checksum: X-DTAS-Checksum does not verify with this "
+				   "server's API key (unknown API key, or wrong checksum input: API "
+				   "key + values of the X-DTAS-ChecksumCalculatingOrder headers, else "
+				   "of every X-DTAS-* header in sent order, + the body of a PUT)");
+	return v->max_skew_ms > 0 ? verify_time(v, hv, err) : 0;
+}
+
+int dtas_verify_request(const http_req *req, dtas_verify *v, ctd_err *err)
+{
+	v->key_index = -1;
+	v->reason = NULL;
+	header_vec hv = {0};
+	http_req_each_header(req, collect_header, &hv);
+	int rc = verify_headers(req, v, &hv, err);
+	free(hv.h);
+	return rc;
+}
+
 /* ---- signing client ---------------------------------------------------- */
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void dtas_client_init(dtas_client *c, const dtas_client_spec *spec)
+{
+	char host[256] = "";
+	if (!spec->hostname || !*spec->hostname)
+		gethostname(host, sizeof host - 1);
+	*c = (dtas_client){
+		.base_url = dup_or_null(spec->base_url),
+		.api_key = dup_or_null(spec->api_key),
+		.client_uuid = dup_or_null(spec->client_uuid),
+		.product_name = dup_or_null(spec->product_name),
+		.hostname = xstrdup(spec->hostname && *spec->hostname ? spec->hostname : host),
+		.source_id = dup_or_null(spec->source_id),
+		.source_name = dup_or_null(spec->source_name),
+		.protocol_version = xstrdup(spec->protocol_version ? spec->protocol_version : "1.5"),
+		.ca_file = dup_or_null(spec->http.ca_file),
+		.http = spec->http,
+	};
+	c->http.ca_file = c->ca_file;
+}
+
+void dtas_client_free(dtas_client *c)
+{
+	char *owned[] = {c->base_url,    c->api_key,   c->client_uuid, c->product_name,
+			 c->hostname,    c->source_id, c->source_name, c->protocol_version,
+			 c->ca_file};
+	for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+		free(owned[i]);
+	memset(c, 0, sizeof *c);
+}
 
 /* Headers of one outgoing call: name/value pairs owned by the builder. */
 typedef struct hdr_list {

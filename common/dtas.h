@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "err.h"
 #include "http_client.h"
+#include "http_server.h"
 
 #define DTAS_PREFIX "/web_service/sample_upload/"
 
@@ -24,6 +25,8 @@ typedef struct dtas_header {
 void dtas_checksum(const char *api_key, const dtas_header *hdrs, size_t nhdrs, const char *order,
 		   const void *body, size_t body_len, char out[41]);
 
+/* A client owns copies of all its strings: set it up with dtas_client_init
+ * and release it with dtas_client_free, never field by field. */
 typedef struct dtas_client {
 	char *base_url;     /* "https://127.0.0.1:8443" */
 	char *api_key;
@@ -33,8 +36,20 @@ typedef struct dtas_client {
 	char *source_id;    /* e.g. "103" */
 	char *source_name;
 	char *protocol_version; /* "1.5" */
+	char *ca_file;      /* the copy http.ca_file points to */
 	http_client_opts http;
 } dtas_client;
+
+/* Who the client is and where it talks to; the strings are borrowed. */
+typedef struct dtas_client_spec {
+	const char *base_url, *api_key, *client_uuid, *product_name, *source_id, *source_name;
+	const char *hostname;         /* NULL or "": this machine's name */
+	const char *protocol_version; /* NULL: "1.5" */
+	http_client_opts http;        /* its ca_file is copied too */
+} dtas_client_spec;
+/* Copy spec into c (NULL strings stay NULL, except the defaults above). */
+void dtas_client_init(dtas_client *c, const dtas_client_spec *spec);
+void dtas_client_free(dtas_client *c);
 
 /* One signed call to DTAS_PREFIX<service>. extra: "X-DTAS-Name: value" lines,
  * NULL-terminated (may be NULL). A PUT body enters the checksum; a form does not. */
@@ -58,6 +73,23 @@ typedef struct dtas_brief {
 /* get_brief_report for n SHA-1s; out has n entries in the same order. */
 int dtas_brief_report(const dtas_client *c, const char *const *sha1s, size_t n, dtas_brief *out,
 		      ctd_err *err);
+
+/* The server side: verify a request's X-DTAS-Checksum (over the API key, the
+ * ChecksumCalculatingOrder headers - else every X-DTAS-* header in wire
+ * order - and the body of a non-multipart PUT) against each accepted key. */
+typedef struct dtas_verify {
+	const char *const *keys; /* accepted API keys, tried in order; empty ones never match */
+	size_t nkeys;
+	int64_t max_skew_ms;     /* > 0: X-DTAS-Time (epoch s or ms) must be this close */
+	int lenient_body;        /* also accept a checksum computed without the PUT body */
+	/* results */
+	int key_index;           /* the key that verified */
+	const char *reason;      /* on failure: "missing_header", "bad_checksum",
+				  * "bad_time" or "stale_time" */
+} dtas_verify;
+/* 0 when the request verifies (v->key_index set), else -1 with CTD_EAUTH, a
+ * message a developer can act on, and v->reason. */
+int dtas_verify_request(const http_req *req, dtas_verify *v, ctd_err *err);
 
 /* ---- added by the DDAN module (pure helpers, also used by ddand and tests) ---- */
 

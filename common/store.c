@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <openssl/rand.h>
 #include "store.h"
+#include "hash.h"
 #include "log.h"
 #include "util.h"
 
@@ -539,6 +541,42 @@ char *store_setting_init(store *st, const char *ns, const char *key, const char 
 		ctd_fail(err, CTD_ESTORE, "store: setting %s.%s vanished: %s", ns, key,
 			 sqlite3_errmsg(st->db));
 	return stored;
+}
+
+static int secret_generate(secret_kind kind, char out[65], ctd_err *err)
+{
+	unsigned char raw[16];
+	if (RAND_bytes(raw, sizeof raw) != 1)
+		return ctd_fail(err, CTD_EINTERNAL, "secret: RAND_bytes failed");
+	if (kind.form == SECRET_HEX) {
+		hex_encode(raw, sizeof raw, out);
+	} else {
+		raw[6] = (raw[6] & 0x0f) | 0x40; /* version 4, RFC 4122 variant */
+		raw[8] = (raw[8] & 0x3f) | 0x80;
+		char hex[33];
+		hex_encode(raw, sizeof raw, hex);
+		snprintf(out, 65, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+			 hex + 20);
+	}
+	if (kind.form != SECRET_UUID)
+		str_upper(out);
+	if (kind.len && kind.len < strlen(out))
+		out[kind.len] = '\0';
+	return 0;
+}
+
+char *store_secret(store *st, const char *ns, const char *key, const char *pinned,
+		   secret_kind kind, ctd_err *err)
+{
+	if (pinned && *pinned)
+		return xstrdup(pinned);
+	char *stored = store_setting_get(st, ns, key);
+	if (stored)
+		return stored;
+	char fresh[65];
+	if (secret_generate(kind, fresh, err) != 0)
+		return NULL;
+	return store_setting_init(st, ns, key, fresh, err);
 }
 
 /* --- events timeline ----------------------------------------------------- */

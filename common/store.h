@@ -56,6 +56,28 @@ int store_setting_set(store *st, const char *ns, const char *key, const char *va
 /* Return the stored value, storing `value` first when none exists (first start). */
 char *store_setting_init(store *st, const char *ns, const char *key, const char *value, ctd_err *err);
 
+/* How a generated secret looks. len: characters kept (0: all of it). */
+typedef enum secret_form {
+	SECRET_GUID, /* upper-case "8-4-4-4-12" (DTAS and Automation API keys) */
+	SECRET_UUID, /* lower-case UUID v4 (client UUIDs, passwords when cut short) */
+	SECRET_HEX   /* upper-case hex (32 characters before cutting) */
+} secret_form;
+typedef struct secret_kind {
+	secret_form form;
+	size_t len;
+} secret_kind;
+
+/* The one rule for "pinned or generated on first start" secrets (API keys,
+ * passwords, feed keys, client UUIDs):
+ *  - a pinned value (config, environment, flag; non-empty) is returned as is
+ *    and never stored, so it never writes over the generated one;
+ *  - else the secret generated once (OpenSSL RAND_bytes) and kept in
+ *    settings ns.key is returned, generating and storing it on first use.
+ * So un-pinning brings back the lab's own generated secret, on every
+ * appliance. Returns a malloc'd string, or NULL with err filled. */
+char *store_secret(store *st, const char *ns, const char *key, const char *pinned,
+		   secret_kind kind, ctd_err *err);
+
 /* The shared timeline. detail may be NULL; it is borrowed. Returns the new id or -1. */
 int64_t events_append(store *st, const char *appliance, const char *kind, const char *ref,
 		      json_t *detail, ctd_err *err);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filetype.h"
 #include "log.h"
 
 static const cfg_opt ddan_opts[] = {
@@ -34,28 +35,18 @@ static const cfg_opt ddan_opts[] = {
 };
 const cfg_section ddan_section = {"ddan", ddan_opts, CFG_NOPTS(ddan_opts)};
 
-/* A pinned value wins; else the stored one; else a new one stored now. */
-static char *secret(store *st, const char *key, const char *pinned, const char *fresh, ctd_err *err)
-{
-	if (pinned && *pinned)
-		return xstrdup(pinned);
-	return store_setting_init(st, DDAN_NS, key, fresh, err);
-}
-
 int ddan_app_init(ddan_app *app, const ddan_config *cfg, store *st, ctd_err *err)
 {
 	memset(app, 0, sizeof *app);
 	app->cfg = cfg;
 	pthread_mutex_init(&app->sessions_lock, NULL);
 	app->sessions = json_object();
-	char guid[37], pw[37];
-	uuid_v4(guid);
-	str_upper(guid);
-	uuid_v4(pw);
-	pw[8] = '-'; /* keep the first two groups: "1a2b3c4d-5e6f" */
-	pw[13] = 0;
-	app->api_key = secret(st, "api_key", cfg->api_key, guid, err);
-	app->console_password = app->api_key ? secret(st, "console_password", cfg->console_password, pw, err)
+	app->api_key = store_secret(st, DDAN_NS, "api_key", cfg->api_key,
+				    (secret_kind){SECRET_GUID, 0}, err);
+	/* the first two groups of a UUID: "1a2b3c4d-5e6f" */
+	app->console_password = app->api_key ? store_secret(st, DDAN_NS, "console_password",
+							    cfg->console_password,
+							    (secret_kind){SECRET_UUID, 13}, err)
 					     : NULL;
 	if (!app->api_key || !app->console_password)
 		return -1;
@@ -64,6 +55,8 @@ int ddan_app_init(ddan_app *app, const ddan_config *cfg, store *st, ctd_err *err
 		return -1;
 	log_info("rules.loaded", "source=\"%s\" rules=%zu", *cfg->rules_file ? cfg->rules_file : "built-in",
 		 ddan_rules_count(app->rules));
+	if (filetype_init(err) != 0)
+		return -1;
 	app->engine = ddan_engine_start(app, err);
 	return app->engine ? 0 : -1;
 }

@@ -4,22 +4,18 @@
  * transaction. It also expires suspicious objects when their time comes. */
 #include "ddan.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
+#include "worker.h"
 
 #define SWEEP_MS 1000
 
 struct ddan_engine {
 	ddan_app *app;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int stop, kicked;
-	magic_t mg;
+	worker *worker;
+	int64_t next_sweep; /* the worker's */
 };
 
 /* Arrived → Processing, due after the analysis time. */
@@ -159,8 +155,7 @@ static int finish_one(ddan_engine *e, store *st, const char *sha1, ctd_err *err)
 
 	json_t *res;
 	if (has_data) {
-		res = ddan_analyze(e->app->rules, e->mg, type, data.data ? data.data : "", data.len, name,
-				   pass);
+		res = ddan_analyze(e->app->rules, type, data.data ? data.data : "", data.len, name, pass);
 	} else {
 		res = json_pack("{s:i, s:i, s:s, s:s, s:[], s:[], s:[{s:s, s:s}]}", "status", DDAN_ERROR,
 				"risk", -1, "virus_name", "", "true_type", "", "objects", "urls", "events",
@@ -215,76 +210,36 @@ static int64_t next_due(store *st, int64_t fallback)
 	return due;
 }
 
-static void wait_until(ddan_engine *e, int64_t when_ms)
-{
-	pthread_mutex_lock(&e->mu);
-	while (!e->stop && !e->kicked) {
-		int64_t wait = when_ms - time_now_ms();
-		if (wait <= 0)
-			break;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += wait / 1000;
-		ts.tv_nsec += (wait % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		if (pthread_cond_timedwait(&e->cv, &e->mu, &ts) == ETIMEDOUT)
-			break;
-	}
-	e->kicked = 0;
-	pthread_mutex_unlock(&e->mu);
-}
-
-static int stopping(ddan_engine *e)
-{
-	pthread_mutex_lock(&e->mu);
-	int s = e->stop;
-	pthread_mutex_unlock(&e->mu);
-	return s;
-}
-
-static void *engine_main(void *arg)
+/* One pass; returns when the next Processing sample is due (or the next sweep). */
+static int64_t engine_run(void *arg)
 {
 	ddan_engine *e = arg;
 	ctd_err err = {0};
 	store *st = store_get(&err);
 	if (!st) {
 		log_error("engine.store", "error=\"%s\"", err.msg);
-		return NULL;
+		return -1;
 	}
-	int64_t next_sweep = 0;
-	while (!stopping(e)) {
-		int64_t now = time_now_ms();
-		if (start_arrived(e, st, now, &err) != 0)
-			log_error("engine.start", "error=\"%s\"", err.msg);
-		finish_due(e, st, now, &err);
-		if (now >= next_sweep) {
-			if (ddan_so_expire_due(st, now, &err) < 0)
-				log_error("so.expire_failed", "error=\"%s\"", err.msg);
-			next_sweep = now + SWEEP_MS;
-		}
-		wait_until(e, next_due(st, next_sweep));
+	int64_t now = time_now_ms();
+	if (start_arrived(e, st, now, &err) != 0)
+		log_error("engine.start", "error=\"%s\"", err.msg);
+	finish_due(e, st, now, &err);
+	if (now >= e->next_sweep) {
+		if (ddan_so_expire_due(st, now, &err) < 0)
+			log_error("so.expire_failed", "error=\"%s\"", err.msg);
+		e->next_sweep = now + SWEEP_MS;
 	}
-	return NULL;
+	int64_t wait = next_due(st, e->next_sweep) - time_now_ms();
+	return wait > 0 ? wait : 0;
 }
 
 ddan_engine *ddan_engine_start(ddan_app *app, ctd_err *err)
 {
 	ddan_engine *e = xcalloc(1, sizeof *e);
 	e->app = app;
-	e->mg = ddan_magic_open(err);
-	if (!e->mg) {
+	e->worker = worker_start("ddan engine", SWEEP_MS, engine_run, e, err);
+	if (!e->worker) {
 		free(e);
-		return NULL;
-	}
-	pthread_mutex_init(&e->mu, NULL);
-	pthread_cond_init(&e->cv, NULL);
-	if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
-		magic_close(e->mg);
-		free(e);
-		ctd_fail(err, CTD_EINTERNAL, "engine: cannot start its thread");
 		return NULL;
 	}
 	return e;
@@ -292,25 +247,14 @@ ddan_engine *ddan_engine_start(ddan_app *app, ctd_err *err)
 
 void ddan_engine_kick(ddan_engine *e)
 {
-	if (!e)
-		return;
-	pthread_mutex_lock(&e->mu);
-	e->kicked = 1;
-	pthread_cond_signal(&e->cv);
-	pthread_mutex_unlock(&e->mu);
+	if (e)
+		worker_wake(e->worker);
 }
 
 void ddan_engine_stop(ddan_engine *e)
 {
 	if (!e)
 		return;
-	pthread_mutex_lock(&e->mu);
-	e->stop = 1;
-	pthread_cond_signal(&e->cv);
-	pthread_mutex_unlock(&e->mu);
-	pthread_join(e->thread, NULL);
-	magic_close(e->mg);
-	pthread_mutex_destroy(&e->mu);
-	pthread_cond_destroy(&e->cv);
+	worker_stop(e->worker);
 	free(e);
 }

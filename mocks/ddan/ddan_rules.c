@@ -17,7 +17,9 @@
 #include <libxml/tree.h>
 
 #include "dtas.h"
+#include "filetype.h"
 #include "hash.h"
+#include "log.h"
 #include "util.h"
 
 #define MAX_URLS 200
@@ -187,16 +189,15 @@ size_t ddan_rules_count(const ddan_rules *r)
 	return r->nrules;
 }
 
-magic_t ddan_magic_open(ctd_err *err)
+/* libmagic's view of the bytes, or `fallback` (logged) when it has none. */
+static char *file_view(const void *data, size_t len, filetype_view view, const char *fallback)
 {
-	magic_t m = magic_open(MAGIC_NONE);
-	if (!m || magic_load(m, NULL) != 0) {
-		ctd_fail(err, CTD_EINTERNAL, "libmagic: %s", m ? magic_error(m) : "magic_open failed");
-		if (m)
-			magic_close(m);
-		return NULL;
-	}
-	return m;
+	char out[256];
+	ctd_err err;
+	if (filetype_of(data, len, view, out, sizeof out, &err) == 0)
+		return xstrdup(out);
+	log_error("engine.filetype", "error=\"%s\"", err.msg);
+	return xstrdup(fallback);
 }
 
 /* ---- URLs ------------------------------------------------------------- */
@@ -363,7 +364,6 @@ static void urls_in_office_part(const char *name, const char *data, size_t len, 
 
 typedef struct analysis {
 	const ddan_rules *r;
-	magic_t mg;
 	const char *password;
 	json_t *objects, *urls, *events;
 	long children;
@@ -614,12 +614,8 @@ static int analyze_object(analysis *a, const void *data, size_t len, const char 
 	str_upper(sha1);
 	str_upper(sha256);
 	str_upper(md5);
-	magic_setflags(a->mg, MAGIC_MIME_TYPE);
-	const char *m = magic_buffer(a->mg, data, len);
-	char *mime = xstrdup(m ? m : "application/octet-stream");
-	magic_setflags(a->mg, MAGIC_NONE);
-	const char *d = magic_buffer(a->mg, data, len);
-	char *desc = xstrdup(d ? d : "data");
+	char *mime = file_view(data, len, FILETYPE_MIME, "application/octet-stream");
+	char *desc = file_view(data, len, FILETYPE_DESCRIPTION, "data");
 	const char *ttype = map_true_type(a->r, mime, desc, tbuf, sizeof tbuf);
 
 	json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:s, s:[]}", "sha1", sha1,
@@ -685,11 +681,11 @@ static json_t *finish(analysis *a)
 			 "urls", a->urls, "events", a->events);
 }
 
-json_t *ddan_analyze(const ddan_rules *r, magic_t mg, int sample_type, const void *data,
-		     size_t len, const char *name, const char *password)
+json_t *ddan_analyze(const ddan_rules *r, int sample_type, const void *data, size_t len,
+		     const char *name, const char *password)
 {
 	dtas_xml_init();
-	analysis a = {.r = r, .mg = mg, .password = password, .objects = json_array(),
+	analysis a = {.r = r, .password = password, .objects = json_array(),
 		      .urls = json_array(), .events = json_array(), .status = ST_DONE};
 	if (sample_type == 1) {
 		char *text = xstrndup(data, len);

@@ -7,7 +7,6 @@
 
 #include <stddef.h>
 #include <jansson.h>
-#include <magic.h>
 #include "err.h"
 
 typedef struct ddan_rules ddan_rules;
@@ -22,9 +21,6 @@ ddan_rules *ddan_rules_load(const char *rules_file, ctd_err *err);
 void ddan_rules_free(ddan_rules *r);
 size_t ddan_rules_count(const ddan_rules *r);
 
-/* A libmagic handle for one thread (the analysis engine's). */
-magic_t ddan_magic_open(ctd_err *err);
-
 /* Analyse one sample. sample_type 0 = file (data = bytes), 1 = URL (data =
  * the URL text). password: archive password from the meta (may be NULL).
  * Returns a new JSON object (caller decrefs):
@@ -34,7 +30,7 @@ magic_t ddan_magic_open(ctd_err *err);
  *                 "relationship"}],            -- first is the sample itself
  *    "urls": [{"url","host","risk","rule"}],   -- risk -1: no URL rule matched
  *    "events": [{"event","details"}]}          -- the sandbox event log */
-json_t *ddan_analyze(const ddan_rules *r, magic_t mg, int sample_type, const void *data,
+json_t *ddan_analyze(const ddan_rules *r, int sample_type, const void *data,
 		     size_t len, const char *name, const char *password);
 
 /* URLs found in a buffer (text scan), appended to arr as strings, de-duplicated. */

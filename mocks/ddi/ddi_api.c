@@ -194,47 +194,20 @@ static void api_pcap_upload(http_req *req, http_resp *resp)
 
 /* ---- DTAS side */
 
-typedef struct hdr_vec {
-	dtas_header *h;
-	size_t n, cap;
-} hdr_vec;
-
-static void collect_header(const char *name, const char *value, void *cls)
-{
-	hdr_vec *v = cls;
-	if (v->n == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 16;
-		v->h = xrealloc(v->h, v->cap * sizeof(*v->h));
-	}
-	v->h[v->n++] = (dtas_header){name, value};
-}
-
 /* X-DTAS-Checksum over the headers (and a PUT body) with DDI's API key. */
 static int dtas_authorized(http_req *req, http_resp *resp)
 {
-	const char *given = http_req_header(req, "X-DTAS-Checksum");
-	if (!given) {
-		http_resp_error(resp, 401, "unauthorized", "missing header X-DTAS-Checksum");
-		return 0;
-	}
-	hdr_vec v = {0};
-	http_req_each_header(req, collect_header, &v);
-	const char *order = http_req_header(req, "X-DTAS-ChecksumCalculatingOrder");
-	int with_body = !strcmp(req->method, "PUT") && req->body_len > 0;
-	char want[41];
-	dtas_checksum(app_of(req)->api_key, v.h, v.n, order, with_body ? req->body : NULL,
-		      with_body ? req->body_len : 0, want);
-	free(v.h);
-	if (strcasecmp(want, given) != 0) {
-		char ip[64];
-		http_req_client_ip(req, ip, sizeof(ip));
-		log_warn("ddi.dtas.auth", "client=%s uuid=%s reason=\"bad checksum\"", ip,
-			 http_req_header(req, "X-DTAS-ClientUUID") ? http_req_header(req, "X-DTAS-ClientUUID") : "");
-		http_resp_error(resp, 401, "unauthorized",
-				"bad X-DTAS-Checksum (computed with the DDI API key)");
-		return 0;
-	}
-	return 1;
+	const char *keys[] = {app_of(req)->api_key};
+	dtas_verify v = {.keys = keys, .nkeys = 1};
+	ctd_err err;
+	if (dtas_verify_request(req, &v, &err) == 0)
+		return 1;
+	char ip[64];
+	const char *uuid = http_req_header(req, "X-DTAS-ClientUUID");
+	http_req_client_ip(req, ip, sizeof(ip));
+	log_warn("ddi.dtas.auth", "client=%s uuid=%s reason=%s", ip, uuid ? uuid : "", v.reason);
+	http_resp_error(resp, 401, "unauthorized", "%s (DDI verifies with its API key)", err.msg);
+	return 0;
 }
 
 static void dtas_simple(http_req *req, http_resp *resp)

@@ -143,10 +143,11 @@ static void *capture_main(void *arg)
 	return NULL;
 }
 
-void ddi_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *mu, int64_t ms)
+/* Wait on cond (mu held, cond on CLOCK_MONOTONIC) for at most ms milliseconds. */
+static void cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *mu, int64_t ms)
 {
 	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	int64_t ns = until.tv_nsec + (ms % 1000) * 1000000L;
 	until.tv_sec += (time_t)(ms / 1000 + ns / 1000000000L);
 	until.tv_nsec = (long)(ns % 1000000000L);
@@ -160,7 +161,7 @@ static void *process_main(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
 		if (!s->q_head && !s->stopping)
-			ddi_cond_wait_ms(&s->cond, &s->mu, 200);
+			cond_wait_ms(&s->cond, &s->mu, 200);
 		pkt *batch = s->q_head;
 		s->q_head = s->q_tail = NULL;
 		s->q_count = s->q_bytes = 0;
@@ -384,7 +385,7 @@ static void *file_main(void *arg)
 		scan_drop_folder(s, &seen);
 		pthread_mutex_lock(&s->mu);
 		if (!s->stopping)
-			ddi_cond_wait_ms(&s->cond, &s->mu, s->o.poll_ms);
+			cond_wait_ms(&s->cond, &s->mu, s->o.poll_ms);
 		pthread_mutex_unlock(&s->mu);
 	}
 	json_decref(seen);
@@ -398,7 +399,11 @@ ddi_sensor *ddi_sensor_start(const ddi_sensor_opts *o)
 	ddi_sensor *s = xcalloc(1, sizeof(*s));
 	s->o = *o;
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cond, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* a clock step must not stall polling */
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&s->file_mu, NULL);
 	snprintf(s->state, sizeof(s->state), "off");
 	if (*o->pcap_dir) {

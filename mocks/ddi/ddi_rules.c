@@ -8,11 +8,11 @@
  * Windows executables are; scripts over HTTP and scripts and web pages over
  * SMTP are; Flash over SMTP is. Heuristic "highly suspicious" files are
  * submitted: in the lab that is a file carrying a CTDLAB-RISK marker. */
-#include <pthread.h>
 #include <string.h>
 #include <strings.h>
-#include <magic.h>
 
+#include "filetype.h"
+#include "log.h"
 #include "util.h"
 #include "ddi_sensor.h"
 
@@ -54,9 +54,6 @@ const char *ddi_risk_name(int risk)
 
 /* ---- true file type */
 
-static pthread_mutex_t magic_mu = PTHREAD_MUTEX_INITIALIZER;
-static magic_t magic_cookie;
-
 static const struct {
 	const char *needle; /* in libmagic's description */
 	const char *type;
@@ -77,19 +74,11 @@ static const struct {
 
 const char *ddi_true_type(const unsigned char *d, size_t n, char *desc, size_t desclen)
 {
-	const char *m = NULL;
-	pthread_mutex_lock(&magic_mu);
-	if (!magic_cookie) {
-		magic_cookie = magic_open(MAGIC_NONE);
-		if (magic_cookie && magic_load(magic_cookie, NULL) != 0) {
-			magic_close(magic_cookie);
-			magic_cookie = NULL;
-		}
+	ctd_err err;
+	if (filetype_of(d, n, FILETYPE_DESCRIPTION, desc, desclen, &err) != 0) {
+		log_error("ddi.filetype", "error=\"%s\"", err.msg);
+		snprintf(desc, desclen, "data");
 	}
-	if (magic_cookie)
-		m = magic_buffer(magic_cookie, d, n);
-	snprintf(desc, desclen, "%s", m ? m : "data");
-	pthread_mutex_unlock(&magic_mu);
 	for (size_t i = 0; i < sizeof(type_map) / sizeof(type_map[0]); i++)
 		if (strcasestr(desc, type_map[i].needle))
 			return type_map[i].type;

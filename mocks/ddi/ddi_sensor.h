@@ -35,8 +35,6 @@ int ddi_sensor_read_file(ddi_sensor *s, const char *path, json_t **summary, ctd_
 json_t *ddi_sensor_status(ddi_sensor *s);
 const char *ddi_sensor_state(ddi_sensor *s);
 void ddi_sensor_stop(ddi_sensor *s);
-/* Wait on cond (mu held) for at most ms milliseconds. */
-void ddi_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *mu, int64_t ms);
 
 /* ---- file submission (ddi_submit.c, ddi_rules.c) */
 

@@ -14,13 +14,12 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "dtas.h"
 #include "hash.h"
 #include "log.h"
 #include "util.h"
+#include "worker.h"
 #include "ddi_sensor.h"
 
 #define POLL_BATCH 32
@@ -30,11 +29,9 @@ struct ddi_submitter {
 	int internal;
 	dtas_client client;
 	int registered;
-	pthread_t thread;
-	int started;
+	worker *worker;
+	int64_t idle_ms, next_expiry_ms; /* the worker's */
 	pthread_mutex_t mu;
-	pthread_cond_t cond;
-	int stopping;
 	/* guarded by mu */
 	int64_t backoff_until;
 	int ddan_down;
@@ -44,9 +41,7 @@ struct ddi_submitter {
 
 static void wake(ddi_submitter *sb)
 {
-	pthread_mutex_lock(&sb->mu);
-	pthread_cond_signal(&sb->cond);
-	pthread_mutex_unlock(&sb->mu);
+	worker_wake(sb->worker);
 }
 
 /* ---- recording a carved file */
@@ -584,51 +579,29 @@ static int poll_due(ddi_submitter *sb, store *st)
 	return n;
 }
 
-static void wait_for_work(ddi_submitter *sb, int64_t max_ms)
-{
-	pthread_mutex_lock(&sb->mu);
-	if (!sb->stopping)
-		ddi_cond_wait_ms(&sb->cond, &sb->mu, max_ms);
-	pthread_mutex_unlock(&sb->mu);
-}
-
-static void *worker_main(void *arg)
+/* One pass; returns when to look again (a new file wakes the worker sooner). */
+static int64_t submit_job(void *arg)
 {
 	ddi_submitter *sb = arg;
-	int64_t next_expiry = 0;
-	/* Nothing due: sleep until the next verdict may be in (a new file wakes us). */
-	int64_t idle_ms = sb->o.poll_ms;
-	if (sb->internal && sb->o.internal_va_ms < idle_ms)
-		idle_ms = sb->o.internal_va_ms > 10 ? sb->o.internal_va_ms : 10;
-	for (;;) {
-		pthread_mutex_lock(&sb->mu);
-		int stop = sb->stopping;
-		int64_t backoff = sb->backoff_until;
-		pthread_mutex_unlock(&sb->mu);
-		if (stop)
-			break;
-		ctd_err err;
-		store *st = store_get(&err);
-		int64_t now = time_now_ms();
-		if (!st) {
-			log_error("ddi.submit.store", "error=\"%s\"", err.msg);
-			wait_for_work(sb, 1000);
-			continue;
-		}
-		if (now >= next_expiry) {
-			ddi_so_expire_due(st, now, NULL);
-			next_expiry = now + 1000;
-		}
-		if (now < backoff) {
-			wait_for_work(sb, backoff - now < 1000 ? backoff - now : 1000);
-			continue;
-		}
-		int did = poll_due(sb, st);
-		did += submit_one(sb, st);
-		if (!did)
-			wait_for_work(sb, idle_ms);
+	ctd_err err;
+	store *st = store_get(&err);
+	if (!st) {
+		log_error("ddi.submit.store", "error=\"%s\"", err.msg);
+		return 1000;
 	}
-	return NULL;
+	int64_t now = time_now_ms();
+	if (now >= sb->next_expiry_ms) {
+		ddi_so_expire_due(st, now, NULL);
+		sb->next_expiry_ms = now + 1000;
+	}
+	pthread_mutex_lock(&sb->mu);
+	int64_t backoff = sb->backoff_until;
+	pthread_mutex_unlock(&sb->mu);
+	if (now < backoff)
+		return backoff - now < 1000 ? backoff - now : 1000;
+	int did = poll_due(sb, st);
+	did += submit_one(sb, st);
+	return did ? 0 : sb->idle_ms;
 }
 
 ddi_submitter *ddi_submit_start(const ddi_submit_opts *o)
@@ -637,23 +610,27 @@ ddi_submitter *ddi_submit_start(const ddi_submit_opts *o)
 	sb->o = *o;
 	sb->internal = strcmp(o->mode, "ddan") != 0;
 	pthread_mutex_init(&sb->mu, NULL);
-	pthread_cond_init(&sb->cond, NULL);
-	if (!sb->internal) {
-		sb->client.base_url = xstrdup(o->ddan_url);
-		sb->client.api_key = xstrdup(o->ddan_api_key);
-		sb->client.client_uuid = xstrdup(o->client_uuid);
-		sb->client.product_name = xstrdup("DDI");
-		sb->client.hostname = xstrdup(o->hostname);
-		sb->client.source_id = xstrdup("2"); /* ours: no public value for DDI */
-		sb->client.source_name = xstrdup("Deep Discovery Inspector");
-		sb->client.protocol_version = xstrdup("1.5");
-		sb->client.http.timeout_ms = 10000;
-		sb->client.http.verify_tls = o->verify_tls;
-		sb->client.http.ca_file = o->ca_file;
-	}
+	if (!sb->internal)
+		dtas_client_init(&sb->client, &(dtas_client_spec){
+			.base_url = o->ddan_url,
+			.api_key = o->ddan_api_key,
+			.client_uuid = o->client_uuid,
+			.product_name = "DDI",
+			.hostname = o->hostname,
+			.source_id = "2", /* ours: no public value for DDI */
+			.source_name = "Deep Discovery Inspector",
+			.http = {.timeout_ms = 10000, .verify_tls = o->verify_tls, .ca_file = o->ca_file},
+		});
+	/* Nothing due: look again when the next verdict may be in. */
+	sb->idle_ms = o->poll_ms;
+	if (sb->internal && o->internal_va_ms < sb->idle_ms)
+		sb->idle_ms = o->internal_va_ms > 10 ? o->internal_va_ms : 10;
 	log_info("ddi.submit.started", "mode=%s ddan=%s rules=%s", sb->internal ? "internal" : "ddan",
 		 sb->internal ? "" : o->ddan_url, o->ruleset);
-	sb->started = pthread_create(&sb->thread, NULL, worker_main, sb) == 0;
+	ctd_err err;
+	sb->worker = worker_start("ddi submit", sb->idle_ms, submit_job, sb, &err);
+	if (!sb->worker)
+		fatal("ddi.submit.start", "error=\"%s\"", err.msg);
 	return sb;
 }
 
@@ -678,21 +655,8 @@ void ddi_submit_stop(ddi_submitter *sb)
 {
 	if (!sb)
 		return;
-	pthread_mutex_lock(&sb->mu);
-	sb->stopping = 1;
-	pthread_cond_broadcast(&sb->cond);
-	pthread_mutex_unlock(&sb->mu);
-	if (sb->started)
-		pthread_join(sb->thread, NULL);
-	free(sb->client.base_url);
-	free(sb->client.api_key);
-	free(sb->client.client_uuid);
-	free(sb->client.product_name);
-	free(sb->client.hostname);
-	free(sb->client.source_id);
-	free(sb->client.source_name);
-	free(sb->client.protocol_version);
+	worker_stop(sb->worker);
+	dtas_client_free(&sb->client);
 	pthread_mutex_destroy(&sb->mu);
-	pthread_cond_destroy(&sb->cond);
 	free(sb);
 }

@@ -10,6 +10,7 @@
 #include <gmime/gmime.h>
 
 #include "daemon.h"
+#include "filetype.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -96,19 +97,11 @@ static const cfg_opt ddi_opts[] = {
 };
 static const cfg_section ddi_section = {"ddi", ddi_opts, CFG_NOPTS(ddi_opts)};
 
-/* A setting pinned in config wins; else the stored one; else a new one. */
+/* A setting pinned in config wins; else the one generated on first start. */
 static char *setting(store *st, const char *key, const char *pinned)
 {
 	ctd_err err;
-	if (*pinned) {
-		if (store_setting_set(st, "ddi", key, pinned, &err) < 0)
-			fatal("ddi.settings", "key=%s error=\"%s\"", key, err.msg);
-		return xstrdup(pinned);
-	}
-	char fresh[37];
-	uuid_v4(fresh);
-	str_upper(fresh);
-	char *v = store_setting_init(st, "ddi", key, fresh, &err);
+	char *v = store_secret(st, "ddi", key, pinned, (secret_kind){SECRET_GUID, 0}, &err);
 	if (!v)
 		fatal("ddi.settings", "key=%s error=\"%s\"", key, err.msg);
 	return v;
@@ -141,6 +134,8 @@ int main(int argc, char **argv)
 	store *st = store_get(&err);
 	if (!st)
 		fatal("store.open", "error=\"%s\"", err.msg);
+	if (filetype_init(&err) != 0)
+		fatal("ddi.filetype", "error=\"%s\"", err.msg);
 	char *api_key = setting(st, "api_key", cfg.api_key);
 	char *client_uuid = setting(st, "client_uuid", "");
 	const char *mode = strcmp(cfg.va_mode, "auto") ? cfg.va_mode : *cfg.ddan_url ? "ddan" : "internal";

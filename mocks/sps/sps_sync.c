@@ -7,29 +7,24 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 #include "log.h"
 #include "sps.h"
 #include "store.h"
 #include "util.h"
+#include "worker.h"
 
 #define APPLY_BATCH 2000
 
 static struct {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	pthread_t thread;
-	int started, stop;
-	uint64_t requested, completed; /* "Sync now" generations */
-	int reset_requested;           /* the next run starts from an empty list */
-	int syncing;
+	pthread_mutex_t mu;  /* guards reset_requested */
+	worker *worker;      /* NULL: no source configured */
+	int reset_requested; /* the next run starts from an empty list */
 	int configured;
 	int registered;
 	char *source, *url;
 	int64_t interval_ms;
 	dtas_client client;
-} S = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} S = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- applying a pull ---- */
 
@@ -254,49 +249,21 @@ static void ensure_registered(void)
 	}
 }
 
-static void run_sync(int reset)
+static int64_t sync_job(void *arg)
 {
+	pthread_mutex_lock(&S.mu);
+	int reset = S.reset_requested;
+	S.reset_requested = 0;
+	pthread_mutex_unlock(&S.mu);
 	ctd_err err;
 	store *st = reset ? store_get(&err) : NULL;
 	if (reset && (!st || subscription_reset(st, "local list deleted", &err) != 0)) {
 		log_warn("sync.reset_failed", "error=\"%s\"", err.msg);
-		return;
+		return -1;
 	}
 	ensure_registered();
 	sps_sync_once(&S.client, S.source, S.url, &err);
-}
-
-static void deadline_in(struct timespec *ts, int64_t ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L)
-		ts->tv_sec++, ts->tv_nsec -= 1000000000L;
-}
-
-static void *worker(void *arg)
-{
-	pthread_mutex_lock(&S.mu);
-	while (!S.stop) {
-		uint64_t gen = S.requested;
-		int reset = S.reset_requested;
-		S.reset_requested = 0;
-		S.syncing = 1;
-		pthread_mutex_unlock(&S.mu);
-		run_sync(reset);
-		pthread_mutex_lock(&S.mu);
-		S.syncing = 0;
-		S.completed = gen;
-		pthread_cond_broadcast(&S.cv);
-		struct timespec ts;
-		deadline_in(&ts, S.interval_ms);
-		while (!S.stop && S.requested == S.completed)
-			if (pthread_cond_timedwait(&S.cv, &S.mu, &ts) != 0)
-				break;
-	}
-	pthread_mutex_unlock(&S.mu);
-	return NULL;
+	return -1;
 }
 
 int sps_sync_start(const sps_config *cfg, ctd_err *err)
@@ -318,49 +285,30 @@ int sps_sync_start(const sps_config *cfg, ctd_err *err)
 		log_info("sync.off", "reason=\"no %s_url configured\"", S.source);
 		return 0;
 	}
-	char uuid[37], host[256] = "sps";
-	uuid_v4(uuid);
-	char *client_uuid = store_setting_init(st, "sps", "client_uuid", uuid, err);
+	char *client_uuid = store_secret(st, "sps", "client_uuid", NULL,
+					 (secret_kind){SECRET_UUID, 0}, err);
 	if (!client_uuid)
 		return -1;
-	gethostname(host, sizeof host - 1);
-	S.client = (dtas_client){
-		.base_url = xstrdup(url),
-		.api_key = xstrdup(key),
+	dtas_client_init(&S.client, &(dtas_client_spec){
+		.base_url = url,
+		.api_key = key,
 		.client_uuid = client_uuid,
-		.product_name = xstrdup("SPS"),
-		.hostname = xstrdup(host),
-		.source_id = xstrdup("1"),
-		.source_name = xstrdup("Smart Protection Server"),
-		.protocol_version = xstrdup("1.5"),
+		.product_name = "SPS",
+		.source_id = "1",
+		.source_name = "Smart Protection Server",
 		.http = {.timeout_ms = (long)cfg->sync_timeout_ms, .verify_tls = cfg->verify_tls,
 			 .retries = 1},
-	};
-	if (pthread_create(&S.thread, NULL, worker, NULL) != 0)
-		return ctd_fail(err, CTD_EINTERNAL, "cannot start the sync thread");
-	S.started = 1;
-	return 0;
+	});
+	free(client_uuid);
+	S.worker = worker_start("sps sync", S.interval_ms, sync_job, NULL, err);
+	return S.worker ? 0 : -1;
 }
 
 void sps_sync_stop(void)
 {
-	if (S.started) {
-		pthread_mutex_lock(&S.mu);
-		S.stop = 1;
-		pthread_cond_broadcast(&S.cv);
-		pthread_mutex_unlock(&S.mu);
-		pthread_join(S.thread, NULL);
-		S.started = 0;
-	}
-	free(S.client.base_url);
-	free(S.client.api_key);
-	free(S.client.client_uuid);
-	free(S.client.product_name);
-	free(S.client.hostname);
-	free(S.client.source_id);
-	free(S.client.source_name);
-	free(S.client.protocol_version);
-	memset(&S.client, 0, sizeof S.client);
+	worker_stop(S.worker);
+	S.worker = NULL;
+	dtas_client_free(&S.client);
 	free(S.source);
 	free(S.url);
 	S.source = S.url = NULL;
@@ -368,22 +316,13 @@ void sps_sync_stop(void)
 
 int sps_sync_now(int reset, long timeout_ms, ctd_err *err)
 {
-	if (!S.started)
+	if (!S.worker)
 		return ctd_fail(err, CTD_ECONFLICT, "no SO source configured (set tmcm_url or ddan_url)");
-	struct timespec ts;
-	deadline_in(&ts, timeout_ms);
 	pthread_mutex_lock(&S.mu);
-	uint64_t mine = ++S.requested;
 	S.reset_requested |= reset;
-	pthread_cond_broadcast(&S.cv);
-	int rc = 0;
-	while (timeout_ms > 0 && S.completed < mine && !S.stop)
-		if (pthread_cond_timedwait(&S.cv, &S.mu, &ts) != 0) {
-			rc = ctd_fail(err, CTD_EBUSY, "sync still running after %ld ms", timeout_ms);
-			break;
-		}
 	pthread_mutex_unlock(&S.mu);
-	return rc;
+	uint64_t ticket = worker_wake(S.worker);
+	return timeout_ms > 0 ? worker_wait(S.worker, ticket, timeout_ms, err) : 0;
 }
 
 static int count_record(const so_record *r, void *cls)
@@ -394,7 +333,7 @@ static int count_record(const so_record *r, void *cls)
 
 json_t *sps_sync_test(ctd_err *err)
 {
-	if (!S.started)
+	if (!S.worker)
 		return ctd_fail(err, CTD_ECONFLICT, "no SO source configured (set tmcm_url or ddan_url)"),
 		       NULL;
 	if (strcmp(S.source, "ddan") == 0 && dtas_register(&S.client, err) != 0)
@@ -448,13 +387,13 @@ json_t *sps_sync_status(ctd_err *err)
 		time_iso8601(last_sync, t1, sizeof t1);
 	if (last_ok)
 		time_iso8601(last_ok, t2, sizeof t2);
-	pthread_mutex_lock(&S.mu);
-	int syncing = S.syncing;
-	pthread_mutex_unlock(&S.mu);
+	worker_status ws = {0};
+	if (S.worker)
+		worker_get_status(S.worker, &ws);
 	json_t *out = json_pack(
 		"{s:s, s:s, s:b, s:b, s:I, s:I, s:o, s:I, s:o, s:s, s:I, s:I}", "source",
 		S.source ? S.source : "", "url", S.url ? S.url : "", "subscribed", S.configured,
-		"syncing", syncing, "interval_s", (json_int_t)(S.interval_ms / 1000), "cursor",
+		"syncing", ws.running, "interval_s", (json_int_t)(S.interval_ms / 1000), "cursor",
 		(json_int_t)sqlite3_column_int64(s, 0), "last_sync",
 		last_sync ? json_string(t1) : json_null(), "last_sync_ms", (json_int_t)last_sync,
 		"last_success", last_ok ? json_string(t2) : json_null(), "last_error",

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <curl/curl.h>
 #include "daemon.h"
-#include "hash.h"
 #include "log.h"
 #include "sps.h"
 #include "store.h"
@@ -39,25 +38,11 @@ static const cfg_opt sps_opts[] = {
 };
 static const cfg_section sps_section = {"sps", sps_opts, CFG_NOPTS(sps_opts)};
 
-/* The pinned value, else the one stored on first start. */
-static char *secret(store *st, const char *key, const char *pinned, size_t random_bytes)
+/* The pinned value, else the one generated on first start. */
+static char *secret(store *st, const char *key, const char *pinned, size_t hex_digits)
 {
 	ctd_err err;
-	char *v;
-	if (*pinned) {
-		if (store_setting_set(st, "sps", key, pinned, &err) != 0)
-			fatal("sps.secret", "key=%s error=\"%s\"", key, err.msg);
-		return xstrdup(pinned);
-	}
-	unsigned char raw[32];
-	char uuid[37];
-	uuid_v4(uuid); /* random source; the hex digest keeps it printable */
-	hash_raw(HASH_SHA256, uuid, strlen(uuid), raw);
-	char *hex = xmalloc(2 * random_bytes + 1);
-	hex_encode(raw, random_bytes, hex);
-	str_upper(hex);
-	v = store_setting_init(st, "sps", key, hex, &err);
-	free(hex);
+	char *v = store_secret(st, "sps", key, pinned, (secret_kind){SECRET_HEX, hex_digits}, &err);
 	if (!v)
 		fatal("sps.secret", "key=%s error=\"%s\"", key, err.msg);
 	return v;
@@ -82,8 +67,8 @@ int main(int argc, char **argv)
 	store *st = store_get(&err);
 	if (!st)
 		fatal("store.open", "error=\"%s\"", err.msg);
-	char *password = secret(st, "admin_password", cfg.admin_password, 6);
-	char *api_key = secret(st, "api_key", cfg.api_key, 16);
+	char *password = secret(st, "admin_password", cfg.admin_password, 12);
+	char *api_key = secret(st, "api_key", cfg.api_key, 32);
 	json_object_set_new(d.info, "admin_password", json_string(password));
 	json_object_set_new(d.info, "api_key", json_string(api_key));
 	json_object_set_new(d.info, "so_source", json_string(cfg.so_source));

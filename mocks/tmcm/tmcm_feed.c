@@ -11,25 +11,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "dtas.h"
 #include "log.h"
 #include "util.h"
 #include "tmcm.h"
-
-#define MAX_DTAS_HEADERS 64
-
-typedef struct header_list {
-	int n;
-	dtas_header h[MAX_DTAS_HEADERS];
-} header_list;
-
-static void collect_header(const char *name, const char *value, void *cls)
-{
-	header_list *l = cls;
-	if (l->n < MAX_DTAS_HEADERS)
-		l->h[l->n++] = (dtas_header){name, value};
-}
 
 static int preferred_key(const char *product)
 {
@@ -40,43 +25,33 @@ static int preferred_key(const char *product)
 	return -1;
 }
 
-static int checksum_ok(const http_req *req, const header_list *hl, const char *key,
-		       const char *claimed)
-{
-	if (!key || !key[0])
-		return 0;
-	char sum[41];
-	int put = strcmp(req->method, "PUT") == 0;
-	dtas_checksum(key, hl->h, (size_t)hl->n,
-		      http_req_header(req, "X-DTAS-ChecksumCalculatingOrder"), put ? req->body : NULL,
-		      put ? req->body_len : 0, sum);
-	return strcasecmp(sum, claimed) == 0;
-}
-
 /* The subscription whose key signs this request, or NULL (answered 401). */
 static const tmcm_feed_key *verify(http_req *req, http_resp *resp)
 {
 	const tmcm_app *app = req->app;
-	const char *claimed = http_req_header(req, "X-DTAS-Checksum");
-	if (!claimed) {
-		http_resp_error(resp, 401, "checksum", "X-DTAS-Checksum is required");
-		return NULL;
-	}
-	header_list hl = {0};
-	http_req_each_header(req, collect_header, &hl);
+	/* the named product's key first, then every subscription key */
 	int first = preferred_key(http_req_header(req, "X-DTAS-ProductName"));
-	if (first >= 0 && checksum_ok(req, &hl, app->feed_keys[first].key, claimed))
-		return &app->feed_keys[first];
-	for (int i = 0; i < TMCM_NFEED_KEYS; i++)
-		if (i != first && checksum_ok(req, &hl, app->feed_keys[i].key, claimed))
-			return &app->feed_keys[i];
+	int owner[TMCM_NFEED_KEYS];
+	const char *keys[TMCM_NFEED_KEYS];
+	size_t n = 0;
+	for (int i = -1; i < TMCM_NFEED_KEYS; i++) {
+		int k = i < 0 ? first : i;
+		if (k < 0 || (i >= 0 && i == first))
+			continue;
+		owner[n] = k;
+		keys[n++] = app->feed_keys[k].key;
+	}
+	dtas_verify v = {.keys = keys, .nkeys = n};
+	ctd_err err;
+	if (dtas_verify_request(req, &v, &err) == 0)
+		return &app->feed_keys[owner[v.key_index]];
 	char ip[64];
+	const char *product = http_req_header(req, "X-DTAS-ProductName");
 	http_req_client_ip(req, ip, sizeof(ip));
-	log_warn("feed.auth_failed", "client=%s product=%s", ip,
-		 http_req_header(req, "X-DTAS-ProductName") ? http_req_header(req, "X-DTAS-ProductName")
-							    : "-");
-	http_resp_error(resp, 401, "checksum",
-			"X-DTAS-Checksum does not verify with any subscription API key");
+	log_warn("feed.auth_failed", "client=%s product=%s reason=%s", ip, product ? product : "-",
+		 v.reason);
+	http_resp_error(resp, 401, "checksum", "%s (TMCM verifies with the subscription API keys)",
+			err.msg);
 	return NULL;
 }
 

@@ -5,8 +5,8 @@
  * never on an HTTP handler thread. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "log.h"
+#include "worker.h"
 #include "util.h"
 #include "tmcm.h"
 
@@ -15,16 +15,12 @@
 
 typedef struct source_cfg {
 	char name[16];
-	char *url, *key;
+	dtas_client client; /* base_url and api_key: the source's */
 } source_cfg;
 
 struct tmcm_syncer {
 	tmcm_app *app;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int64_t requested, completed, last_run_ms;
-	int running, stop;
+	worker *worker;
 	int nsources;
 	source_cfg src[MAX_SOURCES];
 };
@@ -58,10 +54,21 @@ static void add_source(tmcm_syncer *s, const char *name, char *url, char *key)
 		free(key);
 		return;
 	}
+	const tmcm_app *app = s->app;
 	source_cfg *c = &s->src[s->nsources++];
 	snprintf(c->name, sizeof(c->name), "%s", name);
-	c->url = url;
-	c->key = key ? key : xstrdup("");
+	dtas_client_init(&c->client, &(dtas_client_spec){
+		.base_url = url,
+		.api_key = key ? key : "",
+		.client_uuid = app->client_uuid,
+		.product_name = "TMCM",
+		.hostname = app->hostname,
+		.source_id = "4",
+		.source_name = "Control Manager",
+		.http = {.timeout_ms = (long)app->cfg->peer_timeout, .verify_tls = 0, .retries = 1},
+	});
+	free(url);
+	free(key);
 }
 
 static void configure_sources(tmcm_syncer *s, const tmcm_config *cfg)
@@ -98,7 +105,7 @@ static int source_row(store *st, const source_cfg *c, int64_t *cursor, int *regi
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, c->name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, c->url, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, c->client.base_url, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*cursor = sqlite3_column_int64(s, 0);
@@ -256,22 +263,6 @@ static int buffer_record(const so_record *r, void *cls)
 	return a->nbuf == APPLY_BATCH ? flush(a, &err) : 0;
 }
 
-static void client_for(const tmcm_syncer *s, const source_cfg *c, dtas_client *dc)
-{
-	const tmcm_app *app = s->app;
-	*dc = (dtas_client){
-		.base_url = c->url,
-		.api_key = c->key,
-		.client_uuid = app->client_uuid,
-		.product_name = "TMCM",
-		.hostname = app->hostname,
-		.source_id = "4",
-		.source_name = "Control Manager",
-		.protocol_version = "1.5",
-		.http = {.timeout_ms = (long)app->cfg->peer_timeout, .verify_tls = 0, .retries = 1},
-	};
-}
-
 /* A failed attempt: logged each time, on the timeline only when the reason
  * changes (a source down for an hour is one event, not a thousand). */
 static void sync_failed(store *st, const source_cfg *c, const char *sql, int64_t started,
@@ -286,7 +277,7 @@ static void sync_failed(store *st, const source_cfg *c, const char *sql, int64_t
 			same = strcmp((const char *)sqlite3_column_text(q, 0), reason) == 0;
 		sqlite3_reset(q);
 	}
-	log_warn("sync.failed", "source=%s url=%s error=\"%s\"", c->name, c->url, reason);
+	log_warn("sync.failed", "source=%s url=%s error=\"%s\"", c->name, c->client.base_url, reason);
 	if (sql == NULL)
 		source_update(st, c->name, SET_REGISTERED, 0, started, reason);
 	else
@@ -294,7 +285,7 @@ static void sync_failed(store *st, const source_cfg *c, const char *sql, int64_t
 	if (same)
 		return;
 	tmcm_timeline(st, "sync.failed", c->name,
-		      json_pack("{s:s, s:s}", "url", c->url, "error", reason));
+		      json_pack("{s:s, s:s}", "url", c->client.base_url, "error", reason));
 }
 
 /* Record the outcome of one pull: source row, log, timeline. */
@@ -311,7 +302,7 @@ static void sync_result(store *st, const source_cfg *c, const apply_ctx *a, long
 		log_info("sync.done", "source=%s records=%ld rejected=%ld cursor=%lld", c->name,
 			 a->applied, a->rejected, (long long)cursor);
 		tmcm_timeline(st, "sync.done", c->name,
-			      json_pack("{s:s, s:I, s:I, s:I, s:O}", "url", c->url, "records",
+			      json_pack("{s:s, s:I, s:I, s:I, s:O}", "url", c->client.base_url, "records",
 					(json_int_t)a->applied, "rejected", (json_int_t)a->rejected,
 					"cursor", (json_int_t)cursor, "objects", a->sample));
 	}
@@ -319,8 +310,6 @@ static void sync_result(store *st, const source_cfg *c, const apply_ctx *a, long
 
 static void sync_source(tmcm_syncer *s, store *st, const source_cfg *c)
 {
-	dtas_client dc;
-	client_for(s, c, &dc);
 	ctd_err err = {0};
 	int64_t cursor = 0, started = time_now_ms();
 	int registered = 0;
@@ -329,11 +318,11 @@ static void sync_source(tmcm_syncer *s, store *st, const source_cfg *c)
 		return;
 	}
 	if (!registered) {
-		if (dtas_register(&dc, &err) < 0) {
+		if (dtas_register(&c->client, &err) < 0) {
 			sync_failed(st, c, NULL, started, 0, err.msg);
 			return;
 		}
-		log_info("sync.registered", "source=%s url=%s", c->name, c->url);
+		log_info("sync.registered", "source=%s url=%s", c->name, c->client.base_url);
 		source_update(st, c->name, SET_REGISTERED, started, started, NULL);
 	}
 	apply_ctx *a = xcalloc(1, sizeof(*a));
@@ -341,7 +330,7 @@ static void sync_source(tmcm_syncer *s, store *st, const source_cfg *c)
 	a->source = c->name;
 	a->default_action = s->app->cfg->va_default_action;
 	a->sample = json_array();
-	long n = sofeed_pull(&dc, &cursor, buffer_record, a, &err);
+	long n = sofeed_pull(&c->client, &cursor, buffer_record, a, &err);
 	/* what arrived before a failure is kept (with its cursor) all the same */
 	ctd_err ferr = {0};
 	if (flush(a, &ferr) < 0 && n >= 0) {
@@ -367,44 +356,12 @@ static void sync_all(tmcm_syncer *s)
 		log_warn("sync.expiry_failed", "error=\"%s\"", err.msg);
 }
 
-/* ---- the thread -------------------------------------------------------------------- */
+/* ---- the worker -------------------------------------------------------------------- */
 
-static void deadline_after(struct timespec *ts, int64_t ms)
+static int64_t sync_job(void *arg)
 {
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
-static void *sync_thread(void *arg)
-{
-	tmcm_syncer *s = arg;
-	struct timespec due;
-	deadline_after(&due, 0);
-	pthread_mutex_lock(&s->mu);
-	while (!s->stop) {
-		int timed_out = pthread_cond_timedwait(&s->cv, &s->mu, &due) != 0;
-		if (s->stop)
-			break;
-		if (!timed_out && s->requested <= s->completed)
-			continue;
-		int64_t target = s->requested;
-		s->running = 1;
-		pthread_mutex_unlock(&s->mu);
-		sync_all(s);
-		pthread_mutex_lock(&s->mu);
-		s->running = 0;
-		s->completed = target;
-		s->last_run_ms = time_now_ms();
-		pthread_cond_broadcast(&s->cv);
-		deadline_after(&due, s->app->cfg->sync_interval);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
+	sync_all(arg);
+	return -1;
 }
 
 tmcm_syncer *tmcm_sync_start(tmcm_app *app, ctd_err *err)
@@ -412,43 +369,32 @@ tmcm_syncer *tmcm_sync_start(tmcm_app *app, ctd_err *err)
 	tmcm_syncer *s = xcalloc(1, sizeof(*s));
 	s->app = app;
 	configure_sources(s, app->cfg);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	pthread_mutex_init(&s->mu, NULL);
-	if (pthread_create(&s->thread, NULL, sync_thread, s) != 0) {
+	s->worker = worker_start("tmcm sync", app->cfg->sync_interval, sync_job, s, err);
+	if (!s->worker) {
 		tmcm_sync_stop(s);
-		ctd_fail(err, CTD_EINTERNAL, "cannot start the sync thread");
 		return NULL;
 	}
 	for (int i = 0; i < s->nsources; i++)
 		log_info("sync.source", "name=%s url=%s interval_ms=%lld", s->src[i].name,
-			 s->src[i].url, app->cfg->sync_interval);
+			 s->src[i].client.base_url, app->cfg->sync_interval);
 	return s;
 }
 
 int64_t tmcm_sync_request(tmcm_syncer *s)
 {
-	pthread_mutex_lock(&s->mu);
-	int64_t seq = ++s->requested;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	return seq;
+	return (int64_t)worker_wake(s->worker);
 }
 
 json_t *tmcm_sync_status(tmcm_syncer *s)
 {
-	pthread_mutex_lock(&s->mu);
-	json_t *o = json_pack("{s:I, s:I, s:b, s:I, s:i}", "requested", (json_int_t)s->requested,
-			      "completed", (json_int_t)s->completed, "running", s->running,
-			      "interval_ms", (json_int_t)s->app->cfg->sync_interval, "sources",
-			      s->nsources);
+	worker_status st;
+	worker_get_status(s->worker, &st);
+	json_t *o = json_pack("{s:I, s:I, s:b, s:I, s:i}", "requested", (json_int_t)st.requested,
+			      "completed", (json_int_t)st.completed, "running", st.running,
+			      "interval_ms", (json_int_t)st.interval_ms, "sources", s->nsources);
 	char buf[32];
-	time_iso8601(s->last_run_ms, buf, sizeof(buf));
-	json_object_set_new(o, "last_run", s->last_run_ms ? json_string(buf) : json_null());
-	pthread_mutex_unlock(&s->mu);
+	time_iso8601(st.last_run_ms, buf, sizeof(buf));
+	json_object_set_new(o, "last_run", st.last_run_ms ? json_string(buf) : json_null());
 	return o;
 }
 
@@ -456,17 +402,8 @@ void tmcm_sync_stop(tmcm_syncer *s)
 {
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->mu);
-	s->stop = 1;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	if (s->thread)
-		pthread_join(s->thread, NULL);
-	for (int i = 0; i < s->nsources; i++) {
-		free(s->src[i].url);
-		free(s->src[i].key);
-	}
-	pthread_cond_destroy(&s->cv);
-	pthread_mutex_destroy(&s->mu);
+	worker_stop(s->worker);
+	for (int i = 0; i < s->nsources; i++)
+		dtas_client_free(&s->src[i].client);
 	free(s);
 }

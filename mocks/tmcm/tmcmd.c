@@ -54,20 +54,12 @@ static const cfg_opt tmcm_opts[] = {
 
 static const cfg_section tmcm_section = {"tmcm", tmcm_opts, CFG_NOPTS(tmcm_opts)};
 
-/* A pinned value wins (and is remembered); else the one generated on first start. */
+/* A pinned value wins; else the one generated on first start. */
 static char *secret(store *st, const char *name, const char *pinned, int upper)
 {
 	ctd_err err = {0};
-	if (pinned && pinned[0]) {
-		if (store_setting_set(st, "tmcm", name, pinned, &err) < 0)
-			fatal("tmcm.settings", "key=%s error=\"%s\"", name, err.msg);
-		return xstrdup(pinned);
-	}
-	char gen[37];
-	uuid_v4(gen);
-	if (upper)
-		str_upper(gen);
-	char *v = store_setting_init(st, "tmcm", name, gen, &err);
+	char *v = store_secret(st, "tmcm", name, pinned,
+			       (secret_kind){upper ? SECRET_GUID : SECRET_UUID, 0}, &err);
 	if (!v)
 		fatal("tmcm.settings", "key=%s error=\"%s\"", name, err.msg);
 	return v;

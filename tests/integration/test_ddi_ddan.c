@@ -30,18 +30,6 @@ static char known[4][41];
 static int nknown;
 static char last_checked[41];
 
-typedef struct hdrs {
-	dtas_header h[64];
-	size_t n;
-} hdrs;
-
-static void collect(const char *name, const char *value, void *cls)
-{
-	hdrs *v = cls;
-	if (v->n < 64)
-		v->h[v->n++] = (dtas_header){name, value};
-}
-
 /* Verify the checksum; answer 503 while "down". Returns 0 to go on. */
 static int gate(http_req *req, http_resp *resp)
 {
@@ -52,28 +40,15 @@ static int gate(http_req *req, http_resp *resp)
 		http_resp_error(resp, 503, "busy", "fake DDAN is down");
 		return -1;
 	}
-	hdrs v = {0};
-	http_req_each_header(req, collect, &v);
-	char want[41];
-	int body = !strcmp(req->method, "PUT") &&
-		   strcasecmp(http_req_header(req, "Content-Type") ? http_req_header(req, "Content-Type")
-								 : "",
-			      "application/x-compressed") != 0;
-	dtas_checksum(DDAN_KEY, v.h, v.n, http_req_header(req, "X-DTAS-ChecksumCalculatingOrder"),
-		      body ? req->body : NULL, body ? req->body_len : 0, want);
-	const char *given = http_req_header(req, "X-DTAS-Checksum");
-	if (!given || strcasecmp(given, want) != 0) {
-		/* PHP-style clients also sign the upload body: accept that too */
-		dtas_checksum(DDAN_KEY, v.h, v.n,
-			      http_req_header(req, "X-DTAS-ChecksumCalculatingOrder"), req->body,
-			      req->body_len, want);
-		if (!given || strcasecmp(given, want) != 0) {
-			pthread_mutex_lock(&mu);
-			bad_checksums++;
-			pthread_mutex_unlock(&mu);
-			http_resp_error(resp, 401, "unauthorized", "bad checksum");
-			return -1;
-		}
+	/* PHP-style clients also sign the upload body: accept both */
+	const char *keys[] = {DDAN_KEY};
+	dtas_verify v = {.keys = keys, .nkeys = 1, .lenient_body = 1};
+	if (dtas_verify_request(req, &v, NULL) != 0) {
+		pthread_mutex_lock(&mu);
+		bad_checksums++;
+		pthread_mutex_unlock(&mu);
+		http_resp_error(resp, 401, "unauthorized", "bad checksum");
+		return -1;
 	}
 	return 0;
 }

@@ -45,33 +45,17 @@ static void feed_add(const char *type, const char *value, const char *risk, cons
 	pthread_mutex_unlock(&feed.mu);
 }
 
-typedef struct hdrs {
-	dtas_header h[32];
-	size_t n;
-} hdrs;
-
-static void collect(const char *name, const char *value, void *cls)
-{
-	hdrs *hs = cls;
-	if (hs->n < 32)
-		hs->h[hs->n++] = (dtas_header){name, value};
-}
-
 /* 1 when the request is signed with the feed's key; else answers 401. */
 static int signed_ok(http_req *req, http_resp *resp)
 {
-	hdrs hs = {.n = 0};
-	http_req_each_header(req, collect, &hs);
-	char want[41];
 	pthread_mutex_lock(&feed.mu);
-	dtas_checksum(feed.key, hs.h, hs.n, http_req_header(req, "X-DTAS-ChecksumCalculatingOrder"),
-		      req->body_len ? req->body : NULL, req->body_len, want);
+	const char *keys[] = {feed.key};
+	dtas_verify v = {.keys = keys, .nkeys = 1};
+	int ok = dtas_verify_request(req, &v, NULL) == 0;
 	pthread_mutex_unlock(&feed.mu);
-	const char *got = http_req_header(req, "X-DTAS-Checksum");
-	if (got && strcasecmp(got, want) == 0)
-		return 1;
-	http_resp_error(resp, 401, "unauthorized", "bad checksum");
-	return 0;
+	if (!ok)
+		http_resp_error(resp, 401, "unauthorized", "bad checksum");
+	return ok;
 }
 
 static void feed_register(http_req *req, http_resp *resp)

@@ -31,27 +31,11 @@ static struct {
 	int64_t last_cursor;
 } fake = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-typedef struct hdrs {
-	int n;
-	dtas_header h[64];
-} hdrs;
-
-static void collect(const char *name, const char *value, void *cls)
-{
-	hdrs *l = cls;
-	if (l->n < 64)
-		l->h[l->n++] = (dtas_header){name, value};
-}
-
 static int signed_ok(http_req *req)
 {
-	hdrs l = {0};
-	http_req_each_header(req, collect, &l);
-	char sum[41];
-	dtas_checksum(DDAN_KEY, l.h, (size_t)l.n, http_req_header(req, "X-DTAS-ChecksumCalculatingOrder"),
-		      NULL, 0, sum);
-	const char *got = http_req_header(req, "X-DTAS-Checksum");
-	int ok = got && strcasecmp(got, sum) == 0;
+	const char *keys[] = {DDAN_KEY};
+	dtas_verify v = {.keys = keys, .nkeys = 1};
+	int ok = dtas_verify_request(req, &v, NULL) == 0;
 	if (!ok) {
 		pthread_mutex_lock(&fake.mu);
 		fake.bad_checksums++;

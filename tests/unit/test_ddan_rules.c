@@ -15,26 +15,22 @@
 #include "testlib.h"
 
 static ddan_rules *rules;
-static magic_t mg;
 
 static void setup(void)
 {
 	ctd_err err;
 	rules = ddan_rules_load(NULL, &err);
 	ck_assert_msg(rules != NULL, "%s", err.msg);
-	mg = ddan_magic_open(&err);
-	ck_assert_msg(mg != NULL, "%s", err.msg);
 }
 
 static void teardown(void)
 {
 	ddan_rules_free(rules);
-	magic_close(mg);
 }
 
 static json_t *analyze_str(const char *s, const char *name)
 {
-	return ddan_analyze(rules, mg, 0, s, strlen(s), name, NULL);
+	return ddan_analyze(rules, 0, s, strlen(s), name, NULL);
 }
 
 static int risk_of(json_t *r)
@@ -90,7 +86,7 @@ START_TEST(sha1_list_and_empty)
 	ck_assert_int_eq(risk_of(r), 3);
 	ck_assert_str_eq(json_string_value(json_object_get(r, "virus_name")), "TROJ_CTDLAB.SHA1");
 	json_decref(r);
-	r = ddan_analyze(rules, mg, 0, "", 0, "empty.txt", NULL);
+	r = ddan_analyze(rules, 0, "", 0, "empty.txt", NULL);
 	ck_assert_int_eq(risk_of(r), -1);
 	json_decref(r);
 }
@@ -130,7 +126,7 @@ START_TEST(archive_children)
 				 "payload CTDLAB-RISK-HIGH", NULL};
 	sbuf zip = {0};
 	make_zip(&zip, members);
-	json_t *r = ddan_analyze(rules, mg, 0, zip.data, zip.len, "bundle.zip", NULL);
+	json_t *r = ddan_analyze(rules, 0, zip.data, zip.len, "bundle.zip", NULL);
 	ck_assert_int_eq(risk_of(r), 3);
 	json_t *objs = json_object_get(r, "objects");
 	ck_assert_int_eq(json_array_size(objs), 3);
@@ -160,7 +156,7 @@ START_TEST(broken_archive_is_not_fatal)
 	const char *members[] = {"a.txt", noise, NULL};
 	sbuf zip = {0};
 	make_zip(&zip, members);
-	json_t *r = ddan_analyze(rules, mg, 0, zip.data, zip.len / 2, "cut.zip", NULL);
+	json_t *r = ddan_analyze(rules, 0, zip.data, zip.len / 2, "cut.zip", NULL);
 	ck_assert_int_eq(json_integer_value(json_object_get(r, "status")), 4);
 	int noted = 0;
 	size_t i;
@@ -227,7 +223,7 @@ START_TEST(urls_from_office_xml)
 		NULL};
 	sbuf zip = {0};
 	make_zip(&zip, members);
-	json_t *r = ddan_analyze(rules, mg, 0, zip.data, zip.len, "doc.docx", NULL);
+	json_t *r = ddan_analyze(rules, 0, zip.data, zip.len, "doc.docx", NULL);
 	ck_assert(has_url(r, "http://malicious.ctdlab.test/docx"));
 	ck_assert(has_url(r, "http://in-text.example/doc"));
 	size_t i;
@@ -244,14 +240,14 @@ END_TEST
 START_TEST(url_submission)
 {
 	const char *url = "http://malicious.ctdlab.test/payload";
-	json_t *r = ddan_analyze(rules, mg, 1, url, strlen(url), url, NULL);
+	json_t *r = ddan_analyze(rules, 1, url, strlen(url), url, NULL);
 	ck_assert_int_eq(risk_of(r), 3);
 	ck_assert_str_eq(json_string_value(json_object_get(r, "true_type")), "URL");
 	json_t *u = json_array_get(json_object_get(r, "urls"), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(u, "host")), "malicious.ctdlab.test");
 	json_decref(r);
 	const char *clean = "https://www.example.com/";
-	r = ddan_analyze(rules, mg, 1, clean, strlen(clean), clean, NULL);
+	r = ddan_analyze(rules, 1, clean, strlen(clean), clean, NULL);
 	ck_assert_int_eq(risk_of(r), 0);
 	json_decref(r);
 }
@@ -301,14 +297,14 @@ START_TEST(seed_samples_are_high)
 	const ddan_seed_sample *s = ddan_seed_samples(&n);
 	ck_assert_uint_eq(n, 3);
 	for (size_t i = 0; i < n; i++) {
-		json_t *r = ddan_analyze(rules, mg, 0, s[i].data, s[i].len, s[i].file_name, NULL);
+		json_t *r = ddan_analyze(rules, 0, s[i].data, s[i].len, s[i].file_name, NULL);
 		ck_assert_msg(risk_of(r) == 3, "%s not high", s[i].file_name);
 		json_decref(r);
 	}
-	json_t *r = ddan_analyze(rules, mg, 0, s[0].data, s[0].len, s[0].file_name, NULL);
+	json_t *r = ddan_analyze(rules, 0, s[0].data, s[0].len, s[0].file_name, NULL);
 	ck_assert_str_eq(json_string_value(json_object_get(r, "true_type")), "Win32 EXE");
 	json_decref(r);
-	r = ddan_analyze(rules, mg, 0, s[2].data, s[2].len, s[2].file_name, NULL);
+	r = ddan_analyze(rules, 0, s[2].data, s[2].len, s[2].file_name, NULL);
 	ck_assert(has_url(r, DDAN_SEED_URL));
 	json_decref(r);
 }

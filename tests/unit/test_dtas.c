@@ -1,6 +1,6 @@
 /* test_dtas.c - unit tests of common/dtas.c: the X-DTAS-Checksum rule (with
- * the reference's two worked vectors), the upload_sample archive and the brief
- * report parser. */
+ * the reference's two worked vectors), the upload_sample archive, the brief
+ * report parser, client set-up (owned copies) and server-side verification. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +167,173 @@ START_TEST(brief_parse_rejects_garbage)
 }
 END_TEST
 
+/* ---- client set-up and server-side verification ---------------------- */
+
+static int64_t verify_skew_ms;
+
+/* Accepts "other-key" (index 0) or "KEY-1" (index 1); answers the index or
+ * the reason. */
+static void h_verify(http_req *req, http_resp *resp)
+{
+	const char *keys[] = {"", "other-key", "KEY-1"};
+	dtas_verify v = {.keys = keys, .nkeys = 3, .max_skew_ms = verify_skew_ms};
+	ctd_err err;
+	if (dtas_verify_request(req, &v, &err) != 0) {
+		ck_assert_int_eq(err.code, CTD_EAUTH);
+		http_resp_error(resp, 401, v.reason, "%s", err.msg);
+		return;
+	}
+	char which[16];
+	snprintf(which, sizeof which, "key%d", v.key_index);
+	http_resp_json(resp, 200, json_pack("{s:s}", "key", which));
+}
+
+static http_server *verify_server(void)
+{
+	static const http_route routes[] = {{"*", DTAS_PREFIX "*", h_verify}};
+	http_server_opts o = {.routes = routes, .nroutes = 1};
+	ctd_err err;
+	http_server *srv = http_server_start(&o, &err);
+	ck_assert_msg(srv != NULL, "start: %s", srv ? "" : err.msg);
+	return srv;
+}
+
+/* A client whose strings all come from a buffer freed right after init. */
+static void client_for(http_server *srv, const char *key, dtas_client *c)
+{
+	char *url = xasprintf("http://127.0.0.1:%d", http_server_port(srv));
+	char *k = xstrdup(key), *ca = xstrdup("/nonexistent/ca.pem");
+	dtas_client_init(c, &(dtas_client_spec){.base_url = url, .api_key = k,
+						  .client_uuid = "uuid-1", .product_name = "TEST",
+						  .source_id = "1", .http = {.ca_file = ca}});
+	free(url);
+	free(k);
+	free(ca);
+}
+
+static long call_status(const dtas_client *c, const char *method, const char *body,
+			char *reason, size_t cap)
+{
+	http_response r = {0};
+	ctd_err err;
+	const char *extra[] = {"Content-Type: text/plain", NULL};
+	ck_assert_int_eq(dtas_call(c, method, "register", extra, body, body ? strlen(body) : 0,
+				   NULL, 0, &r, &err), 0);
+	long status = r.status;
+	json_t *doc = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL);
+	json_t *code = json_object_get(json_object_get(doc, "error"), "code");
+	if (!code)
+		code = json_object_get(doc, "key");
+	snprintf(reason, cap, "%s", json_string_value(code) ? json_string_value(code) : "?");
+	json_decref(doc);
+	http_response_free(&r);
+	return status;
+}
+
+START_TEST(client_owns_its_strings)
+{
+	http_server *srv = verify_server();
+	dtas_client c;
+	client_for(srv, "KEY-1", &c);
+	ck_assert_str_eq(c.protocol_version, "1.5");
+	ck_assert_ptr_nonnull(c.hostname);
+	ck_assert_str_eq(c.http.ca_file, "/nonexistent/ca.pem");
+	ck_assert_ptr_eq(c.http.ca_file, c.ca_file);
+	dtas_client_free(&c);
+	ck_assert_ptr_null(c.api_key);
+	http_server_stop(srv);
+}
+END_TEST
+
+/* One call by a client signing with key; the status, and the key index or reason. */
+static long answer_for(http_server *srv, const char *key, const char *method, const char *body,
+		       char reason[64])
+{
+	dtas_client c;
+	client_for(srv, key, &c);
+	long status = call_status(&c, method, body, reason, 64);
+	dtas_client_free(&c);
+	return status;
+}
+
+START_TEST(verify_accepts_any_listed_key)
+{
+	http_server *srv = verify_server();
+	char reason[64];
+	ck_assert_int_eq(answer_for(srv, "KEY-1", "GET", NULL, reason), 200);
+	ck_assert_str_eq(reason, "key2");
+	ck_assert_int_eq(answer_for(srv, "KEY-1", "PUT", "signed body", reason), 200);
+	ck_assert_int_eq(answer_for(srv, "other-key", "GET", NULL, reason), 200);
+	ck_assert_str_eq(reason, "key1");
+	http_server_stop(srv);
+}
+END_TEST
+
+START_TEST(verify_rejects_wrong_and_empty_keys)
+{
+	http_server *srv = verify_server();
+	char reason[64];
+	ck_assert_int_eq(answer_for(srv, "wrong", "GET", NULL, reason), 401);
+	ck_assert_str_eq(reason, "bad_checksum");
+	/* the empty accepted key must not match */
+	ck_assert_int_eq(answer_for(srv, "", "GET", NULL, reason), 401);
+
+	char *url = xasprintf("http://127.0.0.1:%d%sregister", http_server_port(srv), DTAS_PREFIX);
+	http_response r = {0};
+	ctd_err err;
+	http_client_opts o = {0};
+	http_request unsigned_req = {.method = "GET", .url = url};
+	ck_assert_int_eq(http_fetch(&o, &unsigned_req, &r, &err), 0);
+	ck_assert_int_eq(r.status, 401);
+	ck_assert_ptr_nonnull(strstr(r.body.data, "missing_header"));
+	http_response_free(&r);
+	free(url);
+	http_server_stop(srv);
+}
+END_TEST
+
+/* A GET signed with KEY-1 over X-DTAS-Time only. */
+static long send_timed(http_server *srv, const char *when, http_response *r)
+{
+	dtas_header h[] = {{"X-DTAS-Time", when}};
+	char sum[41];
+	dtas_checksum("KEY-1", h, 1, NULL, NULL, 0, sum);
+	char *url = xasprintf("http://127.0.0.1:%d%sregister", http_server_port(srv), DTAS_PREFIX);
+	char *time_line = xasprintf("X-DTAS-Time: %s", when);
+	char *sum_line = xasprintf("X-DTAS-Checksum: %s", sum);
+	const char *headers[] = {time_line, sum_line, NULL};
+	http_request req = {.method = "GET", .url = url, .headers = headers};
+	http_client_opts o = {0};
+	ctd_err err;
+	ck_assert_int_eq(http_fetch(&o, &req, r, &err), 0);
+	free(url);
+	free(time_line);
+	free(sum_line);
+	return r->status;
+}
+
+START_TEST(verify_time_window)
+{
+	http_server *srv = verify_server();
+	verify_skew_ms = 60000;
+	char now[24];
+	snprintf(now, sizeof now, "%lld", (long long)time_now_ms());
+	http_response r = {0};
+	ck_assert_int_eq(send_timed(srv, now, &r), 200); /* milliseconds */
+	http_response_free(&r);
+	ck_assert_int_eq(send_timed(srv, "1000000000", &r), 401);
+	ck_assert_ptr_nonnull(strstr(r.body.data, "stale_time"));
+	http_response_free(&r);
+	ck_assert_int_eq(send_timed(srv, "soon", &r), 401);
+	ck_assert_ptr_nonnull(strstr(r.body.data, "bad_time"));
+	http_response_free(&r);
+	verify_skew_ms = 0;
+	ck_assert_int_eq(send_timed(srv, "1000000000", &r), 200);
+	http_response_free(&r);
+	http_server_stop(srv);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dtas");
@@ -178,6 +345,10 @@ int main(void)
 	tcase_add_test(tc, sample_tgz_layout);
 	tcase_add_test(tc, brief_parse_by_sha1_and_missing);
 	tcase_add_test(tc, brief_parse_rejects_garbage);
+	tcase_add_test(tc, client_owns_its_strings);
+	tcase_add_test(tc, verify_accepts_any_listed_key);
+	tcase_add_test(tc, verify_rejects_wrong_and_empty_keys);
+	tcase_add_test(tc, verify_time_window);
 	suite_add_tcase(s, tc);
 	return tl_run_suite(s);
 }

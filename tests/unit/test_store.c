@@ -422,6 +422,58 @@ START_TEST(test_settings)
 }
 END_TEST
 
+/* Each start of an appliance opens the store anew. */
+static char *secret_on_start(const char *pinned, secret_kind kind)
+{
+	store *st = open_ok();
+	ctd_err err = {0};
+	char *v = store_secret(st, "sps", "api_key", pinned, kind, &err);
+	ck_assert_msg(v != NULL, "store_secret: %s", err.msg);
+	store_close(st);
+	return v;
+}
+
+START_TEST(test_secret_unpinning_brings_back_the_generated_one)
+{
+	secret_kind hex = {SECRET_HEX, 0};
+	char *generated = secret_on_start("", hex);
+	ck_assert_uint_eq(strlen(generated), 32);
+	ck_assert_uint_eq(strspn(generated, "0123456789ABCDEF"), 32);
+	char *again = secret_on_start(NULL, hex);
+	ck_assert_str_eq(again, generated);
+	char *pinned = secret_on_start("my-pinned-key", hex);
+	ck_assert_str_eq(pinned, "my-pinned-key");
+	char *unpinned = secret_on_start("", hex);
+	ck_assert_str_eq(unpinned, generated); /* the pin never wrote over it */
+	free(generated);
+	free(again);
+	free(pinned);
+	free(unpinned);
+}
+END_TEST
+
+START_TEST(test_secret_forms)
+{
+	store *st = open_ok();
+	ctd_err err = {0};
+	char *guid = store_secret(st, "t", "guid", NULL, (secret_kind){SECRET_GUID, 0}, &err);
+	char *uuid = store_secret(st, "t", "uuid", NULL, (secret_kind){SECRET_UUID, 13}, &err);
+	char *hex = store_secret(st, "t", "hex", NULL, (secret_kind){SECRET_HEX, 12}, &err);
+	ck_assert_uint_eq(strlen(guid), 36);
+	ck_assert_uint_eq(strspn(guid, "0123456789ABCDEF-"), 36);
+	ck_assert_int_eq(guid[14], '4');
+	ck_assert_uint_eq(strlen(uuid), 13);
+	ck_assert_uint_eq(strspn(uuid, "0123456789abcdef-"), 13);
+	ck_assert_int_eq(uuid[8], '-');
+	ck_assert_uint_eq(strlen(hex), 12);
+	ck_assert_str_ne(guid, hex);
+	free(guid);
+	free(uuid);
+	free(hex);
+	store_close(st);
+}
+END_TEST
+
 static int64_t append(store *st, const char *app, const char *kind, const char *ref,
 		      json_t *detail)
 {
@@ -547,6 +599,8 @@ int main(void)
 	tcase_add_test(tc, test_pinned_snapshot_named);
 	tcase_add_test(tc, test_store_get_per_thread);
 	tcase_add_test(tc, test_settings);
+	tcase_add_test(tc, test_secret_unpinning_brings_back_the_generated_one);
+	tcase_add_test(tc, test_secret_forms);
 	tcase_add_test(tc, test_events);
 	suite_add_tcase(s, tc);
 	return tl_run_suite(s);

@@ -4,50 +4,30 @@
  * created only when absent or different), so `ctdlab drill step3` works on
  * a fresh lab. The samples come from `dtascli --make-samples` plus a line
  * naming the run, so every run works with fresh SHA-1s. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include "ctdlab_drill.h"
 #include "hash.h"
+#include "proc.h"
 #include "util.h"
 
 #define RULE_TRUE_FILE_TYPE "CTD drill: true file type to Virtual Analyzer"
 #define RULE_WEB_REPUTATION "CTD drill: web reputation"
 #define QUARANTINE_AREA "Default"
 
-/* Run argv in dir (NULL: here) with stdout+stderr into *out; exit status. */
+/* Run argv in dir (NULL: here) with stdout+stderr into *out; its exit
+ * status, or 127 with the reason appended to *out when it could not run or
+ * hung (longer than the drill's own timeout twice over). */
 static int run_tool(drill *d, const char *const *argv, const char *dir, char **out)
 {
-	int fds[2];
-	if (pipe(fds) != 0)
-		return drill_fail(d, "pipe: %s", strerror(errno));
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		close(fds[0]);
-		close(fds[1]);
-		if (dir && chdir(dir) != 0)
-			_exit(126);
-		execv(argv[0], (char *const *)argv);
-		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(fds[1]);
-	sbuf b = {0};
-	char buf[4096];
-	ssize_t n;
-	while ((n = read(fds[0], buf, sizeof buf)) > 0)
-		sbuf_append(&b, buf, (size_t)n);
-	close(fds[0]);
-	int status = 0;
-	waitpid(pid, &status, 0);
-	*out = b.data ? sbuf_detach(&b) : xstrdup("");
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	proc_opts o = {.dir = dir, .merge_stderr = 1, .timeout_ms = 2 * d->timeout_ms};
+	proc_result r;
+	ctd_err err;
+	int rc = proc_run(argv, &o, &r, &err);
+	*out = rc == 0 ? xstrdup(r.out) : xasprintf("%s%s", r.out ? r.out : "", err.msg);
+	proc_result_free(&r);
+	return rc == 0 ? r.status : 127;
 }
 
 /* This run's copy of a seed sample: the seed bytes and a line naming the run. */

@@ -12,6 +12,7 @@
 #include "ctdlab.h"
 #include "config.h"
 #include "http_client.h"
+#include "proc.h"
 #include "util.h"
 
 #define UP_TIMEOUT_MS 15000
@@ -377,14 +378,15 @@ static const char *const first_start_files[] = {"lab.db", "lab.db-wal", "lab.db-
 static int remove_tree(const char *path)
 {
 	const char *argv[] = {"/bin/rm", "-rf", "--", path, NULL};
-	pid_t pid = fork();
-	if (pid == 0) {
-		execv(argv[0], (char **)argv);
-		_exit(127);
-	}
-	int status;
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	proc_result r;
+	ctd_err err;
+	int rc = proc_run(argv, NULL, &r, &err);
+	if (rc != 0)
+		fprintf(stderr, "ctdlab: %s\n", err.msg);
+	else
+		fputs(r.err, stderr); /* rm's own complaint, if any */
+	proc_result_free(&r);
+	return rc == 0 && r.status == 0 ? 0 : -1;
 }
 
 int cmd_reset(const lab *l, int argc, char **argv)

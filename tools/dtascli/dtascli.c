@@ -90,28 +90,27 @@ static int load_client(const char *cfg, dtas_client *c, long *timeout_s)
 	int has_scheme = strstr(host, "://") != NULL;
 	const char *after = has_scheme ? strstr(host, "://") + 3 : host;
 	int has_port = strchr(after, ':') != NULL;
-	c->base_url = xasprintf("%s%s%s%s", has_scheme ? "" : "https://", host, has_port ? "" : ":",
-				has_port ? "" : (port && *port ? port : DEFAULT_PORT));
-	c->api_key = key;
+	char *base_url = xasprintf("%s%s%s%s", has_scheme ? "" : "https://", host,
+				   has_port ? "" : ":",
+				   has_port ? "" : (port && *port ? port : DEFAULT_PORT));
 	char hn[256] = "dtascli";
 	gethostname(hn, sizeof hn - 1);
-	c->hostname = xstrdup(hn);
-	c->client_uuid = uuid && *uuid ? xstrdup(uuid) : host_uuid(hn);
-	c->product_name = xstrdup("dtascli");
-	c->source_id = xstrdup("1"); /* "User submission" */
-	c->source_name = xstrdup("dtascli");
-	c->protocol_version = xstrdup("1.5");
-	c->http = (http_client_opts){.timeout_ms = 60000, .verify_tls = truthy(verify), .retries = 2};
+	char *client_uuid = uuid && *uuid ? xstrdup(uuid) : host_uuid(hn);
+	dtas_client_init(c, &(dtas_client_spec){
+		.base_url = base_url,
+		.api_key = key,
+		.client_uuid = client_uuid,
+		.product_name = "dtascli",
+		.hostname = hn,
+		.source_id = "1", /* "User submission" */
+		.source_name = "dtascli",
+		.http = {.timeout_ms = 60000, .verify_tls = truthy(verify), .retries = 2},
+	});
 	if (timeout && *timeout)
 		*timeout_s = atol(timeout);
+	free(base_url), free(client_uuid), free(key);
 	free(host), free(port), free(verify), free(uuid), free(timeout);
 	return 0;
-}
-
-static void free_client(dtas_client *c)
-{
-	free(c->base_url), free(c->api_key), free(c->hostname), free(c->client_uuid);
-	free(c->product_name), free(c->source_id), free(c->source_name), free(c->protocol_version);
 }
 
 /* ---- results ------------------------------------------------------------ */
@@ -429,7 +428,7 @@ int main(int argc, char **argv)
 	} else {
 		rc = run_jobs(&c, argv + optind, (size_t)(argc - optind), mode == 'u', 0, NULL, timeout_s);
 	}
-	free_client(&c);
+	dtas_client_free(&c);
 	xmlCleanupParser();
 	return rc;
 }
