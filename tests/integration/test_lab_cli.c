@@ -180,7 +180,7 @@ START_TEST(test_unknown_option_fails_with_usage)
 	char *x = tl_tmpdir("cli-bad");
 	const char *const cases[][4] = {{"--bogus", "status", NULL},
 					{"status", "--bogus", NULL},
-					{"up", "extra", NULL},
+					{"status", "extra", NULL},
 					{"status", "--dir", NULL}};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *out = NULL;
