@@ -551,35 +551,7 @@ static void h_message_get(http_req *req, http_resp *resp)
 	if (!authed(req, resp) || !(st = req_store(resp)) || param_id(req, resp, &id) < 0)
 		return;
 	ctd_err err = {0};
-	sqlite3_stmt *s = store_stmt(st,
-		"SELECT internal_id, received_ms, client_ip, mail_from, rcpts, size, state,"
-		" subject, message_id, final_action FROM imsva_messages WHERE id = ?", &err);
-	if (!s) {
-		http_resp_ctd_err(resp, &err);
-		return;
-	}
-	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		http_resp_error(resp, 404, "not_found", "no message %" PRId64, id);
-		return;
-	}
-	char qid[16], ts[32];
-	imsva_queue_id(id, qid);
-	time_iso8601(sqlite3_column_int64(s, 1), ts, sizeof ts);
-	json_t *rc = json_loads((const char *)sqlite3_column_text(s, 4), 0, NULL);
-	json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:s,s:s?,s:s?,s:s?}",
-		"id", (json_int_t)id, "queue_id", qid,
-		"internal_id", (const char *)sqlite3_column_text(s, 0), "received", ts,
-		"client_ip", (const char *)sqlite3_column_text(s, 2),
-		"sender", (const char *)sqlite3_column_text(s, 3), "recipients", rc ? rc : json_array(),
-		"size", (json_int_t)sqlite3_column_int64(s, 5),
-		"state", (const char *)sqlite3_column_text(s, 6),
-		"subject", (const char *)sqlite3_column_text(s, 7),
-		"message_id", (const char *)sqlite3_column_text(s, 8),
-		"final_action", (const char *)sqlite3_column_text(s, 9));
-	sqlite3_reset(s);
-	http_resp_json(resp, 200, o);
+	http_resp_result(resp, imsva_msgs_get_json(st, id, &err), &err);
 }
 
 /* Message counts by state: handy for waiting until processing is done. */
@@ -589,21 +561,7 @@ static void h_status(http_req *req, http_resp *resp)
 	if (!authed(req, resp) || !(st = req_store(resp)))
 		return;
 	ctd_err err = {0};
-	sqlite3_stmt *s = store_stmt(st,
-		"SELECT state, count(*) FROM imsva_messages GROUP BY state", &err);
-	if (!s) {
-		http_resp_ctd_err(resp, &err);
-		return;
-	}
-	json_t *states = json_object();
-	json_int_t total = 0;
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		json_int_t n = sqlite3_column_int64(s, 1);
-		total += n;
-		json_object_set_new(states, (const char *)sqlite3_column_text(s, 0), json_integer(n));
-	}
-	sqlite3_reset(s);
-	http_resp_json(resp, 200, json_pack("{s:I,s:o}", "messages", total, "states", states));
+	http_resp_result(resp, imsva_msgs_state_counts(st, &err), &err);
 }
 
 /* ---- connections ---- */

@@ -5,7 +5,7 @@
  *
  * Threads: the libevent loop runs SMTP only; the group committer, the
  * processing workers, the delivery worker, the VA worker and the TMCM worker
- * are background threads (imsva_worker); admin API handlers run on the HTTP
+ * are background threads (common worker); admin API handlers run on the HTTP
  * server's pool. Every network call (DDAN, TMCM, SPS, next hop) is a blocking
  * libcurl call on one of those threads, never on the loop. */
 #ifndef IMSVA_APP_H
@@ -19,6 +19,7 @@
 #include "err.h"
 #include "imsva_engine.h"
 #include "store.h"
+#include "worker.h"
 
 typedef struct imsva_config {
 	daemon_config base;
@@ -57,7 +58,6 @@ typedef struct imsva_config {
 	long long wrs_defer_retry;    /* ms */
 } imsva_config;
 
-typedef struct imsva_worker imsva_worker;
 typedef struct imsva_queue imsva_queue;
 typedef struct imsva_wrs imsva_wrs;
 typedef struct imsva_tmcm imsva_tmcm;
@@ -68,8 +68,8 @@ typedef struct imsva_app {
 	imsva_locale locale;
 	imsva_level va_level;
 	imsva_queue *queue;
-	imsva_worker *deliver;
-	imsva_worker *va;
+	worker *deliver;
+	worker *va;
 	imsva_tmcm *tmcm;
 	imsva_wrs *wrs;
 	imsva_admin *admin;
@@ -82,29 +82,86 @@ typedef struct imsva_app {
  * processing in one process hand the write lock back and forth quickly. */
 store *imsva_store(ctd_err *err);
 
-/* ---- imsva_worker.c: a background thread that runs a job every interval
- * and at once when woken ("sync now"). ---- */
-typedef void (*imsva_job)(void *arg);
-imsva_worker *imsva_worker_start(const char *name, long long interval_ms, imsva_job job, void *arg);
-void imsva_worker_wake(imsva_worker *w);
-/* Stop after the current run and join (waking a stopped worker is harmless);
- * free separately, once nothing can wake it any more. */
-void imsva_worker_stop(imsva_worker *w);
-void imsva_worker_free(imsva_worker *w);
+/* Background jobs run on common/worker.h; they return this for "next run
+ * after the worker's interval". */
+#define IMSVA_JOB_INTERVAL (-1)
 
-/* ---- imsva_queue.c: durable intake (group commit) and processing ---- */
-imsva_queue *imsva_queue_start(imsva_app *app, int nworkers, ctd_err *err);
-/* The SMTP server's commit hook (smtp_commit_fn). */
+/* ---- imsva_msgstore.c: the message table and the message lifecycle ---- */
+typedef enum imsva_msg_state {
+	IMSVA_MSG_NEW,          /* committed, waiting for processing */
+	IMSVA_MSG_PROCESSING,   /* claimed by a processing worker */
+	IMSVA_MSG_DEFER,        /* retried at next_ms */
+	IMSVA_MSG_VA,           /* parked for Virtual Analyzer */
+	IMSVA_MSG_DELIVERED,    /* final states: DELIVERED .. HANDOFF */
+	IMSVA_MSG_QUARANTINED,
+	IMSVA_MSG_DELETED,
+	IMSVA_MSG_HANDOFF,
+	IMSVA_MSG_ERROR,        /* processing failed too often */
+	IMSVA_MSG_STATE_COUNT
+} imsva_msg_state;
+/* The name stored in imsva_messages.state ("unknown" out of range). */
+const char *imsva_msg_state_name(imsva_msg_state s);
+/* 0 and *out, or -1 for a name that is no state. */
+int imsva_msg_state_parse(const char *name, imsva_msg_state *out);
+/* 1 for a final state (the message's final_action). */
+int imsva_msg_state_final(imsva_msg_state s);
+int imsva_msg_transition_allowed(imsva_msg_state from, imsva_msg_state to);
+/* Queue id shown in "250 ... queued as": derived from the message id. */
+void imsva_msg_queue_id(int64_t msg_id, char out[16]);
+
 struct smtp_envelope;
+/* A committed message, state new (inside the caller's transaction). */
+int imsva_msgs_insert(store *st, const struct smtp_envelope *env, int64_t *id, ctd_err *err);
+/* Processing claimed before a stop goes back to new. */
+int imsva_msgs_recover(store *st, ctd_err *err);
+/* Deferred messages due at now_ms become new; then up to max new ones are
+ * claimed (processing) into ids. Returns the number claimed, -1 on error. */
+int imsva_msgs_claim(store *st, int64_t now_ms, int64_t *ids, int max, ctd_err *err);
+/* A claimed message's outcome: a final state, VA, or DEFER until next_ms,
+ * with the subject and Message-ID as parsed. CTD_ECONFLICT when the message
+ * is not processing or `to` cannot follow it. */
+int imsva_msgs_processed(store *st, int64_t id, imsva_msg_state to, int64_t next_ms,
+			 const char *subject, const char *message_id, ctd_err *err);
+/* A claimed message that failed: DEFER until retry_ms, ERROR after
+ * max_attempts claims. */
+int imsva_msgs_failed(store *st, int64_t id, int max_attempts, int64_t retry_ms, ctd_err *err);
+/* A parked message's VA result is in: back to NEW (CTD_ECONFLICT unless VA). */
+int imsva_msgs_va_done(store *st, int64_t id, ctd_err *err);
+
+typedef struct imsva_stored_msg {
+	int64_t id, received_ms;
+	char *internal_id, *client_ip, *helo, *mail_from, *rcpts_json;
+	int tls;
+	char **rcpts;
+	size_t nrcpts;
+	char *data;
+	size_t len;
+} imsva_stored_msg;
+int imsva_msgs_load(store *st, int64_t id, imsva_stored_msg *m, ctd_err *err);
+void imsva_stored_msg_free(imsva_stored_msg *m);
+/* The admin API's view of a message (CTD_ENOTFOUND when there is none). */
+json_t *imsva_msgs_get_json(store *st, int64_t id, ctd_err *err);
+/* {"messages": total, "states": {name: count}} */
+json_t *imsva_msgs_state_counts(store *st, ctd_err *err);
+
+/* ---- imsva_queue.c: durable intake (group commit) and processing workers.
+ * It calls the message store only; processing comes in as a callback. ---- */
+/* Process one claimed message; 0 when it reached a new state. */
+typedef int (*imsva_process_fn)(imsva_app *app, int64_t msg_id, ctd_err *err);
+imsva_queue *imsva_queue_start(imsva_app *app, int nworkers, imsva_process_fn process,
+			       ctd_err *err);
+/* The SMTP server's commit hook (smtp_commit_fn). */
 typedef void (*imsva_commit_done)(void *ctx, int ok, const char *queue_id);
 void imsva_queue_commit(void *app, struct smtp_envelope *env, imsva_commit_done done, void *ctx);
 /* Wake the processing workers (a message became ready again). */
 void imsva_queue_kick(imsva_queue *q);
+/* Stop intake and processing and join their threads; kicking a stopped
+ * queue is harmless. Free separately, once nothing can kick it any more. */
 void imsva_queue_stop(imsva_queue *q);
-/* Queue id shown in "250 ... queued as": derived from the message id. */
-void imsva_queue_id(int64_t msg_id, char out[16]);
+void imsva_queue_free(imsva_queue *q);
 
-/* ---- imsva_process.c: scan, evaluate, apply one message ---- */
+/* ---- imsva_process.c: scan, evaluate, apply one message. Calls the
+ * message store, the VA queue, delivery and quarantine; nothing calls back. ---- */
 /* Returns 0 when the message reached a new state (done, VA, deferred). */
 int imsva_process_message(imsva_app *app, int64_t msg_id, ctd_err *err);
 /* The current rule set, cached per thread and reloaded when
@@ -149,7 +206,7 @@ int imsva_match_list(const char *pattern, const char *text);
 int imsva_deliver_enqueue(imsva_app *app, store *st, int64_t msg_id, const char *sender,
 			  const char *const *rcpts, size_t nrcpts, const char *data, size_t len,
 			  const char *host, int port, ctd_err *err);
-void imsva_deliver_run(void *app); /* the delivery worker's job */
+int64_t imsva_deliver_run(void *app); /* the delivery worker's job */
 json_t *imsva_mailbox_list(store *st, const char *rcpt, int limit, ctd_err *err);
 json_t *imsva_mailbox_get(store *st, int64_t id, ctd_err *err);
 json_t *imsva_deliver_queue_list(store *st, ctd_err *err);
@@ -175,12 +232,12 @@ int imsva_va_park(imsva_app *app, store *st, int64_t msg_id, const imsva_msg *m,
 		  const imsva_verdict *v, ctd_err *err);
 /* The VA state of a message (NOT_SUBMITTED when it never was parked). */
 int imsva_va_state_get(store *st, int64_t msg_id, imsva_va_state *out, ctd_err *err);
-void imsva_va_run(void *app); /* the VA worker's job */
+int64_t imsva_va_run(void *app); /* the VA worker's job */
 json_t *imsva_va_list(store *st, ctd_err *err);
 int imsva_va_release(imsva_app *app, store *st, int64_t msg_id, ctd_err *err);
 
 /* ---- imsva_tmcm.c: Control Manager registration, heartbeat, SO feed ---- */
-imsva_tmcm *imsva_tmcm_start(imsva_app *app);
+imsva_tmcm *imsva_tmcm_start(imsva_app *app, ctd_err *err);
 void imsva_tmcm_sync_now(imsva_tmcm *t);
 json_t *imsva_tmcm_status(imsva_tmcm *t, store *st);
 void imsva_tmcm_stop(imsva_tmcm *t);

@@ -239,13 +239,13 @@ static void deliver_one(imsva_app *app, store *st, sqlite3_stmt *row)
 	free(host);
 }
 
-void imsva_deliver_run(void *appv)
+int64_t imsva_deliver_run(void *appv)
 {
 	imsva_app *app = appv;
 	ctd_err err = {0};
 	store *st = imsva_store(&err);
 	if (!st)
-		return;
+		return IMSVA_JOB_INTERVAL;
 	for (int round = 0; round < 100; round++) {
 		int64_t ids[DELIVER_BATCH];
 		int n = 0;
@@ -253,20 +253,20 @@ void imsva_deliver_run(void *appv)
 			"SELECT id FROM imsva_outbound WHERE state = 'pending' AND next_ms <= ?"
 			" ORDER BY next_ms LIMIT ?", &err);
 		if (!due)
-			return;
+			return IMSVA_JOB_INTERVAL;
 		sqlite3_bind_int64(due, 1, time_now_ms());
 		sqlite3_bind_int(due, 2, DELIVER_BATCH);
 		while (n < DELIVER_BATCH && sqlite3_step(due) == SQLITE_ROW)
 			ids[n++] = sqlite3_column_int64(due, 0);
 		sqlite3_reset(due);
 		if (n == 0)
-			return;
+			return IMSVA_JOB_INTERVAL;
 		for (int i = 0; i < n; i++) {
 			sqlite3_stmt *row = store_stmt(st,
 				"SELECT id, msg_id, created_ms, host, port, sender, rcpts, data, attempts"
 				" FROM imsva_outbound WHERE id = ?", &err);
 			if (!row)
-				return;
+				return IMSVA_JOB_INTERVAL;
 			sqlite3_bind_int64(row, 1, ids[i]);
 			if (sqlite3_step(row) == SQLITE_ROW)
 				deliver_one(app, st, row);
@@ -274,6 +274,7 @@ void imsva_deliver_run(void *appv)
 				sqlite3_reset(row);
 		}
 	}
+	return IMSVA_JOB_INTERVAL;
 }
 
 /* ---- queries ---- */

@@ -6,10 +6,13 @@
  * client and VA queue through imsva_lookups. Only imsva_rules_store.c touches
  * the store (table imsva_rules).
  *
- * Files: imsva_mime.c (GMime + libmagic + libarchive + libxml2 parsing, true
- * file types, hashes, URLs, message rewrite), imsva_scan.c (antivirus, ATSE,
- * spam score), imsva_policy.c (rule model, JSON, defaults, evaluation, VA
- * mapping), imsva_rules_store.c (persistence). docs/imsva.md documents the
+ * Files: imsva_mime.c (GMime MIME walk, hashes), imsva_filetype.c (libmagic,
+ * true file types), imsva_mime_urls.c (URLs; libxml2 for HTML),
+ * imsva_mime_archive.c (libarchive members), imsva_mime_rewrite.c (modify
+ * actions), imsva_scan.c (antivirus, ATSE, spam score), imsva_policy.c (rule
+ * model, names, VA mapping), imsva_policy_json.c (rule JSON),
+ * imsva_policy_defaults.c (a fresh appliance's rules), imsva_policy_eval.c
+ * (evaluation), imsva_rules_store.c (persistence). docs/imsva.md documents the
  * true file type classes, scan triggers and the rule JSON format.
  *
  * Threading: every function is reentrant; imsva_engine_init() must have run
@@ -118,7 +121,7 @@ void imsva_scan_buffer(const void *data, size_t len, const char *filename,
 		       char **virus, char **atse);
 
 /* ------------------------------------------------------------------------
- * Rules (imsva_policy.c)
+ * Rules (imsva_policy.c, JSON form imsva_policy_json.c)
  * ------------------------------------------------------------------------ */
 typedef enum { IMSVA_RULE_ANTIVIRUS = 0, IMSVA_RULE_OTHER } imsva_rule_type;
 
@@ -234,7 +237,7 @@ imsva_ruleset *imsva_default_rules(imsva_locale loc);
 const char *imsva_builtin_name(imsva_builtin b, imsva_locale loc);
 
 /* ------------------------------------------------------------------------
- * Evaluation (imsva_policy.c). No I/O: everything outside the message comes
+ * Evaluation (imsva_policy_eval.c). No I/O: everything outside the message comes
  * through these callbacks (any may be NULL = "no data").
  * ------------------------------------------------------------------------ */
 typedef enum {

@@ -5,7 +5,11 @@
  * and IMSVA's headers, deliver / quarantine / delete / handoff / change
  * recipient, notifications and BCC, message tracking, and the message's
  * final state. A message that needs Virtual Analyzer is parked instead; a
- * failed lookup with fallback "defer" is retried later. */
+ * failed lookup with fallback "defer" is retried later.
+ *
+ * Dependencies: processing calls the message store (load, outcome), the VA
+ * queue (park, state), delivery, quarantine and logs; the queue reaches it
+ * only through the imsva_process_fn imsvad hands to imsva_queue_start. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,76 +76,6 @@ int imsva_atse_set(store *st, int on, ctd_err *err)
 	return store_setting_set(st, "imsva", "atse_enabled", on ? "1" : "0", err);
 }
 
-/* ---- the message as stored ---- */
-
-typedef struct stored_msg {
-	int64_t id, received_ms;
-	char *internal_id, *client_ip, *helo, *mail_from, *rcpts_json;
-	int tls;
-	char **rcpts;
-	size_t nrcpts;
-	char *data;
-	size_t len;
-} stored_msg;
-
-static void stored_free(stored_msg *s)
-{
-	free(s->internal_id);
-	free(s->client_ip);
-	free(s->helo);
-	free(s->mail_from);
-	free(s->rcpts_json);
-	for (size_t i = 0; i < s->nrcpts; i++)
-		free(s->rcpts[i]);
-	free(s->rcpts);
-	free(s->data);
-}
-
-static char *col_dup(sqlite3_stmt *s, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(s, i);
-	return xstrdup(t ? t : "");
-}
-
-static int stored_load(store *st, int64_t id, stored_msg *m, ctd_err *err)
-{
-	sqlite3_stmt *s = store_stmt(st,
-		"SELECT internal_id, received_ms, client_ip, helo, tls, mail_from, rcpts, data"
-		" FROM imsva_messages WHERE id = ?", err);
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return ctd_fail(err, CTD_ENOTFOUND, "no message %" PRId64, id);
-	}
-	memset(m, 0, sizeof *m);
-	m->id = id;
-	m->internal_id = col_dup(s, 0);
-	m->received_ms = sqlite3_column_int64(s, 1);
-	m->client_ip = col_dup(s, 2);
-	m->helo = col_dup(s, 3);
-	m->tls = sqlite3_column_int(s, 4);
-	m->mail_from = col_dup(s, 5);
-	m->rcpts_json = col_dup(s, 6);
-	m->len = (size_t)sqlite3_column_bytes(s, 7);
-	m->data = xmalloc(m->len + 1);
-	if (m->len)
-		memcpy(m->data, sqlite3_column_blob(s, 7), m->len);
-	m->data[m->len] = '\0';
-	sqlite3_reset(s);
-	json_t *a = json_loads(m->rcpts_json, 0, NULL);
-	m->nrcpts = json_array_size(a);
-	m->rcpts = xcalloc(m->nrcpts + 1, sizeof(char *));
-	for (size_t i = 0; i < m->nrcpts; i++)
-	{
-		const char *r = json_string_value(json_array_get(a, i));
-		m->rcpts[i] = xstrdup(r ? r : "");
-	}
-	json_decref(a);
-	return 0;
-}
-
 /* ---- lookups for the policy engine ---- */
 
 typedef struct lookup_ctx {
@@ -167,27 +101,15 @@ static int lk_wrs(void *ctx, const char *url, imsva_wrs_rating *out)
 
 /* ---- applying a verdict ---- */
 
-static int set_message_state(store *st, int64_t id, const char *state, int64_t next_ms,
-			     const imsva_msg *m, const char *final_action, ctd_err *err)
+static int set_message_state(store *st, int64_t id, imsva_msg_state to, int64_t next_ms,
+			     const imsva_msg *m, ctd_err *err)
 {
-	sqlite3_stmt *s = store_stmt(st,
-		"UPDATE imsva_messages SET state = ?, next_ms = ?, subject = ?, message_id = ?,"
-		" final_action = ?, done_ms = ? WHERE id = ?", err);
-	if (!s)
-		return -1;
-	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, next_ms);
-	sqlite3_bind_text(s, 3, m ? m->subject : NULL, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, m ? m->message_id : NULL, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, final_action, -1, SQLITE_STATIC);
-	if (final_action)
-		sqlite3_bind_int64(s, 6, time_now_ms());
-	sqlite3_bind_int64(s, 7, id);
-	return store_step_done(st, s, err);
+	return imsva_msgs_processed(st, id, to, next_ms, m ? m->subject : NULL,
+				    m ? m->message_id : NULL, err);
 }
 
 /* IMSVA's trace headers, prepended to the (rewritten) message. */
-static char *imsva_headers(const stored_msg *sm, const imsva_msg *m, const char *body,
+static char *imsva_headers(const imsva_stored_msg *sm, const imsva_msg *m, const char *body,
 			   size_t blen, size_t *outlen)
 {
 	char date[64], qid[16];
@@ -195,7 +117,7 @@ static char *imsva_headers(const stored_msg *sm, const imsva_msg *m, const char 
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	imsva_queue_id(sm->id, qid);
+	imsva_msg_queue_id(sm->id, qid);
 	const char *spam = m->spam_score >= 5.0 ? "Yes" : "No";
 	sbuf b = {0};
 	sbuf_printf(&b,
@@ -215,22 +137,22 @@ static char *imsva_headers(const stored_msg *sm, const imsva_msg *m, const char 
 	return sbuf_detach(&b);
 }
 
-static const char *final_state(imsva_intercept i)
+static imsva_msg_state final_state(imsva_intercept i)
 {
 	switch (i) {
 	case IMSVA_INTERCEPT_DELETE:
-		return "deleted";
+		return IMSVA_MSG_DELETED;
 	case IMSVA_INTERCEPT_QUARANTINE:
-		return "quarantined";
+		return IMSVA_MSG_QUARANTINED;
 	case IMSVA_INTERCEPT_HANDOFF:
-		return "handoff";
+		return IMSVA_MSG_HANDOFF;
 	default:
-		return "delivered";
+		return IMSVA_MSG_DELIVERED;
 	}
 }
 
-static int log_hits(store *st, const stored_msg *sm, const imsva_msg *m, const char *rcpts,
-		    const imsva_verdict *v, ctd_err *err)
+static int log_hits(store *st, const imsva_stored_msg *sm, const imsva_msg *m,
+		    const char *rcpts, const imsva_verdict *v, ctd_err *err)
 {
 	for (size_t i = 0; i < v->nhits; i++) {
 		const imsva_hit *h = &v->hits[i];
@@ -258,8 +180,8 @@ static int log_hits(store *st, const stored_msg *sm, const imsva_msg *m, const c
 }
 
 /* Notifications of "monitor: notify" go to the mailbox / next hop like mail. */
-static int send_notifications(imsva_app *app, store *st, const stored_msg *sm, const imsva_msg *m,
-			      const imsva_verdict *v, ctd_err *err)
+static int send_notifications(imsva_app *app, store *st, const imsva_stored_msg *sm,
+			      const imsva_msg *m, const imsva_verdict *v, ctd_err *err)
 {
 	for (size_t i = 0; i < v->nnotifies; i++) {
 		const imsva_notify *n = &v->notifies[i];
@@ -286,8 +208,8 @@ static int send_notifications(imsva_app *app, store *st, const stored_msg *sm, c
 	return 0;
 }
 
-static int deliver_verdict(imsva_app *app, store *st, const stored_msg *sm, const imsva_verdict *v,
-			   const char *data, size_t len, ctd_err *err)
+static int deliver_verdict(imsva_app *app, store *st, const imsva_stored_msg *sm,
+			   const imsva_verdict *v, const char *data, size_t len, ctd_err *err)
 {
 	/* recipients: the envelope's (or the changed ones), plus BCC */
 	const char **rv = xcalloc(sm->nrcpts + v->new_rcpts.n + v->bcc.n + 1, sizeof *rv);
@@ -310,11 +232,11 @@ static int deliver_verdict(imsva_app *app, store *st, const stored_msg *sm, cons
 
 /* The MTA event of the SMTP reception (Postfix's smtpd line), written with
  * the rest of the message's logs, off the intake path. */
-static int log_received(store *st, const stored_msg *sm, const imsva_msg *m, const char *rcpts,
-			ctd_err *err)
+static int log_received(store *st, const imsva_stored_msg *sm, const imsva_msg *m,
+			const char *rcpts, ctd_err *err)
 {
 	char qid[16];
-	imsva_queue_id(sm->id, qid);
+	imsva_msg_queue_id(sm->id, qid);
 	json_t *d = json_pack("{s:s,s:s,s:s,s:b,s:I}", "queue_id", qid, "client_ip", sm->client_ip,
 			      "helo", sm->helo, "tls", sm->tls, "size", (json_int_t)sm->len);
 	imsva_log_rec r = {.type = "mta", .msg_id = sm->id, .internal_id = sm->internal_id,
@@ -325,8 +247,8 @@ static int log_received(store *st, const stored_msg *sm, const imsva_msg *m, con
 	return rc;
 }
 
-static int apply_verdict(imsva_app *app, store *st, const stored_msg *sm, const imsva_msg *m,
-			 const imsva_verdict *v, ctd_err *err)
+static int apply_verdict(imsva_app *app, store *st, const imsva_stored_msg *sm,
+			 const imsva_msg *m, const imsva_verdict *v, ctd_err *err)
 {
 	char *mod = NULL, *out = NULL;
 	size_t modlen = 0, outlen = 0;
@@ -336,7 +258,7 @@ static int apply_verdict(imsva_app *app, store *st, const stored_msg *sm, const 
 	free(mod);
 	char *rcpts = imsva_rcpts_join(sm->rcpts_json);
 	const imsva_hit *term = v->terminal_hit >= 0 ? &v->hits[v->terminal_hit] : NULL;
-	const char *final = final_state(v->intercept);
+	imsva_msg_state final = final_state(v->intercept);
 	int rc = store_begin(st, err);
 	if (rc == 0)
 		rc = log_hits(st, sm, m, rcpts, v, err);
@@ -373,13 +295,14 @@ static int apply_verdict(imsva_app *app, store *st, const stored_msg *sm, const 
 				   .rule = term ? term->rule_name : NULL,
 				   .rule_type = term ? (term->rule_type == IMSVA_RULE_ANTIVIRUS
 								? "Antivirus" : "Other") : NULL,
-				   .action = final, .action_code = v->action_code,
+				   .action = imsva_msg_state_name(final),
+				   .action_code = v->action_code,
 				   .reason = term ? term->reason : NULL, .detail = d};
 		rc = imsva_log(st, &r, err);
 		json_decref(d);
 	}
 	if (rc == 0)
-		rc = set_message_state(st, sm->id, final, 0, m, final, err);
+		rc = set_message_state(st, sm->id, final, 0, m, err);
 	if (rc == 0)
 		rc = store_commit(st, err);
 	if (rc < 0)
@@ -387,36 +310,36 @@ static int apply_verdict(imsva_app *app, store *st, const stored_msg *sm, const 
 	free(rcpts);
 	free(out);
 	if (rc == 0)
-		imsva_worker_wake(app->deliver);
+		worker_wake(app->deliver);
 	return rc;
 }
 
-static int park_for_va(imsva_app *app, store *st, const stored_msg *sm, const imsva_msg *m,
-		       const imsva_verdict *v, ctd_err *err)
+static int park_for_va(imsva_app *app, store *st, const imsva_stored_msg *sm,
+		       const imsva_msg *m, const imsva_verdict *v, ctd_err *err)
 {
 	int rc = store_begin(st, err);
 	if (rc == 0 && v->status == IMSVA_EVAL_VA_SUBMIT)
 		rc = imsva_va_park(app, st, sm->id, m, v, err);
 	if (rc == 0)
-		rc = set_message_state(st, sm->id, "va", 0, m, NULL, err);
+		rc = set_message_state(st, sm->id, IMSVA_MSG_VA, 0, m, err);
 	if (rc == 0)
 		rc = store_commit(st, err);
 	if (rc < 0)
 		store_rollback(st);
 	else
-		imsva_worker_wake(app->va);
+		worker_wake(app->va);
 	return rc;
 }
 
-static int defer_message(imsva_app *app, store *st, const stored_msg *sm, const imsva_msg *m,
-			 ctd_err *err)
+static int defer_message(imsva_app *app, store *st, const imsva_stored_msg *sm,
+			 const imsva_msg *m, ctd_err *err)
 {
 	if (imsva_wrs_outage_first_report(app->wrs))
 		imsva_log_system(st, "wrs_unreachable",
 				 "SPS %s unreachable: message %s deferred (wrs_fallback=defer)",
 				 app->cfg->sps_url, sm->internal_id);
-	return set_message_state(st, sm->id, "defer", time_now_ms() + app->cfg->wrs_defer_retry, m,
-				 NULL, err);
+	return set_message_state(st, sm->id, IMSVA_MSG_DEFER,
+				 time_now_ms() + app->cfg->wrs_defer_retry, m, err);
 }
 
 int imsva_process_message(imsva_app *app, int64_t msg_id, ctd_err *err)
@@ -424,9 +347,9 @@ int imsva_process_message(imsva_app *app, int64_t msg_id, ctd_err *err)
 	store *st = imsva_store(err);
 	if (!st)
 		return -1;
-	stored_msg sm;
+	imsva_stored_msg sm;
 	memset(&sm, 0, sizeof sm);
-	if (stored_load(st, msg_id, &sm, err) < 0)
+	if (imsva_msgs_load(st, msg_id, &sm, err) < 0)
 		return -1;
 	imsva_msg *m = NULL;
 	imsva_verdict v;
@@ -471,6 +394,6 @@ int imsva_process_message(imsva_app *app, int64_t msg_id, ctd_err *err)
 out:
 	imsva_verdict_free(&v);
 	imsva_msg_free(m);
-	stored_free(&sm);
+	imsva_stored_msg_free(&sm);
 	return rc;
 }

@@ -215,7 +215,7 @@ int imsva_quarantine_release(imsva_app *app, store *st, int64_t id, ctd_err *err
 	json_decref(rc);
 	qrow_free(&r);
 	if (rcode == 0)
-		imsva_worker_wake(app->deliver);
+		worker_wake(app->deliver);
 	return rcode;
 }
 

@@ -8,7 +8,13 @@
  * committed messages in batches, so it never slows the intake path. A message
  * claimed but not finished when the daemon died is 'processing' in the store
  * and goes back to 'new' at start-up: every acknowledged message is
- * processed exactly once to a final state. */
+ * processed exactly once to a final state.
+ *
+ * Dependencies: the queue calls the message store (imsva_msgstore.c) and
+ * nothing else of imsvad; what processing a message means comes in as the
+ * imsva_process_fn given to imsva_queue_start (imsva_process_message).
+ * Processing and the VA queue call the queue (imsva_queue_kick), never the
+ * other way round. */
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -49,6 +55,7 @@ struct imsva_queue {
 	/* intake statistics (committer thread only; logged at stop) */
 	long long batches, committed, commit_us, max_batch;
 	/* processing workers */
+	imsva_process_fn process;
 	pthread_t *workers;
 	int nworkers;
 	pthread_mutex_t plock;
@@ -56,46 +63,15 @@ struct imsva_queue {
 	int pstop, kicked;
 };
 
-void imsva_queue_id(int64_t msg_id, char out[16])
-{
-	snprintf(out, 16, "%010" PRIX64, (uint64_t)msg_id);
-}
-
 /* ---- group commit ---- */
 
 static int insert_batch(store *st, pending *list, ctd_err *err)
 {
 	if (store_begin(st, err) < 0)
 		return -1;
-	sqlite3_stmt *ins = store_stmt(st,
-		"INSERT INTO imsva_messages (internal_id, received_ms, client_ip, helo, tls,"
-		" mail_from, rcpts, size, data) VALUES (?,?,?,?,?,?,?,?,?)", err);
-	if (!ins)
-		goto fail;
-	for (pending *p = list; p; p = p->next) {
-		smtp_envelope *e = p->env;
-		char iid[37];
-		uuid_v4(iid);
-		str_upper(iid);
-		json_t *rc = json_array();
-		for (int i = 0; i < e->nrcpts; i++)
-			json_array_append_new(rc, json_string(e->rcpts[i]));
-		char *rcpts = json_dumps(rc, JSON_COMPACT);
-		json_decref(rc);
-		sqlite3_bind_text(ins, 1, iid, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(ins, 2, e->received_ms);
-		sqlite3_bind_text(ins, 3, e->client_ip, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 4, e->helo, -1, SQLITE_STATIC);
-		sqlite3_bind_int(ins, 5, e->tls);
-		sqlite3_bind_text(ins, 6, e->mail_from, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 7, rcpts, -1, free);
-		sqlite3_bind_int64(ins, 8, (sqlite3_int64)e->data.len);
-		sqlite3_bind_blob(ins, 9, e->data.data ? e->data.data : "", (int)e->data.len,
-				  SQLITE_STATIC);
-		if (store_step_done(st, ins, err) < 0)
+	for (pending *p = list; p; p = p->next)
+		if (imsva_msgs_insert(st, p->env, &p->id, err) < 0)
 			goto fail;
-		p->id = sqlite3_last_insert_rowid(store_db(st));
-	}
 	if (store_commit(st, err) < 0)
 		goto fail;
 	return 0;
@@ -143,7 +119,7 @@ static void *committer_main(void *arg)
 			pending *p = list;
 			list = p->next;
 			char qid[16];
-			imsva_queue_id(p->id, qid);
+			imsva_msg_queue_id(p->id, qid);
 			p->done(p->ctx, ok, qid);
 			smtp_envelope_free(p->env);
 			free(p);
@@ -182,57 +158,13 @@ void imsva_queue_kick(imsva_queue *q)
 	pthread_mutex_unlock(&q->plock);
 }
 
-/* Claim up to CLAIM_BATCH new messages (and release deferred ones whose time
- * has come). Returns the number claimed into ids. */
-static int claim(store *st, int64_t *ids, ctd_err *err)
-{
-	int n = 0;
-	if (store_begin(st, err) < 0)
-		return -1;
-	sqlite3_stmt *due = store_stmt(st,
-		"UPDATE imsva_messages SET state = 'new' WHERE state = 'defer' AND next_ms <= ?", err);
-	if (!due)
-		goto fail;
-	sqlite3_bind_int64(due, 1, time_now_ms());
-	if (store_step_done(st, due, err) < 0)
-		goto fail;
-	sqlite3_stmt *s = store_stmt(st,
-		"UPDATE imsva_messages SET state = 'processing', attempts = attempts + 1"
-		" WHERE id IN (SELECT id FROM imsva_messages WHERE state = 'new' ORDER BY id LIMIT ?)"
-		" RETURNING id", err);
-	if (!s)
-		goto fail;
-	sqlite3_bind_int(s, 1, CLAIM_BATCH);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < CLAIM_BATCH)
-		ids[n++] = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		ctd_fail(err, CTD_ESTORE, "claim: %s", sqlite3_errmsg(store_db(st)));
-		goto fail;
-	}
-	if (store_commit(st, err) < 0)
-		goto fail;
-	return n;
-fail:
-	store_rollback(st);
-	return -1;
-}
-
 /* A message that could not be processed: retry later, give up after a few
  * attempts with a system event (never silently). */
-static void process_failed(imsva_app *app, store *st, int64_t id, const ctd_err *perr)
+static void process_failed(store *st, int64_t id, const ctd_err *perr)
 {
 	ctd_err err = {0};
-	sqlite3_stmt *s = store_stmt(st,
-		"UPDATE imsva_messages SET state = CASE WHEN attempts >= ? THEN 'error' ELSE 'defer' END,"
-		" next_ms = ? WHERE id = ?", &err);
-	if (s) {
-		sqlite3_bind_int(s, 1, MAX_PROCESS_ATTEMPTS);
-		sqlite3_bind_int64(s, 2, time_now_ms() + 1000);
-		sqlite3_bind_int64(s, 3, id);
-		store_step_done(st, s, &err);
-	}
+	if (imsva_msgs_failed(st, id, MAX_PROCESS_ATTEMPTS, time_now_ms() + 1000, &err) < 0)
+		log_error("processing.fail_state", "msg=%" PRId64 " error=\"%s\"", id, err.msg);
 	imsva_log_system(st, "processing_error", "message %" PRId64 ": %s", id, perr->msg);
 }
 
@@ -258,15 +190,15 @@ static void *processor_main(void *arg)
 			break;
 		ctd_err err = {0};
 		store *st = imsva_store(&err);
-		int n = st ? claim(st, ids, &err) : -1;
+		int n = st ? imsva_msgs_claim(st, time_now_ms(), ids, CLAIM_BATCH, &err) : -1;
 		if (n < 0)
 			log_error("processing.claim_failed", "error=\"%s\"", err.msg);
 		for (int i = 0; i < n; i++) {
 			ctd_err perr = {0};
-			if (imsva_process_message(q->app, ids[i], &perr) < 0) {
+			if (q->process(q->app, ids[i], &perr) < 0) {
 				log_error("processing.failed", "msg=%" PRId64 " error=\"%s\"", ids[i],
 					  perr.msg);
-				process_failed(q->app, st, ids[i], &perr);
+				process_failed(st, ids[i], &perr);
 			}
 		}
 		if (n > 0) {
@@ -291,17 +223,18 @@ static void *processor_main(void *arg)
 	return NULL;
 }
 
-imsva_queue *imsva_queue_start(imsva_app *app, int nworkers, ctd_err *err)
+imsva_queue *imsva_queue_start(imsva_app *app, int nworkers, imsva_process_fn process,
+			       ctd_err *err)
 {
 	store *st = imsva_store(err);
 	if (!st)
 		return NULL;
 	/* claimed before a crash: process again */
-	if (store_exec(st, "UPDATE imsva_messages SET state = 'new' WHERE state = 'processing'",
-		       err) < 0)
+	if (imsva_msgs_recover(st, err) < 0)
 		return NULL;
 	imsva_queue *q = xcalloc(1, sizeof *q);
 	q->app = app;
+	q->process = process;
 	app->queue = q;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
@@ -337,6 +270,12 @@ void imsva_queue_stop(imsva_queue *q)
 	pthread_mutex_unlock(&q->plock);
 	for (int i = 0; i < q->nworkers; i++)
 		pthread_join(q->workers[i], NULL);
+}
+
+void imsva_queue_free(imsva_queue *q)
+{
+	if (!q)
+		return;
 	free(q->workers);
 	pthread_cond_destroy(&q->cond);
 	pthread_mutex_destroy(&q->lock);

@@ -22,7 +22,7 @@
 struct imsva_tmcm {
 	imsva_app *app;
 	dtas_client client;
-	imsva_worker *sync_worker, *heartbeat_worker;
+	worker *sync_worker, *heartbeat_worker;
 	pthread_mutex_t lock;
 	int registered, online;
 	int64_t last_heartbeat_ms, last_sync_ms, last_sync_records, last_sync_ms_taken;
@@ -212,13 +212,13 @@ static int ensure_registered(imsva_tmcm *t, store *st)
 	return 0;
 }
 
-static void sync_run(void *arg)
+static int64_t sync_run(void *arg)
 {
 	imsva_tmcm *t = arg;
 	ctd_err err = {0};
 	store *st = imsva_store(&err);
 	if (!st || ensure_registered(t, st) < 0)
-		return;
+		return IMSVA_JOB_INTERVAL;
 	int64_t started = time_mono_ms();
 	int64_t cursor = cursor_get(st);
 	int full = cursor == 0;
@@ -235,7 +235,7 @@ static void sync_run(void *arg)
 		set_error(t, why);
 		imsva_log_system(st, "tmcm_sync_failed", "SO sync from %s failed: %s",
 				 t->client.base_url, why);
-		return;
+		return IMSVA_JOB_INTERVAL;
 	}
 	int64_t took = time_mono_ms() - started;
 	pthread_mutex_lock(&t->lock);
@@ -252,15 +252,16 @@ static void sync_run(void *arg)
 		json_decref(d);
 	}
 	log_info("tmcm.sync", "records=%ld cursor=%" PRId64 " ms=%" PRId64, n, cursor, took);
+	return IMSVA_JOB_INTERVAL;
 }
 
-static void heartbeat_run(void *arg)
+static int64_t heartbeat_run(void *arg)
 {
 	imsva_tmcm *t = arg;
 	ctd_err err = {0};
 	store *st = imsva_store(&err);
 	if (!st || ensure_registered(t, st) < 0)
-		return;
+		return IMSVA_JOB_INTERVAL;
 	int ok = dtas_test_connection(&t->client, &err) == 0;
 	pthread_mutex_lock(&t->lock);
 	int was = t->online;
@@ -274,9 +275,10 @@ static void heartbeat_run(void *arg)
 		imsva_log_system(st, ok ? "tmcm_online" : "tmcm_unreachable",
 				 "Control Manager %s is %s%s%s", t->client.base_url,
 				 ok ? "online" : "unreachable", ok ? "" : ": ", ok ? "" : err.msg);
+	return IMSVA_JOB_INTERVAL;
 }
 
-imsva_tmcm *imsva_tmcm_start(imsva_app *app)
+imsva_tmcm *imsva_tmcm_start(imsva_app *app, ctd_err *err)
 {
 	imsva_tmcm *t = xcalloc(1, sizeof *t);
 	t->app = app;
@@ -284,31 +286,34 @@ imsva_tmcm *imsva_tmcm_start(imsva_app *app)
 	const imsva_config *cfg = app->cfg;
 	if (!cfg->tmcm_url || !*cfg->tmcm_url)
 		return t; /* integration off */
-	ctd_err err = {0};
-	store *st = imsva_store(&err);
-	char uuid[37];
-	uuid_v4(uuid);
-	char *client_uuid = st ? store_setting_init(st, "imsva", "tmcm_client_uuid", uuid, &err)
-			       : NULL;
-	t->client.base_url = xstrdup(cfg->tmcm_url);
-	t->client.api_key = xstrdup(cfg->tmcm_api_key ? cfg->tmcm_api_key : "");
-	t->client.client_uuid = client_uuid ? client_uuid : xstrdup(uuid);
-	t->client.product_name = xstrdup("IMSVA");
-	t->client.hostname = xstrdup(cfg->hostname);
-	t->client.source_id = xstrdup("103");
-	t->client.source_name = xstrdup("IMSVA");
-	t->client.protocol_version = xstrdup("1.5");
-	t->client.http.timeout_ms = 10000;
-	t->client.http.retries = 1;
-	t->sync_worker = imsva_worker_start("tmcm-sync", cfg->tmcm_sync_interval, sync_run, t);
-	t->heartbeat_worker =
-		imsva_worker_start("tmcm-heartbeat", cfg->tmcm_heartbeat_interval, heartbeat_run, t);
+	store *st = imsva_store(err);
+	char *uuid = st ? store_secret(st, "imsva", "tmcm_client_uuid", NULL,
+				       (secret_kind){SECRET_UUID, 0}, err)
+			: NULL;
+	if (!uuid) {
+		imsva_tmcm_stop(t);
+		return NULL;
+	}
+	dtas_client_init(&t->client, &(dtas_client_spec){
+		.base_url = cfg->tmcm_url, .api_key = cfg->tmcm_api_key ? cfg->tmcm_api_key : "",
+		.client_uuid = uuid, .product_name = "IMSVA", .source_id = "103",
+		.source_name = "IMSVA", .hostname = cfg->hostname,
+		.http = {.timeout_ms = 10000, .retries = 1}});
+	free(uuid);
+	t->sync_worker = worker_start("tmcm-sync", cfg->tmcm_sync_interval, sync_run, t, err);
+	t->heartbeat_worker = t->sync_worker ? worker_start("tmcm-heartbeat",
+			cfg->tmcm_heartbeat_interval, heartbeat_run, t, err) : NULL;
+	if (!t->heartbeat_worker) {
+		imsva_tmcm_stop(t);
+		return NULL;
+	}
 	return t;
 }
 
 void imsva_tmcm_sync_now(imsva_tmcm *t)
 {
-	imsva_worker_wake(t->sync_worker);
+	if (t->sync_worker) /* integration off: nothing to sync */
+		worker_wake(t->sync_worker);
 }
 
 json_t *imsva_tmcm_status(imsva_tmcm *t, store *st)
@@ -350,18 +355,9 @@ void imsva_tmcm_stop(imsva_tmcm *t)
 {
 	if (!t)
 		return;
-	imsva_worker_stop(t->sync_worker);
-	imsva_worker_stop(t->heartbeat_worker);
-	imsva_worker_free(t->sync_worker);
-	imsva_worker_free(t->heartbeat_worker);
-	free(t->client.base_url);
-	free(t->client.api_key);
-	free(t->client.client_uuid);
-	free(t->client.product_name);
-	free(t->client.hostname);
-	free(t->client.source_id);
-	free(t->client.source_name);
-	free(t->client.protocol_version);
+	worker_stop(t->sync_worker);
+	worker_stop(t->heartbeat_worker);
+	dtas_client_free(&t->client);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }

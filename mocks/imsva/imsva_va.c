@@ -8,7 +8,11 @@
  * and hands the message back to processing, which evaluates the rules again
  * with that VA state (the engine maps risk by security level). DDAN
  * unreachable: a system event, the samples stay queued, and the timeout path
- * ("Probable advanced threat (ATSE)") applies once the message expires. */
+ * ("Probable advanced threat (ATSE)") applies once the message expires.
+ *
+ * Dependencies: the VA queue calls the message store (a parked message back
+ * to new) and the queue (imsva_queue_kick); processing calls the VA queue
+ * (park, state), never the other way round. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,13 +115,7 @@ static int va_finish(imsva_app *app, store *st, int64_t msg_id, const char *stat
 	}
 	int changed = rc == 0 && sqlite3_changes(store_db(st)) > 0;
 	if (changed) {
-		sqlite3_stmt *m = store_stmt(st,
-			"UPDATE imsva_messages SET state = 'new' WHERE id = ? AND state = 'va'", err);
-		rc = m ? 0 : -1;
-		if (rc == 0) {
-			sqlite3_bind_int64(m, 1, msg_id);
-			rc = store_step_done(st, m, err);
-		}
+		rc = imsva_msgs_va_done(st, msg_id, err);
 		if (rc == 0) {
 			json_t *d = json_pack("{s:s,s:i}", "status", status, "risk", risk);
 			va_event(st, msg_id, status, NULL, d);
@@ -267,13 +265,13 @@ static void va_settle(imsva_app *app, store *st)
 		va_finish(app, st, ids[i], status[i], risks[i], &err);
 }
 
-void imsva_va_run(void *appv)
+int64_t imsva_va_run(void *appv)
 {
 	imsva_app *app = appv;
 	ctd_err err = {0};
 	store *st = imsva_store(&err);
 	if (!st)
-		return;
+		return IMSVA_JOB_INTERVAL;
 	if (app->ddan.base_url) {
 		static int registered; /* one VA worker thread */
 		if (!registered) {
@@ -290,43 +288,57 @@ void imsva_va_run(void *appv)
 			va_poll(app, st);
 	}
 	va_settle(app, st);
+	return IMSVA_JOB_INTERVAL;
+}
+
+/* The message's fields a VA queue row shows, from the message store. */
+static int add_message_fields(store *st, int64_t msg_id, json_t *row, ctd_err *err)
+{
+	static const char *const keys[] = {"internal_id", "sender", "recipients", "size"};
+	json_t *m = imsva_msgs_get_json(st, msg_id, err);
+	if (!m)
+		return -1;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		json_object_set(row, keys[i], json_object_get(m, keys[i]));
+	const char *subject = json_string_value(json_object_get(m, "subject"));
+	json_object_set_new(row, "subject", json_string(subject ? subject : ""));
+	json_decref(m);
+	return 0;
 }
 
 json_t *imsva_va_list(store *st, ctd_err *err)
 {
 	sqlite3_stmt *s = store_stmt(st,
 		"SELECT q.msg_id, q.ts_ms, q.rule, q.expires_ms, q.status, q.risk, q.attempts,"
-		" q.query_ms, m.internal_id, m.mail_from, m.rcpts, m.subject, m.size,"
+		" q.query_ms,"
 		" (SELECT json_group_array(json_object('sha1', sha1, 'filename', filename,"
 		"  'submitted', submitted, 'status', status, 'risk', risk))"
 		"  FROM imsva_va_samples WHERE msg_id = q.msg_id)"
-		" FROM imsva_va_queue q JOIN imsva_messages m ON m.id = q.msg_id"
-		" ORDER BY q.ts_ms DESC LIMIT 500", err);
+		" FROM imsva_va_queue q ORDER BY q.ts_ms DESC LIMIT 500", err);
 	if (!s)
 		return NULL;
 	json_t *out = json_array();
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		char ts[32], exp[32];
+		int64_t msg_id = sqlite3_column_int64(s, 0);
 		time_iso8601(sqlite3_column_int64(s, 1), ts, sizeof ts);
 		time_iso8601(sqlite3_column_int64(s, 3), exp, sizeof exp);
-		json_t *rc = json_loads((const char *)sqlite3_column_text(s, 10), 0, NULL);
-		json_t *att = json_loads((const char *)sqlite3_column_text(s, 13), 0, NULL);
-		const char *subject = (const char *)sqlite3_column_text(s, 11);
-		json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:o,s:s,s:I,s:o}",
-			"msg_id", (json_int_t)sqlite3_column_int64(s, 0), "time", ts,
+		json_t *att = json_loads((const char *)sqlite3_column_text(s, 8), 0, NULL);
+		json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:i,s:i,s:o}",
+			"msg_id", (json_int_t)msg_id, "time", ts,
 			"rule", (const char *)sqlite3_column_text(s, 2), "expiration", exp,
 			"status", (const char *)sqlite3_column_text(s, 4), "risk", sqlite3_column_int(s, 5),
-			"attempts", sqlite3_column_int(s, 6),
-			"internal_id", (const char *)sqlite3_column_text(s, 8),
-			"sender", (const char *)sqlite3_column_text(s, 9), "recipients", rc ? rc : json_array(),
-			"subject", subject ? subject : "", "size", (json_int_t)sqlite3_column_int64(s, 12),
-			"attachments", att ? att : json_array());
+			"attempts", sqlite3_column_int(s, 6), "attachments", att ? att : json_array());
 		if (sqlite3_column_type(s, 7) != SQLITE_NULL) {
 			char qt[32];
 			time_iso8601(sqlite3_column_int64(s, 7), qt, sizeof qt);
 			json_object_set_new(o, "query_time", json_string(qt));
 		}
-		json_array_append_new(out, o);
+		ctd_err merr = {0};
+		if (add_message_fields(st, msg_id, o, &merr) == 0)
+			json_array_append_new(out, o);
+		else
+			json_decref(o);
 	}
 	sqlite3_reset(s);
 	return out;

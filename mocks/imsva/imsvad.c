@@ -80,13 +80,10 @@ static const cfg_section imsva_section = {"imsva", imsva_opts, CFG_NOPTS(imsva_o
 /* Secrets: pinned by config, else generated once and kept in settings. */
 static char *admin_password(const imsva_config *cfg, store *st)
 {
-	if (*cfg->admin_password)
-		return xstrdup(cfg->admin_password);
-	char fresh[37];
-	uuid_v4(fresh);
-	fresh[18] = '\0'; /* 16 hex digits and a dash: easy to type */
 	ctd_err err = {0};
-	char *pw = store_setting_init(st, "imsva", "admin_password", fresh, &err);
+	/* 16 hex digits and two dashes: easy to type */
+	char *pw = store_secret(st, "imsva", "admin_password", cfg->admin_password,
+				(secret_kind){SECRET_UUID, 18}, &err);
 	if (!pw)
 		fatal("imsva.admin_password", "error=\"%s\"", err.msg);
 	return pw;
@@ -97,33 +94,25 @@ static void ddan_client_init(imsva_app *app, store *st)
 	const imsva_config *cfg = app->cfg;
 	if (!*cfg->ddan_url)
 		return;
-	char fresh[37];
-	uuid_v4(fresh);
 	ctd_err err = {0};
-	char *uuid = store_setting_init(st, "imsva", "ddan_client_uuid", fresh, &err);
-	dtas_client *c = &app->ddan;
-	c->base_url = xstrdup(cfg->ddan_url);
-	c->api_key = xstrdup(cfg->ddan_api_key);
-	c->client_uuid = uuid ? uuid : xstrdup(fresh);
-	c->product_name = xstrdup("IMSVA");
-	c->hostname = xstrdup(cfg->hostname);
-	c->source_id = xstrdup("103");
-	c->source_name = xstrdup("IMSVA");
-	c->protocol_version = xstrdup("1.5");
-	c->http.timeout_ms = 10000;
-	c->http.retries = 1;
+	char *uuid = store_secret(st, "imsva", "ddan_client_uuid", NULL,
+				  (secret_kind){SECRET_UUID, 0}, &err);
+	if (!uuid)
+		fatal("imsva.ddan_client_uuid", "error=\"%s\"", err.msg);
+	dtas_client_init(&app->ddan, &(dtas_client_spec){
+		.base_url = cfg->ddan_url, .api_key = cfg->ddan_api_key, .client_uuid = uuid,
+		.product_name = "IMSVA", .source_id = "103", .source_name = "IMSVA",
+		.hostname = cfg->hostname, .http = {.timeout_ms = 10000, .retries = 1}});
+	free(uuid);
 }
 
-static void ddan_client_free(dtas_client *c)
+static worker *start_worker(const char *name, int64_t interval_ms, worker_job job, void *arg)
 {
-	free(c->base_url);
-	free(c->api_key);
-	free(c->client_uuid);
-	free(c->product_name);
-	free(c->hostname);
-	free(c->source_id);
-	free(c->source_name);
-	free(c->protocol_version);
+	ctd_err err = {0};
+	worker *w = worker_start(name, interval_ms, job, arg, &err);
+	if (!w)
+		fatal("imsva.worker", "name=%s error=\"%s\"", name, err.msg);
+	return w;
 }
 
 /* /healthz "status": the Control Manager and SPS connections. */
@@ -170,11 +159,13 @@ int main(int argc, char **argv)
 	app.admin = imsva_admin_new(&app, pw, cfg.session_ttl);
 	app.wrs = imsva_wrs_new(cfg.sps_url, cfg.wrs_cache_ttl);
 
-	if (!imsva_queue_start(&app, (int)cfg.workers, &err))
+	if (!imsva_queue_start(&app, (int)cfg.workers, imsva_process_message, &err))
 		fatal("imsva.queue", "error=\"%s\"", err.msg);
-	app.deliver = imsva_worker_start("deliver", cfg.deliver_retry, imsva_deliver_run, &app);
-	app.va = imsva_worker_start("va", cfg.va_poll_interval, imsva_va_run, &app);
-	app.tmcm = imsva_tmcm_start(&app);
+	app.deliver = start_worker("deliver", cfg.deliver_retry, imsva_deliver_run, &app);
+	app.va = start_worker("va", cfg.va_poll_interval, imsva_va_run, &app);
+	app.tmcm = imsva_tmcm_start(&app, &err);
+	if (!app.tmcm)
+		fatal("imsva.tmcm", "error=\"%s\"", err.msg);
 
 	daemon_http_start(&d, imsva_admin_routes, imsva_admin_nroutes, &app, 0);
 	smtp_server_opts so = {
@@ -214,18 +205,22 @@ int main(int argc, char **argv)
 	daemon_ready(&d);
 	daemon_run(&d);
 
-	/* workers wake each other: join them all before freeing any; the
-	 * committer finishes before the sessions waiting on it go */
+	/* Who wakes whom decides the order: admin handlers wake delivery and
+	 * kick the queue, processing wakes delivery and VA, VA kicks the queue.
+	 * So the HTTP server goes first, then processing (the committer finishes
+	 * before the sessions waiting on it go), then the workers it wakes, and
+	 * the queue VA kicks is freed last. */
+	http_server_stop(d.http);
+	d.http = NULL;
 	imsva_tmcm_stop(app.tmcm);
-	imsva_worker_stop(app.va);
-	imsva_worker_stop(app.deliver);
 	imsva_queue_stop(app.queue);
 	smtp_server_stop(smtp);
-	imsva_worker_free(app.va);
-	imsva_worker_free(app.deliver);
+	worker_stop(app.va);
+	worker_stop(app.deliver);
+	imsva_queue_free(app.queue);
 	imsva_wrs_free(app.wrs);
 	imsva_admin_free(app.admin);
-	ddan_client_free(&app.ddan);
+	dtas_client_free(&app.ddan);
 	free(pw);
 	free(cert);
 	free(key);

@@ -148,6 +148,18 @@ START_TEST(step1_end_to_end)
 	j = api(&d, "GET", NULL, &st, "/api/mailbox?rcpt=victim@example.org");
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "count")), 0);
 	json_decref(j);
+	/* one message as the admin API shows it (the Sample SO went first), and
+	 * one that does not exist */
+	j = api(&d, "GET", NULL, &st, "/api/messages/1");
+	ck_assert_int_eq(st, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "queue_id")), "0000000001");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "state")), "quarantined");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "final_action")), "quarantined");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "subject")), "Sample SO");
+	json_decref(j);
+	j = api(&d, "GET", NULL, &st, "/api/messages/999");
+	ck_assert_int_eq(st, 404);
+	json_decref(j);
 	/* the shared timeline has the quarantine too */
 	char *db = xasprintf("%s/lab.db", d.home);
 	store *sdb = NULL;

@@ -155,6 +155,13 @@ START_TEST(release_from_va_queue)
 	json_t *q = imsvad_wait_count(&d, "/api/va-queue", 1);
 	json_t *m = json_array_get(json_object_get(q, "messages"), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(m, "status")), "pending");
+	/* the message's own fields come from the message store */
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(m, "recipients"), 0)),
+			 "va5@example.org");
+	ck_assert_int_eq(strlen(json_string_value(json_object_get(m, "internal_id"))), 36);
+	ck_assert_int_gt(json_integer_value(json_object_get(m, "size")), 0);
+	ck_assert(json_is_string(json_object_get(m, "sender")));
+	ck_assert(json_is_string(json_object_get(m, "subject")));
 	json_int_t id = json_integer_value(json_object_get(m, "msg_id"));
 	json_decref(q);
 	ck_assert_int_eq(imsvad_count(&d, "va"), 1);

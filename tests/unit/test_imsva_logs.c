@@ -48,7 +48,7 @@ START_TEST(rcpts_and_queue_ids)
 	ck_assert_str_eq(s, "");
 	free(s);
 	char q[16];
-	imsva_queue_id(255, q);
+	imsva_msg_queue_id(255, q);
 	ck_assert_str_eq(q, "00000000FF");
 	ck_assert_int_eq(strtoll(q, NULL, 16), 255);
 }
