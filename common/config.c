@@ -114,7 +114,8 @@ static int parse_duration(const char *s, long long *out)
 	if (*p == '.')
 		p += 1 + strspn(p + 1, "0123456789");
 	int64_t ms;
-	if (digits == 0 || digits > 12 || strspn(p, "msdh") != strlen(p) || duration_parse(s, &ms))
+	if (digits == 0 || digits > 12 || strspn(p, "msdh") != strlen(p)
+	    || duration_parse(s, &ms, NULL) != 0)
 		return -1;
 	*out = ms;
 	return 0;

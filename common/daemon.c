@@ -1,7 +1,6 @@
 /* daemon.c - the runtime every appliance daemon shares: configuration,
  * logging, data directory, pid file, signals, store, the main HTTP(S)
  * listener with GET /healthz, and the readiness file `ctdlab up` waits on. */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,22 +21,35 @@ static char *run_path(const ctd_daemon *d, const char *ext)
 	return xasprintf("%s/run/%s.%s", d->cfg->home, d->appliance, ext);
 }
 
+/* Also the fatal hook: a daemon that dies at start-up leaves no stale pid or
+ * ready file behind. */
+static void remove_run_files(void)
+{
+	if (!running)
+		return;
+	unlink(running->ready_path);
+	unlink(running->pid_path);
+}
+
 static void take_pid_file(ctd_daemon *d)
 {
-	char *path = run_path(d, "pid");
 	char *old;
-	if (file_read(path, &old, NULL) == 0) {
+	ctd_err err;
+	d->pid_path = run_path(d, "pid");
+	d->ready_path = run_path(d, "json");
+	if (file_read(d->pid_path, &old, NULL, NULL) == 0) {
 		long pid = strtol(old, NULL, 10);
 		free(old);
 		if (pid > 0 && pid != getpid() && pid_alive((int)pid))
 			fatal("daemon.running", "pid=%ld pidfile=%s reason=\"already running\"", pid,
-			      path);
+			      d->pid_path);
 	}
 	char pidtext[32];
 	int n = snprintf(pidtext, sizeof pidtext, "%ld\n", (long)getpid());
-	if (file_write_atomic(path, pidtext, (size_t)n, 0644) != 0)
-		fatal("daemon.pidfile", "path=%s error=\"%s\"", path, strerror(errno));
-	free(path);
+	if (file_write_atomic(d->pid_path, pidtext, (size_t)n, 0644, &err) != 0)
+		fatal("daemon.pidfile", "error=\"%s\"", err.msg);
+	/* The pid file is ours only from here: never remove another daemon's. */
+	log_set_fatal_hook(remove_run_files);
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -77,8 +89,8 @@ void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, v
 	running = d;
 
 	char *rundir = xasprintf("%s/run", d->cfg->home);
-	if (mkdir_p(rundir, 0755) != 0)
-		fatal("daemon.home", "path=%s error=\"%s\"", rundir, strerror(errno));
+	if (mkdir_p(rundir, 0755, &err) != 0)
+		fatal("daemon.home", "error=\"%s\"", err.msg);
 	free(rundir);
 	take_pid_file(d);
 	signal(SIGPIPE, SIG_IGN);
@@ -128,11 +140,13 @@ char *daemon_listener_url(const ctd_daemon *d, const char *scheme, int port)
 	const char *host = d->cfg->advertise;
 	if (!*host) {
 		const char *bind = d->cfg->bind;
-		int wildcard = *bind == '\0' || strcmp(bind, "0.0.0.0") == 0 || strcmp(bind, "::") == 0;
+		int wildcard = *bind == '\0' || strcmp(bind, "0.0.0.0") == 0 || strcmp(bind, "::") == 0
+			       || strcmp(bind, "[::]") == 0;
 		host = wildcard ? "127.0.0.1" : bind;
 	}
-	return strchr(host, ':') ? xasprintf("%s://[%s]:%d", scheme, host, port)
-				 : xasprintf("%s://%s:%d", scheme, host, port);
+	/* an IPv6 literal is bracketed in a URL, unless it came bracketed */
+	return strchr(host, ':') && host[0] != '[' ? xasprintf("%s://[%s]:%d", scheme, host, port)
+						   : xasprintf("%s://%s:%d", scheme, host, port);
 }
 
 void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, void *app,
@@ -201,12 +215,11 @@ void daemon_ready(ctd_daemon *d)
 				  CTDLAB_VERSION, "started", started, "home", d->cfg->home, "db",
 				  d->db_path, "listeners", d->listeners, "info", d->info);
 	char *text = json_dumps(ready, JSON_INDENT(2));
-	char *path = run_path(d, "json");
-	if (file_write_atomic(path, text, strlen(text), 0600) != 0)
-		fatal("daemon.ready", "path=%s error=\"%s\"", path, strerror(errno));
+	ctd_err err;
+	if (file_write_atomic(d->ready_path, text, strlen(text), 0600, &err) != 0)
+		fatal("daemon.ready", "error=\"%s\"", err.msg);
 	log_info("daemon.ready", "pid=%ld startup_ms=%lld", (long)getpid(),
 		 (long long)daemon_uptime_ms(d));
-	free(path);
 	free(text);
 	json_decref(ready);
 }
@@ -220,11 +233,8 @@ void daemon_shutdown(ctd_daemon *d)
 {
 	if (d->http)
 		http_server_stop(d->http);
-	for (const char *ext = "json"; ext; ext = strcmp(ext, "json") == 0 ? "pid" : NULL) {
-		char *path = run_path(d, ext);
-		unlink(path);
-		free(path);
-	}
+	remove_run_files();
+	log_set_fatal_hook(NULL);
 	event_free(sig_term);
 	event_free(sig_int);
 	event_base_free(d->base);
@@ -234,6 +244,8 @@ void daemon_shutdown(ctd_daemon *d)
 	free(d->routes_owned);
 	session_table_free(d->sessions);
 	free(d->db_path);
+	free(d->pid_path);
+	free(d->ready_path);
 	free(d->cert_pem);
 	free(d->key_pem);
 	log_info("daemon.stopped", "uptime_ms=%lld", (long long)daemon_uptime_ms(d));

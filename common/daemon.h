@@ -65,6 +65,7 @@ typedef struct ctd_daemon {
 	const char *appliance;
 	const daemon_config *cfg;
 	char *db_path;
+	char *pid_path, *ready_path; /* <home>/run/<appliance>.pid, .json */
 	struct event_base *base;
 	int64_t started_ms;
 	json_t *listeners; /* name -> URL */

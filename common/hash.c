@@ -54,6 +54,8 @@ hash_ctx *hash_begin(hash_alg alg)
 {
 	hash_ctx *c = xmalloc(sizeof *c);
 	c->md = EVP_MD_CTX_new();
+	if (!c->md)
+		oom_abort(); /* OpenSSL's only reason to fail here */
 	c->size = hash_size(alg);
 	EVP_DigestInit_ex(c->md, md_of(alg), NULL);
 	return c;
@@ -86,16 +88,16 @@ char *base64_encode(const void *in, size_t len)
 	return out;
 }
 
-int base64_decode(const char *in, unsigned char **out, size_t *outlen)
+int base64_decode(const char *in, unsigned char **out, size_t *outlen, ctd_err *err)
 {
 	size_t len = strlen(in);
 	if (len % 4 != 0)
-		return -1;
+		return ctd_fail(err, CTD_EINVAL, "base64 of %zu characters, not a multiple of 4", len);
 	unsigned char *buf = xmalloc(len / 4 * 3 + 1);
 	int n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
 	if (n < 0) {
 		free(buf);
-		return -1;
+		return ctd_fail(err, CTD_EINVAL, "malformed base64");
 	}
 	/* EVP_DecodeBlock counts padding as data: take it back off. */
 	for (size_t i = len; i > 0 && in[i - 1] == '='; i--)

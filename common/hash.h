@@ -3,6 +3,7 @@
 #define CTD_HASH_H
 
 #include <stddef.h>
+#include "err.h"
 
 typedef enum { HASH_MD5, HASH_SHA1, HASH_SHA256, HASH_SHA384, HASH_SHA512 } hash_alg;
 
@@ -29,8 +30,8 @@ void hmac_raw(hash_alg alg, const void *key, size_t keylen, const void *data, si
 void hex_encode(const unsigned char *in, size_t len, char *out); /* 2*len+1 */
 /* Base64 (standard alphabet, padded). Caller frees. */
 char *base64_encode(const void *in, size_t len);
-/* Returns -1 on malformed input. *out is malloc'd. */
-int base64_decode(const char *in, unsigned char **out, size_t *outlen);
+/* *out is malloc'd; -1 with err (CTD_EINVAL) on malformed input. */
+int base64_decode(const char *in, unsigned char **out, size_t *outlen, ctd_err *err);
 /* Base64url without padding (JWT). Caller frees. */
 char *base64url_encode(const void *in, size_t len);
 

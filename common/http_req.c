@@ -2,14 +2,13 @@
  * order, for the DTAS checksum), query arguments, route parameters, the
  * client address, the body as JSON, and form fields of multipart/form-data or
  * urlencoded bodies (parsed once, lazily, by MHD's post processor). */
-#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <microhttpd.h>
 #include "http_internal.h"
 #include "http_server.h"
+#include "net.h"
 
 #define POST_BUFFER_SIZE 65536
 
@@ -66,16 +65,7 @@ void http_req_client_ip(const http_req *req, char *out, size_t outlen)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-	const char *ok = NULL;
-	if (sa && sa->sa_family == AF_INET)
-		ok = inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
-			       (socklen_t)outlen);
-	else if (sa && sa->sa_family == AF_INET6)
-		ok = inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
-			       (socklen_t)outlen);
-	if (!ok && outlen)
-		out[0] = '\0';
+	net_addr_text(ci ? ci->client_addr : NULL, out, outlen);
 }
 
 json_t *http_req_json(const http_req *req, http_resp *resp)

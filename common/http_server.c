@@ -8,20 +8,17 @@
  * once at the end (we check the route's authentication, run its handler and
  * queue its response).
  * Request accessors live in http_req.c, response builders in http_resp.c. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <microhttpd.h>
 #include "http_internal.h"
 #include "http_server.h"
 #include "log.h"
+#include "net.h"
 
 #define DEFAULT_MAX_BODY (16u * 1024 * 1024)
 #define DEFAULT_THREADS 2
@@ -409,21 +406,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start / stop ------------------------------------------------------- */
 
-static int resolve_bind(const char *bind, int port, struct sockaddr_storage *ss, ctd_err *err)
-{
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_PASSIVE};
-	struct addrinfo *ai = NULL;
-	char service[16];
-	snprintf(service, sizeof service, "%d", port);
-	int rc = getaddrinfo(bind, service, &hints, &ai);
-	if (rc != 0)
-		return ctd_fail(err, CTD_EINVAL, "bind address %s: %s", bind, gai_strerror(rc));
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
-	return 0;
-}
-
 /* Every route must say who may call it: its own authenticator, HTTP_PUBLIC,
  * or (NULL) the server's, which must then exist. */
 static int check_route_auth(const http_server_opts *opts, ctd_err *err)
@@ -442,12 +424,9 @@ static int check_route_auth(const http_server_opts *opts, ctd_err *err)
 http_server *http_server_start(const http_server_opts *opts, ctd_err *err)
 {
 	const char *bind = opts->bind && *opts->bind ? opts->bind : "127.0.0.1";
-	struct sockaddr_storage ss = {0};
-	if (opts->port < 0 || opts->port > 65535) {
-		ctd_fail(err, CTD_EINVAL, "port %d out of range", opts->port);
-		return NULL;
-	}
-	if (check_route_auth(opts, err) != 0 || resolve_bind(bind, opts->port, &ss, err) != 0)
+	struct sockaddr_storage ss;
+	if (check_route_auth(opts, err) != 0 ||
+	    net_resolve_bind(bind, opts->port, &ss, NULL, err) != 0)
 		return NULL;
 	if (opts->tls && (!opts->cert_pem || !opts->key_pem)) {
 		ctd_fail(err, CTD_EINVAL, "TLS listener without certificate and key");
@@ -467,11 +446,9 @@ http_server *http_server_start(const http_server_opts *opts, ctd_err *err)
 	srv->auth_cls = opts->auth_cls;
 
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
-	if (ss.ss_family == AF_INET6) {
-		/* "::" listens on IPv4 too, like 0.0.0.0 for people who type it */
-		const struct in6_addr *a6 = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-		flags |= IN6_IS_ADDR_UNSPECIFIED(a6) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
-	}
+	/* "::" listens on IPv4 too, like 0.0.0.0 for people who type it */
+	if (ss.ss_family == AF_INET6)
+		flags |= net_is_any6(&ss) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
 	if (opts->tls)
 		flags |= MHD_USE_TLS;
 	unsigned int threads = opts->threads > 0 ? (unsigned int)opts->threads : DEFAULT_THREADS;

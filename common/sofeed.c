@@ -118,7 +118,7 @@ static int64_t node_time(xmlNode *n)
 		return v;
 	}
 	char *t = node_text(n);
-	if (strcasecmp(t, "Never") != 0 && *t && time_parse(t, &v) != 0)
+	if (strcasecmp(t, "Never") != 0 && *t && time_parse(t, &v, NULL) != 0)
 		v = 0;
 	free(t);
 	return v;

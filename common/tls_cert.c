@@ -109,9 +109,9 @@ static int generate(char **cert_pem, char **key_pem, ctd_err *err)
 static int read_pair(const char *crt_path, const char *key_path, char **cert_pem,
 		     char **key_pem)
 {
-	if (file_read(crt_path, cert_pem, NULL) != 0)
+	if (file_read(crt_path, cert_pem, NULL, NULL) != 0)
 		return -1;
-	if (file_read(key_path, key_pem, NULL) != 0) {
+	if (file_read(key_path, key_pem, NULL, NULL) != 0) {
 		free(*cert_pem);
 		*cert_pem = NULL;
 		return -1;
@@ -136,9 +136,8 @@ static int create_locked(const char *dir, const char *crt_path, const char *key_
 	}
 	if (generate(cert_pem, key_pem, err) != 0)
 		goto out;
-	if (file_write_atomic(key_path, *key_pem, strlen(*key_pem), 0600) != 0 ||
-	    file_write_atomic(crt_path, *cert_pem, strlen(*cert_pem), 0644) != 0) {
-		ctd_fail(err, CTD_EIO, "cannot write %s: %s", crt_path, strerror(errno));
+	if (file_write_atomic(key_path, *key_pem, strlen(*key_pem), 0600, err) != 0 ||
+	    file_write_atomic(crt_path, *cert_pem, strlen(*cert_pem), 0644, err) != 0) {
 		free(*cert_pem);
 		free(*key_pem);
 		*cert_pem = *key_pem = NULL;
@@ -161,9 +160,8 @@ int tls_lab_cert(const char *home, char **cert_pem, char **key_pem, ctd_err *err
 	int rc = 0;
 	*cert_pem = *key_pem = NULL;
 	if (read_pair(crt_path, key_path, cert_pem, key_pem) != 0) {
-		if (mkdir_p(dir, 0700) != 0)
-			rc = ctd_fail(err, CTD_EIO, "cannot create %s: %s", dir, strerror(errno));
-		else
+		rc = mkdir_p(dir, 0700, err);
+		if (rc == 0)
 			rc = create_locked(dir, crt_path, key_path, cert_pem, key_pem, err);
 	}
 	free(dir);

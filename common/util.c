@@ -14,27 +14,38 @@
 #include "log.h"
 #include "util.h"
 
-static void *oom(size_t n)
+/* Nothing that may allocate: not the logger's formatting, not stdio. */
+void oom_abort(void)
 {
-	fatal("oom", "bytes=%zu", n);
+	static const char line[] = "level=error event=oom msg=\"out of memory\"\n";
+	if (write(STDERR_FILENO, line, sizeof line - 1) < 0) {
+		/* nowhere left to report it */
+	}
+	abort();
 }
 
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
-	return p ? p : oom(n);
+	if (!p)
+		oom_abort();
+	return p;
 }
 
 void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
-	return p ? p : oom(n * size);
+	if (!p)
+		oom_abort();
+	return p;
 }
 
 void *xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
-	return q ? q : oom(n);
+	if (!q)
+		oom_abort();
+	return q;
 }
 
 char *xstrdup(const char *s)
@@ -157,7 +168,12 @@ static int parse_offset(const char *s, long *secs)
 	return 0;
 }
 
-int time_parse(const char *s, int64_t *ms_out)
+static int bad_time(const char *s, ctd_err *err)
+{
+	return ctd_fail(err, CTD_EINVAL, "not a time: %s (ISO 8601 or epoch seconds)", s);
+}
+
+int time_parse(const char *s, int64_t *ms_out, ctd_err *err)
 {
 	struct tm tm = {0};
 	const char *rest;
@@ -165,7 +181,7 @@ int time_parse(const char *s, int64_t *ms_out)
 	long off;
 
 	if (!s || !*s)
-		return -1;
+		return ctd_fail(err, CTD_EINVAL, "empty time");
 	long long num = strtoll(s, &end, 10);
 	if (*end == '\0') {
 		*ms_out = num > 100000000000LL ? num : num * 1000; /* ms or s */
@@ -179,19 +195,24 @@ int time_parse(const char *s, int64_t *ms_out)
 		rest = strptime(s, "%Y-%m-%d", &tm);
 	}
 	if (!rest)
-		return -1;
+		return bad_time(s, err);
 	int frac_ms = 0;
 	if (*rest == '.') {
 		frac_ms = (int)(strtod(rest, &end) * 1000);
 		rest = end;
 	}
 	if (parse_offset(rest, &off) < 0)
-		return -1;
+		return bad_time(s, err);
 	*ms_out = ((int64_t)timegm(&tm) - off) * 1000 + frac_ms;
 	return 0;
 }
 
-int duration_parse(const char *s, int64_t *ms_out)
+static int bad_duration(const char *s, ctd_err *err)
+{
+	return ctd_fail(err, CTD_EINVAL, "not a duration: %s (like 250ms, 5s, 2m, 1h, 30d)", s);
+}
+
+int duration_parse(const char *s, int64_t *ms_out, ctd_err *err)
 {
 	static const struct {
 		const char *unit;
@@ -202,14 +223,14 @@ int duration_parse(const char *s, int64_t *ms_out)
 	errno = 0;
 	double v = strtod(s, &end);
 	if (end == s || errno || v < 0)
-		return -1;
+		return bad_duration(s, err);
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
 		if (strcmp(end, units[i].unit) == 0) {
 			*ms_out = (int64_t)(v * units[i].ms + 0.5);
 			return 0;
 		}
 	}
-	return -1;
+	return bad_duration(s, err);
 }
 
 void uuid_v4(char out[37])
@@ -259,21 +280,29 @@ int wildcard_match(const char *p, const char *t)
 	return *p == '\0';
 }
 
-int file_read(const char *path, char **data, size_t *len)
+/* The errno of a failed file operation as the error vocabulary. */
+static int file_fail(ctd_err *err, const char *what, const char *path)
+{
+	int e = errno;
+	return ctd_fail(err, e == ENOENT ? CTD_ENOTFOUND : CTD_EIO, "%s %s: %s", what, path,
+			strerror(e));
+}
+
+int file_read(const char *path, char **data, size_t *len, ctd_err *err)
 {
 	FILE *f = fopen(path, "rb");
 	sbuf b = {0};
 	char chunk[65536];
 	size_t n;
 	if (!f)
-		return -1;
+		return file_fail(err, "cannot open", path);
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
 		sbuf_append(&b, chunk, n);
 	int failed = ferror(f);
 	fclose(f);
 	if (failed) {
 		sbuf_free(&b);
-		return -1;
+		return ctd_fail(err, CTD_EIO, "cannot read %s", path);
 	}
 	if (len)
 		*len = b.len;
@@ -281,18 +310,18 @@ int file_read(const char *path, char **data, size_t *len)
 	return 0;
 }
 
-int file_write_atomic(const char *path, const void *data, size_t len, int mode)
+int file_write_atomic(const char *path, const void *data, size_t len, int mode, ctd_err *err)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	int rc = -1;
+	int rc = fd < 0 ? file_fail(err, "cannot create", tmp) : 0;
 	if (fd >= 0) {
-		if (write(fd, data, len) == (ssize_t)len && fsync(fd) == 0)
-			rc = 0;
-		if (close(fd) != 0)
-			rc = -1;
+		if (write(fd, data, len) != (ssize_t)len || fsync(fd) != 0)
+			rc = file_fail(err, "cannot write", tmp);
+		if (close(fd) != 0 && rc == 0)
+			rc = file_fail(err, "cannot write", tmp);
 		if (rc == 0 && rename(tmp, path) != 0)
-			rc = -1;
+			rc = file_fail(err, "cannot rename to", path);
 		if (rc != 0)
 			unlink(tmp);
 	}
@@ -300,7 +329,7 @@ int file_write_atomic(const char *path, const void *data, size_t len, int mode)
 	return rc;
 }
 
-int mkdir_p(const char *path, int mode)
+int mkdir_p(const char *path, int mode, ctd_err *err)
 {
 	char *p = xstrdup(path);
 	int rc = 0;
@@ -309,11 +338,11 @@ int mkdir_p(const char *path, int mode)
 			continue;
 		*s = '\0';
 		if (mkdir(p, (mode_t)mode) != 0 && errno != EEXIST)
-			rc = -1;
+			rc = file_fail(err, "cannot create directory", p);
 		*s = '/';
 	}
 	if (rc == 0 && mkdir(p, (mode_t)mode) != 0 && errno != EEXIST)
-		rc = -1;
+		rc = file_fail(err, "cannot create directory", p);
 	free(p);
 	return rc;
 }

@@ -5,7 +5,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "err.h"
 
+/* The x*alloc functions never return NULL: out of memory, they call
+ * oom_abort(), which writes a fixed line to stderr and aborts. */
+void oom_abort(void) __attribute__((noreturn));
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -28,10 +32,12 @@ int64_t time_now_ms(void);      /* wall clock, ms since the epoch */
 int64_t time_mono_ms(void);     /* monotonic clock, for intervals */
 /* "2026-11-30T04:44:44Z" (UTC) into out (at least 21 bytes). */
 void time_iso8601(int64_t ms, char *out, size_t outlen);
-/* Accepts ISO 8601 (date, date+time, optional Z / offset) or epoch seconds. */
-int time_parse(const char *s, int64_t *ms_out);
-/* "5s", "250ms", "2m", "1h", "30d" or a bare number of seconds. */
-int duration_parse(const char *s, int64_t *ms_out);
+/* Accepts ISO 8601 (date, date+time, optional Z / offset) or epoch seconds;
+ * -1 with err (CTD_EINVAL) otherwise. */
+int time_parse(const char *s, int64_t *ms_out, ctd_err *err);
+/* "5s", "250ms", "2m", "1h", "30d" or a bare number of seconds; -1 with err
+ * (CTD_EINVAL) otherwise. */
+int duration_parse(const char *s, int64_t *ms_out, ctd_err *err);
 
 /* Random v4 UUID, lower-case, 37 bytes with the NUL. */
 void uuid_v4(char out[37]);
@@ -41,10 +47,12 @@ void str_lower(char *s);
 /* Case-insensitive glob with `*` (any run) and `?` (one char). */
 int wildcard_match(const char *pattern, const char *text);
 
-/* Read or write a whole file; write is atomic (temp file + rename). */
-int file_read(const char *path, char **data, size_t *len);
-int file_write_atomic(const char *path, const void *data, size_t len, int mode);
-int mkdir_p(const char *path, int mode);
+/* Read or write a whole file; write is atomic (temp file + rename). On
+ * failure -1 with err (CTD_ENOTFOUND for a missing file, else CTD_EIO; the
+ * message names the path and the reason). */
+int file_read(const char *path, char **data, size_t *len, ctd_err *err);
+int file_write_atomic(const char *path, const void *data, size_t len, int mode, ctd_err *err);
+int mkdir_p(const char *path, int mode, ctd_err *err);
 
 /* 1 when process pid exists and is not a zombie. */
 int pid_alive(int pid);

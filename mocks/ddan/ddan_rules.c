@@ -159,7 +159,7 @@ ddan_rules *ddan_rules_load(const char *rules_file, ctd_err *err)
 		return ddan_rules_parse(ddan_default_rules_json, strlen(ddan_default_rules_json), err);
 	char *text;
 	size_t len;
-	if (file_read(rules_file, &text, &len) != 0) {
+	if (file_read(rules_file, &text, &len, NULL) != 0) {
 		ctd_fail(err, CTD_EIO, "rules_file %s: cannot read", rules_file);
 		return NULL;
 	}

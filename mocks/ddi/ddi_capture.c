@@ -408,7 +408,7 @@ ddi_sensor *ddi_sensor_start(const ddi_sensor_opts *o)
 	snprintf(s->state, sizeof(s->state), "off");
 	if (*o->pcap_dir) {
 		char *done = xasprintf("%s/done", o->pcap_dir), *failed = xasprintf("%s/failed", o->pcap_dir);
-		if (mkdir_p(done, 0755) != 0 || mkdir_p(failed, 0755) != 0)
+		if (mkdir_p(done, 0755, NULL) != 0 || mkdir_p(failed, 0755, NULL) != 0)
 			log_error("ddi.pcap_dir", "path=%s error=\"%s\"", o->pcap_dir, strerror(errno));
 		free(done);
 		free(failed);

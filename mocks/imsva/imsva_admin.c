@@ -54,7 +54,7 @@ static int query_time(http_req *req, http_resp *resp, const char *name, int64_t 
 	*out = 0;
 	if (!v || !*v)
 		return 0;
-	if (time_parse(v, out) < 0) {
+	if (time_parse(v, out, NULL) < 0) {
 		http_resp_error(resp, 400, "invalid", "%s: not a date (ISO 8601 or epoch seconds)",
 				name);
 		return -1;

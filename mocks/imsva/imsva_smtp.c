@@ -7,13 +7,12 @@
  * even report from another thread). Completions come back through a
  * mutex-protected list and one event made active; sessions are found again
  * by id, so a client that hung up meanwhile is simply no longer there. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -24,6 +23,7 @@
 #include <openssl/ssl.h>
 #include "imsva_smtp.h"
 #include "log.h"
+#include "net.h"
 
 typedef struct session {
 	struct session *next;
@@ -292,11 +292,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	session *s = xcalloc(1, sizeof *s);
 	s->srv = srv;
 	s->id = ++srv->next_id;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, s->ip, sizeof s->ip);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, s->ip, sizeof s->ip);
-	else
+	net_addr_text(sa, s->ip, sizeof s->ip);
+	if (!*s->ip)
 		snprintf(s->ip, sizeof s->ip, "unknown");
 	s->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	s->proto = smtp_proto_new(&srv->opts.limits, s->ip);
@@ -339,7 +336,7 @@ static SSL_CTX *ssl_ctx_from_pem(const char *cert_pem, const char *key_pem)
 }
 
 smtp_server *smtp_server_start(struct event_base *base, const smtp_server_opts *opts,
-			       char *errbuf, size_t errlen)
+			       ctd_err *err)
 {
 	smtp_server *srv = xcalloc(1, sizeof *srv);
 	srv->opts = *opts;
@@ -351,24 +348,16 @@ smtp_server *smtp_server_start(struct event_base *base, const smtp_server_opts *
 			log_warn("smtp.tls_unavailable", "reason=%s", "bad certificate or key");
 	}
 	srv->opts.limits.tls_available = srv->ssl_ctx != NULL;
-	struct sockaddr_in sin = {0};
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)opts->port);
-	if (inet_pton(AF_INET, opts->bind ? opts->bind : "127.0.0.1", &sin.sin_addr) != 1) {
-		snprintf(errbuf, errlen, "bad bind address %s", opts->bind);
+	int fd = net_listen(opts->bind, opts->port, &srv->port, err);
+	if (fd < 0)
 		goto fail;
-	}
-	srv->listener = evconnlistener_new_bind(base, on_accept, srv,
-						LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 512,
-						(struct sockaddr *)&sin, sizeof sin);
+	/* backlog 0: net_listen has called listen() */
+	srv->listener = evconnlistener_new(base, on_accept, srv, LEV_OPT_CLOSE_ON_FREE, 0, fd);
 	if (!srv->listener) {
-		snprintf(errbuf, errlen, "cannot listen on %s:%d", opts->bind, opts->port);
+		ctd_fail(err, CTD_EIO, "cannot listen on %s:%d", opts->bind, opts->port);
+		close(fd);
 		goto fail;
 	}
-	struct sockaddr_in got;
-	socklen_t glen = sizeof got;
-	getsockname(evconnlistener_get_fd(srv->listener), (struct sockaddr *)&got, &glen);
-	srv->port = ntohs(got.sin_port);
 	srv->done_ev = event_new(base, -1, 0, completions_run, srv);
 	return srv;
 fail:

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "err.h"
 #include "util.h"
 
 struct event_base;
@@ -87,10 +88,11 @@ typedef struct smtp_server_opts {
 
 typedef struct smtp_server smtp_server;
 
-/* Listen on base (which must have been made thread-aware with
- * evthread_use_pthreads before it was created). */
+/* Listen on opts->bind (IPv4, IPv6 or a host name) with base (which must
+ * have been made thread-aware with evthread_use_pthreads before it was
+ * created); NULL with err. */
 smtp_server *smtp_server_start(struct event_base *base, const smtp_server_opts *opts,
-			       char *errbuf, size_t errlen);
+			       ctd_err *err);
 int smtp_server_port(const smtp_server *s);
 /* Stop listening and close every session (421 to each). */
 void smtp_server_stop(smtp_server *s);

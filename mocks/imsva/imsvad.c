@@ -187,10 +187,9 @@ int main(int argc, char **argv)
 		so.cert_pem = cert;
 		so.key_pem = key;
 	}
-	char errbuf[256];
-	smtp_server *smtp = smtp_server_start(d.base, &so, errbuf, sizeof errbuf);
+	smtp_server *smtp = smtp_server_start(d.base, &so, &err);
 	if (!smtp)
-		fatal("imsva.smtp", "error=\"%s\"", errbuf);
+		fatal("imsva.smtp", "error=\"%s\"", err.msg);
 	char *url = daemon_listener_url(&d, "smtp", smtp_server_port(smtp));
 	daemon_add_listener(&d, "smtp", url);
 	json_object_set_new(d.info, "admin_user", json_string("admin"));

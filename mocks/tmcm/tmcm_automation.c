@@ -293,7 +293,7 @@ static void h_file_udso(http_req *req, http_resp *resp)
 	unsigned char *data = NULL;
 	size_t len = 0;
 	char *laction = action ? lower_dup(action) : NULL;
-	if (!name || !b64 || !laction || base64_decode(b64, &data, &len) < 0 ||
+	if (!name || !b64 || !laction || base64_decode(b64, &data, &len, NULL) < 0 ||
 	    (strcmp(laction, "log") && strcmp(laction, "block") && strcmp(laction, "quarantine")) ||
 	    (note && strlen(note) > 256)) {
 		rc_reply(resp, 400, -21, "Invalid parameters", NULL);

@@ -115,7 +115,7 @@ static char *header_alg(const char *token)
 	unsigned char *raw = NULL;
 	size_t rawlen = 0;
 	char *alg = NULL;
-	if (base64_decode(b64, &raw, &rawlen) == 0) {
+	if (base64_decode(b64, &raw, &rawlen, NULL) == 0) {
 		json_t *h = json_loadb((const char *)raw, rawlen, 0, NULL);
 		if (json_is_string(json_object_get(h, "alg")))
 			alg = xstrdup(json_string_value(json_object_get(h, "alg")));

@@ -1,9 +1,13 @@
 /* test_daemon_runtime.c - the runtime every daemon shares: --help, bad
  * options refused naming the key, /healthz fields, graceful stop on SIGTERM
- * removing the pid and ready files. Uses bin/spsd as the specimen. */
+ * and a fatal start-up error both removing the pid and ready files. Uses
+ * bin/spsd as the specimen. */
 #include <check.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "testlib.h"
 #include "util.h"
@@ -77,6 +81,52 @@ TEST(test_advertised_host_in_ready_file)
 	ck_assert(strncmp(tl_listener(ready, "wrs"), "http://sps.lab.test:", 20) == 0);
 	json_decref(ready);
 	ck_assert_int_eq(tl_stop(pid, 5000), 0);
+	tl_rmrf(home);
+	free(home);
+}
+
+/* A listening socket on 127.0.0.1 that a daemon cannot bind again. */
+static int occupy_port(int *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof sa;
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
+	ck_assert_int_eq(listen(fd, 1), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* fatal() after the pid file is taken: it is removed, and so is a stale
+ * ready file, so `ctdlab status` never sees a dead daemon as running. */
+TEST(test_fatal_removes_pid_and_ready_files)
+{
+	char *home = tl_tmpdir("fatal");
+	char *rundir = xasprintf("%s/run", home);
+	char *pidfile = xasprintf("%s/sps.pid", rundir);
+	char *readyfile = xasprintf("%s/sps.json", rundir);
+	ck_assert_int_eq(mkdir_p(rundir, 0755, NULL), 0);
+	ck_assert_int_eq(file_write_atomic(readyfile, "{}", 2, 0600, NULL), 0);
+	int port, busy = occupy_port(&port);
+	char portarg[16];
+	snprintf(portarg, sizeof portarg, "%d", port);
+	const char *args[] = {"--port", portarg, "--wrs_port", "0", "--tls", "no", NULL};
+	pid_t pid = tl_spawn_daemon("spsd", home, args);
+	siginfo_t info;
+	ck_assert_int_eq(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT), 0);
+	ck_assert_int_eq(tl_stop(pid, 5000), 1);
+	close(busy);
+	ck_assert_msg(access(pidfile, F_OK) != 0, "stale pid file");
+	ck_assert_msg(access(readyfile, F_OK) != 0, "stale ready file");
+	char *logpath = xasprintf("%s/spsd.log", home), *log;
+	ck_assert_int_eq(file_read(logpath, &log, NULL, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(log, "level=error app=sps event=http.listen"));
+	free(log);
+	free(logpath);
+	free(pidfile);
+	free(readyfile);
+	free(rundir);
 	tl_rmrf(home);
 	free(home);
 }

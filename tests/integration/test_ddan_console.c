@@ -85,7 +85,7 @@ TEST(dtascli_batch_makes_url_so)
 	char *cfg = xasprintf("%s/config.ini", dir);
 	char *ini = xasprintf("[DTAS]\nHost = %s\nApiKey = %s\nVerifyTLS = no\nTimeout = 60\n", dd.url,
 			      dd.key);
-	ck_assert_int_eq(file_write_atomic(cfg, ini, strlen(ini), 0644), 0);
+	ck_assert_int_eq(file_write_atomic(cfg, ini, strlen(ini), 0644, NULL), 0);
 	char *indir = xasprintf("%s/work/indir", dir);
 	char *bin = tl_bin("dtascli"), *out = NULL;
 	const char *mk[] = {bin, "--make-samples", indir, NULL};
@@ -119,7 +119,7 @@ TEST(dtascli_batch_makes_url_so)
 	/* an empty indir is fine; a missing ApiKey is a clear error */
 	ck_assert_int_eq(tl_run(run, &out), 0);
 	free(out);
-	ck_assert_int_eq(file_write_atomic(cfg, "[DTAS]\nHost = x\n", 16, 0644), 0);
+	ck_assert_int_eq(file_write_atomic(cfg, "[DTAS]\nHost = x\n", 16, 0644, NULL), 0);
 	ck_assert_int_eq(tl_run(run, &out), 1);
 	ck_assert_ptr_nonnull(strstr(out, "ApiKey"));
 	free(out);
@@ -291,8 +291,8 @@ TEST(custom_rules_file)
 	char *good = xasprintf("%s/rules.json", dir), *bad = xasprintf("%s/bad.json", dir);
 	const char *rules = "{\"rules\": [{\"name\": \"Course marker\", \"risk\": 2, "
 			    "\"virus_name\": \"COURSE.MARK\", \"contains\": [\"COURSE-MARK\"]}]}";
-	ck_assert_int_eq(file_write_atomic(good, rules, strlen(rules), 0644), 0);
-	ck_assert_int_eq(file_write_atomic(bad, "{\"rules\": [{}]}", 15, 0644), 0);
+	ck_assert_int_eq(file_write_atomic(good, rules, strlen(rules), 0644, NULL), 0);
+	ck_assert_int_eq(file_write_atomic(bad, "{\"rules\": [{}]}", 15, 0644, NULL), 0);
 
 	tk_daemon custom;
 	const char *extra[] = {"--rules_file", good, NULL};

@@ -256,7 +256,7 @@ TEST(test_upload_api_and_bad_input)
 	write_download_pcap(pcap, "up.lab.test", "/report.ps1", "Write-Host 'lab script'\n");
 	char *data;
 	size_t len;
-	ck_assert_int_eq(file_read(pcap, &data, &len), 0);
+	ck_assert_int_eq(file_read(pcap, &data, &len, NULL), 0);
 
 	char *u = xasprintf("%s/api/pcaps", url);
 	const char *hdrs[] = {"X-Api-Key: " KEY, "Content-Type: application/vnd.tcpdump.pcap", NULL};

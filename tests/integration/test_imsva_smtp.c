@@ -263,7 +263,7 @@ static int count_lines(const char *path)
 {
 	char *data = NULL;
 	size_t len = 0;
-	if (file_read(path, &data, &len) != 0)
+	if (file_read(path, &data, &len, NULL) != 0)
 		return 0;
 	int n = 0;
 	for (size_t i = 0; i < len; i++)
@@ -287,7 +287,7 @@ TEST(kill9_keeps_every_acknowledged_message)
 	d.pid = 0;
 	char *data = NULL;
 	size_t len = 0;
-	ck_assert_int_eq(file_read(acked, &data, &len), 0);
+	ck_assert_int_eq(file_read(acked, &data, &len, NULL), 0);
 	int n = count_lines(acked);
 	ck_assert_int_ge(n, 40);
 

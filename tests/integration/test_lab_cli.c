@@ -1,8 +1,9 @@
 /* test_lab_cli.c - the lab CLI beyond up/down: `send` delivers a mail with an
  * attachment and a URL to IMSVA over SMTP, `events` shows it on the shared
  * timeline (text and JSON, filtered), `status --json` carries the last syncs,
- * `drill step4` works in a relative data directory, and `reset` brings the
- * data directory back to a first start. */
+ * `drill step4` works in a relative data directory, `reset` brings the
+ * data directory back to a first start, and global options work after the
+ * command (`ctdlab up --dir X`) while unknown ones fail with the usage. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,7 @@ static json_t *wait_event(const char *appliance, const char *kind)
 TEST(test_send_then_events)
 {
 	char *attachment = xasprintf("%s/report.txt", dir), *out = NULL;
-	ck_assert_int_eq(file_write_atomic(attachment, "quarterly figures\n", 18, 0644), 0);
+	ck_assert_int_eq(file_write_atomic(attachment, "quarterly figures\n", 18, 0644, NULL), 0);
 	const char *send[] = {"send", "--to", "alice@lab.test", "--subject", "cli test",
 			      "--url", "http://example.ctdlab.test/page", "--attach", attachment,
 			      NULL};
@@ -140,4 +141,54 @@ TEST(test_pinned_peer_is_not_rewired)
 	free(other);
 }
 
+/* Options after the command, as a handout writes them: the lab starts in
+ * X, not in ./var, and status and down find it there. */
+TEST_IN("options", test_options_after_the_command)
+{
+	char *x = tl_tmpdir("cli-options"), *out = NULL;
+	tl_lab_env();
+	const char *up[] = {"up", "--dir", x, NULL};
+	ck_assert_msg(tl_ctdlab(NULL, up, &out) == 0, "ctdlab up --dir failed:\n%s", out);
+	free(out);
+	char *ready = xasprintf("%s/run/imsva.json", x);
+	ck_assert_msg(access(ready, F_OK) == 0, "the lab did not start in %s", x);
+	const char *status[] = {"status", "--dir", x, "--json", NULL};
+	ck_assert_int_eq(tl_ctdlab(NULL, status, &out), 0);
+	json_t *all = json_loads(out, 0, NULL);
+	ck_assert_msg(json_array_size(all) == 5, "status --json: %s", out);
+	ck_assert(json_is_true(json_object_get(json_array_get(all, 0), "healthy")));
+	json_decref(all);
+	free(out);
+	const char *down[] = {"down", "--dir", x, NULL};
+	ck_assert_int_eq(tl_ctdlab(NULL, down, NULL), 0);
+	ck_assert(access(ready, F_OK) != 0);
+	free(ready);
+	tl_rmrf(x);
+	free(x);
+}
+
+/* An unknown option, before or after the command, or an argument a command
+ * does not take: exit 2 with the usage, and nothing is run. */
+TEST_IN("options", test_unknown_option_fails_with_usage)
+{
+	char *x = tl_tmpdir("cli-bad");
+	const char *const cases[][4] = {{"--bogus", "status", NULL},
+					{"status", "--bogus", NULL},
+					{"status", "extra", NULL},
+					{"status", "--dir", NULL}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *out = NULL;
+		ck_assert_int_eq(tl_ctdlab(x, cases[i], &out), 2);
+		ck_assert_msg(strstr(out, "usage: ctdlab") != NULL, "no usage for %s %s: %s",
+			      cases[i][0], cases[i][1], out);
+		free(out);
+	}
+	char *run = xasprintf("%s/run", x);
+	ck_assert_msg(access(run, F_OK) != 0, "a refused command still ran");
+	free(run);
+	tl_rmrf(x);
+	free(x);
+}
+
 TL_SUITE(.timeout = 120, .setup = lab_up, .teardown = lab_down);
+TL_CASE("options", .timeout = 120);

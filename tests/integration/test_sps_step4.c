@@ -71,10 +71,10 @@ TEST(test_url_so_reaches_sps)
 	/* 4-2: dtascli -b with config.ini [DTAS] Host/ApiKey, the URL test file in work/indir */
 	char *dir = xasprintf("%s/dtascli", home);
 	char *indir = xasprintf("%s/work/indir", dir);
-	ck_assert_int_eq(mkdir_p(indir, 0755), 0);
+	ck_assert_int_eq(mkdir_p(indir, 0755, NULL), 0);
 	char *ini = xasprintf("%s/config.ini", dir);
 	char *ini_text = xasprintf("[DTAS]\nHost = %s\nApiKey = %s\n", ddan, DDAN_KEY);
-	ck_assert_int_eq(file_write_atomic(ini, ini_text, strlen(ini_text), 0644), 0);
+	ck_assert_int_eq(file_write_atomic(ini, ini_text, strlen(ini_text), 0644, NULL), 0);
 	char *dtascli = tl_bin("dtascli");
 	char *samples = xasprintf("%s/samples", home);
 	const char *mk[] = {dtascli, "--make-samples", samples, NULL};

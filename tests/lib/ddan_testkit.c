@@ -46,7 +46,7 @@ void tk_stop(tk_daemon *d)
 	if (status != 0) { /* show why: a crash or a sanitizer report */
 		char *log = xasprintf("%s/ddand.log", d->home), *text = NULL;
 		size_t len;
-		if (file_read(log, &text, &len) == 0)
+		if (file_read(log, &text, &len, NULL) == 0)
 			fprintf(stderr, "ddand exited %d; its log:\n%s\n", status, text);
 		free(text);
 		free(log);

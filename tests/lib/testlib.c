@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -65,6 +66,18 @@ void tl_rmrf(const char *dir)
 {
 	if (dir)
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int tl_ipv6_loopback(void)
+{
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+	int ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		fprintf(stderr, "SKIP: no IPv6 loopback (::1) on this machine\n");
+	return ok;
 }
 
 int tl_free_port(void)
@@ -247,16 +260,23 @@ int tl_ctdlab(const char *dir, const char *const *args, char **out)
 	const char *argv[24];
 	int n = 0;
 	char *bin = tl_bin("ctdlab");
+	const char *lab_dir = dir, *lab_cmd = NULL;
 	argv[n++] = bin;
-	argv[n++] = "--dir";
-	argv[n++] = dir;
+	if (dir) {
+		argv[n++] = "--dir";
+		argv[n++] = dir;
+	}
 	for (; args && *args && n < 23; args++) {
 		argv[n++] = *args;
+		if (strcmp(*args, "--dir") == 0 && args[1])
+			lab_dir = args[1];
 		if (strcmp(*args, "up") == 0 || strcmp(*args, "down") == 0 ||
 		    strcmp(*args, "reset") == 0)
-			track_lab(dir, *args);
+			lab_cmd = *args;
 	}
 	argv[n] = NULL;
+	if (lab_cmd && lab_dir)
+		track_lab(lab_dir, lab_cmd);
 	int rc = tl_run(argv, out);
 	free(bin);
 	return rc;
@@ -294,10 +314,16 @@ struct tl_smtp {
 
 tl_smtp *tl_smtp_connect(const char *host, int port)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	inet_pton(AF_INET, host, &sa.sin_addr);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
+	struct addrinfo *ai = NULL;
+	char service[16];
+	snprintf(service, sizeof service, "%d", port);
+	if (getaddrinfo(host, service, &hints, &ai) != 0)
+		return NULL;
+	int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+	int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (rc != 0) {
 		close(fd);
 		return NULL;
 	}

@@ -71,6 +71,9 @@ char *tl_tmpdir(const char *tag);
 void tl_rmrf(const char *dir);
 /* Sleep between polls of a bounded wait (never as a test's timing). */
 void tl_sleep_ms(long ms);
+/* 1 when a socket can listen on ::1; tests of IPv6 listeners skip
+ * (with a message naming why) when it cannot. */
+int tl_ipv6_loopback(void);
 /* A TCP port that was free on 127.0.0.1 a moment ago. */
 int tl_free_port(void);
 /* Path of <name> in $CTDLAB_BINDIR (make sets it; default bin/), malloc'd. */
@@ -97,8 +100,9 @@ int tl_pid_alive(pid_t pid);
 /* Environment for a whole lab on ephemeral ports (ctdlab up inherits it);
  * DDI's live capture off so tests do not depend on capture privileges. */
 void tl_lab_env(void);
-/* Run bin/ctdlab --dir <dir> <args...>; returns its exit status, output in
- * *out (malloc'd, may be NULL). */
+/* Run bin/ctdlab --dir <dir> <args...> (dir NULL: bin/ctdlab <args...>, the
+ * lab being the --dir among args); returns its exit status, output in *out
+ * (malloc'd, may be NULL). A lab brought up is stopped at exit. */
 int tl_ctdlab(const char *dir, const char *const *args, char **out);
 
 /* HTTP(S) without TLS verification; returns the status, -1 when no answer.
@@ -109,7 +113,8 @@ long tl_http(const char *method, const char *url, const char *const *headers, co
 json_t *tl_http_json(const char *method, const char *url, const char *const *headers,
 		     const char *body, long *status);
 
-/* A minimal SMTP client session over a plain TCP socket. */
+/* A minimal SMTP client session over a plain TCP socket (host: an IPv4 or
+ * IPv6 literal). */
 typedef struct tl_smtp tl_smtp;
 tl_smtp *tl_smtp_connect(const char *host, int port);
 /* Send one line (CRLF added) and read the full reply; returns the code. The

@@ -59,7 +59,7 @@ static void teardown(void)
 
 static void write_ini(const char *text)
 {
-	ck_assert_int_eq(file_write_atomic(inipath, text, strlen(text), 0644), 0);
+	ck_assert_int_eq(file_write_atomic(inipath, text, strlen(text), 0644, NULL), 0);
 }
 
 /* argv from a NULL-terminated list, program name first */

@@ -235,7 +235,7 @@ static char *to_pcapng(const char *pcap_path, const char *name)
 	}
 	pcap_close(p);
 	char *out = xasprintf("%s/%s", dir, name);
-	ck_assert_int_eq(file_write_atomic(out, b.data, b.len, 0600), 0);
+	ck_assert_int_eq(file_write_atomic(out, b.data, b.len, 0600, NULL), 0);
 	sbuf_free(&b);
 	return out;
 }
@@ -263,7 +263,7 @@ TEST(test_fuzz_mutated_captures)
 	char *path = write_sample_pcap("seed.pcap", DLT_EN10MB, "192.168.7.10", "203.0.113.80", 0, 1);
 	char *data;
 	size_t len;
-	ck_assert_int_eq(file_read(path, &data, &len), 0);
+	ck_assert_int_eq(file_read(path, &data, &len, NULL), 0);
 	char *mut = xasprintf("%s/mut.pcap", dir);
 	for (int round = 0; round < 400; round++) {
 		char *copy = xmalloc(len);
@@ -277,7 +277,7 @@ TEST(test_fuzz_mutated_captures)
 		}
 		if (round % 5 == 0)
 			n = 24 + next_rand() % (len - 24); /* truncated capture */
-		ck_assert_int_eq(file_write_atomic(mut, copy, n, 0600), 0);
+		ck_assert_int_eq(file_write_atomic(mut, copy, n, 0600, NULL), 0);
 		replay(mut, NULL);
 		free(copy);
 		clear_carved();

@@ -54,7 +54,7 @@ TEST(test_base64_rfc4648)
 		ck_assert_str_eq(enc, coded[i]);
 		unsigned char *dec;
 		size_t len;
-		ck_assert_int_eq(base64_decode(coded[i], &dec, &len), 0);
+		ck_assert_int_eq(base64_decode(coded[i], &dec, &len, NULL), 0);
 		ck_assert_uint_eq(len, strlen(plain[i]));
 		ck_assert(memcmp(dec, plain[i], len) == 0);
 		free(enc);
@@ -62,7 +62,9 @@ TEST(test_base64_rfc4648)
 	}
 	unsigned char *dec;
 	size_t len;
-	ck_assert_int_eq(base64_decode("abc", &dec, &len), -1);
+	ctd_err err;
+	ck_assert_int_eq(base64_decode("abc", &dec, &len, &err), -1);
+	ck_assert_int_eq(err.code, CTD_EINVAL);
 }
 
 TEST(test_base64url_unpadded)

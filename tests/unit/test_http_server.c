@@ -640,7 +640,7 @@ TEST(test_lab_cert_concurrent_creation)
 			int rc = tls_lab_cert(home, &c, &k, &err);
 			char *out = xasprintf("%s/out.%d", home, i);
 			if (rc == 0)
-				file_write_atomic(out, c, strlen(c), 0600);
+				file_write_atomic(out, c, strlen(c), 0600, NULL);
 			_exit(rc == 0 ? 0 : 1);
 		}
 	}
@@ -654,7 +654,7 @@ TEST(test_lab_cert_concurrent_creation)
 	ck_assert_int_eq(tls_lab_cert(home, &cert, &key, &err), 0);
 	for (int i = 0; i < N; i++) {
 		char *path = xasprintf("%s/out.%d", home, i), *got;
-		ck_assert_int_eq(file_read(path, &got, NULL), 0);
+		ck_assert_int_eq(file_read(path, &got, NULL, NULL), 0);
 		ck_assert_str_eq(got, cert);
 		free(got);
 		free(path);

@@ -140,7 +140,7 @@ TEST(test_concurrent_first_open)
 	fclose(log);
 	char *text;
 	size_t len;
-	ck_assert_int_eq(file_read(logpath, &text, &len), 0);
+	ck_assert_int_eq(file_read(logpath, &text, &len, NULL), 0);
 	int migrations = 0;
 	for (const char *p = text; (p = strstr(p, "event=store.migrated")); p++)
 		migrations++;

@@ -1,6 +1,9 @@
-/* test_util.c - wildcards, durations, time parsing, UUIDs, buffers, files. */
+/* test_util.c - wildcards, durations, time parsing, UUIDs, buffers, files,
+ * and the out-of-memory path. */
 #include <check.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 #include "err.h"
@@ -22,36 +25,42 @@ TEST(test_wildcards)
 TEST(test_durations)
 {
 	int64_t ms;
-	ck_assert_int_eq(duration_parse("250ms", &ms), 0);
+	ck_assert_int_eq(duration_parse("250ms", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 250);
-	ck_assert_int_eq(duration_parse("5s", &ms), 0);
+	ck_assert_int_eq(duration_parse("5s", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 5000);
-	ck_assert_int_eq(duration_parse("2m", &ms), 0);
+	ck_assert_int_eq(duration_parse("2m", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 120000);
-	ck_assert_int_eq(duration_parse("30d", &ms), 0);
+	ck_assert_int_eq(duration_parse("30d", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 30LL * 86400000);
-	ck_assert_int_eq(duration_parse("1.5", &ms), 0);
+	ck_assert_int_eq(duration_parse("1.5", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 1500);
-	ck_assert_int_eq(duration_parse("5 minutes", &ms), -1);
-	ck_assert_int_eq(duration_parse("-1s", &ms), -1);
-	ck_assert_int_eq(duration_parse("", &ms), -1);
+	ck_assert_int_eq(duration_parse("5 minutes", &ms, NULL), -1);
+	ck_assert_int_eq(duration_parse("-1s", &ms, NULL), -1);
+	ctd_err err;
+	ck_assert_int_eq(duration_parse("", &ms, &err), -1);
+	ck_assert_int_eq(err.code, CTD_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not a duration"));
 }
 
 TEST(test_time_parse_and_format)
 {
 	int64_t ms;
 	char out[32];
-	ck_assert_int_eq(time_parse("2018-03-01T09:30:00Z", &ms), 0);
+	ck_assert_int_eq(time_parse("2018-03-01T09:30:00Z", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 1519896600000LL);
-	ck_assert_int_eq(time_parse("2018-03-01T18:30:00+09:00", &ms), 0);
+	ck_assert_int_eq(time_parse("2018-03-01T18:30:00+09:00", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 1519896600000LL);
-	ck_assert_int_eq(time_parse("2018-03-01", &ms), 0);
+	ck_assert_int_eq(time_parse("2018-03-01", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 1519862400000LL);
-	ck_assert_int_eq(time_parse("1700000000", &ms), 0);
+	ck_assert_int_eq(time_parse("1700000000", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 1700000000000LL);
-	ck_assert_int_eq(time_parse("1700000000123", &ms), 0);
+	ck_assert_int_eq(time_parse("1700000000123", &ms, NULL), 0);
 	ck_assert_int_eq(ms, 1700000000123LL);
-	ck_assert_int_eq(time_parse("yesterday", &ms), -1);
+	ctd_err err;
+	ck_assert_int_eq(time_parse("yesterday", &ms, &err), -1);
+	ck_assert_int_eq(err.code, CTD_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "yesterday"));
 	time_iso8601(1519896600000LL, out, sizeof out);
 	ck_assert_str_eq(out, "2018-03-01T09:30:00Z");
 }
@@ -80,15 +89,22 @@ TEST(test_sbuf_and_files)
 	char path[] = "/tmp/ctdlab-util-XXXXXX";
 	int fd = mkstemp(path);
 	close(fd);
-	ck_assert_int_eq(file_write_atomic(path, b.data, b.len, 0600), 0);
+	ck_assert_int_eq(file_write_atomic(path, b.data, b.len, 0600, NULL), 0);
 	char *back;
 	size_t len;
-	ck_assert_int_eq(file_read(path, &back, &len), 0);
+	ck_assert_int_eq(file_read(path, &back, &len, NULL), 0);
 	ck_assert_uint_eq(len, b.len);
 	ck_assert(memcmp(back, b.data, len) == 0);
 	free(back);
 	unlink(path);
-	ck_assert_int_eq(file_read(path, &back, &len), -1);
+	ctd_err err;
+	ck_assert_int_eq(file_read(path, &back, &len, &err), -1);
+	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(err.msg, path));
+	ck_assert_int_eq(mkdir_p("/proc/ctdlab-no/such", 0755, &err), -1);
+	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
+	ck_assert_int_eq(file_write_atomic("/proc/ctdlab-no/such", "x", 1, 0600, &err), -1);
+	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
 	sbuf_free(&b);
 }
 
@@ -101,4 +117,30 @@ TEST(test_errors_map_to_http)
 	ck_assert_str_eq(ctd_errcode_name(err.code), "not_found");
 	ck_assert_int_eq(ctd_errcode_http(CTD_ETOOBIG), 413);
 	ck_assert_int_eq(ctd_errcode_http(CTD_EAUTH), 401);
+}
+
+/* Out of memory, a child writes the fixed line (no allocation, no logger)
+ * and aborts rather than recursing through the logger. */
+TEST(test_oom_writes_fixed_line_and_aborts)
+{
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(fds[1], STDERR_FILENO);
+		oom_abort();
+	}
+	close(fds[1]);
+	char out[256] = {0};
+	size_t n = 0;
+	ssize_t got;
+	while (n < sizeof out - 1 && (got = read(fds[0], out + n, sizeof out - 1 - n)) > 0)
+		n += (size_t)got;
+	close(fds[0]);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGABRT);
+	ck_assert_str_eq(out, "level=error event=oom msg=\"out of memory\"\n");
 }

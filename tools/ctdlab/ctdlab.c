@@ -1,6 +1,10 @@
 /* ctdlab.c - the lab CLI: parse global options and dispatch a command.
  *
- *   ctdlab [--dir DIR] [--config FILE] [--json] up|down|status ... */
+ *   ctdlab [--dir DIR] [--config FILE] [--json] up|down|status ...
+ *
+ * Global options may also follow the command (`ctdlab up --dir X`, as
+ * handouts write it); anything else that is not the command's own is an
+ * error with the usage, never silently ignored. */
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -22,24 +26,28 @@ const int lab_nappliances = sizeof lab_appliances / sizeof lab_appliances[0];
 static const struct command {
 	const char *name;
 	int (*run)(const lab *l, int argc, char **argv);
+	int takes_args; /* the command parses (and checks) its own arguments */
 	const char *help;
 } commands[] = {
-	{"up", cmd_up, "start the five daemons and wait until every one is healthy"},
-	{"down", cmd_down, "stop the lab's daemons"},
-	{"status", cmd_status, "show each appliance: pid, listeners, keys, health"},
-	{"reset", cmd_reset, "stop the lab and bring its data directory back to a first start"},
-	{"send", cmd_send, "send a test mail (attachments, URLs) to IMSVA over SMTP"},
-	{"events", cmd_events, "show the shared timeline (filters, --follow, --json)"},
-	{"drill", cmd_drill, "run the seed's four-step check-out drill and report (step1..4|all)"},
+	{"up", cmd_up, 0, "start the five daemons and wait until every one is healthy"},
+	{"down", cmd_down, 0, "stop the lab's daemons"},
+	{"status", cmd_status, 0, "show each appliance: pid, listeners, keys, health"},
+	{"reset", cmd_reset, 0, "stop the lab and bring its data directory back to a first start"},
+	{"send", cmd_send, 1, "send a test mail (attachments, URLs) to IMSVA over SMTP"},
+	{"events", cmd_events, 1, "show the shared timeline (filters, --follow, --json)"},
+	{"drill", cmd_drill, 1,
+	 "run the seed's four-step check-out drill and report (step1..4|all)"},
 };
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: ctdlab [--dir DIR] [--config FILE] [--json] COMMAND [ARGS]\n\n"
 		     "  --dir DIR      lab data directory (default $CTDLAB_HOME or ./var)\n"
 		     "  --config FILE  lab INI file given to every daemon\n"
-		     "  --json         machine-readable output\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		     "  --json         machine-readable output\n"
+		     "  (these may also follow the command: ctdlab up --dir DIR)\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
 }
 
@@ -63,28 +71,88 @@ static char *absolute_path(const char *path)
 	return xasprintf("%s/%s", cwd, path);
 }
 
+enum { OPT_NONE, OPT_TAKEN, OPT_HELP, OPT_BAD };
+
+/* When argv[*i] is a global option: apply it to l and step *i past its value. */
+static int global_option(lab *l, int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i];
+	if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+		return OPT_HELP;
+	if (strcmp(arg, "--json") == 0) {
+		l->json = 1;
+		return OPT_TAKEN;
+	}
+	const char **value = strcmp(arg, "--dir") == 0      ? &l->dir
+			     : strcmp(arg, "--config") == 0 ? &l->config
+							    : NULL;
+	if (!value)
+		return OPT_NONE;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "ctdlab: %s needs a value\n", arg);
+		return OPT_BAD;
+	}
+	*value = argv[++*i];
+	return OPT_TAKEN;
+}
+
+/* Take the global options out of argv wherever they stand; the command and
+ * its own arguments stay, in order, in argv[0..*n). Returns OPT_HELP,
+ * OPT_BAD (message printed) or OPT_NONE. */
+static int parse_global_options(lab *l, int argc, char **argv, int *n)
+{
+	*n = 0;
+	for (int i = 1; i < argc; i++) {
+		int kind = global_option(l, argc, argv, &i);
+		if (kind == OPT_HELP || kind == OPT_BAD)
+			return kind;
+		if (kind == OPT_TAKEN)
+			continue;
+		if (*n == 0 && argv[i][0] == '-') {
+			fprintf(stderr, "ctdlab: unknown option %s\n", argv[i]);
+			return OPT_BAD;
+		}
+		argv[(*n)++] = argv[i];
+	}
+	return OPT_NONE;
+}
+
+/* The command argv names, or NULL (message printed). */
+static const struct command *find_command(int n, char **argv)
+{
+	if (n == 0) {
+		fprintf(stderr, "ctdlab: no command given\n");
+		return NULL;
+	}
+	for (size_t c = 0; c < NCOMMANDS; c++) {
+		if (strcmp(argv[0], commands[c].name) != 0)
+			continue;
+		if (n > 1 && !commands[c].takes_args) {
+			fprintf(stderr, argv[1][0] == '-' ? "ctdlab: %s: unknown option %s\n"
+							  : "ctdlab: %s takes no argument, got %s\n",
+				argv[0], argv[1]);
+			return NULL;
+		}
+		return &commands[c];
+	}
+	fprintf(stderr, "ctdlab: unknown command %s\n", argv[0]);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	lab l = {.dir = getenv("CTDLAB_HOME"), .config = getenv("CTDLAB_CONFIG")};
-	int i = 1;
-
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			l.json = 1;
-		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
-			l.dir = argv[++i];
-		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			l.config = argv[++i];
-		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			usage(stdout);
-			return 0;
-		} else {
-			fprintf(stderr, "ctdlab: unknown option %s\n", argv[i]);
-			usage(stderr);
-			return 2;
-		}
+	int n;
+	switch (parse_global_options(&l, argc, argv, &n)) {
+	case OPT_HELP:
+		usage(stdout);
+		return 0;
+	case OPT_BAD:
+		usage(stderr);
+		return 2;
 	}
-	if (i >= argc) {
+	const struct command *cmd = find_command(n, argv);
+	if (!cmd) {
 		usage(stderr);
 		return 2;
 	}
@@ -96,15 +164,7 @@ int main(int argc, char **argv)
 	l.dir = dir;
 	char *bindir = own_bindir();
 	l.bindir = bindir;
-	int rc = 2;
-	size_t c = 0;
-	for (; c < sizeof commands / sizeof commands[0]; c++)
-		if (strcmp(argv[i], commands[c].name) == 0)
-			break;
-	if (c < sizeof commands / sizeof commands[0])
-		rc = commands[c].run(&l, argc - i - 1, argv + i + 1);
-	else
-		fprintf(stderr, "ctdlab: unknown command %s (see ctdlab --help)\n", argv[i]);
+	int rc = cmd->run(&l, n - 1, argv + 1);
 	free(bindir);
 	free(dir);
 	return rc;

@@ -203,7 +203,7 @@ int cmd_drill(const lab *l, int argc, char **argv)
 	uuid_v4(uuid);
 	snprintf(d.run, sizeof d.run, "%.8s", uuid);
 	d.work = xasprintf("%s/drill/%s", l->dir, d.run);
-	if (load_lab(&d) == 0 && mkdir_p(d.work, 0755) != 0)
+	if (load_lab(&d) == 0 && mkdir_p(d.work, 0755, NULL) != 0)
 		drill_fail(&d, "cannot create %s: %s", d.work, strerror(errno));
 	if (d.err[0]) {
 		fprintf(stderr, "ctdlab drill: %s\n", d.err);

@@ -210,7 +210,7 @@ static json_t *upload_capture(drill *d, const char *path)
 	char *data;
 	size_t len;
 	long status;
-	if (file_read(path, &data, &len) != 0) {
+	if (file_read(path, &data, &len, NULL) != 0) {
 		drill_fail(d, "cannot read %s", path);
 		return NULL;
 	}
@@ -328,7 +328,7 @@ static int capture_file(drill *d, const wire *w, const long ports[2], const char
 int drill_download(drill *d, const char *path, json_t **evidence)
 {
 	served f = {.name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path};
-	if (file_read(path, &f.data, &f.len) != 0)
+	if (file_read(path, &f.data, &f.len, NULL) != 0)
 		return drill_fail(d, "cannot read %s", path);
 	char sha1[41], got[41] = "", why[300] = "";
 	hash_hex(HASH_SHA1, f.data, f.len, sha1);

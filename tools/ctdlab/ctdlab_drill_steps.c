@@ -36,7 +36,7 @@ static int make_sample(drill *d, drill_sample *s, const char *title, const char 
 {
 	char *seed = xasprintf("%s/%s", seed_dir, file), *data;
 	size_t len;
-	int rc = file_read(seed, &data, &len);
+	int rc = file_read(seed, &data, &len, NULL);
 	free(seed);
 	if (rc != 0)
 		return drill_fail(d, "dtascli --make-samples wrote no %s", file);
@@ -48,7 +48,7 @@ static int make_sample(drill *d, drill_sample *s, const char *title, const char 
 	s->path = xasprintf("%s/%s", d->work, file);
 	hash_hex(HASH_SHA1, b.data, b.len, s->sha1);
 	str_upper(s->sha1);
-	rc = file_write_atomic(s->path, b.data, b.len, 0644);
+	rc = file_write_atomic(s->path, b.data, b.len, 0644, NULL);
 	sbuf_free(&b);
 	return rc == 0 ? 0 : drill_fail(d, "cannot write %s", s->path);
 }
@@ -344,14 +344,14 @@ static char *dtascli_batch(drill *d, json_t **evidence)
 	char *tool = xasprintf("%s/dtascli", d->l->bindir);
 	char *wait = xasprintf("%lld", (long long)(d->timeout_ms / 1000));
 	size_t len;
-	int rc = mkdir_p(indir, 0755);
+	int rc = mkdir_p(indir, 0755, NULL);
 	if (rc == 0) {
 		text = xasprintf("[DTAS]\nHost = %s\nApiKey = %s\n", drill_url(d, AP_DDAN),
 				 drill_info(d, AP_DDAN, "api_key"));
-		rc = file_write_atomic(ini, text, strlen(text), 0600);
+		rc = file_write_atomic(ini, text, strlen(text), 0600, NULL);
 	}
-	if (rc == 0 && (rc = file_read(d->url_file.path, &data, &len)) == 0)
-		rc = file_write_atomic(copy, data, len, 0644);
+	if (rc == 0 && (rc = file_read(d->url_file.path, &data, &len, NULL)) == 0)
+		rc = file_write_atomic(copy, data, len, 0644, NULL);
 	if (rc != 0) {
 		drill_fail(d, "cannot prepare %s", home);
 	} else {

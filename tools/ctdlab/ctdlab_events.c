@@ -21,9 +21,9 @@ static void usage(void)
 static int parse_since(const char *s, int64_t *ms)
 {
 	int64_t ago;
-	if (time_parse(s, ms) == 0)
+	if (time_parse(s, ms, NULL) == 0)
 		return 0;
-	if (duration_parse(s, &ago) != 0)
+	if (duration_parse(s, &ago, NULL) != 0)
 		return -1;
 	*ms = time_now_ms() - ago;
 	return 0;
@@ -61,7 +61,7 @@ static int parse_args(int argc, char **argv, events_filter *f, int *follow)
 			if (parse_since(v, &f->from_ms) != 0)
 				return -1;
 		} else if (strcmp(argv[i], "--until") == 0) {
-			if (time_parse(v, &f->to_ms) != 0)
+			if (time_parse(v, &f->to_ms, NULL) != 0)
 				return -1;
 		} else if (strcmp(argv[i], "--appliance") == 0) {
 			f->appliance = v;

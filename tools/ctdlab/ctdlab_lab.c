@@ -34,7 +34,7 @@ pid_t lab_pid(const lab *l, const appliance *a)
 {
 	char *path = lab_file(l, a, "pid"), *text;
 	pid_t pid = 0;
-	if (file_read(path, &text, NULL) == 0) {
+	if (file_read(path, &text, NULL, NULL) == 0) {
 		pid = (pid_t)strtol(text, NULL, 10);
 		free(text);
 		if (pid <= 0 || !pid_alive(pid))
@@ -221,7 +221,7 @@ int cmd_up(const lab *l, int argc, char **argv)
 	pid_t pids[8] = {0};
 	int64_t t0 = time_mono_ms();
 	char *logdir = xasprintf("%s/log", l->dir);
-	if (mkdir_p(logdir, 0755) != 0) {
+	if (mkdir_p(logdir, 0755, NULL) != 0) {
 		fprintf(stderr, "ctdlab: cannot create %s: %s\n", logdir, strerror(errno));
 		free(logdir);
 		return 1;

@@ -70,7 +70,7 @@ static GMimeObject *attachment(const char *path, char **err)
 {
 	char *data;
 	size_t len;
-	if (file_read(path, &data, &len) != 0) {
+	if (file_read(path, &data, &len, NULL) != 0) {
 		*err = xasprintf("cannot read %s", path);
 		return NULL;
 	}

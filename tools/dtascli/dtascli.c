@@ -324,7 +324,7 @@ static int run_jobs(const dtas_client *c, char **items, size_t n, int urls, int 
 		}
 		char *data;
 		size_t len;
-		if (file_read(items[i], &data, &len) != 0) {
+		if (file_read(items[i], &data, &len, NULL) != 0) {
 			fprintf(stderr, "dtascli: cannot read %s: %s\n", items[i], strerror(errno));
 			continue;
 		}
@@ -343,7 +343,7 @@ static int batch(const dtas_client *c, const char *cfg, long timeout_s)
 	char *indir = xasprintf("%s/indir", work), *outdir = xasprintf("%s/outdir", work);
 	free(copy);
 	int rc = 1;
-	if (mkdir_p(indir, 0755) != 0 || mkdir_p(outdir, 0755) != 0) {
+	if (mkdir_p(indir, 0755, NULL) != 0 || mkdir_p(outdir, 0755, NULL) != 0) {
 		fprintf(stderr, "dtascli: cannot create %s/{indir,outdir}\n", work);
 	} else {
 		size_t n;
@@ -364,7 +364,7 @@ static int batch(const dtas_client *c, const char *cfg, long timeout_s)
 
 static int make_samples(const char *dir)
 {
-	if (mkdir_p(dir, 0755) != 0) {
+	if (mkdir_p(dir, 0755, NULL) != 0) {
 		fprintf(stderr, "dtascli: cannot create %s\n", dir);
 		return 1;
 	}
@@ -375,7 +375,7 @@ static int make_samples(const char *dir)
 		char sha1[41];
 		hash_hex(HASH_SHA1, s[i].data, s[i].len, sha1);
 		str_upper(sha1);
-		if (file_write_atomic(p, s[i].data, s[i].len, 0644) != 0) {
+		if (file_write_atomic(p, s[i].data, s[i].len, 0644, NULL) != 0) {
 			fprintf(stderr, "dtascli: cannot write %s\n", p);
 			free(p);
 			return 1;
