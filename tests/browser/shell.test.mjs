@@ -167,7 +167,7 @@ describe('a default lab', () => {
     });
   });
 
-  it('the UI pieces: a zebra table with an empty row, a dialog by keyboard', async (t) => {
+  it('the UI pieces: a zebra table with an empty row, a label message, a dialog by keyboard', async (t) => {
     await withPage(browser, t, async (page) => {
       await page.goto(lab.consoles.sps.url);
       await page.evaluate(async () => {
@@ -177,7 +177,8 @@ describe('a default lab', () => {
         document.body.replaceChildren(
           ui.table({ columns: cols, rows: [{ name: 'a', at: 0 }, { name: 'b', at: '' }],
             onRowClick: (r) => window.clicked.push(r.name) }),
-          ui.table({ columns: cols, rows: [] }));
+          ui.table({ columns: cols, rows: [] }),
+          ui.message({ en: 'Saved.', ja: '保存しました。' }, 'ok'));
         window.answer = ui.dialog({ title: 'Delete', body: 'Sure?', buttons: [
           { label: 'Cancel', value: false }, { label: 'OK', value: 'yes', primary: true }] });
       });
@@ -187,6 +188,7 @@ describe('a default lab', () => {
       assert.equal(await page.locator('table.grid').first().locator('th').allTextContents()
         .then((h) => h.join('|')), 'Name|Time');
       assert.equal(await page.locator('table.grid tr.empty td').textContent(), 'No data');
+      assert.equal(await page.locator('.msg-ok').textContent(), 'Saved.');
       await page.locator('table.grid tbody tr').nth(1).focus();
       await page.keyboard.press('Enter');
       assert.deepEqual(await page.evaluate(() => window.clicked), ['b']);
