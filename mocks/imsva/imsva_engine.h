@@ -436,6 +436,8 @@ int imsva_rules_load(store *st, imsva_ruleset **out, ctd_err *err);
 int imsva_rules_get(store *st, int64_t id, imsva_rule **out, ctd_err *err); /* ENOTFOUND */
 /* Insert r (r->id is set; r->order may change to its final position). */
 int imsva_rules_create(store *st, imsva_rule *r, ctd_err *err);
+/* Policy List > Copy: a new ordinary rule, last, named "Copy of <name>". */
+int imsva_rules_copy(store *st, int64_t id, imsva_rule **out, ctd_err *err);
 /* Replace the stored rule r->id (ENOTFOUND); built-in kind is preserved. */
 int imsva_rules_update(store *st, imsva_rule *r, ctd_err *err);
 /* Delete; built-in rules give CTD_ECONFLICT. */
