@@ -244,6 +244,12 @@ static void h_policy_delete(http_req *req, http_resp *resp)
 	http_resp_json(resp, 200, json_pack("{s:b,s:I}", "deleted", 1, "id", (json_int_t)id));
 }
 
+static void h_file_types(http_req *req, http_resp *resp)
+{
+	(void)req;
+	http_resp_json(resp, 200, json_pack("{s:o}", "classes", imsva_tft_tree_json()));
+}
+
 static void h_policy_copy(http_req *req, http_resp *resp)
 {
 	store *st;
@@ -600,6 +606,7 @@ const http_route imsva_admin_routes[] = {
 	{"PATCH", "/api/policies/{id}", h_policy_update},
 	{"DELETE", "/api/policies/{id}", h_policy_delete},
 	{"POST", "/api/policies/{id}/copy", h_policy_copy},
+	{"GET", "/api/file-types", h_file_types},
 	{"GET", "/api/logs", h_logs},
 	{"GET", "/api/logs/types", h_log_types},
 	{"GET", "/api/logs/{id}", h_log_get},

@@ -55,6 +55,9 @@ const char *imsva_tft_class_name(imsva_tft_class c);
 /* 0 if `id` names a class ("document") or a specific type ("pdf", "docx",
  * "exe", "zip" ...: the table is in docs/imsva.md). */
 int imsva_tft_id_valid(const char *id);
+/* The file-type tree of the policy wizard: [{"id","label","types":[{"id","label"}]}]
+ * by class, in class order. */
+json_t *imsva_tft_tree_json(void);
 
 typedef struct imsva_part {
 	int index;            /* position in msg->parts */

@@ -2,6 +2,7 @@
  * API beyond the seed's calls: Log Query with Japanese type names and the
  * product's columns, one log entry with its message, viewing a quarantined
  * message, Policy List copy and reorder (built-in rules cannot be deleted),
+ * the wizard's true file type tree,
  * the Dashboard's counts, and "Test connection" for SPS and DDAN against a
  * peer (and without one). */
 #include <check.h>
@@ -191,6 +192,16 @@ TEST(policy_copy_reorder_and_builtin_delete)
 	json_decref(j);
 	j = api(&d, "POST", "", &st, "/api/policies/777/copy");
 	ck_assert_int_eq(st, 404);
+	json_decref(j);
+	/* the wizard's true file type tree: classes, then their types */
+	j = api(&d, "GET", NULL, &st, "/api/file-types");
+	ck_assert_int_eq(st, 200);
+	json_t *cls = json_array_get(json_object_get(j, "classes"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(cls, "id")), "executable");
+	json_t *exe = json_array_get(json_object_get(cls, "types"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(exe, "id")), "exe");
+	json_t *scripts = json_array_get(json_object_get(j, "classes"), 3);
+	ck_assert_int_ge(json_array_size(json_object_get(scripts, "types")), 10);
 	json_decref(j);
 }
 
