@@ -1,0 +1,78 @@
+// log-query.js - Logs > Log Query: Type (message tracking, policy events,
+// quarantine events, ...), date range, sender / recipient / subject / rule
+// filters (IMSVA's syntax: * wildcards, ; between alternatives), Show logs;
+// the product's columns; a row opens its detail (GET /api/logs/{id}).
+import { api, withQuery } from '../../shell/api.js';
+import { t } from '../../shell/i18n.js';
+import { timeElement } from '../../shell/time.js';
+import { button, dialog, el, formRow, input, mount, pageHeader, section, select,
+  table } from '../../shell/ui.js';
+import { act } from '../imsva_ui.js';
+
+const COLUMNS = [
+  { key: 'time', label: 'Timestamp', time: true },
+  { key: 'sender', label: 'Sender' },
+  { key: 'recipients', label: 'Recipient' },
+  { key: 'subject', label: 'Subject' },
+  { key: 'message_size', label: 'Message size', align: 'right' },
+  { key: 'violating', label: 'Violating attachments' },
+  { key: 'rule_type', label: 'Rule type', render: (r) => (r.rule_type ? t(r.rule_type) : '') },
+  { key: 'rule', label: 'Rule' },
+  { key: 'final_action', label: 'Final action', render: (r) => r.final_action || r.action || '' },
+  { key: 'message_id', label: 'Message ID' },
+  { key: 'internal_id', label: 'Internal ID' },
+  { key: 'scanner', label: 'Scanner' },
+];
+
+// <input type="datetime-local"> value for a Date, in the browser's zone.
+export function localValue(d) {
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+export const iso = (v) => (v ? new Date(v).toISOString() : '');
+
+async function showDetail(row) {
+  const full = await api.get(`/api/logs/${row.id}`);
+  const fields = [
+    ['Timestamp', timeElement(full.time)], ['Type', full.type], ['Sender', full.sender],
+    ['Recipient', full.recipients], ['Subject', full.subject], ['Rule', full.rule],
+    ['Rule type', full.rule_type], ['Action', full.action], ['Reason', full.reason],
+    ['Violating attachments', full.violating], ['Final action', full.final_action],
+    ['Message size', full.message_size], ['Message ID', full.message_id],
+    ['Internal ID', full.internal_id], ['Scanner', full.scanner],
+  ].filter(([, v]) => v !== undefined && v !== null && v !== '');
+  await dialog({ title: 'Log detail', body: el('div', {},
+    el('dl', { class: 'detail' }, fields.map(([k, v]) => [el('dt', {}, t(k)), el('dd', {}, v)])),
+    full.detail ? el('pre', { class: 'json' }, JSON.stringify(full.detail, null, 2)) : null) });
+}
+
+export async function render(root) {
+  const { types } = await api.get('/api/logs/types');
+  const typeSel = select(types.map((ty) => ({ value: ty.type, label: { en: ty.label, ja: ty.label_ja } })),
+    'message_tracking', { id: 'log-type' });
+  const now = new Date();
+  const from = input({ type: 'datetime-local', id: 'log-from',
+    value: localValue(new Date(now.getTime() - 24 * 3600 * 1000)) });
+  const to = input({ type: 'datetime-local', id: 'log-to' });
+  const filters = { sender: input({ id: 'log-sender' }), recipient: input({ id: 'log-recipient' }),
+    subject: input({ id: 'log-subject' }), rule: input({ id: 'log-rule' }) };
+  const status = el('div');
+  const results = el('div', { id: 'log-results' });
+  const show = () => act(status, async () => {
+    const q = { type: typeSel.value, from: iso(from.value), to: iso(to.value) };
+    for (const [k, node] of Object.entries(filters)) q[k] = node.value.trim();
+    const r = await api.get(withQuery('/api/logs', q));
+    mount(results, el('p', { class: 'count' }, t('{n} logs', { n: r.count })),
+      table({ columns: COLUMNS, rows: r.logs, onRowClick: showDetail }));
+  });
+  mount(root,
+    pageHeader('Log Query'),
+    section(null, el('form', { class: 'query', onsubmit: (ev) => { ev.preventDefault(); show(); } },
+      formRow('Type', typeSel),
+      formRow('Date range', el('span', { class: 'range' }, from, ' – ', to)),
+      formRow('Sender', filters.sender), formRow('Recipient', filters.recipient),
+      formRow('Subject', filters.subject), formRow('Rule', filters.rule),
+      el('div', { class: 'buttons' }, button('Show logs', null, { primary: true, submit: true, id: 'show-logs' })))),
+    status, results);
+}
