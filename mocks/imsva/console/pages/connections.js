@@ -82,7 +82,7 @@ async function show(body, status, id) {
   mount(body, await tab.draw(body, status));
 }
 
-export async function render(root) {
+export default async function render(root) {
   const status = el('div', { id: 'conn-status' });
   const body = el('div', { role: 'tabpanel' });
   tabs = el('div', { role: 'tablist', class: 'tabs' }, TABS.map((x) => el('button', {

@@ -10,7 +10,7 @@ const CONNECTIONS = [
   { key: 'sps', label: 'Smart Protection' },
 ];
 
-export async function render(root) {
+export default async function render(root) {
   const d = await api.get('/api/dashboard');
   const rows = CONNECTIONS.map((c) => ({ ...d.connections[c.key], label: c.label }));
   mount(root,

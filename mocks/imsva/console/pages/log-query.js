@@ -47,7 +47,7 @@ async function showDetail(row) {
     full.detail ? el('pre', { class: 'json' }, JSON.stringify(full.detail, null, 2)) : null) });
 }
 
-export async function render(root) {
+export default async function render(root) {
   const { types } = await api.get('/api/logs/types');
   const typeSel = select(types.map((ty) => ({ value: ty.type, label: { en: ty.label, ja: ty.label_ja } })),
     'message_tracking', { id: 'log-type' });

@@ -16,7 +16,7 @@ function actionOf(rule) {
   return t('Do not intercept messages (deliver)');
 }
 
-export async function render(root) {
+export default async function render(root) {
   const status = el('div', { id: 'policy-status' });
   const rules = await api.get('/api/policies');
   const reload = () => render(root);

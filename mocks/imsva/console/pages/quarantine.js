@@ -20,7 +20,7 @@ async function view(row) {
     el('pre', { class: 'message-source', id: 'message-source' }, m.data ?? '')) });
 }
 
-export async function render(root) {
+export default async function render(root) {
   const areas = await api.get('/api/quarantine/areas');
   const area = select([{ value: '', label: 'All areas' },
     ...areas.map((a) => ({ value: a.name, label: `${a.name} (${a.count})` }))], '', { id: 'q-area' });

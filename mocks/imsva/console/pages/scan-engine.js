@@ -4,7 +4,7 @@ import { api } from '../../shell/api.js';
 import { t } from '../../shell/i18n.js';
 import { button, checkbox, el, message, mount, pageHeader, section } from '../../shell/ui.js';
 
-export async function render(root) {
+export default async function render(root) {
   const cur = await api.get('/api/scan-engine');
   const box = checkbox('Enable Advanced Threat Scan Engine (ATSE)', cur.atse_enabled,
     { id: 'atse', name: 'atse' });
