@@ -3,6 +3,10 @@
 // Japanese from the seed; each leaf names its page module under pages/).
 import './labels.js';
 
+// IMSVA's own styles, beside the shell's.
+document.head.append(Object.assign(document.createElement('link'),
+  { rel: 'stylesheet', href: '/_console/app/imsva.css' }));
+
 const L = (en, ja) => ({ en, ja });
 
 export default {

@@ -1,7 +1,7 @@
 // labels.js - IMSVA's console labels in English and Japanese. The Japanese
 // comes from the seed's own words (Trend Micro's CTD check-out guide) where it
 // names the screen; the rest follows the product's Japanese console.
-import { addMessages } from '../../shell/i18n.js';
+import { addMessages } from '../shell/i18n.js';
 
 addMessages({
   en: {},

@@ -57,9 +57,10 @@ export default async function render(root) {
             await reload();
           }), { danger: true, disabled: !!r.builtin,
             title: r.builtin ? 'Built-in rule: it cannot be deleted.' : null }),
-          r.builtin ? null : button('Move up', () => move(r, -1), { disabled: r.order <= 1 }),
-          r.builtin ? null : button('Move down', () => move(r, +1),
-            { disabled: r.order >= ordinary.length })) },
+          r.builtin ? null : button('▲', () => move(r, -1),
+            { title: 'Move up', disabled: r.order <= 1 }),
+          r.builtin ? null : button('▼', () => move(r, +1),
+            { title: 'Move down', disabled: r.order >= ordinary.length })) },
       ],
       rows: rules,
     })));

@@ -172,32 +172,35 @@ function stepConditions(s, redraw) {
       await fn(s);
       redraw();
     } }, t(label));
-  const tftSummary = s.tftOn ? `: ${[...s.tft].join(', ')}${s.submitVa ? ` (${t('Submit to Virtual Analyzer')})` : ''}` : '';
-  const row = (...c) => el('div', { class: 'condition' }, c);
+  const tftSummary = s.tftOn ? `${[...s.tft].join(', ')}${s.submitVa ? ` (${t('Submit to Virtual Analyzer')})` : ''}` : '';
+  // a condition: its checkbox (and settings link) first, its settings after
+  const row = (head, ...settings) => el('div', { class: 'condition' },
+    el('span', { class: 'condition-head' }, head), el('span', {}, settings));
+  const spamLevel = s.spamOn && s.spamSetLevel
+    ? `${t('Detection level')}: ${t(LEVELS.find((l) => l.value === s.spamLevel).label)}` : '';
   return section('Step 2: Scanning Conditions',
     formRow('Take action when', boundSelect(s, 'match', [
       { value: 'any', label: 'any condition matches' },
       { value: 'all', label: 'all conditions match' }], { id: 'match' })),
-    row(bound(s, 'tftOn', '', { id: 'cond-tft', 'aria-label': t('True file type') }),
-      link('open-tft', 'True file type', editFileTypes), el('span', { class: 'hint' }, tftSummary)),
-    row(bound(s, 'wrsOn', '', { id: 'cond-wrs', 'aria-label': t('Web Reputation settings') }, (on) => {
+    row([bound(s, 'tftOn', '', { id: 'cond-tft', 'aria-label': t('True file type') }),
+      link('open-tft', 'True file type', editFileTypes)], el('span', { class: 'hint' }, tftSummary)),
+    row(bound(s, 'wrsOn', 'Web Reputation settings', { id: 'cond-wrs' }, (on) => {
       if (on) s.spamOn = true; // the product ticks spam detection with it
       redraw();
-    }), el('span', {}, t('Web Reputation settings')), ' ',
+    }), t('Sensitivity'), ' ',
     boundSelect(s, 'sensitivity', LEVELS, { id: 'wrs-sensitivity', 'aria-label': t('Sensitivity') })),
-    row(bound(s, 'spamOn', '', { id: 'cond-spam', 'aria-label': t('Spam detection settings') }),
-      link('open-spam', 'Spam detection settings', editSpam),
-      el('span', { class: 'hint' }, s.spamOn && s.spamSetLevel ? `: ${t(LEVELS.find((l) => l.value === s.spamLevel).label)}` : '')),
+    row([bound(s, 'spamOn', '', { id: 'cond-spam', 'aria-label': t('Spam detection settings') }),
+      link('open-spam', 'Spam detection settings', editSpam)], el('span', { class: 'hint' }, spamLevel)),
     row(bound(s, 'namesOn', 'Attachment names', { id: 'cond-names' }),
       boundInput(s, 'names', { multiline: true, rows: 2, id: 'names', 'aria-label': t('Attachment names'), placeholder: t('one per line') })),
     row(bound(s, 'sizeOn', 'Attachment size', { id: 'cond-size' }),
-      boundInput(s, 'sizeMin', { type: 'number', min: 0, id: 'size-min', 'aria-label': t('Minimum (bytes)'), placeholder: t('Minimum (bytes)') }),
+      boundInput(s, 'sizeMin', { type: 'number', min: 0, id: 'size-min', 'aria-label': t('Minimum (bytes)'), placeholder: t('Minimum (bytes)') }), ' ',
       boundInput(s, 'sizeMax', { type: 'number', min: 0, id: 'size-max', 'aria-label': t('Maximum (bytes)'), placeholder: t('Maximum (bytes)') })),
     row(bound(s, 'kwOn', 'Keywords', { id: 'cond-keywords' }),
       boundInput(s, 'kwSubject', { multiline: true, rows: 2, id: 'kw-subject', 'aria-label': t('Subject keywords'), placeholder: t('Subject keywords') }),
       boundInput(s, 'kwBody', { multiline: true, rows: 2, id: 'kw-body', 'aria-label': t('Body keywords'), placeholder: t('Body keywords') })),
-    row(el('span', { class: 'label' }, t('Viruses')),
-      bound(s, 'virus', 'Virus detected', { id: 'cond-virus' }),
+    row(t('Viruses'),
+      bound(s, 'virus', 'Virus detected', { id: 'cond-virus' }), ' ',
       bound(s, 'atse', 'ATSE detection', { id: 'cond-atse' })));
 }
 
@@ -205,7 +208,8 @@ function stepActions(s) {
   const radio = (value, label, ...extra) => {
     const r = el('input', { type: 'radio', name: 'intercept', value, id: `intercept-${value}`,
       checked: s.intercept === value, onchange: () => { s.intercept = value; } });
-    return el('div', { class: 'choice' }, el('label', { class: 'check' }, r, ' ', t(label)), ...extra);
+    return el('div', { class: 'choice' }, el('label', { class: 'check' }, r, ' ', t(label)),
+      el('span', {}, extra));
   };
   return section('Step 3: Actions',
     el('fieldset', {}, el('legend', {}, t('Intercept')),
@@ -215,12 +219,12 @@ function stepActions(s) {
       radio('change_recipient', 'Change recipient',
         boundInput(s, 'newRcpts', { multiline: true, rows: 2, id: 'new-rcpts', 'aria-label': t('Change recipient') }))),
     el('fieldset', {}, el('legend', {}, t('Monitor')),
-      bound(s, 'notifyOn', 'Send notification', { id: 'act-notify' }),
-      boundInput(s, 'notifyTo', { multiline: true, rows: 2, id: 'notify-to',
-        'aria-label': t('Notify (addresses; empty: the administrator)'),
-        placeholder: t('Notify (addresses; empty: the administrator)') }),
-      bound(s, 'tagOn', 'Tag subject', { id: 'act-tag' }),
-      boundInput(s, 'tag', { id: 'tag', 'aria-label': t('Tag subject') })));
+      el('div', { class: 'choice' }, bound(s, 'notifyOn', 'Send notification', { id: 'act-notify' }),
+        boundInput(s, 'notifyTo', { multiline: true, rows: 2, id: 'notify-to',
+          'aria-label': t('Notify (addresses; empty: the administrator)'),
+          placeholder: t('Notify (addresses; empty: the administrator)') })),
+      el('div', { class: 'choice' }, bound(s, 'tagOn', 'Tag subject', { id: 'act-tag' }),
+        boundInput(s, 'tag', { id: 'tag', 'aria-label': t('Tag subject') }))));
 }
 
 function stepName(s) {
