@@ -60,6 +60,15 @@ addMessages({
     unreachable: '接続できません',
     unknown: '不明',
     disabled: '無効',
+    // message outcomes and rule actions (Final action, Action)
+    delivered: '配信',
+    quarantined: '隔離',
+    deleted: '削除',
+    handoff: 'ハンドオフ',
+    deliver: '配信',
+    quarantine: '隔離',
+    delete: '削除',
+    log: 'ログ',
     // scan engine
     'Advanced Threat Scan Engine': '高度な脅威検索エンジン',
     'Enable Advanced Threat Scan Engine (ATSE)':

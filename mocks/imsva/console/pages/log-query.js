@@ -18,7 +18,7 @@ const COLUMNS = [
   { key: 'violating', label: 'Violating attachments' },
   { key: 'rule_type', label: 'Rule type', render: (r) => (r.rule_type ? t(r.rule_type) : '') },
   { key: 'rule', label: 'Rule' },
-  { key: 'final_action', label: 'Final action', render: (r) => r.final_action || r.action || '' },
+  { key: 'final_action', label: 'Final action', render: (r) => t(r.final_action || r.action || '') },
   { key: 'message_id', label: 'Message ID' },
   { key: 'internal_id', label: 'Internal ID' },
   { key: 'scanner', label: 'Scanner' },
@@ -37,8 +37,8 @@ async function showDetail(row) {
   const fields = [
     ['Timestamp', timeElement(full.time)], ['Type', full.type], ['Sender', full.sender],
     ['Recipient', full.recipients], ['Subject', full.subject], ['Rule', full.rule],
-    ['Rule type', full.rule_type], ['Action', full.action], ['Reason', full.reason],
-    ['Violating attachments', full.violating], ['Final action', full.final_action],
+    ['Rule type', full.rule_type], ['Action', full.action && t(full.action)], ['Reason', full.reason],
+    ['Violating attachments', full.violating], ['Final action', full.final_action && t(full.final_action)],
     ['Message size', full.message_size], ['Message ID', full.message_id],
     ['Internal ID', full.internal_id], ['Scanner', full.scanner],
   ].filter(([, v]) => v !== undefined && v !== null && v !== '');
@@ -64,7 +64,7 @@ export default async function render(root) {
     for (const [k, node] of Object.entries(filters)) q[k] = node.value.trim();
     const r = await api.get(withQuery('/api/logs', q));
     mount(results, el('p', { class: 'count' }, t('{n} logs', { n: r.count })),
-      table({ columns: COLUMNS, rows: r.logs, onRowClick: showDetail }));
+      el('div', { class: 'table-scroll' }, table({ columns: COLUMNS, rows: r.logs, onRowClick: showDetail })));
   });
   mount(root,
     pageHeader('Log Query'),
