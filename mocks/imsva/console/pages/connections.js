@@ -38,6 +38,18 @@ async function controlManager(body, status) {
       button('Refresh', () => show(body, status, 'tmcm'), { id: 'tmcm-refresh' })));
 }
 
+// "Test connection" of peer (sps | ddan); the tab is redrawn with the new
+// status whatever the outcome, the outcome itself shown above it.
+function testButton(body, status, peer, enabled) {
+  return el('div', { class: 'buttons' }, button('Test connection', () => act(status, async () => {
+    try {
+      await api.post(`/api/connections/${peer}/test`);
+    } finally {
+      await show(body, status, peer);
+    }
+  }, 'Connection succeeded'), { primary: true, id: `${peer}-test`, disabled: !enabled }));
+}
+
 async function smartProtection(body, status) {
   const c = await api.get('/api/connections/sps');
   return section('Smart Protection',
@@ -46,10 +58,7 @@ async function smartProtection(body, status) {
       ['Status', badge(c.status, c.status), 'sps-status'],
       ['Last error', c.last_error || '-', 'sps-error'],
     ]),
-    el('div', { class: 'buttons' }, button('Test connection', () => act(status, async () => {
-      await api.post('/api/connections/sps/test');
-      await show(body, status, 'sps');
-    }, 'Connection succeeded'), { primary: true, id: 'sps-test', disabled: !c.enabled })));
+    testButton(body, status, 'sps', c.enabled));
 }
 
 async function virtualAnalyzer(body, status) {
@@ -62,10 +71,7 @@ async function virtualAnalyzer(body, status) {
       ['Status', badge(c.status, c.status), 'ddan-status'],
       ['Last error', c.last_error || '-', 'ddan-error'],
     ]),
-    el('div', { class: 'buttons' }, button('Test connection', () => act(status, async () => {
-      await api.post('/api/connections/ddan/test');
-      await show(body, status, 'ddan');
-    }, 'Connection succeeded'), { primary: true, id: 'ddan-test', disabled: !c.enabled })));
+    testButton(body, status, 'ddan', c.enabled));
 }
 
 const TABS = [
