@@ -31,15 +31,18 @@ after(async () => {
   await browser?.close();
 });
 
-// Follow the menu tree: open each branch, click the leaf.
+// Follow the menu tree: open each branch, click the leaf; resolves once the
+// leaf's page (its heading is the menu label) has drawn.
 async function openMenu(page, leafPath) {
   const parts = leafPath.split('/').filter(Boolean);
   for (let i = 1; i < parts.length; i++) {
     const branch = page.locator(`#menu button.branch[data-path="/${parts.slice(0, i).join('/')}"]`);
     if (await branch.getAttribute('aria-expanded') !== 'true') await branch.click();
   }
-  await page.locator(`#menu a[data-path="${leafPath}"]`).click();
-  await page.locator('#page h1').first().waitFor();
+  const leaf = page.locator(`#menu a[data-path="${leafPath}"]`);
+  const label = await leaf.textContent();
+  await leaf.click();
+  await page.locator('#page h1', { hasText: label }).first().waitFor();
 }
 
 // Repeat `attempt` (an action in the page) until check() holds; a bounded
