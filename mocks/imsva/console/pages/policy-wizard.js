@@ -8,7 +8,7 @@
 // docs/imsva.md (POST /api/policies, or PUT for an existing rule).
 import { api } from '../../shell/api.js';
 import { t } from '../../shell/i18n.js';
-import { button, checkbox, dialog, el, formRow, input, message, mount, pageHeader, section,
+import { button, checkbox, dialog, el, formRow, message, mount, pageHeader, section,
   select } from '../../shell/ui.js';
 import { lines } from '../imsva_ui.js';
 
@@ -28,7 +28,7 @@ function stateOf(rule) {
     tft: new Set(c.true_file_types || []), submitVa: !!a.submit_va,
     tftOn: (c.true_file_types || []).length > 0,
     wrsOn: !!c.web_reputation?.enabled, sensitivity: c.web_reputation?.sensitivity || 'medium',
-    spamOn: spam.enabled !== undefined && spam.enabled !== false, spamSetLevel: !!spam.level,
+    spamOn: !!c.spam && spam.enabled !== false, spamSetLevel: !!spam.level,
     spamLevel: spam.level || 'medium',
     namesOn: (c.attachment_names || []).length > 0, names: (c.attachment_names || []).join('\n'),
     sizeOn: !!c.attachment_size, sizeMin: c.attachment_size?.min ?? '',
