@@ -237,7 +237,7 @@ describe('IMSVA console: the seed in a browser', () => {
     });
   });
 
-  it('pages: dashboard counts, quarantine view, queues, SPS and DDAN test connection', async (t) => {
+  it('pages: dashboard counts, quarantine view and release, queues, SPS and DDAN test connection', async (t) => {
     await withPage(browser, t, async (page) => {
       await logIn(page, imsva.url, imsva.user, imsva.password);
       await openMenu(page, '/dashboard');
@@ -247,6 +247,11 @@ describe('IMSVA console: the seed in a browser', () => {
       await row.getByRole('button', { name: 'View' }).click();
       assert.match(await page.locator('#message-source').textContent(), /Subject: STEP1 Sample SO/);
       await page.keyboard.press('Escape');
+      // Release delivers it: it leaves the quarantine
+      const released = page.locator('#q-results tbody tr', { hasText: 'STEP4 URL SO' });
+      await released.getByRole('button', { name: 'Release' }).click();
+      await page.locator('dialog.dialog').getByRole('button', { name: 'OK' }).click();
+      await released.waitFor({ state: 'detached' });
       await openMenu(page, '/mail-areas/va-queue');
       await openMenu(page, '/mail-areas/delivery-queue');
       await openMenu(page, '/administration/imsva-configuration/connections');
