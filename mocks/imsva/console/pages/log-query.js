@@ -32,10 +32,11 @@ export function localValue(d) {
 
 export const iso = (v) => (v ? new Date(v).toISOString() : '');
 
-async function showDetail(row) {
+// A row's detail; typeLabel: the Type list's label of full.type.
+async function showDetail(row, typeLabel) {
   const full = await api.get(`/api/logs/${row.id}`);
   const fields = [
-    ['Timestamp', timeElement(full.time)], ['Type', full.type], ['Sender', full.sender],
+    ['Timestamp', timeElement(full.time)], ['Type', typeLabel(full.type)], ['Sender', full.sender],
     ['Recipient', full.recipients], ['Subject', full.subject], ['Rule', full.rule],
     ['Rule type', full.rule_type], ['Action', full.action && t(full.action)], ['Reason', full.reason],
     ['Violating attachments', full.violating], ['Final action', full.final_action && t(full.final_action)],
@@ -49,6 +50,10 @@ async function showDetail(row) {
 
 export default async function render(root) {
   const { types } = await api.get('/api/logs/types');
+  const labelOf = (type) => {
+    const ty = types.find((x) => x.type === type);
+    return ty ? t({ en: ty.label, ja: ty.label_ja }) : type;
+  };
   const typeSel = select(types.map((ty) => ({ value: ty.type, label: { en: ty.label, ja: ty.label_ja } })),
     'message_tracking', { id: 'log-type' });
   const now = new Date();
@@ -64,7 +69,8 @@ export default async function render(root) {
     for (const [k, node] of Object.entries(filters)) q[k] = node.value.trim();
     const r = await api.get(withQuery('/api/logs', q));
     mount(results, el('p', { class: 'count' }, t('{n} logs', { n: r.count })),
-      el('div', { class: 'table-scroll' }, table({ columns: COLUMNS, rows: r.logs, onRowClick: showDetail })));
+      el('div', { class: 'table-scroll' }, table({ columns: COLUMNS, rows: r.logs,
+        onRowClick: (row) => showDetail(row, labelOf) })));
   });
   mount(root,
     pageHeader('Log Query'),
