@@ -237,7 +237,7 @@ describe('IMSVA console: the seed in a browser', () => {
     });
   });
 
-  it('pages: dashboard counts, quarantine view and release, queues, SPS and DDAN test connection', async (t) => {
+  it('pages: dashboard, quarantine view and release, rule copy/reorder/edit/delete, queues, test connection', async (t) => {
     await withPage(browser, t, async (page) => {
       await logIn(page, imsva.url, imsva.user, imsva.password);
       await openMenu(page, '/dashboard');
@@ -252,6 +252,33 @@ describe('IMSVA console: the seed in a browser', () => {
       await released.getByRole('button', { name: 'Release' }).click();
       await page.locator('dialog.dialog').getByRole('button', { name: 'OK' }).click();
       await released.waitFor({ state: 'detached' });
+      // Policy List: Copy, reorder, Edit (the wizard keeps the rule), Delete;
+      // the built-in TMCM rules cannot be deleted
+      await openMenu(page, '/policy/policy-list');
+      const builtin = page.locator('#page tr', { hasText: 'TMCM_Suspicious File detection rule' });
+      assert.equal(await builtin.getByRole('button', { name: 'Delete' }).isDisabled(), true);
+      await page.locator('#page tr', { hasText: STEP4_RULE }).first()
+        .getByRole('button', { name: 'Copy' }).click();
+      const copy = page.locator('#page tr', { hasText: `Copy of ${STEP4_RULE}` });
+      await copy.waitFor();
+      const last = Number(await copy.locator('td').first().textContent());
+      await copy.getByRole('button', { name: 'Move up' }).click();
+      await until(page, async () => {}, async () =>
+        Number(await copy.locator('td').first().textContent()) === last - 1, 'the copy one up');
+      await copy.getByRole('button', { name: 'Edit' }).click();
+      assert.equal(await page.locator('#recipients-summary').textContent(), 'All users');
+      await page.locator('#wizard-next').click();
+      assert.equal(await page.locator('#cond-wrs').isChecked(), true);
+      await page.locator('#wizard-next').click();
+      assert.equal(await page.locator('#intercept-quarantine').isChecked(), true);
+      await page.locator('#wizard-next').click();
+      assert.equal(await page.locator('#rule-name').inputValue(), `Copy of ${STEP4_RULE}`);
+      await page.locator('#rule-name').fill('Edited copy');
+      await page.locator('#wizard-finish').click();
+      const edited = page.locator('#page tr', { hasText: 'Edited copy' });
+      await edited.getByRole('button', { name: 'Delete' }).click();
+      await page.locator('dialog.dialog').getByRole('button', { name: 'OK' }).click();
+      await edited.waitFor({ state: 'detached' });
       await openMenu(page, '/mail-areas/va-queue');
       await openMenu(page, '/mail-areas/delivery-queue');
       await openMenu(page, '/administration/imsva-configuration/connections');

@@ -95,6 +95,6 @@ export default async function render(root) {
     type: 'button', role: 'tab', id: `tab-${x.id}`, dataset: { tab: x.id },
     onclick: () => act(status, () => show(body, status, x.id)),
   }, t(x.label))));
+  await show(body, status, 'tmcm'); // drawn before the page shows: no half page
   mount(root, pageHeader('Connections'), tabs, status, body);
-  await show(body, status, 'tmcm');
 }

@@ -16,6 +16,13 @@ function actionOf(rule) {
   return t('Do not intercept messages (deliver)');
 }
 
+// A reorder button: an arrow, named for screen readers and on hover.
+function arrow(symbol, label, onClick, disabled) {
+  const b = button(symbol, onClick, { title: label, disabled });
+  b.setAttribute('aria-label', t(label));
+  return b;
+}
+
 export default async function render(root) {
   const status = el('div', { id: 'policy-status' });
   const rules = await api.get('/api/policies');
@@ -57,10 +64,9 @@ export default async function render(root) {
             await reload();
           }), { danger: true, disabled: !!r.builtin,
             title: r.builtin ? 'Built-in rule: it cannot be deleted.' : null }),
-          r.builtin ? null : button('▲', () => move(r, -1),
-            { title: 'Move up', disabled: r.order <= 1 }),
-          r.builtin ? null : button('▼', () => move(r, +1),
-            { title: 'Move down', disabled: r.order >= ordinary.length })) },
+          r.builtin ? null : arrow('▲', 'Move up', () => move(r, -1), r.order <= 1),
+          r.builtin ? null : arrow('▼', 'Move down', () => move(r, +1),
+            r.order >= ordinary.length)) },
       ],
       rows: rules,
     })));

@@ -61,6 +61,7 @@ export default async function render(root) {
       onRowClick: view,
     }));
   });
+  await search(); // the current quarantine, before the page shows
   mount(root,
     pageHeader('Quarantine'),
     section('Quarantine query', el('form', { class: 'query', onsubmit: (ev) => { ev.preventDefault(); search(); } },
@@ -69,5 +70,4 @@ export default async function render(root) {
       formRow('Sender', f.sender), formRow('Recipient', f.recipient), formRow('Subject', f.subject),
       el('div', { class: 'buttons' }, button('Search', null, { primary: true, submit: true, id: 'q-search' })))),
     status, results);
-  await search();
 }
