@@ -5,9 +5,8 @@
 import { api, withQuery } from '../../shell/api.js';
 import { t } from '../../shell/i18n.js';
 import { timeElement } from '../../shell/time.js';
-import { button, dialog, el, formRow, input, mount, pageHeader, section, select,
-  table } from '../../shell/ui.js';
-import { act } from '../imsva_ui.js';
+import { dialog, el, formRow, mount, pageHeader, section, select, table } from '../../shell/ui.js';
+import { act, queryForm } from '../imsva_ui.js';
 
 const COLUMNS = [
   { key: 'time', label: 'Timestamp', time: true },
@@ -23,14 +22,6 @@ const COLUMNS = [
   { key: 'internal_id', label: 'Internal ID' },
   { key: 'scanner', label: 'Scanner' },
 ];
-
-// <input type="datetime-local"> value for a Date, in the browser's zone.
-export function localValue(d) {
-  const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
-}
-
-export const iso = (v) => (v ? new Date(v).toISOString() : '');
 
 // A row's detail; typeLabel: the Type list's label of full.type.
 async function showDetail(row, typeLabel) {
@@ -56,29 +47,19 @@ export default async function render(root) {
   };
   const typeSel = select(types.map((ty) => ({ value: ty.type, label: { en: ty.label, ja: ty.label_ja } })),
     'message_tracking', { id: 'log-type' });
-  const now = new Date();
-  const from = input({ type: 'datetime-local', id: 'log-from',
-    value: localValue(new Date(now.getTime() - 24 * 3600 * 1000)) });
-  const to = input({ type: 'datetime-local', id: 'log-to' });
-  const filters = { sender: input({ id: 'log-sender' }), recipient: input({ id: 'log-recipient' }),
-    subject: input({ id: 'log-subject' }), rule: input({ id: 'log-rule' }) };
   const status = el('div');
   const results = el('div', { id: 'log-results' });
+  const query = queryForm({ prefix: 'log', days: 1, before: formRow('Type', typeSel),
+    filters: [['sender', 'Sender'], ['recipient', 'Recipient'], ['subject', 'Subject'], ['rule', 'Rule']],
+    submit: { label: 'Show logs', id: 'show-logs' }, onSubmit: () => show() });
   const show = () => act(status, async () => {
-    const q = { type: typeSel.value, from: iso(from.value), to: iso(to.value) };
-    for (const [k, node] of Object.entries(filters)) q[k] = node.value.trim();
-    const r = await api.get(withQuery('/api/logs', q));
+    const r = await api.get(withQuery('/api/logs', { type: typeSel.value, ...query.values() }));
     mount(results, el('p', { class: 'count' }, t('{n} logs', { n: r.count })),
       el('div', { class: 'table-scroll' }, table({ columns: COLUMNS, rows: r.logs,
         onRowClick: (row) => showDetail(row, labelOf) })));
   });
   mount(root,
     pageHeader('Log Query'),
-    section(null, el('form', { class: 'query', onsubmit: (ev) => { ev.preventDefault(); show(); } },
-      formRow('Type', typeSel),
-      formRow('Date range', el('span', { class: 'range' }, from, ' – ', to)),
-      formRow('Sender', filters.sender), formRow('Recipient', filters.recipient),
-      formRow('Subject', filters.subject), formRow('Rule', filters.rule),
-      el('div', { class: 'buttons' }, button('Show logs', null, { primary: true, submit: true, id: 'show-logs' })))),
+    section(null, query.form),
     status, results);
 }

@@ -4,10 +4,9 @@
 import { api, withQuery } from '../../shell/api.js';
 import { t } from '../../shell/i18n.js';
 import { timeElement } from '../../shell/time.js';
-import { button, confirmDialog, dialog, el, formRow, input, mount, pageHeader, section, select,
+import { button, confirmDialog, dialog, el, formRow, mount, pageHeader, section, select,
   table } from '../../shell/ui.js';
-import { act } from '../imsva_ui.js';
-import { iso, localValue } from './log-query.js';
+import { act, queryForm } from '../imsva_ui.js';
 
 async function view(row) {
   const m = await api.get(`/api/quarantine/${row.id}`);
@@ -24,17 +23,13 @@ export default async function render(root) {
   const areas = await api.get('/api/quarantine/areas');
   const area = select([{ value: '', label: 'All areas' },
     ...areas.map((a) => ({ value: a.name, label: `${a.name} (${a.count})` }))], '', { id: 'q-area' });
-  const from = input({ type: 'datetime-local', id: 'q-from',
-    value: localValue(new Date(Date.now() - 7 * 24 * 3600 * 1000)) });
-  const to = input({ type: 'datetime-local', id: 'q-to' });
-  const f = { sender: input({ id: 'q-sender' }), recipient: input({ id: 'q-recipient' }),
-    subject: input({ id: 'q-subject' }) };
   const status = el('div');
   const results = el('div', { id: 'q-results' });
+  const query = queryForm({ prefix: 'q', days: 7, before: formRow('Area', area),
+    filters: [['sender', 'Sender'], ['recipient', 'Recipient'], ['subject', 'Subject']],
+    submit: { label: 'Search', id: 'q-search' }, onSubmit: () => search() });
   const search = () => act(status, async () => {
-    const q = { area: area.value, from: iso(from.value), to: iso(to.value) };
-    for (const [k, node] of Object.entries(f)) q[k] = node.value.trim();
-    const r = await api.get(withQuery('/api/quarantine', q));
+    const r = await api.get(withQuery('/api/quarantine', { area: area.value, ...query.values() }));
     mount(results, table({
       columns: [
         { key: 'time', label: 'Received', time: true },
@@ -64,10 +59,6 @@ export default async function render(root) {
   await search(); // the current quarantine, before the page shows
   mount(root,
     pageHeader('Quarantine'),
-    section('Quarantine query', el('form', { class: 'query', onsubmit: (ev) => { ev.preventDefault(); search(); } },
-      formRow('Area', area),
-      formRow('Date range', el('span', { class: 'range' }, from, ' – ', to)),
-      formRow('Sender', f.sender), formRow('Recipient', f.recipient), formRow('Subject', f.subject),
-      el('div', { class: 'buttons' }, button('Search', null, { primary: true, submit: true, id: 'q-search' })))),
+    section('Quarantine query', query.form),
     status, results);
 }
