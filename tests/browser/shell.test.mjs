@@ -13,6 +13,14 @@ const PRODUCTS = {
   tmcm: 'Control Manager', sps: 'Smart Protection Server', ddi: 'Deep Discovery Inspector',
 };
 
+// The label in loc of the first item of the console's own menu.
+function firstMenuLabel(page, loc) {
+  return page.evaluate(async (loc) => {
+    const { default: product } = await import('/_console/app/appliance.js');
+    return product.menu[0].label[loc];
+  }, loc);
+}
+
 let browser;
 before(async () => {
   browser = await launchBrowser();
@@ -205,7 +213,8 @@ describe('a default lab', () => {
       assert.equal(await page.locator('#logout').textContent(), 'Log Off');
       await page.locator('#lang').selectOption('ja');
       assert.equal(await page.locator('#logout').textContent(), 'ログアウト');
-      assert.equal(await page.locator('#menu a[data-path="/dashboard"]').textContent(), 'ダッシュボード');
+      assert.equal(await page.locator('#menu [role=treeitem]').first().textContent(),
+        await firstMenuLabel(page, 'ja'));
       await page.reload();
       await page.locator('#logout').waitFor();
       assert.equal(await page.locator('#logout').textContent(), 'ログアウト');
@@ -229,7 +238,9 @@ describe('a lab with [lab] password, locale ja and timezone', () => {
         assert.equal(await page.locator('#logon').textContent(), 'ログイン');
         assert.equal(await page.locator('label[for] >> nth=0').textContent(), 'ユーザ名');
         await logIn(page, lab.consoles[a].url, 'admin', 'class-pass-1');
-        assert.equal(await page.locator('#menu a[data-path="/dashboard"]').textContent(), 'ダッシュボード');
+        assert.equal(await page.locator('#menu [role=treeitem]').first().textContent(),
+          await firstMenuLabel(page, 'ja'));
+        assert.equal(await page.locator('#logout').textContent(), 'ログアウト');
         assert.equal(await page.locator('.topbar .tz').textContent(), 'Asia/Tokyo');
       });
     }
