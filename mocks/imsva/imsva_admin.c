@@ -3,10 +3,11 @@
  * password (generated on first start or pinned with admin_password) returns a
  * session token; every other call needs it as "Authorization: Bearer <token>"
  * (or X-Session-Token), else 401. A failed login goes to the system log.
- * Endpoints: scan engine (ATSE), policy list CRUD, log query, quarantine,
- * Virtual Analyzer queue, delivered mailbox, delivery queue, messages, and
- * connections (Control Manager with "sync now", SPS, DDAN). docs/imsva-daemon.md
- * lists them. */
+ * Endpoints: dashboard, scan engine (ATSE), policy list (CRUD, copy), log
+ * query and log detail, quarantine, Virtual Analyzer queue, delivered
+ * mailbox, delivery queue, messages, and connections (Control Manager with
+ * "sync now", SPS and DDAN with "test connection"). They are what the web
+ * console (mocks/imsva/console/) shows; docs/imsva-daemon.md lists them. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,18 +244,43 @@ static void h_policy_delete(http_req *req, http_resp *resp)
 	http_resp_json(resp, 200, json_pack("{s:b,s:I}", "deleted", 1, "id", (json_int_t)id));
 }
 
+static void h_file_types(http_req *req, http_resp *resp)
+{
+	(void)req;
+	http_resp_json(resp, 200, json_pack("{s:o}", "classes", imsva_tft_tree_json()));
+}
+
+static void h_policy_copy(http_req *req, http_resp *resp)
+{
+	store *st;
+	int64_t id;
+	if (!(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+		return;
+	imsva_rule *r = NULL;
+	ctd_err err = {0};
+	if (imsva_rules_copy(st, id, &r, &err) < 0) {
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	rule_changed(st, "created (a copy)", r);
+	http_resp_json(resp, 201, imsva_rule_to_json(r));
+	imsva_rule_free(r);
+}
+
 /* ---- logs ---- */
 
 static void h_logs(http_req *req, http_resp *resp)
 {
 	store *st;
+	imsva_app *app = req->app;
 	if (!(st = req_store(resp)))
 		return;
-	imsva_log_query q = {0};
+	imsva_log_query q = {.scanner = app->cfg->hostname};
 	const char *type = http_req_query(req, "type");
 	if (type && *type && !(q.type = imsva_log_type(type))) {
 		http_resp_json(resp, 400, json_pack("{s:{s:s,s:s,s:s}}", "error", "code", "invalid",
-			"message", "type: one of message_tracking, policy, quarantine, mta, system, va",
+			"message", "type: one of message_tracking, policy, quarantine, mta, system, va"
+				   " (or their console names, English or Japanese)",
 			"field", "type"));
 		return;
 	}
@@ -275,6 +301,28 @@ static void h_logs(http_req *req, http_resp *resp)
 	else
 		http_resp_json(resp, 200, json_pack("{s:I,s:o}", "count",
 						    (json_int_t)json_array_size(rows), "logs", rows));
+}
+
+static void h_log_get(http_req *req, http_resp *resp)
+{
+	store *st;
+	int64_t id;
+	imsva_app *app = req->app;
+	if (!(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+		return;
+	ctd_err err = {0};
+	json_t *row = imsva_log_get(st, id, app->cfg->hostname, &err);
+	json_int_t msg_id = json_integer_value(json_object_get(row, "msg_id"));
+	json_t *msg = msg_id ? imsva_msgs_get_json(st, msg_id, &(ctd_err){0}) : NULL;
+	if (msg)
+		json_object_set_new(row, "message", msg);
+	http_resp_result(resp, row, &err);
+}
+
+static void h_log_types(http_req *req, http_resp *resp)
+{
+	(void)req;
+	http_resp_json(resp, 200, json_pack("{s:o}", "types", imsva_log_types_json()));
 }
 
 /* ---- quarantine ---- */
@@ -306,6 +354,17 @@ static void h_quarantine_list(http_req *req, http_resp *resp)
 	ctd_err err = {0};
 	json_t *rows = imsva_quarantine_list(st, &q, &err);
 	reply_messages(resp, rows, &err);
+}
+
+static void h_quarantine_get(http_req *req, http_resp *resp)
+{
+	store *st;
+	int64_t id;
+	if (!(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+		return;
+	ctd_err err = {0};
+	json_t *m = imsva_quarantine_get(st, id, &err);
+	http_resp_result(resp, m, &err);
 }
 
 static void h_quarantine_areas(http_req *req, http_resp *resp)
@@ -452,22 +511,91 @@ static void h_sps_get(http_req *req, http_resp *resp)
 	http_resp_json(resp, 200, o);
 }
 
-static void h_ddan_get(http_req *req, http_resp *resp)
+static void h_sps_test(http_req *req, http_resp *resp)
 {
 	imsva_app *app = req->app;
-	http_resp_json(resp, 200, json_pack("{s:b,s:s,s:s,s:s,s:I,s:I}",
-		"enabled", app->ddan.base_url != NULL,
-		"server", app->ddan.base_url ? app->ddan.base_url : "",
-		"client_uuid", app->ddan.client_uuid ? app->ddan.client_uuid : "",
-		"security_level", imsva_level_name(app->va_level),
-		"poll_interval_ms", (json_int_t)app->cfg->va_poll_interval,
-		"max_analysis_time_ms", (json_int_t)app->cfg->va_timeout));
+	imsva_wrs_rating r;
+	ctd_err err = {0};
+	if (imsva_wrs_test(app->wrs, &r, &err) < 0)
+		http_resp_ctd_err(resp, &err);
+	else
+		http_resp_json(resp, 200, json_pack("{s:b,s:s,s:s}", "ok", 1, "url",
+						    IMSVA_WRS_TEST_URL, "rating",
+						    imsva_wrs_class_name(r.cls)));
+}
+
+static void h_ddan_get(http_req *req, http_resp *resp)
+{
+	http_resp_json(resp, 200, imsva_va_connection(req->app));
+}
+
+static void h_ddan_test(http_req *req, http_resp *resp)
+{
+	ctd_err err = {0};
+	if (imsva_va_test_connection(req->app, &err) < 0)
+		http_resp_ctd_err(resp, &err);
+	else
+		http_resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
+}
+
+/* ---- dashboard ---- */
+
+static json_int_t count_where(json_t *rows, const char *key, const char *value)
+{
+	json_int_t n = 0;
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+	{
+		const char *v = json_string_value(json_object_get(r, key));
+		n += v && !strcmp(v, value);
+	}
+	return n;
+}
+
+static json_int_t sum_of(json_t *rows, const char *key)
+{
+	json_int_t n = 0;
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r) n += json_integer_value(json_object_get(r, key));
+	return n;
+}
+
+/* The Dashboard: connections with their status, queue and quarantine counts. */
+static void h_dashboard(http_req *req, http_resp *resp)
+{
+	store *st;
+	imsva_app *app = req->app;
+	if (!(st = req_store(resp)))
+		return;
+	ctd_err err = {0};
+	json_t *counts = imsva_msgs_state_counts(st, &err);
+	json_t *areas = counts ? imsva_quarantine_areas(st, &err) : NULL;
+	json_t *outbound = areas ? imsva_deliver_queue_list(st, &err) : NULL;
+	if (!outbound) {
+		json_decref(counts);
+		json_decref(areas);
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	json_t *sps = imsva_wrs_status(app->wrs);
+	json_t *body = json_pack("{s:{s:o,s:o,s:o},s:o,s:I,s:I,s:I}", "connections", "ddan",
+		imsva_va_connection(app), "tmcm", imsva_tmcm_status(app->tmcm, st), "sps", sps,
+		"messages", counts,
+		"va_queue", json_integer_value(json_object_get(json_object_get(counts, "states"), "va")),
+		"delivery_queue", count_where(outbound, "state", "pending"),
+		"quarantined", sum_of(areas, "count"));
+	json_decref(areas);
+	json_decref(outbound);
+	http_resp_json(resp, 200, body);
 }
 
 const http_route imsva_admin_routes[] = {
 	{"POST", "/api/login", session_login_handler, HTTP_PUBLIC},
 	{"POST", "/api/logout", session_logout_handler},
 	{"GET", "/api/status", h_status},
+	{"GET", "/api/dashboard", h_dashboard},
 	{"GET", "/api/scan-engine", h_scan_engine_get},
 	{"PUT", "/api/scan-engine", h_scan_engine_put},
 	{"POST", "/api/scan-engine", h_scan_engine_put},
@@ -477,9 +605,14 @@ const http_route imsva_admin_routes[] = {
 	{"PUT", "/api/policies/{id}", h_policy_update},
 	{"PATCH", "/api/policies/{id}", h_policy_update},
 	{"DELETE", "/api/policies/{id}", h_policy_delete},
+	{"POST", "/api/policies/{id}/copy", h_policy_copy},
+	{"GET", "/api/file-types", h_file_types},
 	{"GET", "/api/logs", h_logs},
+	{"GET", "/api/logs/types", h_log_types},
+	{"GET", "/api/logs/{id}", h_log_get},
 	{"GET", "/api/quarantine", h_quarantine_list},
 	{"GET", "/api/quarantine/areas", h_quarantine_areas},
+	{"GET", "/api/quarantine/{id}", h_quarantine_get},
 	{"POST", "/api/quarantine/{id}/release", h_quarantine_release},
 	{"DELETE", "/api/quarantine/{id}", h_quarantine_delete},
 	{"GET", "/api/va-queue", h_va_list},
@@ -491,6 +624,8 @@ const http_route imsva_admin_routes[] = {
 	{"GET", "/api/connections/tmcm", h_tmcm_get},
 	{"POST", "/api/connections/tmcm/sync", h_tmcm_sync},
 	{"GET", "/api/connections/sps", h_sps_get},
+	{"POST", "/api/connections/sps/test", h_sps_test},
 	{"GET", "/api/connections/ddan", h_ddan_get},
+	{"POST", "/api/connections/ddan/test", h_ddan_test},
 };
 const size_t imsva_admin_nroutes = sizeof imsva_admin_routes / sizeof imsva_admin_routes[0];

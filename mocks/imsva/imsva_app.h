@@ -137,6 +137,8 @@ int imsva_msgs_load(store *st, int64_t id, imsva_stored_msg *m, ctd_err *err);
 void imsva_stored_msg_free(imsva_stored_msg *m);
 /* The admin API's view of a message (CTD_ENOTFOUND when there is none). */
 json_t *imsva_msgs_get_json(store *st, int64_t id, ctd_err *err);
+/* Log Query's message columns on a log row: message_size, final_action. */
+void imsva_msgs_log_columns(store *st, int64_t id, json_t *row);
 /* {"messages": total, "states": {name: count}} */
 json_t *imsva_msgs_state_counts(store *st, ctd_err *err);
 
@@ -186,11 +188,16 @@ typedef struct imsva_log_query {
 	const char *rule, *sender, *recipient, *subject, *message_id; /* `*` and `;` (OR) */
 	int64_t msg_id;
 	int limit;               /* 0: 500 */
+	const char *scanner;     /* the Scanner column (this appliance's host name) */
 } imsva_log_query;
-/* Normalise a type name ("Policy events", "policy", "quarantine events"...).
+/* Normalise a type name ("Policy events", "policy", "ポリシーイベント"...).
  * NULL when unknown. */
 const char *imsva_log_type(const char *name);
 json_t *imsva_log_query_run(store *st, const imsva_log_query *q, ctd_err *err);
+/* One log row (CTD_ENOTFOUND when there is none). */
+json_t *imsva_log_get(store *st, int64_t id, const char *scanner, ctd_err *err);
+/* The Type list: [{"type","label","label_ja"}]. */
+json_t *imsva_log_types_json(void);
 /* A JSON array of addresses as "a;b;c" (malloc'd). */
 char *imsva_rcpts_join(const char *rcpts_json);
 /* IMSVA's query syntax: `;`-separated alternatives with `*` wildcards. */
@@ -218,6 +225,8 @@ typedef struct imsva_quarantine_query {
 	int limit;
 } imsva_quarantine_query;
 json_t *imsva_quarantine_list(store *st, const imsva_quarantine_query *q, ctd_err *err);
+/* One quarantined message with its raw text in "data" (view a message). */
+json_t *imsva_quarantine_get(store *st, int64_t id, ctd_err *err);
 json_t *imsva_quarantine_areas(store *st, ctd_err *err);
 int imsva_quarantine_release(imsva_app *app, store *st, int64_t id, ctd_err *err);
 int imsva_quarantine_delete(store *st, int64_t id, ctd_err *err);
@@ -231,6 +240,10 @@ int imsva_va_state_get(store *st, int64_t msg_id, imsva_va_state *out, ctd_err *
 int64_t imsva_va_run(void *app); /* the VA worker's job */
 json_t *imsva_va_list(store *st, ctd_err *err);
 int imsva_va_release(imsva_app *app, store *st, int64_t msg_id, ctd_err *err);
+/* Connections > Virtual Analyzer: server, API key, status of the last call. */
+json_t *imsva_va_connection(const imsva_app *app);
+/* "Test connection": DTAS test_connection (CTD_ECONFLICT when VA is off). */
+int imsva_va_test_connection(const imsva_app *app, ctd_err *err);
 
 /* ---- imsva_tmcm.c: Control Manager registration, heartbeat, SO feed ---- */
 imsva_tmcm *imsva_tmcm_start(imsva_app *app, ctd_err *err);
@@ -250,6 +263,10 @@ void imsva_wrs_free(imsva_wrs *w);
 /* 0 and *out, or -1 when SPS did not answer (or answered garbage). */
 int imsva_wrs_query(imsva_wrs *w, const char *url, imsva_wrs_rating *out, ctd_err *err);
 json_t *imsva_wrs_status(imsva_wrs *w);
+/* "Test connection": one uncached query of IMSVA_WRS_TEST_URL; it sets the
+ * status like any query. CTD_ECONFLICT when no SPS is configured. */
+#define IMSVA_WRS_TEST_URL "http://wrs-test.ctdlab.invalid/"
+int imsva_wrs_test(imsva_wrs *w, imsva_wrs_rating *out, ctd_err *err);
 /* 1 the first time it is called during an SPS outage (one system event per
  * outage, not one per message); reset by the next good answer. */
 int imsva_wrs_outage_first_report(imsva_wrs *w);

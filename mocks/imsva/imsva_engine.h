@@ -55,6 +55,9 @@ const char *imsva_tft_class_name(imsva_tft_class c);
 /* 0 if `id` names a class ("document") or a specific type ("pdf", "docx",
  * "exe", "zip" ...: the table is in docs/imsva.md). */
 int imsva_tft_id_valid(const char *id);
+/* The file-type tree of the policy wizard: [{"id","label","types":[{"id","label"}]}]
+ * by class, in class order. */
+json_t *imsva_tft_tree_json(void);
 
 typedef struct imsva_part {
 	int index;            /* position in msg->parts */
@@ -436,6 +439,8 @@ int imsva_rules_load(store *st, imsva_ruleset **out, ctd_err *err);
 int imsva_rules_get(store *st, int64_t id, imsva_rule **out, ctd_err *err); /* ENOTFOUND */
 /* Insert r (r->id is set; r->order may change to its final position). */
 int imsva_rules_create(store *st, imsva_rule *r, ctd_err *err);
+/* Policy List > Copy: a new ordinary rule, last, named "Copy of <name>". */
+int imsva_rules_copy(store *st, int64_t id, imsva_rule **out, ctd_err *err);
 /* Replace the stored rule r->id (ENOTFOUND); built-in kind is preserved. */
 int imsva_rules_update(store *st, imsva_rule *r, ctd_err *err);
 /* Delete; built-in rules give CTD_ECONFLICT. */

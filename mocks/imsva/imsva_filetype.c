@@ -112,6 +112,36 @@ const char *imsva_tft_class_name(imsva_tft_class c)
 	return c < IMSVA_TFT_COUNT ? class_names[c] : "other";
 }
 
+/* Add {id, label} to types unless a type of that id is there already. */
+static void tree_add(json_t *types, const char *id, const char *label)
+{
+	size_t i;
+	json_t *t;
+	json_array_foreach(types, i, t)
+	{
+		if (!strcmp(json_string_value(json_object_get(t, "id")), id))
+			return;
+	}
+	json_array_append_new(types, json_pack("{s:s,s:s}", "id", id, "label", label));
+}
+
+json_t *imsva_tft_tree_json(void)
+{
+	json_t *classes = json_array();
+	for (size_t c = 0; c < IMSVA_TFT_COUNT; c++) {
+		json_t *types = json_array();
+		for (size_t i = 0; i < sizeof tft_table / sizeof tft_table[0]; i++)
+			if (tft_table[i].cls == c)
+				tree_add(types, tft_table[i].id, tft_table[i].label);
+		for (size_t i = 0; c == IMSVA_TFT_SCRIPT && i < sizeof script_exts / sizeof script_exts[0];
+		     i++)
+			tree_add(types, script_exts[i].id, script_exts[i].label);
+		json_array_append_new(classes, json_pack("{s:s,s:s,s:o}", "id", class_names[c], "label",
+							 class_labels[c], "types", types));
+	}
+	return classes;
+}
+
 int imsva_tft_id_valid(const char *id)
 {
 	for (size_t i = 0; i < IMSVA_TFT_COUNT; i++)

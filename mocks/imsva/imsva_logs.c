@@ -12,24 +12,37 @@
 #include "log.h"
 #include "util.h"
 
+/* The console's Type list: English and Japanese labels (the seed's words). */
 static const struct {
-	const char *type, *label;
+	const char *type, *label, *label_ja;
 } log_types[] = {
-	{"message_tracking", "Message tracking"},
-	{"policy", "Policy events"},
-	{"quarantine", "Quarantine events"},
-	{"mta", "MTA events"},
-	{"system", "System events"},
-	{"va", "Virtual Analyzer events"},
+	{"message_tracking", "Message tracking", "メッセージ追跡"},
+	{"policy", "Policy events", "ポリシーイベント"},
+	{"quarantine", "Quarantine events", "隔離イベント"},
+	{"mta", "MTA events", "MTAイベント"},
+	{"system", "System events", "システムイベント"},
+	{"va", "Virtual Analyzer events", "仮想アナライザイベント"},
 };
+#define NTYPES (sizeof log_types / sizeof log_types[0])
+
+json_t *imsva_log_types_json(void)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < NTYPES; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "type", log_types[i].type,
+						   "label", log_types[i].label, "label_ja",
+						   log_types[i].label_ja));
+	return a;
+}
 
 const char *imsva_log_type(const char *name)
 {
 	if (!name)
 		return NULL;
-	for (size_t i = 0; i < sizeof log_types / sizeof log_types[0]; i++) {
+	for (size_t i = 0; i < NTYPES; i++) {
 		size_t n = strlen(log_types[i].type);
-		if (!strcasecmp(name, log_types[i].type) || !strcasecmp(name, log_types[i].label))
+		if (!strcasecmp(name, log_types[i].type) || !strcasecmp(name, log_types[i].label)
+		    || !strcmp(name, log_types[i].label_ja))
 			return log_types[i].type;
 		/* "policy_events", "quarantine-events", "Policy" ... */
 		if (!strncasecmp(name, log_types[i].type, n)
@@ -143,7 +156,9 @@ int imsva_match_list(const char *pattern, const char *text)
 	return hit;
 }
 
-static json_t *row_json(sqlite3_stmt *s)
+/* One log row with the product's columns: the message's size and final
+ * action come from the message store, the scanner is this appliance. */
+static json_t *row_json(store *st, sqlite3_stmt *s, const char *scanner)
 {
 	static const char *cols[] = {"id", "ts_ms", "type", "msg_id", "internal_id", "message_id",
 				     "sender", "recipients", "subject", "rule", "rule_type",
@@ -168,16 +183,37 @@ static json_t *row_json(sqlite3_stmt *s)
 		if (d)
 			json_object_set_new(o, "detail", d);
 	}
+	if (scanner)
+		json_object_set_new(o, "scanner", json_string(scanner));
+	if (sqlite3_column_type(s, 3) == SQLITE_INTEGER)
+		imsva_msgs_log_columns(st, sqlite3_column_int64(s, 3), o);
+	return o;
+}
+
+#define LOG_COLUMNS                                                                        \
+	"SELECT id, ts_ms, type, msg_id, internal_id, message_id, sender, recipients,"     \
+	" subject, rule, rule_type, action, action_code, reason, filter, violating, detail" \
+	" FROM imsva_logs "
+
+json_t *imsva_log_get(store *st, int64_t id, const char *scanner, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st, LOG_COLUMNS "WHERE id = ?", err);
+	if (!s)
+		return NULL;
+	sqlite3_bind_int64(s, 1, id);
+	json_t *o = NULL;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		o = row_json(st, s, scanner);
+	else
+		ctd_fail(err, CTD_ENOTFOUND, "no log entry %lld", (long long)id);
+	sqlite3_reset(s);
 	return o;
 }
 
 json_t *imsva_log_query_run(store *st, const imsva_log_query *q, ctd_err *err)
 {
-	sqlite3_stmt *s = store_stmt(st,
-		"SELECT id, ts_ms, type, msg_id, internal_id, message_id, sender, recipients,"
-		" subject, rule, rule_type, action, action_code, reason, filter, violating, detail"
-		" FROM imsva_logs WHERE (?1 IS NULL OR type = ?1) AND ts_ms >= ?2 AND ts_ms <= ?3"
-		" AND (?4 = 0 OR msg_id = ?4) ORDER BY id DESC", err);
+	sqlite3_stmt *s = store_stmt(st, LOG_COLUMNS
+		"WHERE (?1 IS NULL OR type = ?1) AND ts_ms >= ?2 AND ts_ms <= ?3 AND (?4 = 0 OR msg_id = ?4) ORDER BY id DESC", err);
 	if (!s)
 		return NULL;
 	if (q->type)
@@ -207,7 +243,7 @@ json_t *imsva_log_query_run(store *st, const imsva_log_query *q, ctd_err *err)
 			if (!hit)
 				continue;
 		}
-		json_array_append_new(out, row_json(s));
+		json_array_append_new(out, row_json(st, s, q->scanner));
 	}
 	sqlite3_reset(s);
 	return out;

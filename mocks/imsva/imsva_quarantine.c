@@ -93,6 +93,28 @@ json_t *imsva_quarantine_list(store *st, const imsva_quarantine_query *q, ctd_er
 	return out;
 }
 
+json_t *imsva_quarantine_get(store *st, int64_t id, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT id, msg_id, ts_ms, area, rule, reason, sender, rcpts, subject, size, state,"
+		" data FROM imsva_quarantine WHERE id = ?", err);
+	if (!s)
+		return NULL;
+	sqlite3_bind_int64(s, 1, id);
+	json_t *o = NULL;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		o = row_json(s);
+		/* the raw message as stored; null once deleted (or not UTF-8) */
+		const char *data = (const char *)sqlite3_column_blob(s, 11);
+		json_t *text = data ? json_stringn(data, (size_t)sqlite3_column_bytes(s, 11)) : NULL;
+		json_object_set_new(o, "data", text ? text : json_null());
+	} else {
+		ctd_fail(err, CTD_ENOTFOUND, "no quarantined message %" PRId64, id);
+	}
+	sqlite3_reset(s);
+	return o;
+}
+
 json_t *imsva_quarantine_areas(store *st, ctd_err *err)
 {
 	sqlite3_stmt *s = store_stmt(st,

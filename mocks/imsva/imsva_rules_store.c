@@ -295,6 +295,65 @@ int imsva_rules_create(store *st, imsva_rule *r, ctd_err *err)
 	return 0;
 }
 
+/* "Copy of <name>", or "Copy (n) of <name>" when that is taken. */
+static int copy_name(store *st, const char *name, char **out, ctd_err *err)
+{
+	for (int n = 1; n < 1000; n++) {
+		char *try = n == 1 ? xasprintf("Copy of %s", name)
+				   : xasprintf("Copy (%d) of %s", n, name);
+		int taken;
+		if (name_taken(st, try, 0, &taken, err) < 0) {
+			free(try);
+			return -1;
+		}
+		if (!taken) {
+			*out = try;
+			return 0;
+		}
+		free(try);
+	}
+	return ctd_fail(err, CTD_ECONFLICT, "name: too many copies of \"%s\"", name);
+}
+
+static int copy_locked(store *st, int64_t id, imsva_rule **out, ctd_err *err)
+{
+	imsva_rule *src;
+	if (imsva_rules_get(st, id, &src, err) < 0)
+		return -1;
+	char *name = NULL;
+	if (copy_name(st, src->name, &name, err) < 0) {
+		imsva_rule_free(src);
+		return -1;
+	}
+	imsva_rule *r = imsva_rule_dup(src);
+	imsva_rule_free(src);
+	free(r->name);
+	r->name = name;
+	r->id = 0;
+	r->order = 0; /* last */
+	r->builtin = IMSVA_BUILTIN_NONE; /* a copy of a built-in rule is an ordinary one */
+	if (create_locked(st, r, err) < 0) {
+		imsva_rule_free(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+int imsva_rules_copy(store *st, int64_t id, imsva_rule **out, ctd_err *err)
+{
+	if (store_begin(st, err) < 0)
+		return -1;
+	*out = NULL;
+	if (copy_locked(st, id, out, err) < 0 || store_commit(st, err) < 0) {
+		store_rollback(st);
+		imsva_rule_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static int update_locked(store *st, imsva_rule *r, ctd_err *err)
 {
 	imsva_rule *old;

@@ -27,6 +27,9 @@ struct imsva_tmcm {
 	int registered, online;
 	int64_t last_heartbeat_ms, last_sync_ms, last_sync_records, last_sync_ms_taken;
 	int last_sync_full;
+	/* the last sync that brought changes, and the change number (feed
+	 * cursor) it reached: what the console's Control Manager page shows */
+	int64_t last_change_ms, last_change_number;
 	char last_error[256];
 };
 
@@ -72,6 +75,21 @@ imsva_so_action imsva_so_lookup(store *st, const char *type, const char *value)
 	}
 	sqlite3_reset(s);
 	return a;
+}
+
+/* {"FILE": n, "URL": n, ...} */
+static json_t *so_count_by_type(store *st)
+{
+	ctd_err err = {0};
+	json_t *o = json_object();
+	sqlite3_stmt *s = store_stmt(st, "SELECT type, count(*) FROM imsva_so GROUP BY type", &err);
+	if (!s)
+		return o;
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_object_set_new(o, (const char *)sqlite3_column_text(s, 0),
+				    json_integer(sqlite3_column_int64(s, 1)));
+	sqlite3_reset(s);
+	return o;
 }
 
 int64_t imsva_so_count(store *st)
@@ -246,6 +264,10 @@ static int64_t sync_run(void *arg)
 	t->last_sync_records = n;
 	t->last_sync_ms_taken = took;
 	t->last_sync_full = full;
+	if (n > 0 || full) {
+		t->last_change_ms = t->last_sync_ms;
+		t->last_change_number = cursor;
+	}
 	t->last_error[0] = '\0';
 	pthread_mutex_unlock(&t->lock);
 	if (n > 0 || full) {
@@ -326,6 +348,7 @@ json_t *imsva_tmcm_status(imsva_tmcm *t, store *st)
 	json_object_set_new(o, "enabled", json_boolean(enabled));
 	json_object_set_new(o, "server", json_string(enabled ? t->client.base_url : ""));
 	json_object_set_new(o, "objects", json_integer(imsva_so_count(st)));
+	json_object_set_new(o, "objects_by_type", so_count_by_type(st));
 	json_object_set_new(o, "cursor", json_integer(cursor_get(st)));
 	pthread_mutex_lock(&t->lock);
 	json_object_set_new(o, "registered", json_boolean(t->registered));
@@ -343,6 +366,12 @@ json_t *imsva_tmcm_status(imsva_tmcm *t, store *st)
 		json_object_set_new(o, "last_sync_full", json_boolean(t->last_sync_full));
 	} else {
 		json_object_set_new(o, "last_sync", json_null());
+	}
+	if (t->last_change_ms) {
+		time_iso8601(t->last_change_ms, ts, sizeof ts);
+		json_object_set_new(o, "last_change", json_string(ts));
+		json_object_set_new(o, "last_change_ms", json_integer(t->last_change_ms));
+		json_object_set_new(o, "change_number", json_integer(t->last_change_number));
 	}
 	if (t->last_heartbeat_ms) {
 		time_iso8601(t->last_heartbeat_ms, ts, sizeof ts);

@@ -23,6 +23,55 @@
 
 #define VA_BATCH 32
 
+/* DDAN's connection state for the console: the outcome of the last call (the
+ * VA worker's or "Test connection"). One imsvad per process. */
+static struct {
+	pthread_mutex_t lock;
+	int64_t ok_ms, error_ms;
+	char error[256];
+} ddan_conn = {PTHREAD_MUTEX_INITIALIZER, 0, 0, ""};
+
+static void ddan_note(const ctd_err *failed)
+{
+	pthread_mutex_lock(&ddan_conn.lock);
+	if (failed) {
+		ddan_conn.error_ms = time_now_ms();
+		snprintf(ddan_conn.error, sizeof ddan_conn.error, "%s", failed->msg);
+	} else {
+		ddan_conn.ok_ms = time_now_ms();
+	}
+	pthread_mutex_unlock(&ddan_conn.lock);
+}
+
+json_t *imsva_va_connection(const imsva_app *app)
+{
+	const char *url = app->ddan.base_url;
+	json_t *o = json_pack("{s:b,s:s,s:s,s:s,s:s,s:I,s:I}", "enabled", url != NULL,
+		"server", url ? url : "", "api_key", url ? app->ddan.api_key : "",
+		"client_uuid", app->ddan.client_uuid ? app->ddan.client_uuid : "",
+		"security_level", imsva_level_name(app->va_level),
+		"poll_interval_ms", (json_int_t)app->cfg->va_poll_interval,
+		"max_analysis_time_ms", (json_int_t)app->cfg->va_timeout);
+	pthread_mutex_lock(&ddan_conn.lock);
+	const char *status = !url ? "disabled"
+			     : ddan_conn.ok_ms == 0 && ddan_conn.error_ms == 0 ? "unknown"
+			     : ddan_conn.ok_ms >= ddan_conn.error_ms ? "online" : "unreachable";
+	json_object_set_new(o, "status", json_string(status));
+	if (ddan_conn.error_ms > ddan_conn.ok_ms)
+		json_object_set_new(o, "last_error", json_string(ddan_conn.error));
+	pthread_mutex_unlock(&ddan_conn.lock);
+	return o;
+}
+
+int imsva_va_test_connection(const imsva_app *app, ctd_err *err)
+{
+	if (!app->ddan.base_url)
+		return ctd_fail(err, CTD_ECONFLICT, "no Virtual Analyzer configured (ddan_url)");
+	int rc = dtas_test_connection(&app->ddan, err);
+	ddan_note(rc < 0 ? err : NULL);
+	return rc;
+}
+
 int imsva_va_park(imsva_app *app, store *st, int64_t msg_id, const imsva_msg *m,
 		  const imsva_verdict *v, ctd_err *err)
 {
@@ -157,6 +206,7 @@ static int va_submit(imsva_app *app, store *st)
 		char got[41];
 		int rc = dtas_upload_sample(&app->ddan, data, len, name, 0, got, &err);
 		free(data);
+		ddan_note(rc < 0 ? &err : NULL);
 		if (rc < 0) {
 			free(name);
 			imsva_log_system(st, "ddan_unreachable", "upload_sample to %s failed: %s",
@@ -199,6 +249,7 @@ static int va_poll(imsva_app *app, store *st)
 		return 0;
 	dtas_brief out[VA_BATCH];
 	int rc = dtas_brief_report(&app->ddan, (const char *const *)sha1s, (size_t)n, out, &err);
+	ddan_note(rc < 0 ? &err : NULL);
 	if (rc < 0)
 		imsva_log_system(st, "ddan_unreachable", "get_brief_report from %s failed: %s",
 				 app->ddan.base_url, err.msg);
@@ -275,7 +326,9 @@ int64_t imsva_va_run(void *appv)
 	if (app->ddan.base_url) {
 		static int registered; /* one VA worker thread */
 		if (!registered) {
-			if (dtas_register(&app->ddan, &err) == 0) {
+			int rc = dtas_register(&app->ddan, &err);
+			ddan_note(rc < 0 ? &err : NULL);
+			if (rc == 0) {
 				registered = 1;
 				imsva_log_system(st, "ddan_registered", "registered with DDAN %s as %s",
 						 app->ddan.base_url, app->ddan.client_uuid);

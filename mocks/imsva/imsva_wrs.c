@@ -87,8 +87,6 @@ static void cache_put(imsva_wrs *w, const char *url, const imsva_wrs_rating *r)
 	e->url = xstrdup(url);
 	e->expires_ms = time_mono_ms() + w->ttl_ms;
 	e->rating = *r;
-	w->last_ok_ms = time_now_ms();
-	w->outage_reported = 0;
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -136,12 +134,9 @@ static int parse_rating(const char *body, imsva_wrs_rating *out, ctd_err *err)
 	return 0;
 }
 
-int imsva_wrs_query(imsva_wrs *w, const char *url, imsva_wrs_rating *out, ctd_err *err)
+/* Ask SPS (no cache); the outcome sets the connection status. */
+static int fetch_rating(imsva_wrs *w, const char *url, imsva_wrs_rating *out, ctd_err *err)
 {
-	if (!w)
-		return ctd_fail(err, CTD_EINVAL, "no SPS configured");
-	if (cache_get(w, url, out))
-		return 0;
 	char *enc = curl_easy_escape(NULL, url, 0);
 	char *full = xasprintf("%s/wrs/v1/query?url=%s", w->base, enc ? enc : "");
 	curl_free(enc);
@@ -157,8 +152,30 @@ int imsva_wrs_query(imsva_wrs *w, const char *url, imsva_wrs_rating *out, ctd_er
 	http_response_free(&resp);
 	if (rc < 0)
 		return note_error(w, err);
+	pthread_mutex_lock(&w->lock);
+	w->last_ok_ms = time_now_ms();
+	w->outage_reported = 0;
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+int imsva_wrs_query(imsva_wrs *w, const char *url, imsva_wrs_rating *out, ctd_err *err)
+{
+	if (!w)
+		return ctd_fail(err, CTD_EINVAL, "no SPS configured");
+	if (cache_get(w, url, out))
+		return 0;
+	if (fetch_rating(w, url, out, err) < 0)
+		return -1;
 	cache_put(w, url, out);
 	return 0;
+}
+
+int imsva_wrs_test(imsva_wrs *w, imsva_wrs_rating *out, ctd_err *err)
+{
+	if (!w)
+		return ctd_fail(err, CTD_ECONFLICT, "no Smart Protection Server configured (sps_url)");
+	return fetch_rating(w, IMSVA_WRS_TEST_URL, out, err);
 }
 
 int imsva_wrs_outage_first_report(imsva_wrs *w)

@@ -1,6 +1,7 @@
 /* test_imsva_tmcm.c - imsvad's Control Manager connection against a TMCM
  * peer: registration and heartbeat, the SO feed pulled on "Sync now" (pages,
- * incremental cursor, removals), last sync time and object count (STEP 2-4),
+ * incremental cursor, removals), last sync time, object counts by type and
+ * the last sync that brought changes with its change number (STEP 2-4),
  * and the built-in "TMCM_Suspicious File detection rule": Block quarantines,
  * Log delivers and logs a policy event (STEP 2-5), also in the Japanese
  * locale. */
@@ -154,6 +155,9 @@ TEST(paged_incremental_sync_with_removals)
 	}
 	json_t *s = sync_now(2500, 0);
 	int64_t t1 = json_integer_value(json_object_get(s, "last_sync_ms"));
+	ck_assert_int_eq(json_integer_value(json_object_get(s, "change_number")), 2500);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(s, "objects_by_type"),
+							    "FILE")), 2500);
 	json_decref(s);
 	int pulls = peer_get(&peer.feed_pulls);
 	ck_assert_int_ge(pulls, 3);
@@ -169,6 +173,16 @@ TEST(paged_incremental_sync_with_removals)
 	s = sync_now(2500, t1);
 	ck_assert_int_eq(json_integer_value(json_object_get(s, "last_sync_records")), 2);
 	ck_assert_int_eq(json_integer_value(json_object_get(s, "cursor")), 2502);
+	ck_assert_int_eq(json_integer_value(json_object_get(s, "change_number")), 2502);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(s, "objects_by_type"),
+							    "URL")), 1);
+	int64_t t2 = json_integer_value(json_object_get(s, "last_sync_ms"));
+	ck_assert_int_eq(json_integer_value(json_object_get(s, "last_change_ms")), t2);
+	json_decref(s);
+	/* a sync that brings nothing: a newer sync time, the last change stays */
+	s = sync_now(2500, t2);
+	ck_assert_int_eq(json_integer_value(json_object_get(s, "last_change_ms")), t2);
+	ck_assert_int_eq(json_integer_value(json_object_get(s, "change_number")), 2502);
 	json_decref(s);
 }
 

@@ -33,6 +33,11 @@ TEST(log_type_names)
 	ck_assert_str_eq(imsva_log_type("Message tracking"), "message_tracking");
 	ck_assert_str_eq(imsva_log_type("MTA events"), "mta");
 	ck_assert_str_eq(imsva_log_type("system"), "system");
+	/* the Japanese console's names (the seed's words) */
+	ck_assert_str_eq(imsva_log_type("隔離イベント"), "quarantine");
+	ck_assert_str_eq(imsva_log_type("ポリシーイベント"), "policy");
+	ck_assert_str_eq(imsva_log_type("メッセージ追跡"), "message_tracking");
+	ck_assert_str_eq(imsva_log_type("システムイベント"), "system");
 	ck_assert_ptr_null(imsva_log_type("nonsense"));
 	ck_assert_ptr_null(imsva_log_type(NULL));
 }
