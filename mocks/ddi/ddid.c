@@ -183,10 +183,6 @@ int main(int argc, char **argv)
 	daemon_set_status(&d, health_status, sensor);
 	daemon_ready(&d);
 	daemon_run(&d);
-
-	/* Stop serving before the parts the handlers use go away. */
-	http_server_stop(d.http);
-	d.http = NULL;
 	ddi_sensor_stop(sensor);
 	ddi_submit_stop(sb);
 	daemon_shutdown(&d);

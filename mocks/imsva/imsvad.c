@@ -206,11 +206,9 @@ int main(int argc, char **argv)
 
 	/* Who wakes whom decides the order: admin handlers wake delivery and
 	 * kick the queue, processing wakes delivery and VA, VA kicks the queue.
-	 * So the HTTP server goes first, then processing (the committer finishes
-	 * before the sessions waiting on it go), then the workers it wakes, and
-	 * the queue VA kicks is freed last. */
-	http_server_stop(d.http);
-	d.http = NULL;
+	 * So the HTTP server goes first (daemon_run stopped it), then processing
+	 * (the committer finishes before the sessions waiting on it go), then
+	 * the workers it wakes, and the queue VA kicks is freed last. */
 	imsva_tmcm_stop(app.tmcm);
 	imsva_queue_stop(app.queue);
 	smtp_server_stop(smtp);

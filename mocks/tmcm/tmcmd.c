@@ -144,10 +144,6 @@ int main(int argc, char **argv)
 	daemon_set_status(&d, health_status, app.syncer);
 	daemon_ready(&d);
 	daemon_run(&d);
-
-	/* handlers may still signal the syncer: stop them before it goes */
-	http_server_stop(d.http);
-	d.http = NULL;
 	tmcm_sync_stop(app.syncer);
 	daemon_shutdown(&d);
 	free_app(&app);
