@@ -102,7 +102,8 @@ void daemon_add_http(ctd_daemon *d, const char *name, const char *scheme, http_s
 char *daemon_listener_url(const ctd_daemon *d, const char *scheme, int port);
 /* What /healthz?detail=1 reports under "status" (last syncs, capture state...): fn
  * returns a new reference and runs on an HTTP thread, so it must be
- * thread-safe. */
+ * thread-safe. Set it, and everything handlers use, before
+ * daemon_http_start: handlers run from the moment a listener starts. */
 void daemon_set_status(ctd_daemon *d, json_t *(*fn)(void *cls), void *cls);
 /* Write the ready file: the daemon is serving. */
 void daemon_ready(ctd_daemon *d);

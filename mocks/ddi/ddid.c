@@ -174,13 +174,13 @@ int main(int argc, char **argv)
 	ddi_app app = {api_key, sensor, sb, cfg.base.home, cfg.submit_rules, (int)cfg.feed_page};
 	/* DDI's console has no password of its own: the API key logs in */
 	daemon_set_login(&d, &(session_conf){.api_keys = {api_key}});
+	daemon_set_status(&d, health_status, sensor);
 	daemon_http_start(&d, ddi_routes, ddi_nroutes, &app, 0);
 	json_object_set_new(d.info, "api_key", json_string(api_key));
 	json_object_set_new(d.info, "va_mode", json_string(mode));
 	json_object_set_new(d.info, "capture", json_string(ddi_sensor_state(sensor)));
 	json_object_set_new(d.info, "interface", json_string(cfg.interface));
 	json_object_set_new(d.info, "pcap_dir", json_string(pcap_dir));
-	daemon_set_status(&d, health_status, sensor);
 	daemon_ready(&d);
 	daemon_run(&d);
 	ddi_sensor_stop(sensor);

@@ -166,6 +166,7 @@ int main(int argc, char **argv)
 	if (!app.tmcm)
 		fatal("imsva.tmcm", "error=\"%s\"", err.msg);
 
+	daemon_set_status(&d, health_status, &app);
 	daemon_http_start(&d, imsva_admin_routes, imsva_admin_nroutes, &app, 0);
 	smtp_server_opts so = {
 		.bind = cfg.base.bind,
@@ -200,7 +201,6 @@ int main(int argc, char **argv)
 		 *cfg.ddan_url ? cfg.ddan_url : "off", *cfg.tmcm_url ? cfg.tmcm_url : "off",
 		 *cfg.sps_url ? cfg.sps_url : "off");
 	free(url);
-	daemon_set_status(&d, health_status, &app);
 	daemon_ready(&d);
 	daemon_run(&d);
 

@@ -74,15 +74,16 @@ int main(int argc, char **argv)
 	json_object_set_new(d.info, "so_source", json_string(cfg.so_source));
 	sps_console_init(&cfg);
 	daemon_set_login(&d, &(session_conf){.password = password, .api_keys = {api_key}});
+	/* the sync state first: handlers use it from the listeners' start */
+	if (sps_sync_start(&cfg, &err) != 0)
+		fatal("sync.start", "error=\"%s\"", err.msg);
+	daemon_set_status(&d, health_status, NULL);
 
 	http_server *wrs = sps_wrs_start(&cfg, &err);
 	if (!wrs)
 		fatal("http.listen", "listener=wrs port=%lld error=\"%s\"", cfg.wrs_port, err.msg);
 	daemon_add_http(&d, "wrs", "http", wrs);
 	daemon_http_start(&d, sps_console_routes, sps_console_nroutes, NULL, 1);
-	if (sps_sync_start(&cfg, &err) != 0)
-		fatal("sync.start", "error=\"%s\"", err.msg);
-	daemon_set_status(&d, health_status, NULL);
 	daemon_ready(&d);
 	daemon_run(&d);
 	sps_sync_stop();

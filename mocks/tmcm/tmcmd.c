@@ -135,13 +135,13 @@ int main(int argc, char **argv)
 	       tmcm_console_nroutes * sizeof(*routes));
 	memcpy(routes + tmcm_automation_nroutes + tmcm_console_nroutes, tmcm_feed_routes,
 	       tmcm_feed_nroutes * sizeof(*routes));
+	daemon_set_status(&d, health_status, app.syncer);
 	/* path_nocase: the Automation API is IIS-routed, clients vary the case */
 	daemon_http_start(&d, routes, n, &app, 1);
 	free(routes); /* the listener keeps its own copy */
 	publish_info(&d, &app);
 	log_info("tmcm.ready", "app_id=%s sources=%s%s%s", app.app_id, cfg.ddan_url,
 		 cfg.ddi_url[0] ? "," : "", cfg.ddi_url);
-	daemon_set_status(&d, health_status, app.syncer);
 	daemon_ready(&d);
 	daemon_run(&d);
 	tmcm_sync_stop(app.syncer);
