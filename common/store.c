@@ -253,10 +253,10 @@ sqlite3 *store_db(store *st)
 	return st->db;
 }
 
-int store_schema_version(store *st)
+int store_schema_version(store *st, ctd_err *err)
 {
 	int version;
-	return read_user_version(st, &version, NULL) < 0 ? -1 : version;
+	return read_user_version(st, &version, err) < 0 ? -1 : version;
 }
 
 /* --- one connection per thread ------------------------------------------- */
@@ -492,16 +492,22 @@ void store_rollback(store *st)
 
 /* --- settings ------------------------------------------------------------ */
 
-char *store_setting_get(store *st, const char *ns, const char *key)
+char *store_setting_get(store *st, const char *ns, const char *key, ctd_err *err)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT value FROM settings WHERE ns = ?1 AND key = ?2", NULL);
+	sqlite3_stmt *s = store_stmt(st, "SELECT value FROM settings WHERE ns = ?1 AND key = ?2", err);
 	if (!s)
 		return NULL;
 	sqlite3_bind_text(s, 1, ns, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	char *value = NULL;
-	if (sqlite3_step(s) == SQLITE_ROW)
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
 		value = xstrdup((const char *)sqlite3_column_text(s, 0));
+	else if (rc == SQLITE_DONE)
+		ctd_fail(err, CTD_ENOTFOUND, "store: no setting %s.%s", ns, key);
+	else
+		ctd_fail(err, CTD_ESTORE, "store: reading setting %s.%s: %s", ns, key,
+			 sqlite3_errmsg(st->db));
 	sqlite3_reset(s);
 	return value;
 }
@@ -536,11 +542,7 @@ char *store_setting_init(store *st, const char *ns, const char *key, const char 
 			  "VALUES (?1, ?2, ?3, ?4)",
 			  ns, key, value, err) < 0)
 		return NULL;
-	char *stored = store_setting_get(st, ns, key);
-	if (!stored)
-		ctd_fail(err, CTD_ESTORE, "store: setting %s.%s vanished: %s", ns, key,
-			 sqlite3_errmsg(st->db));
-	return stored;
+	return store_setting_get(st, ns, key, err);
 }
 
 static int secret_generate(secret_kind kind, char out[65], ctd_err *err)
@@ -570,9 +572,15 @@ char *store_secret(store *st, const char *ns, const char *key, const char *pinne
 {
 	if (pinned && *pinned)
 		return xstrdup(pinned);
-	char *stored = store_setting_get(st, ns, key);
+	ctd_err lookup = {0};
+	char *stored = store_setting_get(st, ns, key, &lookup);
 	if (stored)
 		return stored;
+	if (lookup.code != CTD_ENOTFOUND) {
+		if (err)
+			*err = lookup;
+		return NULL;
+	}
 	char fresh[65];
 	if (secret_generate(kind, fresh, err) != 0)
 		return NULL;

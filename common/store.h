@@ -16,7 +16,7 @@ typedef struct store store;
 int store_open(const char *path, store **out, ctd_err *err);
 void store_close(store *st);
 sqlite3 *store_db(store *st);
-int store_schema_version(store *st);
+int store_schema_version(store *st, ctd_err *err);
 
 /* Per-thread connection to the process's store path, opened on first use and
  * closed when the thread exits. Set the path once at start-up. */
@@ -51,7 +51,9 @@ int store_commit(store *st, ctd_err *err);
 void store_rollback(store *st);
 
 /* Namespaced settings (API keys, passwords, toggles) in the `settings` table. */
-char *store_setting_get(store *st, const char *ns, const char *key); /* malloc'd or NULL */
+/* malloc'd, or NULL with err set: CTD_ENOTFOUND when the setting is not there,
+ * CTD_ESTORE when it could not be read. */
+char *store_setting_get(store *st, const char *ns, const char *key, ctd_err *err);
 int store_setting_set(store *st, const char *ns, const char *key, const char *value, ctd_err *err);
 /* Return the stored value, storing `value` first when none exists (first start). */
 char *store_setting_init(store *st, const char *ns, const char *key, const char *value, ctd_err *err);

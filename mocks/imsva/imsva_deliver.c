@@ -139,7 +139,7 @@ static int smtp_send(const char *host, int port, const char *sender, json_t *rcp
 		return -1;
 	}
 	char url[320], from[340], errbuf[CURL_ERROR_SIZE] = "";
-	snprintf(url, sizeof url, "smtp://%s:%d", host, port);
+	snprintf(url, sizeof url, strchr(host, ':') ? "smtp://[%s]:%d" : "smtp://%s:%d", host, port);
 	snprintf(from, sizeof from, "<%s>", sender);
 	struct curl_slist *rl = NULL;
 	size_t i;

@@ -65,7 +65,10 @@ const imsva_ruleset *imsva_rules_current(store *st, ctd_err *err)
 
 int imsva_atse_enabled(store *st)
 {
-	char *v = store_setting_get(st, "imsva", "atse_enabled");
+	ctd_err err = {0};
+	char *v = store_setting_get(st, "imsva", "atse_enabled", &err);
+	if (!v && err.code != CTD_ENOTFOUND)
+		log_warn("atse.read_failed", "error=\"%s\"", err.msg); /* scan as if off */
 	int on = v && (!strcmp(v, "1") || !strcmp(v, "true"));
 	free(v);
 	return on;

@@ -177,7 +177,10 @@ static int sync_record(const so_record *r, void *arg)
 
 static int64_t cursor_get(store *st)
 {
-	char *v = store_setting_get(st, "imsva", "tmcm_cursor");
+	ctd_err err = {0};
+	char *v = store_setting_get(st, "imsva", "tmcm_cursor", &err);
+	if (!v && err.code != CTD_ENOTFOUND)
+		log_warn("tmcm.cursor_read_failed", "error=\"%s\"", err.msg); /* full sync */
 	int64_t c = v ? strtoll(v, NULL, 10) : 0;
 	free(v);
 	return c;

@@ -60,7 +60,7 @@ TEST(test_open_migrates_once)
 {
 	ck_assert_int_ge(schema_migrations_count, 1);
 	store *st = open_ok();
-	ck_assert_int_eq(store_schema_version(st), schema_migrations_count);
+	ck_assert_int_eq(store_schema_version(st, NULL), schema_migrations_count);
 	char mode[16];
 	ck_assert_str_eq(query_text(st, "PRAGMA journal_mode", mode, sizeof mode), "wal");
 	ck_assert_int_eq(query_int(st, "PRAGMA synchronous"), 2); /* FULL */
@@ -71,8 +71,8 @@ TEST(test_open_migrates_once)
 
 	/* reopening finds nothing to do and keeps the data */
 	st = open_ok();
-	ck_assert_int_eq(store_schema_version(st), schema_migrations_count);
-	char *kept = store_setting_get(st, "test", "kept");
+	ck_assert_int_eq(store_schema_version(st, NULL), schema_migrations_count);
+	char *kept = store_setting_get(st, "test", "kept", NULL);
 	ck_assert_str_eq(kept, "1");
 	free(kept);
 	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM sqlite_master WHERE name = 'events'"),
@@ -131,7 +131,7 @@ TEST(test_concurrent_first_open)
 			      status);
 	}
 	store *st = open_ok();
-	ck_assert_int_eq(store_schema_version(st), schema_migrations_count);
+	ck_assert_int_eq(store_schema_version(st, NULL), schema_migrations_count);
 	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM events WHERE kind = 'child.open'"),
 			 NCHILD);
 	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM sqlite_master WHERE name = 'settings'"),
@@ -391,7 +391,9 @@ TEST(test_settings)
 {
 	store *st = open_ok();
 	ctd_err err = {0};
-	ck_assert_ptr_null(store_setting_get(st, "ddan", "api_key"));
+	ck_assert_ptr_null(store_setting_get(st, "ddan", "api_key", &err));
+	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ddan.api_key"));
 	char *first = store_setting_init(st, "ddan", "api_key", "generated-1", &err);
 	ck_assert_str_eq(first, "generated-1");
 	char *later = store_setting_init(st, "ddan", "api_key", "generated-2", &err);
@@ -399,7 +401,7 @@ TEST(test_settings)
 	char *other_ns = store_setting_init(st, "ddi", "api_key", "ddi-key", &err);
 	ck_assert_str_eq(other_ns, "ddi-key");
 	ck_assert_int_eq(store_setting_set(st, "ddan", "api_key", "pinned", &err), 0);
-	char *now = store_setting_get(st, "ddan", "api_key");
+	char *now = store_setting_get(st, "ddan", "api_key", NULL);
 	ck_assert_str_eq(now, "pinned");
 	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM settings"), 2);
 	ck_assert_int_gt(query_int(st, "SELECT min(updated) FROM settings"), 1700000000000LL);
