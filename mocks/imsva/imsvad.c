@@ -165,8 +165,8 @@ int main(int argc, char **argv)
 	app.tmcm = imsva_tmcm_start(&app, &err);
 	if (!app.tmcm)
 		fatal("imsva.tmcm", "error=\"%s\"", err.msg);
-
 	daemon_set_status(&d, health_status, &app);
+
 	daemon_http_start(&d, imsva_admin_routes, imsva_admin_nroutes, &app, 0);
 	smtp_server_opts so = {
 		.bind = cfg.base.bind,

@@ -73,11 +73,11 @@ int main(int argc, char **argv)
 	json_object_set_new(d.info, "api_key", json_string(api_key));
 	json_object_set_new(d.info, "so_source", json_string(cfg.so_source));
 	sps_console_init(&cfg);
-	daemon_set_login(&d, &(session_conf){.password = password, .api_keys = {api_key}});
-	/* the sync state first: handlers use it from the listeners' start */
+	/* the sync state before the listeners: handlers use it from their start */
 	if (sps_sync_start(&cfg, &err) != 0)
 		fatal("sync.start", "error=\"%s\"", err.msg);
 	daemon_set_status(&d, health_status, NULL);
+	daemon_set_login(&d, &(session_conf){.password = password, .api_keys = {api_key}});
 
 	http_server *wrs = sps_wrs_start(&cfg, &err);
 	if (!wrs)
