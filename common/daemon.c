@@ -235,6 +235,17 @@ void daemon_add_listener(ctd_daemon *d, const char *name, const char *url)
 	log_info("daemon.listen", "listener=%s url=%s", name, url);
 }
 
+void daemon_add_http(ctd_daemon *d, const char *name, const char *scheme, http_server *srv)
+{
+	if (d->nextra_http == DAEMON_MAX_EXTRA_HTTP)
+		fatal("daemon.listeners", "listener=%s reason=\"more than %d extra HTTP servers\"",
+		      name, DAEMON_MAX_EXTRA_HTTP);
+	d->extra_http[d->nextra_http++] = srv;
+	char *url = daemon_listener_url(d, scheme, http_server_port(srv));
+	daemon_add_listener(d, name, url);
+	free(url);
+}
+
 void daemon_ready(ctd_daemon *d)
 {
 	char started[32];
@@ -253,15 +264,25 @@ void daemon_ready(ctd_daemon *d)
 	json_decref(ready);
 }
 
+/* http_server_stop returns once the handlers under way have finished. */
+static void stop_listeners(ctd_daemon *d)
+{
+	http_server_stop(d->http);
+	d->http = NULL;
+	for (size_t i = 0; i < d->nextra_http; i++)
+		http_server_stop(d->extra_http[i]);
+	d->nextra_http = 0;
+}
+
 void daemon_run(ctd_daemon *d)
 {
 	event_base_dispatch(d->base);
+	stop_listeners(d);
 }
 
 void daemon_shutdown(ctd_daemon *d)
 {
-	if (d->http)
-		http_server_stop(d->http);
+	stop_listeners(d); /* already, unless daemon_run never ran */
 	remove_run_files();
 	log_set_fatal_hook(NULL);
 	event_free(sig_term);

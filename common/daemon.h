@@ -18,6 +18,7 @@
 struct event_base;
 
 #define CTDLAB_VERSION "0.1.0"
+#define DAEMON_MAX_EXTRA_HTTP 4
 
 /* Options every daemon has; embed as the first member of its config struct. */
 typedef struct daemon_config {
@@ -83,6 +84,8 @@ typedef struct ctd_daemon {
 	json_t *listeners; /* name -> URL */
 	json_t *info;      /* extra fields for the ready file (keys, ...) */
 	http_server *http;
+	http_server *extra_http[DAEMON_MAX_EXTRA_HTTP]; /* daemon_add_http */
+	size_t nextra_http;
 	http_route *routes_owned;
 	session_table *sessions; /* the main listener's logins (daemon_set_login) */
 	char *login_password;    /* what logs in as admin, for the ready file */
@@ -111,15 +114,23 @@ void daemon_set_console(ctd_daemon *d, const char *entry, const console_files *f
 void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, void *app,
 		       int path_nocase);
 void daemon_add_listener(ctd_daemon *d, const char *name, const char *url);
+/* A further HTTP server of the daemon (SPS's web reputation port...): listed
+ * as listener `name` (<scheme>://host:port) and owned by the runtime from
+ * here, so daemon_run stops it with the main listener. */
+void daemon_add_http(ctd_daemon *d, const char *name, const char *scheme, http_server *srv);
 /* "<scheme>://<host>:<port>" as peers reach it (advertise, else bind). */
 char *daemon_listener_url(const ctd_daemon *d, const char *scheme, int port);
 /* What /healthz?detail=1 reports under "status" (last syncs, capture state...): fn
  * returns a new reference and runs on an HTTP thread, so it must be
- * thread-safe. */
+ * thread-safe. Set it, and everything handlers use, before
+ * daemon_http_start: handlers run from the moment a listener starts. */
 void daemon_set_status(ctd_daemon *d, json_t *(*fn)(void *cls), void *cls);
 /* Write the ready file: the daemon is serving. */
 void daemon_ready(ctd_daemon *d);
-/* Run the event loop until SIGTERM/SIGINT, then stop the listeners. */
+/* Run the event loop until SIGTERM/SIGINT, then stop every HTTP listener and
+ * wait for the handlers under way. When it returns no handler (nor /healthz's
+ * status function) runs any more, so the daemon stops its workers and frees
+ * what handlers use: daemon_run, stop workers, free the app, daemon_shutdown. */
 void daemon_run(ctd_daemon *d);
 /* Remove the pid and ready files, close the store, free. */
 void daemon_shutdown(ctd_daemon *d);

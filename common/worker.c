@@ -1,6 +1,7 @@
 /* worker.c - the background worker: one thread, one mutex and one condition
  * variable on CLOCK_MONOTONIC. Tickets count "sync now" requests; a run
- * serves every ticket issued before it started. */
+ * serves every ticket issued before it started. Also the monotonic timed
+ * waits other threads share (mono_cond_init, mono_deadline). */
 #include "worker.h"
 
 #include <errno.h>
@@ -22,7 +23,16 @@ struct worker {
 	int stopping;
 };
 
-static struct timespec mono_after(int64_t ms)
+void mono_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+struct timespec mono_deadline(int64_t ms)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -38,7 +48,7 @@ static struct timespec mono_after(int64_t ms)
 /* Sleep (mu held) until the next run is due, a ticket is waiting or stop. */
 static void wait_next(worker *w, int64_t delay_ms)
 {
-	struct timespec due = mono_after(delay_ms);
+	struct timespec due = mono_deadline(delay_ms);
 	while (!w->stopping && w->st.requested == w->st.completed)
 		if (pthread_cond_timedwait(&w->cv, &w->mu, &due) == ETIMEDOUT)
 			break;
@@ -73,11 +83,7 @@ worker *worker_start(const char *name, int64_t interval_ms, worker_job job, void
 	w->arg = arg;
 	w->st.interval_ms = interval_ms > 0 ? interval_ms : 1000;
 	snprintf(w->name, sizeof w->name, "%s", name);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	mono_cond_init(&w->cv);
 	pthread_mutex_init(&w->mu, NULL);
 	int rc = pthread_create(&w->thread, NULL, worker_main, w);
 	if (rc != 0) {
@@ -102,7 +108,7 @@ uint64_t worker_wake(worker *w)
 
 int worker_wait(worker *w, uint64_t ticket, int64_t timeout_ms, ctd_err *err)
 {
-	struct timespec until = mono_after(timeout_ms > 0 ? timeout_ms : 0);
+	struct timespec until = mono_deadline(timeout_ms > 0 ? timeout_ms : 0);
 	int rc = 0;
 	pthread_mutex_lock(&w->mu);
 	while (w->st.completed < ticket && rc == 0) {

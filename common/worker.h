@@ -6,7 +6,9 @@
 #ifndef CTD_WORKER_H
 #define CTD_WORKER_H
 
+#include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 #include "err.h"
 
 typedef struct worker worker;
@@ -39,5 +41,12 @@ void worker_get_status(worker *w, worker_status *out);
 
 /* Stop (a run under way finishes first), join and free. NULL is ignored. */
 void worker_stop(worker *w);
+
+/* Timed waits of any thread on the monotonic clock: a condition variable
+ * made by mono_cond_init, and pthread_cond_timedwait deadlines from
+ * mono_deadline (ms from now), so a wall-clock step neither stretches nor
+ * cuts a wait short. */
+void mono_cond_init(pthread_cond_t *cv);
+struct timespec mono_deadline(int64_t ms);
 
 #endif

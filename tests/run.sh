@@ -19,7 +19,7 @@ work=$(mktemp -d /tmp/ctdlab-tests-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 asan=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
 ubsan=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-tsan=${TSAN_OPTIONS:-second_deadlock_stack=1:history_size=4}
+tsan=${TSAN_OPTIONS:-second_deadlock_stack=1:history_size=4:suppressions=$PWD/tests/tsan.supp}
 if [[ -f tests/lsan.supp ]]; then
 	export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 fi

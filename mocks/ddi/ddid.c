@@ -170,6 +170,7 @@ int main(int argc, char **argv)
 		.carve_cls = sb,
 	};
 	ddi_sensor *sensor = ddi_sensor_start(&co);
+	daemon_set_status(&d, health_status, sensor);
 
 	ddi_app app = {api_key, sensor, sb, cfg.base.home, cfg.submit_rules, (int)cfg.feed_page};
 	/* DDI's console has no password of its own: the API key logs in */
@@ -181,13 +182,8 @@ int main(int argc, char **argv)
 	json_object_set_new(d.info, "capture", json_string(ddi_sensor_state(sensor)));
 	json_object_set_new(d.info, "interface", json_string(cfg.interface));
 	json_object_set_new(d.info, "pcap_dir", json_string(pcap_dir));
-	daemon_set_status(&d, health_status, sensor);
 	daemon_ready(&d);
 	daemon_run(&d);
-
-	/* Stop serving before the parts the handlers use go away. */
-	http_server_stop(d.http);
-	d.http = NULL;
 	ddi_sensor_stop(sensor);
 	ddi_submit_stop(sb);
 	daemon_shutdown(&d);

@@ -26,6 +26,7 @@
 #include "imsva_smtp.h"
 #include "log.h"
 #include "util.h"
+#include "worker.h"
 
 #define CLAIM_BATCH 16
 /* While SMTP intake is busy (a commit within INTAKE_BUSY_MS), processing
@@ -34,6 +35,8 @@
 #define INTAKE_BUSY_MS 100
 #define PROCESS_YIELD_MS 25
 #define MAX_PROCESS_ATTEMPTS 5
+/* An idle processing thread looks for deferred messages this often. */
+#define IDLE_LOOK_MS 500
 
 typedef struct pending {
 	struct pending *next;
@@ -209,13 +212,7 @@ static void *processor_main(void *arg)
 		/* idle: wait for a kick, or look at deferred messages now and then */
 		pthread_mutex_lock(&q->plock);
 		if (!q->kicked && !q->pstop) {
-			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += 500 * 1000000L;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
+			struct timespec until = mono_deadline(IDLE_LOOK_MS);
 			pthread_cond_timedwait(&q->pcond, &q->plock, &until);
 		}
 		pthread_mutex_unlock(&q->plock);
@@ -239,7 +236,7 @@ imsva_queue *imsva_queue_start(imsva_app *app, int nworkers, imsva_process_fn pr
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
 	pthread_mutex_init(&q->plock, NULL);
-	pthread_cond_init(&q->pcond, NULL);
+	mono_cond_init(&q->pcond);
 	q->tail = &q->head;
 	pthread_create(&q->committer, NULL, committer_main, q);
 	q->nworkers = nworkers > 0 ? nworkers : 1;

@@ -163,6 +163,7 @@ int main(int argc, char **argv)
 	app.tmcm = imsva_tmcm_start(&app, &err);
 	if (!app.tmcm)
 		fatal("imsva.tmcm", "error=\"%s\"", err.msg);
+	daemon_set_status(&d, health_status, &app);
 
 	daemon_set_console(&d, "/console.imss", &imsva_console_files);
 	daemon_http_start(&d, imsva_admin_routes, imsva_admin_nroutes, &app, 0);
@@ -199,17 +200,14 @@ int main(int argc, char **argv)
 		 *cfg.ddan_url ? cfg.ddan_url : "off", *cfg.tmcm_url ? cfg.tmcm_url : "off",
 		 *cfg.sps_url ? cfg.sps_url : "off");
 	free(url);
-	daemon_set_status(&d, health_status, &app);
 	daemon_ready(&d);
 	daemon_run(&d);
 
 	/* Who wakes whom decides the order: admin handlers wake delivery and
 	 * kick the queue, processing wakes delivery and VA, VA kicks the queue.
-	 * So the HTTP server goes first, then processing (the committer finishes
-	 * before the sessions waiting on it go), then the workers it wakes, and
-	 * the queue VA kicks is freed last. */
-	http_server_stop(d.http);
-	d.http = NULL;
+	 * So the HTTP server goes first (daemon_run stopped it), then processing
+	 * (the committer finishes before the sessions waiting on it go), then
+	 * the workers it wakes, and the queue VA kicks is freed last. */
 	imsva_tmcm_stop(app.tmcm);
 	imsva_queue_stop(app.queue);
 	smtp_server_stop(smtp);

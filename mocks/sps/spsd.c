@@ -72,27 +72,21 @@ int main(int argc, char **argv)
 	json_object_set_new(d.info, "api_key", json_string(api_key));
 	json_object_set_new(d.info, "so_source", json_string(cfg.so_source));
 	sps_console_init(&cfg);
+	/* the sync state before the listeners: handlers use it from their start */
+	if (sps_sync_start(&cfg, &err) != 0)
+		fatal("sync.start", "error=\"%s\"", err.msg);
+	daemon_set_status(&d, health_status, NULL);
 	daemon_set_login(&d, &(session_conf){.password = password, .api_keys = {api_key}});
 	json_object_set_new(d.info, "admin_password", json_string(d.login_password));
 
 	http_server *wrs = sps_wrs_start(&cfg, &err);
 	if (!wrs)
 		fatal("http.listen", "listener=wrs port=%lld error=\"%s\"", cfg.wrs_port, err.msg);
-	char *wrs_url = daemon_listener_url(&d, "http", http_server_port(wrs));
-	daemon_add_listener(&d, "wrs", wrs_url);
-	free(wrs_url);
+	daemon_add_http(&d, "wrs", "http", wrs);
 	daemon_set_console(&d, "/", &sps_console_files);
 	daemon_http_start(&d, sps_console_routes, sps_console_nroutes, NULL, 1);
-	if (sps_sync_start(&cfg, &err) != 0)
-		fatal("sync.start", "error=\"%s\"", err.msg);
-	daemon_set_status(&d, health_status, NULL);
 	daemon_ready(&d);
 	daemon_run(&d);
-
-	/* listeners first, so no request reaches the sync state being torn down */
-	http_server_stop(wrs);
-	http_server_stop(d.http);
-	d.http = NULL;
 	sps_sync_stop();
 	daemon_shutdown(&d);
 	free(password);

@@ -135,6 +135,7 @@ int main(int argc, char **argv)
 	       tmcm_console_nroutes * sizeof(*routes));
 	memcpy(routes + tmcm_automation_nroutes + tmcm_console_nroutes, tmcm_feed_routes,
 	       tmcm_feed_nroutes * sizeof(*routes));
+	daemon_set_status(&d, health_status, app.syncer);
 	/* path_nocase: the Automation API is IIS-routed, clients vary the case */
 	daemon_set_console(&d, "/webapp/login.aspx", &tmcm_console_files);
 	daemon_http_start(&d, routes, n, &app, 1);
@@ -142,13 +143,8 @@ int main(int argc, char **argv)
 	publish_info(&d, &app);
 	log_info("tmcm.ready", "app_id=%s sources=%s%s%s", app.app_id, cfg.ddan_url,
 		 cfg.ddi_url[0] ? "," : "", cfg.ddi_url);
-	daemon_set_status(&d, health_status, app.syncer);
 	daemon_ready(&d);
 	daemon_run(&d);
-
-	/* handlers may still signal the syncer: stop them before it goes */
-	http_server_stop(d.http);
-	d.http = NULL;
 	tmcm_sync_stop(app.syncer);
 	daemon_shutdown(&d);
 	free_app(&app);

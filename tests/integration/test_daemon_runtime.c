@@ -1,16 +1,24 @@
 /* test_daemon_runtime.c - the runtime every daemon shares: --help, bad
  * options refused naming the key, /healthz fields, graceful stop on SIGTERM
- * and a fatal start-up error both removing the pid and ready files. Uses
- * bin/spsd as the specimen. */
+ * and a fatal start-up error both removing the pid and ready files (bin/spsd
+ * as the specimen), and daemon_run stopping every listener before it returns
+ * (the runtime in this process). */
 #include <check.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "daemon.h"
 #include "testlib.h"
 #include "util.h"
+
+/* Start-up bound: the first start makes the lab certificate (RSA 2048), which
+ * takes seconds on a loaded machine under a sanitizer. */
+#define START_MS 30000
 
 TEST(test_help_and_bad_option)
 {
@@ -33,7 +41,7 @@ TEST(test_healthz_and_graceful_stop)
 	char *home = tl_tmpdir("runtime");
 	const char *args[] = {"--port", "0", "--wrs_port", "0", "--tls", "no", NULL};
 	pid_t pid = tl_spawn_daemon("spsd", home, args);
-	json_t *ready = tl_wait_ready(home, "sps", 10000);
+	json_t *ready = tl_wait_ready(home, "sps", START_MS);
 	ck_assert(ready != NULL);
 	ck_assert_int_eq(json_integer_value(json_object_get(ready, "pid")), pid);
 	const char *url = tl_listener(ready, "http");
@@ -74,7 +82,7 @@ TEST(test_advertised_host_in_ready_file)
 	char *home = tl_tmpdir("advertise");
 	const char *args[] = {"--port", "0", "--wrs_port", "0", "--advertise", "sps.lab.test", NULL};
 	pid_t pid = tl_spawn_daemon("spsd", home, args);
-	json_t *ready = tl_wait_ready(home, "sps", 10000);
+	json_t *ready = tl_wait_ready(home, "sps", START_MS);
 	ck_assert(ready != NULL);
 	ck_assert_msg(strncmp(tl_listener(ready, "https"), "https://sps.lab.test:", 21) == 0,
 		      "https listener: %s", tl_listener(ready, "https"));
@@ -127,6 +135,61 @@ TEST(test_fatal_removes_pid_and_ready_files)
 	free(pidfile);
 	free(readyfile);
 	free(rundir);
+	tl_rmrf(home);
+	free(home);
+}
+
+typedef struct probe_config {
+	daemon_config base;
+} probe_config;
+static const cfg_opt probe_opts[] = {DAEMON_CFG_OPTS(probe_config, "0", "no")};
+static const cfg_section probe_section = {"probe", probe_opts, CFG_NOPTS(probe_opts)};
+
+static void h_hello(http_req *req, http_resp *resp)
+{
+	http_resp_text(resp, 200, "text/plain", "hello");
+}
+static const http_route probe_routes[] = {{"GET", "/hello", h_hello, HTTP_PUBLIC}};
+
+/* 1 when something accepts TCP connections on 127.0.0.1:port. */
+static int listening(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Once daemon_run returns, no handler may run: the daemon frees what they
+ * use next. So every listener, the main one and those added with
+ * daemon_add_http, is stopped by then. */
+TEST(test_run_stops_every_listener)
+{
+	char *home = tl_tmpdir("daemon-run");
+	char *argv[] = {"probed", "--home", home, "--config=", NULL};
+	probe_config cfg;
+	ctd_daemon d;
+	daemon_boot(&d, "probe", &probe_section, &cfg, 4, argv);
+	daemon_http_start(&d, probe_routes, 1, NULL, 0);
+	ctd_err err;
+	http_server_opts extra_opts = {.routes = probe_routes, .nroutes = 1};
+	http_server *extra = http_server_start(&extra_opts, &err);
+	ck_assert_ptr_nonnull(extra);
+	daemon_add_http(&d, "extra", "http", extra);
+	int main_port = http_server_port(d.http), extra_port = http_server_port(extra);
+	char *extra_url = xasprintf("http://127.0.0.1:%d", extra_port);
+	ck_assert_str_eq(json_string_value(json_object_get(d.listeners, "extra")), extra_url);
+	ck_assert(listening(main_port) && listening(extra_port));
+
+	raise(SIGTERM); /* caught by the runtime: its loop ends at once */
+	daemon_run(&d);
+	ck_assert_msg(!listening(main_port), "main listener still up after daemon_run");
+	ck_assert_msg(!listening(extra_port), "extra listener still up after daemon_run");
+	daemon_shutdown(&d);
+	cfg_free(&probe_section, &cfg);
+	free(extra_url);
 	tl_rmrf(home);
 	free(home);
 }

@@ -1,8 +1,9 @@
 /* test_worker.c - unit tests of common/worker.c: the first run at start,
  * "run now and wait" returning only after a run that began after the call,
- * wake coalescing, a job choosing its next delay, a timed-out wait, and a
- * clean stop. */
+ * wake coalescing, a job choosing its next delay, a timed-out wait, a clean
+ * stop, and the monotonic timed waits other threads share. */
 #include <check.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include "worker.h"
@@ -149,4 +150,44 @@ TEST(test_stop_without_runs_asked)
 	int finished = gate_finished(g);
 	finish();
 	ck_assert_int_le(finished, 1);
+}
+
+/* A wait on a mono_cond_init condition up to a far mono_deadline, until told. */
+typedef struct mono_wait {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int waiting, told, timed_out;
+} mono_wait;
+
+static void *mono_waiter(void *arg)
+{
+	mono_wait *m = arg;
+	struct timespec until = mono_deadline(3600 * 1000);
+	pthread_mutex_lock(&m->mu);
+	m->waiting = 1;
+	pthread_cond_broadcast(&m->cv);
+	while (!m->told && !m->timed_out)
+		m->timed_out = pthread_cond_timedwait(&m->cv, &m->mu, &until) == ETIMEDOUT;
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+/* A monotonic deadline is seconds since boot: on a condition variable timed
+ * on the wall clock it lies decades in the past and every wait times out at
+ * once. So the waiter is still waiting an hour ahead when told. */
+TEST(test_mono_deadline_on_mono_cond_waits_until_told)
+{
+	mono_wait m = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	mono_cond_init(&m.cv);
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, mono_waiter, &m), 0);
+	pthread_mutex_lock(&m.mu);
+	while (!m.waiting)
+		pthread_cond_wait(&m.cv, &m.mu);
+	m.told = 1;
+	pthread_cond_broadcast(&m.cv);
+	pthread_mutex_unlock(&m.mu);
+	pthread_join(t, NULL);
+	ck_assert_msg(!m.timed_out, "a wait an hour ahead timed out at once: not the monotonic clock");
+	pthread_cond_destroy(&m.cv);
 }

@@ -30,9 +30,10 @@ static int run_tool(drill *d, const char *const *argv, const char *dir, char **o
 	return rc == 0 ? r.status : 127;
 }
 
-/* This run's copy of a seed sample: the seed bytes and a line naming the run. */
+/* This run's copy of a seed sample: the seed bytes and a line naming the run,
+ * between open and close (a comment of the file's format). */
 static int make_sample(drill *d, drill_sample *s, const char *title, const char *seed_dir,
-		       const char *file, const char *line_fmt)
+		       const char *file, const char *open, const char *close)
 {
 	char *seed = xasprintf("%s/%s", seed_dir, file), *data;
 	size_t len;
@@ -42,7 +43,7 @@ static int make_sample(drill *d, drill_sample *s, const char *title, const char 
 		return drill_fail(d, "dtascli --make-samples wrote no %s", file);
 	sbuf b = {0};
 	sbuf_append(&b, data, len);
-	sbuf_printf(&b, line_fmt, d->run);
+	sbuf_printf(&b, "%sctdlab drill run %s%s", open, d->run, close);
 	free(data);
 	s->title = title;
 	s->path = xasprintf("%s/%s", d->work, file);
@@ -63,12 +64,10 @@ int drill_samples(drill *d)
 	int rc = run_tool(d, argv, NULL, &out);
 	if (rc != 0)
 		drill_fail(d, "%s --make-samples failed (%d): %.300s", tool, rc, out);
-	else if (make_sample(d, &d->so, "Sample SO", dir, "sample_so.exe",
-			     "\r\nctdlab drill run %s\r\n") == 0 &&
-		 make_sample(d, &d->so2, "Sample SO2", dir, "sample_so2.exe",
-			     "\r\nctdlab drill run %s\r\n") == 0 &&
-		 make_sample(d, &d->url_file, "URL test file", dir, "url_test.html",
-			     "<!-- ctdlab drill run %s -->\n") == 0)
+	else if (make_sample(d, &d->so, "Sample SO", dir, "sample_so.exe", "\r\n", "\r\n") == 0 &&
+		 make_sample(d, &d->so2, "Sample SO2", dir, "sample_so2.exe", "\r\n", "\r\n") == 0 &&
+		 make_sample(d, &d->url_file, "URL test file", dir, "url_test.html", "<!-- ",
+			     " -->\n") == 0)
 		d->samples_ready = 1;
 	free(out);
 	free(dir);

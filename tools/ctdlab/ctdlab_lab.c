@@ -104,13 +104,13 @@ static const struct wire {
 	{"imsva", "sps_url", "sps", "listener:wrs"},
 };
 
-static int option_pinned(const lab *l, const char *appliance, const char *option)
+static int option_pinned(const lab *l, const char *app_name, const char *option)
 {
-	char *env = xasprintf("CTDLAB_%s_%s", appliance, option);
+	char *env = xasprintf("CTDLAB_%s_%s", app_name, option);
 	str_upper(env);
 	int pinned = getenv(env) != NULL;
 	free(env);
-	char *value = l->config ? cfg_ini_get(l->config, appliance, option) : NULL;
+	char *value = l->config ? cfg_ini_get(l->config, app_name, option) : NULL;
 	pinned |= value != NULL;
 	free(value);
 	return pinned;
