@@ -103,6 +103,10 @@ int sps_so_clear(store *st, ctd_err *err);
 json_t *sps_wrs_rate(const char *url, ctd_err *err);
 json_t *sps_wrs_rate_file(const char *sha1, ctd_err *err);
 http_server *sps_wrs_start(const sps_config *cfg, ctd_err *err);
+/* Web Reputation > the last queries WRS clients made, newest first (up to
+ * limit; 0: all kept): {total, items:[{time, client, kind (url|file), query,
+ * score, rating, category, source, action}]}. Kept in memory only. */
+json_t *sps_wrs_recent(int limit);
 
 /* Built-in table of public WRS test pages (sps_testurls.c). */
 typedef struct sps_testurl {

@@ -1,8 +1,8 @@
 /* sps_console.c - the SPS console JSON API on the main HTTPS port (4343):
  * login (common/session.c with the admin password and the API key), the Suspicious
  * Objects page (source, last sync time, object count, Sync now, Test
- * connection, the objects) and the Approved/Blocked URL list with its
- * "Test URL". */
+ * connection, the objects), the Approved/Blocked URL list with its
+ * "Test URL", and Web Reputation's log of recent queries. */
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
@@ -156,6 +156,12 @@ static void api_test_url(http_req *req, http_resp *resp)
 	http_resp_result(resp, sps_wrs_rate(url, &err), &err);
 }
 
+static void api_wrs_log(http_req *req, http_resp *resp)
+{
+	const char *limit = http_req_query(req, "limit");
+	http_resp_json(resp, 200, sps_wrs_recent(limit ? atoi(limit) : 0));
+}
+
 const http_route sps_console_routes[] = {
 	{"POST", "/api/login", session_login_handler, HTTP_PUBLIC},
 	{"POST", "/api/logout", session_logout_handler},
@@ -170,5 +176,6 @@ const http_route sps_console_routes[] = {
 	{"PUT", "/api/lists/{id}", api_lists_update},
 	{"DELETE", "/api/lists/{id}", api_lists_delete},
 	{"GET", "/api/test-url", api_test_url},
+	{"GET", "/api/wrs/log", api_wrs_log},
 };
 const size_t sps_console_nroutes = sizeof sps_console_routes / sizeof sps_console_routes[0];

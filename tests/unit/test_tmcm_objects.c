@@ -113,7 +113,7 @@ TEST(test_udso_wins_over_va)
 
 	/* the VA object's own action does not leak through while the UDSO lives */
 	json_t *ids = json_pack("[I]", (json_int_t)va_id(SHA));
-	ck_assert_int_eq(tmcm_va_set_action(st, ids, "block", &err), 1);
+	ck_assert_int_eq(tmcm_va_set_action(st, ids, "block", -1, &err), 1);
 	ck_assert_int_eq(feed("FILE", SHA).id, g.id);
 
 	ck_assert_int_eq(tmcm_udso_delete(st, "file_sha1", SHA, &err), 0);
@@ -251,12 +251,12 @@ TEST(test_actions_and_validation)
 	va("DDAN", "URL", "http://q.lab/", 0, time_now_ms(), 0);
 	ctd_err err = {0};
 	json_t *ids = json_pack("[I]", (json_int_t)va_id("http://q.lab/"));
-	ck_assert_int_eq(tmcm_va_set_action(st, ids, "quarantine", &err), -1);
+	ck_assert_int_eq(tmcm_va_set_action(st, ids, "quarantine", -1, &err), -1);
 	ck_assert_int_eq(err.code, CTD_EINVAL);
-	ck_assert_int_eq(tmcm_va_set_action(st, ids, "delete", &err), -1);
+	ck_assert_int_eq(tmcm_va_set_action(st, ids, "delete", -1, &err), -1);
 	json_decref(ids);
 	ids = json_pack("[i]", 999999);
-	ck_assert_int_eq(tmcm_va_set_action(st, ids, "block", &err), -1);
+	ck_assert_int_eq(tmcm_va_set_action(st, ids, "block", -1, &err), -1);
 	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
 	json_decref(ids);
 
