@@ -1,0 +1,48 @@
+// dashboard.js - TMCM's Dashboard: the suspicious-object counts, the last
+// change number distributed, the pull from DDAN/DDI and the managed
+// products at a glance. API: GET /api/status, /api/sync, /api/directory.
+import { statusBadge } from '../labels.js';
+
+const L = {
+  title: { en: 'Dashboard', ja: 'ダッシュボード' },
+  objects: { en: 'Suspicious objects', ja: '不審オブジェクト' },
+  va: { en: 'Virtual Analyzer objects', ja: '仮想アナライザオブジェクト' },
+  udso: { en: 'User-defined objects', ja: 'ユーザ定義オブジェクト' },
+  exceptions: { en: 'Exceptions', ja: '例外' },
+  distributed: { en: 'Distributed to products', ja: '製品に配信中' },
+  change: { en: 'Last change number', ja: '最新の変更番号' },
+  sync: { en: 'Synchronization with DDAN / DDI', ja: 'DDAN / DDI との同期' },
+  lastRun: { en: 'Last synchronization', ja: '最終同期' },
+  interval: { en: 'Interval', ja: '間隔' },
+  seconds: { en: '{s} s', ja: '{s} 秒' },
+  products: { en: 'Managed products', ja: '管理対象製品' },
+  name: { en: 'Name', ja: '名前' },
+  status: { en: 'Status', ja: 'ステータス' },
+  heartbeat: { en: 'Last heartbeat', ja: '最終ハートビート' },
+};
+
+export default async function render(root, ctx) {
+  const { api, ui, t } = ctx;
+  const { el } = ui;
+  const [status, sync, dir] = await Promise.all([api.get('/api/status'), api.get('/api/sync'),
+    api.get('/api/directory')]);
+  const tile = (label, value, id) => el('div', { class: 'tile', id },
+    el('div', { class: 'tile-value' }, String(value)), el('div', { class: 'tile-label' }, t(label)));
+  root.append(ui.pageHeader(L.title),
+    ui.section(L.objects, el('div', { class: 'tiles' },
+      tile(L.va, status.va_objects, 'tile-va'), tile(L.udso, status.udso, 'tile-udso'),
+      tile(L.exceptions, status.exceptions, 'tile-exceptions'),
+      tile(L.distributed, status.distributed, 'tile-distributed'),
+      tile(L.change, status.last_change_id, 'tile-change'))),
+    ui.section(L.sync, el('dl', { class: 'kv' },
+      el('dt', {}, t(L.lastRun)), el('dd', {}, ctx.time.timeElement(sync.last_run)),
+      el('dt', {}, t(L.interval)), el('dd', {}, t(L.seconds, { s: Math.round(sync.interval_ms / 1000) })))),
+    ui.section(L.products, ui.table({
+      columns: [
+        { key: 'name', label: L.name },
+        { key: 'status', label: L.status, render: (r) => statusBadge(ui, r.status) },
+        { key: 'last_heartbeat', label: L.heartbeat, time: true },
+      ],
+      rows: dir.items,
+    })));
+}
