@@ -67,8 +67,6 @@ void ddan_console_sample(http_req *req, http_resp *resp);
 void ddan_console_submitters(http_req *req, http_resp *resp);
 void ddan_console_so_list(http_req *req, http_resp *resp);
 void ddan_console_so_action(http_req *req, http_resp *resp);
-/* ddan_console_page.c: the browser page over that API (/pages/login.php). */
-void ddan_console_page(http_req *req, http_resp *resp);
 
 /* ddan_engine.c: the analysis worker. */
 ddan_engine *ddan_engine_start(ddan_app *app, ctd_err *err);

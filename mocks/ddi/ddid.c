@@ -174,6 +174,7 @@ int main(int argc, char **argv)
 	ddi_app app = {api_key, sensor, sb, cfg.base.home, cfg.submit_rules, (int)cfg.feed_page};
 	/* DDI's console has no password of its own: the API key logs in */
 	daemon_set_login(&d, &(session_conf){.api_keys = {api_key}});
+	daemon_set_console(&d, "/", &ddi_console_files);
 	daemon_http_start(&d, ddi_routes, ddi_nroutes, &app, 0);
 	json_object_set_new(d.info, "api_key", json_string(api_key));
 	json_object_set_new(d.info, "va_mode", json_string(mode));
