@@ -7,7 +7,7 @@ export default {
   short: 'SPS',
   color: '#2e6b30',
   menu: [
-    { id: 'summary', label: { en: 'Summary', ja: 'サマリ' }, page: 'summary' },
+    { id: 'dashboard', label: { en: 'Summary', ja: 'サマリ' }, page: 'summary' },
     {
       id: 'smart-protection', label: { en: 'Smart Protection', ja: 'Smart Protection' }, open: true,
       children: [
