@@ -1,0 +1,208 @@
+// tmcm.test.mjs - TMCM's console in a real lab, as the seed walks it (STEP
+// 2-2/2-3, 3-2/3-3, 4-3): the objects DDAN made from the seed samples (sent
+// with `dtascli -b`, outside the browser as in STEP 4-2) reach Administration
+// > Suspicious Objects > Virtual Analyzer Objects; the type and source
+// filters; tick → Set action → Block → Apply → Apply action, and the list
+// shows Block; User-Defined Objects add / edit / delete, CSV export and
+// import; Exceptions; Product Directory; Automation API key regenerate; the
+// same screens in Japanese with the seed's labels.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startLab } from './lib/lab.mjs';
+import { launchBrowser, logIn, withPage } from './lib/browser.mjs';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const BINDIR = path.resolve(ROOT, process.env.CTDLAB_BINDIR || 'bin');
+const URL_SO = 'http://malicious.ctdlab.test/payload';
+const VA = '#/administration/suspicious-objects/virtual-analyzer-objects';
+const UDSO = '#/administration/suspicious-objects/user-defined-objects';
+const WAIT_MS = 60000;
+
+// Submit the seed samples to DDAN with dtascli -b (STEP 4-2's way).
+function submitSeedSamples(lab) {
+  const ddan = JSON.parse(readFileSync(path.join(lab.dir, 'run', 'ddan.json'), 'utf8'));
+  const dir = path.join(lab.dir, 'dtascli');
+  mkdirSync(path.join(dir, 'work', 'indir'), { recursive: true });
+  writeFileSync(path.join(dir, 'config.ini'),
+    `[DTAS]\nHost = ${ddan.listeners.https}\nApiKey = ${ddan.info.api_key}\nVerifyTLS = no\nTimeout = 60\n`);
+  const dtascli = path.join(BINDIR, 'dtascli');
+  execFileSync(dtascli, ['--make-samples', path.join(dir, 'work', 'indir')]);
+  execFileSync(dtascli, ['-c', path.join(dir, 'config.ini'), '-b'], { stdio: 'ignore' });
+}
+
+// Press `refresh` until `done()` holds (the sync with DDAN runs every few
+// seconds in the fast profile); a bounded wait, never a fixed sleep.
+async function until(page, refresh, done, what) {
+  const end = Date.now() + WAIT_MS;
+  while (!(await done())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await page.locator(refresh).click();
+    await page.waitForLoadState('networkidle');
+  }
+}
+
+function row(page, table, text) {
+  return page.locator(`${table} tbody tr`, { hasText: text });
+}
+
+async function column(page, table, index) {
+  return page.locator(`${table} tbody tr td:nth-child(${index})`).allTextContents();
+}
+
+let browser;
+let lab;
+before(async () => {
+  browser = await launchBrowser();
+  lab = startLab();
+  submitSeedSamples(lab);
+});
+after(async () => {
+  await browser?.close();
+  lab?.stop();
+});
+
+describe('TMCM console', () => {
+  it('Virtual Analyzer Objects: synced from DDAN, filters, Set action → Block → Apply action', async (t) => {
+    const c = lab.consoles.tmcm;
+    await withPage(browser, t, async (page) => {
+      await logIn(page, c.url, c.user, c.password);
+      await page.goto(`${c.url}${VA}`);
+      await page.locator('#va-table').waitFor();
+      await until(page, '#va-search', async () => (await row(page, '#va-table', URL_SO).count()) > 0,
+        'the URL SO from DDAN');
+      assert.equal(await row(page, '#va-table', URL_SO).locator('td:nth-child(4)').textContent(), 'DDAN');
+      assert.equal(await row(page, '#va-table', URL_SO).locator('td:nth-child(6)').textContent(), 'Log');
+
+      await page.locator('#va-type').selectOption('URL');
+      await page.locator('#va-search').click();
+      await page.waitForLoadState('networkidle');
+      assert.deepEqual([...new Set(await column(page, '#va-table', 3))], ['URL']);
+      await page.locator('#va-type').selectOption('FILE');
+      await page.locator('#va-source').selectOption('DDAN');
+      await page.locator('#va-search').click();
+      await page.waitForLoadState('networkidle');
+      assert.deepEqual([...new Set(await column(page, '#va-table', 3))], ['File']);
+      assert.deepEqual([...new Set(await column(page, '#va-table', 4))], ['DDAN']);
+      await page.locator('#va-type').selectOption('');
+      await page.locator('#va-search').click();
+      await page.waitForLoadState('networkidle');
+
+      // the seed's screens: tick, Set action, Block, Apply, then Apply action
+      await row(page, '#va-table', URL_SO).locator('input.tick').check();
+      await page.locator('#set-action').click();
+      await page.locator('dialog input[name=va-action][value=block]').check();
+      assert.match(await page.locator('dialog').textContent(), /IMSVA quarantines/);
+      await page.locator('#va-expiry').selectOption('never');
+      await page.locator('#set-action-apply').click();
+      await page.locator('#page h1', { hasText: 'Apply action' }).waitFor();
+      assert.equal(await row(page, '#page table', URL_SO).locator('td:nth-child(4)').textContent(), 'Block');
+      await page.locator('#apply-action').click();
+      await page.locator('#va-notice .msg-ok').waitFor();
+      assert.equal(await row(page, '#va-table', URL_SO).locator('td:nth-child(6)').textContent(), 'Block');
+      assert.equal(await row(page, '#va-table', URL_SO).locator('td:nth-child(7)').textContent(), 'Never');
+      const api = await page.evaluate(async (v) =>
+        (await (await fetch(`/api/va-objects?q=${encodeURIComponent(v)}&type=URL`)).json()).items[0], URL_SO);
+      assert.equal(api.action, 'block');
+      assert.equal(api.expires, null);
+    });
+  });
+
+  it('User-Defined Objects: add, edit, CSV export and import, delete', async (t) => {
+    const c = lab.consoles.tmcm;
+    await withPage(browser, t, async (page) => {
+      await logIn(page, c.url, c.user, c.password);
+      await page.goto(`${c.url}${UDSO}`);
+      await page.locator('#udso-table').waitFor();
+      await page.locator('#udso-add').click();
+      await page.locator('#udso-type').selectOption('domain');
+      await page.locator('#udso-content').fill('evil-udso.lab');
+      await page.locator('#udso-action').selectOption('block');
+      await page.locator('#udso-notes').fill('by hand');
+      await page.locator('#udso-save').click();
+      await row(page, '#udso-table', 'evil-udso.lab').waitFor();
+      assert.equal(await row(page, '#udso-table', 'evil-udso.lab').locator('td:nth-child(3)').textContent(), 'Block');
+
+      await row(page, '#udso-table', 'evil-udso.lab').getByRole('button', { name: 'Edit' }).click();
+      await page.locator('#udso-action').selectOption('log');
+      await page.locator('#udso-save').click();
+      await row(page, '#udso-table', 'evil-udso.lab').locator('td:nth-child(3)', { hasText: 'Log' }).waitFor();
+
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#udso-export').click()]);
+      const csv = readFileSync(await download.path(), 'utf8');
+      assert.match(csv, /^Type,Object,Action,Expiration \(UTC\),Notes\r\n/);
+      assert.match(csv, /domain,evil-udso\.lab,log,,by hand\r\n/);
+
+      await page.locator('#udso-import').click();
+      await page.locator('#udso-csv').setInputFiles({ name: 'objects.csv', mimeType: 'text/csv',
+        buffer: Buffer.from('Type,Object,Action,Expiration (UTC),Notes\nip,10.9.8.7,block,,from csv\nip,not-an-ip,log\n') });
+      await page.locator('#udso-import-go').click();
+      await page.locator('#udso-notice .msg').waitFor();
+      assert.match(await page.locator('#udso-notice').textContent(), /Imported 1 object\(s\); 1 line\(s\) failed\.Line 3/);
+      await row(page, '#udso-table', '10.9.8.7').waitFor();
+
+      await row(page, '#udso-table', 'evil-udso.lab').getByRole('button', { name: 'Delete' }).click();
+      await page.locator('dialog button', { hasText: 'OK' }).click();
+      await page.locator('#udso-notice .msg-ok', { hasText: 'Deleted evil-udso.lab' }).waitFor();
+      assert.equal(await row(page, '#udso-table', 'evil-udso.lab').count(), 0);
+    });
+  });
+
+  it('Exceptions, Product Directory and Automation API Access Settings', async (t) => {
+    const c = lab.consoles.tmcm;
+    await withPage(browser, t, async (page) => {
+      await logIn(page, c.url, c.user, c.password);
+      await page.goto(`${c.url}#/administration/suspicious-objects/exceptions`);
+      await page.locator('#exc-type').selectOption('DOMAIN');
+      await page.locator('#exc-value').fill('*.trusted.lab');
+      await page.locator('#exc-add').click();
+      await row(page, '#exc-table', '*.trusted.lab').waitFor();
+      await row(page, '#exc-table', '*.trusted.lab').getByRole('button', { name: 'Delete' }).click();
+      await page.locator('dialog button', { hasText: 'OK' }).click();
+      await page.locator('#exc-table tr.empty').waitFor();
+
+      await page.goto(`${c.url}#/directories/product-directory`);
+      await page.locator('#dir-table').waitFor();
+      await until(page, '#dir-refresh', async () => (await row(page, '#dir-table', 'IMSVA').count()) > 0 &&
+        (await row(page, '#dir-table', 'SPS').count()) > 0, 'IMSVA and SPS in the Product Directory');
+      assert.equal(await row(page, '#dir-table', 'Deep Discovery Analyzer').locator('td:nth-child(5)').textContent(), 'Online');
+      assert.equal(await row(page, '#dir-table', 'Deep Discovery Inspector').count(), 1);
+      assert.match(await row(page, '#dir-table', 'IMSVA').locator('td:nth-child(3)').textContent(), /Subscriber/);
+
+      await page.goto(`${c.url}#/administration/settings/automation-api-access-settings`);
+      const before = await page.locator('#api-key').textContent();
+      assert.match(before, /^[0-9A-F-]{36}$/);
+      await page.locator('#regenerate').click();
+      await page.locator('dialog button', { hasText: 'OK' }).click();
+      await page.locator('#auto-notice .msg-ok').waitFor();
+      const fresh = await page.locator('#api-key').textContent();
+      assert.match(fresh, /^[0-9A-F-]{36}$/);
+      assert.notEqual(fresh, before);
+    });
+  });
+
+  it('in Japanese: the seed\'s menu path and labels (運用管理 > 不審オブジェクト > 仮想アナライザオブジェクト)', async (t) => {
+    const c = lab.consoles.tmcm;
+    await withPage(browser, t, async (page) => {
+      await logIn(page, c.url, c.user, c.password);
+      await page.locator('#lang').selectOption('ja');
+      const menu = (p) => page.locator(`#menu [data-path="${p}"]`).textContent();
+      assert.equal(await menu('/administration'), '運用管理');
+      assert.equal(await menu('/administration/suspicious-objects'), '不審オブジェクト');
+      assert.equal(await menu('/administration/suspicious-objects/virtual-analyzer-objects'), '仮想アナライザオブジェクト');
+      await page.goto(`${c.url}${VA}`);
+      await page.locator('#va-table').waitFor();
+      assert.equal(await page.locator('#set-action').textContent(), '処理を設定');
+      assert.ok((await page.locator('#va-table thead th').allTextContents()).includes('検出時の処理'));
+      assert.equal(await row(page, '#va-table', URL_SO).locator('td:nth-child(6)').textContent(), 'ブロック');
+      await row(page, '#va-table', URL_SO).locator('input.tick').check();
+      await page.locator('#set-action').click();
+      assert.match(await page.locator('dialog').textContent(), /ブロック: IMSVA 上で隔離します/);
+      await page.locator('#set-action-apply').click();
+      assert.equal(await page.locator('#apply-action').textContent(), '処理を適用');
+      await page.locator('#apply-back').click();
+    });
+  });
+});
