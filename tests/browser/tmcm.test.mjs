@@ -8,45 +8,13 @@
 // same screens in Japanese with the seed's labels.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { startLab } from './lib/lab.mjs';
 import { launchBrowser, logIn, withPage } from './lib/browser.mjs';
+import { URL_SO, row, submitSeedSamples, until } from './lib/samples.mjs';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const BINDIR = path.resolve(ROOT, process.env.CTDLAB_BINDIR || 'bin');
-const URL_SO = 'http://malicious.ctdlab.test/payload';
 const VA = '#/administration/suspicious-objects/virtual-analyzer-objects';
 const UDSO = '#/administration/suspicious-objects/user-defined-objects';
-const WAIT_MS = 60000;
-
-// Submit the seed samples to DDAN with dtascli -b (STEP 4-2's way).
-function submitSeedSamples(lab) {
-  const ddan = JSON.parse(readFileSync(path.join(lab.dir, 'run', 'ddan.json'), 'utf8'));
-  const dir = path.join(lab.dir, 'dtascli');
-  mkdirSync(path.join(dir, 'work', 'indir'), { recursive: true });
-  writeFileSync(path.join(dir, 'config.ini'),
-    `[DTAS]\nHost = ${ddan.listeners.https}\nApiKey = ${ddan.info.api_key}\nVerifyTLS = no\nTimeout = 60\n`);
-  const dtascli = path.join(BINDIR, 'dtascli');
-  execFileSync(dtascli, ['--make-samples', path.join(dir, 'work', 'indir')]);
-  execFileSync(dtascli, ['-c', path.join(dir, 'config.ini'), '-b'], { stdio: 'ignore' });
-}
-
-// Press `refresh` until `done()` holds (the sync with DDAN runs every few
-// seconds in the fast profile); a bounded wait, never a fixed sleep.
-async function until(page, refresh, done, what) {
-  const end = Date.now() + WAIT_MS;
-  while (!(await done())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await page.locator(refresh).click();
-    await page.waitForLoadState('networkidle');
-  }
-}
-
-function row(page, table, text) {
-  return page.locator(`${table} tbody tr`, { hasText: text });
-}
 
 async function column(page, table, index) {
   return page.locator(`${table} tbody tr td:nth-child(${index})`).allTextContents();
