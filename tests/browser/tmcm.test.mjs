@@ -107,7 +107,7 @@ describe('TMCM console', () => {
       await page.locator('#udso-csv').setInputFiles({ name: 'objects.csv', mimeType: 'text/csv',
         buffer: Buffer.from('Type,Object,Action,Expiration (UTC),Notes\nip,10.9.8.7,block,,from csv\nip,not-an-ip,log\n') });
       await page.locator('#udso-import-go').click();
-      await page.locator('#udso-notice .msg').waitFor();
+      await page.locator('#udso-notice .msg', { hasText: 'Imported' }).waitFor();
       assert.match(await page.locator('#udso-notice').textContent(), /Imported 1 object\(s\); 1 line\(s\) failed\.Line 3/);
       await row(page, '#udso-table', '10.9.8.7').waitFor();
 

@@ -48,3 +48,9 @@ export const ACTIONS = {
   quarantine: { en: 'Quarantine', ja: '隔離' },
   '': { en: '(none)', ja: '(なし)' },
 };
+
+export const RISKS = {
+  High: { en: 'High', ja: '高' },
+  Medium: { en: 'Medium', ja: '中' },
+  Low: { en: 'Low', ja: '低' },
+};

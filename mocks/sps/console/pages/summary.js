@@ -22,8 +22,9 @@ export default async function render(root, ctx) {
   const { el } = ui;
   const [about, so, log] = await Promise.all([api.get('/api/about'), api.get('/api/so/status'),
     api.get('/api/wrs/log?limit=1')]);
-  const dl = (rows) => el('dl', { class: 'kv' }, rows.map(([k, v, id]) =>
-    [el('dt', {}, t(k)), el('dd', { id }, v ?? t(L.none))]));
+  if (!ctx.active()) return;
+  // label: value rows laid out as the shell lays out its forms
+  const dl = (rows) => rows.map(([k, v, id]) => ui.formRow(k, el('output', { id }, v ?? t(L.none))));
   root.append(ui.pageHeader(L.title),
     ui.section(null, dl([
       [L.product, about.product, 'sum-product'],

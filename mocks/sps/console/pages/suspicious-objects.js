@@ -3,7 +3,7 @@
 // the last synchronization (同期された時刻), counts by type, "Sync Now" (今すぐ
 // 同期), "Test Connection", and the objects themselves. API: GET
 // /api/so/status, POST /api/so/sync, POST /api/so/test, GET /api/so/objects.
-import { SO_TYPES, SOURCES, ACTIONS, subscriptionBadge, typeLabel } from '../labels.js';
+import { SO_TYPES, SOURCES, ACTIONS, RISKS, subscriptionBadge, typeLabel } from '../labels.js';
 
 const L = {
   title: { en: 'Suspicious Objects', ja: '不審オブジェクト' },
@@ -51,8 +51,8 @@ export default async function render(root, ctx) {
   const objects = el('div', { id: 'so-objects' });
   root.append(ui.pageHeader(L.title, syncNow, test), notice, body, objects);
 
-  const dl = (rows) => el('dl', { class: 'kv' }, rows.map(([k, v, id]) =>
-    [el('dt', {}, t(k)), el('dd', { id }, v ?? t(L.none))]));
+  // label: value rows laid out as the shell lays out its forms
+  const dl = (rows) => rows.map(([k, v, id]) => ui.formRow(k, el('output', { id }, v ?? t(L.none))));
 
   function show(s) {
     syncNow.disabled = test.disabled = !s.subscribed;
@@ -85,7 +85,7 @@ export default async function render(root, ctx) {
       columns: [
         { key: 'value', label: L.object, render: (r) => el('span', { class: 'mono' }, r.raw_value) },
         { key: 'type', label: L.type, render: (r) => t(typeLabel(r.type)) },
-        { key: 'risk', label: L.risk },
+        { key: 'risk', label: L.risk, render: (r) => t(RISKS[r.risk] || { en: r.risk }) },
         { key: 'action', label: L.action, render: (r) => t(ACTIONS[r.action] || { en: r.action }) },
         { key: 'source', label: L.from },
       ],

@@ -44,10 +44,11 @@ export default async function render(root, ctx) {
   testForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const r = await api.get(`/api/test-url?${new URLSearchParams({ url: testUrl.value })}`);
-    ui.mount(testOut, el('dl', { class: 'kv' },
-      el('dt', {}, t(L.rating)), el('dd', { id: 'test-rating' }, ratingBadge(ui, r.rating)),
-      el('dt', {}, t(L.score)), el('dd', {}, String(r.score)),
-      el('dt', {}, t(L.decidedBy)), el('dd', {}, `${r.source}${r.rule ? ` (${r.rule.pattern})` : ''}`)));
+    ui.mount(testOut,
+      ui.formRow(L.rating, el('output', { id: 'test-rating' }, ratingBadge(ui, r.rating))),
+      ui.formRow(L.score, el('output', { id: 'test-score' }, String(r.score))),
+      ui.formRow(L.decidedBy, el('output', { id: 'test-source' },
+        `${r.source}${r.rule ? ` (${r.rule.pattern})` : ''}`)));
   });
   root.append(ui.pageHeader(L.title, ui.button(L.add, () => edit(null), { primary: true, id: 'rule-add' })),
     body, ui.section(L.test, testForm, testOut));

@@ -14,7 +14,6 @@ const L = {
   done: { en: 'A new API key was generated.', ja: '新しいAPIキーを生成しました。' },
   feed: { en: 'Suspicious object distribution', ja: '不審オブジェクトの配信' },
   feedKey: { en: 'API key for {p}', ja: '{p} 用APIキー' },
-  interval: { en: 'Synchronization interval', ja: '同期間隔' },
 };
 
 export default async function render(root, ctx) {
@@ -24,8 +23,8 @@ export default async function render(root, ctx) {
   const body = el('div', { id: 'auto-body' });
   root.append(ui.pageHeader(L.title), notice, body);
 
-  const kv = (rows) => el('dl', { class: 'kv' }, rows.map(([k, v, id]) =>
-    [el('dt', {}, t(k)), el('dd', { id }, v)]));
+  // label: value rows laid out as the shell lays out its forms
+  const kv = (rows) => rows.map(([k, v, id]) => ui.formRow(k, el('output', { id }, v)));
 
   async function load() {
     const s = await api.get('/api/settings');
@@ -46,8 +45,7 @@ export default async function render(root, ctx) {
       a.pinned ? ui.message(t(L.pinned), 'info') : null),
       ui.section(L.feed, kv([
         ...Object.entries(s.feed_keys).map(([p, key]) =>
-          [t(L.feedKey, { p: p.toUpperCase() }), el('span', { class: 'mono' }, key), `feed-key-${p}`]),
-        [L.interval, t(L.seconds, { s: Math.round(s.sync_interval_ms / 1000) }), 'sync-interval'],
+          [{ en: t(L.feedKey, { p: p.toUpperCase() }) }, el('span', { class: 'mono' }, key), `feed-key-${p}`]),
       ])));
   }
 

@@ -26,17 +26,22 @@ export default async function render(root, ctx) {
   const { el } = ui;
   const [status, sync, dir] = await Promise.all([api.get('/api/status'), api.get('/api/sync'),
     api.get('/api/directory')]);
-  const tile = (label, value, id) => el('div', { class: 'tile', id },
-    el('div', { class: 'tile-value' }, String(value)), el('div', { class: 'tile-label' }, t(label)));
+  if (!ctx.active()) return;
   root.append(ui.pageHeader(L.title),
-    ui.section(L.objects, el('div', { class: 'tiles' },
-      tile(L.va, status.va_objects, 'tile-va'), tile(L.udso, status.udso, 'tile-udso'),
-      tile(L.exceptions, status.exceptions, 'tile-exceptions'),
-      tile(L.distributed, status.distributed, 'tile-distributed'),
-      tile(L.change, status.last_change_id, 'tile-change'))),
-    ui.section(L.sync, el('dl', { class: 'kv' },
-      el('dt', {}, t(L.lastRun)), el('dd', {}, ctx.time.timeElement(sync.last_run)),
-      el('dt', {}, t(L.interval)), el('dd', {}, t(L.seconds, { s: Math.round(sync.interval_ms / 1000) })))),
+    ui.section(L.objects, Object.assign(ui.table({
+      columns: [
+        { key: 'va_objects', label: L.va, align: 'right' },
+        { key: 'udso', label: L.udso, align: 'right' },
+        { key: 'exceptions', label: L.exceptions, align: 'right' },
+        { key: 'distributed', label: L.distributed, align: 'right' },
+        { key: 'last_change_id', label: L.change, align: 'right' },
+      ],
+      rows: [status],
+    }), { id: 'dash-counts' })),
+    ui.section(L.sync,
+      ui.formRow(L.lastRun, el('output', { id: 'dash-last-sync' }, ctx.time.timeElement(sync.last_run))),
+      ui.formRow(L.interval, el('output', { id: 'dash-interval' },
+        t(L.seconds, { s: Math.round(sync.interval_ms / 1000) })))),
     ui.section(L.products, ui.table({
       columns: [
         { key: 'name', label: L.name },

@@ -30,6 +30,16 @@ const L = {
   noFile: { en: 'Choose a CSV file.', ja: 'CSVファイルを選択してください。' },
 };
 
+// The browser saves what url answers (the session cookie goes with it).
+function download(url, name) {
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
 export default async function render(root, ctx) {
   const { api, ui, t } = ctx;
   const { el } = ui;
@@ -38,8 +48,8 @@ export default async function render(root, ctx) {
   root.append(ui.pageHeader(L.title,
     ui.button(L.add, () => edit(null), { primary: true, id: 'udso-add' }),
     ui.button(L.import, () => importCsv(), { id: 'udso-import' }),
-    el('a', { class: 'button', href: '/api/udso/export', download: 'user_defined_objects.csv',
-      id: 'udso-export' }, t(L.export))),
+    ui.button(L.export, () => download('/api/udso/export', 'user_defined_objects.csv'),
+      { id: 'udso-export' })),
   notice, body);
 
   async function load() {

@@ -53,6 +53,7 @@ export default async function render(root, ctx) {
     all: query.get('all') === '1', offset: Number(query.get('offset') || 0),
   };
   const sources = await api.get('/api/sources');
+  if (!ctx.active()) return;
   const notice = el('div', { id: 'va-notice' });
   const body = el('div', { id: 'va-body' });
 
