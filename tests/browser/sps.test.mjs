@@ -6,30 +6,17 @@
 // queries clients made with their rating; Summary; the seed's Japanese labels.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLab } from './lib/lab.mjs';
-import { launchBrowser, logIn, withPage } from './lib/browser.mjs';
-import { URL_SO, readyFile, row, submitSeedSamples, until } from './lib/samples.mjs';
+import { withPage } from './lib/browser.mjs';
+import { URL_SO, openConsole, readyFile, row, seededLab, until } from './lib/samples.mjs';
 
 const SO = '#/smart-protection/suspicious-objects';
 
-let browser;
-let lab;
-before(async () => {
-  browser = await launchBrowser();
-  lab = startLab();
-  submitSeedSamples(lab);
-});
-after(async () => {
-  await browser?.close();
-  lab?.stop();
-});
+const env = seededLab();
 
 describe('SPS console', () => {
   it('Suspicious Objects: source, status, counts by type; Sync Now moves the time; Test Connection', async (t) => {
-    const c = lab.consoles.sps;
-    await withPage(browser, t, async (page) => {
-      await logIn(page, c.url, c.user, c.password);
-      await page.goto(`${c.url}${SO}`);
+    await withPage(env.browser, t, async (page) => {
+      const c = await openConsole(page, env.lab, 'sps', SO);
       await page.locator('#so-counts').waitFor();
       assert.equal(await page.locator('#so-source').textContent(), 'Control Manager');
       assert.match(await page.locator('#so-url').textContent(), /^https:\/\//);
@@ -55,10 +42,8 @@ describe('SPS console', () => {
   });
 
   it('Approved/Blocked URLs: add a block rule, Test URL rates it Dangerous, delete it', async (t) => {
-    const c = lab.consoles.sps;
-    await withPage(browser, t, async (page) => {
-      await logIn(page, c.url, c.user, c.password);
-      await page.goto(`${c.url}#/smart-protection/approved-blocked-urls`);
+    await withPage(env.browser, t, async (page) => {
+      const c = await openConsole(page, env.lab, 'sps', '#/smart-protection/approved-blocked-urls');
       await page.locator('#rule-add').click();
       await page.locator('#rule-pattern').fill('blocked.example.lab');
       await page.locator('#rule-action').selectOption('block');
@@ -74,13 +59,11 @@ describe('SPS console', () => {
   });
 
   it('Web Reputation: the queries clients made, with their rating', async (t) => {
-    const c = lab.consoles.sps;
-    const wrs = readyFile(lab, 'sps').listeners.wrs;
+    const wrs = readyFile(env.lab, 'sps').listeners.wrs;
     const rated = await (await fetch(`${wrs}/wrs/v1/query?url=${encodeURIComponent(URL_SO)}`)).json();
     assert.equal(rated.source, 'suspicious_object');
-    await withPage(browser, t, async (page) => {
-      await logIn(page, c.url, c.user, c.password);
-      await page.goto(`${c.url}#/smart-protection/web-reputation`);
+    await withPage(env.browser, t, async (page) => {
+      const c = await openConsole(page, env.lab, 'sps', '#/smart-protection/web-reputation');
       const entry = row(page, '#wrs-table', URL_SO).first();
       await entry.waitFor();
       assert.equal(await entry.locator('td:nth-child(2)').textContent(), '127.0.0.1');
@@ -95,9 +78,8 @@ describe('SPS console', () => {
   });
 
   it('in Japanese: [Smart Protection] > [不審オブジェクト], 同期された時刻, 今すぐ同期', async (t) => {
-    const c = lab.consoles.sps;
-    await withPage(browser, t, async (page) => {
-      await logIn(page, c.url, c.user, c.password);
+    await withPage(env.browser, t, async (page) => {
+      const c = await openConsole(page, env.lab, 'sps', '#/dashboard');
       await page.locator('#lang').selectOption('ja');
       assert.equal(await page.locator('#menu [data-path="/smart-protection"]').textContent(), 'Smart Protection');
       assert.equal(await page.locator('#menu [data-path="/smart-protection/suspicious-objects"]').textContent(),

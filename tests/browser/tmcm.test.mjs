@@ -9,9 +9,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startLab } from './lib/lab.mjs';
-import { launchBrowser, logIn, withPage } from './lib/browser.mjs';
-import { URL_SO, row, submitSeedSamples, until } from './lib/samples.mjs';
+import { withPage } from './lib/browser.mjs';
+import { URL_SO, openConsole, row, seededLab, until } from './lib/samples.mjs';
 
 const VA = '#/administration/suspicious-objects/virtual-analyzer-objects';
 const UDSO = '#/administration/suspicious-objects/user-defined-objects';
@@ -20,24 +19,12 @@ async function column(page, table, index) {
   return page.locator(`${table} tbody tr td:nth-child(${index})`).allTextContents();
 }
 
-let browser;
-let lab;
-before(async () => {
-  browser = await launchBrowser();
-  lab = startLab();
-  submitSeedSamples(lab);
-});
-after(async () => {
-  await browser?.close();
-  lab?.stop();
-});
+const env = seededLab();
 
 describe('TMCM console', () => {
   it('Virtual Analyzer Objects: synced from DDAN, filters, Set action → Block → Apply action', async (t) => {
-    const c = lab.consoles.tmcm;
-    await withPage(browser, t, async (page) => {
-      await logIn(page, c.url, c.user, c.password);
-      await page.goto(`${c.url}${VA}`);
+    await withPage(env.browser, t, async (page) => {
+      const c = await openConsole(page, env.lab, 'tmcm', VA);
       await page.locator('#va-table').waitFor();
       await until(page, '#va-search', async () => (await row(page, '#va-table', URL_SO).count()) > 0,
         'the URL SO from DDAN');
@@ -79,10 +66,8 @@ describe('TMCM console', () => {
   });
 
   it('User-Defined Objects: add, edit, CSV export and import, delete', async (t) => {
-    const c = lab.consoles.tmcm;
-    await withPage(browser, t, async (page) => {
-      await logIn(page, c.url, c.user, c.password);
-      await page.goto(`${c.url}${UDSO}`);
+    await withPage(env.browser, t, async (page) => {
+      const c = await openConsole(page, env.lab, 'tmcm', UDSO);
       await page.locator('#udso-table').waitFor();
       await page.locator('#udso-add').click();
       await page.locator('#udso-type').selectOption('domain');
@@ -119,10 +104,8 @@ describe('TMCM console', () => {
   });
 
   it('Exceptions, Product Directory and Automation API Access Settings', async (t) => {
-    const c = lab.consoles.tmcm;
-    await withPage(browser, t, async (page) => {
-      await logIn(page, c.url, c.user, c.password);
-      await page.goto(`${c.url}#/administration/suspicious-objects/exceptions`);
+    await withPage(env.browser, t, async (page) => {
+      const c = await openConsole(page, env.lab, 'tmcm', '#/administration/suspicious-objects/exceptions');
       await page.locator('#exc-type').selectOption('DOMAIN');
       await page.locator('#exc-value').fill('*.trusted.lab');
       await page.locator('#exc-add').click();
@@ -152,9 +135,8 @@ describe('TMCM console', () => {
   });
 
   it('in Japanese: the seed\'s menu path and labels (運用管理 > 不審オブジェクト > 仮想アナライザオブジェクト)', async (t) => {
-    const c = lab.consoles.tmcm;
-    await withPage(browser, t, async (page) => {
-      await logIn(page, c.url, c.user, c.password);
+    await withPage(env.browser, t, async (page) => {
+      const c = await openConsole(page, env.lab, 'tmcm', '#/dashboard');
       await page.locator('#lang').selectOption('ja');
       const menu = (p) => page.locator(`#menu [data-path="${p}"]`).textContent();
       assert.equal(await menu('/administration'), '運用管理');

@@ -388,12 +388,7 @@ static json_t *console(const char *method, const char *path, const char *ctype,
 	const char *pw = json_string_value(json_object_get(json_object_get(ready, "info"),
 							   "console_password"));
 	char *key = xasprintf("X-Api-Key: %s", pw), *ct = xasprintf("Content-Type: %s", ctype);
-	const char *headers[] = {key, ct, NULL};
-	char *url = xasprintf("%s%s", base_url, path);
-	long status;
-	json_t *j = tl_http_json(method, url, headers, body, &status);
-	ck_assert_msg(status == want, "%s %s: HTTP %ld, want %ld", method, path, status, want);
-	free(url);
+	json_t *j = tl_api(base_url, method, path, (const char *const[]){key, ct, NULL}, body, want);
 	free(ct);
 	free(key);
 	return j;

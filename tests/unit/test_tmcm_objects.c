@@ -325,6 +325,16 @@ TEST(test_set_action_with_expiry)
 	json_decref(b);
 }
 
+/* Import csv (at most max objects); asserts how many lines were stored. */
+static json_t *import_csv(const char *csv, long long max, long want_imported)
+{
+	ctd_err err = {0};
+	json_t *r = tmcm_udso_csv_import(st, csv, strlen(csv), max, &err);
+	ck_assert_msg(r != NULL, "%s", err.msg);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "imported")), want_imported);
+	return r;
+}
+
 /* Export writes what Import reads back: quoting, header, expiry, notes. */
 TEST(test_udso_csv_round_trip)
 {
@@ -334,9 +344,7 @@ TEST(test_udso_csv_round_trip)
 			  "\n"
 			  "url , http://x.lab/a ,log,2099-01-02T03:04:05,\r\n"
 			  "file_sha1,a94a8fe5ccb19ba61c4c0873d391e987982fbbd3,quarantine\n";
-	json_t *r = tmcm_udso_csv_import(st, csv, strlen(csv), 10, &err);
-	ck_assert_msg(r != NULL, "%s", err.msg);
-	ck_assert_int_eq(json_integer_value(json_object_get(r, "imported")), 3);
+	json_t *r = import_csv(csv, 10, 3);
 	ck_assert_int_eq(json_integer_value(json_object_get(r, "failed")), 0);
 	json_decref(r);
 	ck_assert_str_eq(feed("DOMAIN", "evil.lab").action, "block");
@@ -348,9 +356,7 @@ TEST(test_udso_csv_round_trip)
 			      "url,http://x.lab/a,log,2099-01-02T03:04:05,\r\n"
 			      "file_sha1," SHA ",quarantine,,\r\n");
 	/* importing the export again changes nothing */
-	r = tmcm_udso_csv_import(st, out, strlen(out), 10, &err);
-	ck_assert_int_eq(json_integer_value(json_object_get(r, "imported")), 3);
-	json_decref(r);
+	json_decref(import_csv(out, 10, 3));
 	char *again = tmcm_udso_csv_export(st, &err);
 	ck_assert_str_eq(again, out);
 	free(again);
@@ -361,7 +367,6 @@ TEST(test_udso_csv_round_trip)
  * maximum stops the import. */
 TEST(test_udso_csv_bad_lines)
 {
-	ctd_err err = {0};
 	const char *csv = "ip,10.0.0.1,block\n"
 			  "ip,not-an-ip,block\n"
 			  "url,http://q.lab/,quarantine\n"
@@ -369,9 +374,7 @@ TEST(test_udso_csv_bad_lines)
 			  "justone\n"
 			  "domain,two.lab\n"
 			  "domain,three.lab\n";
-	json_t *r = tmcm_udso_csv_import(st, csv, strlen(csv), 2, &err);
-	ck_assert_msg(r != NULL, "%s", err.msg);
-	ck_assert_int_eq(json_integer_value(json_object_get(r, "imported")), 2);
+	json_t *r = import_csv(csv, 2, 2);
 	json_t *errors = json_object_get(r, "errors");
 	ck_assert_int_eq(json_array_size(errors), 5);
 	const long lines[] = {2, 3, 4, 5, 7};
@@ -381,8 +384,7 @@ TEST(test_udso_csv_bad_lines)
 	json_decref(r);
 
 	const char *broken = "domain,a.lab\n\"domain,b.lab\n";
-	r = tmcm_udso_csv_import(st, broken, strlen(broken), 0, &err);
-	ck_assert_int_eq(json_integer_value(json_object_get(r, "imported")), 1);
+	r = import_csv(broken, 0, 1);
 	ck_assert_int_eq(json_integer_value(json_object_get(r, "failed")), 1);
 	json_decref(r);
 }

@@ -1,10 +1,15 @@
-// samples.mjs - what the console tests do outside the browser, as the seed
-// does: submit the seed samples to DDAN with `dtascli -b` (STEP 4-2), and a
-// bounded wait that presses a page's refresh button until a condition holds
-// (the lab's syncs run every few seconds in the fast profile).
+// samples.mjs - a lab with objects in it for the console tests: the seed
+// samples submitted to DDAN with `dtascli -b` (outside the browser, as STEP
+// 4-2 does), one browser and one such lab per test file, logging in to a
+// console page, and a bounded wait that presses a page's refresh button until
+// a condition holds (the lab's syncs run every few seconds in the fast profile).
+import { after, before } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
+import { startLab } from './lab.mjs';
+import { launchBrowser, logIn } from './browser.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const BINDIR = path.resolve(ROOT, process.env.CTDLAB_BINDIR || 'bin');
@@ -44,4 +49,28 @@ export async function until(page, refresh, done, what) {
 // The rows of a table (a CSS selector) that contain text.
 export function row(page, table, text) {
   return page.locator(`${table} tbody tr`, { hasText: text });
+}
+
+// Before the file's tests: chromium and a lab holding the seed samples'
+// objects; after them, both stopped. Returns {browser, lab}, filled in then.
+export function seededLab() {
+  const env = {};
+  before(async () => {
+    env.browser = await launchBrowser();
+    env.lab = startLab();
+    submitSeedSamples(env.lab);
+  });
+  after(async () => {
+    await env.browser?.close();
+    env.lab?.stop();
+  });
+  return env;
+}
+
+// Log in to appliance's console and open the page at hash (e.g. "#/dashboard").
+export async function openConsole(page, lab, appliance, hash) {
+  const c = lab.consoles[appliance];
+  await logIn(page, c.url, c.user, c.password);
+  await page.goto(`${c.url}${hash}`);
+  return c;
 }
