@@ -15,6 +15,17 @@ import { URL_SO, openConsole, row, seededLab, until } from './lib/samples.mjs';
 const VA = '#/administration/suspicious-objects/virtual-analyzer-objects';
 const UDSO = '#/administration/suspicious-objects/user-defined-objects';
 
+// Search the VA list by type and source; resolves once the table shows it.
+async function search(page, type, source = '') {
+  await page.locator('#va-type').selectOption(type);
+  await page.locator('#va-source').selectOption(source);
+  await page.locator('#va-search').click();
+  const want = new URLSearchParams({ limit: 25, offset: 0 });
+  if (type) want.set('type', type);
+  if (source) want.set('source', source);
+  await page.locator(`#va-table[data-query="/api/va-objects?${want}"]`).waitFor();
+}
+
 async function column(page, table, index) {
   return page.locator(`${table} tbody tr td:nth-child(${index})`).allTextContents();
 }
@@ -31,19 +42,12 @@ describe('TMCM console', () => {
       assert.equal(await row(page, '#va-table', URL_SO).locator('td:nth-child(4)').textContent(), 'DDAN');
       assert.equal(await row(page, '#va-table', URL_SO).locator('td:nth-child(6)').textContent(), 'Log');
 
-      await page.locator('#va-type').selectOption('URL');
-      await page.locator('#va-search').click();
-      await page.waitForLoadState('networkidle');
+      await search(page, 'URL');
       assert.deepEqual([...new Set(await column(page, '#va-table', 3))], ['URL']);
-      await page.locator('#va-type').selectOption('FILE');
-      await page.locator('#va-source').selectOption('DDAN');
-      await page.locator('#va-search').click();
-      await page.waitForLoadState('networkidle');
+      await search(page, 'FILE', 'DDAN');
       assert.deepEqual([...new Set(await column(page, '#va-table', 3))], ['File']);
       assert.deepEqual([...new Set(await column(page, '#va-table', 4))], ['DDAN']);
-      await page.locator('#va-type').selectOption('');
-      await page.locator('#va-search').click();
-      await page.waitForLoadState('networkidle');
+      await search(page, '');
 
       // the seed's screens: tick, Set action, Block, Apply, then Apply action
       await row(page, '#va-table', URL_SO).locator('input.tick').check();

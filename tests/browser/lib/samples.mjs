@@ -41,8 +41,8 @@ export async function until(page, refresh, done, what) {
   const end = Date.now() + WAIT_MS;
   while (!(await done())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await page.locator(refresh).click();
-    await page.waitForLoadState('networkidle');
+    await Promise.all([page.waitForResponse((r) => new URL(r.url()).pathname.startsWith('/api/')),
+      page.locator(refresh).click()]);
   }
 }
 

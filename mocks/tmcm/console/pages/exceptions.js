@@ -30,9 +30,9 @@ export default async function render(root, ctx) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     await api.post('/api/exceptions', { type: type.value, value: value.value, notes: notes.value });
+    await load();
     ui.mount(notice, ui.message(t(L.added, { v: value.value }), 'ok'));
     form.reset();
-    await load();
   });
   root.append(ui.pageHeader(L.title), notice, ui.section(null, form), body);
 

@@ -92,15 +92,15 @@ export default async function render(root, ctx) {
     const saved = await api.post('/api/udso', { type: type.value, content: content.value,
       scan_action: action.value, expiration_utc_date: expires.value, notes: notes.value });
     if (renamed) await api.del(`/api/udso?${new URLSearchParams({ type: row.type, content: row.content })}`);
-    ui.mount(notice, ui.message(t(L.saved, { v: saved.content }), 'ok'));
     await load();
+    ui.mount(notice, ui.message(t(L.saved, { v: saved.content }), 'ok'));
   }
 
   async function remove(row) {
     if (!(await ui.confirmDialog(L.del, t(L.confirmDelete, { v: row.content })))) return;
     await api.del(`/api/udso?${new URLSearchParams({ type: row.type, content: row.content })}`);
-    ui.mount(notice, ui.message(t(L.deleted, { v: row.content }), 'ok'));
     await load();
+    ui.mount(notice, ui.message(t(L.deleted, { v: row.content }), 'ok'));
   }
 
   async function importCsv() {
@@ -115,10 +115,10 @@ export default async function render(root, ctx) {
     const form = new FormData();
     form.append('file', file.files[0]);
     const r = await api.post('/api/udso/import', form);
+    await load();
     ui.mount(notice, ui.message(el('div', {}, t(L.imported, { n: r.imported, f: r.failed }),
       el('ul', {}, r.errors.map((e) => el('li', {}, t(L.line, { n: e.line, m: e.message }))))),
     r.failed ? 'error' : 'ok'));
-    await load();
   }
 
   await load();

@@ -85,11 +85,14 @@ export default async function render(root, ctx) {
   const ticked = new Set();
 
   async function load() {
-    const list = await api.get(withFilters());
+    const path = withFilters();
+    const list = await api.get(path);
     if (!ctx.active()) return;
     rows = list.items;
     ticked.clear();
-    ui.mount(body, grid(), pager(list.total));
+    const table = grid();
+    table.dataset.query = path; // which search the table shows (tests wait on it)
+    ui.mount(body, table, pager(list.total));
   }
 
   function withFilters() {
@@ -195,8 +198,8 @@ export default async function render(root, ctx) {
     const apply = ui.button(L.confirmTitle, async () => {
       const r = await api.post('/api/va-objects/action', request);
       ui.mount(root, ...saved);
-      ui.mount(notice, ui.message(t(L.applied, { n: r.updated, c: r.change_id }), 'ok'));
       await load();
+      ui.mount(notice, ui.message(t(L.applied, { n: r.updated, c: r.change_id }), 'ok'));
     }, { primary: true, id: 'apply-action' });
     const saved = [...root.childNodes];
     ui.mount(root, ui.pageHeader(L.confirmTitle),
