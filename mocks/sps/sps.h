@@ -132,8 +132,8 @@ json_t *sps_sync_status(ctd_err *err);
 long sps_sync_once(const dtas_client *c, const char *source, const char *url, ctd_err *err);
 
 /* ---- console API (sps_console.c) ---- */
-/* The strings are borrowed: they must outlive the console. */
-void sps_console_init(const sps_config *cfg);
+/* The WRS listener's port as bound, for About. */
+void sps_console_init(int bound_wrs_port);
 extern const http_route sps_console_routes[];
 extern const size_t sps_console_nroutes;
 

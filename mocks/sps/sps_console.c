@@ -12,11 +12,11 @@
 
 #define SYNC_WAIT_MS 30000
 
-static const sps_config *console_cfg;
+static int wrs_port; /* as bound: the option may say 0 (ephemeral) */
 
-void sps_console_init(const sps_config *cfg)
+void sps_console_init(int bound_wrs_port)
 {
-	console_cfg = cfg;
+	wrs_port = bound_wrs_port;
 }
 
 static void api_about(http_req *req, http_resp *resp)
@@ -24,7 +24,7 @@ static void api_about(http_req *req, http_resp *resp)
 	http_resp_json(resp, 200,
 		       json_pack("{s:s, s:s, s:s, s:I}", "product", "Smart Protection Server",
 				 "appliance", "sps", "version", CTDLAB_VERSION, "wrs_port",
-				 (json_int_t)console_cfg->wrs_port));
+				 (json_int_t)wrs_port));
 }
 
 static void api_so_status(http_req *req, http_resp *resp)

@@ -71,13 +71,13 @@ int main(int argc, char **argv)
 	char *api_key = secret(st, "api_key", cfg.api_key, 32);
 	json_object_set_new(d.info, "api_key", json_string(api_key));
 	json_object_set_new(d.info, "so_source", json_string(cfg.so_source));
-	sps_console_init(&cfg);
 	daemon_set_login(&d, &(session_conf){.password = password, .api_keys = {api_key}});
 	json_object_set_new(d.info, "admin_password", json_string(d.login_password));
 
 	http_server *wrs = sps_wrs_start(&cfg, &err);
 	if (!wrs)
 		fatal("http.listen", "listener=wrs port=%lld error=\"%s\"", cfg.wrs_port, err.msg);
+	sps_console_init(http_server_port(wrs));
 	char *wrs_url = daemon_listener_url(&d, "http", http_server_port(wrs));
 	daemon_add_listener(&d, "wrs", wrs_url);
 	free(wrs_url);

@@ -292,6 +292,13 @@ TEST(test_recent_queries_log)
 	ck_assert_ptr_nonnull(json_string_value(json_object_get(one, "time")));
 	json_decref(log);
 	free(u);
+	/* About gives the WRS port as bound, not the 0 of the option */
+	u = xasprintf("%s/api/about", console);
+	json_t *about = tl_http_json("GET", u, auth, NULL, &status);
+	ck_assert_int_eq(json_integer_value(json_object_get(about, "wrs_port")),
+			 atoi(strrchr(wrs, ':') + 1));
+	json_decref(about);
+	free(u);
 	u = xasprintf("%s/api/wrs/log", console);
 	http_response r = {0};
 	ck_assert_int_eq(tl_http("GET", u, NULL, NULL, &r), 401);

@@ -51,7 +51,7 @@ export default async function render(root, ctx) {
         `${r.source}${r.rule ? ` (${r.rule.pattern})` : ''}`)));
   });
   root.append(ui.pageHeader(L.title, ui.button(L.add, () => edit(null), { primary: true, id: 'rule-add' })),
-    body, ui.section(L.test, testForm, testOut));
+    ui.section(null, body), ui.section(L.test, testForm, testOut));
 
   async function load() {
     const rules = await api.get('/api/lists');
