@@ -1,6 +1,8 @@
-// summary.js - SPS's Summary: the product and its web reputation port, the
-// suspicious-object subscription at a glance and how many queries were
-// answered. API: GET /api/about, /api/so/status, /api/wrs/log.
+// summary.js - SPS's Summary: the shell's system status, the product and
+// its web reputation port, the suspicious-object subscription at a glance and
+// how many queries were answered. API: GET /api/about, /api/so/status,
+// /api/wrs/log.
+import { systemStatus } from '/_console/shell/status.js';
 import { SOURCES, subscriptionBadge } from '../labels.js';
 
 const L = {
@@ -20,12 +22,12 @@ const L = {
 export default async function render(root, ctx) {
   const { api, ui, t } = ctx;
   const { el } = ui;
-  const [about, so, log] = await Promise.all([api.get('/api/about'), api.get('/api/so/status'),
-    api.get('/api/wrs/log?limit=1')]);
+  const [system, about, so, log] = await Promise.all([systemStatus(), api.get('/api/about'),
+    api.get('/api/so/status'), api.get('/api/wrs/log?limit=1')]);
   if (!ctx.active()) return;
   // label: value rows laid out as the shell lays out its forms
   const dl = (rows) => rows.map(([k, v, id]) => ui.formRow(k, el('output', { id }, v ?? t(L.none))));
-  root.append(ui.pageHeader(L.title),
+  root.append(ui.pageHeader(L.title), system,
     ui.section(null, dl([
       [L.product, about.product, 'sum-product'],
       [L.version, about.version, 'sum-version'],

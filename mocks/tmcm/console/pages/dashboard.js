@@ -1,6 +1,8 @@
-// dashboard.js - TMCM's Dashboard: the suspicious-object counts, the last
-// change number distributed, the pull from DDAN/DDI and the managed
-// products at a glance. API: GET /api/status, /api/sync, /api/directory.
+// dashboard.js - TMCM's Dashboard: the shell's system status, the
+// suspicious-object counts, the last change number distributed, the pull
+// from DDAN/DDI and the managed products at a glance. API: GET /api/status,
+// /api/sync, /api/directory.
+import { systemStatus } from '/_console/shell/status.js';
 import { statusBadge } from '../labels.js';
 
 const L = {
@@ -24,10 +26,10 @@ const L = {
 export default async function render(root, ctx) {
   const { api, ui, t } = ctx;
   const { el } = ui;
-  const [status, sync, dir] = await Promise.all([api.get('/api/status'), api.get('/api/sync'),
-    api.get('/api/directory')]);
+  const [system, status, sync, dir] = await Promise.all([systemStatus(), api.get('/api/status'),
+    api.get('/api/sync'), api.get('/api/directory')]);
   if (!ctx.active()) return;
-  root.append(ui.pageHeader(L.title),
+  root.append(ui.pageHeader(L.title), system,
     ui.section(L.objects, Object.assign(ui.table({
       columns: [
         { key: 'va_objects', label: L.va, align: 'right' },
