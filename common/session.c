@@ -22,6 +22,7 @@ typedef struct session_slot {
 struct session_table {
 	session_conf conf; /* strings owned */
 	pthread_mutex_t lock;
+	pthread_rwlock_t keys_lock; /* conf.api_keys: session_set_key replaces one */
 	session_slot slots[SESSION_CAPACITY];
 };
 
@@ -42,6 +43,7 @@ session_table *session_table_new(const session_conf *conf)
 	if (!t->conf.clock_ms)
 		t->conf.clock_ms = time_now_ms;
 	pthread_mutex_init(&t->lock, NULL);
+	pthread_rwlock_init(&t->keys_lock, NULL);
 	return t;
 }
 
@@ -55,6 +57,7 @@ void session_table_free(session_table *t)
 		free((char *)t->conf.api_keys[i]);
 	free((char *)t->conf.cookie);
 	pthread_mutex_destroy(&t->lock);
+	pthread_rwlock_destroy(&t->keys_lock);
 	OPENSSL_cleanse(t->slots, sizeof t->slots);
 	free(t);
 }
@@ -67,12 +70,26 @@ int session_secret_equal(const char *given, const char *secret)
 	return strlen(given) == n && CRYPTO_memcmp(given, secret, n) == 0;
 }
 
-int session_key_ok(const session_table *t, const char *key)
+int session_key_ok(session_table *t, const char *key)
 {
 	int ok = 0;
+	pthread_rwlock_rdlock(&t->keys_lock);
 	for (int i = 0; i < SESSION_MAX_KEYS; i++)
 		ok |= session_secret_equal(key, t->conf.api_keys[i]);
+	pthread_rwlock_unlock(&t->keys_lock);
 	return ok;
+}
+
+void session_set_key(session_table *t, int slot, const char *key)
+{
+	if (slot < 0 || slot >= SESSION_MAX_KEYS)
+		return;
+	char *fresh = dup_or_null(key);
+	pthread_rwlock_wrlock(&t->keys_lock);
+	char *old = (char *)t->conf.api_keys[slot];
+	t->conf.api_keys[slot] = fresh;
+	pthread_rwlock_unlock(&t->keys_lock);
+	free(old);
 }
 
 static int random_hex(char out[SESSION_TOKEN_LEN + 1])
@@ -123,7 +140,7 @@ static void fill_info(const session_table *t, const session_slot *s, int64_t now
 	out->expires_in_ms = s->expires_ms - now;
 }
 
-static int credentials_ok(const session_table *t, const char *user, const char *password)
+static int credentials_ok(session_table *t, const char *user, const char *password)
 {
 	int user_ok = !user || !*user || strcmp(user, t->conf.user) == 0;
 	int pass_ok = session_secret_equal(password, t->conf.password) |
@@ -243,11 +260,19 @@ static int state_changing(const char *method)
 	       strcasecmp(method, "OPTIONS") != 0;
 }
 
-static int key_sent(const session_table *t, const http_req *req)
+static int key_sent(session_table *t, const http_req *req)
 {
 	return session_key_ok(t, bearer(req)) ||
 	       session_key_ok(t, http_req_header(req, "X-Api-Key")) ||
 	       session_key_ok(t, http_req_query(req, "api_key"));
+}
+
+static int has_keys(session_table *t)
+{
+	pthread_rwlock_rdlock(&t->keys_lock);
+	int any = t->conf.api_keys[0] != NULL;
+	pthread_rwlock_unlock(&t->keys_lock);
+	return any;
 }
 
 static int session_check(http_req *req, http_resp *resp)
@@ -268,7 +293,7 @@ static int session_check(http_req *req, http_resp *resp)
 	http_resp_error(resp, 401, ctd_errcode_name(CTD_EAUTH),
 			"log in first (POST /api/login) and send \"Authorization: Bearer "
 			"<token>\" or the session cookie%s",
-			t->conf.api_keys[0] ? ", or send the API key" : "");
+			has_keys(t) ? ", or send the API key" : "");
 	return -1;
 }
 

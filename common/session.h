@@ -60,7 +60,9 @@ int session_lookup(session_table *t, const char *token, session_info *out);
 /* 0 when a live session was ended. */
 int session_logout(session_table *t, const char *token);
 /* 1 when key is one of the table's API keys. */
-int session_key_ok(const session_table *t, const char *key);
+int session_key_ok(session_table *t, const char *key);
+/* Replace API key `slot` (a regenerated key; NULL removes it). */
+void session_set_key(session_table *t, int slot, const char *key);
 /* Live sessions (expired ones are pruned first). */
 size_t session_count(session_table *t);
 /* The value of cookie `name` in a Cookie header into out; 0 when found. */

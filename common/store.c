@@ -587,6 +587,16 @@ char *store_secret(store *st, const char *ns, const char *key, const char *pinne
 	return store_setting_init(st, ns, key, fresh, err);
 }
 
+char *store_secret_renew(store *st, const char *ns, const char *key, secret_kind kind,
+			 ctd_err *err)
+{
+	char fresh[65];
+	if (secret_generate(kind, fresh, err) != 0 ||
+	    store_setting_set(st, ns, key, fresh, err) != 0)
+		return NULL;
+	return xstrdup(fresh);
+}
+
 /* --- events timeline ----------------------------------------------------- */
 
 int64_t events_append(store *st, const char *appliance, const char *kind, const char *ref,

@@ -79,6 +79,9 @@ typedef struct secret_kind {
  * appliance. Returns a malloc'd string, or NULL with err filled. */
 char *store_secret(store *st, const char *ns, const char *key, const char *pinned,
 		   secret_kind kind, ctd_err *err);
+/* "Regenerate": a fresh secret replaces the stored one (malloc'd, or NULL). */
+char *store_secret_renew(store *st, const char *ns, const char *key, secret_kind kind,
+			 ctd_err *err);
 
 /* The shared timeline. detail may be NULL; it is borrowed. Returns the new id or -1. */
 int64_t events_append(store *st, const char *appliance, const char *kind, const char *ref,

@@ -103,6 +103,10 @@ int sps_so_clear(store *st, ctd_err *err);
 json_t *sps_wrs_rate(const char *url, ctd_err *err);
 json_t *sps_wrs_rate_file(const char *sha1, ctd_err *err);
 http_server *sps_wrs_start(const sps_config *cfg, ctd_err *err);
+/* Web Reputation > the last queries WRS clients made, newest first (up to
+ * limit; 0: all kept): {total, items:[{time, client, kind (url|file), query,
+ * score, rating, category, source, action}]}. Kept in memory only. */
+json_t *sps_wrs_recent(int limit);
 
 /* Built-in table of public WRS test pages (sps_testurls.c). */
 typedef struct sps_testurl {
@@ -128,8 +132,8 @@ json_t *sps_sync_status(ctd_err *err);
 long sps_sync_once(const dtas_client *c, const char *source, const char *url, ctd_err *err);
 
 /* ---- console API (sps_console.c) ---- */
-/* The strings are borrowed: they must outlive the console. */
-void sps_console_init(const sps_config *cfg);
+/* The WRS listener's port as bound, for About. */
+void sps_console_init(int bound_wrs_port);
 extern const http_route sps_console_routes[];
 extern const size_t sps_console_nroutes;
 

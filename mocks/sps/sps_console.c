@@ -1,8 +1,8 @@
 /* sps_console.c - the SPS console JSON API on the main HTTPS port (4343):
  * login (common/session.c with the admin password and the API key), the Suspicious
  * Objects page (source, last sync time, object count, Sync now, Test
- * connection, the objects) and the Approved/Blocked URL list with its
- * "Test URL". */
+ * connection, the objects), the Approved/Blocked URL list with its
+ * "Test URL", and Web Reputation's log of recent queries. */
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
@@ -12,11 +12,11 @@
 
 #define SYNC_WAIT_MS 30000
 
-static const sps_config *console_cfg;
+static int wrs_port; /* as bound: the option may say 0 (ephemeral) */
 
-void sps_console_init(const sps_config *cfg)
+void sps_console_init(int bound_wrs_port)
 {
-	console_cfg = cfg;
+	wrs_port = bound_wrs_port;
 }
 
 static void api_about(http_req *req, http_resp *resp)
@@ -24,7 +24,7 @@ static void api_about(http_req *req, http_resp *resp)
 	http_resp_json(resp, 200,
 		       json_pack("{s:s, s:s, s:s, s:I}", "product", "Smart Protection Server",
 				 "appliance", "sps", "version", CTDLAB_VERSION, "wrs_port",
-				 (json_int_t)console_cfg->wrs_port));
+				 (json_int_t)wrs_port));
 }
 
 static void api_so_status(http_req *req, http_resp *resp)
@@ -156,6 +156,12 @@ static void api_test_url(http_req *req, http_resp *resp)
 	http_resp_result(resp, sps_wrs_rate(url, &err), &err);
 }
 
+static void api_wrs_log(http_req *req, http_resp *resp)
+{
+	const char *limit = http_req_query(req, "limit");
+	http_resp_json(resp, 200, sps_wrs_recent(limit ? atoi(limit) : 0));
+}
+
 const http_route sps_console_routes[] = {
 	{"POST", "/api/login", session_login_handler, HTTP_PUBLIC},
 	{"POST", "/api/logout", session_logout_handler},
@@ -170,5 +176,6 @@ const http_route sps_console_routes[] = {
 	{"PUT", "/api/lists/{id}", api_lists_update},
 	{"DELETE", "/api/lists/{id}", api_lists_delete},
 	{"GET", "/api/test-url", api_test_url},
+	{"GET", "/api/wrs/log", api_wrs_log},
 };
 const size_t sps_console_nroutes = sizeof sps_console_routes / sizeof sps_console_routes[0];

@@ -365,6 +365,16 @@ json_t *sps_sync_test(ctd_err *err)
 	return out;
 }
 
+/* What the console shows as the subscription's Status. */
+static const char *subscription_status(json_t *status)
+{
+	if (!json_is_true(json_object_get(status, "subscribed")))
+		return "not_configured";
+	if (*json_string_value(json_object_get(status, "last_error")))
+		return "error";
+	return json_is_null(json_object_get(status, "last_success")) ? "waiting" : "ok";
+}
+
 json_t *sps_sync_status(ctd_err *err)
 {
 	store *st = store_get(err);
@@ -401,6 +411,7 @@ json_t *sps_sync_status(ctd_err *err)
 		(json_int_t)sqlite3_column_int64(s, 4), "syncs",
 		(json_int_t)sqlite3_column_int64(s, 5));
 	sqlite3_reset(s);
+	json_object_set_new(out, "status", json_string(subscription_status(out)));
 	json_t *counts = sps_so_counts(err);
 	if (!counts) {
 		json_decref(out);

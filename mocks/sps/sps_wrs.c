@@ -8,6 +8,7 @@
  *   GET  /wrs/v1/file?sha1=<sha1>            file reputation (FILE objects)
  * The wire format is ours (the real WRS protocol is not public); clients such
  * as imsvad depend on it, so keep it stable: docs/sps.md documents it. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include "log.h"
@@ -18,6 +19,7 @@
 #define SCORE_BLOCKED 0
 #define SCORE_APPROVED 100
 #define SCORE_UNRATED 71
+#define RECENT_MAX 200 /* Web Reputation > recent queries the console shows */
 
 /* SO risk to WRS score: High -> Dangerous, Medium -> Highly Suspicious,
  * Low -> Suspicious (scores inside Trend's published bands). */
@@ -113,6 +115,63 @@ json_t *sps_wrs_rate_file(const char *sha1, ctd_err *err)
 			 so.found ? so_json(&so) : json_null());
 }
 
+/* ---- the recent-query log: a ring in memory, what the console lists ---- */
+
+typedef struct recent_query {
+	int64_t ms;
+	char client[48], kind[8], query[512], rating[24], category[40], source[24], action[12];
+	int score;
+} recent_query;
+
+static struct {
+	pthread_mutex_t mu;
+	recent_query q[RECENT_MAX];
+	unsigned long n; /* queries noted so far; the newest is q[(n - 1) % RECENT_MAX] */
+} recent = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void copy_field(char *dst, size_t n, json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	snprintf(dst, n, "%s", v ? v : "");
+}
+
+/* Note a rating a client was given (kind "url" or "file"). */
+static void note_query(const http_req *req, const char *kind, const char *query, json_t *rating)
+{
+	recent_query e = {.ms = time_now_ms(),
+			  .score = (int)json_integer_value(json_object_get(rating, "score"))};
+	http_req_client_ip(req, e.client, sizeof e.client);
+	snprintf(e.kind, sizeof e.kind, "%s", kind);
+	snprintf(e.query, sizeof e.query, "%s", query);
+	copy_field(e.rating, sizeof e.rating, rating, "rating");
+	copy_field(e.category, sizeof e.category, rating, "category");
+	copy_field(e.source, sizeof e.source, rating, "source");
+	copy_field(e.action, sizeof e.action, json_object_get(rating, "so"), "action");
+	pthread_mutex_lock(&recent.mu);
+	recent.q[recent.n++ % RECENT_MAX] = e;
+	pthread_mutex_unlock(&recent.mu);
+}
+
+json_t *sps_wrs_recent(int limit)
+{
+	json_t *items = json_array();
+	pthread_mutex_lock(&recent.mu);
+	unsigned long n = recent.n, kept = n < RECENT_MAX ? n : RECENT_MAX;
+	if (limit > 0 && (unsigned long)limit < kept)
+		kept = (unsigned long)limit;
+	for (unsigned long i = 0; i < kept; i++) {
+		const recent_query *e = &recent.q[(n - 1 - i) % RECENT_MAX];
+		char t[32];
+		time_iso8601(e->ms, t, sizeof t);
+		json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s}",
+			"time", t, "client", e->client, "kind", e->kind, "query", e->query, "score",
+			e->score, "rating", e->rating, "category", e->category, "source", e->source,
+			"action", e->action));
+	}
+	pthread_mutex_unlock(&recent.mu);
+	return json_pack("{s:I, s:o}", "total", (json_int_t)n, "items", items);
+}
+
 static void wrs_query_get(http_req *req, http_resp *resp)
 {
 	ctd_err err;
@@ -122,6 +181,8 @@ static void wrs_query_get(http_req *req, http_resp *resp)
 		return;
 	}
 	json_t *r = sps_wrs_rate(url, &err);
+	if (r)
+		note_query(req, "url", url, r);
 	http_resp_result(resp, r, &err);
 }
 
@@ -158,7 +219,9 @@ static void wrs_query_post(http_req *req, http_resp *resp)
 			http_resp_ctd_err(resp, &err);
 			return;
 		}
-		if (!r)
+		if (r)
+			note_query(req, "url", url, r);
+		else
 			r = json_pack("{s:O, s:{s:s, s:s}}", "url", v, "error", "code",
 				      ctd_errcode_name(err.code), "message", err.msg);
 		json_array_append_new(results, r);
@@ -172,6 +235,8 @@ static void wrs_file(http_req *req, http_resp *resp)
 	ctd_err err;
 	const char *sha1 = http_req_query(req, "sha1");
 	json_t *r = sps_wrs_rate_file(sha1 ? sha1 : "", &err);
+	if (r)
+		note_query(req, "file", json_string_value(json_object_get(r, "sha1")), r);
 	http_resp_result(resp, r, &err);
 }
 

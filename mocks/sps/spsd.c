@@ -71,7 +71,6 @@ int main(int argc, char **argv)
 	char *api_key = secret(st, "api_key", cfg.api_key, 32);
 	json_object_set_new(d.info, "api_key", json_string(api_key));
 	json_object_set_new(d.info, "so_source", json_string(cfg.so_source));
-	sps_console_init(&cfg);
 	/* the sync state before the listeners: handlers use it from their start */
 	if (sps_sync_start(&cfg, &err) != 0)
 		fatal("sync.start", "error=\"%s\"", err.msg);
@@ -82,6 +81,7 @@ int main(int argc, char **argv)
 	http_server *wrs = sps_wrs_start(&cfg, &err);
 	if (!wrs)
 		fatal("http.listen", "listener=wrs port=%lld error=\"%s\"", cfg.wrs_port, err.msg);
+	sps_console_init(http_server_port(wrs));
 	daemon_add_http(&d, "wrs", "http", wrs);
 	daemon_set_console(&d, "/", &sps_console_files);
 	daemon_http_start(&d, sps_console_routes, sps_console_nroutes, NULL, 1);

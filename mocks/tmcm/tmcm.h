@@ -106,8 +106,11 @@ json_t *tmcm_va_list(store *st, const tmcm_va_filter *f, ctd_err *err);
 /* The ids of the VA objects with these values (any type), as a JSON array;
  * NULL with CTD_ENOTFOUND when one is unknown. */
 json_t *tmcm_va_ids_for_values(store *st, const json_t *values, ctd_err *err);
-/* Set the action of VA objects by id. Returns the number changed, or -1. */
-long tmcm_va_set_action(store *st, const json_t *ids, const char *action, ctd_err *err);
+/* Set the action of VA objects by id and, unless expires < 0, their expiry
+ * (0: never, else the time; it sticks when the source re-reports them).
+ * Returns the number changed, or -1. */
+long tmcm_va_set_action(store *st, const json_t *ids, const char *action, int64_t expires,
+			ctd_err *err);
 /* Expire now (never_expire 0) or never expire (1). */
 long tmcm_va_expire(store *st, const json_t *ids, int never_expire, ctd_err *err);
 
@@ -130,6 +133,12 @@ int tmcm_udso_put(store *st, const tmcm_udso *u, long long max, ctd_err *err);
 int tmcm_udso_delete(store *st, const char *type, const char *content, ctd_err *err);
 /* Automation API list items (expired ones hidden). */
 json_t *tmcm_udso_list(store *st, const char *type, const char *content_filter, ctd_err *err);
+
+/* The console's CSV Export (malloc'd text) and Import: every valid line is
+ * stored; {imported, failed, errors:[{line, message}]}. */
+char *tmcm_udso_csv_export(store *st, ctd_err *err);
+json_t *tmcm_udso_csv_import(store *st, const char *csv, size_t len, long long max,
+			     ctd_err *err);
 
 /* One feed page after cursor (removed entries skipped on a full pull). */
 int tmcm_feed_page(store *st, int64_t cursor, long page_size, sbuf *xml, long *count,
@@ -181,6 +190,15 @@ char *tmcm_request_checksum(const char *method, const char *raw_url, const char 
 int tmcm_raw_url_candidates(const char *path, const char *const *names,
 			    const char *const *values, int nargs, char **out, int n);
 
+/* ---- tmcm_keys.c: the Automation API key ------------------------------- */
+/* Where the key sits among the console's API keys (daemon_set_login). */
+#define TMCM_LOGIN_KEY_SLOT 0
+/* A copy of the current key (caller frees). */
+char *tmcm_api_key(const tmcm_app *app);
+/* A fresh key, stored and in force at once (caller frees); NULL with
+ * CTD_ECONFLICT when the configuration pins the key. */
+char *tmcm_api_key_regenerate(tmcm_app *app, session_table *logins, ctd_err *err);
+
 /* ---- tmcm_automation.c ------------------------------------------------- */
 extern const http_route tmcm_automation_routes[];
 extern const size_t tmcm_automation_nroutes;
@@ -218,6 +236,11 @@ json_t *tmcm_product_list(store *st, const tmcm_product_filter *f, int kind,
 /* Automation API agent actions: "isolated" | "normal". */
 int tmcm_product_set_isolation(store *st, const char *client_uuid, const char *status,
 			       ctd_err *err);
+/* Directories > Product Directory: {"items":[{name, product, role (source:
+ * TMCM pulls its SOs; subscriber: pulls TMCM's feed), address, status
+ * (online | abnormal | connecting), last_heartbeat, last_feed_pull,
+ * change_id, last_error}]}. */
+json_t *tmcm_directory(store *st, int64_t heartbeat_timeout_ms, ctd_err *err);
 /* "SLF_PRODUCT_..." style identifier of a product name. */
 void tmcm_product_slf(const char *product_name, char *out, size_t outlen);
 

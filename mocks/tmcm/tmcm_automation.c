@@ -85,6 +85,7 @@ static tmcm_auth_result authenticate(http_req *req)
 	query_args q = {0};
 	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
 	char *urls[TMCM_MAX_RAW_URLS] = {0};
+	char *api_key = tmcm_api_key(app);
 	tmcm_auth_request rq = {
 		.authorization = http_req_header(req, "Authorization"),
 		.method = req->method,
@@ -92,7 +93,7 @@ static tmcm_auth_result authenticate(http_req *req)
 		.body = req->body,
 		.body_len = req->body_len,
 		.app_id = app->app_id,
-		.api_key = app->api_key,
+		.api_key = api_key,
 		.now_ms = time_now_ms(),
 		.timeout_ms = app->cfg->token_timeout,
 	};
@@ -107,6 +108,7 @@ static tmcm_auth_result authenticate(http_req *req)
 	tmcm_auth_result r = tmcm_jwt_verify(&rq);
 	for (int i = 0; i < rq.nraw_urls; i++)
 		free(urls[i]);
+	free(api_key);
 	if (r != TMCM_AUTH_OK) {
 		char ip[64];
 		http_req_client_ip(req, ip, sizeof(ip));

@@ -72,6 +72,32 @@ static json_t *selection(store *st, json_t *body, ctd_err *err)
 	return tmcm_va_ids_for_values(st, json_object_get(body, "values"), err);
 }
 
+/* The expiry a "Set action" body asks for: absent keeps it (-1), null or ""
+ * never expires (0), else an ISO 8601 time. */
+static int action_expiry(json_t *body, int64_t *expires, ctd_err *err)
+{
+	json_t *e = json_object_get(body, "expiration_utc_date");
+	*expires = -1;
+	if (!e)
+		return 0;
+	if (!json_is_null(e) && !json_is_string(e))
+		return ctd_fail(err, CTD_EINVAL, "expiration_utc_date: a string or null");
+	if (tmcm_parse_utc(json_string_value(e), expires) < 0)
+		return ctd_fail(err, CTD_EINVAL, "expiration_utc_date: not an ISO 8601 time");
+	return 0;
+}
+
+static long va_apply(store *st, json_t *body, const char *what, const json_t *ids,
+		     const char *action, ctd_err *err)
+{
+	int64_t expires;
+	if (strcmp(what, "action") != 0)
+		return tmcm_va_expire(st, ids, strcmp(what, "never_expire") == 0, err);
+	if (action_expiry(body, &expires, err) < 0)
+		return -1;
+	return tmcm_va_set_action(st, ids, action, expires, err);
+}
+
 static void va_update(http_req *req, http_resp *resp, const char *what)
 {
 	store *st = tmcm_store(resp);
@@ -86,11 +112,7 @@ static void va_update(http_req *req, http_resp *resp, const char *what)
 		snprintf(laction, sizeof(laction), "%s", action);
 		str_lower(laction);
 	}
-	long n = -1;
-	if (ids && strcmp(what, "action") == 0)
-		n = tmcm_va_set_action(st, ids, action ? laction : NULL, &err);
-	else if (ids)
-		n = tmcm_va_expire(st, ids, strcmp(what, "never_expire") == 0, &err);
+	long n = ids ? va_apply(st, body, what, ids, action ? laction : NULL, &err) : -1;
 	if (n < 0) {
 		http_resp_ctd_err(resp, &err);
 	} else {
@@ -246,6 +268,50 @@ static void h_udso_delete(http_req *req, http_resp *resp)
 					    (json_int_t)tmcm_last_change_id(st)));
 }
 
+/* User-Defined Objects > Export: a CSV file Import takes back. */
+static void h_udso_export(http_req *req, http_resp *resp)
+{
+	store *st = tmcm_store(resp);
+	if (!st)
+		return;
+	ctd_err err = {0};
+	char *csv = tmcm_udso_csv_export(st, &err);
+	if (!csv) {
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	http_resp_header(resp, "Content-Disposition",
+			 "attachment; filename=\"user_defined_objects.csv\"");
+	http_resp_text(resp, 200, "text/csv; charset=utf-8", csv);
+	free(csv);
+}
+
+/* User-Defined Objects > Import: the CSV as the body, or as form field "file". */
+static void h_udso_import(http_req *req, http_resp *resp)
+{
+	tmcm_app *app = req->app;
+	store *st = tmcm_store(resp);
+	if (!st)
+		return;
+	const char *csv = req->body;
+	size_t len = req->body_len;
+	const char *ctype = http_req_header(req, "Content-Type");
+	if (ctype && strncasecmp(ctype, "multipart/form-data", 19) == 0 &&
+	    http_req_form(req, "file", &csv, &len, NULL, NULL) != 0) {
+		http_resp_error(resp, 400, "invalid", "the form has no field \"file\"");
+		return;
+	}
+	ctd_err err = {0};
+	json_t *result = tmcm_udso_csv_import(st, csv, len, app->cfg->udso_max, &err);
+	if (result) {
+		json_object_set_new(result, "change_id", json_integer(tmcm_last_change_id(st)));
+		tmcm_timeline(st, "udso.imported", NULL,
+			      json_pack("{s:O, s:O}", "imported", json_object_get(result, "imported"),
+					"failed", json_object_get(result, "failed")));
+	}
+	http_resp_result(resp, result, &err);
+}
+
 /* ---- sources, sync, products, settings, status ---------------------------------------------- */
 
 static void h_sources(http_req *req, http_resp *resp)
@@ -291,13 +357,40 @@ static void h_settings(http_req *req, http_resp *resp)
 	for (int i = 0; i < TMCM_NFEED_KEYS; i++)
 		json_object_set_new(subs, app->feed_keys[i].subscription,
 				    json_string(app->feed_keys[i].key));
+	char *api_key = tmcm_api_key(app);
 	http_resp_json(resp, 200,
-		       json_pack("{s:{s:s, s:s, s:I}, s:o, s:s, s:s, s:I}", "automation_api",
-				 "application_id", app->app_id, "api_key", app->api_key,
-				 "communication_timeout_ms", (json_int_t)app->cfg->token_timeout,
-				 "feed_keys", subs, "client_uuid", app->client_uuid,
-				 "so_dist_role", app->cfg->so_dist_role, "sync_interval_ms",
-				 (json_int_t)app->cfg->sync_interval));
+		       json_pack("{s:{s:s, s:s, s:b, s:I}, s:o, s:s, s:s, s:I}", "automation_api",
+				 "application_id", app->app_id, "api_key", api_key, "pinned",
+				 app->cfg->api_key[0] != '\0', "communication_timeout_ms",
+				 (json_int_t)app->cfg->token_timeout, "feed_keys", subs, "client_uuid",
+				 app->client_uuid, "so_dist_role", app->cfg->so_dist_role,
+				 "sync_interval_ms", (json_int_t)app->cfg->sync_interval));
+	free(api_key);
+}
+
+/* Automation API Access Settings > regenerate: the old key stops working. */
+static void h_api_key_regenerate(http_req *req, http_resp *resp)
+{
+	tmcm_app *app = req->app;
+	ctd_err err = {0};
+	char *key = tmcm_api_key_regenerate(app, req->auth_cls, &err);
+	if (!key) {
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	http_resp_json(resp, 200, json_pack("{s:s, s:s}", "application_id", app->app_id,
+					    "api_key", key));
+	free(key);
+}
+
+static void h_directory(http_req *req, http_resp *resp)
+{
+	tmcm_app *app = req->app;
+	store *st = tmcm_store(resp);
+	if (!st)
+		return;
+	ctd_err err = {0};
+	http_resp_result(resp, tmcm_directory(st, app->cfg->heartbeat_timeout, &err), &err);
 }
 
 static long long count_rows(store *st, const char *sql)
@@ -331,6 +424,8 @@ const http_route tmcm_console_routes[] = {
 	{"POST", "/api/logout", session_logout_handler},
 	{"GET", "/api/status", h_status},
 	{"GET", "/api/settings", h_settings},
+	{"POST", "/api/settings/api-key", h_api_key_regenerate},
+	{"GET", "/api/directory", h_directory},
 	{"GET", "/api/va-objects", h_va_list},
 	{"POST", "/api/va-objects/action", h_va_action},
 	{"POST", "/api/va-objects/expire", h_va_expire},
@@ -341,6 +436,8 @@ const http_route tmcm_console_routes[] = {
 	{"GET", "/api/udso", h_udso_list},
 	{"POST", "/api/udso", h_udso_add},
 	{"DELETE", "/api/udso", h_udso_delete},
+	{"GET", "/api/udso/export", h_udso_export},
+	{"POST", "/api/udso/import", h_udso_import},
 	{"GET", "/api/sources", h_sources},
 	{"POST", "/api/sync", h_sync_now},
 	{"GET", "/api/sync", h_sync_status},

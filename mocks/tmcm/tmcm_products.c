@@ -185,3 +185,89 @@ json_t *tmcm_product_list(store *st, const tmcm_product_filter *f, int kind,
 	}
 	return arr;
 }
+
+/* ---- Directories > Product Directory: the sources TMCM pulls and the
+ * products that pull from it, one row shape for both ------------------------ */
+
+static const char *product_title(const char *name)
+{
+	static const struct {
+		const char *prefix, *title;
+	} titles[] = {
+		{"DDAN", "Deep Discovery Analyzer"},     {"DDI", "Deep Discovery Inspector"},
+		{"IMSVA", "InterScan Messaging Security Virtual Appliance"},
+		{"SPS", "Smart Protection Server"},
+	};
+	for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
+		if (strncasecmp(name, titles[i].prefix, strlen(titles[i].prefix)) == 0)
+			return titles[i].title;
+	return name;
+}
+
+static json_t *directory_row(const char *name, const char *role, const char *address,
+			     const char *status, json_t *heartbeat, json_t *pull,
+			     json_t *change_id, json_t *last_error)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:O, s:O}", "name", name, "product",
+			 product_title(name), "role", role, "address", address, "status", status,
+			 "last_heartbeat", heartbeat, "last_feed_pull", pull, "change_id", change_id,
+			 "last_error", last_error);
+}
+
+/* A source is online while its pulls succeed, abnormal after a failure or
+ * when no pull succeeded for heartbeat_timeout, connecting before the first. */
+static const char *source_status(json_t *src, int64_t heartbeat_timeout)
+{
+	int64_t last = json_integer_value(json_object_get(src, "last_sync_ms"));
+	if (!json_is_null(json_object_get(src, "last_error")))
+		return "abnormal";
+	if (!last)
+		return "connecting";
+	return time_now_ms() - last <= heartbeat_timeout ? "online" : "abnormal";
+}
+
+static void add_sources(json_t *rows, json_t *sources, int64_t heartbeat_timeout)
+{
+	size_t i;
+	json_t *src;
+	json_array_foreach(sources, i, src) {
+		json_t *last = json_object_get(src, "last_sync");
+		json_array_append_new(rows, directory_row(
+			json_string_value(json_object_get(src, "name")), "source",
+			json_string_value(json_object_get(src, "url")),
+			source_status(src, heartbeat_timeout), last, last,
+			json_object_get(src, "cursor"), json_object_get(src, "last_error")));
+	}
+}
+
+static void add_products(json_t *rows, json_t *products)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(products, i, p) {
+		const char *host = json_string_value(json_object_get(p, "hostname"));
+		json_array_append_new(rows, directory_row(
+			json_string_value(json_object_get(p, "product_name")), "subscriber",
+			host && *host ? host : json_string_value(json_object_get(p, "ip")),
+			json_string_value(json_object_get(p, "status")),
+			json_object_get(p, "last_heartbeat"), json_object_get(p, "last_sync"),
+			json_object_get(p, "last_sync_id"), json_null()));
+	}
+}
+
+json_t *tmcm_directory(store *st, int64_t heartbeat_timeout_ms, ctd_err *err)
+{
+	json_t *sources = tmcm_sources_list(st, err);
+	json_t *products = sources ? tmcm_product_list(st, NULL, 0, heartbeat_timeout_ms, err)
+				   : NULL;
+	if (!products) {
+		json_decref(sources);
+		return NULL;
+	}
+	json_t *rows = json_array();
+	add_sources(rows, sources, heartbeat_timeout_ms);
+	add_products(rows, products);
+	json_decref(sources);
+	json_decref(products);
+	return json_pack("{s:o}", "items", rows);
+}

@@ -11,10 +11,11 @@
 
 /* ---- Virtual Analyzer objects --------------------------------------------- */
 
-enum { ADMIN_EXPIRY_NONE = 0, ADMIN_EXPIRED = 1, ADMIN_NEVER_EXPIRE = 2 };
+enum { ADMIN_EXPIRY_NONE = 0, ADMIN_EXPIRED = 1, ADMIN_NEVER_EXPIRE = 2, ADMIN_EXPIRY_DATE = 3 };
 
 /* The expiry to keep for a re-reported object: the admin's "never expire"
- * sticks; "expire now" sticks until the source sees the object again. */
+ * and a date set with "Set action" stick; "expire now" sticks until the
+ * source sees the object again. */
 static int va_expiry(store *st, const char *type, const char *value, const so_record *r,
 		     int64_t *expires, int *admin, ctd_err *err)
 {
@@ -31,8 +32,8 @@ static int va_expiry(store *st, const char *type, const char *value, const so_re
 	if (rc == SQLITE_ROW) {
 		int a = sqlite3_column_int(s, 0);
 		int64_t old_exp = sqlite3_column_int64(s, 1), old_seen = sqlite3_column_int64(s, 2);
-		if (a == ADMIN_NEVER_EXPIRE) {
-			*expires = 0;
+		if (a == ADMIN_NEVER_EXPIRE || a == ADMIN_EXPIRY_DATE) {
+			*expires = old_exp;
 			*admin = a;
 		} else if (a == ADMIN_EXPIRED && r->last_seen_ms <= old_seen) {
 			*expires = old_exp;
@@ -151,6 +152,7 @@ static json_t *va_item(sqlite3_stmt *s, const tmcm_exc_set *exc, int64_t now)
 	tmcm_json_time(o, "expires", expires);
 	json_object_set_new(o, "related_sha1", json_string(tmcm_col_text(s, 8)));
 	json_object_set_new(o, "action", json_string(tmcm_col_text(s, 9)));
+	tmcm_json_time(o, "last_synced", sqlite3_column_int64(s, 13));
 	json_object_set_new(o, "status", json_string(va_status(exc, type, value, expires, now)));
 	/* what products receive: a user-defined object overrides the VA action */
 	if (sqlite3_column_type(s, 10) != SQLITE_NULL && !sqlite3_column_int(s, 10)) {
@@ -175,7 +177,8 @@ json_t *tmcm_va_list(store *st, const tmcm_va_filter *f, ctd_err *err)
 	sqlite3_stmt *c = store_stmt(st, "SELECT COUNT(*) FROM tmcm_va_objects v" VA_WHERE, err);
 	sqlite3_stmt *s = c ? store_stmt(st,
 		"SELECT v.id, v.type, v.value, v.source, v.risk, v.first_seen_ms, v.last_seen_ms,"
-		" v.expires_ms, v.related_sha1, v.action, f.removed, f.action, f.source"
+		" v.expires_ms, v.related_sha1, v.action, f.removed, f.action, f.source,"
+		" v.modified_ms"
 		" FROM tmcm_va_objects v LEFT JOIN tmcm_feed f ON f.type = v.type AND f.value = v.value"
 		VA_WHERE " ORDER BY v.last_seen_ms DESC, v.id DESC LIMIT ?8 OFFSET ?9", err) : NULL;
 	int rc = SQLITE_ERROR;
@@ -255,8 +258,8 @@ static int va_key(store *st, int64_t id, char type[8], char **value, ctd_err *er
 	return rc == SQLITE_ROW ? 0 : tmcm_db_fail(st, err, "va key");
 }
 
-/* Apply `update` (binding ?1 = id, ?2 = arg) to each id and recompute, all in
- * one transaction. check(type) may veto the whole selection. */
+/* Apply `update` (binding ?1 = id, ?2 = arg, ?3 = arg_int) to each id and
+ * recompute, all in one transaction. check(type) may veto the whole selection. */
 static long va_update_ids(store *st, const json_t *ids, const char *sql, const char *arg,
 			  int64_t arg_int, int (*check)(const char *type, ctd_err *err),
 			  ctd_err *err)
@@ -287,10 +290,8 @@ static long va_update_ids(store *st, const json_t *ids, const char *sql, const c
 		sqlite3_stmt *s = rc == 0 ? store_stmt(st, sql, err) : NULL;
 		if (s) {
 			sqlite3_bind_int64(s, 1, id);
-			if (arg)
-				tmcm_bind_text(s, 2, arg);
-			else
-				sqlite3_bind_int64(s, 2, arg_int);
+			tmcm_bind_text(s, 2, arg);
+			sqlite3_bind_int64(s, 3, arg_int);
 			rc = store_step_done(st, s, err);
 			if (rc == 0)
 				rc = tmcm_recompute(st, &exc, type, value, err);
@@ -318,23 +319,28 @@ static int only_files(const char *type, ctd_err *err)
 	return 0;
 }
 
-long tmcm_va_set_action(store *st, const json_t *ids, const char *action, ctd_err *err)
+long tmcm_va_set_action(store *st, const json_t *ids, const char *action, int64_t expires,
+			ctd_err *err)
 {
 	if (!action || (strcmp(action, "log") && strcmp(action, "block") &&
 			strcmp(action, "quarantine")))
 		return ctd_fail(err, CTD_EINVAL, "action must be log, block or quarantine");
+	/* expires < 0 keeps the expiry; 0 is ADMIN_NEVER_EXPIRE, a date ADMIN_EXPIRY_DATE */
 	return va_update_ids(st, ids,
-			     "UPDATE tmcm_va_objects SET action = ?2 WHERE id = ?1", action, 0,
-			     strcmp(action, "quarantine") == 0 ? only_files : NULL, err);
+			     "UPDATE tmcm_va_objects SET action = ?2,"
+			     " expires_ms = CASE WHEN ?3 < 0 THEN expires_ms ELSE ?3 END,"
+			     " admin_expiry = CASE WHEN ?3 < 0 THEN admin_expiry"
+			     " WHEN ?3 = 0 THEN 2 ELSE 3 END WHERE id = ?1",
+			     action, expires, strcmp(action, "quarantine") == 0 ? only_files : NULL, err);
 }
 
 long tmcm_va_expire(store *st, const json_t *ids, int never_expire, ctd_err *err)
 {
 	if (never_expire)
 		return va_update_ids(st, ids,
-			"UPDATE tmcm_va_objects SET expires_ms = 0, admin_expiry = ?2 WHERE id = ?1",
+			"UPDATE tmcm_va_objects SET expires_ms = 0, admin_expiry = ?3 WHERE id = ?1",
 			NULL, ADMIN_NEVER_EXPIRE, NULL, err);
 	return va_update_ids(st, ids,
-		"UPDATE tmcm_va_objects SET expires_ms = ?2, admin_expiry = 1 WHERE id = ?1", NULL,
+		"UPDATE tmcm_va_objects SET expires_ms = ?3, admin_expiry = 1 WHERE id = ?1", NULL,
 		time_now_ms(), NULL, err);
 }

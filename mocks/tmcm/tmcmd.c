@@ -121,6 +121,7 @@ int main(int argc, char **argv)
 	/* scripts send the console password itself as X-Api-Key; the Automation
 	 * API key works wherever the password does */
 	daemon_set_login(&d, &(session_conf){.password = app.console_password,
+					     /* the first is TMCM_LOGIN_KEY_SLOT */
 					     .api_keys = {app.api_key, app.console_password}});
 
 	ctd_err err = {0};

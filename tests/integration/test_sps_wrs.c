@@ -243,6 +243,7 @@ TEST(test_status_without_source)
 	json_t *j = tl_http_json("GET", u, auth, NULL, &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert(json_is_false(json_object_get(j, "subscribed")));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "not_configured");
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "object_count")), 0);
 	ck_assert(json_is_null(json_object_get(j, "last_sync")));
 	json_decref(j);
@@ -251,6 +252,57 @@ TEST(test_status_without_source)
 	j = tl_http_json("POST", u, auth, NULL, &status);
 	ck_assert_int_eq(status, 409);
 	json_decref(j);
+	free(u);
+}
+
+/* Web Reputation's log: every WRS client query (single, batch, file) with its
+ * rating, newest first; the console's own Test URL is not a client query. */
+TEST(test_recent_queries_log)
+{
+	long status;
+	json_decref(query("http://wrs49.winshipway.com/log-me", &status));
+	char *u = xasprintf("%s/wrs/v1/query", wrs);
+	json_decref(tl_http_json("POST", u, NULL, "{\"urls\":[\"http://wrs81.winshipway.com/\"]}",
+				 &status));
+	free(u);
+	u = xasprintf("%s/wrs/v1/file?sha1=%s", wrs, "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3");
+	json_decref(tl_http_json("GET", u, NULL, NULL, &status));
+	free(u);
+	u = xasprintf("%s/api/test-url?url=http://console.example/", console);
+	json_decref(tl_http_json("GET", u, auth, NULL, &status));
+	free(u);
+
+	u = xasprintf("%s/api/wrs/log?limit=3", console);
+	json_t *log = tl_http_json("GET", u, auth, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	json_t *items = json_object_get(log, "items");
+	ck_assert_int_eq(json_array_size(items), 3);
+	json_t *file = json_array_get(items, 0), *batch = json_array_get(items, 1),
+	       *one = json_array_get(items, 2);
+	ck_assert_str_eq(json_string_value(json_object_get(file, "kind")), "file");
+	ck_assert_str_eq(json_string_value(json_object_get(file, "query")),
+			 "A94A8FE5CCB19BA61C4C0873D391E987982FBBD3");
+	ck_assert_str_eq(json_string_value(json_object_get(batch, "rating")), "Safe");
+	ck_assert_str_eq(json_string_value(json_object_get(one, "query")),
+			 "http://wrs49.winshipway.com/log-me");
+	ck_assert_str_eq(json_string_value(json_object_get(one, "rating")), "Dangerous");
+	ck_assert_str_eq(json_string_value(json_object_get(one, "source")), "builtin");
+	ck_assert_int_eq(json_integer_value(json_object_get(one, "score")), 49);
+	ck_assert_str_eq(json_string_value(json_object_get(one, "client")), "127.0.0.1");
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(one, "time")));
+	json_decref(log);
+	free(u);
+	/* About gives the WRS port as bound, not the 0 of the option */
+	u = xasprintf("%s/api/about", console);
+	json_t *about = tl_http_json("GET", u, auth, NULL, &status);
+	ck_assert_int_eq(json_integer_value(json_object_get(about, "wrs_port")),
+			 atoi(strrchr(wrs, ':') + 1));
+	json_decref(about);
+	free(u);
+	u = xasprintf("%s/api/wrs/log", console);
+	http_response r = {0};
+	ck_assert_int_eq(tl_http("GET", u, NULL, NULL, &r), 401);
+	http_response_free(&r);
 	free(u);
 }
 

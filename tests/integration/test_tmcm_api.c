@@ -381,6 +381,95 @@ TEST(test_console_login)
 	stop_tmcm();
 }
 
+/* A console call with the password as X-Api-Key. */
+static json_t *console(const char *method, const char *path, const char *ctype,
+		       const char *body, long want)
+{
+	const char *pw = json_string_value(json_object_get(json_object_get(ready, "info"),
+							   "console_password"));
+	char *key = xasprintf("X-Api-Key: %s", pw), *ct = xasprintf("Content-Type: %s", ctype);
+	json_t *j = tl_api(base_url, method, path, (const char *const[]){key, ct, NULL}, body, want);
+	free(ct);
+	free(key);
+	return j;
+}
+
+/* Automation API Access Settings > regenerate over HTTP: the Automation API
+ * takes JWTs signed with the new key only, the console the new key only. */
+TEST(test_console_regenerate_api_key)
+{
+	start_tmcm();
+	char *old = xstrdup(api_key);
+	json_t *r = console("POST", "/api/settings/api-key", "application/json", NULL, 200);
+	char *fresh = xstrdup(json_string_value(json_object_get(r, "api_key")));
+	ck_assert_str_eq(json_string_value(json_object_get(r, "application_id")), app_id);
+	ck_assert_str_ne(fresh, old);
+	json_decref(r);
+	json_t *settings = console("GET", "/api/settings", "application/json", NULL, 200);
+	json_t *automation = json_object_get(settings, "automation_api");
+	ck_assert_str_eq(json_string_value(json_object_get(automation, "api_key")), fresh);
+	ck_assert(json_is_false(json_object_get(automation, "pinned")));
+	json_decref(settings);
+
+	long status;
+	const client_style with_old = {0, JWT_ALG_HS256, old, 0};
+	const client_style with_new = {0, JWT_ALG_HS256, fresh, 0};
+	json_decref(call(&with_old, "GET", UDSO, NULL, NULL, &status));
+	ck_assert_int_eq(status, 401);
+	json_decref(call(&with_new, "GET", UDSO, NULL, NULL, &status));
+	ck_assert_int_eq(status, 200);
+	char *url = xasprintf("%s/api/status", base_url);
+	char *old_hdr = xasprintf("X-Api-Key: %s", old), *new_hdr = xasprintf("X-Api-Key: %s", fresh);
+	json_decref(tl_http_json("GET", url, (const char *const[]){old_hdr, NULL}, NULL, &status));
+	ck_assert_int_eq(status, 401);
+	json_decref(tl_http_json("GET", url, (const char *const[]){new_hdr, NULL}, NULL, &status));
+	ck_assert_int_eq(status, 200);
+	free(url);
+	free(old_hdr);
+	free(new_hdr);
+	free(old);
+	free(fresh);
+	stop_tmcm();
+}
+
+/* The console's UDSO CSV Import (raw body) and Export, the Product Directory,
+ * and Set action's expiry checked before anything changes. */
+TEST(test_console_csv_directory_action)
+{
+	start_tmcm();
+	json_t *r = console("POST", "/api/udso/import", "text/csv",
+			    "Type,Object,Action,Expiration (UTC),Notes\n"
+			    "domain,csv.lab,block,,imported\nip,999.1.1.1,log\n", 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "imported")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(
+		json_object_get(r, "errors"), 0), "line")), 3);
+	ck_assert_int_gt(json_integer_value(json_object_get(r, "change_id")), 0);
+	json_decref(r);
+
+	const char *pw = json_string_value(json_object_get(json_object_get(ready, "info"),
+							   "console_password"));
+	char *key = xasprintf("X-Api-Key: %s", pw), *url = xasprintf("%s/api/udso/export", base_url);
+	http_response resp = {0};
+	ck_assert_int_eq(tl_http("GET", url, (const char *const[]){key, NULL}, NULL, &resp), 200);
+	ck_assert_ptr_nonnull(strstr(resp.body.data, "domain,csv.lab,block,,imported\r\n"));
+	http_response_free(&resp);
+	free(url);
+	free(key);
+
+	json_t *d = console("GET", "/api/directory", "application/json", NULL, 200);
+	ck_assert(json_is_array(json_object_get(d, "items")));
+	json_decref(d);
+	json_decref(console("POST", "/api/va-objects/action", "application/json",
+			    "{\"ids\":[1],\"action\":\"block\",\"expiration_utc_date\":\"soon\"}",
+			    400));
+	json_decref(console("POST", "/api/va-objects/action", "application/json",
+			    "{\"ids\":[1],\"action\":\"block\",\"expiration_utc_date\":7}", 400));
+	json_decref(console("POST", "/api/va-objects/action", "application/json",
+			    "{\"ids\":[1],\"action\":\"block\",\"expiration_utc_date\":null}",
+			    404));
+	stop_tmcm();
+}
+
 /* Bad input gets the documented 4xx codes, never a crash. */
 TEST(test_bad_input)
 {

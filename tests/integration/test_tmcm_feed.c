@@ -54,12 +54,9 @@ static const char *tmcm_url, *console_pw;
 static json_t *console(const char *method, const char *path, const char *body, long want)
 {
 	char *hdr = xasprintf("X-Api-Key: %s", console_pw);
-	const char *headers[] = {hdr, "Content-Type: application/json", NULL};
-	char *url = xasprintf("%s%s", tmcm_url, path);
-	long status;
-	json_t *j = tl_http_json(method, url, headers, body, &status);
-	ck_assert_msg(status == want, "%s %s: HTTP %ld, want %ld", method, path, status, want);
-	free(url);
+	json_t *j = tl_api(tmcm_url, method, path,
+			   (const char *const[]){hdr, "Content-Type: application/json", NULL}, body,
+			   want);
 	free(hdr);
 	return j;
 }

@@ -306,6 +306,17 @@ json_t *tl_http_json(const char *method, const char *url, const char *const *hea
 	return j;
 }
 
+json_t *tl_api(const char *base, const char *method, const char *path,
+	       const char *const *headers, const char *body, long want)
+{
+	char *url = xasprintf("%s%s", base, path);
+	long status;
+	json_t *j = tl_http_json(method, url, headers, body, &status);
+	ck_assert_msg(status == want, "%s %s: HTTP %ld, want %ld", method, path, status, want);
+	free(url);
+	return j;
+}
+
 struct tl_smtp {
 	int fd;
 	sbuf in;    /* bytes read but not yet consumed */

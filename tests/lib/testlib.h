@@ -113,6 +113,10 @@ long tl_http(const char *method, const char *url, const char *const *headers, co
 json_t *tl_http_json(const char *method, const char *url, const char *const *headers,
 		     const char *body, long *status);
 
+/* method base+path; asserts the answer's status is want; the JSON or NULL. */
+json_t *tl_api(const char *base, const char *method, const char *path,
+	       const char *const *headers, const char *body, long want);
+
 /* A minimal SMTP client session over a plain TCP socket (host: an IPv4 or
  * IPv6 literal). */
 typedef struct tl_smtp tl_smtp;

@@ -113,7 +113,7 @@ TEST(test_udso_wins_over_va)
 
 	/* the VA object's own action does not leak through while the UDSO lives */
 	json_t *ids = json_pack("[I]", (json_int_t)va_id(SHA));
-	ck_assert_int_eq(tmcm_va_set_action(st, ids, "block", &err), 1);
+	ck_assert_int_eq(tmcm_va_set_action(st, ids, "block", -1, &err), 1);
 	ck_assert_int_eq(feed("FILE", SHA).id, g.id);
 
 	ck_assert_int_eq(tmcm_udso_delete(st, "file_sha1", SHA, &err), 0);
@@ -251,12 +251,12 @@ TEST(test_actions_and_validation)
 	va("DDAN", "URL", "http://q.lab/", 0, time_now_ms(), 0);
 	ctd_err err = {0};
 	json_t *ids = json_pack("[I]", (json_int_t)va_id("http://q.lab/"));
-	ck_assert_int_eq(tmcm_va_set_action(st, ids, "quarantine", &err), -1);
+	ck_assert_int_eq(tmcm_va_set_action(st, ids, "quarantine", -1, &err), -1);
 	ck_assert_int_eq(err.code, CTD_EINVAL);
-	ck_assert_int_eq(tmcm_va_set_action(st, ids, "delete", &err), -1);
+	ck_assert_int_eq(tmcm_va_set_action(st, ids, "delete", -1, &err), -1);
 	json_decref(ids);
 	ids = json_pack("[i]", 999999);
-	ck_assert_int_eq(tmcm_va_set_action(st, ids, "block", &err), -1);
+	ck_assert_int_eq(tmcm_va_set_action(st, ids, "block", -1, &err), -1);
 	ck_assert_int_eq(err.code, CTD_ENOTFOUND);
 	json_decref(ids);
 
@@ -281,6 +281,182 @@ TEST(test_actions_and_validation)
 	json_t *list = tmcm_udso_list(st, "domain", "A.L", &err);
 	ck_assert_int_eq(json_array_size(list), 1);
 	json_decref(list);
+}
+
+/* "Set action" with an expiry: a date or "never" replaces the source's expiry
+ * and sticks when the source reports the object again; -1 keeps it. */
+TEST(test_set_action_with_expiry)
+{
+	int64_t now = time_now_ms(), later = now + 86400000;
+	va("DDAN", "URL", "http://a.lab/x", now + 1000, now, 0);
+	va("DDAN", "URL", "http://b.lab/y", now + 1000, now, 0);
+	ctd_err err = {0};
+	json_t *a = json_pack("[I]", (json_int_t)va_id("http://a.lab/x"));
+	json_t *b = json_pack("[I]", (json_int_t)va_id("http://b.lab/y"));
+	ck_assert_int_eq(tmcm_va_set_action(st, a, "block", 0, &err), 1);
+	ck_assert_int_eq(tmcm_va_set_action(st, b, "block", later, &err), 1);
+	va("DDAN", "URL", "http://a.lab/x", now + 2000, now + 1, 0);
+	va("DDAN", "URL", "http://b.lab/y", now + 2000, now + 1, 0);
+
+	tmcm_va_filter f = {.type = "URL", .include_inactive = 1};
+	json_t *list = tmcm_va_list(st, &f, &err);
+	ck_assert_ptr_nonnull(list);
+	json_t *items = json_object_get(list, "items");
+	ck_assert_int_eq(json_array_size(items), 2);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *o = json_array_get(items, i);
+		const char *value = json_string_value(json_object_get(o, "value"));
+		ck_assert_str_eq(json_string_value(json_object_get(o, "action")), "block");
+		ck_assert_ptr_nonnull(json_string_value(json_object_get(o, "last_synced")));
+		if (strcmp(value, "http://a.lab/x") == 0)
+			ck_assert(json_is_null(json_object_get(o, "expires")));
+		else
+			ck_assert_ptr_nonnull(json_string_value(json_object_get(o, "expires")));
+	}
+	json_decref(list);
+	/* -1 keeps the expiry the admin set */
+	ck_assert_int_eq(tmcm_va_set_action(st, a, "log", -1, &err), 1);
+	list = tmcm_va_list(st, &(tmcm_va_filter){.q = "a.lab"}, &err);
+	json_t *o = json_array_get(json_object_get(list, "items"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "action")), "log");
+	ck_assert(json_is_null(json_object_get(o, "expires")));
+	json_decref(list);
+	json_decref(a);
+	json_decref(b);
+}
+
+/* Import csv (at most max objects); asserts how many lines were stored. */
+static json_t *import_csv(const char *csv, long long max, long want_imported)
+{
+	ctd_err err = {0};
+	json_t *r = tmcm_udso_csv_import(st, csv, strlen(csv), max, &err);
+	ck_assert_msg(r != NULL, "%s", err.msg);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "imported")), want_imported);
+	return r;
+}
+
+/* Export writes what Import reads back: quoting, header, expiry, notes. */
+TEST(test_udso_csv_round_trip)
+{
+	ctd_err err = {0};
+	const char *csv = "Type,Object,Action,Expiration (UTC),Notes\r\n"
+			  "domain,Evil.LAB,Block,,\"from \"\"phish\"\", line 1\nline 2\"\r\n"
+			  "\n"
+			  "url , http://x.lab/a ,log,2099-01-02T03:04:05,\r\n"
+			  "file_sha1,a94a8fe5ccb19ba61c4c0873d391e987982fbbd3,quarantine\n";
+	json_t *r = import_csv(csv, 10, 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "failed")), 0);
+	json_decref(r);
+	ck_assert_str_eq(feed("DOMAIN", "evil.lab").action, "block");
+
+	char *out = tmcm_udso_csv_export(st, &err);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_str_eq(out, "Type,Object,Action,Expiration (UTC),Notes\r\n"
+			      "domain,evil.lab,block,,\"from \"\"phish\"\", line 1\nline 2\"\r\n"
+			      "url,http://x.lab/a,log,2099-01-02T03:04:05,\r\n"
+			      "file_sha1," SHA ",quarantine,,\r\n");
+	/* importing the export again changes nothing */
+	json_decref(import_csv(out, 10, 3));
+	char *again = tmcm_udso_csv_export(st, &err);
+	ck_assert_str_eq(again, out);
+	free(again);
+	free(out);
+}
+
+/* Bad lines are reported by line number and the good ones kept; the
+ * maximum stops the import. */
+TEST(test_udso_csv_bad_lines)
+{
+	const char *csv = "ip,10.0.0.1,block\n"
+			  "ip,not-an-ip,block\n"
+			  "url,http://q.lab/,quarantine\n"
+			  "domain,ok.lab,log,yesterday\n"
+			  "justone\n"
+			  "domain,two.lab\n"
+			  "domain,three.lab\n";
+	json_t *r = import_csv(csv, 2, 2);
+	json_t *errors = json_object_get(r, "errors");
+	ck_assert_int_eq(json_array_size(errors), 5);
+	const long lines[] = {2, 3, 4, 5, 7};
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(errors, i),
+								    "line")), lines[i]);
+	json_decref(r);
+
+	const char *broken = "domain,a.lab\n\"domain,b.lab\n";
+	r = import_csv(broken, 0, 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "failed")), 1);
+	json_decref(r);
+}
+
+/* Product Directory: the sources TMCM pulls and the products that pull from
+ * it, each with a status, last contact and change number. */
+TEST(test_product_directory)
+{
+	ctd_err err = {0};
+	char *sources = xasprintf(
+		"INSERT INTO tmcm_sources (name, url, cursor, last_sync_ms) VALUES"
+		" ('DDAN', 'https://ddan.lab', 7, %lld), ('DDI', 'https://ddi.lab', 0, 0),"
+		" ('DDI-2', 'https://ddi2.lab', 3, 1)", (long long)time_now_ms());
+	ck_assert_int_eq(store_exec(st, sources, &err), 0);
+	free(sources);
+	ck_assert_int_eq(store_exec(st, "UPDATE tmcm_sources SET last_error = 'refused'"
+				    " WHERE name = 'DDI-2'", &err), 0);
+	tmcm_product_info p = {.client_uuid = "u-1", .product_name = "IMSVA",
+			       .hostname = "imsva.lab", .subscription = "imsva"};
+	ck_assert_int_eq(tmcm_product_synced(st, &p, 42, 5, &err), 0);
+	json_t *d = tmcm_directory(st, 60000, &err);
+	ck_assert_msg(d != NULL, "%s", err.msg);
+	json_t *items = json_object_get(d, "items");
+	ck_assert_int_eq(json_array_size(items), 4);
+	const char *want[][4] = {{"DDAN", "source", "online", "Deep Discovery Analyzer"},
+				 {"DDI", "source", "connecting", "Deep Discovery Inspector"},
+				 {"DDI-2", "source", "abnormal", "Deep Discovery Inspector"},
+				 {"IMSVA", "subscriber", "online",
+				  "InterScan Messaging Security Virtual Appliance"}};
+	const long change[] = {7, 0, 3, 42};
+	for (size_t i = 0; i < 4; i++) {
+		json_t *o = json_array_get(items, i);
+		ck_assert_str_eq(json_string_value(json_object_get(o, "name")), want[i][0]);
+		ck_assert_str_eq(json_string_value(json_object_get(o, "role")), want[i][1]);
+		ck_assert_str_eq(json_string_value(json_object_get(o, "status")), want[i][2]);
+		ck_assert_str_eq(json_string_value(json_object_get(o, "product")), want[i][3]);
+		ck_assert_int_eq(json_integer_value(json_object_get(o, "change_id")), change[i]);
+	}
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(items, 3), "address")),
+			 "imsva.lab");
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(json_array_get(items, 3),
+								"last_feed_pull")));
+	json_decref(d);
+}
+
+/* Regenerate: the new key is stored, in force for JWTs and the console, and
+ * the old one is refused; a key pinned by the configuration is not touched. */
+TEST(test_api_key_regenerate)
+{
+	tmcm_config cfg = {.api_key = ""};
+	tmcm_app app = {.cfg = &cfg, .app_id = "APP", .api_key = xstrdup("OLD-KEY")};
+	session_table *logins = session_table_new(&(session_conf){.api_keys = {"OLD-KEY", "PW"}});
+	ctd_err err = {0};
+	char *key = tmcm_api_key_regenerate(&app, logins, &err);
+	ck_assert_msg(key != NULL, "%s", err.msg);
+	ck_assert_str_ne(key, "OLD-KEY");
+	char *now = tmcm_api_key(&app), *stored = store_setting_get(st, "tmcm", "api_key");
+	ck_assert_str_eq(now, key);
+	ck_assert_str_eq(stored, key);
+	ck_assert(session_key_ok(logins, key));
+	ck_assert(!session_key_ok(logins, "OLD-KEY"));
+	ck_assert(session_key_ok(logins, "PW"));
+
+	cfg.api_key = "PINNED";
+	ck_assert_ptr_null(tmcm_api_key_regenerate(&app, logins, &err));
+	ck_assert_int_eq(err.code, CTD_ECONFLICT);
+	ck_assert(session_key_ok(logins, key));
+	free(now);
+	free(stored);
+	free(key);
+	free(app.api_key);
+	session_table_free(logins);
 }
 
 TL_SUITE(.setup = setup, .teardown = teardown);
