@@ -441,7 +441,7 @@ TEST(test_api_key_regenerate)
 	char *key = tmcm_api_key_regenerate(&app, logins, &err);
 	ck_assert_msg(key != NULL, "%s", err.msg);
 	ck_assert_str_ne(key, "OLD-KEY");
-	char *now = tmcm_api_key(&app), *stored = store_setting_get(st, "tmcm", "api_key");
+	char *now = tmcm_api_key(&app), *stored = store_setting_get(st, "tmcm", "api_key", NULL);
 	ck_assert_str_eq(now, key);
 	ck_assert_str_eq(stored, key);
 	ck_assert(session_key_ok(logins, key));
