@@ -137,13 +137,15 @@ $(TESTLIB): $(TESTLIB_OBJ)
 	$(say) AR $@
 	$(Q)ar rcs $@ $^
 
+# ddid's download site serves DDAN's seed samples (mocks/ddan/ddan_samples.c).
+MOCK_EXTRA_ddi := $(call mock_lib,ddan)
 define MOCK_RULES
 $(call mock_lib,$(1)): $(call mock_objs,$(1))
 	@rm -f $$@
 	@mkdir -p $$(dir $$@)
 	$(say) AR $$@
 	$(Q)$(if $(call mock_objs,$(1)),ar rcs $$@ $$^,printf '!<arch>\n' > $$@)
-$(BIN)/$(1)d: $(BUILD)/mocks/$(1)/$(1)d.o $(call mock_lib,$(1)) $(LIBCTD) $(FLAGS_STAMP)
+$(BIN)/$(1)d: $(BUILD)/mocks/$(1)/$(1)d.o $(call mock_lib,$(1)) $(MOCK_EXTRA_$(1)) $(LIBCTD) $(FLAGS_STAMP)
 	@mkdir -p $(BIN)
 	$(say) LINK $$@
 	$(Q)$(CC) -o $$@ $$(filter-out $(FLAGS_STAMP),$$^) $(LDLIBS)

@@ -4,7 +4,8 @@
  * `Authorization: Bearer` or ?api_key=, or a session from POST /api/login
  * with the API key as password): status (capture state, why capture is unavailable, analysis
  * mode and DDAN health), Detections, Detections -> Suspicious Objects (STEP
- * 3-1), carved files, submission rules, and capture-file upload.
+ * 3-1), carved files, submission rules, capture-file upload, and the
+ * downloads the STEP 3-1 download site served (and how DDI saw each).
  *
  * SO feed (STEP 3-2), DTAS style: GET /web_service/sample_upload/get_black_lists
  * with X-DTAS-LastQueryID, X-DTAS-Checksum verified with DDI's own API key,
@@ -163,6 +164,18 @@ static void api_pcap_upload(http_req *req, http_resp *resp)
 	free(path);
 }
 
+/* GET /api/downloads: the download site's URL and what it served. */
+static void api_downloads(http_req *req, http_resp *resp)
+{
+	ddi_app *a = app_of(req);
+	if (!a->downloads) {
+		http_resp_json(resp, 200, json_pack("{s:n, s:[]}", "url", "downloads"));
+		return;
+	}
+	http_resp_json(resp, 200, json_pack("{s:s, s:o}", "url", a->download_url, "downloads",
+					    ddi_downloads_served(a->downloads)));
+}
+
 /* ---- DTAS side */
 
 /* The SO feed's route authenticator: X-DTAS-Checksum over the headers (and
@@ -232,6 +245,7 @@ const http_route ddi_routes[] = {
 	{"GET", "/api/files", api_files},
 	{"GET", "/api/rules", api_rules},
 	{"POST", "/api/pcaps", api_pcap_upload},
+	{"GET", "/api/downloads", api_downloads},
 	{"GET", DTAS_PREFIX "get_black_lists", dtas_black_lists, &dtas_auth},
 	{"GET", DTAS_PREFIX "register", dtas_simple, &dtas_auth},
 	{"GET", DTAS_PREFIX "unregister", dtas_simple, &dtas_auth},

@@ -2,7 +2,8 @@
  * captures traffic (libpcap on an interface, or pcap/pcapng files), carves
  * files from HTTP and SMTP, has them analysed by DDAN (or its internal
  * Virtual Analyzer), records detections, and serves its suspicious objects as
- * a DTAS-style SO feed that TMCM pulls (seed STEP 3). */
+ * a DTAS-style SO feed that TMCM pulls (seed STEP 3). It also serves the
+ * lab's STEP 3-1 download site (ddi_downloads.c). */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@ typedef struct ddi_config {
 	char *submit_rules, *so_types;
 	long long submit_max_size, submit_queue;
 	long long ddan_backoff, ddan_poll, va_timeout, internal_va_time, so_expiry, feed_page;
+	int download_site;
+	long long download_port;
 } ddi_config;
 
 #define MiB "1048576"
@@ -94,6 +97,10 @@ static const cfg_opt ddi_opts[] = {
 	 NULL, "SO types made from a risky file: any of file,url,domain,ip"},
 	{"feed_page_size", CFG_INT, offsetof(ddi_config, feed_page), "1000", NULL, 1, 100000, NULL,
 	 "records per get_black_lists page"},
+	{"download_site", CFG_BOOL, offsetof(ddi_config, download_site), "yes", NULL, 0, 0, NULL,
+	 "serve the seed samples for STEP 3-1 over plain HTTP (listener `downloads`)"},
+	{"download_port", CFG_INT, offsetof(ddi_config, download_port), "8447", NULL, 0, 65535, NULL,
+	 "port of the download site (0: ephemeral)"},
 };
 static const cfg_section ddi_section = {"ddi", ddi_opts, CFG_NOPTS(ddi_opts)};
 
@@ -115,6 +122,23 @@ static size_t split_files(char *list, const char **out, size_t max)
 		if (*tok)
 			out[n++] = tok;
 	return n;
+}
+
+/* The STEP 3-1 download site on the bind address, listed as `downloads`. */
+static ddi_downloads *start_download_site(ctd_daemon *d, const ddi_config *cfg,
+					  ddi_sensor *sensor, char **url)
+{
+	ctd_err err;
+	char *dir = xasprintf("%s/captures", cfg->base.home);
+	ddi_downloads_opts o = {cfg->base.bind, (int)cfg->download_port, sensor, dir};
+	ddi_downloads *dl = ddi_downloads_start(&o, &err);
+	if (!dl)
+		fatal("http.listen", "listener=downloads port=%lld error=\"%s\"", cfg->download_port,
+		      err.msg);
+	free(dir);
+	*url = daemon_listener_url(d, "http", ddi_downloads_port(dl));
+	daemon_add_listener(d, "downloads", *url);
+	return dl;
 }
 
 /* /healthz "status": live capture state. */
@@ -171,7 +195,11 @@ int main(int argc, char **argv)
 	};
 	ddi_sensor *sensor = ddi_sensor_start(&co);
 
-	ddi_app app = {api_key, sensor, sb, cfg.base.home, cfg.submit_rules, (int)cfg.feed_page};
+	char *download_url = NULL;
+	ddi_downloads *downloads =
+		cfg.download_site ? start_download_site(&d, &cfg, sensor, &download_url) : NULL;
+	ddi_app app = {api_key, sensor, sb, cfg.base.home, cfg.submit_rules, (int)cfg.feed_page,
+		       downloads, download_url};
 	/* DDI's console has no password of its own: the API key logs in */
 	daemon_set_login(&d, &(session_conf){.api_keys = {api_key}});
 	daemon_http_start(&d, ddi_routes, ddi_nroutes, &app, 0);
@@ -187,12 +215,14 @@ int main(int argc, char **argv)
 	/* Stop serving before the parts the handlers use go away. */
 	http_server_stop(d.http);
 	d.http = NULL;
+	ddi_downloads_stop(downloads);
 	ddi_sensor_stop(sensor);
 	ddi_submit_stop(sb);
 	daemon_shutdown(&d);
 	free(api_key);
 	free(client_uuid);
 	free(pcap_dir);
+	free(download_url);
 	cfg_free(&ddi_section, &cfg);
 	g_mime_shutdown();
 	return 0;
