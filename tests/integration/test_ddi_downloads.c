@@ -233,4 +233,22 @@ TEST(test_site_can_be_turned_off)
 	stop_ddi(&d);
 }
 
+/* `ctdlab status` lists the site as DDI's `downloads` listener. */
+TEST(test_lab_status_lists_site)
+{
+	tl_lab_env();
+	char *dir = tl_tmpdir("ddi-dl-lab"), *out = NULL;
+	const char *up[] = {"up", NULL}, *status[] = {"status", NULL}, *down[] = {"down", NULL};
+	ck_assert_int_eq(tl_ctdlab(dir, up, &out), 0);
+	free(out);
+	ck_assert_int_eq(tl_ctdlab(dir, status, &out), 0);
+	char *line = strstr(out, "    downloads ");
+	ck_assert_msg(line != NULL, "no downloads listener in: %s", out);
+	ck_assert_ptr_nonnull(strstr(line, "http://127.0.0.1:"));
+	free(out);
+	tl_ctdlab(dir, down, NULL);
+	tl_rmrf(dir);
+	free(dir);
+}
+
 TL_SUITE(.timeout = 60);
