@@ -114,6 +114,8 @@ char *ddi_so_normalize_url(const char *url);
 json_t *ddi_so_list(store *st, const char *type, int include_removed, int limit, ctd_err *err);
 json_t *ddi_detections_list(store *st, int64_t after_id, int limit, ctd_err *err);
 json_t *ddi_files_list(store *st, const char *state, int limit, ctd_err *err);
+/* The dashboard's counts: detections, files, active SOs in all and by type. */
+json_t *ddi_totals(store *st, ctd_err *err);
 /* One feed page (sofeed.h XML) of changes after `after`. */
 int ddi_so_feed_page(store *st, int64_t after, int limit, sbuf *xml, ctd_err *err);
 

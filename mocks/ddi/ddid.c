@@ -19,7 +19,7 @@
 
 typedef struct ddi_config {
 	daemon_config base;
-	char *api_key, *ddan_url, *ddan_api_key, *ddan_ca_file, *va_mode;
+	char *api_key, *console_password, *ddan_url, *ddan_api_key, *ddan_ca_file, *va_mode;
 	int ddan_verify_tls, capture;
 	char *interface, *bpf, *pcap_dir, *read;
 	long long pcap_poll;
@@ -37,6 +37,8 @@ static const cfg_opt ddi_opts[] = {
 	DAEMON_CFG_OPTS(ddi_config, "8446", "yes"),
 	{"api_key", CFG_STR, offsetof(ddi_config, api_key), "", NULL, 0, 0, NULL,
 	 "key of DDI's SO feed and console API (empty: generated on first start)"},
+	{"console_password", CFG_STR, offsetof(ddi_config, console_password), "", NULL, 0, 0, NULL,
+	 "console password of user admin (empty: generated on first start)"},
 	{"ddan_url", CFG_STR, offsetof(ddi_config, ddan_url), "", NULL, 0, 0, NULL,
 	 "DDAN to submit files to, e.g. https://127.0.0.1:8443 (empty: internal VA)"},
 	{"ddan_api_key", CFG_STR, offsetof(ddi_config, ddan_api_key), "", NULL, 0, 0, NULL,
@@ -105,10 +107,10 @@ static const cfg_opt ddi_opts[] = {
 static const cfg_section ddi_section = {"ddi", ddi_opts, CFG_NOPTS(ddi_opts)};
 
 /* A setting pinned in config wins; else the one generated on first start. */
-static char *setting(store *st, const char *key, const char *pinned)
+static char *setting(store *st, const char *key, const char *pinned, secret_kind kind)
 {
 	ctd_err err;
-	char *v = store_secret(st, "ddi", key, pinned, (secret_kind){SECRET_GUID, 0}, &err);
+	char *v = store_secret(st, "ddi", key, pinned, kind, &err);
 	if (!v)
 		fatal("ddi.settings", "key=%s error=\"%s\"", key, err.msg);
 	return v;
@@ -160,8 +162,11 @@ int main(int argc, char **argv)
 		fatal("store.open", "error=\"%s\"", err.msg);
 	if (filetype_init(&err) != 0)
 		fatal("ddi.filetype", "error=\"%s\"", err.msg);
-	char *api_key = setting(st, "api_key", cfg.api_key);
-	char *client_uuid = setting(st, "client_uuid", "");
+	char *api_key = setting(st, "api_key", cfg.api_key, (secret_kind){SECRET_GUID, 0});
+	/* like DDAN's: the first two groups of a UUID */
+	char *password = setting(st, "console_password", cfg.console_password,
+				 (secret_kind){SECRET_UUID, 13});
+	char *client_uuid = setting(st, "client_uuid", "", (secret_kind){SECRET_GUID, 0});
 	const char *mode = strcmp(cfg.va_mode, "auto") ? cfg.va_mode : *cfg.ddan_url ? "ddan" : "internal";
 	if (!strcmp(mode, "ddan") && !*cfg.ddan_url)
 		fatal("ddi.config", "reason=\"va_mode=ddan needs ddan_url\"");
@@ -200,10 +205,10 @@ int main(int argc, char **argv)
 		cfg.download_site ? start_download_site(&d, &cfg, sensor, &download_url) : NULL;
 	ddi_app app = {api_key, sensor, sb, cfg.base.home, cfg.submit_rules, (int)cfg.feed_page,
 		       downloads, download_url};
-	/* DDI's console has no password of its own: the API key logs in */
-	daemon_set_login(&d, &(session_conf){.api_keys = {api_key}});
+	daemon_set_login(&d, &(session_conf){.password = password, .api_keys = {api_key}});
 	daemon_http_start(&d, ddi_routes, ddi_nroutes, &app, 0);
 	json_object_set_new(d.info, "api_key", json_string(api_key));
+	json_object_set_new(d.info, "console_password", json_string(password));
 	json_object_set_new(d.info, "va_mode", json_string(mode));
 	json_object_set_new(d.info, "capture", json_string(ddi_sensor_state(sensor)));
 	json_object_set_new(d.info, "interface", json_string(cfg.interface));
@@ -220,6 +225,7 @@ int main(int argc, char **argv)
 	ddi_submit_stop(sb);
 	daemon_shutdown(&d);
 	free(api_key);
+	free(password);
 	free(client_uuid);
 	free(pcap_dir);
 	free(download_url);
