@@ -75,20 +75,41 @@ void ddan_console_samples(http_req *req, http_resp *resp)
 	http_resp_json(resp, 200, json_pack("{s:o}", "samples", out));
 }
 
-void ddan_console_sample(http_req *req, http_resp *resp)
+/* The sample the path's {sha1} names; NULL when resp is filled. */
+static json_t *path_sample(http_req *req, http_resp *resp)
 {
 	store *st = console_store(resp);
-	if (!st)
-		return;
 	char sha1[41];
+	if (!st)
+		return NULL;
 	if (ddan_sha1_norm(http_req_param(req, "sha1"), sha1) != 0) {
 		http_resp_error(resp, 400, "invalid", "not a SHA-1");
-		return;
+		return NULL;
 	}
 	ctd_err err = {0};
 	json_t *s = ddan_sample_load(st, sha1, &err);
 	if (!s)
-		return http_resp_ctd_err(resp, &err);
+		http_resp_ctd_err(resp, &err);
+	return s;
+}
+
+/* The path's {id}; -1 when resp is filled. */
+static int path_id(http_req *req, http_resp *resp, const char *what, long long *id)
+{
+	char *end;
+	const char *text = http_req_param(req, "id");
+	*id = strtoll(text, &end, 10);
+	if (end != text && !*end)
+		return 0;
+	http_resp_error(resp, 400, "invalid", "%s id must be a number", what);
+	return -1;
+}
+
+void ddan_console_sample(http_req *req, http_resp *resp)
+{
+	json_t *s = path_sample(req, resp);
+	if (!s)
+		return;
 	name_sample(s);
 	http_resp_json(resp, 200, s);
 }
@@ -128,15 +149,9 @@ void ddan_console_so_action(http_req *req, http_resp *resp)
 {
 	ddan_app *app = req->app;
 	store *st = console_store(resp);
-	if (!st)
+	long long id;
+	if (!st || path_id(req, resp, "suspicious object", &id) != 0)
 		return;
-	char *end;
-	const char *idtext = http_req_param(req, "id");
-	long long id = strtoll(idtext, &end, 10);
-	if (end == idtext || *end) {
-		http_resp_error(resp, 400, "invalid", "suspicious object id must be a number");
-		return;
-	}
 	ctd_err err = {0};
 	if (ddan_so_action(st, id, http_req_param(req, "action"), app->cfg->so_expiry, &err) != 0)
 		return http_resp_ctd_err(resp, &err);
@@ -182,21 +197,13 @@ void ddan_console_dashboard(http_req *req, http_resp *resp)
  * a file to save. */
 void ddan_console_report(http_req *req, http_resp *resp)
 {
-	store *st = console_store(resp);
-	char sha1[41];
-	if (!st)
-		return;
-	if (ddan_sha1_norm(http_req_param(req, "sha1"), sha1) != 0) {
-		http_resp_error(resp, 400, "invalid", "not a SHA-1");
-		return;
-	}
-	ctd_err err = {0};
-	json_t *s = ddan_sample_load(st, sha1, &err);
+	json_t *s = path_sample(req, resp);
 	if (!s)
-		return http_resp_ctd_err(resp, &err);
+		return;
+	const char *sha1 = json_string_value(json_object_get(s, "sha1"));
 	if (json_integer_value(json_object_get(s, "status")) != DDAN_DONE) {
-		json_decref(s);
 		http_resp_error(resp, 409, "not_ready", "the analysis of %s has not finished", sha1);
+		json_decref(s);
 		return;
 	}
 	size_t len;
@@ -248,15 +255,11 @@ void ddan_console_exception_add(http_req *req, http_resp *resp)
 void ddan_console_exception_delete(http_req *req, http_resp *resp)
 {
 	store *st = console_store(resp);
-	if (!st)
-		return;
-	char *end;
-	const char *idtext = http_req_param(req, "id");
-	long long id = strtoll(idtext, &end, 10);
+	long long id;
 	ctd_err err = {0};
-	if (end == idtext || *end)
-		http_resp_error(resp, 400, "invalid", "exception id must be a number");
-	else if (ddan_exception_delete(st, id, &err) != 0)
+	if (!st || path_id(req, resp, "exception", &id) != 0)
+		return;
+	if (ddan_exception_delete(st, id, &err) != 0)
 		http_resp_ctd_err(resp, &err);
 	else
 		http_resp_json(resp, 200, json_pack("{s:I}", "deleted", (json_int_t)id));
