@@ -3,6 +3,7 @@
 #   make            build every binary into bin/ (never runs the package manager)
 #   make check      install missing packages (make deps), build and run the tests
 #   make check T=imsva      only the test programs whose name contains "imsva"
+#                           (T=browser: the browser tests, tests/browser)
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan (build-san/)
 #   make check SANITIZE=thread   under ThreadSanitizer (build-tsan/)
 #   make run        make deps, build, start the lab and run the four-step drill
@@ -66,12 +67,13 @@ DAEMONS := $(APPLIANCES:%=$(BIN)/%d)
 TOOLS := $(patsubst tools/%/,$(BIN)/%,$(sort $(dir $(wildcard tools/*/*.c))))
 
 COMMON_SRC := $(wildcard common/*.c)
-COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema_gen.o
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema_gen.o $(BUILD)/console_shell_gen.o
 LIBCTD := $(BUILD)/libctd.a
 
 # lib<x>.a: every source of mocks/<x>/ except its main file <x>d.c
 mock_lib = $(BUILD)/lib$(1).a
-mock_objs = $(patsubst %.c,$(BUILD)/%.o,$(filter-out mocks/$(1)/$(1)d.c,$(wildcard mocks/$(1)/*.c)))
+mock_objs = $(patsubst %.c,$(BUILD)/%.o,$(filter-out mocks/$(1)/$(1)d.c,$(wildcard mocks/$(1)/*.c))) \
+	$(BUILD)/mocks/$(1)/console_gen.o
 MOCK_LIBS := $(foreach a,$(APPLIANCES),$(call mock_lib,$(a)))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -83,7 +85,11 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/%)
 # T="imsva ddan": only the test programs whose name contains one of the words.
 T ?=
 matches_t = $(strip $(foreach p,$(T),$(findstring $(p),$(notdir $(1)))))
-TESTS := $(if $(T),$(foreach t,$(UNIT_BIN) $(INTEG_BIN),$(if $(call matches_t,$(t)),$(t))),$(UNIT_BIN) $(INTEG_BIN))
+# The browser tests (tests/browser, Playwright + chromium against a real lab)
+# are one more program; its summary line counts each test.
+BROWSER_TEST := tests/browser/test_browser.mjs
+ALL_TESTS := $(UNIT_BIN) $(INTEG_BIN) $(BROWSER_TEST)
+TESTS := $(if $(T),$(foreach t,$(ALL_TESTS),$(if $(call matches_t,$(t)),$(t))),$(ALL_TESTS))
 # Test programs run in parallel on the cores (tests/run.sh -j).
 JOBS ?= $(NPROC)
 
@@ -126,6 +132,25 @@ $(BUILD)/schema_gen.c: $(sort $(wildcard schema/*.sql)) tools/embed_sql.sh
 $(BUILD)/schema_gen.o: $(BUILD)/schema_gen.c $(FLAGS_STAMP)
 	$(say) CC $<
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# Web consoles (common/console.h): the files of common/console/ into libctd
+# and of mocks/<x>/console/ into lib<x>, as C arrays. The .list stamp
+# changes when a file is added or removed, so that regenerates too.
+# $(1) symbol, $(2) folder, $(3) generated C file
+console_files_of = $(sort $(shell find $(1) -type f 2>/dev/null))
+define CONSOLE_RULES
+$(3:.c=.list): FORCE
+	@mkdir -p $$(dir $$@)
+	@echo '$(call console_files_of,$(2))' | cmp -s - $$@ || echo '$(call console_files_of,$(2))' >$$@
+$(3): $(call console_files_of,$(2)) $(3:.c=.list) tools/embed_console.sh
+	$(say) GEN $$@
+	$(Q)tools/embed_console.sh $(1) $(2) $(call console_files_of,$(2)) >$$@
+$(3:.c=.o): $(3) $(FLAGS_STAMP)
+	$(say) CC $$<
+	$(Q)$(CC) $(CFLAGS) -c $$< -o $$@
+endef
+$(eval $(call CONSOLE_RULES,console_shell_files,common/console,$(BUILD)/console_shell_gen.c))
+$(foreach a,$(APPLIANCES),$(eval $(call CONSOLE_RULES,$(a)_console_files,mocks/$(a)/console,$(BUILD)/mocks/$(a)/console_gen.c)))
 
 $(LIBCTD): $(COMMON_OBJ)
 	@rm -f $@
@@ -173,7 +198,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(TESTLIB) $(MOCK_LIBS) $(LIBCT
 # SPEC: make check and make run work as the first command on a fresh Debian,
 # so they install what is missing (make deps); make alone only checks.
 check: deps
-	@$(MAKE) -j$(NPROC) --no-print-directory binaries $(TESTS)
+	@$(MAKE) -j$(NPROC) --no-print-directory binaries $(filter-out $(BROWSER_TEST),$(TESTS))
 	@CTDLAB_BINDIR=$(BIN) tests/run.sh -j $(JOBS) $(TESTS)
 
 unit: deps

@@ -149,14 +149,33 @@ char *daemon_listener_url(const ctd_daemon *d, const char *scheme, int port)
 						   : xasprintf("%s://%s:%d", scheme, host, port);
 }
 
+void daemon_set_console(ctd_daemon *d, const char *entry, const console_files *files)
+{
+	d->console_entry = entry;
+	d->console_files = files;
+}
+
+static size_t console_add_routes(const ctd_daemon *d, http_route *out)
+{
+	if (!d->console_entry)
+		return 0;
+	console_site site = {.appliance = d->appliance,
+			     .entry = d->console_entry,
+			     .files = d->console_files,
+			     .locale = d->cfg->locale,
+			     .timezone = d->cfg->timezone};
+	return console_routes(&site, out);
+}
+
 void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, void *app,
 		       int path_nocase)
 {
 	ctd_err err;
-	http_route *all = xcalloc(nroutes + 1, sizeof *all);
+	http_route *all = xcalloc(nroutes + 1 + CONSOLE_MAX_ROUTES, sizeof *all);
 	all[0] = (http_route){"GET", "/healthz", healthz, HTTP_PUBLIC};
 	if (nroutes)
 		memcpy(all + 1, routes, nroutes * sizeof *routes);
+	nroutes += console_add_routes(d, all + 1 + nroutes);
 
 	if (d->cfg->tls && tls_lab_cert(d->cfg->home, &d->cert_pem, &d->key_pem, &err) != 0)
 		fatal("tls.cert", "home=%s error=\"%s\"", d->cfg->home, err.msg);
@@ -184,6 +203,10 @@ void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, 
 		      err.msg);
 	char *url = daemon_listener_url(d, d->cfg->tls ? "https" : "http", http_server_port(d->http));
 	daemon_add_listener(d, d->cfg->tls ? "https" : "http", url);
+	if (d->console_entry)
+		json_object_set_new(d->info, "console",
+				    json_pack("{s:s+, s:s, s:s?}", "url", url, d->console_entry, "user",
+					      SESSION_DEFAULT_USER, "password", d->login_password));
 	free(url);
 }
 
@@ -196,6 +219,12 @@ void daemon_set_login(ctd_daemon *d, const session_conf *login)
 		c.cookie = cookie;
 	if (!c.ttl_ms)
 		c.ttl_ms = d->cfg->session_ttl;
+	if (*d->cfg->password)
+		c.password = d->cfg->password;
+	free(d->login_password);
+	d->login_password = c.password && *c.password ? xstrdup(c.password)
+			    : c.api_keys[0]		   ? xstrdup(c.api_keys[0])
+							   : NULL;
 	session_table_free(d->sessions);
 	d->sessions = session_table_new(&c);
 }
@@ -242,6 +271,7 @@ void daemon_shutdown(ctd_daemon *d)
 	json_decref(d->listeners);
 	json_decref(d->info);
 	free(d->routes_owned);
+	free(d->login_password);
 	session_table_free(d->sessions);
 	free(d->db_path);
 	free(d->pid_path);

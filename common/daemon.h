@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "config.h"
+#include "console.h"
 #include "http_server.h"
 #include "session.h"
 
@@ -32,6 +33,9 @@ typedef struct daemon_config {
 	long long http_threads;
 	long long max_body;
 	long long session_ttl; /* ms: console sessions end this long after last use */
+	char *password;  /* the lab's one console password ("": the appliance's own) */
+	char *locale;    /* console language: en | ja */
+	char *timezone;  /* console time zone, IANA name ("": the browser's) */
 } daemon_config;
 
 /* Table rows for daemon_config inside struct T (member `base`). */
@@ -59,7 +63,15 @@ typedef struct daemon_config {
 	{"max_body", CFG_INT, offsetof(T, base.max_body), "67108864", NULL, 1024, 1073741824,    \
 	 NULL, "largest HTTP request body accepted (bytes); larger gets 413"},                    \
 	{"session_ttl", CFG_DURATION, offsetof(T, base.session_ttl), "8h", NULL, 60000,          \
-	 2592000000LL, NULL, "console session lifetime after its last use"}
+	 2592000000LL, NULL, "console session lifetime after its last use"},                     \
+	{"password", CFG_STR, offsetof(T, base.password), "", NULL, 0, 0, NULL,                  \
+	 "console password of user admin, pinned (one class password in [lab]; empty: the "      \
+	 "appliance's own)"},                                                                    \
+	{"locale", CFG_ENUM, offsetof(T, base.locale), "en", NULL, 0, 0, "en|ja",                \
+	 "language of the console and of default names"},                                       \
+	{"timezone", CFG_STR, offsetof(T, base.timezone), "", NULL, 0, 0, NULL,                  \
+	 "time zone the console shows times in (IANA name, e.g. Asia/Tokyo; empty: the "         \
+	 "browser's)"}
 
 typedef struct ctd_daemon {
 	const char *appliance;
@@ -73,6 +85,9 @@ typedef struct ctd_daemon {
 	http_server *http;
 	http_route *routes_owned;
 	session_table *sessions; /* the main listener's logins (daemon_set_login) */
+	char *login_password;    /* what logs in as admin, for the ready file */
+	const char *console_entry; /* daemon_set_console */
+	const console_files *console_files;
 	char *cert_pem, *key_pem;
 	json_t *(*status_fn)(void *cls);
 	void *status_cls;
@@ -83,9 +98,14 @@ typedef struct ctd_daemon {
 void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, void *cfg,
 		 int argc, char **argv);
 /* Who may log in to the main listener (password, API keys; user, ttl and
- * cookie name are filled in when left empty). Without it, every route of
+ * cookie name are filled in when left empty; the `password` option, when
+ * set, replaces the password). Without it, every route of
  * daemon_http_start must declare its own authentication. */
 void daemon_set_login(ctd_daemon *d, const session_conf *login);
+/* Serve the web console (console.h) at path entry on the main listener, with
+ * the appliance's embedded files; call before daemon_http_start. The ready
+ * file's info.console then says {url, user, password}. */
+void daemon_set_console(ctd_daemon *d, const char *entry, const console_files *files);
 /* Start the main HTTP(S) listener with the daemon's routes plus GET /healthz
  * (public); routes without an authenticator use the login sessions. */
 void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, void *app,

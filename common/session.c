@@ -322,3 +322,18 @@ void session_logout_handler(http_req *req, http_resp *resp)
 	set_cookie(resp, t, "", "; Max-Age=0");
 	http_resp_json(resp, 200, json_pack("{s:b, s:b}", "ok", 1, "ended", ended));
 }
+
+void session_current_handler(http_req *req, http_resp *resp)
+{
+	session_table *t = req->auth_cls;
+	char token[SESSION_TOKEN_LEN + 1];
+	session_info s;
+	if (!t || cookie_token(t, req, token) != 0 || session_lookup(t, token, &s) != 0) {
+		http_resp_error(resp, 401, ctd_errcode_name(CTD_EAUTH), "no console session");
+		return;
+	}
+	http_resp_json(resp, 200,
+		       json_pack("{s:s, s:s, s:I}", "user", s.user, "csrf", s.csrf, "expires_in",
+				 (json_int_t)(s.expires_in_ms / 1000)));
+	OPENSSL_cleanse(&s, sizeof s);
+}

@@ -76,5 +76,8 @@ extern const http_auth session_auth;
 void session_login_handler(http_req *req, http_resp *resp);
 /* POST logout: ends the request's session and clears the cookie. */
 void session_logout_handler(http_req *req, http_resp *resp);
+/* GET: the cookie's session {user, csrf, expires_in}, or 401: how a console
+ * page that was reloaded finds its csrf token again. Declare it HTTP_PUBLIC. */
+void session_current_handler(http_req *req, http_resp *resp);
 
 #endif

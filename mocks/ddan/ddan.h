@@ -72,8 +72,6 @@ void ddan_console_report(http_req *req, http_resp *resp);
 void ddan_console_exceptions(http_req *req, http_resp *resp);
 void ddan_console_exception_add(http_req *req, http_resp *resp);
 void ddan_console_exception_delete(http_req *req, http_resp *resp);
-/* ddan_console_page.c: the browser page over that API (/pages/login.php). */
-void ddan_console_page(http_req *req, http_resp *resp);
 
 /* ddan_engine.c: the analysis worker. */
 ddan_engine *ddan_engine_start(ddan_app *app, ctd_err *err);

@@ -682,8 +682,6 @@ static const http_route routes[] = {
 	DTAS("GET", "get_openioc_report", h_openioc),
 	DTAS("GET", "get_pcap", h_pcap),
 	DTAS("GET", "query_sample_info", h_sample_info),
-	{"GET", "/", ddan_console_page, HTTP_PUBLIC},
-	{"GET", "/pages/login.php", ddan_console_page, HTTP_PUBLIC},
 	{"POST", "/api/login", session_login_handler, HTTP_PUBLIC},
 	{"POST", "/api/logout", session_logout_handler},
 	{"GET", "/api/about", ddan_console_about},

@@ -23,9 +23,10 @@ int main(int argc, char **argv)
 	if (!st || ddan_app_init(&app, &cfg, st, &err) != 0)
 		fatal("ddan.init", "error=\"%s\"", err.msg);
 	json_object_set_new(d.info, "api_key", json_string(app.api_key));
-	json_object_set_new(d.info, "console_password", json_string(app.console_password));
 	daemon_set_login(&d, &(session_conf){.password = app.console_password,
 					     .api_keys = {app.api_key}});
+	json_object_set_new(d.info, "console_password", json_string(d.login_password));
+	daemon_set_console(&d, "/pages/login.php", &ddan_console_files);
 	size_t nroutes;
 	const http_route *routes = ddan_routes(&nroutes);
 	daemon_http_start(&d, routes, nroutes, &app, 0);

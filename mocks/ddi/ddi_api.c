@@ -244,7 +244,6 @@ static void dtas_black_lists(http_req *req, http_resp *resp)
 }
 
 const http_route ddi_routes[] = {
-	{"GET", "/", ddi_console_page, HTTP_PUBLIC},
 	{"POST", "/api/login", session_login_handler, HTTP_PUBLIC},
 	{"POST", "/api/logout", session_logout_handler},
 	{"GET", "/api/status", api_status},

@@ -147,8 +147,6 @@ typedef struct ddi_app {
 	const char *download_url;
 } ddi_app;
 extern const http_route ddi_routes[];
-/* GET /: the browser console (ddi_console_page.c). */
-void ddi_console_page(http_req *req, http_resp *resp);
 extern const size_t ddi_nroutes;
 
 #endif

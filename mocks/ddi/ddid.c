@@ -206,9 +206,10 @@ int main(int argc, char **argv)
 	ddi_app app = {api_key, sensor, sb, cfg.base.home, cfg.submit_rules, (int)cfg.feed_page,
 		       downloads, download_url};
 	daemon_set_login(&d, &(session_conf){.password = password, .api_keys = {api_key}});
+	daemon_set_console(&d, "/", &ddi_console_files);
 	daemon_http_start(&d, ddi_routes, ddi_nroutes, &app, 0);
 	json_object_set_new(d.info, "api_key", json_string(api_key));
-	json_object_set_new(d.info, "console_password", json_string(password));
+	json_object_set_new(d.info, "console_password", json_string(d.login_password));
 	json_object_set_new(d.info, "va_mode", json_string(mode));
 	json_object_set_new(d.info, "capture", json_string(ddi_sensor_state(sensor)));
 	json_object_set_new(d.info, "interface", json_string(cfg.interface));

@@ -34,7 +34,6 @@ typedef struct imsva_config {
 	int smtp_tls;
 	/* processing */
 	long long workers;
-	char *locale;
 	/* admin */
 	char *admin_password;
 	/* delivery */

@@ -36,8 +36,6 @@ static const cfg_opt imsva_opts[] = {
 	OPT("smtp_tls", CFG_BOOL, smtp_tls, "yes", NULL, 0, 0, NULL,
 	    "offer STARTTLS with the lab certificate"),
 	OPT("workers", CFG_INT, workers, "2", NULL, 1, 64, NULL, "message processing threads"),
-	OPT("locale", CFG_ENUM, locale, "en", NULL, 0, 0, "en|ja",
-	    "language of the default rule names"),
 	OPT("admin_password", CFG_STR, admin_password, "", NULL, 0, 0, NULL,
 	    "admin console password (empty: generated on first start, see ready file)"),
 	OPT("next_hop", CFG_STR, next_hop, "", NULL, 0, 0, NULL,
@@ -145,7 +143,7 @@ int main(int argc, char **argv)
 	imsva_app app;
 	memset(&app, 0, sizeof app);
 	app.cfg = &cfg;
-	imsva_locale_parse(cfg.locale, &app.locale);
+	imsva_locale_parse(cfg.base.locale, &app.locale);
 	app.va_level = !strcmp(cfg.va_security_level, "high")	  ? IMSVA_LEVEL_HIGH
 		       : !strcmp(cfg.va_security_level, "medium") ? IMSVA_LEVEL_MEDIUM
 								  : IMSVA_LEVEL_LOW;
@@ -166,6 +164,7 @@ int main(int argc, char **argv)
 	if (!app.tmcm)
 		fatal("imsva.tmcm", "error=\"%s\"", err.msg);
 
+	daemon_set_console(&d, "/console.imss", &imsva_console_files);
 	daemon_http_start(&d, imsva_admin_routes, imsva_admin_nroutes, &app, 0);
 	smtp_server_opts so = {
 		.bind = cfg.base.bind,
@@ -193,7 +192,7 @@ int main(int argc, char **argv)
 	char *url = daemon_listener_url(&d, "smtp", smtp_server_port(smtp));
 	daemon_add_listener(&d, "smtp", url);
 	json_object_set_new(d.info, "admin_user", json_string("admin"));
-	json_object_set_new(d.info, "admin_password", json_string(pw));
+	json_object_set_new(d.info, "admin_password", json_string(d.login_password));
 	if (app.ddan.client_uuid)
 		json_object_set_new(d.info, "ddan_client_uuid", json_string(app.ddan.client_uuid));
 	log_info("imsva.ready", "smtp=%s atse=%d va=%s tmcm=%s sps=%s", url, imsva_atse_enabled(st),

@@ -69,11 +69,11 @@ int main(int argc, char **argv)
 		fatal("store.open", "error=\"%s\"", err.msg);
 	char *password = secret(st, "admin_password", cfg.admin_password, 12);
 	char *api_key = secret(st, "api_key", cfg.api_key, 32);
-	json_object_set_new(d.info, "admin_password", json_string(password));
 	json_object_set_new(d.info, "api_key", json_string(api_key));
 	json_object_set_new(d.info, "so_source", json_string(cfg.so_source));
 	sps_console_init(&cfg);
 	daemon_set_login(&d, &(session_conf){.password = password, .api_keys = {api_key}});
+	json_object_set_new(d.info, "admin_password", json_string(d.login_password));
 
 	http_server *wrs = sps_wrs_start(&cfg, &err);
 	if (!wrs)
@@ -81,6 +81,7 @@ int main(int argc, char **argv)
 	char *wrs_url = daemon_listener_url(&d, "http", http_server_port(wrs));
 	daemon_add_listener(&d, "wrs", wrs_url);
 	free(wrs_url);
+	daemon_set_console(&d, "/", &sps_console_files);
 	daemon_http_start(&d, sps_console_routes, sps_console_nroutes, NULL, 1);
 	if (sps_sync_start(&cfg, &err) != 0)
 		fatal("sync.start", "error=\"%s\"", err.msg);

@@ -136,6 +136,7 @@ int main(int argc, char **argv)
 	memcpy(routes + tmcm_automation_nroutes + tmcm_console_nroutes, tmcm_feed_routes,
 	       tmcm_feed_nroutes * sizeof(*routes));
 	/* path_nocase: the Automation API is IIS-routed, clients vary the case */
+	daemon_set_console(&d, "/webapp/login.aspx", &tmcm_console_files);
 	daemon_http_start(&d, routes, n, &app, 1);
 	free(routes); /* the listener keeps its own copy */
 	publish_info(&d, &app);

@@ -135,7 +135,7 @@ TEST(console_login_about_and_so_actions)
 	http_response page;
 	char *purl = xasprintf("%s/pages/login.php", dd.url);
 	ck_assert_int_eq(tl_http("GET", purl, NULL, NULL, &page), 200);
-	ck_assert_ptr_nonnull(strstr(page.body.data, "Suspicious Objects"));
+	ck_assert_ptr_nonnull(strstr(page.body.data, "/_console/shell/main.js"));
 	http_response_free(&page);
 	free(purl);
 	json_t *j = console("GET", "/api/about", NULL, NULL, &st);

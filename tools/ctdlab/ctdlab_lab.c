@@ -342,8 +342,15 @@ static void print_status(json_t *st)
 	printf("\n");
 	json_object_foreach(json_object_get(st, "listeners"), key, val)
 		printf("    %-16s %s\n", key, json_string_value(val));
+	json_t *console = json_object_get(json_object_get(st, "info"), "console");
+	if (console)
+		printf("    %-16s %s  (log in as %s / %s)\n", "console",
+		       json_string_value(json_object_get(console, "url")),
+		       json_string_value(json_object_get(console, "user")),
+		       json_string_value(json_object_get(console, "password")));
 	json_object_foreach(json_object_get(st, "info"), key, val)
-		print_field(key, val);
+		if (val != console)
+			print_field(key, val);
 	json_object_foreach(json_object_get(st, "status"), key, val)
 		print_field(key, val);
 }
