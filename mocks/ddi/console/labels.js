@@ -8,7 +8,7 @@ export const RISK = {
 };
 
 export const TYPE = {
-  FILE: { en: 'File SHA-1', ja: 'ファイル SHA-1' },
+  FILE: { en: 'File', ja: 'ファイル' },
   URL: { en: 'URL', ja: 'URL' },
   DOMAIN: { en: 'Domain', ja: 'ドメイン' },
   IP: { en: 'IP address', ja: 'IP アドレス' },
