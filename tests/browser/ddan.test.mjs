@@ -45,13 +45,16 @@ function row(page, text) {
   return page.locator('#page table.grid tbody tr', { hasText: text });
 }
 
+// Show the console page at hashPath, freshly drawn: a hash-only change
+// would keep the old page's heading until the new one renders, so reload.
 async function open(page, hashPath) {
   await page.goto(`${lab.consoles.ddan.url}#${hashPath}`);
+  await page.reload();
   await page.locator('#page h1').first().waitFor();
 }
 
 describe('DDAN console', () => {
-  it('walks About, Submissions, the report, Suspicious Objects and Exceptions', async (t) => {
+  it('walks About, Submissions, the report, Suspicious Objects and Exceptions', { timeout: 60000 }, async (t) => {
     const c = lab.consoles.ddan;
     await withPage(browser, t, async (page) => {
       await logIn(page, c.url, c.user, c.password);
@@ -109,7 +112,7 @@ describe('DDAN console', () => {
     });
   });
 
-  it('shows the seed\'s Japanese menu words', async (t) => {
+  it('shows the seed\'s Japanese menu words', { timeout: 60000 }, async (t) => {
     const c = lab.consoles.ddan;
     await withPage(browser, t, async (page) => {
       await logIn(page, c.url, c.user, c.password);
