@@ -80,8 +80,7 @@ static char *why_not_live(ddi_sensor *sensor, const conn_ends *e)
 	const char *iface = json_string_value(json_object_get(cap, "interface"));
 	char *why = NULL;
 	if (strcmp(state, "running") != 0)
-		why = xasprintf("DDI does not capture live (%s%s%s)", state, reason ? ": " : "",
-				reason ? reason : "");
+		why = xasprintf("capture %s%s%s", state, reason ? ": " : "", reason ? reason : "");
 	else if (strcmp(iface, "any") != 0 && !(strcmp(iface, "lo") == 0 && is_loopback(e->server_ip)))
 		why = xasprintf("DDI captures on %s, which does not carry this download", iface);
 	json_decref(cap);
