@@ -129,6 +129,21 @@ TEST(dtascli_batch_makes_url_so)
 	free(dir);
 }
 
+/* Upload text to d with simple_upload_sample and wait for its verdict; its SHA-1. */
+static void analyse(const tk_daemon *d, const char *text, char sha1[41])
+{
+	tk_sha1_upper(text, strlen(text), sha1);
+	const char *params[] = {"X-DTAS-SHA1", sha1, "X-DTAS-SampleType", "0", NULL};
+	http_form_part part = {.name = "uploadsample", .data = text, .data_len = strlen(text),
+			       .filename = "t.txt"};
+	http_response r;
+	ck_assert_int_eq(tk_call(d, &plain, "POST", "simple_upload_sample", params, NULL, 0, NULL,
+				 &part, 1, &r),
+			 200);
+	http_response_free(&r);
+	ck_assert_int_eq(tk_wait_done(d, &plain, sha1, NULL), 4);
+}
+
 TEST(console_login_about_and_so_actions)
 {
 	long st;
@@ -160,18 +175,8 @@ TEST(console_login_about_and_so_actions)
 	json_decref(j);
 
 	/* a High sample with a URL: FILE, URL, DOMAIN objects */
-	const char *text = "console sample CTDLAB-RISK-HIGH http://10.9.8.7/drop\n";
 	char sha1[41];
-	tk_sha1_upper(text, strlen(text), sha1);
-	const char *params[] = {"X-DTAS-SHA1", sha1, "X-DTAS-SampleType", "0", NULL};
-	http_form_part part = {.name = "uploadsample", .data = text, .data_len = strlen(text),
-			       .filename = "c.txt"};
-	http_response r;
-	ck_assert_int_eq(tk_call(&dd, &plain, "POST", "simple_upload_sample", params, NULL, 0, NULL, &part,
-				 1, &r),
-			 200);
-	http_response_free(&r);
-	ck_assert_int_eq(tk_wait_done(&dd, &plain, sha1, NULL), 4);
+	analyse(&dd, "console sample CTDLAB-RISK-HIGH http://10.9.8.7/drop\n", sha1);
 
 	j = console("GET", "/api/samples", dd.key, NULL, &st); /* the API key works as a bearer too */
 	ck_assert_int_eq(st, 200);
@@ -237,21 +242,6 @@ TEST(console_login_about_and_so_actions)
 	free(token);
 }
 
-/* Upload text with simple_upload_sample and wait for its verdict; its SHA-1. */
-static void analyse(const char *text, char sha1[41])
-{
-	tk_sha1_upper(text, strlen(text), sha1);
-	const char *params[] = {"X-DTAS-SHA1", sha1, "X-DTAS-SampleType", "0", NULL};
-	http_form_part part = {.name = "uploadsample", .data = text, .data_len = strlen(text),
-			       .filename = "t.txt"};
-	http_response r;
-	ck_assert_int_eq(tk_call(&dd, &plain, "POST", "simple_upload_sample", params, NULL, 0, NULL,
-				 &part, 1, &r),
-			 200);
-	http_response_free(&r);
-	ck_assert_int_eq(tk_wait_done(&dd, &plain, sha1, NULL), 4);
-}
-
 static json_int_t dash(const char *group, const char *key)
 {
 	long st;
@@ -269,7 +259,7 @@ TEST(console_dashboard_and_report_download)
 	json_int_t total = dash("samples", "total"), done = dash("samples", "done");
 	json_int_t high = dash("samples", "high"), sos = dash(NULL, "suspicious_objects");
 	char sha1[41];
-	analyse("report sample CTDLAB-RISK-HIGH\n", sha1);
+	analyse(&dd, "report sample CTDLAB-RISK-HIGH\n", sha1);
 	ck_assert_int_eq(dash("samples", "total"), total + 1);
 	ck_assert_int_eq(dash("samples", "done"), done + 1);
 	ck_assert_int_eq(dash("samples", "high"), high + 1);
@@ -296,7 +286,7 @@ TEST(console_exceptions)
 	long st;
 	char sha1[41];
 	/* excepting an object retires its SO at once, and the feed drops it */
-	analyse("excepted sample CTDLAB-RISK-HIGH http://except.ctdlab.test/x\n", sha1);
+	analyse(&dd, "excepted sample CTDLAB-RISK-HIGH http://except.ctdlab.test/x\n", sha1);
 	int64_t cursor = 0;
 	ck_assert(feed_lookup("DOMAIN", "except.ctdlab.test", &cursor).found);
 	json_t *j = console("POST", "/api/exceptions", dd.key,
@@ -325,7 +315,7 @@ TEST(console_exceptions)
 	ck_assert_int_eq(st, 201);
 	json_decref(j);
 	free(body);
-	analyse(text, sha1);
+	analyse(&dd, text, sha1);
 	j = console("GET", "/api/suspicious_objects?type=FILE&include_expired=1", dd.key, NULL, &st);
 	size_t i;
 	json_t *o;
@@ -480,18 +470,8 @@ TEST(so_expiry_reaches_the_feed)
 	tk_daemon quick;
 	const char *extra[] = {"--so_expiry", "1s", NULL};
 	tk_start(&quick, "ddan-expiry", extra);
-	const char *text = "short-lived CTDLAB-RISK-HIGH\n";
 	char sha1[41];
-	tk_sha1_upper(text, strlen(text), sha1);
-	const char *params[] = {"X-DTAS-SHA1", sha1, "X-DTAS-SampleType", "0", NULL};
-	http_form_part part = {.name = "uploadsample", .data = text, .data_len = strlen(text),
-			       .filename = "e.txt"};
-	http_response r;
-	ck_assert_int_eq(tk_call(&quick, &plain, "POST", "simple_upload_sample", params, NULL, 0, NULL,
-				 &part, 1, &r),
-			 200);
-	http_response_free(&r);
-	ck_assert_int_eq(tk_wait_done(&quick, &plain, sha1, NULL), 4);
+	analyse(&quick, "short-lived CTDLAB-RISK-HIGH\n", sha1);
 	tk_daemon saved = dd;
 	dd = quick; /* feed_lookup reads the suite daemon */
 	find f = {0};
