@@ -74,7 +74,8 @@ LIBCTD := $(BUILD)/libctd.a
 mock_lib = $(BUILD)/lib$(1).a
 mock_objs = $(patsubst %.c,$(BUILD)/%.o,$(filter-out mocks/$(1)/$(1)d.c,$(wildcard mocks/$(1)/*.c))) \
 	$(BUILD)/mocks/$(1)/console_gen.o
-MOCK_LIBS := $(foreach a,$(APPLIANCES),$(call mock_lib,$(a)))
+# libddi before libddan: ddid's download site uses DDAN's seed samples.
+MOCK_LIBS := $(call mock_lib,ddi) $(foreach a,$(filter-out ddi,$(APPLIANCES)),$(call mock_lib,$(a)))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)

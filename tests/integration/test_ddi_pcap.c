@@ -295,10 +295,10 @@ TEST(test_upload_api_and_bad_input)
 	json_decref(sum);
 	http_response_free(&resp);
 
-	/* the browser console page is served without the key (it asks for it) */
+	/* the web console's page is served without a login (it asks for one) */
 	char *root = xasprintf("%s/", url);
 	ck_assert_int_eq(tl_http("GET", root, NULL, NULL, &resp), 200);
-	ck_assert_ptr_nonnull(strstr(resp.body.data, "Detections &rarr; Suspicious Objects"));
+	ck_assert_ptr_nonnull(strstr(resp.body.data, "/_console/shell/main.js"));
 	http_response_free(&resp);
 	free(root);
 
