@@ -154,7 +154,7 @@ static int hand_off(ddi_downloads *dl, const http_req *req, const conn_ends *e,
 static void remember(ddi_downloads *dl, json_t *rec)
 {
 	pthread_mutex_lock(&dl->mu);
-	json_array_insert(dl->served, 0, rec);
+	json_array_insert_new(dl->served, 0, rec);
 	while (json_array_size(dl->served) > SERVED_KEPT)
 		json_array_remove(dl->served, SERVED_KEPT);
 	pthread_mutex_unlock(&dl->mu);
