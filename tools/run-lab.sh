@@ -20,6 +20,7 @@ use your client's "insecure"/"verify off" option), with the keys shown:
   - DTAS Web Service API (DDAN):  <ddan https>/web_service/sample_upload/...  api_key
   - Automation API (TMCM):        <tmcm https>/WebApp/api/...  app_id + api_key (JWT)
   - SMTP (IMSVA):                 the smtp listener; e.g. bin/ctdlab send --to you@lab.test --attach FILE
+  - web consoles (a browser):     each appliance's "console" line above, with its login
   - timeline:                     bin/ctdlab --dir $dir events --follow
 Stop it with:   bin/ctdlab --dir $dir down      Start over:  bin/ctdlab --dir $dir reset
 EOF2

@@ -10,6 +10,7 @@ import { initTimeZone, timeZone } from './time.js';
 import * as ui from './ui.js';
 import * as time from './time.js';
 import { el, mount, message } from './ui.js';
+import { menuTree, openBranches } from './menu.js';
 
 addMessages({
   en: { 'lang.en': 'English', 'lang.ja': '日本語' },
@@ -99,28 +100,6 @@ function showLogin(notice) {
 
 // --- the console -------------------------------------------------------
 
-function menuTree(items, prefix, activePath) {
-  return el('ul', { role: prefix ? 'group' : 'tree' }, items.filter((i) => !i.hidden).map((item) => {
-    const path = `${prefix}/${item.id}`;
-    const inPath = activePath === path || activePath.startsWith(`${path}/`);
-    if (!item.children) {
-      return el('li', { role: 'none' }, el('a', { role: 'treeitem', href: `#${path}`,
-        class: inPath ? 'active' : null, 'aria-current': inPath ? 'page' : null,
-        dataset: { path } }, t(item.label)));
-    }
-    const sub = menuTree(item.children, path, activePath);
-    const open = inPath || item.open;
-    sub.hidden = !open;
-    const toggle = el('button', { type: 'button', class: 'branch', role: 'treeitem',
-      'aria-expanded': String(!!open), dataset: { path } }, t(item.label));
-    toggle.addEventListener('click', () => {
-      sub.hidden = !sub.hidden;
-      toggle.setAttribute('aria-expanded', String(!sub.hidden));
-    });
-    return el('li', { role: 'none', class: inPath ? 'open-branch' : null }, toggle, sub);
-  }));
-}
-
 function showConsole() {
   document.documentElement.style.setProperty('--product', product.color || '#c8102e');
   const logout = ui.button('Log Off', async () => {
@@ -150,7 +129,9 @@ async function renderPage() {
   const menu = document.getElementById('menu');
   if (!page) return;
   const { path, route, query } = currentRoute();
-  mount(menu, menuTree(product.menu, '', route ? route.path : path));
+  const menuFocused = menu.contains(document.activeElement);
+  mount(menu, menuTree(product.menu, route ? route.path : path, openBranches(menu)));
+  if (menuFocused) menu.querySelector('[aria-current=page], [role=treeitem]')?.focus();
   const seq = ++renderSeq;
   if (!route) {
     document.title = productName();

@@ -134,10 +134,10 @@ export function select(options, value, attrs = {}) {
     el('option', { value: o.value, selected: String(o.value) === String(value) }, t(o.label))));
 }
 
-// A message in the page: kind 'error' | 'ok' | 'info'.
+// A message in the page (a label, or a node): kind 'error' | 'ok' | 'info'.
 export function message(text, kind = 'info') {
   return el('div', { class: `msg msg-${kind}`, role: kind === 'error' ? 'alert' : 'status' },
-    typeof text === 'string' ? t(text) : text);
+    text instanceof Node ? text : t(text));
 }
 
 // A modal dialog; resolves to the value of the button pressed (Escape and

@@ -13,6 +13,14 @@ const PRODUCTS = {
   tmcm: 'Control Manager', sps: 'Smart Protection Server', ddi: 'Deep Discovery Inspector',
 };
 
+// The label in loc of the first item of the console's own menu.
+function firstMenuLabel(page, loc) {
+  return page.evaluate(async (loc) => {
+    const { default: product } = await import('/_console/app/appliance.js');
+    return product.menu[0].label[loc];
+  }, loc);
+}
+
 let browser;
 before(async () => {
   browser = await launchBrowser();
@@ -109,6 +117,95 @@ describe('a default lab', () => {
     });
   });
 
+  it('a session ended elsewhere sends the page back to the login form', async (t) => {
+    const c = lab.consoles.imsva;
+    await withPage(browser, t, async (page) => {
+      await logIn(page, c.url, c.user, c.password);
+      const status = await page.evaluate(async () => {
+        const { api } = await import('/_console/shell/api.js');
+        const s = await api.get('/_console/session');
+        // the session ends behind the page's back (another tab logged out)
+        await fetch('/api/logout', { method: 'POST', headers: { 'X-CSRF-Token': s.csrf } });
+        return api.get('/api/status').then(() => 200, (e) => e.status);
+      });
+      assert.equal(status, 401);
+      await page.locator('input[name=password]').waitFor();
+      assert.match(await page.locator('.login .msg').textContent(), /session has ended/);
+    });
+  });
+
+  it('the menu tree opens branches and moves by keyboard', async (t) => {
+    await withPage(browser, t, async (page) => {
+      await page.goto(lab.consoles.sps.url);
+      await page.evaluate(async () => {
+        const { menuTree } = await import('/_console/shell/menu.js');
+        const menu = [
+          { id: 'dashboard', label: 'Dashboard', page: 'dashboard' },
+          { id: 'policy', label: { en: 'Policy', ja: 'ポリシー' }, children: [
+            { id: 'scan-engine', label: 'Scan Engine', page: 'x' },
+            { id: 'list', label: 'Policy List', page: 'y' }] },
+          { id: 'logs', label: 'Logs', children: [{ id: 'query', label: 'Log Query', page: 'z' }] },
+          { id: 'detail', label: 'Detail', page: 'd', hidden: true },
+        ];
+        const nav = document.createElement('nav');
+        nav.id = 'testmenu';
+        nav.append(menuTree(menu, '/logs/query'));
+        document.body.replaceChildren(nav);
+      });
+      const item = (p) => page.locator(`#testmenu [data-path="${p}"]`);
+      assert.equal(await item('/detail').count(), 0);
+      assert.equal(await item('/logs').getAttribute('aria-expanded'), 'true');
+      assert.equal(await item('/logs/query').getAttribute('aria-current'), 'page');
+      assert.equal(await item('/policy/list').isVisible(), false);
+      await item('/dashboard').focus();
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowRight');
+      assert.equal(await item('/policy').getAttribute('aria-expanded'), 'true');
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('ArrowDown');
+      assert.equal(await page.evaluate(() => document.activeElement.dataset.path), '/policy/list');
+      await page.keyboard.press('ArrowLeft');
+      assert.equal(await page.evaluate(() => document.activeElement.dataset.path), '/policy');
+      await page.keyboard.press('ArrowLeft');
+      assert.equal(await item('/policy/list').isVisible(), false);
+      await page.keyboard.press('End');
+      assert.equal(await page.evaluate(() => document.activeElement.dataset.path), '/logs/query');
+      await item('/policy').click();
+      assert.equal(await item('/policy/scan-engine').isVisible(), true);
+    });
+  });
+
+  it('the UI pieces: a zebra table with an empty row, a label message, a dialog by keyboard', async (t) => {
+    await withPage(browser, t, async (page) => {
+      await page.goto(lab.consoles.sps.url);
+      await page.evaluate(async () => {
+        const ui = await import('/_console/shell/ui.js');
+        const cols = [{ key: 'name', label: 'Name' }, { key: 'at', label: 'Time', time: true }];
+        window.clicked = [];
+        document.body.replaceChildren(
+          ui.table({ columns: cols, rows: [{ name: 'a', at: 0 }, { name: 'b', at: '' }],
+            onRowClick: (r) => window.clicked.push(r.name) }),
+          ui.table({ columns: cols, rows: [] }),
+          ui.message({ en: 'Saved.', ja: '保存しました。' }, 'ok'));
+        window.answer = ui.dialog({ title: 'Delete', body: 'Sure?', buttons: [
+          { label: 'Cancel', value: false }, { label: 'OK', value: 'yes', primary: true }] });
+      });
+      assert.equal(await page.locator('dialog[open]').count(), 1);
+      await page.keyboard.press('Escape');
+      assert.equal(await page.evaluate(() => window.answer), null);
+      assert.equal(await page.locator('table.grid').first().locator('th').allTextContents()
+        .then((h) => h.join('|')), 'Name|Time');
+      assert.equal(await page.locator('table.grid tr.empty td').textContent(), 'No data');
+      assert.equal(await page.locator('.msg-ok').textContent(), 'Saved.');
+      await page.locator('table.grid tbody tr').nth(1).focus();
+      await page.keyboard.press('Enter');
+      assert.deepEqual(await page.evaluate(() => window.clicked), ['b']);
+      const zebra = await page.locator('table.grid tbody tr').evaluateAll((rows) =>
+        rows.slice(0, 2).map((r) => getComputedStyle(r).backgroundColor));
+      assert.notEqual(zebra[0], zebra[1]);
+    });
+  });
+
   it('the language switch shows Japanese and is remembered', async (t) => {
     const c = lab.consoles.tmcm;
     await withPage(browser, t, async (page) => {
@@ -116,7 +213,8 @@ describe('a default lab', () => {
       assert.equal(await page.locator('#logout').textContent(), 'Log Off');
       await page.locator('#lang').selectOption('ja');
       assert.equal(await page.locator('#logout').textContent(), 'ログアウト');
-      assert.equal(await page.locator('#menu a[data-path="/dashboard"]').textContent(), 'ダッシュボード');
+      assert.equal(await page.locator('#menu [role=treeitem]').first().textContent(),
+        await firstMenuLabel(page, 'ja'));
       await page.reload();
       await page.locator('#logout').waitFor();
       assert.equal(await page.locator('#logout').textContent(), 'ログアウト');
@@ -140,7 +238,9 @@ describe('a lab with [lab] password, locale ja and timezone', () => {
         assert.equal(await page.locator('#logon').textContent(), 'ログイン');
         assert.equal(await page.locator('label[for] >> nth=0').textContent(), 'ユーザ名');
         await logIn(page, lab.consoles[a].url, 'admin', 'class-pass-1');
-        assert.equal(await page.locator('#menu a[data-path="/dashboard"]').textContent(), 'ダッシュボード');
+        assert.equal(await page.locator('#menu [role=treeitem]').first().textContent(),
+          await firstMenuLabel(page, 'ja'));
+        assert.equal(await page.locator('#logout').textContent(), 'ログアウト');
         assert.equal(await page.locator('.topbar .tz').textContent(), 'Asia/Tokyo');
       });
     }

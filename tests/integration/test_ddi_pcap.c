@@ -295,7 +295,7 @@ TEST(test_upload_api_and_bad_input)
 	json_decref(sum);
 	http_response_free(&resp);
 
-	/* the web console's page is served without a login (it asks for one) */
+	/* the browser console is served without the key (its login form asks) */
 	char *root = xasprintf("%s/", url);
 	ck_assert_int_eq(tl_http("GET", root, NULL, NULL, &resp), 200);
 	ck_assert_ptr_nonnull(strstr(resp.body.data, "/_console/shell/main.js"));

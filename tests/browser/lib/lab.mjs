@@ -28,6 +28,28 @@ export function ctdlab(dir, args, opts = {}) {
     { env: labEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+function logTail(dir, appliance) {
+  try {
+    return readFileSync(path.join(dir, 'log', `${appliance}.log`), 'utf8').split('\n').slice(-30).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+// A daemon that died while the tests ran: say so, with its log, before the
+// lab directory goes away.
+function reportDeadDaemons(dir, config) {
+  let out;
+  try {
+    out = ctdlab(dir, ['--json', 'status'], { config });
+  } catch (e) {
+    out = e.stdout; // exit 3: not every appliance is healthy
+  }
+  for (const st of JSON.parse(out || '[]'))
+    if (!st.running)
+      console.error(`ctdlab lab ${dir}: ${st.appliance} is not running\n${logTail(dir, st.appliance)}`);
+}
+
 // Start a lab; lab = { dir, config, consoles: {imsva: {url, user, password}},
 // status(), stop() }. settings: keys of [lab] (password, locale, timezone...).
 export function startLab(settings = {}) {
@@ -41,13 +63,7 @@ export function startLab(settings = {}) {
   try {
     ctdlab(dir, ['up'], { config });
   } catch (e) {
-    const logs = APPLIANCES.map((a) => {
-      try {
-        return `--- ${a}.log\n${readFileSync(path.join(dir, 'log', `${a}.log`), 'utf8')}`;
-      } catch {
-        return '';
-      }
-    }).join('\n');
+    const logs = APPLIANCES.map((a) => `--- ${a}.log\n${logTail(dir, a)}`).join('\n');
     ctdlab(dir, ['down']);
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`ctdlab up failed: ${e.stderr || e.message}\n${logs}`);
@@ -61,6 +77,7 @@ export function startLab(settings = {}) {
     dir, config, consoles,
     status: () => ctdlab(dir, ['status'], { config }),
     stop() {
+      reportDeadDaemons(dir, config);
       ctdlab(dir, ['down'], { config });
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,6 +1,8 @@
-// dashboard.js - DDAN's Dashboard: submissions by state and risk, active
+// dashboard.js - DDAN's Dashboard: the shell's system status, then
+// submissions by state and risk, active
 // suspicious objects, exceptions and submitters (GET /api/dashboard), and
 // the latest submissions (GET /api/samples).
+import { systemStatus } from '/_console/shell/status.js';
 import { riskBadge, STATUS, label } from '../labels.js';
 
 export default async function render(root, { api, ui, t, navigate }) {
@@ -18,7 +20,7 @@ export default async function render(root, { api, ui, t, navigate }) {
     [{ en: 'Exceptions', ja: '例外' }, d.exceptions],
     [{ en: 'Submitters', ja: '送信元' }, d.submitters],
   ];
-  root.append(ui.pageHeader({ en: 'Dashboard', ja: 'ダッシュボード' }),
+  root.append(ui.pageHeader({ en: 'Dashboard', ja: 'ダッシュボード' }), await systemStatus(),
     ui.section({ en: 'Virtual Analyzer summary', ja: '仮想アナライザの概要' },
       ui.table({
         columns: [{ key: 0, label: { en: 'Item', ja: '項目' }, render: (r) => t(r[0]) },

@@ -1,13 +1,15 @@
-// dashboard.js - DDI's Dashboard: capture and analysis at a glance, the
-// totals (GET /api/status) and the latest detections (GET /api/detections).
+// dashboard.js - DDI's Dashboard: the shell's system status, then capture
+// and analysis at a glance with the totals (GET /api/status) and the latest
+// detections (GET /api/detections).
+import { systemStatus } from '/_console/shell/status.js';
 import { captureBadge, fieldTable, handoffNote, riskBadge } from '../labels.js';
 
 export default async function render(root, { api, ui, t, navigate }) {
   const [s, d] = await Promise.all([api.get('/api/status'), api.get('/api/detections?limit=5')]);
   const c = s.capture, a = s.analysis, n = s.totals;
   root.append(ui.pageHeader({ en: 'Dashboard', ja: 'ダッシュボード' }),
-    handoffNote(ui, t, c) || '',
-    ui.section({ en: 'System status', ja: 'システムステータス' }, fieldTable(ui, t, [
+    handoffNote(ui, t, c) || '', await systemStatus(),
+    ui.section({ en: 'Sensor', ja: 'センサー' }, fieldTable(ui, t, [
       [{ en: 'Monitored interface', ja: '監視インターフェース' }, c.interface],
       [{ en: 'Capture', ja: 'キャプチャ' }, captureBadge(ui, c.state)],
       [{ en: 'Virtual Analyzer', ja: '仮想アナライザ' }, a.mode === 'ddan'
