@@ -1,7 +1,7 @@
 // dashboard.js - DDAN's Dashboard: the shell's system status, then
-// submissions by state and risk, active
-// suspicious objects, exceptions and submitters (GET /api/dashboard), and
-// the latest submissions (GET /api/samples).
+// submissions by state and risk, active suspicious objects, exceptions and
+// submitters (GET /api/dashboard), and the latest submissions (GET
+// /api/samples).
 import { systemStatus } from '/_console/shell/status.js';
 import { riskBadge, STATUS, label } from '../labels.js';
 
