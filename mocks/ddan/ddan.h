@@ -67,6 +67,11 @@ void ddan_console_sample(http_req *req, http_resp *resp);
 void ddan_console_submitters(http_req *req, http_resp *resp);
 void ddan_console_so_list(http_req *req, http_resp *resp);
 void ddan_console_so_action(http_req *req, http_resp *resp);
+void ddan_console_dashboard(http_req *req, http_resp *resp);
+void ddan_console_report(http_req *req, http_resp *resp);
+void ddan_console_exceptions(http_req *req, http_resp *resp);
+void ddan_console_exception_add(http_req *req, http_resp *resp);
+void ddan_console_exception_delete(http_req *req, http_resp *resp);
 
 /* ddan_engine.c: the analysis worker. */
 ddan_engine *ddan_engine_start(ddan_app *app, ctd_err *err);
@@ -125,6 +130,14 @@ int ddan_so_feed(store *st, int64_t after, long limit, sbuf *out, ctd_err *err);
 int ddan_so_for_sample(store *st, const char *sha1, sbuf *out, ctd_err *err);
 /* Console list: JSON array. include_removed: also expired ones. */
 json_t *ddan_so_list(store *st, const char *type, int include_removed, ctd_err *err);
+
+/* ddan_exceptions.c: objects never made suspicious. match: 1, 0, or -1. */
+int ddan_exception_match(store *st, const char *type, const char *value, ctd_err *err);
+/* Add one (ECONFLICT when present) and retire the matching active SO. */
+json_t *ddan_exception_add(store *st, const char *type, const char *value, const char *note,
+			   int64_t expiry_ms, ctd_err *err);
+int ddan_exception_delete(store *st, int64_t id, ctd_err *err);
+json_t *ddan_exception_list(store *st, ctd_err *err);
 
 /* ddan_report.c: response documents. */
 void ddan_brief_xml_begin(sbuf *out);

@@ -686,10 +686,15 @@ static const http_route routes[] = {
 	{"POST", "/api/logout", session_logout_handler},
 	{"GET", "/api/about", ddan_console_about},
 	{"GET", "/api/samples", ddan_console_samples},
+	{"GET", "/api/dashboard", ddan_console_dashboard},
 	{"GET", "/api/samples/{sha1}", ddan_console_sample},
+	{"GET", "/api/samples/{sha1}/report", ddan_console_report},
 	{"GET", "/api/submitters", ddan_console_submitters},
 	{"GET", "/api/suspicious_objects", ddan_console_so_list},
 	{"POST", "/api/suspicious_objects/{id}/{action}", ddan_console_so_action},
+	{"GET", "/api/exceptions", ddan_console_exceptions},
+	{"POST", "/api/exceptions", ddan_console_exception_add},
+	{"DELETE", "/api/exceptions/{id}", ddan_console_exception_delete},
 };
 
 const http_route *ddan_routes(size_t *n)

@@ -1,6 +1,7 @@
-/* ddan_console.c - the console's JSON API: Help → About (API key, version),
- * submissions with status and risk, submitters, and Virtual Analyzer →
- * Suspicious Objects with Expire Now / Never Expire. Logins are
+/* ddan_console.c - the console's JSON API: Dashboard counts, Help → About
+ * (API key, version), submissions with status, risk and the report download,
+ * submitters, and Virtual Analyzer → Suspicious Objects with Expire Now /
+ * Never Expire and the Exceptions list. Logins are
  * common/session.c's (ddand.c gives it the console password and API key). */
 #include "ddan.h"
 
@@ -74,20 +75,41 @@ void ddan_console_samples(http_req *req, http_resp *resp)
 	http_resp_json(resp, 200, json_pack("{s:o}", "samples", out));
 }
 
-void ddan_console_sample(http_req *req, http_resp *resp)
+/* The sample the path's {sha1} names; NULL when resp is filled. */
+static json_t *path_sample(http_req *req, http_resp *resp)
 {
 	store *st = console_store(resp);
-	if (!st)
-		return;
 	char sha1[41];
+	if (!st)
+		return NULL;
 	if (ddan_sha1_norm(http_req_param(req, "sha1"), sha1) != 0) {
 		http_resp_error(resp, 400, "invalid", "not a SHA-1");
-		return;
+		return NULL;
 	}
 	ctd_err err = {0};
 	json_t *s = ddan_sample_load(st, sha1, &err);
 	if (!s)
-		return http_resp_ctd_err(resp, &err);
+		http_resp_ctd_err(resp, &err);
+	return s;
+}
+
+/* The path's {id}; -1 when resp is filled. */
+static int path_id(http_req *req, http_resp *resp, const char *what, long long *id)
+{
+	char *end;
+	const char *text = http_req_param(req, "id");
+	*id = strtoll(text, &end, 10);
+	if (end != text && !*end)
+		return 0;
+	http_resp_error(resp, 400, "invalid", "%s id must be a number", what);
+	return -1;
+}
+
+void ddan_console_sample(http_req *req, http_resp *resp)
+{
+	json_t *s = path_sample(req, resp);
+	if (!s)
+		return;
 	name_sample(s);
 	http_resp_json(resp, 200, s);
 }
@@ -127,19 +149,118 @@ void ddan_console_so_action(http_req *req, http_resp *resp)
 {
 	ddan_app *app = req->app;
 	store *st = console_store(resp);
-	if (!st)
+	long long id;
+	if (!st || path_id(req, resp, "suspicious object", &id) != 0)
 		return;
-	char *end;
-	const char *idtext = http_req_param(req, "id");
-	long long id = strtoll(idtext, &end, 10);
-	if (end == idtext || *end) {
-		http_resp_error(resp, 400, "invalid", "suspicious object id must be a number");
-		return;
-	}
 	ctd_err err = {0};
 	if (ddan_so_action(st, id, http_req_param(req, "action"), app->cfg->so_expiry, &err) != 0)
 		return http_resp_ctd_err(resp, &err);
 	log_info("so.action", "id=%lld action=%s", id, http_req_param(req, "action"));
 	http_resp_json(resp, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "action",
 					    http_req_param(req, "action")));
+}
+
+/* GET /api/dashboard: sample and object counts for the Dashboard. */
+void ddan_console_dashboard(http_req *req, http_resp *resp)
+{
+	store *st = console_store(resp);
+	ctd_err err = {0};
+	sqlite3_stmt *s = st ? store_stmt(st,
+		"SELECT (SELECT COUNT(*) FROM ddan_samples),"
+		" (SELECT COUNT(*) FROM ddan_samples WHERE status IN (2, 3)),"
+		" (SELECT COUNT(*) FROM ddan_samples WHERE status = 4),"
+		" (SELECT COUNT(*) FROM ddan_samples WHERE status = 4 AND risk = 3),"
+		" (SELECT COUNT(*) FROM ddan_samples WHERE status = 4 AND risk = 2),"
+		" (SELECT COUNT(*) FROM ddan_samples WHERE status = 4 AND risk = 1),"
+		" (SELECT COUNT(*) FROM ddan_samples WHERE status = 4 AND risk = 0),"
+		" (SELECT COUNT(*) FROM ddan_so WHERE removed = 0),"
+		" (SELECT COUNT(*) FROM ddan_so_exceptions),"
+		" (SELECT COUNT(*) FROM ddan_submitters WHERE registered = 1)", &err) : NULL;
+	if (!s) {
+		if (st)
+			http_resp_ctd_err(resp, &err);
+		return;
+	}
+	json_int_t n[10] = {0};
+	if (sqlite3_step(s) == SQLITE_ROW)
+		for (int i = 0; i < 10; i++)
+			n[i] = sqlite3_column_int64(s, i);
+	sqlite3_reset(s);
+	http_resp_json(resp, 200,
+		       json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:I}", "samples",
+				 "total", n[0], "in_progress", n[1], "done", n[2], "high", n[3],
+				 "medium", n[4], "low", n[5], "no_risk", n[6], "suspicious_objects",
+				 n[7], "exceptions", n[8], "submitters", n[9]));
+}
+
+/* GET /api/samples/{sha1}/report: the analysis report (get_report's XML) as
+ * a file to save. */
+void ddan_console_report(http_req *req, http_resp *resp)
+{
+	json_t *s = path_sample(req, resp);
+	if (!s)
+		return;
+	const char *sha1 = json_string_value(json_object_get(s, "sha1"));
+	if (json_integer_value(json_object_get(s, "status")) != DDAN_DONE) {
+		http_resp_error(resp, 409, "not_ready", "the analysis of %s has not finished", sha1);
+		json_decref(s);
+		return;
+	}
+	size_t len;
+	char *xml = ddan_report_xml(s, 0, &len);
+	char *disp = xasprintf("attachment; filename=\"%s_report.xml\"", sha1);
+	http_resp_header(resp, "Content-Disposition", disp);
+	http_resp_bytes(resp, 200, "application/xml", xml, len);
+	free(disp);
+	free(xml);
+	json_decref(s);
+}
+
+/* GET /api/exceptions */
+void ddan_console_exceptions(http_req *req, http_resp *resp)
+{
+	store *st = console_store(resp);
+	ctd_err err = {0};
+	json_t *rows = st ? ddan_exception_list(st, &err) : NULL;
+	if (!rows) {
+		if (st)
+			http_resp_ctd_err(resp, &err);
+		return;
+	}
+	http_resp_json(resp, 200, json_pack("{s:o}", "exceptions", rows));
+}
+
+/* POST /api/exceptions {"type", "value", "note"?} */
+void ddan_console_exception_add(http_req *req, http_resp *resp)
+{
+	ddan_app *app = req->app;
+	json_t *body = http_req_json(req, resp);
+	store *st = body ? console_store(resp) : NULL;
+	if (!st) {
+		json_decref(body);
+		return;
+	}
+	ctd_err err = {0};
+	json_t *row = ddan_exception_add(st, json_string_value(json_object_get(body, "type")),
+					 json_string_value(json_object_get(body, "value")),
+					 json_string_value(json_object_get(body, "note")),
+					 app->cfg->so_expiry, &err);
+	json_decref(body);
+	if (!row)
+		return http_resp_ctd_err(resp, &err);
+	http_resp_json(resp, 201, row);
+}
+
+/* DELETE /api/exceptions/{id} */
+void ddan_console_exception_delete(http_req *req, http_resp *resp)
+{
+	store *st = console_store(resp);
+	long long id;
+	ctd_err err = {0};
+	if (!st || path_id(req, resp, "exception", &id) != 0)
+		return;
+	if (ddan_exception_delete(st, id, &err) != 0)
+		http_resp_ctd_err(resp, &err);
+	else
+		http_resp_json(resp, 200, json_pack("{s:I}", "deleted", (json_int_t)id));
 }

@@ -1,6 +1,7 @@
 /* ddan_so.c - suspicious objects DDAN generates (Virtual Analyzer →
  * Suspicious Objects): File SHA-1 (always High), URL, domain and IP (High or
- * Medium) with first/last seen, expiry, never-expire and expire-now. Every
+ * Medium) with first/last seen, expiry, never-expire and expire-now (none
+ * for an object on the Exceptions list, ddan_exceptions.c). Every
  * change takes the next change id, the cursor of get_black_lists. */
 #include "ddan.h"
 
@@ -63,6 +64,12 @@ static int link_sample(store *st, int64_t so_id, const char *sha1, ctd_err *err)
 int ddan_so_record(store *st, const char *type, const char *value, const char *risk,
 		   const char *sha1, int64_t now, int64_t expiry_ms, ctd_err *err)
 {
+	int excepted = ddan_exception_match(st, type, value, err);
+	if (excepted != 0) {
+		if (excepted > 0)
+			log_info("so.excepted", "type=%s value=\"%s\" sha1=%s", type, value, sha1);
+		return excepted > 0 ? 0 : -1;
+	}
 	sqlite3_stmt *s = store_stmt(st,
 				     "SELECT id, risk, removed, expires_ms FROM ddan_so "
 				     "WHERE type = ?1 AND value = ?2",

@@ -2,9 +2,10 @@
  *
  * Console JSON API (common/session.c: the API key in `X-Api-Key`,
  * `Authorization: Bearer` or ?api_key=, or a session from POST /api/login
- * with the API key as password): status (capture state, why capture is unavailable, analysis
+ * as admin with the console password or the API key): status (capture state, why capture is unavailable, analysis
  * mode and DDAN health), Detections, Detections -> Suspicious Objects (STEP
- * 3-1), carved files, submission rules, and capture-file upload.
+ * 3-1), carved files, submission rules, capture-file upload, and the
+ * downloads the STEP 3-1 download site served (and how DDI saw each).
  *
  * SO feed (STEP 3-2), DTAS style: GET /web_service/sample_upload/get_black_lists
  * with X-DTAS-LastQueryID, X-DTAS-Checksum verified with DDI's own API key,
@@ -69,13 +70,22 @@ static void reply_rows(http_resp *resp, const char *key, json_t *rows, const ctd
 	http_resp_json(resp, 200, body);
 }
 
-/* GET /api/status */
+/* GET /api/status: the Dashboard and Administration screens' data. */
 static void api_status(http_req *req, http_resp *resp)
 {
 	ddi_app *a = app_of(req);
-	json_t *body = json_pack("{s:s, s:s, s:o, s:o}", "appliance", "ddi", "version",
+	ctd_err err;
+	store *st = req_store(resp);
+	json_t *totals = st ? ddi_totals(st, &err) : NULL;
+	if (!totals) {
+		if (st)
+			http_resp_ctd_err(resp, &err);
+		return;
+	}
+	json_t *body = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s?}", "appliance", "ddi", "version",
 				 CTDLAB_VERSION, "capture", ddi_sensor_status(a->sensor), "analysis",
-				 ddi_submit_status(a->submitter));
+				 ddi_submit_status(a->submitter), "totals", totals, "download_site",
+				 a->download_url);
 	http_resp_json(resp, 200, body);
 }
 
@@ -163,6 +173,18 @@ static void api_pcap_upload(http_req *req, http_resp *resp)
 	free(path);
 }
 
+/* GET /api/downloads: the download site's URL and what it served. */
+static void api_downloads(http_req *req, http_resp *resp)
+{
+	ddi_app *a = app_of(req);
+	if (!a->downloads) {
+		http_resp_json(resp, 200, json_pack("{s:n, s:[]}", "url", "downloads"));
+		return;
+	}
+	http_resp_json(resp, 200, json_pack("{s:s, s:o}", "url", a->download_url, "downloads",
+					    ddi_downloads_served(a->downloads)));
+}
+
 /* ---- DTAS side */
 
 /* The SO feed's route authenticator: X-DTAS-Checksum over the headers (and
@@ -231,6 +253,7 @@ const http_route ddi_routes[] = {
 	{"GET", "/api/files", api_files},
 	{"GET", "/api/rules", api_rules},
 	{"POST", "/api/pcaps", api_pcap_upload},
+	{"GET", "/api/downloads", api_downloads},
 	{"GET", DTAS_PREFIX "get_black_lists", dtas_black_lists, &dtas_auth},
 	{"GET", DTAS_PREFIX "register", dtas_simple, &dtas_auth},
 	{"GET", DTAS_PREFIX "unregister", dtas_simple, &dtas_auth},

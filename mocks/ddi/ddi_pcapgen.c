@@ -153,6 +153,11 @@ static void stream(ddi_pcapgen *g, const ddi_pcapgen_session *s, const endpoint 
 	}
 }
 
+void ddi_pcapgen_set_clock(ddi_pcapgen *g, int64_t ts_us)
+{
+	g->ts_us = ts_us;
+}
+
 int ddi_pcapgen_add(ddi_pcapgen *g, const ddi_pcapgen_session *s)
 {
 	endpoint c, sv;

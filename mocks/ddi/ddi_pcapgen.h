@@ -24,6 +24,8 @@ typedef struct ddi_pcapgen_session {
 	int vlan;      /* Ethernet only: an 802.1Q tag */
 } ddi_pcapgen_session;
 
+/* Stamp the following packets from ts_us (µs since the epoch) on. */
+void ddi_pcapgen_set_clock(ddi_pcapgen *g, int64_t ts_us);
 int ddi_pcapgen_add(ddi_pcapgen *g, const ddi_pcapgen_session *s);
 void ddi_pcapgen_close(ddi_pcapgen *g);
 

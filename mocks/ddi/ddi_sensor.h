@@ -114,8 +114,26 @@ char *ddi_so_normalize_url(const char *url);
 json_t *ddi_so_list(store *st, const char *type, int include_removed, int limit, ctd_err *err);
 json_t *ddi_detections_list(store *st, int64_t after_id, int limit, ctd_err *err);
 json_t *ddi_files_list(store *st, const char *state, int limit, ctd_err *err);
+/* The dashboard's counts: detections, files, active SOs in all and by type. */
+json_t *ddi_totals(store *st, ctd_err *err);
 /* One feed page (sofeed.h XML) of changes after `after`. */
 int ddi_so_feed_page(store *st, int64_t after, int limit, sbuf *xml, ctd_err *err);
+
+/* ---- the STEP 3-1 download site (ddi_downloads.c) */
+typedef struct ddi_downloads_opts {
+	const char *bind;        /* the lab's loopback */
+	int port;                /* 0: ephemeral */
+	ddi_sensor *sensor;      /* reads the hand-off captures */
+	const char *capture_dir; /* where the hand-off captures are kept */
+} ddi_downloads_opts;
+
+typedef struct ddi_downloads ddi_downloads;
+ddi_downloads *ddi_downloads_start(const ddi_downloads_opts *o, ctd_err *err);
+int ddi_downloads_port(const ddi_downloads *dl);
+/* The downloads served, newest first: file, sha1, client, mode ("live
+ * capture" | "capture hand-off"), reason, capture_file. New reference. */
+json_t *ddi_downloads_served(ddi_downloads *dl);
+void ddi_downloads_stop(ddi_downloads *dl);
 
 /* ---- console API and SO feed (ddi_api.c) */
 typedef struct ddi_app {
@@ -125,6 +143,8 @@ typedef struct ddi_app {
 	const char *home;
 	const char *ruleset;
 	int feed_page;
+	ddi_downloads *downloads; /* NULL: download_site = no */
+	const char *download_url;
 } ddi_app;
 extern const http_route ddi_routes[];
 extern const size_t ddi_nroutes;

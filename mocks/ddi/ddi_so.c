@@ -314,6 +314,24 @@ json_t *ddi_detections_list(store *st, int64_t after_id, int limit, ctd_err *err
 	return rows;
 }
 
+json_t *ddi_totals(store *st, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(
+		st,
+		"SELECT (SELECT COUNT(*) FROM ddi_detections) AS detections,"
+		" (SELECT COUNT(*) FROM ddi_files) AS files,"
+		" (SELECT COUNT(*) FROM ddi_sos WHERE removed = 0) AS suspicious_objects,"
+		" (SELECT COUNT(*) FROM ddi_sos WHERE removed = 0 AND type = 'FILE') AS so_file,"
+		" (SELECT COUNT(*) FROM ddi_sos WHERE removed = 0 AND type = 'URL') AS so_url,"
+		" (SELECT COUNT(*) FROM ddi_sos WHERE removed = 0 AND type = 'DOMAIN') AS so_domain,"
+		" (SELECT COUNT(*) FROM ddi_sos WHERE removed = 0 AND type = 'IP') AS so_ip",
+		err);
+	json_t *rows = s ? rows_json(st, s, err) : NULL;
+	json_t *row = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	return row;
+}
+
 json_t *ddi_files_list(store *st, const char *state, int limit, ctd_err *err)
 {
 	sqlite3_stmt *s = store_stmt(

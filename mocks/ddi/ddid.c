@@ -2,7 +2,8 @@
  * captures traffic (libpcap on an interface, or pcap/pcapng files), carves
  * files from HTTP and SMTP, has them analysed by DDAN (or its internal
  * Virtual Analyzer), records detections, and serves its suspicious objects as
- * a DTAS-style SO feed that TMCM pulls (seed STEP 3). */
+ * a DTAS-style SO feed that TMCM pulls (seed STEP 3). It also serves the
+ * lab's STEP 3-1 download site (ddi_downloads.c). */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@
 
 typedef struct ddi_config {
 	daemon_config base;
-	char *api_key, *ddan_url, *ddan_api_key, *ddan_ca_file, *va_mode;
+	char *api_key, *console_password, *ddan_url, *ddan_api_key, *ddan_ca_file, *va_mode;
 	int ddan_verify_tls, capture;
 	char *interface, *bpf, *pcap_dir, *read;
 	long long pcap_poll;
@@ -27,6 +28,8 @@ typedef struct ddi_config {
 	char *submit_rules, *so_types;
 	long long submit_max_size, submit_queue;
 	long long ddan_backoff, ddan_poll, va_timeout, internal_va_time, so_expiry, feed_page;
+	int download_site;
+	long long download_port;
 } ddi_config;
 
 #define MiB "1048576"
@@ -34,6 +37,8 @@ static const cfg_opt ddi_opts[] = {
 	DAEMON_CFG_OPTS(ddi_config, "8446", "yes"),
 	{"api_key", CFG_STR, offsetof(ddi_config, api_key), "", NULL, 0, 0, NULL,
 	 "key of DDI's SO feed and console API (empty: generated on first start)"},
+	{"console_password", CFG_STR, offsetof(ddi_config, console_password), "", NULL, 0, 0, NULL,
+	 "console password of user admin (empty: generated on first start)"},
 	{"ddan_url", CFG_STR, offsetof(ddi_config, ddan_url), "", NULL, 0, 0, NULL,
 	 "DDAN to submit files to, e.g. https://127.0.0.1:8443 (empty: internal VA)"},
 	{"ddan_api_key", CFG_STR, offsetof(ddi_config, ddan_api_key), "", NULL, 0, 0, NULL,
@@ -94,14 +99,18 @@ static const cfg_opt ddi_opts[] = {
 	 NULL, "SO types made from a risky file: any of file,url,domain,ip"},
 	{"feed_page_size", CFG_INT, offsetof(ddi_config, feed_page), "1000", NULL, 1, 100000, NULL,
 	 "records per get_black_lists page"},
+	{"download_site", CFG_BOOL, offsetof(ddi_config, download_site), "yes", NULL, 0, 0, NULL,
+	 "serve the seed samples for STEP 3-1 over plain HTTP (listener `downloads`)"},
+	{"download_port", CFG_INT, offsetof(ddi_config, download_port), "8447", NULL, 0, 65535, NULL,
+	 "port of the download site (0: ephemeral)"},
 };
 static const cfg_section ddi_section = {"ddi", ddi_opts, CFG_NOPTS(ddi_opts)};
 
 /* A setting pinned in config wins; else the one generated on first start. */
-static char *setting(store *st, const char *key, const char *pinned)
+static char *setting(store *st, const char *key, const char *pinned, secret_kind kind)
 {
 	ctd_err err;
-	char *v = store_secret(st, "ddi", key, pinned, (secret_kind){SECRET_GUID, 0}, &err);
+	char *v = store_secret(st, "ddi", key, pinned, kind, &err);
 	if (!v)
 		fatal("ddi.settings", "key=%s error=\"%s\"", key, err.msg);
 	return v;
@@ -115,6 +124,23 @@ static size_t split_files(char *list, const char **out, size_t max)
 		if (*tok)
 			out[n++] = tok;
 	return n;
+}
+
+/* The STEP 3-1 download site on the bind address, listed as `downloads`. */
+static ddi_downloads *start_download_site(ctd_daemon *d, const ddi_config *cfg,
+					  ddi_sensor *sensor, char **url)
+{
+	ctd_err err;
+	char *dir = xasprintf("%s/captures", cfg->base.home);
+	ddi_downloads_opts o = {cfg->base.bind, (int)cfg->download_port, sensor, dir};
+	ddi_downloads *dl = ddi_downloads_start(&o, &err);
+	if (!dl)
+		fatal("http.listen", "listener=downloads port=%lld error=\"%s\"", cfg->download_port,
+		      err.msg);
+	free(dir);
+	*url = daemon_listener_url(d, "http", ddi_downloads_port(dl));
+	daemon_add_listener(d, "downloads", *url);
+	return dl;
 }
 
 /* /healthz "status": live capture state. */
@@ -136,8 +162,11 @@ int main(int argc, char **argv)
 		fatal("store.open", "error=\"%s\"", err.msg);
 	if (filetype_init(&err) != 0)
 		fatal("ddi.filetype", "error=\"%s\"", err.msg);
-	char *api_key = setting(st, "api_key", cfg.api_key);
-	char *client_uuid = setting(st, "client_uuid", "");
+	char *api_key = setting(st, "api_key", cfg.api_key, (secret_kind){SECRET_GUID, 0});
+	/* like DDAN's: the first two groups of a UUID */
+	char *password = setting(st, "console_password", cfg.console_password,
+				 (secret_kind){SECRET_UUID, 13});
+	char *client_uuid = setting(st, "client_uuid", "", (secret_kind){SECRET_GUID, 0});
 	const char *mode = strcmp(cfg.va_mode, "auto") ? cfg.va_mode : *cfg.ddan_url ? "ddan" : "internal";
 	if (!strcmp(mode, "ddan") && !*cfg.ddan_url)
 		fatal("ddi.config", "reason=\"va_mode=ddan needs ddan_url\"");
@@ -172,24 +201,31 @@ int main(int argc, char **argv)
 	ddi_sensor *sensor = ddi_sensor_start(&co);
 	daemon_set_status(&d, health_status, sensor);
 
-	ddi_app app = {api_key, sensor, sb, cfg.base.home, cfg.submit_rules, (int)cfg.feed_page};
-	/* DDI's console has no password of its own: the API key logs in */
-	daemon_set_login(&d, &(session_conf){.api_keys = {api_key}});
+	char *download_url = NULL;
+	ddi_downloads *downloads =
+		cfg.download_site ? start_download_site(&d, &cfg, sensor, &download_url) : NULL;
+	ddi_app app = {api_key, sensor, sb, cfg.base.home, cfg.submit_rules, (int)cfg.feed_page,
+		       downloads, download_url};
+	daemon_set_login(&d, &(session_conf){.password = password, .api_keys = {api_key}});
 	daemon_set_console(&d, "/", &ddi_console_files);
 	daemon_http_start(&d, ddi_routes, ddi_nroutes, &app, 0);
 	json_object_set_new(d.info, "api_key", json_string(api_key));
+	json_object_set_new(d.info, "console_password", json_string(d.login_password));
 	json_object_set_new(d.info, "va_mode", json_string(mode));
 	json_object_set_new(d.info, "capture", json_string(ddi_sensor_state(sensor)));
 	json_object_set_new(d.info, "interface", json_string(cfg.interface));
 	json_object_set_new(d.info, "pcap_dir", json_string(pcap_dir));
 	daemon_ready(&d);
 	daemon_run(&d);
+	ddi_downloads_stop(downloads);
 	ddi_sensor_stop(sensor);
 	ddi_submit_stop(sb);
 	daemon_shutdown(&d);
 	free(api_key);
+	free(password);
 	free(client_uuid);
 	free(pcap_dir);
+	free(download_url);
 	cfg_free(&ddi_section, &cfg);
 	g_mime_shutdown();
 	return 0;

@@ -129,6 +129,21 @@ TEST(dtascli_batch_makes_url_so)
 	free(dir);
 }
 
+/* Upload text to d with simple_upload_sample and wait for its verdict; its SHA-1. */
+static void analyse(const tk_daemon *d, const char *text, char sha1[41])
+{
+	tk_sha1_upper(text, strlen(text), sha1);
+	const char *params[] = {"X-DTAS-SHA1", sha1, "X-DTAS-SampleType", "0", NULL};
+	http_form_part part = {.name = "uploadsample", .data = text, .data_len = strlen(text),
+			       .filename = "t.txt"};
+	http_response r;
+	ck_assert_int_eq(tk_call(d, &plain, "POST", "simple_upload_sample", params, NULL, 0, NULL,
+				 &part, 1, &r),
+			 200);
+	http_response_free(&r);
+	ck_assert_int_eq(tk_wait_done(d, &plain, sha1, NULL), 4);
+}
+
 TEST(console_login_about_and_so_actions)
 {
 	long st;
@@ -160,18 +175,8 @@ TEST(console_login_about_and_so_actions)
 	json_decref(j);
 
 	/* a High sample with a URL: FILE, URL, DOMAIN objects */
-	const char *text = "console sample CTDLAB-RISK-HIGH http://10.9.8.7/drop\n";
 	char sha1[41];
-	tk_sha1_upper(text, strlen(text), sha1);
-	const char *params[] = {"X-DTAS-SHA1", sha1, "X-DTAS-SampleType", "0", NULL};
-	http_form_part part = {.name = "uploadsample", .data = text, .data_len = strlen(text),
-			       .filename = "c.txt"};
-	http_response r;
-	ck_assert_int_eq(tk_call(&dd, &plain, "POST", "simple_upload_sample", params, NULL, 0, NULL, &part,
-				 1, &r),
-			 200);
-	http_response_free(&r);
-	ck_assert_int_eq(tk_wait_done(&dd, &plain, sha1, NULL), 4);
+	analyse(&dd, "console sample CTDLAB-RISK-HIGH http://10.9.8.7/drop\n", sha1);
 
 	j = console("GET", "/api/samples", dd.key, NULL, &st); /* the API key works as a bearer too */
 	ck_assert_int_eq(st, 200);
@@ -235,6 +240,110 @@ TEST(console_login_about_and_so_actions)
 	ck_assert_int_eq(st, 200);
 	json_decref(j);
 	free(token);
+}
+
+static json_int_t dash(const char *group, const char *key)
+{
+	long st;
+	json_t *j = console("GET", "/api/dashboard", dd.key, NULL, &st);
+	ck_assert_int_eq(st, 200);
+	json_t *v = group ? json_object_get(json_object_get(j, group), key) : json_object_get(j, key);
+	json_int_t n = json_integer_value(v);
+	json_decref(j);
+	return n;
+}
+
+TEST(console_dashboard_and_report_download)
+{
+	/* the daemon is shared by the file's tests: count what this one adds */
+	json_int_t total = dash("samples", "total"), done = dash("samples", "done");
+	json_int_t high = dash("samples", "high"), sos = dash(NULL, "suspicious_objects");
+	char sha1[41];
+	analyse(&dd, "report sample CTDLAB-RISK-HIGH\n", sha1);
+	ck_assert_int_eq(dash("samples", "total"), total + 1);
+	ck_assert_int_eq(dash("samples", "done"), done + 1);
+	ck_assert_int_eq(dash("samples", "high"), high + 1);
+	ck_assert_int_eq(dash(NULL, "suspicious_objects"), sos + 1);
+
+	char *url = xasprintf("%s/api/samples/%s/report", dd.url, sha1);
+	char *auth = xasprintf("Authorization: Bearer %s", dd.key);
+	const char *hdrs[] = {auth, NULL};
+	http_response r;
+	ck_assert_int_eq(tl_http("GET", url, hdrs, NULL, &r), 200);
+	ck_assert_ptr_nonnull(strstr(r.body.data, "<REPORTS"));
+	ck_assert_ptr_nonnull(strstr(r.body.data, sha1));
+	http_response_free(&r);
+	free(url);
+	url = xasprintf("%s/api/samples/%040d/report", dd.url, 7);
+	ck_assert_int_eq(tl_http("GET", url, hdrs, NULL, &r), 404);
+	http_response_free(&r);
+	free(url);
+	free(auth);
+}
+
+TEST(console_exceptions)
+{
+	long st;
+	char sha1[41];
+	/* excepting an object retires its SO at once, and the feed drops it */
+	analyse(&dd, "excepted sample CTDLAB-RISK-HIGH http://except.ctdlab.test/x\n", sha1);
+	int64_t cursor = 0;
+	ck_assert(feed_lookup("DOMAIN", "except.ctdlab.test", &cursor).found);
+	json_t *j = console("POST", "/api/exceptions", dd.key,
+			    "{\"type\": \"domain\", \"value\": \"EXCEPT.ctdlab.test\", \"note\": \"lab\"}",
+			    &st);
+	ck_assert_int_eq(st, 201);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "type")), "DOMAIN");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "value")), "except.ctdlab.test");
+	json_int_t id = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	find gone = feed_lookup("DOMAIN", "except.ctdlab.test", &cursor);
+	ck_assert(gone.found);
+	ck_assert_int_eq(gone.removed, 1);
+	j = console("POST", "/api/exceptions", dd.key,
+		    "{\"type\": \"DOMAIN\", \"value\": \"except.ctdlab.test\"}", &st);
+	ck_assert_int_eq(st, 409);
+	json_decref(j);
+
+	/* a file on the list never becomes an SO */
+	const char *text = "never listed CTDLAB-RISK-HIGH\n";
+	char want[41];
+	tk_sha1_upper(text, strlen(text), want);
+	char *body = xasprintf("{\"type\": \"FILE\", \"value\": \"%s\"}", want);
+	str_lower(body + 30);
+	j = console("POST", "/api/exceptions", dd.key, body, &st);
+	ck_assert_int_eq(st, 201);
+	json_decref(j);
+	free(body);
+	analyse(&dd, text, sha1);
+	j = console("GET", "/api/suspicious_objects?type=FILE&include_expired=1", dd.key, NULL, &st);
+	size_t i;
+	json_t *o;
+	json_array_foreach(json_object_get(j, "suspicious_objects"), i, o)
+	ck_assert_str_ne(json_string_value(json_object_get(o, "object")), want);
+	json_decref(j);
+	ck_assert_int_eq(dash(NULL, "exceptions"), 2);
+
+	j = console("GET", "/api/exceptions", dd.key, NULL, &st);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "exceptions")), 2);
+	json_decref(j);
+	char *del = xasprintf("/api/exceptions/%lld", (long long)id);
+	j = console("DELETE", del, dd.key, NULL, &st);
+	ck_assert_int_eq(st, 200);
+	json_decref(j);
+	j = console("DELETE", del, dd.key, NULL, &st);
+	ck_assert_int_eq(st, 404);
+	json_decref(j);
+	free(del);
+
+	const char *bad[] = {"{\"type\": \"EMAIL\", \"value\": \"a\"}",
+			     "{\"type\": \"FILE\", \"value\": \"abc\"}",
+			     "{\"type\": \"URL\", \"value\": \"\"}", "not json", NULL};
+	for (const char *const *b = bad; *b; b++) {
+		j = console("POST", "/api/exceptions", dd.key, *b, &st);
+		ck_assert_msg(st == 400, "%s answered %ld", *b, st);
+		json_decref(j);
+	}
 }
 
 TEST(pinned_key_and_required_registration)
@@ -361,18 +470,8 @@ TEST(so_expiry_reaches_the_feed)
 	tk_daemon quick;
 	const char *extra[] = {"--so_expiry", "1s", NULL};
 	tk_start(&quick, "ddan-expiry", extra);
-	const char *text = "short-lived CTDLAB-RISK-HIGH\n";
 	char sha1[41];
-	tk_sha1_upper(text, strlen(text), sha1);
-	const char *params[] = {"X-DTAS-SHA1", sha1, "X-DTAS-SampleType", "0", NULL};
-	http_form_part part = {.name = "uploadsample", .data = text, .data_len = strlen(text),
-			       .filename = "e.txt"};
-	http_response r;
-	ck_assert_int_eq(tk_call(&quick, &plain, "POST", "simple_upload_sample", params, NULL, 0, NULL,
-				 &part, 1, &r),
-			 200);
-	http_response_free(&r);
-	ck_assert_int_eq(tk_wait_done(&quick, &plain, sha1, NULL), 4);
+	analyse(&quick, "short-lived CTDLAB-RISK-HIGH\n", sha1);
 	tk_daemon saved = dd;
 	dd = quick; /* feed_lookup reads the suite daemon */
 	find f = {0};

@@ -76,6 +76,9 @@ int main(int argc, char **argv)
 	if (strncmp(name, "test_", 5) == 0)
 		name += 5;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	/* Every ddid a test starts (directly or through ctdlab) would take the
+	 * download site's fixed port: ephemeral instead, unless a test pins it. */
+	setenv("CTDLAB_DDI_DOWNLOAD_PORT", "0", 0);
 	qsort(tests, ntests, sizeof tests[0], by_line);
 	Suite *s = suite_create(name);
 	TCase *tcases[MAX_CASES] = {0};

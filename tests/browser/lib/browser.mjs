@@ -69,3 +69,12 @@ export async function menuPaths(page) {
   return page.locator('#menu a[data-path]').evaluateAll((links) =>
     links.map((a) => a.dataset.path));
 }
+
+// With $CTDLAB_SCREENSHOTS set, keep a full-page screenshot of page as
+// <dir>/<name>.png (to look at what a person sees); otherwise nothing.
+export async function screenshot(page, name) {
+  const dir = process.env.CTDLAB_SCREENSHOTS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${slug(name)}.png`), fullPage: true });
+}

@@ -17,7 +17,7 @@ const BINDIR = path.resolve(ROOT, process.env.CTDLAB_BINDIR || 'bin');
 function labEnv() {
   const env = { ...process.env, CTDLAB_DDI_CAPTURE: 'no' };
   for (const v of ['DDAN_PORT', 'DDI_PORT', 'TMCM_PORT', 'SPS_PORT', 'IMSVA_PORT',
-    'IMSVA_SMTP_PORT', 'SPS_WRS_PORT'])
+    'IMSVA_SMTP_PORT', 'SPS_WRS_PORT', 'DDI_DOWNLOAD_PORT'])
     env[`CTDLAB_${v}`] = '0';
   return env;
 }

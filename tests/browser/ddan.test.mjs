@@ -1,0 +1,132 @@
+// ddan.test.mjs - DDAN's console in a real lab, as the seed uses it: Help >
+// About gives the API key for dtascli's config.ini (STEP 4-2), `dtascli -b`
+// submits the seed samples, Virtual Analyzer > Submissions lists them (the
+// detail page downloads the report), Suspicious Objects shows the URL SO
+// (STEP 2-1 / 4-2) with Never Expire and Expire Now, Exceptions add and
+// delete; and the Japanese menu words of the seed.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startLab } from './lib/lab.mjs';
+import { launchBrowser, logIn, screenshot, withPage } from './lib/browser.mjs';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const BINDIR = path.resolve(ROOT, process.env.CTDLAB_BINDIR || 'bin');
+const SEED_URL = 'http://malicious.ctdlab.test/payload';
+
+let browser;
+let lab;
+before(async () => {
+  browser = await launchBrowser();
+  lab = startLab();
+});
+after(async () => {
+  lab?.stop();
+  await browser?.close();
+});
+
+// STEP 4-2 outside the browser: config.ini with the key the console showed,
+// the seed samples in work/indir, `dtascli -b`.
+function dtascliBatch(apiKey) {
+  const dir = path.join(lab.dir, 'dtascli');
+  const indir = path.join(dir, 'work', 'indir');
+  mkdirSync(indir, { recursive: true });
+  execFileSync(path.join(BINDIR, 'dtascli'), ['--make-samples', indir], { stdio: 'ignore' });
+  const host = new URL(lab.consoles.ddan.url).host;
+  writeFileSync(path.join(dir, 'config.ini'), `[DTAS]\nHost = ${host}\nApiKey = ${apiKey}\n`);
+  return execFileSync(path.join(BINDIR, 'dtascli'), ['-c', path.join(dir, 'config.ini'), '-b'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+// The row of the table in #page whose text contains text.
+function row(page, text) {
+  return page.locator('#page table.grid tbody tr', { hasText: text });
+}
+
+// Show the console page at hashPath, freshly drawn: a hash-only change
+// would keep the old page's heading until the new one renders, so reload.
+async function open(page, hashPath) {
+  await page.goto(`${lab.consoles.ddan.url}#${hashPath}`);
+  await page.reload();
+  await page.locator('#page h1').first().waitFor();
+}
+
+describe('DDAN console', () => {
+  it('walks About, Submissions, the report, Suspicious Objects and Exceptions', { timeout: 60000 }, async (t) => {
+    const c = lab.consoles.ddan;
+    await withPage(browser, t, async (page) => {
+      await logIn(page, c.url, c.user, c.password);
+      await screenshot(page, 'ddan-dashboard');
+
+      await open(page, '/help/about');
+      const key = (await page.locator('#api-key').textContent()).trim();
+      const ready = JSON.parse(readFileSync(path.join(lab.dir, 'run', 'ddan.json'), 'utf8'));
+      assert.equal(key, ready.info.api_key);
+      await screenshot(page, 'ddan-about');
+      const out = dtascliBatch(key);
+      assert.match(out, /url_test\.html/);
+
+      await open(page, '/virtual-analyzer/submissions');
+      await row(page, 'url_test.html').waitFor();
+      assert.match(await row(page, 'url_test.html').textContent(), /Done.*High/);
+      await screenshot(page, 'ddan-submissions');
+      await row(page, 'url_test.html').click();
+      await page.locator('#detail-sha1').waitFor();
+      await screenshot(page, 'ddan-submission');
+      const sha1 = (await page.locator('#detail-sha1').textContent()).trim();
+      const [download] = await Promise.all([page.waitForEvent('download'),
+        page.locator('#report-download').click()]);
+      assert.equal(download.suggestedFilename(), `${sha1}_report.xml`);
+      const report = readFileSync(await download.path(), 'utf8');
+      assert.match(report, /<REPORTS/);
+
+      await open(page, '/virtual-analyzer/suspicious-objects');
+      const urlRow = row(page, SEED_URL);
+      await urlRow.waitFor();
+      assert.match(await urlRow.textContent(), /High/);
+      await screenshot(page, 'ddan-suspicious-objects');
+      const task = async (text, id) => {
+        await row(page, text).locator('input.pick').check();
+        await page.locator(id).click();
+      };
+      await task(SEED_URL, '#so-never');
+      await row(page, SEED_URL).filter({ hasText: 'Never' }).waitFor();
+      await task(SEED_URL, '#so-expire');
+      await row(page, SEED_URL).waitFor({ state: 'detached' });
+
+      const domainRow = row(page, 'malicious.ctdlab.test').filter({ hasText: 'Domain' });
+      await domainRow.locator('input.pick').check();
+      await page.locator('#so-except').click();
+      await domainRow.waitFor({ state: 'detached' });
+      await open(page, '/virtual-analyzer/exceptions');
+      const exception = row(page, 'malicious.ctdlab.test');
+      await exception.waitFor();
+      await screenshot(page, 'ddan-exceptions');
+      await exception.locator('button', { hasText: 'Delete' }).click();
+      await exception.waitFor({ state: 'detached' });
+
+      await open(page, '/dashboard');
+      await screenshot(page, 'ddan-dashboard-after');
+    });
+  });
+
+  it('shows the seed\'s Japanese menu words', { timeout: 60000 }, async (t) => {
+    const c = lab.consoles.ddan;
+    await withPage(browser, t, async (page) => {
+      await logIn(page, c.url, c.user, c.password);
+      await page.locator('#lang').selectOption('ja');
+      const menu = page.locator('#menu');
+      for (const word of ['仮想アナライザ', 'ヘルプ']) await menu.locator('.branch', { hasText: word }).click();
+      assert.equal(await menu.locator('a[data-path="/virtual-analyzer/suspicious-objects"]').textContent(),
+        '不審オブジェクト');
+      assert.equal(await menu.locator('a[data-path="/help/about"]').textContent(), 'バージョン');
+      await open(page, '/virtual-analyzer/suspicious-objects');
+      assert.equal(await page.locator('#page h1').textContent(), '不審オブジェクト');
+      await screenshot(page, 'ddan-suspicious-objects-ja');
+      await open(page, '/help/about');
+      assert.match(await page.locator('#page').textContent(), /API キー:/);
+    });
+  });
+});
