@@ -8,7 +8,8 @@
  *   tmcm_console   console JSON API (/api/...)
  *   tmcm_feed      DTAS-style API products use to register and pull the feed
  *   tmcm_products  registered products (heartbeat, last sync)
- *   tmcm_sync      worker thread pulling DDAN's and DDI's SO feeds */
+ *   tmcm_sync      worker thread pulling DDAN's and DDI's SO feeds
+ *   tmcm_lab, tmcm_lab_evidence  the instructor's overview of the whole lab */
 #ifndef TMCM_H
 #define TMCM_H
 
@@ -252,5 +253,25 @@ int64_t tmcm_sync_request(tmcm_syncer *s);
 json_t *tmcm_sync_status(tmcm_syncer *s);
 void tmcm_sync_stop(tmcm_syncer *s);
 json_t *tmcm_sources_list(store *st, ctd_err *err);
+
+/* ---- tmcm_lab.c, tmcm_lab_evidence.c: the lab overview (/lab) ---------- */
+typedef struct tmcm_lab_text {
+	const char *en, *ja;
+} tmcm_lab_text;
+/* A link between two appliances: kind is submit | pull | feed | wrs. */
+typedef struct tmcm_lab_link {
+	const char *id, *from, *to, *kind;
+	tmcm_lab_text label;
+} tmcm_lab_link;
+extern const tmcm_lab_link tmcm_lab_links[];
+extern const int tmcm_lab_nlinks;
+/* Fill out's "links", "steps" and "last_event_id" from the events timeline;
+ * healthy maps appliance -> true/false. */
+int tmcm_lab_evidence(store *st, const json_t *healthy, int64_t stale_ms, json_t *out,
+		      ctd_err *err);
+/* The newest event id (-1 with err when the store fails). */
+int64_t tmcm_lab_last_event_id(store *st, ctd_err *err);
+extern const http_route tmcm_lab_routes[];
+extern const size_t tmcm_lab_nroutes;
 
 #endif

@@ -129,19 +129,31 @@ int main(int argc, char **argv)
 	if (!app.syncer)
 		fatal("tmcm.sync", "error=\"%s\"", err.msg);
 
-	size_t n = tmcm_automation_nroutes + tmcm_console_nroutes + tmcm_feed_nroutes;
-	http_route *routes = xcalloc(n, sizeof(*routes));
-	memcpy(routes, tmcm_automation_routes, tmcm_automation_nroutes * sizeof(*routes));
-	memcpy(routes + tmcm_automation_nroutes, tmcm_console_routes,
-	       tmcm_console_nroutes * sizeof(*routes));
-	memcpy(routes + tmcm_automation_nroutes + tmcm_console_nroutes, tmcm_feed_routes,
-	       tmcm_feed_nroutes * sizeof(*routes));
+	const struct {
+		const http_route *routes;
+		size_t n;
+	} tables[] = {{tmcm_automation_routes, tmcm_automation_nroutes},
+		      {tmcm_console_routes, tmcm_console_nroutes},
+		      {tmcm_feed_routes, tmcm_feed_nroutes},
+		      {tmcm_lab_routes, tmcm_lab_nroutes}};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+		n += tables[i].n;
+	http_route *routes = xcalloc(n, sizeof(*routes)), *next = routes;
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+		memcpy(next, tables[i].routes, tables[i].n * sizeof(*routes));
+		next += tables[i].n;
+	}
 	daemon_set_status(&d, health_status, app.syncer);
 	/* path_nocase: the Automation API is IIS-routed, clients vary the case */
 	daemon_set_console(&d, "/webapp/login.aspx", &tmcm_console_files);
 	daemon_http_start(&d, routes, n, &app, 1);
 	free(routes); /* the listener keeps its own copy */
 	publish_info(&d, &app);
+	/* `ctdlab status` prints it: the page the instructor projects */
+	json_object_set_new(d.info, "lab_overview",
+			    json_sprintf("%s/lab", json_string_value(json_object_get(
+							   d.listeners, cfg.base.tls ? "https" : "http"))));
 	log_info("tmcm.ready", "app_id=%s sources=%s%s%s", app.app_id, cfg.ddan_url,
 		 cfg.ddi_url[0] ? "," : "", cfg.ddi_url);
 	daemon_ready(&d);
