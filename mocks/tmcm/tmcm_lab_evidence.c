@@ -22,12 +22,12 @@ typedef struct link_rule {
 } link_rule;
 
 const tmcm_lab_link tmcm_lab_links[] = {
-	{"imsva-ddan", "imsva", "ddan", "submit", {"Sample submissions", "サンプルの送信"}},
-	{"ddi-ddan", "ddi", "ddan", "submit", {"Sample submissions", "サンプルの送信"}},
-	{"ddan-tmcm", "ddan", "tmcm", "pull", {"Suspicious objects pulled", "不審オブジェクトの取得"}},
-	{"ddi-tmcm", "ddi", "tmcm", "pull", {"Suspicious objects pulled", "不審オブジェクトの取得"}},
-	{"tmcm-imsva", "tmcm", "imsva", "feed", {"Suspicious object feed", "不審オブジェクトの配信"}},
-	{"tmcm-sps", "tmcm", "sps", "feed", {"Suspicious object feed", "不審オブジェクトの配信"}},
+	{"imsva-ddan", "imsva", "ddan", "submit", {"Sample submissions", "サンプル送信"}},
+	{"ddi-ddan", "ddi", "ddan", "submit", {"Sample submissions", "サンプル送信"}},
+	{"ddan-tmcm", "ddan", "tmcm", "pull", {"Objects pulled", "オブジェクト取得"}},
+	{"ddi-tmcm", "ddi", "tmcm", "pull", {"Objects pulled", "オブジェクト取得"}},
+	{"tmcm-imsva", "tmcm", "imsva", "feed", {"Object feed", "オブジェクト配信"}},
+	{"tmcm-sps", "tmcm", "sps", "feed", {"Object feed", "オブジェクト配信"}},
 	{"sps-imsva", "sps", "imsva", "wrs", {"Web Reputation queries", "Webレピュテーション照会"}},
 };
 const int tmcm_lab_nlinks = sizeof tmcm_lab_links / sizeof tmcm_lab_links[0];

@@ -40,5 +40,7 @@ export default {
         },
       ],
     },
+    // the lab's own page, beyond this appliance (GET /lab opens it)
+    { id: 'lab-overview', label: { en: 'Lab overview', ja: 'ラボ全体の状況' }, page: 'lab-overview' },
   ],
 };
