@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include "daemon.h"
 #include "log.h"
+#include "ready.h"
 #include "store.h"
 #include "util.h"
 
@@ -18,7 +19,7 @@ static struct event *sig_term, *sig_int;
 
 static char *run_path(const ctd_daemon *d, const char *ext)
 {
-	return xasprintf("%s/run/%s.%s", d->cfg->home, d->appliance, ext);
+	return run_file_path(d->cfg->home, d->appliance, ext);
 }
 
 /* Also the fatal hook: a daemon that dies at start-up leaves no stale pid or

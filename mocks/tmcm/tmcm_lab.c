@@ -6,8 +6,7 @@
  * events timeline (tmcm_lab_evidence.c), and the timeline itself. */
 #include <stdlib.h>
 #include <string.h>
-#include "http_client.h"
-#include "log.h"
+#include "ready.h"
 #include "util.h"
 #include "tmcm.h"
 
@@ -29,34 +28,6 @@ static const struct lab_appliance {
 	{"sps", "Smart Protection Server", "distribute"},
 };
 
-static json_t *ready_file(const tmcm_app *app, const char *name)
-{
-	char *path = xasprintf("%s/run/%s.json", app->cfg->base.home, name);
-	json_t *ready = json_load_file(path, 0, NULL);
-	free(path);
-	return ready;
-}
-
-static const char *main_url(const json_t *ready)
-{
-	json_t *ls = json_object_get(ready, "listeners");
-	const char *url = json_string_value(json_object_get(ls, "https"));
-	return url ? url : json_string_value(json_object_get(ls, "http"));
-}
-
-static json_t *peer_health(const char *base_url)
-{
-	http_client_opts opts = {.timeout_ms = LAB_HEALTH_TIMEOUT_MS};
-	http_response resp = {0};
-	char *url = xasprintf("%s/healthz?detail=1", base_url);
-	json_t *health = NULL;
-	if (http_fetch(&opts, &(http_request){.url = url}, &resp, NULL) == 0 && resp.status == 200)
-		health = json_loads(resp.body.data ? resp.body.data : "", 0, NULL);
-	http_response_free(&resp);
-	free(url);
-	return health;
-}
-
 /* TMCM answers for itself: asking its own /healthz would hold a second of
  * its few HTTP threads. */
 static json_t *own_health(const tmcm_app *app)
@@ -67,11 +38,11 @@ static json_t *own_health(const tmcm_app *app)
 
 static json_t *appliance_json(const tmcm_app *app, const struct lab_appliance *a)
 {
-	json_t *ready = ready_file(app, a->name);
-	const char *url = main_url(ready);
+	json_t *ready = ready_load(app->cfg->base.home, a->name);
+	const char *url = ready_url(ready);
 	json_t *health = strcmp(a->name, "tmcm") == 0 ? own_health(app)
-			 : url			       ? peer_health(url)
-							       : NULL;
+			 : url ? health_get(url, 1, LAB_HEALTH_TIMEOUT_MS)
+			       : NULL;
 	const char *store_state = json_string_value(json_object_get(health, "store"));
 	json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:b}", "name", a->name, "product", a->product,
 			      "role", a->role, "running", ready != NULL, "healthy",

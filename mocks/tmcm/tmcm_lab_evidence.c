@@ -6,7 +6,6 @@
 #include <fnmatch.h>
 #include <pthread.h>
 #include <string.h>
-#include "log.h"
 #include "util.h"
 #include "tmcm.h"
 

@@ -3,34 +3,26 @@
 // appliances running and the seven links, the four STEPs' checklists, and a
 // mail sent to IMSVA while the page is open arrives on the live timeline
 // without a reload; `ctdlab status` prints the page's address.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ctdlab, startLab } from './lib/lab.mjs';
-import { launchBrowser, screenshot, withPage } from './lib/browser.mjs';
+import { ctdlab } from './lib/lab.mjs';
+import { screenshot, withPage } from './lib/browser.mjs';
+import { browserLab } from './lib/samples.mjs';
 
-let browser;
-let lab;
-before(async () => {
-  browser = await launchBrowser();
-  lab = startLab();
-});
-after(async () => {
-  await browser?.close();
-  lab?.stop();
-});
+const env = browserLab();
 
 function overviewUrl() {
-  return new URL('/lab', lab.consoles.tmcm.url).href;
+  return new URL('/lab', env.lab.consoles.tmcm.url).href;
 }
 
 describe('Lab overview', () => {
   it('ctdlab status prints its address', () => {
-    assert.match(lab.status(), new RegExp(`lab_overview\\s+${overviewUrl().replace(/[.]/g, '\\.')}`));
+    assert.match(env.lab.status(), new RegExp(`lab_overview\\s+${overviewUrl().replace(/[.]/g, '\\.')}`));
   });
 
   it('/lab: five appliances, their links, the STEPs, and the timeline live', async (t) => {
-    await withPage(browser, t, async (page) => {
-      const c = lab.consoles.tmcm;
+    await withPage(env.browser, t, async (page) => {
+      const c = env.lab.consoles.tmcm;
       await page.goto(overviewUrl());
       await page.locator('input[name=password]').fill(c.password);
       await page.locator('#logon').click();
@@ -48,7 +40,7 @@ describe('Lab overview', () => {
       assert.equal(await page.locator('#lab-steps > li').count(), 4);
 
       const subject = `overview live ${process.pid}`;
-      ctdlab(lab.dir, ['send', '--to', 'student@ctdlab.test', '--subject', subject]);
+      ctdlab(env.lab.dir, ['send', '--to', 'student@ctdlab.test', '--subject', subject]);
       // the page polls: the row arrives without a reload
       await page.locator('#lab-timeline-rows tr', { hasText: subject }).first().waitFor();
       await screenshot(page, 'lab-overview');

@@ -67,6 +67,16 @@ static void append(const char *appliance, const char *kind, const char *ref, con
 	json_decref(d);
 }
 
+/* A Policy event of IMSVA's built-in SO file rule for sha1. */
+static void so_rule_quarantine(const char *ref, const char *sha1)
+{
+	char *detail = xasprintf("{\"reason\":\"Suspicious file: %s (High)\","
+				 "\"detail\":{\"builtin\":\"yes\"}}",
+				 sha1);
+	append("imsva", "policy.quarantine", ref, detail);
+	free(detail);
+}
+
 static json_t *find(json_t *list, const char *key, const char *value)
 {
 	size_t i;
@@ -149,9 +159,7 @@ TEST(test_steps_follow_evidence)
 	append("imsva", "policy.quarantine", "IMSVA-1",
 	       "{\"type\":\"policy\",\"rule\":\"true file type\",\"detail\":{\"builtin\":\"no\"}}");
 	/* the SO rule quarantines a file DDAN never listed: not STEP 2's evidence */
-	append("imsva", "policy.quarantine", "IMSVA-2",
-	       "{\"reason\":\"Suspicious file: 1111111111111111111111111111111111111111 (High)\","
-	       "\"detail\":{\"builtin\":\"yes\"}}");
+	so_rule_quarantine("IMSVA-2", "1111111111111111111111111111111111111111");
 	o = api_get("/api/lab/overview", 200);
 	ck_assert(check_done(o, "1", "1-a"));
 	ck_assert(check_done(o, "1", "1-b"));
@@ -165,9 +173,7 @@ TEST(test_steps_follow_evidence)
 	       "{\"type\":\"FILE\",\"value\":\"2222222222222222222222222222222222222222\","
 	       "\"risk\":\"High\"}");
 	append("tmcm", "so.action", "action", "{\"ids\":[1],\"action\":\"block\"}");
-	append("imsva", "policy.quarantine", "IMSVA-3",
-	       "{\"reason\":\"Suspicious file: 2222222222222222222222222222222222222222 (High)\","
-	       "\"detail\":{\"builtin\":\"yes\"}}");
+	so_rule_quarantine("IMSVA-3", "2222222222222222222222222222222222222222");
 	o = api_get("/api/lab/overview", 200);
 	ck_assert(check_done(o, "2", "2-a"));
 	ck_assert(check_done(o, "2", "2-c"));

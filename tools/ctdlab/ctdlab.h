@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 #include <jansson.h>
+#include "ready.h"
 
 typedef struct lab {
 	const char *dir;    /* data directory (--dir, $CTDLAB_HOME, ./var) */
@@ -32,8 +33,6 @@ json_t *lab_ready(const lab *l, const appliance *a);
 json_t *lab_health(const char *base_url, int detail);
 /* 1 when /healthz answers 200 with {"store":"ok"}. */
 int lab_healthy(const char *base_url);
-/* The main HTTP(S) listener URL from a ready file (borrowed), or NULL. */
-const char *lab_http_url(json_t *ready);
 
 /* A test mail (`ctdlab send`, the drill): body, URLs appended to it, files
  * attached, sent over SMTP to server (host:port). */

@@ -115,12 +115,12 @@ static int load_lab(drill *d)
 {
 	for (int i = 0; i < AP_COUNT; i++) {
 		const char *name = lab_appliances[i].name;
-		if (!(d->ready[i] = lab_ready(d->l, &lab_appliances[i])) || !lab_http_url(d->ready[i]))
+		if (!(d->ready[i] = lab_ready(d->l, &lab_appliances[i])) || !ready_url(d->ready[i]))
 			return drill_fail(d, "%s has no ready file in %s/run (start the lab: ctdlab up)",
 					  name, d->l->dir);
-		if (!lab_healthy(lab_http_url(d->ready[i])))
+		if (!lab_healthy(ready_url(d->ready[i])))
 			return drill_fail(d, "%s does not answer at %s (start the lab: ctdlab up)", name,
-					  lab_http_url(d->ready[i]));
+					  ready_url(d->ready[i]));
 	}
 	return 0;
 }

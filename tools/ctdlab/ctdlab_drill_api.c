@@ -15,7 +15,7 @@
 
 const char *drill_url(drill *d, int ap)
 {
-	return lab_http_url(d->ready[ap]);
+	return ready_url(d->ready[ap]);
 }
 
 const char *drill_info(drill *d, int ap, const char *key)

@@ -11,13 +11,13 @@
 #include <unistd.h>
 #include "ctdlab.h"
 #include "config.h"
-#include "http_client.h"
 #include "proc.h"
 #include "util.h"
 
 #define UP_TIMEOUT_MS 15000
 #define DOWN_TIMEOUT_MS 5000
 #define POLL_MS 10
+#define HEALTH_TIMEOUT_MS 2000
 
 static void sleep_ms(long ms)
 {
@@ -27,7 +27,7 @@ static void sleep_ms(long ms)
 
 static char *lab_file(const lab *l, const appliance *a, const char *ext)
 {
-	return xasprintf("%s/run/%s.%s", l->dir, a->name, ext);
+	return run_file_path(l->dir, a->name, ext);
 }
 
 pid_t lab_pid(const lab *l, const appliance *a)
@@ -46,30 +46,12 @@ pid_t lab_pid(const lab *l, const appliance *a)
 
 json_t *lab_ready(const lab *l, const appliance *a)
 {
-	char *path = lab_file(l, a, "json");
-	json_t *j = json_load_file(path, 0, NULL);
-	free(path);
-	return j;
-}
-
-const char *lab_http_url(json_t *ready)
-{
-	json_t *ls = json_object_get(ready, "listeners");
-	const char *url = json_string_value(json_object_get(ls, "https"));
-	return url ? url : json_string_value(json_object_get(ls, "http"));
+	return ready_load(l->dir, a->name);
 }
 
 json_t *lab_health(const char *base_url, int detail)
 {
-	http_client_opts opts = {.timeout_ms = 2000};
-	http_response resp = {0};
-	char *url = xasprintf("%s/healthz%s", base_url, detail ? "?detail=1" : "");
-	json_t *health = NULL;
-	if (http_fetch(&opts, &(http_request){.url = url}, &resp, NULL) == 0 && resp.status == 200)
-		health = json_loads(resp.body.data ? resp.body.data : "", 0, NULL);
-	http_response_free(&resp);
-	free(url);
-	return health;
+	return health_get(base_url, detail, HEALTH_TIMEOUT_MS);
 }
 
 int lab_healthy(const char *base_url)
@@ -119,7 +101,7 @@ static int option_pinned(const lab *l, const char *app_name, const char *option)
 static const char *wire_value(const struct wire *w, json_t *ready)
 {
 	if (strcmp(w->from, "url") == 0)
-		return lab_http_url(ready);
+		return ready_url(ready);
 	if (strncmp(w->from, "listener:", 9) == 0)
 		return json_string_value(json_object_get(json_object_get(ready, "listeners"), w->from + 9));
 	return json_string_value(json_object_get(json_object_get(ready, "info"), w->from + 5));
@@ -197,7 +179,7 @@ static int wait_healthy(const lab *l, const appliance *a, pid_t pid, int64_t dea
 			return -1;
 		json_t *ready = lab_ready(l, a);
 		int ok = ready && json_integer_value(json_object_get(ready, "pid")) == pid &&
-			 lab_http_url(ready) && lab_healthy(lab_http_url(ready));
+			 ready_url(ready) && lab_healthy(ready_url(ready));
 		json_decref(ready);
 		if (ok)
 			return 0;
@@ -287,7 +269,7 @@ static json_t *status_of(const lab *l, const appliance *a)
 {
 	pid_t pid = lab_pid(l, a);
 	json_t *ready = pid ? lab_ready(l, a) : NULL;
-	const char *url = ready ? lab_http_url(ready) : NULL;
+	const char *url = ready ? ready_url(ready) : NULL;
 	json_t *st = json_pack("{s:s, s:s, s:b, s:I}", "appliance", a->name, "daemon", a->daemon,
 			       "running", pid != 0, "pid", (json_int_t)pid);
 	json_t *health = url ? lab_health(url, 1) : NULL;

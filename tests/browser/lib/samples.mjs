@@ -51,20 +51,25 @@ export function row(page, table, text) {
   return page.locator(`${table} tbody tr`, { hasText: text });
 }
 
-// Before the file's tests: chromium and a lab holding the seed samples'
-// objects; after them, both stopped. Returns {browser, lab}, filled in then.
-export function seededLab() {
+// Before the file's tests: chromium and a fresh lab, then prepare(lab);
+// after them, both stopped. Returns {browser, lab}, filled in then.
+export function browserLab(prepare = () => {}) {
   const env = {};
   before(async () => {
     env.browser = await launchBrowser();
     env.lab = startLab();
-    submitSeedSamples(env.lab);
+    prepare(env.lab);
   });
   after(async () => {
     await env.browser?.close();
     env.lab?.stop();
   });
   return env;
+}
+
+// The same with a lab holding the seed samples' objects.
+export function seededLab() {
+  return browserLab(submitSeedSamples);
 }
 
 // Log in to appliance's console and open the page at hash (e.g. "#/dashboard").

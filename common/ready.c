@@ -1,0 +1,39 @@
+/* ready.c - reading the lab's wiring: run files, ready files and /healthz
+ * (see ready.h). */
+#include <stdlib.h>
+#include "http_client.h"
+#include "ready.h"
+#include "util.h"
+
+char *run_file_path(const char *home, const char *appliance, const char *ext)
+{
+	return xasprintf("%s/run/%s.%s", home, appliance, ext);
+}
+
+json_t *ready_load(const char *home, const char *appliance)
+{
+	char *path = run_file_path(home, appliance, "json");
+	json_t *ready = json_load_file(path, 0, NULL);
+	free(path);
+	return ready;
+}
+
+const char *ready_url(const json_t *ready)
+{
+	json_t *ls = json_object_get(ready, "listeners");
+	const char *url = json_string_value(json_object_get(ls, "https"));
+	return url ? url : json_string_value(json_object_get(ls, "http"));
+}
+
+json_t *health_get(const char *base_url, int detail, long timeout_ms)
+{
+	http_client_opts opts = {.timeout_ms = timeout_ms};
+	http_response resp = {0};
+	char *url = xasprintf("%s/healthz%s", base_url, detail ? "?detail=1" : "");
+	json_t *health = NULL;
+	if (http_fetch(&opts, &(http_request){.url = url}, &resp, NULL) == 0 && resp.status == 200)
+		health = json_loads(resp.body.data ? resp.body.data : "", 0, NULL);
+	http_response_free(&resp);
+	free(url);
+	return health;
+}

@@ -1,0 +1,22 @@
+/* ready.h - the lab's own wiring as the daemons advertise it: the run files
+ * <home>/run/<appliance>.pid and .json (the ready file daemon.h writes), the
+ * main listener's URL in a ready file, and a daemon's GET /healthz. ctdlab
+ * and TMCM's lab overview read a lab through these, never another daemon's
+ * tables. */
+#ifndef CTD_READY_H
+#define CTD_READY_H
+
+#include <jansson.h>
+
+/* "<home>/run/<appliance>.<ext>", malloc'd. */
+char *run_file_path(const char *home, const char *appliance, const char *ext);
+/* The appliance's ready file, parsed; NULL when it is not there (not ready). */
+json_t *ready_load(const char *home, const char *appliance);
+/* The main HTTP(S) listener URL of a ready file (borrowed), or NULL. */
+const char *ready_url(const json_t *ready);
+/* GET <base_url>/healthz (with the appliance's status when detail), TLS
+ * unverified (the lab's own certificate): the parsed answer when 200, else
+ * NULL. timeout_ms bounds the whole request. */
+json_t *health_get(const char *base_url, int detail, long timeout_ms);
+
+#endif
