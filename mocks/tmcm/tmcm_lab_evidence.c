@@ -61,8 +61,10 @@ typedef struct lab_check {
 } lab_check;
 
 /* Values DDAN and DDI listed as suspicious objects so far (JSON objects used
- * as sets), so that a later quarantine can be traced to its source. */
+ * as sets), so that a later quarantine can be traced to its source, and
+ * whether TMCM has set anything to Block yet (a sync counts after that). */
 static json_t *ddan_files, *ddi_values;
+static int block_seen;
 
 static const char *detail_str(const json_t *ev, const char *key)
 {
@@ -118,9 +120,12 @@ static int from_ddi(const json_t *ev)
 	return ref_is(ev, "DDI*");
 }
 
-static int carried_changes(const json_t *ev)
+/* A sync that brought objects (IMSVA says records, SPS changes) after a Block. */
+static int synced_after_block(const json_t *ev)
 {
-	return json_integer_value(json_object_get(json_object_get(ev, "detail"), "changes")) > 0;
+	json_t *d = json_object_get(ev, "detail");
+	return block_seen && (json_integer_value(json_object_get(d, "records")) > 0 ||
+			      json_integer_value(json_object_get(d, "changes")) > 0);
 }
 
 /* The policy event names the object in its reason ("Suspicious file: <sha1> (...)"). */
@@ -164,8 +169,8 @@ static const lab_check step2[] = {
 	 {"TMCM synchronised DDAN's objects", "TMCM が DDAN のオブジェクトを同期"}},
 	{"2-c", "tmcm", "so.action", is_block,
 	 {"TMCM: an object set to Block", "TMCM でオブジェクトをブロックに設定"}},
-	{"2-d", "imsva", "sync.done", NULL,
-	 {"IMSVA synchronised the list from TMCM", "IMSVA が TMCM からリストを同期"}},
+	{"2-d", "imsva", "sync.done", synced_after_block,
+	 {"IMSVA synchronised the Block from TMCM", "IMSVA が TMCM からブロックを同期"}},
 	{"2-e", "imsva", "policy.quarantine", blocked_ddan_file,
 	 {"IMSVA quarantined DDAN's file by the SO rule", "IMSVA が DDAN のファイルを不審オブジェクトルールで隔離"}},
 };
@@ -182,8 +187,8 @@ static const lab_check step3[] = {
 static const lab_check step4[] = {
 	{"4-a", "ddan", "so.*", is_url_so,
 	 {"DDAN listed a URL suspicious object", "DDAN が URL の不審オブジェクトを登録"}},
-	{"4-b", "sps", "sync.done", carried_changes,
-	 {"SPS synchronised the list from TMCM", "SPS が TMCM からリストを同期"}},
+	{"4-b", "sps", "sync.done", synced_after_block,
+	 {"SPS synchronised the Block from TMCM", "SPS が TMCM からブロックを同期"}},
 	{"4-c", "imsva", "policy.quarantine", blocked_url,
 	 {"IMSVA quarantined a message by the SO URL rule", "IMSVA が不審 URL ルールでメッセージを隔離"}},
 };
@@ -260,9 +265,11 @@ static void fold_checks(const json_t *ev, const char *app, const char *kind)
 		}
 }
 
-/* After the checks, so a quarantine counts only objects listed before it. */
-static void fold_sources(const json_t *ev, const char *app, const char *kind)
+/* After the checks, so that a check counts only what came before it. */
+static void fold_context(const json_t *ev, const char *app, const char *kind)
 {
+	if (strcmp(app, "tmcm") == 0 && strcmp(kind, "so.action") == 0 && is_block(ev))
+		block_seen = 1;
 	if (strncmp(kind, "so.", 3) != 0 || !strcmp(kind, "so.expired"))
 		return;
 	const char *value = detail_str(ev, "value");
@@ -281,7 +288,7 @@ static void fold(const json_t *ev)
 		return;
 	fold_links(ev, app, kind, ref);
 	fold_checks(ev, app, kind);
-	fold_sources(ev, app, kind);
+	fold_context(ev, app, kind);
 	S.last_id = json_integer_value(json_object_get(ev, "id"));
 }
 

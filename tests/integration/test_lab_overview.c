@@ -1,11 +1,13 @@
 /* test_lab_overview.c - TMCM's lab overview API in a whole lab (ctdlab up):
  * /lab opens the console page and the API needs TMCM's login; the five
- * appliances from the ready files and their /healthz; a link goes down on a
- * failure, up when it carries something again, and down when an appliance
- * at its end stops; STEP checks follow the evidence on the shared timeline,
- * a quarantine counting for STEP 2 only when DDAN listed its file first; the
- * timeline pages on with after=<id> and refuses a bad one. Events are
- * appended to the lab's store the way the daemons append them. */
+ * appliances from the ready files and their /healthz; IMSVA's real feed pull
+ * brings its link up; a link goes down on a failure, up when it carries
+ * something again, and down when an appliance at its end stops; STEP checks
+ * follow the evidence on the shared timeline (a quarantine counts for STEP 2
+ * only when DDAN listed its file first, a sync only after a Block); the
+ * timeline pages on with after=<id> and refuses a bad one. Beyond the real
+ * pull, events are appended to the lab's store the way the daemons append
+ * them. */
 #include <check.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -129,6 +131,21 @@ TEST(test_five_appliances_healthy)
 	json_decref(o);
 }
 
+/* The real loop: IMSVA's first pull of TMCM's feed (a full one) puts
+ * sync.done on the timeline, and the feed link comes up. */
+TEST(test_real_feed_pull_brings_its_link_up)
+{
+	int up = 0;
+	for (int i = 0; i < 1500 && !up; i++) {
+		json_t *o = api_get("/api/lab/overview", 200);
+		up = strcmp(link_state(o, "tmcm-imsva"), "up") == 0;
+		json_decref(o);
+		if (!up)
+			tl_sleep_ms(20);
+	}
+	ck_assert_msg(up, "the TMCM -> IMSVA feed never came up");
+}
+
 TEST(test_link_follows_failure_and_recovery)
 {
 	append("tmcm", "sync.failed", "DDAN", "{\"url\":\"https://ddan\",\"error\":\"refused\"}");
@@ -160,11 +177,14 @@ TEST(test_steps_follow_evidence)
 	       "{\"type\":\"policy\",\"rule\":\"true file type\",\"detail\":{\"builtin\":\"no\"}}");
 	/* the SO rule quarantines a file DDAN never listed: not STEP 2's evidence */
 	so_rule_quarantine("IMSVA-2", "1111111111111111111111111111111111111111");
+	/* a sync before anything was set to Block is not STEP 2's */
+	append("imsva", "sync.done", "tmcm", "{\"records\":3}");
 	o = api_get("/api/lab/overview", 200);
 	ck_assert(check_done(o, "1", "1-a"));
 	ck_assert(check_done(o, "1", "1-b"));
 	json_t *s1 = find(json_object_get(o, "steps"), "id", "1");
 	ck_assert_int_eq(json_integer_value(json_object_get(s1, "done")), 2);
+	ck_assert(!check_done(o, "2", "2-d"));
 	ck_assert(!check_done(o, "2", "2-e"));
 	ck_assert(!check_done(o, "3", "3-d"));
 	json_decref(o);
@@ -173,10 +193,12 @@ TEST(test_steps_follow_evidence)
 	       "{\"type\":\"FILE\",\"value\":\"2222222222222222222222222222222222222222\","
 	       "\"risk\":\"High\"}");
 	append("tmcm", "so.action", "action", "{\"ids\":[1],\"action\":\"block\"}");
+	append("imsva", "sync.done", "tmcm", "{\"records\":1}");
 	so_rule_quarantine("IMSVA-3", "2222222222222222222222222222222222222222");
 	o = api_get("/api/lab/overview", 200);
 	ck_assert(check_done(o, "2", "2-a"));
 	ck_assert(check_done(o, "2", "2-c"));
+	ck_assert(check_done(o, "2", "2-d"));
 	ck_assert(check_done(o, "2", "2-e"));
 	ck_assert(!check_done(o, "3", "3-d")); /* DDI did not list that file */
 	json_decref(o);

@@ -138,7 +138,7 @@ function timelineRow(ev, ctx) {
     el('td', { style: { whiteSpace: 'nowrap' } }, ctx.time.timeElement(ev.time || ev.ts)),
     el('td', {}, SHORT[ev.appliance] || ev.appliance),
     el('td', {}, ev.kind),
-    el('td', { style: { overflowWrap: 'anywhere' } }, ev.ref || ''),
+    el('td', { style: { overflowWrap: 'anywhere', minWidth: '14em' } }, ev.ref || ''),
     el('td', {}, summaryOf(ev)));
 }
 
