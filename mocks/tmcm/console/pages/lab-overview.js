@@ -24,7 +24,7 @@ const L = {
   down: { en: 'not answering', ja: '応答なし' },
   never: { en: 'nothing yet', ja: 'まだなし' },
   legend: { en: 'up: carried something in the last {m} min · stale: nothing carried lately · down: failing or an end not answering',
-    ja: 'up: {m} 分以内に連携あり · stale: 連携なし · down: 失敗中または応答なし' },
+    ja: '正常: {m} 分以内に連携あり · 停滞: 最近の連携なし · 停止: 失敗中または両端のどちらかが応答なし' },
   role: {
     'detect, respond': { en: 'detect · respond', ja: '検出 · 対処' },
     detect: { en: 'detect', ja: '検出' },
@@ -113,9 +113,9 @@ function diagram(o, ctx) {
 
 function stepList(o, ctx) {
   const { el } = ctx.ui;
-  return el('ol', { id: 'lab-steps', style: { listStyle: 'none', padding: 0, margin: 0 } },
-    o.steps.map((s) => el('li', { id: `step-${s.id}`, 'data-done': `${s.done}/${s.total}`,
-      style: { marginBottom: '10px' } },
+  return el('ol', { id: 'lab-steps', style: { listStyle: 'none', padding: 0, margin: 0, display: 'grid',
+    gridTemplateColumns: 'repeat(auto-fit, minmax(230px, 1fr))', gap: '12px' } },
+    o.steps.map((s) => el('li', { id: `step-${s.id}`, 'data-done': `${s.done}/${s.total}` },
     el('div', { style: { fontWeight: 700, fontSize: '15px' } },
       `STEP ${s.id} — ${ctx.t(s.title)} `,
       ctx.ui.badge(s.done === s.total ? 'ok' : s.done ? 'pending' : 'info', `${s.done} / ${s.total}`)),
@@ -138,8 +138,8 @@ function timelineRow(ev, ctx) {
     el('td', { style: { whiteSpace: 'nowrap' } }, ctx.time.timeElement(ev.time || ev.ts)),
     el('td', {}, SHORT[ev.appliance] || ev.appliance),
     el('td', {}, ev.kind),
-    el('td', { style: { overflowWrap: 'anywhere', minWidth: '14em' } }, ev.ref || ''),
-    el('td', {}, summaryOf(ev)));
+    el('td', { style: { overflowWrap: 'anywhere' } }, ev.ref || ''),
+    el('td', { style: { overflowWrap: 'anywhere' } }, summaryOf(ev)));
 }
 
 function timelineTable(ctx) {
@@ -172,10 +172,9 @@ export default async function render(root, ctx) {
   let lastId = recent.last_id;
   root.append(ui.pageHeader(L.title),
     ui.section(L.appliances, picture, legend),
-    el('div', { style: { display: 'grid', gridTemplateColumns: 'minmax(320px, 1fr) 2fr', gap: '12px' } },
-      ui.section(L.steps, steps),
-      ui.section(L.timeline, el('div', { style: { maxHeight: '480px', overflow: 'auto' } },
-        timeline.table))));
+    ui.section(L.steps, steps),
+    ui.section(L.timeline, el('div', { style: { maxHeight: '420px', overflow: 'auto' } },
+      timeline.table)));
 
   // Both loops stop when the page is left (ctx.active()); a failed poll
   // tries again on the next tick.
