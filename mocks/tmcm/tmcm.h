@@ -255,16 +255,6 @@ void tmcm_sync_stop(tmcm_syncer *s);
 json_t *tmcm_sources_list(store *st, ctd_err *err);
 
 /* ---- tmcm_lab.c, tmcm_lab_evidence.c: the lab overview (/lab) ---------- */
-typedef struct tmcm_lab_text {
-	const char *en, *ja;
-} tmcm_lab_text;
-/* A link between two appliances: kind is submit | pull | feed | wrs. */
-typedef struct tmcm_lab_link {
-	const char *id, *from, *to, *kind;
-	tmcm_lab_text label;
-} tmcm_lab_link;
-extern const tmcm_lab_link tmcm_lab_links[];
-extern const int tmcm_lab_nlinks;
 /* Fill out's "links", "steps" and "last_event_id" from the events timeline;
  * healthy maps appliance -> true/false. */
 int tmcm_lab_evidence(store *st, const json_t *healthy, int64_t stale_ms, json_t *out,

@@ -45,7 +45,7 @@ static json_t *appliance_json(const tmcm_app *app, const struct lab_appliance *a
 			       : NULL;
 	const char *store_state = json_string_value(json_object_get(health, "store"));
 	json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:b}", "name", a->name, "product", a->product,
-			      "role", a->role, "running", ready != NULL, "healthy",
+			      "role", a->role, "ready", ready != NULL, "healthy",
 			      store_state && strcmp(store_state, "ok") == 0);
 	json_object_set_new(o, "url", url ? json_string(url) : json_null());
 	json_t *console = json_object_get(json_object_get(ready, "info"), "console");

@@ -10,61 +10,92 @@
 #include "tmcm.h"
 
 #define LAB_PAGE 1000
+#define LAB_NSTEPS 4
+#define LAB_MAX_CHECKS 8
+#define NELEMS(a) (int)(sizeof(a) / sizeof((a)[0]))
+
+typedef struct lab_text {
+	const char *en, *ja;
+} lab_text;
+
+/* A link between two appliances: kind is submit | pull | feed | wrs. */
+typedef struct lab_link {
+	const char *id, *from, *to, *kind;
+	lab_text label;
+} lab_link;
+
+enum lab_link_id {
+	IMSVA_DDAN, DDI_DDAN, DDAN_TMCM, DDI_TMCM, TMCM_IMSVA, TMCM_SPS, SPS_IMSVA, LAB_NLINKS
+};
+
+static const lab_link lab_links[] = {
+	[IMSVA_DDAN] = {"imsva-ddan", "imsva", "ddan", "submit", {"Sample submissions", "サンプル送信"}},
+	[DDI_DDAN] = {"ddi-ddan", "ddi", "ddan", "submit", {"Sample submissions", "サンプル送信"}},
+	[DDAN_TMCM] = {"ddan-tmcm", "ddan", "tmcm", "pull", {"Objects pulled", "オブジェクト取得"}},
+	[DDI_TMCM] = {"ddi-tmcm", "ddi", "tmcm", "pull", {"Objects pulled", "オブジェクト取得"}},
+	[TMCM_IMSVA] = {"tmcm-imsva", "tmcm", "imsva", "feed", {"Object feed", "オブジェクト配信"}},
+	[TMCM_SPS] = {"tmcm-sps", "tmcm", "sps", "feed", {"Object feed", "オブジェクト配信"}},
+	[SPS_IMSVA] = {"sps-imsva", "sps", "imsva", "wrs",
+		       {"Web Reputation queries", "Webレピュテーション照会"}},
+};
+_Static_assert(sizeof lab_links / sizeof lab_links[0] == LAB_NLINKS, "one per link");
 
 /* One rule: events of appliance/kind (fnmatch patterns, kind case-blind)
  * and, when ref is set, that ref tell something about a link. */
 typedef enum { LAB_NONE, LAB_OK, LAB_FAIL } lab_outcome;
 typedef struct link_rule {
-	int link;
+	enum lab_link_id link;
 	const char *appliance, *kind, *ref;
 	lab_outcome outcome;
 } link_rule;
 
-const tmcm_lab_link tmcm_lab_links[] = {
-	{"imsva-ddan", "imsva", "ddan", "submit", {"Sample submissions", "サンプル送信"}},
-	{"ddi-ddan", "ddi", "ddan", "submit", {"Sample submissions", "サンプル送信"}},
-	{"ddan-tmcm", "ddan", "tmcm", "pull", {"Objects pulled", "オブジェクト取得"}},
-	{"ddi-tmcm", "ddi", "tmcm", "pull", {"Objects pulled", "オブジェクト取得"}},
-	{"tmcm-imsva", "tmcm", "imsva", "feed", {"Object feed", "オブジェクト配信"}},
-	{"tmcm-sps", "tmcm", "sps", "feed", {"Object feed", "オブジェクト配信"}},
-	{"sps-imsva", "sps", "imsva", "wrs", {"Web Reputation queries", "Webレピュテーション照会"}},
-};
-const int tmcm_lab_nlinks = sizeof tmcm_lab_links / sizeof tmcm_lab_links[0];
-
 /* First matching rule wins, so exclusions come before the broad patterns. */
 static const link_rule link_rules[] = {
-	{0, "imsva", "va.queued", NULL, LAB_NONE}, /* parked locally, nothing sent yet */
-	{0, "imsva", "va.*", NULL, LAB_OK},
-	{0, "imsva", "system.ddan_unreachable", NULL, LAB_FAIL},
-	{1, "ddi", "sample.done", NULL, LAB_OK},
-	{1, "ddi", "ddan.reachable", NULL, LAB_OK},
-	{1, "ddi", "ddan.unreachable", NULL, LAB_FAIL},
-	{2, "tmcm", "sync.done", "DDAN", LAB_OK},
-	{2, "tmcm", "sync.failed", "DDAN", LAB_FAIL},
-	{3, "tmcm", "sync.done", "DDI*", LAB_OK},
-	{3, "tmcm", "sync.failed", "DDI*", LAB_FAIL},
-	{4, "imsva", "sync.done", NULL, LAB_OK},
-	{4, "imsva", "system.tmcm_sync_failed", NULL, LAB_FAIL},
-	{4, "imsva", "system.tmcm_unreachable", NULL, LAB_FAIL},
-	{5, "sps", "sync.done", NULL, LAB_OK},
-	{5, "sps", "sync.failed", NULL, LAB_FAIL},
-	{6, "sps", "wrs.*", NULL, LAB_OK},
-	{6, "imsva", "system.wrs_unreachable", NULL, LAB_FAIL},
+	{IMSVA_DDAN, "imsva", "va.queued", NULL, LAB_NONE}, /* parked locally, nothing sent yet */
+	{IMSVA_DDAN, "imsva", "va.*", NULL, LAB_OK},
+	{IMSVA_DDAN, "imsva", "system.ddan_unreachable", NULL, LAB_FAIL},
+	{DDI_DDAN, "ddi", "sample.done", NULL, LAB_OK},
+	{DDI_DDAN, "ddi", "ddan.reachable", NULL, LAB_OK},
+	{DDI_DDAN, "ddi", "ddan.unreachable", NULL, LAB_FAIL},
+	{DDAN_TMCM, "tmcm", "sync.done", "DDAN", LAB_OK},
+	{DDAN_TMCM, "tmcm", "sync.failed", "DDAN", LAB_FAIL},
+	{DDI_TMCM, "tmcm", "sync.done", "DDI*", LAB_OK},
+	{DDI_TMCM, "tmcm", "sync.failed", "DDI*", LAB_FAIL},
+	{TMCM_IMSVA, "imsva", "sync.done", NULL, LAB_OK},
+	{TMCM_IMSVA, "imsva", "system.tmcm_sync_failed", NULL, LAB_FAIL},
+	{TMCM_IMSVA, "imsva", "system.tmcm_unreachable", NULL, LAB_FAIL},
+	{TMCM_SPS, "sps", "sync.done", NULL, LAB_OK},
+	{TMCM_SPS, "sps", "sync.failed", NULL, LAB_FAIL},
+	{SPS_IMSVA, "sps", "wrs.*", NULL, LAB_OK},
+	{SPS_IMSVA, "imsva", "system.wrs_unreachable", NULL, LAB_FAIL},
 };
+
+/* ---- the folded state ---- */
+
+typedef struct seen {
+	int64_t id, ts; /* 0: not yet */
+} seen;
+
+static struct {
+	pthread_mutex_t mu;
+	int64_t last_id;
+	seen link_ok[LAB_NLINKS], link_fail[LAB_NLINKS];
+	char link_error[LAB_NLINKS][160];
+	seen check[LAB_NSTEPS][LAB_MAX_CHECKS];
+	/* values DDAN and DDI listed as suspicious objects so far (JSON objects
+	 * used as sets), so that a later quarantine can be traced to its
+	 * source; whether TMCM set anything to Block yet (a sync counts after) */
+	json_t *ddan_files, *ddi_values;
+	int block_seen;
+} S = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- STEP checks: an event of appliance/kind, and optionally more ---- */
 
 typedef struct lab_check {
 	const char *id, *appliance, *kind;
 	int (*also)(const json_t *ev); /* NULL: any event of that kind */
-	tmcm_lab_text text;
+	lab_text text;
 } lab_check;
-
-/* Values DDAN and DDI listed as suspicious objects so far (JSON objects used
- * as sets), so that a later quarantine can be traced to its source, and
- * whether TMCM has set anything to Block yet (a sync counts after that). */
-static json_t *ddan_files, *ddi_values;
-static int block_seen;
 
 static const char *detail_str(const json_t *ev, const char *key)
 {
@@ -124,8 +155,8 @@ static int from_ddi(const json_t *ev)
 static int synced_after_block(const json_t *ev)
 {
 	json_t *d = json_object_get(ev, "detail");
-	return block_seen && (json_integer_value(json_object_get(d, "records")) > 0 ||
-			      json_integer_value(json_object_get(d, "changes")) > 0);
+	return S.block_seen && (json_integer_value(json_object_get(d, "records")) > 0 ||
+				json_integer_value(json_object_get(d, "changes")) > 0);
 }
 
 /* The policy event names the object in its reason ("Suspicious file: <sha1> (...)"). */
@@ -143,12 +174,12 @@ static int reason_names_one_of(const json_t *ev, const json_t *set)
 
 static int blocked_ddan_file(const json_t *ev)
 {
-	return reason_names_one_of(ev, ddan_files);
+	return reason_names_one_of(ev, S.ddan_files);
 }
 
 static int blocked_ddi_object(const json_t *ev)
 {
-	return reason_names_one_of(ev, ddi_values);
+	return reason_names_one_of(ev, S.ddi_values);
 }
 
 static int blocked_url(const json_t *ev)
@@ -195,35 +226,20 @@ static const lab_check step4[] = {
 
 static const struct lab_step {
 	const char *id;
-	tmcm_lab_text title;
+	lab_text title;
 	const lab_check *checks;
 	int nchecks;
 } steps[] = {
 	{"1", {"Attachment → Virtual Analyzer → quarantine", "添付ファイル → 仮想アナライザ → 隔離"},
-	 step1, 2},
+	 step1, NELEMS(step1)},
 	{"2", {"DDAN's object → TMCM Block → IMSVA", "DDAN のオブジェクト → TMCM ブロック → IMSVA"},
-	 step2, 5},
-	{"3", {"DDI detection → TMCM → IMSVA", "DDI の検出 → TMCM → IMSVA"}, step3, 4},
-	{"4", {"URL → DDAN → TMCM → SPS and IMSVA", "URL → DDAN → TMCM → SPS と IMSVA"}, step4, 3},
+	 step2, NELEMS(step2)},
+	{"3", {"DDI detection → TMCM → IMSVA", "DDI の検出 → TMCM → IMSVA"}, step3, NELEMS(step3)},
+	{"4", {"URL → DDAN → TMCM → SPS and IMSVA", "URL → DDAN → TMCM → SPS と IMSVA"}, step4,
+	 NELEMS(step4)},
 };
-#define LAB_NSTEPS (int)(sizeof steps / sizeof steps[0])
-#define LAB_MAX_CHECKS 8
-#define LAB_MAX_LINKS 8
-_Static_assert(sizeof tmcm_lab_links / sizeof tmcm_lab_links[0] <= LAB_MAX_LINKS, "links");
-
-/* ---- the folded state ---- */
-
-typedef struct seen {
-	int64_t id, ts; /* 0: not yet */
-} seen;
-
-static struct {
-	pthread_mutex_t mu;
-	int64_t last_id;
-	seen link_ok[LAB_MAX_LINKS], link_fail[LAB_MAX_LINKS];
-	char link_error[LAB_MAX_LINKS][160];
-	seen check[LAB_NSTEPS][LAB_MAX_CHECKS];
-} S = {.mu = PTHREAD_MUTEX_INITIALIZER};
+_Static_assert(sizeof steps / sizeof steps[0] == LAB_NSTEPS, "one per STEP");
+_Static_assert(sizeof step2 / sizeof step2[0] <= LAB_MAX_CHECKS, "checks of the longest STEP");
 
 static int matches(const char *pattern, const char *value)
 {
@@ -238,7 +254,7 @@ static void note(seen *s, const json_t *ev)
 
 static void fold_links(const json_t *ev, const char *app, const char *kind, const char *ref)
 {
-	for (size_t i = 0; i < sizeof link_rules / sizeof link_rules[0]; i++) {
+	for (int i = 0; i < NELEMS(link_rules); i++) {
 		const link_rule *r = &link_rules[i];
 		if (strcmp(r->appliance, app) != 0 || !matches(r->kind, kind) || !matches(r->ref, ref))
 			continue;
@@ -269,14 +285,14 @@ static void fold_checks(const json_t *ev, const char *app, const char *kind)
 static void fold_context(const json_t *ev, const char *app, const char *kind)
 {
 	if (strcmp(app, "tmcm") == 0 && strcmp(kind, "so.action") == 0 && is_block(ev))
-		block_seen = 1;
+		S.block_seen = 1;
 	if (strncmp(kind, "so.", 3) != 0 || !strcmp(kind, "so.expired"))
 		return;
 	const char *value = detail_str(ev, "value");
 	if (strcmp(app, "ddan") == 0 && is_file_so(ev) && *value)
-		json_object_set_new(ddan_files, value, json_true());
+		json_object_set_new(S.ddan_files, value, json_true());
 	else if (strcmp(app, "ddi") == 0 && *value)
-		json_object_set_new(ddi_values, value, json_true());
+		json_object_set_new(S.ddi_values, value, json_true());
 }
 
 static void fold(const json_t *ev)
@@ -284,20 +300,20 @@ static void fold(const json_t *ev)
 	const char *app = json_string_value(json_object_get(ev, "appliance"));
 	const char *kind = json_string_value(json_object_get(ev, "kind"));
 	const char *ref = json_string_value(json_object_get(ev, "ref"));
+	S.last_id = json_integer_value(json_object_get(ev, "id"));
 	if (!app || !kind)
 		return;
 	fold_links(ev, app, kind, ref);
 	fold_checks(ev, app, kind);
 	fold_context(ev, app, kind);
-	S.last_id = json_integer_value(json_object_get(ev, "id"));
 }
 
 /* Fold in the events appended since the last call. Caller holds S.mu. */
 static int catch_up(store *st, ctd_err *err)
 {
-	if (!ddan_files) {
-		ddan_files = json_object();
-		ddi_values = json_object();
+	if (!S.ddan_files) {
+		S.ddan_files = json_object();
+		S.ddi_values = json_object();
 	}
 	for (;;) {
 		events_filter f = {.after_id = S.last_id, .limit = LAB_PAGE};
@@ -315,7 +331,7 @@ static int catch_up(store *st, ctd_err *err)
 
 /* ---- JSON out ---- */
 
-static json_t *text_json(const tmcm_lab_text *t)
+static json_t *text_json(const lab_text *t)
 {
 	return json_pack("{s:s, s:s}", "en", t->en, "ja", t->ja);
 }
@@ -354,7 +370,7 @@ static const char *link_state(int i, int ends_healthy, int64_t now, int64_t stal
 
 static json_t *link_json(int i, const json_t *healthy, int64_t now, int64_t stale_ms)
 {
-	const tmcm_lab_link *l = &tmcm_lab_links[i];
+	const lab_link *l = &lab_links[i];
 	int ends = json_is_true(json_object_get(healthy, l->from)) &&
 		   json_is_true(json_object_get(healthy, l->to));
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "id", l->id, "from", l->from, "to",
@@ -377,7 +393,7 @@ int tmcm_lab_evidence(store *st, const json_t *healthy, int64_t stale_ms, json_t
 	if (rc == 0) {
 		int64_t now = time_now_ms();
 		json_t *links = json_array(), *steps_out = json_array();
-		for (int i = 0; i < tmcm_lab_nlinks; i++)
+		for (int i = 0; i < LAB_NLINKS; i++)
 			json_array_append_new(links, link_json(i, healthy, now, stale_ms));
 		for (int s = 0; s < LAB_NSTEPS; s++)
 			json_array_append_new(steps_out, step_json(s));
