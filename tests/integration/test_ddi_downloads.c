@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "ddan/ddan_samples.h"
+#include "seed_samples.h"
 #include "hash.h"
 #include "testlib.h"
 #include "util.h"
@@ -97,7 +97,7 @@ static void wait_file_so(const ddi *d, const char *sha1)
 /* Download Sample SO2 from the site and check the bytes; its SHA-1. */
 static void download_so2(const ddi *d, char sha1[41])
 {
-	const ddan_seed_sample *s = ddan_seed_sample_get("sample_so2");
+	const seed_sample *s = seed_sample_get("sample_so2");
 	long st;
 	size_t len;
 	char *body = site_get(d, "/downloads/sample_so2.exe", &st, &len);
