@@ -29,7 +29,7 @@ static ddi start_ddi(const char *tag, const char *const *extra)
 	for (; extra && *extra; extra++)
 		args[n++] = *extra;
 	d.pid = tl_spawn_daemon("ddid", d.home, args);
-	json_t *ready = tl_wait_ready(d.home, "ddi", 15000);
+	json_t *ready = tl_wait_ready(d.home, "ddi", TL_START_MS);
 	ck_assert_msg(ready != NULL, "ddid did not become ready (see %s/ddid.log)", d.home);
 	d.api = xstrdup(tl_listener(ready, "https"));
 	const char *site = tl_listener(ready, "downloads");
