@@ -167,18 +167,29 @@ static void h_policy_create(http_req *req, http_resp *resp)
 	imsva_rule_free(r);
 }
 
+/* The rule that fetch (get, copy) gives for the request's {id}; NULL once
+ * resp holds the error. */
+static imsva_rule *rule_of_request(http_req *req, http_resp *resp, store **st,
+				   int (*fetch)(store *, int64_t, imsva_rule **, ctd_err *))
+{
+	int64_t id;
+	if (!(*st = req_store(resp)) || param_id(req, resp, &id) < 0)
+		return NULL;
+	imsva_rule *r = NULL;
+	ctd_err err = {0};
+	if (fetch(*st, id, &r, &err) < 0) {
+		http_resp_ctd_err(resp, &err);
+		return NULL;
+	}
+	return r;
+}
+
 static void h_policy_get(http_req *req, http_resp *resp)
 {
 	store *st;
-	int64_t id;
-	if (!(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+	imsva_rule *r = rule_of_request(req, resp, &st, imsva_rules_get);
+	if (!r)
 		return;
-	imsva_rule *r = NULL;
-	ctd_err err = {0};
-	if (imsva_rules_get(st, id, &r, &err) < 0) {
-		http_resp_ctd_err(resp, &err);
-		return;
-	}
 	http_resp_json(resp, 200, imsva_rule_to_json(r));
 	imsva_rule_free(r);
 }
@@ -253,15 +264,9 @@ static void h_file_types(http_req *req, http_resp *resp)
 static void h_policy_copy(http_req *req, http_resp *resp)
 {
 	store *st;
-	int64_t id;
-	if (!(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+	imsva_rule *r = rule_of_request(req, resp, &st, imsva_rules_copy);
+	if (!r)
 		return;
-	imsva_rule *r = NULL;
-	ctd_err err = {0};
-	if (imsva_rules_copy(st, id, &r, &err) < 0) {
-		http_resp_ctd_err(resp, &err);
-		return;
-	}
 	rule_changed(st, "created (a copy)", r);
 	http_resp_json(resp, 201, imsva_rule_to_json(r));
 	imsva_rule_free(r);
