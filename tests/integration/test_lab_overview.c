@@ -28,7 +28,7 @@ static void setup(void)
 	const char *up[] = {"up", NULL};
 	ck_assert_msg(tl_ctdlab(dir, up, &out) == 0, "ctdlab up failed:\n%s", out);
 	free(out);
-	json_t *ready = tl_wait_ready(dir, "tmcm", 5000);
+	json_t *ready = tl_wait_ready(dir, "tmcm", TL_START_MS);
 	ck_assert_ptr_nonnull(ready);
 	tmcm_url = xstrdup(tl_listener(ready, "https"));
 	key_header = xasprintf("X-Api-Key: %s",
@@ -136,7 +136,7 @@ TEST(test_five_appliances_healthy)
 TEST(test_real_feed_pull_brings_its_link_up)
 {
 	int up = 0;
-	for (int i = 0; i < 1500 && !up; i++) {
+	for (int i = 0; i < TL_START_MS / 20 && !up; i++) {
 		json_t *o = api_get("/api/lab/overview", 200);
 		up = strcmp(link_state(o, "tmcm-imsva"), "up") == 0;
 		json_decref(o);
@@ -233,13 +233,13 @@ TEST(test_link_down_when_an_end_stops)
 	ck_assert(check_done(o, "4", "4-b"));
 	json_decref(o);
 
-	json_t *ready = tl_wait_ready(dir, "sps", 1000);
+	json_t *ready = tl_wait_ready(dir, "sps", TL_START_MS);
 	pid_t pid = (pid_t)json_integer_value(json_object_get(ready, "pid"));
 	json_decref(ready);
 	/* ctdlab's child, not ours: stopped when its ready file is gone */
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	char *ready_path = xasprintf("%s/run/sps.json", dir);
-	for (int i = 0; i < 1000 && access(ready_path, F_OK) == 0; i++)
+	for (int i = 0; i < TL_START_MS / 10 && access(ready_path, F_OK) == 0; i++)
 		tl_sleep_ms(10);
 	ck_assert_msg(access(ready_path, F_OK) != 0, "SPS did not stop");
 	free(ready_path);
