@@ -2,7 +2,8 @@
 // TMCM's /lab opens the Lab overview after TMCM's login; it draws the five
 // appliances running and the seven links, the four STEPs' checklists, and a
 // mail sent to IMSVA while the page is open arrives on the live timeline
-// without a reload; `ctdlab status` prints the page's address.
+// without a reload; a lost session brings the login form and the page comes
+// back after it; `ctdlab status` prints the page's address.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ctdlab } from './lib/lab.mjs';
@@ -44,6 +45,23 @@ describe('Lab overview', () => {
       // the page polls: the row arrives without a reload
       await page.locator('#lab-timeline-rows tr', { hasText: subject }).first().waitFor();
       await screenshot(page, 'lab-overview');
+    });
+  });
+
+  it('a lost session brings the login form, and logging in again brings the page back', async (t) => {
+    await withPage(env.browser, t, async (page, log, context) => {
+      const c = env.lab.consoles.tmcm;
+      await page.goto(overviewUrl());
+      await page.locator('input[name=password]').fill(c.password);
+      await page.locator('#logon').click();
+      await page.locator('#lab-diagram').waitFor();
+      await context.clearCookies();
+      // the next poll gets 401: the shell shows the login form, the polls stop
+      await page.locator('input[name=password]').waitFor();
+      await page.locator('input[name=password]').fill(c.password);
+      await page.locator('#logon').click();
+      await page.locator('#lab-diagram').waitFor();
+      assert.equal(await page.locator('#lab-diagram .lab-box').count(), 5);
     });
   });
 });

@@ -157,6 +157,23 @@ function addEvents(body, events, ctx) {
   while (body.rows.length > TIMELINE_ROWS) body.lastElementChild.remove();
 }
 
+// Run step every ms while the page is shown. A failed step tries again on
+// the next tick; a lost session (401: the shell shows the login form) ends
+// the loop, or it would keep calling the form back.
+function every(ms, ctx, step) {
+  const tick = async () => {
+    if (!ctx.active()) return;
+    try {
+      await step();
+    } catch (e) {
+      if (e.status === 401) return;
+      console.warn(`lab overview: ${e.message}`);
+    }
+    setTimeout(tick, ms);
+  };
+  setTimeout(tick, ms);
+}
+
 export default async function render(root, ctx) {
   const { api, ui, t } = ctx;
   const { el } = ui;
@@ -176,32 +193,16 @@ export default async function render(root, ctx) {
     ui.section(L.timeline, el('div', { style: { maxHeight: '420px', overflow: 'auto' } },
       timeline.table)));
 
-  // Both loops stop when the page is left (ctx.active()); a failed poll
-  // tries again on the next tick.
-  const pollEvents = async () => {
+  every(EVENTS_MS, ctx, async () => {
+    const next = await api.get(`/api/lab/events?after=${lastId}`);
     if (!ctx.active()) return;
-    try {
-      const next = await api.get(`/api/lab/events?after=${lastId}`);
-      if (!ctx.active()) return;
-      addEvents(timeline.body, next.events, ctx);
-      lastId = next.last_id;
-    } catch (e) {
-      console.warn('lab events:', e.message);
-    }
-    setTimeout(pollEvents, EVENTS_MS);
-  };
-  const pollOverview = async () => {
+    addEvents(timeline.body, next.events, ctx);
+    lastId = next.last_id;
+  });
+  every(OVERVIEW_MS, ctx, async () => {
+    const o = await api.get('/api/lab/overview');
     if (!ctx.active()) return;
-    try {
-      const o = await api.get('/api/lab/overview');
-      if (!ctx.active()) return;
-      ui.mount(picture, diagram(o, ctx));
-      ui.mount(steps, stepList(o, ctx));
-    } catch (e) {
-      console.warn('lab overview:', e.message);
-    }
-    setTimeout(pollOverview, OVERVIEW_MS);
-  };
-  setTimeout(pollEvents, EVENTS_MS);
-  setTimeout(pollOverview, OVERVIEW_MS);
+    ui.mount(picture, diagram(o, ctx));
+    ui.mount(steps, stepList(o, ctx));
+  });
 }
