@@ -109,7 +109,7 @@ static void h_events(http_req *req, http_resp *resp)
 	    query_count(req, resp, "limit", LAB_EVENTS_DEFAULT, &limit) < 0)
 		return;
 	if (limit < 1 || limit > LAB_EVENTS_MAX)
-		limit = LAB_EVENTS_MAX;
+		limit = limit < 1 ? 1 : LAB_EVENTS_MAX;
 	ctd_err err = {0};
 	if (after < 0) {
 		int64_t last = tmcm_lab_last_event_id(st, &err);

@@ -217,6 +217,9 @@ TEST(test_timeline_pages_on)
 	json_t *mine = find(events, "kind", "wrs.so_match");
 	ck_assert_int_gt(json_integer_value(json_object_get(mine, "id")), last);
 	ck_assert_str_eq(json_string_value(json_object_get(mine, "appliance")), "sps");
+	json_t *one = api_get("/api/lab/events?limit=0", 200); /* at least one, never unbounded */
+	ck_assert_int_eq(json_array_size(json_object_get(one, "events")), 1);
+	json_decref(one);
 	json_decref(api_get("/api/lab/events?after=-3", 400));
 	json_decref(api_get("/api/lab/events?after=x", 400));
 	free(path);

@@ -126,9 +126,12 @@ function stepList(o, ctx) {
       c.done ? ctx.time.timeElement(c.at) : null))))));
 }
 
+// The few fields of an event's detail a person reads; the action only
+// when the kind does not already end with it (IMSVA's "system.tmcm_online").
 function summaryOf(ev) {
   const d = ev.detail || {};
-  return [d.subject, d.rule, d.reason, d.action, d.error, d.type && d.value && `${d.type} ${d.value}`]
+  const action = ev.kind.endsWith(`.${d.action}`) ? null : d.action;
+  return [d.subject, d.rule, d.reason, action, d.error, d.type && d.value && `${d.type} ${d.value}`]
     .filter((x) => typeof x === 'string' && x).join(' · ');
 }
 
