@@ -17,6 +17,9 @@
 
 SHELL := /bin/bash
 NPROC := $(shell nproc 2>/dev/null || echo 2)
+# One job per core, unless the caller chose (make -jN): a sub-make given -j
+# again would leave the caller's jobserver.
+MAKE_JOBS = $(if $(findstring -j,$(MAKEFLAGS)),,-j$(NPROC))
 CC ?= cc
 SANITIZE ?= 0
 
@@ -101,7 +104,7 @@ DESTDIR ?=
 .SECONDARY:
 
 all: depcheck
-	@$(MAKE) -j$(NPROC) --no-print-directory binaries
+	@$(MAKE) $(MAKE_JOBS) --no-print-directory binaries
 
 binaries: $(DAEMONS) $(TOOLS)
 
@@ -196,15 +199,15 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(TESTLIB) $(MOCK_LIBS) $(LIBCT
 # SPEC: make check and make run work as the first command on a fresh Debian,
 # so they install what is missing (make deps); make alone only checks.
 check: deps
-	@$(MAKE) -j$(NPROC) --no-print-directory binaries $(filter-out $(BROWSER_TEST),$(TESTS))
+	@$(MAKE) $(MAKE_JOBS) --no-print-directory binaries $(filter-out $(BROWSER_TEST),$(TESTS))
 	@CTDLAB_BINDIR=$(BIN) tests/run.sh -j $(JOBS) $(TESTS)
 
 unit: deps
-	@$(MAKE) -j$(NPROC) --no-print-directory $(UNIT_BIN)
+	@$(MAKE) $(MAKE_JOBS) --no-print-directory $(UNIT_BIN)
 	@CTDLAB_BINDIR=$(BIN) tests/run.sh -j $(JOBS) $(UNIT_BIN)
 
 run: deps
-	@$(MAKE) -j$(NPROC) --no-print-directory binaries
+	@$(MAKE) $(MAKE_JOBS) --no-print-directory binaries
 	@tools/run-lab.sh
 
 install: all

@@ -104,8 +104,10 @@ export function table({ columns, rows, onRowClick, empty = 'No data', caption })
   }
   if (!rows || rows.length === 0)
     body.append(el('tr', { class: 'empty' }, el('td', { colspan: columns.length }, t(empty))));
-  return el('table', { class: 'grid' }, caption ? el('caption', {}, t(caption)) : null,
-    el('thead', {}, head), body);
+  // Wide tables (long hashes, URLs) scroll inside their panel, never past it.
+  return el('div', { class: 'grid-wrap' },
+    el('table', { class: 'grid' }, caption ? el('caption', {}, t(caption)) : null,
+      el('thead', {}, head), body));
 }
 
 // Name/value rows ([[label, value], ...]) as a two-column table.
