@@ -260,17 +260,23 @@ static int64_t sync_run(void *arg)
 	}
 	int64_t took = time_mono_ms() - started;
 	pthread_mutex_lock(&t->lock);
+	/* An empty feed keeps the cursor at 0, so every sync is "full": only the
+	 * first of a run of empty full syncs changes anything (it empties the
+	 * table); the rest would flood the timeline every interval. */
+	int repeat_empty = full && n == 0 && t->last_sync_ms > 0 && t->last_sync_full &&
+			   t->last_sync_records == 0;
+	int changed = (n > 0 || full) && !repeat_empty;
 	t->last_sync_ms = time_now_ms();
 	t->last_sync_records = n;
 	t->last_sync_ms_taken = took;
 	t->last_sync_full = full;
-	if (n > 0 || full) {
+	if (changed) {
 		t->last_change_ms = t->last_sync_ms;
 		t->last_change_number = cursor;
 	}
 	t->last_error[0] = '\0';
 	pthread_mutex_unlock(&t->lock);
-	if (n > 0 || full) {
+	if (changed) {
 		json_t *d = json_pack("{s:I,s:I,s:I,s:b}", "records", (json_int_t)n, "cursor",
 				      (json_int_t)cursor, "ms", (json_int_t)took, "full", full);
 		events_append(st, "imsva", "sync.done", "tmcm", d, &err);

@@ -116,6 +116,23 @@ TEST(register_heartbeat_and_status)
 	ck_assert_int_ge(peer_get(&peer.tests), 1);
 }
 
+TEST(empty_feed_syncs_change_nothing_after_the_first)
+{
+	start("en");
+	json_t *s = sync_now(0, 0);
+	int64_t first = json_integer_value(json_object_get(s, "last_change_ms"));
+	int64_t synced = json_integer_value(json_object_get(s, "last_sync_ms"));
+	ck_assert_int_gt(first, 0); /* the first full sync empties the table: a change */
+	json_decref(s);
+	for (int i = 0; i < 2; i++) {
+		usleep(5 * 1000); /* a new millisecond, so a change would show */
+		s = sync_now(0, synced);
+		synced = json_integer_value(json_object_get(s, "last_sync_ms"));
+		ck_assert_int_eq(json_integer_value(json_object_get(s, "last_change_ms")), first);
+		json_decref(s);
+	}
+}
+
 TEST(block_quarantines_log_delivers)
 {
 	start("en");
