@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startLab } from './lib/lab.mjs';
-import { followMenu, launchBrowser, logIn, reloadUntil, retry, screenshot, withPage } from './lib/browser.mjs';
+import { followMenu, launchBrowser, logIn, retry, screenshot, withPage } from './lib/browser.mjs';
 import { addTrueFileTypeRule, addWebReputationRule, queryLogs, sendMail } from './lib/imsva.mjs';
 import { URL_SO, readyFile, row, submitSeedSamples, until } from './lib/samples.mjs';
 
@@ -40,6 +40,7 @@ const WORDS = {
     quarantineEvents: 'Quarantine events',
     policyEvents: 'Policy events',
     showLogs: 'Show logs',
+    refresh: 'Refresh',
     controlManagerServer: 'Control Manager Server',
     imsvaSyncNow: 'Sync now',
     spsSyncNow: 'Sync Now',
@@ -66,6 +67,7 @@ const WORDS = {
     quarantineEvents: '隔離イベント',
     policyEvents: 'ポリシーイベント',
     showLogs: 'ログ表示',
+    refresh: '更新',
     controlManagerServer: 'Control Manager サーバ',
     imsvaSyncNow: '今すぐ同期',
     setAction: '処理を設定',
@@ -149,12 +151,15 @@ function objectRow(page, value) {
     { has: page.locator('code.so-object', { hasText: new RegExp(`^${value}$`, 'i') }) });
 }
 
-// In DDAN's (or DDI's) console, Suspicious Objects: wait for the object;
-// its row's text.
-async function generatedObject(page, menu, value) {
+// In DDAN's (or DDI's) console, Suspicious Objects: press Refresh until the
+// object is listed; its row's text.
+async function generatedObject(page, w, menu, value) {
   await followMenu(page, menu);
-  const so = await reloadUntil(page, '#page table.grid', objectRow(page, value),
-    `${value} in the Suspicious Objects`);
+  const so = objectRow(page, value);
+  await retry(page, async () => {
+    await button(page, w.refresh).click(); // the old table goes at once
+    await page.locator('#page table.grid').waitFor();
+  }, async () => (await so.count()) > 0, `${value} in the Suspicious Objects`);
   return so.textContent();
 }
 
@@ -206,7 +211,7 @@ async function imsvaSynced(page, lab, w, { change, applied }) {
 async function step2(page, env, w) {
   const sha1 = sha1Of(path.join(env.samples, 'sample_so.exe'));
   await logInTo(page, env.lab, 'ddan');
-  const so = await generatedObject(page, w.menu.ddanObjects, sha1);
+  const so = await generatedObject(page, w, w.menu.ddanObjects, sha1);
   assert.match(so, /High|高/);
   await screenshot(page, `step2-1-ddan-objects-${w.lang}`);
   const blocked = await blockInTmcm(page, env.lab, w, sha1);
@@ -233,7 +238,7 @@ async function step3(page, env, w) {
   assert.equal(sha1Of(file), sha1Of(path.join(env.samples, 'sample_so2.exe')));
   const sha1 = sha1Of(file);
   await logInTo(page, env.lab, 'ddi');
-  const so = await generatedObject(page, w.menu.ddiObjects, sha1);
+  const so = await generatedObject(page, w, w.menu.ddiObjects, sha1);
   assert.match(so, /File.*High/);
   await screenshot(page, 'step3-1-ddi-objects');
   const blocked = await blockInTmcm(page, env.lab, w, sha1);
@@ -256,7 +261,7 @@ async function step4(page, env, w) {
   await logInTo(page, env.lab, 'ddan');
   await followMenu(page, w.menu.ddanAbout);
   submitSeedSamples(env.lab, (await page.locator('#api-key').textContent()).trim());
-  const so = await generatedObject(page, w.menu.ddanObjects, URL_SO);
+  const so = await generatedObject(page, w, w.menu.ddanObjects, URL_SO);
   assert.match(so, /URL.*High/);
   await screenshot(page, 'step4-2-ddan-url-object');
   const blocked = await blockInTmcm(page, env.lab, w, URL_SO);

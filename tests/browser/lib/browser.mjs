@@ -123,13 +123,3 @@ export async function retry(page, attempt, check, what) {
   throw new Error(`gave up waiting for ${what}`);
 }
 
-// Reload the page until locator (a table row the lab's background work will
-// add) is there: pages without a refresh button of their own. Each round
-// waits for `drawn` (a selector the page shows once its data is in).
-export async function reloadUntil(page, drawn, locator, what) {
-  await retry(page, async () => {
-    await page.reload();
-    await page.locator(drawn).first().waitFor();
-  }, async () => (await locator.count()) > 0, what);
-  return locator.first();
-}
