@@ -75,7 +75,7 @@ describe('IMSVA console: the seed in a browser', () => {
       assert.equal(await page.locator('#atse').isChecked(), true);
       // 1-2 Policy > Policy List > Add > Other
       await openMenu(page, '/policy/policy-list');
-      await addTrueFileTypeRule(page, STEP1_RULE, 2);
+      await addTrueFileTypeRule(page, 'en', STEP1_RULE, 2);
       const row = page.locator('#page tr', { hasText: STEP1_RULE });
       assert.equal((await row.locator('td').first().textContent()).trim(), '2');
       // 1-3 send the Sample SO; Logs > Log Query: quarantine events by rule name
@@ -135,7 +135,7 @@ describe('IMSVA console: the seed in a browser', () => {
       await logIn(page, imsva.url, imsva.user, imsva.password);
       // 4-1 Add > Other: all users; Web Reputation (spam ticked with it, its level unset)
       await openMenu(page, '/policy/policy-list');
-      await addWebReputationRule(page, STEP4_RULE, 3);
+      await addWebReputationRule(page, 'en', STEP4_RULE, 3);
       const rules = await (await page.request.get(new URL('/api/policies', imsva.url).href)).json();
       const rule = rules.find((r) => r.name === STEP4_RULE);
       assert.equal(rule.order, 3);

@@ -136,7 +136,7 @@ async function step1(page, env, w) {
   await page.locator('#page .msg-ok').waitFor();
   await screenshot(page, `step1-1-scan-engine-${w.lang}`);
   await followMenu(page, w.menu.policyList);
-  await addTrueFileTypeRule(page, w.step1Rule, 2);
+  await addTrueFileTypeRule(page, w.lang, w.step1Rule, 2);
   const rule = page.locator('#page tr', { hasText: w.step1Rule });
   assert.equal((await rule.locator('td').first().textContent()).trim(), '2');
   sendMail(env.lab, '--subject', 'STEP1 Sample SO', '--attach', path.join(env.samples, 'sample_so.exe'));
@@ -257,7 +257,7 @@ async function step3(page, env, w) {
 async function step4(page, env, w) {
   await logInTo(page, env.lab, 'imsva');
   await followMenu(page, w.menu.policyList);
-  await addWebReputationRule(page, w.step4Rule, 3);
+  await addWebReputationRule(page, w.lang, w.step4Rule, 3);
   await logInTo(page, env.lab, 'ddan');
   await followMenu(page, w.menu.ddanAbout);
   submitSeedSamples(env.lab, (await page.locator('#api-key').textContent()).trim());

@@ -27,53 +27,80 @@ export async function queryLogs(page, type, rule, expect) {
   return rows.allTextContents();
 }
 
-// The wizard's Step 1 with "All users" as recipients, then Next.
-async function recipientsAllUsers(page) {
-  await page.locator('#edit-recipients').click();
-  await page.locator('#all-users').check();
-  await page.locator('#dialog-save').click();
-  await page.locator('#recipients-summary').waitFor();
-  await page.locator('#wizard-next').click();
-}
+// The policy wizard's words, as the console shows them (the Japanese are
+// the seed's).
+const WIZARD = {
+  en: {
+    add: 'Add', other: 'Other', recipient: 'Recipient', sender: 'Sender', allUsers: 'All users',
+    save: 'Save', next: 'Next', trueFileType: 'True file type', executable: 'Executable',
+    submitToVA: 'Submit to Virtual Analyzer', webReputation: 'Web Reputation settings',
+    spam: 'Spam detection settings', spamLevel: 'Set the spam detection level',
+    quarantineTo: 'Quarantine to', enable: 'Enable', ruleName: 'Rule name', order: 'Order number',
+    finish: 'Finish',
+  },
+  ja: {
+    add: '追加', other: 'その他', recipient: '受信者', sender: '送信者', allUsers: 'すべてのユーザ',
+    save: '保存', next: '次へ', trueFileType: '実ファイルタイプ', executable: '実行可能ファイル',
+    submitToVA: '仮想アナライザに送信する', webReputation: 'Webレピュテーション設定',
+    spam: 'スパムメール検出設定', spamLevel: 'スパムメールの検出レベルを設定する',
+    quarantineTo: '次の場所に隔離', enable: '有効にする', ruleName: 'ルール名', order: 'ルールの照会順序番号',
+    finish: '完了',
+  },
+};
 
-// The wizard's last steps: Quarantine to, Next, the name and order, Finish;
-// resolves once the Policy List shows the rule.
-async function quarantineAndFinish(page, name, order) {
-  await page.locator('#intercept-quarantine').check();
-  await page.locator('#wizard-next').click();
-  assert.equal(await page.locator('#enable').isChecked(), true);
-  await page.locator('#rule-name').fill(name);
-  await page.locator('#order').fill(String(order));
-  await page.locator('#wizard-finish').click();
+// The wizard in lang on Policy > Policy List, clicked by the words on the
+// screen: `conditions(wizard)` ticks Step 2's conditions between Step 1
+// (Add > Other; Recipient and Sender: All users) and Steps 3-4 (Quarantine
+// to; Enable, the rule name and order number; Finish). Resolves once the
+// Policy List shows the rule.
+async function addOtherRule(page, lang, name, order, conditions) {
+  const w = WIZARD[lang];
+  const button = (label) => page.getByRole('button', { name: label, exact: true });
+  const dialog = page.locator('dialog[open]');
+  const wizard = {
+    w, dialog,
+    tick: (label) => page.getByRole('checkbox', { name: label, exact: true }).check(),
+    open: (label) => page.getByRole('link', { name: label, exact: true }).click(),
+    save: () => dialog.getByRole('button', { name: w.save, exact: true }).click(),
+  };
+  await button(w.add).click();
+  await button(w.other).click();
+  for (const who of [w.recipient, w.sender]) {
+    await wizard.open(who);
+    await dialog.getByLabel(w.allUsers, { exact: true }).check();
+    await wizard.save();
+  }
+  await button(w.next).click();
+  await conditions(wizard);
+  await button(w.next).click();
+  await page.getByLabel(w.quarantineTo, { exact: true }).check();
+  await button(w.next).click();
+  assert.equal(await page.getByLabel(w.enable, { exact: true }).isChecked(), true);
+  await page.getByLabel(w.ruleName).fill(name);
+  await page.getByLabel(w.order).fill(String(order));
+  await button(w.finish).click();
   await page.locator('#page tr', { hasText: name }).first().waitFor();
 }
 
-// On Policy > Policy List: Add > Other (STEP 1-2): all users, True file type
-// with Executable submitted to the Virtual Analyzer, Quarantine to.
-export async function addTrueFileTypeRule(page, name, order) {
-  await page.locator('#add-rule').click();
-  await page.locator('#add-other').click();
-  await recipientsAllUsers(page);
-  await page.locator('#open-tft').click();
-  await page.locator('input[data-tft="executable"]').check();
-  await page.locator('#submit-va').check();
-  await page.locator('#dialog-save').click();
-  assert.equal(await page.locator('#cond-tft').isChecked(), true);
-  await page.locator('#wizard-next').click();
-  await quarantineAndFinish(page, name, order);
+// STEP 1-2: True file type, Executable, Submit to Virtual Analyzer.
+export function addTrueFileTypeRule(page, lang, name, order) {
+  return addOtherRule(page, lang, name, order, async ({ w, dialog, tick, open, save }) => {
+    await tick(w.trueFileType);
+    await open(w.trueFileType);
+    await dialog.getByLabel(w.executable, { exact: true }).check();
+    await dialog.getByLabel(w.submitToVA, { exact: true }).check();
+    await save();
+  });
 }
 
-// On Policy > Policy List: Add > Other (STEP 4-1): all users, Web Reputation
-// settings (spam detection comes ticked with it: its level unset), Quarantine to.
-export async function addWebReputationRule(page, name, order) {
-  await page.locator('#add-rule').click();
-  await page.locator('#add-other').click();
-  await recipientsAllUsers(page);
-  await page.locator('#cond-wrs').check();
-  assert.equal(await page.locator('#cond-spam').isChecked(), true);
-  await page.locator('#open-spam').click();
-  await page.locator('#spam-set-level').uncheck();
-  await page.locator('#dialog-save').click();
-  await page.locator('#wizard-next').click();
-  await quarantineAndFinish(page, name, order);
+// STEP 4-1: Web Reputation settings (spam detection comes ticked with it:
+// its level unset).
+export function addWebReputationRule(page, lang, name, order) {
+  return addOtherRule(page, lang, name, order, async ({ w, dialog, tick, open, save }) => {
+    await tick(w.webReputation);
+    assert.equal(await page.getByRole('checkbox', { name: w.spam, exact: true }).isChecked(), true);
+    await open(w.spam);
+    await dialog.getByLabel(w.spamLevel, { exact: true }).uncheck();
+    await save();
+  });
 }
