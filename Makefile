@@ -74,8 +74,7 @@ LIBCTD := $(BUILD)/libctd.a
 mock_lib = $(BUILD)/lib$(1).a
 mock_objs = $(patsubst %.c,$(BUILD)/%.o,$(filter-out mocks/$(1)/$(1)d.c,$(wildcard mocks/$(1)/*.c))) \
 	$(BUILD)/mocks/$(1)/console_gen.o
-# libddi before libddan: ddid's download site uses DDAN's seed samples.
-MOCK_LIBS := $(call mock_lib,ddi) $(foreach a,$(filter-out ddi,$(APPLIANCES)),$(call mock_lib,$(a)))
+MOCK_LIBS := $(foreach a,$(APPLIANCES),$(call mock_lib,$(a)))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
@@ -163,15 +162,13 @@ $(TESTLIB): $(TESTLIB_OBJ)
 	$(say) AR $@
 	$(Q)ar rcs $@ $^
 
-# ddid's download site serves DDAN's seed samples (mocks/ddan/ddan_samples.c).
-MOCK_EXTRA_ddi := $(call mock_lib,ddan)
 define MOCK_RULES
 $(call mock_lib,$(1)): $(call mock_objs,$(1))
 	@rm -f $$@
 	@mkdir -p $$(dir $$@)
 	$(say) AR $$@
 	$(Q)$(if $(call mock_objs,$(1)),ar rcs $$@ $$^,printf '!<arch>\n' > $$@)
-$(BIN)/$(1)d: $(BUILD)/mocks/$(1)/$(1)d.o $(call mock_lib,$(1)) $(MOCK_EXTRA_$(1)) $(LIBCTD) $(FLAGS_STAMP)
+$(BIN)/$(1)d: $(BUILD)/mocks/$(1)/$(1)d.o $(call mock_lib,$(1)) $(LIBCTD) $(FLAGS_STAMP)
 	@mkdir -p $(BIN)
 	$(say) LINK $$@
 	$(Q)$(CC) -o $$@ $$(filter-out $(FLAGS_STAMP),$$^) $(LDLIBS)

@@ -108,6 +108,15 @@ export function table({ columns, rows, onRowClick, empty = 'No data', caption })
     el('thead', {}, head), body);
 }
 
+// Name/value rows ([[label, value], ...]) as a two-column table.
+export function fields(rows) {
+  return table({
+    columns: [{ key: 0, label: { en: 'Item', ja: '項目' }, render: (r) => t(r[0]) },
+      { key: 1, label: { en: 'Value', ja: '値' }, render: (r) => r[1] ?? '' }],
+    rows,
+  });
+}
+
 let fieldSeq = 0;
 // A labelled form row: formRow('Rule name', inputNode, 'hint'). The label
 // is tied to the control for screen readers and clicks.

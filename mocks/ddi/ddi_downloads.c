@@ -1,6 +1,6 @@
 /* ddi_downloads.c - the lab's download site for seed STEP 3-1 ("a PC that
  * DDI monitors downloads Sample SO2 with a browser"): a plain-HTTP listener
- * of ddid on the loopback that serves the seed samples (ddan_samples.h) from
+ * of ddid on the loopback that serves the seed samples (seed_samples.h) from
  * a page a trainee opens in a browser.
  *
  * When DDI captures live on the loopback the download is seen on the wire
@@ -19,7 +19,7 @@
 #include <pcap/pcap.h>
 #include <microhttpd.h>
 
-#include "ddan/ddan_samples.h"
+#include "seed_samples.h"
 #include "hash.h"
 #include "log.h"
 #include "net.h"
@@ -100,7 +100,7 @@ static void wire_request(const http_req *req, sbuf *out)
 	sbuf_puts(out, "\r\n");
 }
 
-static void wire_response(const ddan_seed_sample *s, const char *ctype, sbuf *out)
+static void wire_response(const seed_sample *s, const char *ctype, sbuf *out)
 {
 	sbuf_printf(out,
 		    "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
@@ -112,7 +112,7 @@ static void wire_response(const ddan_seed_sample *s, const char *ctype, sbuf *ou
 
 /* The mirror port: the exchange as a capture file, read by DDI now. */
 static int hand_off(ddi_downloads *dl, const http_req *req, const conn_ends *e,
-		    const ddan_seed_sample *s, const char *ctype, json_t *rec)
+		    const seed_sample *s, const char *ctype, json_t *rec)
 {
 	sbuf rq = {0}, rs = {0};
 	wire_request(req, &rq);
@@ -160,24 +160,24 @@ static void remember(ddi_downloads *dl, json_t *rec)
 	pthread_mutex_unlock(&dl->mu);
 }
 
-static const ddan_seed_sample *sample_named(const char *file_name)
+static const seed_sample *sample_named(const char *file_name)
 {
 	size_t n;
-	const ddan_seed_sample *s = ddan_seed_samples(&n);
+	const seed_sample *s = seed_samples_all(&n);
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(s[i].file_name, file_name) == 0)
 			return &s[i];
 	return NULL;
 }
 
-static const char *content_type(const ddan_seed_sample *s)
+static const char *content_type(const seed_sample *s)
 {
 	const char *dot = strrchr(s->file_name, '.');
 	return dot && !strcmp(dot, ".html") ? "text/html; charset=utf-8" : "application/octet-stream";
 }
 
 /* The record of one download: what, to whom, and how DDI saw it. */
-static json_t *download_record(const ddan_seed_sample *s, const conn_ends *e, const char *why)
+static json_t *download_record(const seed_sample *s, const conn_ends *e, const char *why)
 {
 	char sha1[41], ts[32];
 	hash_hex(HASH_SHA1, s->data, s->len, sha1);
@@ -193,7 +193,7 @@ static json_t *download_record(const ddan_seed_sample *s, const conn_ends *e, co
 static void serve_sample(http_req *req, http_resp *resp)
 {
 	ddi_downloads *dl = req->app;
-	const ddan_seed_sample *s = sample_named(http_req_param(req, "name"));
+	const seed_sample *s = sample_named(http_req_param(req, "name"));
 	conn_ends e;
 	if (!s) {
 		http_resp_error(resp, 404, "not_found", "no such download");
@@ -258,7 +258,7 @@ static void page_mode(sbuf *b, const char *why)
 static void page_samples(sbuf *b)
 {
 	size_t n;
-	const ddan_seed_sample *s = ddan_seed_samples(&n);
+	const seed_sample *s = seed_samples_all(&n);
 	sbuf_puts(b, "<section><h3>Seed samples</h3><table><thead><tr><th>Sample</th><th>File</th>"
 		     "<th>SHA-1</th><th>Bytes</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < n; i++) {

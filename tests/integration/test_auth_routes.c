@@ -73,7 +73,7 @@ static void start_all(void)
 	}
 	for (size_t i = 0; i < NLAB; i++) {
 		appliance *a = &lab[i];
-		json_t *ready = tl_wait_ready(a->home, a->name, 20000);
+		json_t *ready = tl_wait_ready(a->home, a->name, TL_START_MS);
 		ck_assert_msg(ready != NULL, "%s did not become ready (see %s)", a->daemon, a->home);
 		const char *url = tl_listener(ready, "https");
 		a->url = xstrdup(url ? url : tl_listener(ready, "http"));

@@ -27,7 +27,7 @@ static ddan_run start(const char *const *extra)
 	for (; extra && *extra; extra++)
 		args[n++] = *extra;
 	r.pid = tl_spawn_daemon("ddand", r.home, args);
-	r.ready = tl_wait_ready(r.home, "ddan", 20000);
+	r.ready = tl_wait_ready(r.home, "ddan", TL_START_MS);
 	ck_assert_msg(r.ready != NULL, "ddand did not become ready (see %s)", r.home);
 	r.url = xstrdup(tl_listener(r.ready, "https"));
 	return r;

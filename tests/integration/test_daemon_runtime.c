@@ -18,7 +18,6 @@
 
 /* Start-up bound: the first start makes the lab certificate (RSA 2048), which
  * takes seconds on a loaded machine under a sanitizer. */
-#define START_MS 30000
 
 TEST(test_help_and_bad_option)
 {
@@ -41,7 +40,7 @@ TEST(test_healthz_and_graceful_stop)
 	char *home = tl_tmpdir("runtime");
 	const char *args[] = {"--port", "0", "--wrs_port", "0", "--tls", "no", NULL};
 	pid_t pid = tl_spawn_daemon("spsd", home, args);
-	json_t *ready = tl_wait_ready(home, "sps", START_MS);
+	json_t *ready = tl_wait_ready(home, "sps", TL_START_MS);
 	ck_assert(ready != NULL);
 	ck_assert_int_eq(json_integer_value(json_object_get(ready, "pid")), pid);
 	const char *url = tl_listener(ready, "http");
@@ -82,7 +81,7 @@ TEST(test_advertised_host_in_ready_file)
 	char *home = tl_tmpdir("advertise");
 	const char *args[] = {"--port", "0", "--wrs_port", "0", "--advertise", "sps.lab.test", NULL};
 	pid_t pid = tl_spawn_daemon("spsd", home, args);
-	json_t *ready = tl_wait_ready(home, "sps", START_MS);
+	json_t *ready = tl_wait_ready(home, "sps", TL_START_MS);
 	ck_assert(ready != NULL);
 	ck_assert_msg(strncmp(tl_listener(ready, "https"), "https://sps.lab.test:", 21) == 0,
 		      "https listener: %s", tl_listener(ready, "https"));

@@ -20,7 +20,7 @@
 #include "sofeed.h"
 #include "testlib.h"
 #include "util.h"
-#include "../../mocks/ddan/ddan_samples.h"
+#include "seed_samples.h"
 
 static tk_daemon dd;
 
@@ -553,7 +553,7 @@ TEST(bad_input)
 TEST(seed_samples_high)
 {
 	size_t n;
-	const ddan_seed_sample *s = ddan_seed_samples(&n);
+	const seed_sample *s = seed_samples_all(&n);
 	for (size_t i = 0; i < n; i++) {
 		char sha1[41];
 		tk_sha1_upper(s[i].data, s[i].len, sha1);

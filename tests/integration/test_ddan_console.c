@@ -16,7 +16,7 @@
 #include "sofeed.h"
 #include "testlib.h"
 #include "util.h"
-#include "../../mocks/ddan/ddan_samples.h"
+#include "seed_samples.h"
 
 static tk_daemon dd;
 
@@ -102,7 +102,7 @@ TEST(dtascli_batch_makes_url_so)
 	ck_assert_ptr_nonnull(strstr(out, "url_test.html"));
 	ck_assert_ptr_nonnull(strstr(out, "Risk:   High (3)"));
 	ck_assert_ptr_nonnull(strstr(out, "Type:   HTML"));
-	char *line = xasprintf("URL    %s (High)", DDAN_SEED_URL);
+	char *line = xasprintf("URL    %s (High)", SEED_URL);
 	ck_assert_msg(strstr(out, line) != NULL, "dtascli output lacks the URL SO:\n%s", out);
 	free(line);
 	free(out);
@@ -112,7 +112,7 @@ TEST(dtascli_batch_makes_url_so)
 	struct stat sb;
 	ck_assert_int_eq(stat(moved, &sb), 0);
 	ck_assert_int_ne(stat(left, &sb), 0);
-	find f = feed_lookup("URL", DDAN_SEED_URL, NULL);
+	find f = feed_lookup("URL", SEED_URL, NULL);
 	ck_assert(f.found);
 	ck_assert_int_eq(f.removed, 0);
 

@@ -15,7 +15,7 @@ static void start(void)
 	home = tl_tmpdir("ddi-console");
 	const char *args[] = {"--port", "0", "--capture", "no", "--internal_va_time", "10ms", NULL};
 	pid = tl_spawn_daemon("ddid", home, args);
-	json_t *ready = tl_wait_ready(home, "ddi", 15000);
+	json_t *ready = tl_wait_ready(home, "ddi", TL_START_MS);
 	ck_assert_msg(ready != NULL, "ddid did not become ready (see %s/ddid.log)", home);
 	api_url = xstrdup(tl_listener(ready, "https"));
 	site_url = xstrdup(tl_listener(ready, "downloads"));

@@ -95,7 +95,7 @@ TEST(test_submit_backoff_and_duplicates)
 			      ddan_url, "--ddan_api_key", DDAN_KEY, "--ddan_backoff", "300ms",
 			      "--ddan_poll", "50ms", "--read", pcap, NULL};
 	pid_t pid = tl_spawn_daemon("ddid", home, args);
-	json_t *ready = tl_wait_ready(home, "ddi", 15000);
+	json_t *ready = tl_wait_ready(home, "ddi", TL_START_MS);
 	ck_assert_msg(ready != NULL, "ddid did not become ready (see %s/ddid.log)", home);
 	char *url = xstrdup(tl_listener(ready, "https"));
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(ready, "info"), "va_mode")),

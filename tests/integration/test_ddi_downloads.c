@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "ddan/ddan_samples.h"
+#include "seed_samples.h"
 #include "hash.h"
 #include "testlib.h"
 #include "util.h"
@@ -29,7 +29,7 @@ static ddi start_ddi(const char *tag, const char *const *extra)
 	for (; extra && *extra; extra++)
 		args[n++] = *extra;
 	d.pid = tl_spawn_daemon("ddid", d.home, args);
-	json_t *ready = tl_wait_ready(d.home, "ddi", 15000);
+	json_t *ready = tl_wait_ready(d.home, "ddi", TL_START_MS);
 	ck_assert_msg(ready != NULL, "ddid did not become ready (see %s/ddid.log)", d.home);
 	d.api = xstrdup(tl_listener(ready, "https"));
 	const char *site = tl_listener(ready, "downloads");
@@ -97,7 +97,7 @@ static void wait_file_so(const ddi *d, const char *sha1)
 /* Download Sample SO2 from the site and check the bytes; its SHA-1. */
 static void download_so2(const ddi *d, char sha1[41])
 {
-	const ddan_seed_sample *s = ddan_seed_sample_get("sample_so2");
+	const seed_sample *s = seed_sample_get("sample_so2");
 	long st;
 	size_t len;
 	char *body = site_get(d, "/downloads/sample_so2.exe", &st, &len);

@@ -96,7 +96,7 @@ TEST(test_live_loopback_download)
 	const char *args[] = {"--port", "0", "--api_key", KEY, "--interface", "lo", "--bpf", bpf,
 			      "--internal_va_time", "50ms", NULL};
 	pid_t pid = tl_spawn_daemon("ddid", home, args);
-	json_t *ready = tl_wait_ready(home, "ddi", 15000);
+	json_t *ready = tl_wait_ready(home, "ddi", TL_START_MS);
 	ck_assert_msg(ready != NULL, "ddid did not become ready (see %s/ddid.log)", home);
 	char *url = xstrdup(tl_listener(ready, "https"));
 	json_decref(ready);

@@ -56,7 +56,7 @@ static void start_ddi(const char *const *extra)
 		args[n++] = *extra;
 	args[n] = NULL;
 	pid = tl_spawn_daemon("ddid", home, args);
-	json_t *ready = tl_wait_ready(home, "ddi", 15000);
+	json_t *ready = tl_wait_ready(home, "ddi", TL_START_MS);
 	ck_assert_msg(ready != NULL, "ddid did not become ready (see %s/ddid.log)", home);
 	url = xstrdup(tl_listener(ready, "https"));
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(ready, "info"), "api_key")),
@@ -342,7 +342,7 @@ TEST(test_no_capture_privileges)
 	}
 	free(log);
 	free(bin);
-	json_t *ready = tl_wait_ready(home, "ddi", 15000);
+	json_t *ready = tl_wait_ready(home, "ddi", TL_START_MS);
 	ck_assert_msg(ready != NULL, "unprivileged ddid did not become ready (see %s/ddid.log)", home);
 	url = xstrdup(tl_listener(ready, "https"));
 	json_decref(ready);

@@ -46,7 +46,7 @@ TEST(test_ddi_submits_to_ddand)
 	char *home = tl_tmpdir("ddi-with-ddan");
 	const char *dargs[] = {"--port", "0", "--api_key", DDAN_KEY, "--analysis_time", "100ms", NULL};
 	pid_t ddan = tl_spawn_daemon("ddand", home, dargs);
-	json_t *ready = tl_wait_ready(home, "ddan", 15000);
+	json_t *ready = tl_wait_ready(home, "ddan", TL_START_MS);
 	ck_assert_msg(ready != NULL, "ddand did not become ready (see %s/ddand.log)", home);
 	char *ddan_url = xstrdup(tl_listener(ready, "https"));
 	json_decref(ready);
@@ -67,7 +67,7 @@ TEST(test_ddi_submits_to_ddand)
 			       ddan_url, "--ddan_api_key", DDAN_KEY, "--ddan_poll", "50ms", "--read",
 			       pcap, NULL};
 	pid_t ddi = tl_spawn_daemon("ddid", home, iargs);
-	ready = tl_wait_ready(home, "ddi", 15000);
+	ready = tl_wait_ready(home, "ddi", TL_START_MS);
 	ck_assert_msg(ready != NULL, "ddid did not become ready (see %s/ddid.log)", home);
 	char *ddi_url = xstrdup(tl_listener(ready, "https"));
 	json_decref(ready);

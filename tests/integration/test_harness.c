@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "testlib.h"
 #include "util.h"
 
@@ -123,6 +124,38 @@ TEST(test_flag_change_rebuilds)
 	free(out);
 	tl_rmrf(build);
 	free(build);
+}
+
+/* The SANITIZE= value whose binaries this suite runs, so make finds them built. */
+static const char *suite_sanitize(void)
+{
+	const char *bindir = getenv("CTDLAB_BINDIR");
+	if (bindir && strstr(bindir, "build-tsan"))
+		return "SANITIZE=thread";
+	return bindir && strstr(bindir, "build-san") ? "SANITIZE=1" : "SANITIZE=0";
+}
+
+TEST(test_make_install_places_binaries_and_docs)
+{
+	own_make();
+	char *root = tl_tmpdir("harness-install");
+	char *dest = xasprintf("DESTDIR=%s", root);
+	const char *argv[] = {"/usr/bin/env", "make", "--no-print-directory", "install", "PREFIX=/opt/ctdlab",
+			      dest, suite_sanitize(), NULL};
+	char *out = NULL;
+	ck_assert_msg(tl_run(argv, &out) == 0, "make install:\n%s", out);
+	const char *installed[] = {"bin/imsvad", "bin/ddand", "bin/tmcmd", "bin/spsd", "bin/ddid",
+				   "bin/ctdlab", "bin/dtascli", "share/doc/ctdlab/README.md",
+				   "share/doc/ctdlab/training.md"};
+	for (size_t i = 0; i < sizeof installed / sizeof *installed; i++) {
+		char *path = xasprintf("%s/opt/ctdlab/%s", root, installed[i]);
+		ck_assert_msg(access(path, i < 7 ? X_OK : R_OK) == 0, "not installed: %s", path);
+		free(path);
+	}
+	free(out);
+	free(dest);
+	tl_rmrf(root);
+	free(root);
 }
 
 TL_SUITE(.timeout = 120, .nofork = 1);

@@ -22,7 +22,7 @@ static char *ready_value(const char *home, const char *pinned_pw, const char *ke
 		args[7] = pinned_pw;
 	}
 	pid_t pid = tl_spawn_daemon("imsvad", home, args);
-	json_t *ready = tl_wait_ready(home, "imsva", 15000);
+	json_t *ready = tl_wait_ready(home, "imsva", TL_START_MS);
 	ck_assert_msg(ready != NULL, "imsvad did not become ready (see %s/imsvad.log)", home);
 	const char *v = json_string_value(json_object_get(json_object_get(ready, "info"), key));
 	ck_assert_ptr_nonnull(v);

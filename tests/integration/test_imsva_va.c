@@ -191,7 +191,7 @@ static char *start_ddand(void)
 	const char *args[] = {"--port", "0", "--api_key", "LAB-DDAN-KEY", "--analysis_time",
 			      "100ms", NULL};
 	ddan_pid = tl_spawn_daemon("ddand", ddan_home, args);
-	json_t *ready = tl_wait_ready(ddan_home, "ddan", 15000);
+	json_t *ready = tl_wait_ready(ddan_home, "ddan", TL_START_MS);
 	ck_assert_msg(ready != NULL, "ddand did not start (see %s)", ddan_home);
 	char *url = xstrdup(tl_listener(ready, "https"));
 	json_decref(ready);

@@ -45,7 +45,7 @@ static json_t *start(const char *daemon, const char *appliance, const char *bind
 	const char *args[] = {"--bind", bind, NULL};
 	tl_lab_env();
 	*pid = tl_spawn_daemon(daemon, home, args);
-	json_t *ready = tl_wait_ready(home, appliance, 15000);
+	json_t *ready = tl_wait_ready(home, appliance, TL_START_MS);
 	ck_assert_msg(ready != NULL, "%s --bind %s never got ready (see %s/%s.log)", daemon, bind,
 		      home, daemon);
 	return ready;

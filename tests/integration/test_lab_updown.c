@@ -69,7 +69,7 @@ TEST(test_second_daemon_refused)
 	char *dir = tl_tmpdir("pid");
 	const char *args[] = {"--port", "0", NULL};
 	pid_t first = tl_spawn_daemon("ddand", dir, args);
-	json_t *ready = tl_wait_ready(dir, "ddan", 10000);
+	json_t *ready = tl_wait_ready(dir, "ddan", TL_START_MS);
 	ck_assert(ready != NULL);
 	json_decref(ready);
 	pid_t second = tl_spawn_daemon("ddand", dir, args);

@@ -28,7 +28,7 @@ static json_t *start(const char *daemon, const char *appliance, const char *home
 		     const char *const *args)
 {
 	tl_spawn_daemon(daemon, home, args);
-	json_t *ready = tl_wait_ready(home, appliance, 15000);
+	json_t *ready = tl_wait_ready(home, appliance, TL_START_MS);
 	ck_assert_msg(ready != NULL, "%s did not become ready", daemon);
 	return ready;
 }

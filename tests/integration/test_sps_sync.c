@@ -79,7 +79,7 @@ static void spsd_start(spsd *s, const char *source)
 			      ddan ? "--ddan_url" : "--tmcm_url", feed_url,
 			      ddan ? "--ddan_api_key" : "--tmcm_api_key", FEED_KEY, NULL};
 	s->pid = tl_spawn_daemon("spsd", s->home, args);
-	s->ready = tl_wait_ready(s->home, "sps", 10000);
+	s->ready = tl_wait_ready(s->home, "sps", TL_START_MS);
 	ck_assert_msg(s->ready != NULL, "spsd did not become ready");
 	s->wrs = tl_listener(s->ready, "wrs");
 	s->console = tl_listener(s->ready, "https");

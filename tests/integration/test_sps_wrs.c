@@ -21,7 +21,7 @@ static void start_spsd(void)
 	const char *args[] = {"--port", "0", "--wrs_port", "0", "--api_key", "TESTKEY",
 			      "--admin_password", "secret", "--tmcm_url", "", NULL};
 	pid = tl_spawn_daemon("spsd", home, args);
-	ready = tl_wait_ready(home, "sps", 10000);
+	ready = tl_wait_ready(home, "sps", TL_START_MS);
 	ck_assert_msg(ready != NULL, "spsd did not become ready");
 	wrs = tl_listener(ready, "wrs");
 	console = tl_listener(ready, "https");

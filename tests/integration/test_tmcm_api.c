@@ -25,7 +25,7 @@ static void start_tmcm(void)
 	home = tl_tmpdir("tmcm-api");
 	const char *args[] = {"--port", "0", "--tls", "yes", "--token-timeout", "60s", NULL};
 	pid = tl_spawn_daemon("tmcmd", home, args);
-	ready = tl_wait_ready(home, "tmcm", 10000);
+	ready = tl_wait_ready(home, "tmcm", TL_START_MS);
 	ck_assert_msg(ready != NULL, "tmcmd did not become ready");
 	base_url = tl_listener(ready, "https");
 	ck_assert_ptr_nonnull(base_url);

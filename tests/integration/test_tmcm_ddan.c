@@ -25,7 +25,7 @@ static void start(proc *p, const char *daemon, const char *appliance, const char
 {
 	p->home = tl_tmpdir(appliance);
 	p->pid = tl_spawn_daemon(daemon, p->home, args);
-	p->ready = tl_wait_ready(p->home, appliance, 20000);
+	p->ready = tl_wait_ready(p->home, appliance, TL_START_MS);
 	ck_assert_msg(p->ready != NULL, "%s did not become ready", daemon);
 	p->url = tl_listener(p->ready, "https");
 	ck_assert_ptr_nonnull(p->url);

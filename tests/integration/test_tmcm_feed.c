@@ -136,7 +136,7 @@ TEST(test_sync_distribute_and_change_ids)
 	const char *args[] = {"--port", "0", "--ddan-url", ddan, "--ddan-api-key", DDAN_KEY,
 			      "--sync-interval", "1h", "--feed-page-size", "1", NULL};
 	pid = tl_spawn_daemon("tmcmd", home, args);
-	ready = tl_wait_ready(home, "tmcm", 10000);
+	ready = tl_wait_ready(home, "tmcm", TL_START_MS);
 	ck_assert_ptr_nonnull(ready);
 	tmcm_url = tl_listener(ready, "https");
 	console_pw = json_string_value(json_object_get(json_object_get(ready, "info"),
@@ -287,7 +287,7 @@ TEST(test_two_ddis)
 	const char *args[] = {"--port", "0", "--ddi-url", urls, "--ddi-api-key", DDAN_KEY,
 			      "--sync-interval", "1h", NULL};
 	pid = tl_spawn_daemon("tmcmd", home, args);
-	ready = tl_wait_ready(home, "tmcm", 10000);
+	ready = tl_wait_ready(home, "tmcm", TL_START_MS);
 	ck_assert_ptr_nonnull(ready);
 	tmcm_url = tl_listener(ready, "https");
 	console_pw = json_string_value(json_object_get(json_object_get(ready, "info"),
@@ -326,7 +326,7 @@ TEST(test_source_down)
 	const char *args[] = {"--port", "0", "--ddan-url", ddan, "--ddan-api-key", DDAN_KEY,
 			      "--sync-interval", "1h", "--peer-timeout", "2s", NULL};
 	pid = tl_spawn_daemon("tmcmd", home, args);
-	ready = tl_wait_ready(home, "tmcm", 10000);
+	ready = tl_wait_ready(home, "tmcm", TL_START_MS);
 	ck_assert_ptr_nonnull(ready);
 	tmcm_url = tl_listener(ready, "https");
 	console_pw = json_string_value(json_object_get(json_object_get(ready, "info"),

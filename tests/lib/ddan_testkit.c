@@ -29,7 +29,7 @@ void tk_start(tk_daemon *d, const char *tag, const char *const *extra)
 	args[n] = NULL;
 	d->home = tl_tmpdir(tag);
 	d->pid = tl_spawn_daemon("ddand", d->home, args);
-	d->ready = tl_wait_ready(d->home, "ddan", 20000);
+	d->ready = tl_wait_ready(d->home, "ddan", TL_START_MS);
 	ck_assert_msg(d->ready != NULL, "ddand did not become ready (see %s/ddand.log)", d->home);
 	d->url = tl_listener(d->ready, "https");
 	d->key = json_string_value(json_object_get(json_object_get(d->ready, "info"), "api_key"));

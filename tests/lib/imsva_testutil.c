@@ -52,7 +52,7 @@ void imsvad_start(imsvad *d, const char *const *extra)
 		args[n++] = *extra;
 	args[n] = NULL;
 	d->pid = tl_spawn_daemon("imsvad", d->home, args);
-	json_t *ready = tl_wait_ready(d->home, "imsva", 15000);
+	json_t *ready = tl_wait_ready(d->home, "imsva", TL_START_MS);
 	ck_assert_msg(ready != NULL, "imsvad did not become ready (see %s/imsvad.log)", d->home);
 	const char *smtp = tl_listener(ready, "smtp");
 	const char *https = tl_listener(ready, "https");

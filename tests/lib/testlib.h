@@ -89,6 +89,10 @@ int tl_run(const char *const *argv, char **out);
 /* Wait until <home>/run/<appliance>.json exists and parses (timeout in ms).
  * Returns the parsed file (caller decrefs) or NULL. */
 json_t *tl_wait_ready(const char *home, const char *appliance, int timeout_ms);
+/* How long a daemon may take to start in a test: generous, because making the
+ * lab certificate's RSA key under TSan on a loaded two-core machine takes more
+ * than 10 s; a wait on readiness costs nothing when the daemon is quick. */
+#define TL_START_MS 60000
 /* The URL of listener `name` ("http", "https", "smtp"...) from a ready file. */
 const char *tl_listener(json_t *ready, const char *name);
 /* SIGTERM, wait up to timeout_ms, then SIGKILL. Returns the exit status, or

@@ -9,7 +9,7 @@
 #include <archive_entry.h>
 
 #include "../../mocks/ddan/ddan_rules.h"
-#include "../../mocks/ddan/ddan_samples.h"
+#include "seed_samples.h"
 #include "hash.h"
 #include "util.h"
 #include "testlib.h"
@@ -283,7 +283,7 @@ TEST(rules_validation)
 TEST(seed_samples_are_high)
 {
 	size_t n;
-	const ddan_seed_sample *s = ddan_seed_samples(&n);
+	const seed_sample *s = seed_samples_all(&n);
 	ck_assert_uint_eq(n, 3);
 	for (size_t i = 0; i < n; i++) {
 		json_t *r = ddan_analyze(rules, 0, s[i].data, s[i].len, s[i].file_name, NULL);
@@ -294,7 +294,7 @@ TEST(seed_samples_are_high)
 	ck_assert_str_eq(json_string_value(json_object_get(r, "true_type")), "Win32 EXE");
 	json_decref(r);
 	r = ddan_analyze(rules, 0, s[2].data, s[2].len, s[2].file_name, NULL);
-	ck_assert(has_url(r, DDAN_SEED_URL));
+	ck_assert(has_url(r, SEED_URL));
 	json_decref(r);
 }
 

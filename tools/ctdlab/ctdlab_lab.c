@@ -15,7 +15,7 @@
 #include "proc.h"
 #include "util.h"
 
-#define UP_TIMEOUT_MS 15000
+#define UP_TIMEOUT_MS 60000 /* a first start makes the lab certificate: slow on a busy machine */
 #define DOWN_TIMEOUT_MS 5000
 #define POLL_MS 10
 

@@ -24,7 +24,7 @@
 #include "hash.h"
 #include "sofeed.h"
 #include "util.h"
-#include "../../mocks/ddan/ddan_samples.h"
+#include "seed_samples.h"
 
 #define DEFAULT_PORT "8443"
 
@@ -369,7 +369,7 @@ static int make_samples(const char *dir)
 		return 1;
 	}
 	size_t n;
-	const ddan_seed_sample *s = ddan_seed_samples(&n);
+	const seed_sample *s = seed_samples_all(&n);
 	for (size_t i = 0; i < n; i++) {
 		char *p = xasprintf("%s/%s", dir, s[i].file_name);
 		char sha1[41];

@@ -1,12 +1,6 @@
-// labels.js - words the SPS pages share: object types, ratings and the
-// subscription's status, in English and Japanese.
-export const SO_TYPES = [
-  { value: 'URL', label: { en: 'URL', ja: 'URL' } },
-  { value: 'DOMAIN', label: { en: 'Domain', ja: 'ドメイン' } },
-  { value: 'IP', label: { en: 'IP address', ja: 'IPアドレス' } },
-  { value: 'FILE', label: { en: 'File', ja: 'ファイル' } },
-];
-
+// labels.js - words the SPS pages share beyond the shell's objects.js: web
+// reputation ratings, the subscription's status and its sources, in English
+// and Japanese.
 export const RATINGS = {
   Dangerous: { en: 'Dangerous', ja: '危険' },
   'Highly Suspicious': { en: 'Highly Suspicious', ja: '極めて不審' },
@@ -36,21 +30,3 @@ export function subscriptionBadge(ui, status) {
   const tone = { ok: 'ok', error: 'error', waiting: 'pending' }[status] || 'info';
   return ui.badge(tone, SUBSCRIPTION[status] || { en: status });
 }
-
-export function typeLabel(value) {
-  const found = SO_TYPES.find((x) => x.value === value);
-  return found ? found.label : { en: value };
-}
-
-export const ACTIONS = {
-  log: { en: 'Log', ja: 'ログ' },
-  block: { en: 'Block', ja: 'ブロック' },
-  quarantine: { en: 'Quarantine', ja: '隔離' },
-  '': { en: '(none)', ja: '(なし)' },
-};
-
-export const RISKS = {
-  High: { en: 'High', ja: '高' },
-  Medium: { en: 'Medium', ja: '中' },
-  Low: { en: 'Low', ja: '低' },
-};

@@ -1,31 +1,12 @@
-// labels.js - words the TMCM pages share: object types, scan actions (the
-// seed's ログ / ブロック; 検出時の処理 is the action column), risk levels and
-// statuses, in English and Japanese.
-export const TYPES = [
-  { value: 'FILE', label: { en: 'File', ja: 'ファイル' } },
-  { value: 'URL', label: { en: 'URL', ja: 'URL' } },
-  { value: 'DOMAIN', label: { en: 'Domain', ja: 'ドメイン' } },
-  { value: 'IP', label: { en: 'IP address', ja: 'IPアドレス' } },
-];
-
+// labels.js - words the TMCM pages share beyond the shell's objects.js (object
+// types, risks, the seed's ログ / ブロック actions): user-defined object types,
+// statuses and the seed's note on Set action, in English and Japanese.
 export const UDSO_TYPES = [
   { value: 'file_sha1', label: { en: 'File SHA-1', ja: 'ファイルSHA-1' } },
   { value: 'url', label: { en: 'URL', ja: 'URL' } },
   { value: 'domain', label: { en: 'Domain', ja: 'ドメイン' } },
   { value: 'ip', label: { en: 'IP address', ja: 'IPアドレス' } },
 ];
-
-export const ACTIONS = {
-  log: { en: 'Log', ja: 'ログ' },
-  block: { en: 'Block', ja: 'ブロック' },
-  quarantine: { en: 'Quarantine', ja: '隔離' },
-};
-
-export const RISKS = {
-  High: { en: 'High', ja: '高' },
-  Medium: { en: 'Medium', ja: '中' },
-  Low: { en: 'Low', ja: '低' },
-};
 
 export const STATUS = {
   active: { en: 'Active', ja: '有効' },
@@ -41,11 +22,6 @@ export const ACTION_NOTE = {
   en: 'Note: Log — IMSVA does not quarantine the message (it leaves it alone); Block — IMSVA quarantines it.',
   ja: 'ご注意! ログ: IMSVA 上で隔離せず放置します / ブロック: IMSVA 上で隔離します',
 };
-
-export function typeLabel(value, list = TYPES) {
-  const found = list.find((x) => x.value === value);
-  return found ? found.label : value;
-}
 
 // The date part of an ISO time, for <input type="date">.
 export function dateOnly(iso) {

@@ -1,7 +1,6 @@
 // about.js - Help > About (seed STEP 4-2: [ヘルプ] > [バージョン] > [API キー:]):
 // the product, its version and the API key dtascli's config.ini needs
 // (GET /api/about).
-import { fieldTable } from '../labels.js';
 
 export default async function render(root, { api, ui, t }) {
   const a = await api.get('/api/about');
@@ -13,7 +12,7 @@ export default async function render(root, { api, ui, t }) {
     [{ en: 'Analysis rules', ja: '解析ルール' }, a.rules],
   ];
   root.append(ui.pageHeader({ en: 'About', ja: 'バージョン' }),
-    ui.section(null, fieldTable(ui, t, rows)),
+    ui.section(null, ui.fields(rows)),
     ui.message(t({ en: 'Use this API key in dtascli\'s config.ini: [DTAS] ApiKey = …',
       ja: 'この API キーを dtascli の config.ini の [DTAS] ApiKey に設定します' })));
 }

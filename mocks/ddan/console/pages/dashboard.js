@@ -3,7 +3,8 @@
 // submitters (GET /api/dashboard), and the latest submissions (GET
 // /api/samples).
 import { systemStatus } from '/_console/shell/status.js';
-import { riskBadge, STATUS, label } from '../labels.js';
+import { word, riskBadge } from '../../shell/objects.js';
+import { STATUS } from '../labels.js';
 
 export default async function render(root, { api, ui, t, navigate }) {
   const [d, latest] = await Promise.all([api.get('/api/dashboard'),
@@ -33,9 +34,9 @@ export default async function render(root, { api, ui, t, navigate }) {
           { key: 'submitted_ms', label: { en: 'Submitted', ja: '送信日時' }, time: true },
           { key: 'orig_name', label: { en: 'File name', ja: 'ファイル名' } },
           { key: 'status_name', label: { en: 'Status', ja: 'ステータス' },
-            render: (r) => t(label(STATUS, r.status_name)) },
+            render: (r) => t(word(STATUS, r.status_name)) },
           { key: 'risk_name', label: { en: 'Risk level', ja: '危険度' },
-            render: (r) => riskBadge(ui, r.risk_name) },
+            render: (r) => riskBadge(r.risk_name) },
         ],
         rows: latest.samples,
         onRowClick: (r) => navigate(`/virtual-analyzer/submission?sha1=${r.sha1}`),

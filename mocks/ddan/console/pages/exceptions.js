@@ -1,11 +1,11 @@
 // exceptions.js - Virtual Analyzer > Exceptions: objects that analysis
 // never turns into suspicious objects (GET/POST /api/exceptions, DELETE
 // /api/exceptions/{id}).
-import { TYPE, label } from '../labels.js';
+import { OBJECT_TYPES, objectType } from '../../shell/objects.js';
 
 export default async function render(root, { api, ui, t, refresh }) {
   const list = await api.get('/api/exceptions');
-  const type = ui.select(Object.keys(TYPE).map((k) => ({ value: k, label: TYPE[k] })), 'URL',
+  const type = ui.select(OBJECT_TYPES, 'URL',
     { id: 'exception-type' });
   const value = ui.input({ id: 'exception-value', size: 60 });
   const note = ui.input({ id: 'exception-note', size: 40 });
@@ -33,7 +33,7 @@ export default async function render(root, { api, ui, t, refresh }) {
     ui.section(null, ui.table({
       columns: [
         { key: 'created', label: { en: 'Added', ja: '追加日時' }, time: true },
-        { key: 'type', label: { en: 'Type', ja: '種類' }, render: (r) => t(label(TYPE, r.type)) },
+        { key: 'type', label: { en: 'Type', ja: '種類' }, render: (r) => t(objectType(r.type)) },
         { key: 'value', label: { en: 'Object', ja: 'オブジェクト' }, render: (r) => ui.el('code', {}, r.value) },
         { key: 'note', label: { en: 'Notes', ja: 'メモ' } },
         { key: 'id', label: { en: 'Tasks', ja: 'タスク' },

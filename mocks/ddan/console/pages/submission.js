@@ -1,7 +1,8 @@
 // submission.js - one submission's detail (GET /api/samples/{sha1}): the
 // sample, its verdict, what the analysis found, and the report download
 // (GET /api/samples/{sha1}/report).
-import { fieldTable, riskBadge, RISK_BY_LEVEL, STATUS, label } from '../labels.js';
+import { word, riskBadge } from '../../shell/objects.js';
+import { RISK_BY_LEVEL, STATUS } from '../labels.js';
 
 function fields(ui, t, time, s) {
   const rows = [
@@ -14,11 +15,11 @@ function fields(ui, t, time, s) {
     [{ en: 'Source', ja: '送信元' }, s.source_name],
     [{ en: 'Submitted', ja: '送信日時' }, time.timeElement(s.submitted_ms)],
     [{ en: 'Completed', ja: '完了日時' }, s.completed_ms ? time.timeElement(s.completed_ms) : ''],
-    [{ en: 'Status', ja: 'ステータス' }, t(label(STATUS, s.status_name))],
-    [{ en: 'Risk level', ja: '危険度' }, riskBadge(ui, s.risk_name)],
+    [{ en: 'Status', ja: 'ステータス' }, t(word(STATUS, s.status_name))],
+    [{ en: 'Risk level', ja: '危険度' }, riskBadge(s.risk_name)],
     [{ en: 'Threat', ja: '脅威' }, s.virus_name],
   ];
-  return fieldTable(ui, t, rows);
+  return ui.fields(rows);
 }
 
 export default async function render(root, { api, ui, t, time, query, navigate }) {
@@ -43,7 +44,7 @@ export default async function render(root, { api, ui, t, time, query, navigate }
     ui.table({
       columns: [{ key: 'url', label: { en: 'URL', ja: 'URL' } },
         { key: 'risk', label: { en: 'Risk level', ja: '危険度' },
-          render: (u) => riskBadge(ui, RISK_BY_LEVEL[u.risk]) }],
+          render: (u) => riskBadge(RISK_BY_LEVEL[u.risk]) }],
       rows: result.urls || [],
     })));
 }

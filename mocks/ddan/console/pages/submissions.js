@@ -1,6 +1,7 @@
 // submissions.js - Virtual Analyzer > Submissions: every submitted sample
 // with its status and risk (GET /api/samples); a row opens its detail.
-import { riskBadge, STATUS, label } from '../labels.js';
+import { word, riskBadge } from '../../shell/objects.js';
+import { STATUS } from '../labels.js';
 
 export default async function render(root, { api, ui, t, navigate, query, refresh }) {
   const status = query.get('status') || '';
@@ -22,9 +23,9 @@ export default async function render(root, { api, ui, t, navigate, query, refres
         { key: 'true_type', label: { en: 'Type', ja: '種類' } },
         { key: 'source_name', label: { en: 'Source', ja: '送信元' } },
         { key: 'status_name', label: { en: 'Status', ja: 'ステータス' },
-          render: (r) => t(label(STATUS, r.status_name)) },
+          render: (r) => t(word(STATUS, r.status_name)) },
         { key: 'risk_name', label: { en: 'Risk level', ja: '危険度' },
-          render: (r) => riskBadge(ui, r.risk_name) },
+          render: (r) => riskBadge(r.risk_name) },
       ],
       rows: list.samples,
       onRowClick: (r) => navigate(`/virtual-analyzer/submission?sha1=${r.sha1}`),

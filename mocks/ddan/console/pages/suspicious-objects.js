@@ -2,13 +2,13 @@
 // 2-1 and 4-2): the objects analysis generated, by type; tick objects, then
 // Expire Now, Never Expire, Expire Normally (POST /api/suspicious_objects/
 // {id}/{action}) or Add to Exceptions (POST /api/exceptions).
-import { riskBadge, TYPE, label } from '../labels.js';
+import { OBJECT_TYPES, objectType, riskBadge } from '../../shell/objects.js';
 
 export default async function render(root, { api, ui, t, time, query, navigate, refresh }) {
   const type = query.get('type') || '';
   const list = await api.get(`/api/suspicious_objects${type ? `?type=${type}` : ''}`);
   const filter = ui.select([{ value: '', label: { en: 'All', ja: 'すべて' } },
-    ...Object.keys(TYPE).map((k) => ({ value: k, label: TYPE[k] }))], type, { id: 'type-filter' });
+    ...OBJECT_TYPES], type, { id: 'type-filter' });
   filter.addEventListener('change', () =>
     navigate(`/virtual-analyzer/suspicious-objects${filter.value ? `?type=${filter.value}` : ''}`));
   const ticked = () => list.suspicious_objects.filter((o) =>
@@ -41,10 +41,10 @@ export default async function render(root, { api, ui, t, time, query, navigate, 
         { key: 'id', label: '', render: (r) => ui.el('input', { type: 'checkbox', class: 'pick', value: r.id,
           'aria-label': r.object }) },
         { key: 'last_detected', label: { en: 'Last Detected', ja: '最終検出日時' }, time: true },
-        { key: 'type', label: { en: 'Type', ja: '種類' }, render: (r) => t(label(TYPE, r.type)) },
+        { key: 'type', label: { en: 'Type', ja: '種類' }, render: (r) => t(objectType(r.type)) },
         { key: 'object', label: { en: 'Object', ja: 'オブジェクト' },
           render: (r) => ui.el('code', { class: 'so-object' }, r.object) },
-        { key: 'risk', label: { en: 'Risk Level', ja: '危険度' }, render: (r) => riskBadge(ui, r.risk) },
+        { key: 'risk', label: { en: 'Risk Level', ja: '危険度' }, render: (r) => riskBadge(r.risk) },
         { key: 'latest_related_sample', label: { en: 'Latest Related Sample', ja: '最新の関連サンプル' },
           render: (r) => ui.el('code', {}, r.latest_related_sample) },
         { key: 'related_submissions', label: { en: 'Related Submissions', ja: '関連サブミッション' },

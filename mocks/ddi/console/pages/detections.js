@@ -1,6 +1,6 @@
 // detections.js - Detections > All Detections: every file DDI judged risky,
 // with where it came from (GET /api/detections).
-import { riskBadge } from '../labels.js';
+import { riskBadge } from '../../shell/objects.js';
 
 export default async function render(root, { api, ui, refresh }) {
   const d = await api.get('/api/detections?limit=500');
@@ -8,7 +8,7 @@ export default async function render(root, { api, ui, refresh }) {
     ui.section(null, ui.table({
       columns: [
         { key: 'ts', label: { en: 'Detected', ja: '検出日時' }, time: true },
-        { key: 'risk_level', label: { en: 'Risk level', ja: '危険度' }, render: (r) => riskBadge(ui, r.risk_level) },
+        { key: 'risk_level', label: { en: 'Risk level', ja: '危険度' }, render: (r) => riskBadge(r.risk_level) },
         { key: 'threat', label: { en: 'Threat', ja: '脅威' } },
         { key: 'detected_by', label: { en: 'Detected by', ja: '検出方法' } },
         { key: 'proto', label: { en: 'Protocol', ja: 'プロトコル' } },

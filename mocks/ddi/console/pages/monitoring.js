@@ -2,7 +2,7 @@
 // interface, its filter, the capture state and why, packet drops, capture
 // files, and what the STEP 3-1 download site served and how DDI saw each
 // download (GET /api/status, GET /api/downloads).
-import { captureBadge, fieldTable, handoffNote } from '../labels.js';
+import { captureBadge, handoffNote } from '../labels.js';
 
 export default async function render(root, { api, ui, t, refresh }) {
   const [s, dl] = await Promise.all([api.get('/api/status'), api.get('/api/downloads')]);
@@ -11,7 +11,7 @@ export default async function render(root, { api, ui, t, refresh }) {
     : t({ en: 'Off', ja: 'オフ' });
   root.append(ui.pageHeader({ en: 'Monitoring / Capture', ja: '監視 / キャプチャ' }, ui.button('Refresh', refresh)),
     handoffNote(ui, t, c) || '',
-    ui.section({ en: 'Capture', ja: 'キャプチャ' }, fieldTable(ui, t, [
+    ui.section({ en: 'Capture', ja: 'キャプチャ' }, ui.fields([
       [{ en: 'Interface', ja: 'インターフェース' }, c.interface],
       [{ en: 'Filter (BPF)', ja: 'フィルタ (BPF)' }, ui.el('code', {}, c.bpf || t({ en: '(everything)', ja: '(すべて)' }))],
       [{ en: 'State', ja: '状態' }, ui.el('span', { id: 'capture-state' }, captureBadge(ui, c.state))],
@@ -25,7 +25,7 @@ export default async function render(root, { api, ui, t, refresh }) {
       [{ en: 'Capture files read', ja: '読み込んだキャプチャファイル' }, files.read],
     ])),
     ui.section({ en: 'Download site (STEP 3-1)', ja: 'ダウンロードサイト (STEP 3-1)' },
-      fieldTable(ui, t, [[{ en: 'URL', ja: 'URL' }, site]]),
+      ui.fields([[{ en: 'URL', ja: 'URL' }, site]]),
       ui.table({
         columns: [
           { key: 'ts', label: { en: 'Time', ja: '日時' }, time: true },

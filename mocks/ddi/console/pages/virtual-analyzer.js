@@ -1,14 +1,13 @@
 // virtual-analyzer.js - Administration > Virtual Analyzer: where files go
 // for analysis (DDAN or the internal analyzer), its health and counters,
 // and the file submission rules in force (GET /api/status, GET /api/rules).
-import { fieldTable } from '../labels.js';
 
 export default async function render(root, { api, ui, t, refresh }) {
   const [s, r] = await Promise.all([api.get('/api/status'), api.get('/api/rules')]);
   const a = s.analysis;
   const ddan = a.mode === 'ddan';
   root.append(ui.pageHeader({ en: 'Virtual Analyzer', ja: '仮想アナライザ' }, ui.button('Refresh', refresh)),
-    ui.section({ en: 'Settings', ja: '設定' }, fieldTable(ui, t, [
+    ui.section({ en: 'Settings', ja: '設定' }, ui.fields([
       [{ en: 'Analyzer', ja: 'アナライザ' }, ddan
         ? t({ en: 'External (Deep Discovery Analyzer)', ja: '外部 (Deep Discovery Analyzer)' })
         : t({ en: 'Internal Virtual Analyzer', ja: '内蔵仮想アナライザ' })],
@@ -18,7 +17,7 @@ export default async function render(root, { api, ui, t, refresh }) {
       [{ en: 'Last error', ja: '最後のエラー' }, a.last_error || ''],
       [{ en: 'Submission rules', ja: 'ファイル送信ルール' }, r.ruleset],
     ])),
-    ui.section({ en: 'Counters', ja: 'カウンタ' }, fieldTable(ui, t, [
+    ui.section({ en: 'Counters', ja: 'カウンタ' }, ui.fields([
       [{ en: 'Files carved', ja: '抽出されたファイル' }, a.carved],
       [{ en: 'Queued for analysis', ja: '解析待ち' }, a.queued],
       [{ en: 'Not submitted (rules)', ja: '送信対象外 (ルール)' }, a.not_submitted],

@@ -3,7 +3,8 @@
 // the last synchronization (同期された時刻), counts by type, "Sync Now" (今すぐ
 // 同期), "Test Connection", and the objects themselves. API: GET
 // /api/so/status, POST /api/so/sync, POST /api/so/test, GET /api/so/objects.
-import { SO_TYPES, SOURCES, ACTIONS, RISKS, subscriptionBadge, typeLabel } from '../labels.js';
+import { OBJECT_TYPES, RISKS, ACTIONS, objectType } from '../../shell/objects.js';
+import { SOURCES, subscriptionBadge } from '../labels.js';
 
 const L = {
   title: { en: 'Suspicious Objects', ja: '不審オブジェクト' },
@@ -56,7 +57,7 @@ export default async function render(root, ctx) {
 
   function show(s) {
     syncNow.disabled = test.disabled = !s.subscribed;
-    const counts = SO_TYPES.map((x) => ({ type: x.value, n: s.objects[x.value] || 0 }));
+    const counts = OBJECT_TYPES.map((x) => ({ type: x.value, n: s.objects[x.value] || 0 }));
     counts.push({ type: 'total', n: s.object_count });
     ui.mount(body,
       ui.section(L.settings, dl([
@@ -71,7 +72,7 @@ export default async function render(root, ctx) {
       ])),
       ui.section(L.counts, Object.assign(ui.table({
         columns: [
-          { key: 'type', label: L.type, render: (r) => t(r.type === 'total' ? L.total : typeLabel(r.type)) },
+          { key: 'type', label: L.type, render: (r) => t(r.type === 'total' ? L.total : objectType(r.type)) },
           { key: 'n', label: L.count, align: 'right' },
         ],
         rows: counts,
@@ -84,7 +85,7 @@ export default async function render(root, ctx) {
     ui.mount(objects, ui.section(L.objects, Object.assign(ui.table({
       columns: [
         { key: 'value', label: L.object, render: (r) => el('span', { class: 'mono' }, r.raw_value) },
-        { key: 'type', label: L.type, render: (r) => t(typeLabel(r.type)) },
+        { key: 'type', label: L.type, render: (r) => t(objectType(r.type)) },
         { key: 'risk', label: L.risk, render: (r) => t(RISKS[r.risk] || { en: r.risk }) },
         { key: 'action', label: L.action, render: (r) => t(ACTIONS[r.action] || { en: r.action }) },
         { key: 'source', label: L.from },

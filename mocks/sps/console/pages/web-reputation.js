@@ -2,7 +2,8 @@
 // web reputation clients (IMSVA among them) sent, newest first, with the
 // rating each got and what decided it (the URL lists, a suspicious object,
 // Trend's test pages, or nothing: Unrated). API: GET /api/wrs/log.
-import { ratingBadge, ACTIONS } from '../labels.js';
+import { ACTIONS } from '../../shell/objects.js';
+import { ratingBadge } from '../labels.js';
 
 const L = {
   title: { en: 'Web Reputation', ja: 'Webレピュテーション' },

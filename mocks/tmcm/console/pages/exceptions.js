@@ -1,7 +1,7 @@
 // exceptions.js - Administration > Suspicious Objects > Exceptions: Virtual
 // Analyzer objects never distributed (a value may hold * and ? wildcards).
 // API: GET/POST /api/exceptions, DELETE /api/exceptions/{id}.
-import { TYPES, typeLabel } from '../labels.js';
+import { OBJECT_TYPES, objectType } from '../../shell/objects.js';
 
 const L = {
   title: { en: 'Exceptions', ja: '例外' },
@@ -21,7 +21,7 @@ export default async function render(root, ctx) {
   const { el } = ui;
   const notice = el('div', { id: 'exc-notice' });
   const body = el('div', { id: 'exc-body' });
-  const type = ui.select(TYPES, 'URL', { id: 'exc-type' });
+  const type = ui.select(OBJECT_TYPES, 'URL', { id: 'exc-type' });
   const value = ui.input({ id: 'exc-value', required: true });
   const notes = ui.input({ id: 'exc-notes' });
   const form = el('form', { class: 'inline-form', id: 'exc-form' }, ui.formRow(L.type, type),
@@ -42,7 +42,7 @@ export default async function render(root, ctx) {
     const table = ui.table({
       columns: [
         { key: 'value', label: L.value, render: (r) => el('span', { class: 'mono' }, r.value) },
-        { key: 'type', label: L.type, render: (r) => t(typeLabel(r.type)) },
+        { key: 'type', label: L.type, render: (r) => t(objectType(r.type)) },
         { key: 'notes', label: L.notes },
         { key: 'created', label: L.created, time: true },
         { key: 'ops', label: { en: '' }, render: (r) => ui.button(L.del, async () => {

@@ -2,7 +2,8 @@
 // objects an administrator adds by hand (add, edit, delete) and the CSV
 // Import / Export of the list. API: GET/POST/DELETE /api/udso,
 // POST /api/udso/import, GET /api/udso/export.
-import { UDSO_TYPES, ACTIONS, typeLabel, dateOnly } from '../labels.js';
+import { ACTIONS, objectType } from '../../shell/objects.js';
+import { UDSO_TYPES, dateOnly } from '../labels.js';
 
 const L = {
   title: { en: 'User-Defined Objects', ja: 'ユーザ定義オブジェクト' },
@@ -58,7 +59,7 @@ export default async function render(root, ctx) {
     const table = ui.table({
       columns: [
         { key: 'content', label: L.object, render: (r) => el('span', { class: 'mono' }, r.content) },
-        { key: 'type', label: L.type, render: (r) => t(typeLabel(r.type, UDSO_TYPES)) },
+        { key: 'type', label: L.type, render: (r) => t(objectType(r.type, UDSO_TYPES)) },
         { key: 'scan_action', label: L.action, render: (r) => t(ACTIONS[r.scan_action] || { en: r.scan_action }) },
         { key: 'expiration_utc_date', label: L.expiration,
           render: (r) => (r.expiration_utc_date ? ctx.time.timeElement(`${r.expiration_utc_date}Z`) : t(L.never)) },

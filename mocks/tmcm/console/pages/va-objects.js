@@ -5,7 +5,8 @@
 // on the confirmation screen; the list then shows the new action.
 // API: GET /api/va-objects, GET /api/sources, POST /api/va-objects/action,
 // POST /api/sync.
-import { TYPES, ACTIONS, RISKS, STATUS, ACTION_NOTE, typeLabel } from '../labels.js';
+import { OBJECT_TYPES, RISKS, ACTIONS, objectType } from '../../shell/objects.js';
+import { STATUS, ACTION_NOTE } from '../labels.js';
 
 const PAGE_SIZE = 25;
 
@@ -57,7 +58,7 @@ export default async function render(root, ctx) {
   const notice = el('div', { id: 'va-notice' });
   const body = el('div', { id: 'va-body' });
 
-  const typeSel = ui.select([{ value: '', label: L.all }, ...TYPES], state.type, { id: 'va-type' });
+  const typeSel = ui.select([{ value: '', label: L.all }, ...OBJECT_TYPES], state.type, { id: 'va-type' });
   const sourceSel = ui.select([{ value: '', label: L.all },
     ...sources.map((s) => ({ value: s.name, label: { en: s.name } }))], state.source,
   { id: 'va-source' });
@@ -123,7 +124,7 @@ export default async function render(root, ctx) {
       columns: [
         { key: 'tick', label: { en: '' }, render: tickBox },
         { key: 'value', label: L.object, render: (r) => el('span', { class: 'mono object' }, r.value) },
-        { key: 'type', label: L.type, render: (r) => t(typeLabel(r.type)) },
+        { key: 'type', label: L.type, render: (r) => t(objectType(r.type)) },
         { key: 'source', label: L.source },
         { key: 'risk', label: L.risk, render: (r) => t(RISKS[r.risk] || { en: r.risk }) },
         { key: 'action', label: L.action,
@@ -207,7 +208,7 @@ export default async function render(root, ctx) {
       ui.table({
         columns: [
           { key: 'value', label: L.object, render: (r) => el('span', { class: 'mono' }, r.value) },
-          { key: 'type', label: L.type, render: (r) => t(typeLabel(r.type)) },
+          { key: 'type', label: L.type, render: (r) => t(objectType(r.type)) },
           { key: 'action', label: L.action, render: (r) => t(ACTIONS[r.action] || { en: r.action }) },
           { key: 'new', label: L.newAction, render: () => el('strong', {}, t(ACTIONS[request.action])) },
         ],

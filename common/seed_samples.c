@@ -1,7 +1,7 @@
-/* ddan_samples.c - the walkthrough's seed samples, harmless by construction:
+/* seed_samples.c - the walkthrough's seed samples, harmless by construction:
  * two fake "executables" (an MZ signature and text, no code) carrying the
  * lab's high-risk marker, and an HTML page linking the lab's malicious URL. */
-#include "ddan_samples.h"
+#include "seed_samples.h"
 
 #include <string.h>
 
@@ -20,22 +20,22 @@ static const char sample_so2[] =
 static const char url_test[] =
 	"<!DOCTYPE html>\n<html><head><title>ctdlab URL test file</title></head>\n"
 	"<body><p>ctdlab URL test file (STEP 4): harmless; the lab's rules rate its link "
-	"High.</p>\n<p><a href=\"" DDAN_SEED_URL "\">" DDAN_SEED_URL "</a></p></body></html>\n";
+	"High.</p>\n<p><a href=\"" SEED_URL "\">" SEED_URL "</a></p></body></html>\n";
 
 /* sizeof - 1: the MZ header holds NUL bytes, so strlen would stop early */
-static const ddan_seed_sample samples[] = {
+static const seed_sample samples[] = {
 	{"sample_so", "Sample SO", "sample_so.exe", sample_so, sizeof sample_so - 1},
 	{"sample_so2", "Sample SO2", "sample_so2.exe", sample_so2, sizeof sample_so2 - 1},
 	{"url_test", "URL test file", "url_test.html", url_test, sizeof url_test - 1},
 };
 
-const ddan_seed_sample *ddan_seed_samples(size_t *n)
+const seed_sample *seed_samples_all(size_t *n)
 {
 	*n = sizeof samples / sizeof samples[0];
 	return samples;
 }
 
-const ddan_seed_sample *ddan_seed_sample_get(const char *id)
+const seed_sample *seed_sample_get(const char *id)
 {
 	for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++)
 		if (strcmp(samples[i].id, id) == 0)
