@@ -14,71 +14,44 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startLab } from './lib/lab.mjs';
-import { followMenu, launchBrowser, logIn, retry, screenshot, withPage } from './lib/browser.mjs';
+import { followMenu, inLanguage, launchBrowser, logIn, retry, screenshot, withPage } from './lib/browser.mjs';
 import { addTrueFileTypeRule, addWebReputationRule, queryLogs, sendMail } from './lib/imsva.mjs';
 import { URL_SO, readyFile, row, submitSeedSamples, until } from './lib/samples.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const BINDIR = path.resolve(ROOT, process.env.CTDLAB_BINDIR || 'bin');
 
-// What the trainee reads and clicks, in the console's language: the menu
-// paths and words of docs/training.md (the Japanese as the seed words it).
+// What the trainee reads and clicks, [English, Japanese]: the menu paths
+// and words of docs/training.md (the Japanese as the seed words it).
 const WORDS = {
-  en: {
-    lang: 'en',
-    menu: {
-      scanEngine: ['Policy', 'Scan Engine'],
-      policyList: ['Policy', 'Policy List'],
-      logQuery: ['Logs', 'Log Query'],
-      connections: ['Administration', 'IMSVA Configuration', 'Connections'],
-      ddanObjects: ['Virtual Analyzer', 'Suspicious Objects'],
-      ddanAbout: ['Help', 'About'],
-      tmcmObjects: ['Administration', 'Suspicious Objects', 'Virtual Analyzer Objects'],
-      ddiObjects: ['Detections', 'Suspicious Objects'],
-      spsObjects: ['Smart Protection', 'Suspicious Objects'],
-    },
-    quarantineEvents: 'Quarantine events',
-    policyEvents: 'Policy events',
-    showLogs: 'Show logs',
-    refresh: 'Refresh',
-    controlManagerServer: 'Control Manager Server',
-    imsvaSyncNow: 'Sync now',
-    spsSyncNow: 'Sync Now',
-    setAction: 'Set action',
-    block: 'Block',
-    apply: 'Apply',
-    applyAction: 'Apply action',
-    change: /\(change (\d+)\)/,
-    fileRule: 'TMCM_Suspicious File detection rule',
-    urlRule: 'TMCM_Suspicious URL detection rule',
-    step1Rule: 'STEP1-2 Sample SO to DDAN',
-    step4Rule: 'STEP4-1 Web Reputation',
-  },
-  ja: {
-    lang: 'ja',
-    menu: {
-      scanEngine: ['ポリシー', '検索エンジン'],
-      policyList: ['ポリシー', 'ポリシーリスト'],
-      logQuery: ['ログ', 'ログクエリ'],
-      connections: ['管理', 'IMSVA 設定', '接続'],
-      ddanObjects: ['仮想アナライザ', '不審オブジェクト'],
-      tmcmObjects: ['運用管理', '不審オブジェクト', '仮想アナライザオブジェクト'],
-    },
-    quarantineEvents: '隔離イベント',
-    policyEvents: 'ポリシーイベント',
-    showLogs: 'ログ表示',
-    refresh: '更新',
-    controlManagerServer: 'Control Manager サーバ',
-    imsvaSyncNow: '今すぐ同期',
-    setAction: '処理を設定',
-    block: 'ブロック',
-    apply: '適用',
-    applyAction: '処理を適用',
-    change: /\(変更番号 (\d+)\)/,
-    fileRule: 'TMCM_不審ファイル検出ルール',
-    step1Rule: 'STEP1-2 サンプルSOをDDANへ',
-  },
+  scanEngine: [['Policy', 'Scan Engine'], ['ポリシー', '検索エンジン']],
+  policyList: [['Policy', 'Policy List'], ['ポリシー', 'ポリシーリスト']],
+  logQuery: [['Logs', 'Log Query'], ['ログ', 'ログクエリ']],
+  connections: [['Administration', 'IMSVA Configuration', 'Connections'], ['管理', 'IMSVA 設定', '接続']],
+  ddanObjects: [['Virtual Analyzer', 'Suspicious Objects'], ['仮想アナライザ', '不審オブジェクト']],
+  ddanAbout: [['Help', 'About'], ['ヘルプ', 'バージョン']],
+  tmcmObjects: [['Administration', 'Suspicious Objects', 'Virtual Analyzer Objects'],
+    ['運用管理', '不審オブジェクト', '仮想アナライザオブジェクト']],
+  ddiObjects: [['Detections', 'Suspicious Objects'], ['検出', '不審オブジェクト']],
+  spsObjects: [['Smart Protection', 'Suspicious Objects'], ['Smart Protection', '不審オブジェクト']],
+  quarantineEvents: ['Quarantine events', '隔離イベント'],
+  policyEvents: ['Policy events', 'ポリシーイベント'],
+  showLogs: ['Show logs', 'ログ表示'],
+  refresh: ['Refresh', '更新'],
+  controlManagerServer: ['Control Manager Server', 'Control Manager サーバ'],
+  imsvaSyncNow: ['Sync now', '今すぐ同期'],
+  spsSyncNow: ['Sync Now', '今すぐ同期'],
+  setAction: ['Set action', '処理を設定'],
+  block: ['Block', 'ブロック'],
+  apply: ['Apply', '適用'],
+  applyAction: ['Apply action', '処理を適用'],
+  change: [/\(change (\d+)\)/, /\(変更番号 (\d+)\)/],
+  fileRule: ['TMCM_Suspicious File detection rule', 'TMCM_不審ファイル検出ルール'],
+  urlRule: ['TMCM_Suspicious URL detection rule', 'TMCM_不審URL検出ルール'],
+  step1Rule: ['STEP1-2 Sample SO to DDAN', 'STEP1-2 サンプルSOをDDANへ'],
+  step4Rule: ['STEP4-1 Web Reputation', 'STEP4-1 Webレピュテーション'],
 };
+const words = (lang) => ({ lang, ...inLanguage(WORDS, lang) });
 
 let browser;
 before(async () => {
@@ -120,7 +93,7 @@ function button(page, name) {
 // Logs > Log Query: the type as the console names it, Show logs until the
 // row of the mail with `subject` is there; resolves to that row's text.
 async function logQuery(page, w, type, rule, subject) {
-  await followMenu(page, w.menu.logQuery);
+  await followMenu(page, w.logQuery);
   assert.equal(await page.locator('#show-logs').textContent(), w.showLogs);
   const rows = await queryLogs(page, { label: type }, rule, subject);
   return rows.find((r) => r.includes(subject));
@@ -130,12 +103,12 @@ async function logQuery(page, w, type, rule, subject) {
 // Sample SO mailed, its quarantine event found by the rule's name.
 async function step1(page, env, w) {
   await logInTo(page, env.lab, 'imsva');
-  await followMenu(page, w.menu.scanEngine);
+  await followMenu(page, w.scanEngine);
   await page.locator('#atse').check();
   await page.locator('#save').click();
   await page.locator('#page .msg-ok').waitFor();
   await screenshot(page, `step1-1-scan-engine-${w.lang}`);
-  await followMenu(page, w.menu.policyList);
+  await followMenu(page, w.policyList);
   await addTrueFileTypeRule(page, w.lang, w.step1Rule, 2);
   const rule = page.locator('#page tr', { hasText: w.step1Rule });
   assert.equal((await rule.locator('td').first().textContent()).trim(), '2');
@@ -169,7 +142,7 @@ async function generatedObject(page, w, menu, value) {
 // the message gives, the object's source, when Apply action was clicked.
 async function blockInTmcm(page, lab, w, value) {
   await logInTo(page, lab, 'tmcm');
-  await followMenu(page, w.menu.tmcmObjects);
+  await followMenu(page, w.tmcmObjects);
   await page.locator('#va-q').fill(value);
   const so = row(page, '#va-table', value);
   await until(page, '#va-search', async () => (await so.count()) > 0, `${value} at TMCM`);
@@ -194,7 +167,7 @@ async function blockInTmcm(page, lab, w, value) {
 // change number has reached it).
 async function imsvaSynced(page, lab, w, { change, applied }) {
   await logInTo(page, lab, 'imsva');
-  await followMenu(page, w.menu.connections);
+  await followMenu(page, w.connections);
   await page.locator('#page [id^=tab-]', { hasText: w.controlManagerServer }).click();
   await button(page, w.imsvaSyncNow).click();
   await retry(page, () => page.locator('#tmcm-refresh').click(), async () => {
@@ -211,7 +184,7 @@ async function imsvaSynced(page, lab, w, { change, applied }) {
 async function step2(page, env, w) {
   const sha1 = sha1Of(path.join(env.samples, 'sample_so.exe'));
   await logInTo(page, env.lab, 'ddan');
-  const so = await generatedObject(page, w, w.menu.ddanObjects, sha1);
+  const so = await generatedObject(page, w, w.ddanObjects, sha1);
   assert.match(so, /High|高/);
   await screenshot(page, `step2-1-ddan-objects-${w.lang}`);
   const blocked = await blockInTmcm(page, env.lab, w, sha1);
@@ -238,7 +211,7 @@ async function step3(page, env, w) {
   assert.equal(sha1Of(file), sha1Of(path.join(env.samples, 'sample_so2.exe')));
   const sha1 = sha1Of(file);
   await logInTo(page, env.lab, 'ddi');
-  const so = await generatedObject(page, w, w.menu.ddiObjects, sha1);
+  const so = await generatedObject(page, w, w.ddiObjects, sha1);
   assert.match(so, /File.*High/);
   await screenshot(page, 'step3-1-ddi-objects');
   const blocked = await blockInTmcm(page, env.lab, w, sha1);
@@ -256,18 +229,18 @@ async function step3(page, env, w) {
 // suspicious URL rule.
 async function step4(page, env, w) {
   await logInTo(page, env.lab, 'imsva');
-  await followMenu(page, w.menu.policyList);
+  await followMenu(page, w.policyList);
   await addWebReputationRule(page, w.lang, w.step4Rule, 3);
   await logInTo(page, env.lab, 'ddan');
-  await followMenu(page, w.menu.ddanAbout);
+  await followMenu(page, w.ddanAbout);
   submitSeedSamples(env.lab, (await page.locator('#api-key').textContent()).trim());
-  const so = await generatedObject(page, w, w.menu.ddanObjects, URL_SO);
+  const so = await generatedObject(page, w, w.ddanObjects, URL_SO);
   assert.match(so, /URL.*High/);
   await screenshot(page, 'step4-2-ddan-url-object');
   const blocked = await blockInTmcm(page, env.lab, w, URL_SO);
   assert.equal(blocked.source, 'DDAN');
   await logInTo(page, env.lab, 'sps');
-  await followMenu(page, w.menu.spsObjects);
+  await followMenu(page, w.spsObjects);
   assert.equal(await page.locator('#sync-now').textContent(), w.spsSyncNow);
   const spsRow = row(page, '#so-table', URL_SO);
   await until(page, '#sync-now', async () =>
@@ -284,7 +257,7 @@ async function step4(page, env, w) {
 
 describe('the seed\'s four STEPs in one lab', () => {
   const env = classLab({});
-  const w = WORDS.en;
+  const w = words('en');
   it('STEP 1: IMSVA and DDAN detect and quarantine the Sample SO', async (t) => {
     await withPage(browser, t, (page) => step1(page, env, w));
   });
@@ -301,7 +274,7 @@ describe('the seed\'s four STEPs in one lab', () => {
 
 describe('STEP 1 and STEP 2 in Japanese ([lab] locale = ja)', () => {
   const env = classLab({ locale: 'ja' });
-  const w = WORDS.ja;
+  const w = words('ja');
   it('STEP 1 by the seed\'s Japanese labels', async (t) => {
     await withPage(browser, t, (page) => step1(page, env, w));
   });

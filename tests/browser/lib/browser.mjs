@@ -123,3 +123,8 @@ export async function retry(page, attempt, check, what) {
   throw new Error(`gave up waiting for ${what}`);
 }
 
+// The words of table ({key: [en, ja]}) in lang ("en" | "ja").
+export function inLanguage(table, lang) {
+  const i = lang === 'ja' ? 1 : 0;
+  return Object.fromEntries(Object.entries(table).map(([k, v]) => [k, v[i]]));
+}

@@ -6,7 +6,7 @@
 // of the seed outside the browser besides `dtascli -b`).
 import assert from 'node:assert/strict';
 import { ctdlab } from './lab.mjs';
-import { retry } from './browser.mjs';
+import { inLanguage, retry } from './browser.mjs';
 
 // Mail to IMSVA (`ctdlab send`): args as `--subject S --attach FILE`.
 export function sendMail(lab, ...args) {
@@ -27,25 +27,27 @@ export async function queryLogs(page, type, rule, expect) {
   return rows.allTextContents();
 }
 
-// The policy wizard's words, as the console shows them (the Japanese are
-// the seed's).
+// The policy wizard's words as the console shows them, [English, the
+// seed's Japanese].
 const WIZARD = {
-  en: {
-    add: 'Add', other: 'Other', recipient: 'Recipient', sender: 'Sender', allUsers: 'All users',
-    save: 'Save', next: 'Next', trueFileType: 'True file type', executable: 'Executable',
-    submitToVA: 'Submit to Virtual Analyzer', webReputation: 'Web Reputation settings',
-    spam: 'Spam detection settings', spamLevel: 'Set the spam detection level',
-    quarantineTo: 'Quarantine to', enable: 'Enable', ruleName: 'Rule name', order: 'Order number',
-    finish: 'Finish',
-  },
-  ja: {
-    add: '追加', other: 'その他', recipient: '受信者', sender: '送信者', allUsers: 'すべてのユーザ',
-    save: '保存', next: '次へ', trueFileType: '実ファイルタイプ', executable: '実行可能ファイル',
-    submitToVA: '仮想アナライザに送信する', webReputation: 'Webレピュテーション設定',
-    spam: 'スパムメール検出設定', spamLevel: 'スパムメールの検出レベルを設定する',
-    quarantineTo: '次の場所に隔離', enable: '有効にする', ruleName: 'ルール名', order: 'ルールの照会順序番号',
-    finish: '完了',
-  },
+  add: ['Add', '追加'],
+  other: ['Other', 'その他'],
+  recipient: ['Recipient', '受信者'],
+  sender: ['Sender', '送信者'],
+  allUsers: ['All users', 'すべてのユーザ'],
+  save: ['Save', '保存'],
+  next: ['Next', '次へ'],
+  trueFileType: ['True file type', '実ファイルタイプ'],
+  executable: ['Executable', '実行可能ファイル'],
+  submitToVA: ['Submit to Virtual Analyzer', '仮想アナライザに送信する'],
+  webReputation: ['Web Reputation settings', 'Webレピュテーション設定'],
+  spam: ['Spam detection settings', 'スパムメール検出設定'],
+  spamLevel: ['Set the spam detection level', 'スパムメールの検出レベルを設定する'],
+  quarantineTo: ['Quarantine to', '次の場所に隔離'],
+  enable: ['Enable', '有効にする'],
+  ruleName: ['Rule name', 'ルール名'],
+  order: ['Order number', 'ルールの照会順序番号'],
+  finish: ['Finish', '完了'],
 };
 
 // The wizard in lang on Policy > Policy List, clicked by the words on the
@@ -54,7 +56,7 @@ const WIZARD = {
 // to; Enable, the rule name and order number; Finish). Resolves once the
 // Policy List shows the rule.
 async function addOtherRule(page, lang, name, order, conditions) {
-  const w = WIZARD[lang];
+  const w = inLanguage(WIZARD, lang);
   const button = (label) => page.getByRole('button', { name: label, exact: true });
   const dialog = page.locator('dialog[open]');
   const wizard = {
