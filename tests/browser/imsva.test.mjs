@@ -6,7 +6,7 @@
 // (the web reputation rule through the wizard, the policy event of the TMCM
 // URL rule); and the Japanese console with the seed's labels. What the seed
 // does on the other appliances (TMCM's Set action, SPS's Sync now) goes
-// through their JSON APIs here; their consoles have tests of their own.
+// through their JSON APIs here; steps.test.mjs does it in their consoles.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -17,12 +17,12 @@ import { request } from 'playwright-core';
 import { startLab } from './lib/lab.mjs';
 import { launchBrowser, logIn, openMenu, retry as until, withPage } from './lib/browser.mjs';
 import { addTrueFileTypeRule, addWebReputationRule, queryLogs, sendMail } from './lib/imsva.mjs';
+import { URL_SO } from './lib/samples.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const BINDIR = path.resolve(ROOT, process.env.CTDLAB_BINDIR || 'bin');
 const STEP1_RULE = 'STEP1-2 Sample SO to DDAN';
 const STEP4_RULE = 'STEP4-1 Web Reputation';
-const URL_SO = 'http://malicious.ctdlab.test/payload';
 
 let browser;
 before(async () => {
