@@ -133,20 +133,30 @@ async function generatedObject(page, w, menu, value) {
     await button(page, w.refresh).click(); // the old table goes at once
     await page.locator('#page table.grid').waitFor();
   }, async () => (await so.count()) > 0, `${value} in the Suspicious Objects`);
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true,
+    'the list fits the window (no sideways scrolling)');
   return so.textContent();
 }
 
-// TMCM > Virtual Analyzer Objects: find the synchronised object ("Object
-// contains"), tick it, Set action → Block → Apply, then Apply action; the
-// list shows Block. Resolves to {change, source, applied}: the change number
-// the message gives, the object's source, when Apply action was clicked.
-async function blockInTmcm(page, lab, w, value) {
+// TMCM > Virtual Analyzer Objects: find the object synchronised from source
+// (filters Source and "Object contains"), then, with every source shown
+// again (the object names who reported it last: DDI's analysis also makes
+// DDAN report Sample SO2), tick it, Set action → Block → Apply, then Apply
+// action; the list shows Block. Resolves to {change, applied}: the change
+// number the message gives, when Apply action was clicked.
+async function blockInTmcm(page, lab, w, value, source) {
   await logInTo(page, lab, 'tmcm');
   await followMenu(page, w.tmcmObjects);
   await page.locator('#va-q').fill(value);
+  await page.locator('#va-source').selectOption(source);
+  await page.locator('#va-search').click();
+  await page.locator(`#va-table[data-query*="source=${source}"]`).waitFor();
   const so = row(page, '#va-table', value);
-  await until(page, '#va-search', async () => (await so.count()) > 0, `${value} at TMCM`);
-  const source = await so.locator('td:nth-child(4)').textContent();
+  await until(page, '#va-search', async () => (await so.count()) > 0, `${value} from ${source} at TMCM`);
+  await screenshot(page, `tmcm-synchronised-${source}-${w.lang}`);
+  await page.locator('#va-source').selectOption('');
+  await page.locator('#va-search').click();
+  await page.locator('#va-table:not([data-query*="source="])').waitFor();
   await so.locator('input.tick').check();
   await button(page, w.setAction).click();
   await page.locator('dialog label', { hasText: w.block }).click();
@@ -159,7 +169,7 @@ async function blockInTmcm(page, lab, w, value) {
   assert.match(notice, w.change);
   assert.equal(await so.locator('td:nth-child(6)').textContent(), w.block);
   await screenshot(page, `tmcm-blocked-${source}-${w.lang}`);
-  return { change: Number(notice.match(w.change)[1]), source, applied };
+  return { change: Number(notice.match(w.change)[1]), applied };
 }
 
 // IMSVA > ... > Connections > Control Manager Server: Sync now, then read
@@ -187,8 +197,7 @@ async function step2(page, env, w) {
   const so = await generatedObject(page, w, w.ddanObjects, sha1);
   assert.match(so, /High|高/);
   await screenshot(page, `step2-1-ddan-objects-${w.lang}`);
-  const blocked = await blockInTmcm(page, env.lab, w, sha1);
-  assert.equal(blocked.source, 'DDAN');
+  const blocked = await blockInTmcm(page, env.lab, w, sha1, 'DDAN');
   await imsvaSynced(page, env.lab, w, blocked);
   sendMail(env.lab, '--subject', 'STEP2 Sample SO again', '--attach', path.join(env.samples, 'sample_so.exe'));
   const event = await logQuery(page, w, w.policyEvents, '', 'STEP2 Sample SO again');
@@ -214,8 +223,7 @@ async function step3(page, env, w) {
   const so = await generatedObject(page, w, w.ddiObjects, sha1);
   assert.match(so, /File.*High/);
   await screenshot(page, 'step3-1-ddi-objects');
-  const blocked = await blockInTmcm(page, env.lab, w, sha1);
-  assert.equal(blocked.source, 'DDI');
+  const blocked = await blockInTmcm(page, env.lab, w, sha1, 'DDI');
   await imsvaSynced(page, env.lab, w, blocked);
   sendMail(env.lab, '--subject', 'STEP3 Sample SO2', '--attach', file);
   const event = await logQuery(page, w, w.policyEvents, '', 'STEP3 Sample SO2');
@@ -237,8 +245,7 @@ async function step4(page, env, w) {
   const so = await generatedObject(page, w, w.ddanObjects, URL_SO);
   assert.match(so, /URL.*High/);
   await screenshot(page, 'step4-2-ddan-url-object');
-  const blocked = await blockInTmcm(page, env.lab, w, URL_SO);
-  assert.equal(blocked.source, 'DDAN');
+  const blocked = await blockInTmcm(page, env.lab, w, URL_SO, 'DDAN');
   await logInTo(page, env.lab, 'sps');
   await followMenu(page, w.spsObjects);
   assert.equal(await page.locator('#sync-now').textContent(), w.spsSyncNow);
