@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startLab } from './lib/lab.mjs';
-import { followMenu, inLanguage, launchBrowser, logIn, retry, screenshot, withPage } from './lib/browser.mjs';
+import { escapeRegExp, followMenu, inLanguage, launchBrowser, logIn, retry, screenshot, withPage } from './lib/browser.mjs';
 import { addTrueFileTypeRule, addWebReputationRule, queryLogs, sendMail } from './lib/imsva.mjs';
 import { URL_SO, readyFile, row, submitSeedSamples, until } from './lib/samples.mjs';
 
@@ -34,6 +34,8 @@ const WORDS = {
     ['運用管理', '不審オブジェクト', '仮想アナライザオブジェクト']],
   ddiObjects: [['Detections', 'Suspicious Objects'], ['検出', '不審オブジェクト']],
   spsObjects: [['Smart Protection', 'Suspicious Objects'], ['Smart Protection', '不審オブジェクト']],
+  atse: ['Enable Advanced Threat Scan Engine (ATSE)', '高度な脅威検索エンジン (ATSE) を有効にする'],
+  save: ['Save', '保存'],
   quarantineEvents: ['Quarantine events', '隔離イベント'],
   policyEvents: ['Policy events', 'ポリシーイベント'],
   showLogs: ['Show logs', 'ログ表示'],
@@ -104,8 +106,8 @@ async function logQuery(page, w, type, rule, subject) {
 async function step1(page, env, w) {
   await logInTo(page, env.lab, 'imsva');
   await followMenu(page, w.scanEngine);
-  await page.locator('#atse').check();
-  await page.locator('#save').click();
+  await page.getByLabel(w.atse, { exact: true }).check();
+  await button(page, w.save).click();
   await page.locator('#page .msg-ok').waitFor();
   await screenshot(page, `step1-1-scan-engine-${w.lang}`);
   await followMenu(page, w.policyList);
@@ -121,7 +123,7 @@ async function step1(page, env, w) {
 // A Suspicious Objects row of DDAN's or DDI's console whose object is value.
 function objectRow(page, value) {
   return page.locator('#page table.grid tbody tr',
-    { has: page.locator('code.so-object', { hasText: new RegExp(`^${value}$`, 'i') }) });
+    { has: page.locator('code.so-object', { hasText: new RegExp(`^${escapeRegExp(value)}$`, 'i') }) });
 }
 
 // In DDAN's (or DDI's) console, Suspicious Objects: press Refresh until the
