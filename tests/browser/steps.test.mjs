@@ -92,10 +92,23 @@ function button(page, name) {
   return page.getByRole('button', { name, exact: true });
 }
 
-// Logs > Log Query: the type as the console names it, Show logs until the
-// row of the mail with `subject` is there; resolves to that row's text.
+// Logs > Log Query: the type as the console names it, the date range (today
+// and tomorrow, in the browser's time zone: the class's day), Show logs until
+// the row of the mail with `subject` is there; resolves to that row's text.
 async function logQuery(page, w, type, rule, subject) {
   await followMenu(page, w.logQuery);
+  const [from, to] = await page.evaluate(() => {
+    const at = (days, hh, mm) => {
+      const d = new Date();
+      d.setDate(d.getDate() + days);
+      d.setHours(hh, mm, 0, 0);
+      const p = (n) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(hh)}:${p(mm)}`;
+    };
+    return [at(0, 0, 0), at(1, 23, 59)];
+  });
+  await page.locator('#log-from').fill(from);
+  await page.locator('#log-to').fill(to);
   assert.equal(await page.locator('#show-logs').textContent(), w.showLogs);
   const rows = await queryLogs(page, { label: type }, rule, subject);
   return rows.find((r) => r.includes(subject));
