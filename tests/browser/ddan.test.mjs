@@ -6,15 +6,10 @@
 // delete; and the Japanese menu words of the seed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { startLab } from './lib/lab.mjs';
 import { launchBrowser, logIn, screenshot, withPage } from './lib/browser.mjs';
-
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const BINDIR = path.resolve(ROOT, process.env.CTDLAB_BINDIR || 'bin');
-const SEED_URL = 'http://malicious.ctdlab.test/payload';
+import { URL_SO as SEED_URL, readyFile, submitSeedSamples } from './lib/samples.mjs';
 
 let browser;
 let lab;
@@ -26,19 +21,6 @@ after(async () => {
   lab?.stop();
   await browser?.close();
 });
-
-// STEP 4-2 outside the browser: config.ini with the key the console showed,
-// the seed samples in work/indir, `dtascli -b`.
-function dtascliBatch(apiKey) {
-  const dir = path.join(lab.dir, 'dtascli');
-  const indir = path.join(dir, 'work', 'indir');
-  mkdirSync(indir, { recursive: true });
-  execFileSync(path.join(BINDIR, 'dtascli'), ['--make-samples', indir], { stdio: 'ignore' });
-  const host = new URL(lab.consoles.ddan.url).host;
-  writeFileSync(path.join(dir, 'config.ini'), `[DTAS]\nHost = ${host}\nApiKey = ${apiKey}\n`);
-  return execFileSync(path.join(BINDIR, 'dtascli'), ['-c', path.join(dir, 'config.ini'), '-b'],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 // The row of the table in #page whose text contains text.
 function row(page, text) {
@@ -62,10 +44,9 @@ describe('DDAN console', () => {
 
       await open(page, '/help/about');
       const key = (await page.locator('#api-key').textContent()).trim();
-      const ready = JSON.parse(readFileSync(path.join(lab.dir, 'run', 'ddan.json'), 'utf8'));
-      assert.equal(key, ready.info.api_key);
+      assert.equal(key, readyFile(lab, 'ddan').info.api_key);
       await screenshot(page, 'ddan-about');
-      const out = dtascliBatch(key);
+      const out = submitSeedSamples(lab, key);
       assert.match(out, /url_test\.html/);
 
       await open(page, '/virtual-analyzer/submissions');

@@ -6,7 +6,7 @@
 // (the web reputation rule through the wizard, the policy event of the TMCM
 // URL rule); and the Japanese console with the seed's labels. What the seed
 // does on the other appliances (TMCM's Set action, SPS's Sync now) goes
-// through their JSON APIs here; their consoles have tests of their own.
+// through their JSON APIs here; steps.test.mjs does it in their consoles.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -14,14 +14,15 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'playwright-core';
-import { ctdlab, startLab } from './lib/lab.mjs';
-import { launchBrowser, logIn, withPage } from './lib/browser.mjs';
+import { startLab } from './lib/lab.mjs';
+import { launchBrowser, logIn, openMenu, retry as until, withPage } from './lib/browser.mjs';
+import { addTrueFileTypeRule, addWebReputationRule, queryLogs, sendMail } from './lib/imsva.mjs';
+import { URL_SO } from './lib/samples.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const BINDIR = path.resolve(ROOT, process.env.CTDLAB_BINDIR || 'bin');
 const STEP1_RULE = 'STEP1-2 Sample SO to DDAN';
 const STEP4_RULE = 'STEP4-1 Web Reputation';
-const URL_SO = 'http://malicious.ctdlab.test/payload';
 
 let browser;
 before(async () => {
@@ -30,55 +31,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-// Follow the menu tree: open each branch, click the leaf; resolves once the
-// leaf's page (its heading is the menu label) has drawn.
-async function openMenu(page, leafPath) {
-  const parts = leafPath.split('/').filter(Boolean);
-  for (let i = 1; i < parts.length; i++) {
-    const branch = page.locator(`#menu button.branch[data-path="/${parts.slice(0, i).join('/')}"]`);
-    if (await branch.getAttribute('aria-expanded') !== 'true') await branch.click();
-  }
-  const leaf = page.locator(`#menu a[data-path="${leafPath}"]`);
-  const label = await leaf.textContent();
-  await leaf.click();
-  await page.locator('#page h1', { hasText: label }).first().waitFor();
-}
-
-// Repeat `attempt` (an action in the page) until check() holds; a bounded
-// wait on the lab's asynchronous work, never a timing assertion.
-async function until(page, attempt, check, what) {
-  for (let i = 0; i < 120; i++) {
-    await attempt();
-    if (await check()) return;
-    await page.waitForTimeout(250);
-  }
-  assert.fail(`gave up waiting for ${what}`);
-}
-
-// Logs > Log Query with a type and a rule; resolves to the rows' texts once
-// one of them contains `expect`.
-async function queryLogs(page, type, rule, expect) {
-  await openMenu(page, '/logs/log-query');
-  await page.locator('#log-type').selectOption(type);
-  await page.locator('#log-rule').fill(rule);
-  const rows = page.locator('#log-results tbody tr:not(.empty)');
-  await until(page, async () => {
-    await page.locator('#show-logs').click();
-    await page.locator('#log-results table').waitFor();
-  }, async () => (await rows.allTextContents()).some((r) => r.includes(expect)),
-  `a ${type} log naming "${expect}"`);
-  return rows.allTextContents();
-}
-
-// The wizard's Step 1 with "All users" as recipients, then Next.
-async function recipientsAllUsers(page) {
-  await page.locator('#edit-recipients').click();
-  await page.locator('#all-users').check();
-  await page.locator('#dialog-save').click();
-  assert.equal(await page.locator('#recipients-summary').textContent(), 'All users');
-  await page.locator('#wizard-next').click();
-}
 
 // A JSON API session at another appliance (what its console would do).
 async function applianceApi(consoleInfo) {
@@ -108,8 +60,7 @@ describe('IMSVA console: the seed in a browser', () => {
   });
   after(() => lab?.stop());
 
-  const send = (...args) => ctdlab(lab.dir, ['send', '--to', 'victim@lab.test', ...args],
-    { config: lab.config });
+  const send = (...args) => sendMail(lab, ...args);
 
   it('STEP 1: ATSE, the rule at order 2 through the wizard, the quarantine event', async (t) => {
     await withPage(browser, t, async (page) => {
@@ -124,26 +75,12 @@ describe('IMSVA console: the seed in a browser', () => {
       assert.equal(await page.locator('#atse').isChecked(), true);
       // 1-2 Policy > Policy List > Add > Other
       await openMenu(page, '/policy/policy-list');
-      await page.locator('#add-rule').click();
-      await page.locator('#add-other').click();
-      await recipientsAllUsers(page);
-      await page.locator('#open-tft').click();
-      await page.locator('input[data-tft="executable"]').check();
-      await page.locator('#submit-va').check();
-      await page.locator('#dialog-save').click();
-      assert.equal(await page.locator('#cond-tft').isChecked(), true);
-      await page.locator('#wizard-next').click();
-      await page.locator('#intercept-quarantine').check();
-      await page.locator('#wizard-next').click();
-      assert.equal(await page.locator('#enable').isChecked(), true);
-      await page.locator('#rule-name').fill(STEP1_RULE);
-      await page.locator('#order').fill('2');
-      await page.locator('#wizard-finish').click();
+      await addTrueFileTypeRule(page, 'en', STEP1_RULE, 2);
       const row = page.locator('#page tr', { hasText: STEP1_RULE });
-      await row.waitFor();
       assert.equal((await row.locator('td').first().textContent()).trim(), '2');
       // 1-3 send the Sample SO; Logs > Log Query: quarantine events by rule name
       send('--subject', 'STEP1 Sample SO', '--attach', path.join(samples, 'sample_so.exe'));
+      await openMenu(page, '/logs/log-query');
       const rows = await queryLogs(page, 'quarantine', STEP1_RULE, STEP1_RULE);
       assert.ok(rows.some((r) => r.includes('STEP1 Sample SO')), rows.join('\n'));
       // a row opens its detail
@@ -185,6 +122,7 @@ describe('IMSVA console: the seed in a browser', () => {
       assert.match(await page.locator('#tmcm-objects').textContent(), /FILE: [1-9]/);
       // 2-5 the sample again: quarantined by the TMCM rule (policy events)
       send('--subject', 'STEP2 Sample SO again', '--attach', path.join(samples, 'sample_so.exe'));
+      await openMenu(page, '/logs/log-query');
       const rows = await queryLogs(page, 'policy', '', 'STEP2 Sample SO again');
       const hit = rows.find((r) => r.includes('STEP2 Sample SO again'));
       assert.match(hit, /TMCM_Suspicious File detection rule/);
@@ -197,21 +135,7 @@ describe('IMSVA console: the seed in a browser', () => {
       await logIn(page, imsva.url, imsva.user, imsva.password);
       // 4-1 Add > Other: all users; Web Reputation (spam ticked with it, its level unset)
       await openMenu(page, '/policy/policy-list');
-      await page.locator('#add-rule').click();
-      await page.locator('#add-other').click();
-      await recipientsAllUsers(page);
-      await page.locator('#cond-wrs').check();
-      assert.equal(await page.locator('#cond-spam').isChecked(), true);
-      await page.locator('#open-spam').click();
-      await page.locator('#spam-set-level').uncheck();
-      await page.locator('#dialog-save').click();
-      await page.locator('#wizard-next').click();
-      await page.locator('#intercept-quarantine').check();
-      await page.locator('#wizard-next').click();
-      await page.locator('#rule-name').fill(STEP4_RULE);
-      await page.locator('#order').fill('3');
-      await page.locator('#wizard-finish').click();
-      await page.locator('#page tr', { hasText: STEP4_RULE }).waitFor();
+      await addWebReputationRule(page, 'en', STEP4_RULE, 3);
       const rules = await (await page.request.get(new URL('/api/policies', imsva.url).href)).json();
       const rule = rules.find((r) => r.name === STEP4_RULE);
       assert.equal(rule.order, 3);
@@ -232,6 +156,7 @@ describe('IMSVA console: the seed in a browser', () => {
       await sps.dispose();
       // 4-5 a mail with the URL: quarantined by the TMCM URL rule
       send('--subject', 'STEP4 URL SO', '--url', URL_SO);
+      await openMenu(page, '/logs/log-query');
       const rows = await queryLogs(page, 'policy', '', 'STEP4 URL SO');
       assert.match(rows.find((r) => r.includes('STEP4 URL SO')), /TMCM_Suspicious URL detection rule/);
     });

@@ -78,3 +78,53 @@ export async function screenshot(page, name) {
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: path.join(dir, `${slug(name)}.png`), fullPage: true });
 }
+
+// Follow the menu tree by data paths: open each branch, click the leaf;
+// resolves once the leaf's page (its heading is the menu label) has drawn.
+export async function openMenu(page, leafPath) {
+  const parts = leafPath.split('/').filter(Boolean);
+  for (let i = 1; i < parts.length; i++) {
+    const branch = page.locator(`#menu button.branch[data-path="/${parts.slice(0, i).join('/')}"]`);
+    if (await branch.getAttribute('aria-expanded') !== 'true') await branch.click();
+  }
+  const leaf = page.locator(`#menu a[data-path="${leafPath}"]`);
+  const label = await leaf.textContent();
+  await leaf.click();
+  await page.locator('#page h1', { hasText: label }).first().waitFor();
+}
+
+// Follow the menu tree by the words a person reads (["Policy", "Scan
+// Engine"], or the Japanese of the seed): open each branch, click the leaf;
+// resolves once the page's heading shows the leaf's words.
+export async function followMenu(page, labels) {
+  let scope = page.locator('#menu');
+  for (const label of labels.slice(0, -1)) {
+    const branch = scope.locator('button.branch', { hasText: new RegExp(`^${escapeRegExp(label)}$`) });
+    if (await branch.getAttribute('aria-expanded') !== 'true') await branch.click();
+    scope = branch.locator('xpath=following-sibling::ul[1]');
+  }
+  const leafLabel = labels[labels.length - 1];
+  await scope.locator('a', { hasText: new RegExp(`^${escapeRegExp(leafLabel)}$`) }).click();
+  await page.locator('#page h1', { hasText: leafLabel }).first().waitFor();
+}
+
+export function escapeRegExp(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+// Repeat `attempt` (an action in the page) until check() holds; a bounded
+// wait on the lab's asynchronous work, never a timing assertion.
+export async function retry(page, attempt, check, what) {
+  for (let i = 0; i < 240; i++) {
+    await attempt();
+    if (await check()) return;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+// The words of table ({key: [en, ja]}) in lang ("en" | "ja").
+export function inLanguage(table, lang) {
+  const i = lang === 'ja' ? 1 : 0;
+  return Object.fromEntries(Object.entries(table).map(([k, v]) => [k, v[i]]));
+}

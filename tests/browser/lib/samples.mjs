@@ -22,18 +22,20 @@ export function readyFile(lab, appliance) {
   return JSON.parse(readFileSync(path.join(lab.dir, 'run', `${appliance}.json`), 'utf8'));
 }
 
-// Sample SO, Sample SO2 and the URL test file into DDAN; returns once every
-// verdict is in.
-export function submitSeedSamples(lab) {
+// Sample SO, Sample SO2 and the URL test file into DDAN with `dtascli -b`
+// (config.ini's ApiKey: apiKey, as read in DDAN's Help > About, else DDAN's
+// own); returns dtascli's output once every verdict is in.
+export function submitSeedSamples(lab, apiKey) {
   const ddan = readyFile(lab, 'ddan');
   const dir = path.join(lab.dir, 'dtascli');
   const indir = path.join(dir, 'work', 'indir');
   mkdirSync(indir, { recursive: true });
   writeFileSync(path.join(dir, 'config.ini'),
-    `[DTAS]\nHost = ${ddan.listeners.https}\nApiKey = ${ddan.info.api_key}\nVerifyTLS = no\nTimeout = 60\n`);
+    `[DTAS]\nHost = ${ddan.listeners.https}\nApiKey = ${apiKey || ddan.info.api_key}\nVerifyTLS = no\nTimeout = 60\n`);
   const dtascli = path.join(BINDIR, 'dtascli');
   execFileSync(dtascli, ['--make-samples', indir]);
-  execFileSync(dtascli, ['-c', path.join(dir, 'config.ini'), '-b'], { stdio: 'ignore' });
+  return execFileSync(dtascli, ['-c', path.join(dir, 'config.ini'), '-b'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 // Click the `refresh` selector until done() resolves true, at most WAIT_MS.
