@@ -340,6 +340,31 @@ static void reply_messages(http_resp *resp, json_t *rows, const ctd_err *err)
 				    : NULL, err);
 }
 
+/* What get(st, {id}) gives, or its error. */
+static void reply_by_id(http_req *req, http_resp *resp,
+			json_t *(*get)(store *, int64_t, ctd_err *))
+{
+	store *st;
+	int64_t id;
+	if (!(st = req_store(resp)) || param_id(req, resp, &id) < 0)
+		return;
+	ctd_err err = {0};
+	json_t *found = get(st, id, &err);
+	http_resp_result(resp, found, &err);
+}
+
+/* What list(st) gives, answered by reply (as is, or as a message list). */
+static void reply_whole(http_resp *resp, json_t *(*list)(store *, ctd_err *),
+			void (*reply)(http_resp *, json_t *, const ctd_err *))
+{
+	store *st;
+	if (!(st = req_store(resp)))
+		return;
+	ctd_err err = {0};
+	json_t *rows = list(st, &err);
+	reply(resp, rows, &err);
+}
+
 static void h_quarantine_list(http_req *req, http_resp *resp)
 {
 	store *st;
@@ -363,23 +388,12 @@ static void h_quarantine_list(http_req *req, http_resp *resp)
 
 static void h_quarantine_get(http_req *req, http_resp *resp)
 {
-	store *st;
-	int64_t id;
-	if (!(st = req_store(resp)) || param_id(req, resp, &id) < 0)
-		return;
-	ctd_err err = {0};
-	json_t *m = imsva_quarantine_get(st, id, &err);
-	http_resp_result(resp, m, &err);
+	reply_by_id(req, resp, imsva_quarantine_get);
 }
 
 static void h_quarantine_areas(http_req *req, http_resp *resp)
 {
-	store *st;
-	if (!(st = req_store(resp)))
-		return;
-	ctd_err err = {0};
-	json_t *a = imsva_quarantine_areas(st, &err);
-	http_resp_result(resp, a, &err);
+	reply_whole(resp, imsva_quarantine_areas, http_resp_result);
 }
 
 static void h_quarantine_release(http_req *req, http_resp *resp)
@@ -413,12 +427,7 @@ static void h_quarantine_delete(http_req *req, http_resp *resp)
 
 static void h_va_list(http_req *req, http_resp *resp)
 {
-	store *st;
-	if (!(st = req_store(resp)))
-		return;
-	ctd_err err = {0};
-	json_t *rows = imsva_va_list(st, &err);
-	reply_messages(resp, rows, &err);
+	reply_whole(resp, imsva_va_list, reply_messages);
 }
 
 static void h_va_release(http_req *req, http_resp *resp)
@@ -447,23 +456,12 @@ static void h_mailbox_list(http_req *req, http_resp *resp)
 
 static void h_mailbox_get(http_req *req, http_resp *resp)
 {
-	store *st;
-	int64_t id;
-	if (!(st = req_store(resp)) || param_id(req, resp, &id) < 0)
-		return;
-	ctd_err err = {0};
-	json_t *m = imsva_mailbox_get(st, id, &err);
-	http_resp_result(resp, m, &err);
+	reply_by_id(req, resp, imsva_mailbox_get);
 }
 
 static void h_delivery_queue(http_req *req, http_resp *resp)
 {
-	store *st;
-	if (!(st = req_store(resp)))
-		return;
-	ctd_err err = {0};
-	json_t *rows = imsva_deliver_queue_list(st, &err);
-	reply_messages(resp, rows, &err);
+	reply_whole(resp, imsva_deliver_queue_list, reply_messages);
 }
 
 static void h_message_get(http_req *req, http_resp *resp)
