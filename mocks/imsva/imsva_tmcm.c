@@ -353,9 +353,6 @@ json_t *imsva_tmcm_status(imsva_tmcm *t, store *st)
 	int enabled = t->client.base_url != NULL;
 	json_object_set_new(o, "enabled", json_boolean(enabled));
 	json_object_set_new(o, "server", json_string(enabled ? t->client.base_url : ""));
-	json_object_set_new(o, "objects", json_integer(imsva_so_count(st)));
-	json_object_set_new(o, "objects_by_type", so_count_by_type(st));
-	json_object_set_new(o, "cursor", json_integer(cursor_get(st)));
 	pthread_mutex_lock(&t->lock);
 	json_object_set_new(o, "registered", json_boolean(t->registered));
 	json_object_set_new(o, "status", json_string(!enabled ? "disabled"
@@ -386,6 +383,11 @@ json_t *imsva_tmcm_status(imsva_tmcm *t, store *st)
 	if (t->last_error[0])
 		json_object_set_new(o, "last_error", json_string(t->last_error));
 	pthread_mutex_unlock(&t->lock);
+	/* The table after the sync times: a sync commits before it records its
+	 * time, so a reader who sees a sync's time also sees its objects. */
+	json_object_set_new(o, "objects", json_integer(imsva_so_count(st)));
+	json_object_set_new(o, "objects_by_type", so_count_by_type(st));
+	json_object_set_new(o, "cursor", json_integer(cursor_get(st)));
 	return o;
 }
 
