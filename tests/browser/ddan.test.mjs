@@ -4,49 +4,30 @@
 // detail page downloads the report), Suspicious Objects shows the URL SO
 // (STEP 2-1 / 4-2) with Never Expire and Expire Now, Exceptions add and
 // delete; and the Japanese menu words of the seed.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startLab } from './lib/lab.mjs';
-import { launchBrowser, logIn, screenshot, withPage } from './lib/browser.mjs';
-import { URL_SO as SEED_URL, readyFile, submitSeedSamples } from './lib/samples.mjs';
+import { logIn, openPage, screenshot, withPage } from './lib/browser.mjs';
+import { URL_SO as SEED_URL, browserLab, readyFile, row as tableRow, submitSeedSamples } from './lib/samples.mjs';
 
-let browser;
-let lab;
-before(async () => {
-  browser = await launchBrowser();
-  lab = startLab();
-});
-after(async () => {
-  lab?.stop();
-  await browser?.close();
-});
+const env = browserLab();
 
 // The row of the table in #page whose text contains text.
-function row(page, text) {
-  return page.locator('#page table.grid tbody tr', { hasText: text });
-}
-
-// Show the console page at hashPath, freshly drawn: a hash-only change
-// would keep the old page's heading until the new one renders, so reload.
-async function open(page, hashPath) {
-  await page.goto(`${lab.consoles.ddan.url}#${hashPath}`);
-  await page.reload();
-  await page.locator('#page h1').first().waitFor();
-}
+const row = (page, text) => tableRow(page, '#page table.grid', text);
+const open = (page, hashPath) => openPage(page, env.lab.consoles.ddan.url, hashPath);
 
 describe('DDAN console', () => {
   it('walks About, Submissions, the report, Suspicious Objects and Exceptions', { timeout: 60000 }, async (t) => {
-    const c = lab.consoles.ddan;
-    await withPage(browser, t, async (page) => {
+    const c = env.lab.consoles.ddan;
+    await withPage(env.browser, t, async (page) => {
       await logIn(page, c.url, c.user, c.password);
       await screenshot(page, 'ddan-dashboard');
 
       await open(page, '/help/about');
       const key = (await page.locator('#api-key').textContent()).trim();
-      assert.equal(key, readyFile(lab, 'ddan').info.api_key);
+      assert.equal(key, readyFile(env.lab, 'ddan').info.api_key);
       await screenshot(page, 'ddan-about');
-      const out = submitSeedSamples(lab, key);
+      const out = submitSeedSamples(env.lab, key);
       assert.match(out, /url_test\.html/);
 
       await open(page, '/virtual-analyzer/submissions');
@@ -94,8 +75,8 @@ describe('DDAN console', () => {
   });
 
   it('shows the seed\'s Japanese menu words', { timeout: 60000 }, async (t) => {
-    const c = lab.consoles.ddan;
-    await withPage(browser, t, async (page) => {
+    const c = env.lab.consoles.ddan;
+    await withPage(env.browser, t, async (page) => {
       await logIn(page, c.url, c.user, c.password);
       await page.locator('#lang').selectOption('ja');
       const menu = page.locator('#menu');

@@ -4,38 +4,18 @@
 // downloads Sample SO2, and finds it in DDI's console under Detections >
 // Suspicious Objects; Administration > Monitoring / Capture says how DDI saw
 // the download. Every DDI page is visited, and the Japanese menu words.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { startLab } from './lib/lab.mjs';
-import { launchBrowser, logIn, screenshot, withPage } from './lib/browser.mjs';
+import { logIn, openPage, retry, screenshot, withPage } from './lib/browser.mjs';
+import { browserLab, readyFile, row as tableRow } from './lib/samples.mjs';
 
-let browser;
-let lab;
 let site; // the download site's URL (DDI's `downloads` listener)
-before(async () => {
-  browser = await launchBrowser();
-  lab = startLab();
-  site = JSON.parse(readFileSync(path.join(lab.dir, 'run', 'ddi.json'), 'utf8')).listeners.downloads;
-});
-after(async () => {
-  lab?.stop();
-  await browser?.close();
-});
+const env = browserLab((lab) => { site = readyFile(lab, 'ddi').listeners.downloads; });
 
-function row(page, text) {
-  return page.locator('#page table.grid tbody tr', { hasText: text });
-}
-
-// Show the console page at hashPath, freshly drawn: a hash-only change
-// would keep the old page's heading until the new one renders, so reload.
-async function open(page, hashPath) {
-  await page.goto(`${lab.consoles.ddi.url}#${hashPath}`);
-  await page.reload();
-  await page.locator('#page h1').first().waitFor();
-}
+const row = (page, text) => tableRow(page, '#page table.grid', text);
+const open = (page, hashPath) => openPage(page, env.lab.consoles.ddi.url, hashPath);
 
 // The Suspicious Objects row whose object is value.
 function objectRow(page, value) {
@@ -43,20 +23,10 @@ function objectRow(page, value) {
     { has: page.locator('code.so-object', { hasText: value }) });
 }
 
-// Reload the page at hashPath until locate(page) finds something (the
-// analysis runs in the background; the test's timeout bounds the wait).
-async function waitFor(page, hashPath, locate) {
-  for (;;) {
-    await open(page, hashPath);
-    if (await locate(page).count()) return locate(page);
-    await page.waitForTimeout(200);
-  }
-}
-
 describe('DDI console and the STEP 3-1 download site', () => {
   it('a browser download of Sample SO2 ends in DDI\'s Suspicious Objects', { timeout: 60000 }, async (t) => {
-    const c = lab.consoles.ddi;
-    await withPage(browser, t, async (page) => {
+    const c = env.lab.consoles.ddi;
+    await withPage(env.browser, t, async (page) => {
       await page.goto(site);
       assert.match(await page.locator('#mode').textContent(), /hands DDI a capture of each download/);
       await screenshot(page, 'ddi-download-site');
@@ -70,7 +40,10 @@ describe('DDI console and the STEP 3-1 download site', () => {
       await screenshot(page, 'ddi-download-site-after');
 
       await logIn(page, c.url, c.user, c.password);
-      const so = await waitFor(page, '/detections/suspicious-objects', (p) => objectRow(p, sha1));
+      // the analysis runs in the background: reload until the object is listed
+      const so = objectRow(page, sha1);
+      await retry(page, () => open(page, '/detections/suspicious-objects'), async () => (await so.count()) > 0,
+        `${sha1} in the Suspicious Objects`);
       assert.match(await so.textContent(), /File.*High/);
       assert.match(await page.locator('#page .msg').first().textContent(), /hands DDI a capture/);
       await screenshot(page, 'ddi-suspicious-objects');
@@ -90,8 +63,8 @@ describe('DDI console and the STEP 3-1 download site', () => {
   });
 
   it('shows the seed\'s Japanese menu words', { timeout: 60000 }, async (t) => {
-    const c = lab.consoles.ddi;
-    await withPage(browser, t, async (page) => {
+    const c = env.lab.consoles.ddi;
+    await withPage(env.browser, t, async (page) => {
       await logIn(page, c.url, c.user, c.password);
       await page.locator('#lang').selectOption('ja');
       await page.locator('#menu .branch', { hasText: '検出' }).click();

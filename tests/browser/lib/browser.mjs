@@ -64,6 +64,14 @@ export async function logIn(page, url, user, password) {
   await page.locator('#menu a, #menu .branch').first().waitFor();
 }
 
+// Show the console page at url#hashPath, freshly drawn: a hash-only change
+// would keep the old page's heading until the new one renders, so reload.
+export async function openPage(page, url, hashPath) {
+  await page.goto(`${url}#${hashPath}`);
+  await page.reload();
+  await page.locator('#page h1').first().waitFor();
+}
+
 // Every menu leaf's hash path, opening branches on the way.
 export async function menuPaths(page) {
   return page.locator('#menu a[data-path]').evaluateAll((links) =>

@@ -2,6 +2,7 @@
 // objects an administrator adds by hand (add, edit, delete) and the CSV
 // Import / Export of the list. API: GET/POST/DELETE /api/udso,
 // POST /api/udso/import, GET /api/udso/export.
+import { withQuery } from '../../shell/api.js';
 import { ACTIONS, objectType } from '../../shell/objects.js';
 import { UDSO_TYPES, dateOnly } from '../labels.js';
 
@@ -92,14 +93,14 @@ export default async function render(root, ctx) {
     const renamed = row && (row.type !== type.value || row.content !== content.value);
     const saved = await api.post('/api/udso', { type: type.value, content: content.value,
       scan_action: action.value, expiration_utc_date: expires.value, notes: notes.value });
-    if (renamed) await api.del(`/api/udso?${new URLSearchParams({ type: row.type, content: row.content })}`);
+    if (renamed) await api.del(withQuery('/api/udso', { type: row.type, content: row.content }));
     await load();
     ui.mount(notice, ui.message(t(L.saved, { v: saved.content }), 'ok'));
   }
 
   async function remove(row) {
     if (!(await ui.confirmDialog(L.del, t(L.confirmDelete, { v: row.content })))) return;
-    await api.del(`/api/udso?${new URLSearchParams({ type: row.type, content: row.content })}`);
+    await api.del(withQuery('/api/udso', { type: row.type, content: row.content }));
     await load();
     ui.mount(notice, ui.message(t(L.deleted, { v: row.content }), 'ok'));
   }

@@ -5,6 +5,7 @@
 // on the confirmation screen; the list then shows the new action.
 // API: GET /api/va-objects, GET /api/sources, POST /api/va-objects/action,
 // POST /api/sync.
+import { withQuery } from '../../shell/api.js';
 import { OBJECT_TYPES, RISKS, ACTIONS, objectType } from '../../shell/objects.js';
 import { STATUS, ACTION_NOTE } from '../labels.js';
 
@@ -97,12 +98,8 @@ export default async function render(root, ctx) {
   }
 
   function withFilters() {
-    const q = new URLSearchParams({ limit: PAGE_SIZE, offset: state.offset });
-    if (state.type) q.set('type', state.type);
-    if (state.source) q.set('source', state.source);
-    if (state.q) q.set('q', state.q);
-    if (state.all) q.set('all', '1');
-    return `/api/va-objects?${q}`;
+    return withQuery('/api/va-objects', { limit: PAGE_SIZE, offset: state.offset, type: state.type,
+      source: state.source, q: state.q, all: state.all ? '1' : '' });
   }
 
   function tickBox(row) {
