@@ -130,6 +130,15 @@ static void healthz(http_req *req, http_resp *resp)
 	http_resp_json(resp, strcmp(store_status, "ok") == 0 ? 200 : 503, body);
 }
 
+store *daemon_req_store(http_resp *resp)
+{
+	ctd_err err = {0};
+	store *st = store_get(&err);
+	if (!st)
+		http_resp_ctd_err(resp, &err);
+	return st;
+}
+
 void daemon_set_status(ctd_daemon *d, json_t *(*fn)(void *cls), void *cls)
 {
 	d->status_fn = fn;

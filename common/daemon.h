@@ -14,6 +14,7 @@
 #include "console.h"
 #include "http_server.h"
 #include "session.h"
+#include "store.h"
 
 struct event_base;
 
@@ -125,6 +126,9 @@ char *daemon_listener_url(const ctd_daemon *d, const char *scheme, int port);
  * thread-safe. Set it, and everything handlers use, before
  * daemon_http_start: handlers run from the moment a listener starts. */
 void daemon_set_status(ctd_daemon *d, json_t *(*fn)(void *cls), void *cls);
+/* For a handler: the calling thread's store, or NULL with the error answer
+ * already in resp. */
+store *daemon_req_store(http_resp *resp);
 /* Write the ready file: the daemon is serving. */
 void daemon_ready(ctd_daemon *d);
 /* Run the event loop until SIGTERM/SIGINT, then stop every HTTP listener and

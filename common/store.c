@@ -4,6 +4,8 @@
  * the prepared-statement cache, transactions that outlast a busy database,
  * namespaced settings and the shared events timeline. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,6 +416,22 @@ static int run_stmt(store *st, sqlite3_stmt *stmt, int retry_in_txn, ctd_err *er
 int store_step_done(store *st, sqlite3_stmt *stmt, ctd_err *err)
 {
 	return run_stmt(st, stmt, 0, err);
+}
+
+int store_step_changed(store *st, sqlite3_stmt *stmt, ctd_err *err, const char *fmt, ...)
+{
+	if (run_stmt(st, stmt, 0, err) != 0)
+		return -1;
+	if (sqlite3_changes(st->db) > 0)
+		return 0;
+	if (err) {
+		va_list ap;
+		err->code = CTD_ENOTFOUND;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
 }
 
 int store_exec(store *st, const char *sql, ctd_err *err)

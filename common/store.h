@@ -42,6 +42,10 @@ sqlite3_stmt *store_stmt(store *st, const char *sql, ctd_err *err);
 int store_exec(store *st, const char *sql, ctd_err *err);
 /* Step a statement that returns no rows, then reset it. */
 int store_step_done(store *st, sqlite3_stmt *stmt, ctd_err *err);
+/* store_step_done for an UPDATE/DELETE of one thing: CTD_ENOTFOUND with the
+ * message fmt when it changed no row. */
+int store_step_changed(store *st, sqlite3_stmt *stmt, ctd_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* BEGIN IMMEDIATE (waits on the busy timeout), COMMIT, ROLLBACK. Busy is
  * retried well past the timeout; only a writer stuck for a minute gives

@@ -16,17 +16,6 @@
 #define XML_CTYPE "text/xml; charset=utf-8"
 #define TEXT_CTYPE "text/plain; charset=utf-8"
 
-/* The thread's store; NULL when resp is already filled. (The route's
- * authenticator, ddan_dtas_auth, has verified the request.) */
-static store *begin(http_resp *resp)
-{
-	ctd_err err = {0};
-	store *st = store_get(&err);
-	if (!st)
-		http_resp_ctd_err(resp, &err);
-	return st;
-}
-
 static void fail_err(http_resp *resp, const ctd_err *err)
 {
 	log_warn("dtas.request_failed", "code=%s detail=\"%s\"", ctd_errcode_name(err->code), err->msg);
@@ -98,7 +87,7 @@ static void free_list(char **l, size_t n)
 
 static void h_register(http_req *req, http_resp *resp)
 {
-	store *st = begin(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	ddan_submitter_in in = {
@@ -123,7 +112,7 @@ static void h_register(http_req *req, http_resp *resp)
 
 static void h_unregister(http_req *req, http_resp *resp)
 {
-	store *st = begin(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	const char *uuid = http_req_header(req, "X-DTAS-ClientUUID");
@@ -139,13 +128,13 @@ static void h_unregister(http_req *req, http_resp *resp)
 
 static void h_test_connection(http_req *req, http_resp *resp)
 {
-	if (begin(resp))
+	if (daemon_req_store(resp))
 		http_resp_text(resp, 200, TEXT_CTYPE, "");
 }
 
 static void h_check_duplicate(http_req *req, http_resp *resp)
 {
-	store *st = begin(resp);
+	store *st = daemon_req_store(resp);
 	long long minutes;
 	if (!st || int_header(req, resp, "X-DTAS-LastMinute", 0, &minutes) != 0)
 		return;
@@ -275,7 +264,7 @@ static int upload_body(http_req *req, const char **data, size_t *len)
 
 static void h_upload_sample(http_req *req, http_resp *resp)
 {
-	store *st = begin(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	const char *data;
@@ -319,7 +308,7 @@ static void h_upload_sample(http_req *req, http_resp *resp)
 
 static void h_simple_upload(http_req *req, http_resp *resp)
 {
-	store *st = begin(resp);
+	store *st = daemon_req_store(resp);
 	long long type;
 	if (!st || int_header(req, resp, "X-DTAS-SampleType", 0, &type) != 0)
 		return;
@@ -385,7 +374,7 @@ static void h_simple_upload(http_req *req, http_resp *resp)
 
 static void h_brief(http_req *req, http_resp *resp)
 {
-	store *st = begin(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	size_t n;
@@ -417,7 +406,7 @@ static void h_brief(http_req *req, http_resp *resp)
  * analysing (no body; libcurl clients should poll the brief report). */
 static json_t *finished_sample(http_req *req, http_resp *resp)
 {
-	store *st = begin(resp);
+	store *st = daemon_req_store(resp);
 	char sha1[41];
 	if (!st || want_sha1(req, resp, sha1) != 0)
 		return NULL;
@@ -528,7 +517,7 @@ static void h_pcap(http_req *req, http_resp *resp)
 
 static void h_get_sample(http_req *req, http_resp *resp)
 {
-	store *st = begin(resp);
+	store *st = daemon_req_store(resp);
 	char sha1[41];
 	long long encrypted;
 	if (!st || want_sha1(req, resp, sha1) != 0 ||
@@ -551,7 +540,7 @@ static void h_get_sample(http_req *req, http_resp *resp)
 
 static void h_sample_list(http_req *req, http_resp *resp)
 {
-	store *st = begin(resp);
+	store *st = daemon_req_store(resp);
 	long long type, from, to;
 	if (!st || int_header(req, resp, "X-DTAS-IntervalType", 0, &type) != 0 ||
 	    int_header(req, resp, "X-DTAS-IntervalStartingPoint", -1, &from) != 0 ||
@@ -582,7 +571,7 @@ static void h_sample_list(http_req *req, http_resp *resp)
 
 static void h_black_lists(http_req *req, http_resp *resp)
 {
-	store *st = begin(resp);
+	store *st = daemon_req_store(resp);
 	long long after;
 	if (!st || int_header(req, resp, "X-DTAS-LastQueryID", 0, &after) != 0)
 		return;
@@ -603,7 +592,7 @@ static void h_black_lists(http_req *req, http_resp *resp)
 
 static void h_so_by_sha1(http_req *req, http_resp *resp)
 {
-	store *st = begin(resp);
+	store *st = daemon_req_store(resp);
 	char sha1[41];
 	if (!st || want_sha1(req, resp, sha1) != 0)
 		return;
@@ -634,7 +623,7 @@ static void h_so_by_sha1(http_req *req, http_resp *resp)
 /* Get Report Summary Info By Sample SRID (spec §5.12; answer shape ours). */
 static void h_sample_info(http_req *req, http_resp *resp)
 {
-	store *st = begin(resp);
+	store *st = daemon_req_store(resp);
 	long long srid;
 	if (!st || int_header(req, resp, "X-DTAS-SRID", -1, &srid) != 0)
 		return;

@@ -16,16 +16,6 @@ static const char *const status_names[] = {"", "Not found", "Arrived", "Processi
 					   "Error", "Timeout"};
 static const char *const risk_names[] = {"Unsupported", "No risk", "Low", "Medium", "High"};
 
-/* The thread's store; NULL when resp is filled. */
-static store *console_store(http_resp *resp)
-{
-	ctd_err err = {0};
-	store *st = store_get(&err);
-	if (!st)
-		http_resp_ctd_err(resp, &err);
-	return st;
-}
-
 void ddan_console_about(http_req *req, http_resp *resp)
 {
 	ddan_app *app = req->app;
@@ -51,7 +41,7 @@ static void name_sample(json_t *s)
 
 void ddan_console_samples(http_req *req, http_resp *resp)
 {
-	store *st = console_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	const char *lim = http_req_query(req, "limit");
@@ -78,7 +68,7 @@ void ddan_console_samples(http_req *req, http_resp *resp)
 /* The sample the path's {sha1} names; NULL when resp is filled. */
 static json_t *path_sample(http_req *req, http_resp *resp)
 {
-	store *st = console_store(resp);
+	store *st = daemon_req_store(resp);
 	char sha1[41];
 	if (!st)
 		return NULL;
@@ -116,7 +106,7 @@ void ddan_console_sample(http_req *req, http_resp *resp)
 
 void ddan_console_submitters(http_req *req, http_resp *resp)
 {
-	store *st = console_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	ctd_err err = {0};
@@ -128,7 +118,7 @@ void ddan_console_submitters(http_req *req, http_resp *resp)
 
 void ddan_console_so_list(http_req *req, http_resp *resp)
 {
-	store *st = console_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	const char *type = http_req_query(req, "type");
@@ -148,7 +138,7 @@ void ddan_console_so_list(http_req *req, http_resp *resp)
 void ddan_console_so_action(http_req *req, http_resp *resp)
 {
 	ddan_app *app = req->app;
-	store *st = console_store(resp);
+	store *st = daemon_req_store(resp);
 	long long id;
 	if (!st || path_id(req, resp, "suspicious object", &id) != 0)
 		return;
@@ -163,7 +153,7 @@ void ddan_console_so_action(http_req *req, http_resp *resp)
 /* GET /api/dashboard: sample and object counts for the Dashboard. */
 void ddan_console_dashboard(http_req *req, http_resp *resp)
 {
-	store *st = console_store(resp);
+	store *st = daemon_req_store(resp);
 	ctd_err err = {0};
 	sqlite3_stmt *s = st ? store_stmt(st,
 		"SELECT (SELECT COUNT(*) FROM ddan_samples),"
@@ -219,7 +209,7 @@ void ddan_console_report(http_req *req, http_resp *resp)
 /* GET /api/exceptions */
 void ddan_console_exceptions(http_req *req, http_resp *resp)
 {
-	store *st = console_store(resp);
+	store *st = daemon_req_store(resp);
 	ctd_err err = {0};
 	json_t *rows = st ? ddan_exception_list(st, &err) : NULL;
 	if (!rows) {
@@ -235,7 +225,7 @@ void ddan_console_exception_add(http_req *req, http_resp *resp)
 {
 	ddan_app *app = req->app;
 	json_t *body = http_req_json(req, resp);
-	store *st = body ? console_store(resp) : NULL;
+	store *st = body ? daemon_req_store(resp) : NULL;
 	if (!st) {
 		json_decref(body);
 		return;
@@ -254,7 +244,7 @@ void ddan_console_exception_add(http_req *req, http_resp *resp)
 /* DELETE /api/exceptions/{id} */
 void ddan_console_exception_delete(http_req *req, http_resp *resp)
 {
-	store *st = console_store(resp);
+	store *st = daemon_req_store(resp);
 	long long id;
 	ctd_err err = {0};
 	if (!st || path_id(req, resp, "exception", &id) != 0)

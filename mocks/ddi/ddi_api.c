@@ -49,15 +49,6 @@ static int query_int(http_req *req, http_resp *resp, const char *name, long long
 	return 0;
 }
 
-static store *req_store(http_resp *resp)
-{
-	ctd_err err;
-	store *st = store_get(&err);
-	if (!st)
-		http_resp_ctd_err(resp, &err);
-	return st;
-}
-
 static void reply_rows(http_resp *resp, const char *key, json_t *rows, const ctd_err *err)
 {
 	if (!rows) {
@@ -75,7 +66,7 @@ static void api_status(http_req *req, http_resp *resp)
 {
 	ddi_app *a = app_of(req);
 	ctd_err err;
-	store *st = req_store(resp);
+	store *st = daemon_req_store(resp);
 	json_t *totals = st ? ddi_totals(st, &err) : NULL;
 	if (!totals) {
 		if (st)
@@ -97,7 +88,7 @@ static void api_detections(http_req *req, http_resp *resp)
 	if (query_int(req, resp, "after_id", 0, 0, INT64_MAX, &after) < 0 ||
 	    query_int(req, resp, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &limit) < 0)
 		return;
-	store *st = req_store(resp);
+	store *st = daemon_req_store(resp);
 	if (st)
 		reply_rows(resp, "detections", ddi_detections_list(st, after, (int)limit, &err), &err);
 }
@@ -116,7 +107,7 @@ static void api_sos(http_req *req, http_resp *resp)
 		http_resp_error(resp, 400, "invalid", "type must be FILE, URL, DOMAIN or IP");
 		return;
 	}
-	store *st = req_store(resp);
+	store *st = daemon_req_store(resp);
 	if (st)
 		reply_rows(resp, "suspicious_objects",
 			   ddi_so_list(st, type, (int)removed, (int)limit, &err), &err);
@@ -129,7 +120,7 @@ static void api_files(http_req *req, http_resp *resp)
 	ctd_err err;
 	if (query_int(req, resp, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &limit) < 0)
 		return;
-	store *st = req_store(resp);
+	store *st = daemon_req_store(resp);
 	if (st)
 		reply_rows(resp, "files",
 			   ddi_files_list(st, http_req_query(req, "state"), (int)limit, &err), &err);
@@ -229,7 +220,7 @@ static void dtas_black_lists(http_req *req, http_resp *resp)
 			return;
 		}
 	}
-	store *st = req_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	sbuf xml = {0};

@@ -329,7 +329,6 @@ typedef enum {
 	IMSVA_EVAL_VA_WAIT,   /* still pending (va->status PENDING): keep parked */
 	IMSVA_EVAL_DEFER      /* a lookup failed and the fallback is defer: retry later */
 } imsva_eval_status;
-const char *imsva_eval_status_name(imsva_eval_status s);
 
 /* One matched rule = one policy event. */
 typedef struct imsva_hit {

@@ -68,12 +68,6 @@ int imsva_wrs_blocked(imsva_level sensitivity, imsva_wrs_class c)
 	}
 }
 
-const char *imsva_eval_status_name(imsva_eval_status s)
-{
-	static const char *const names[] = {"done", "va_submit", "va_wait", "defer"};
-	return (unsigned)s < 4 ? names[s] : "done";
-}
-
 int imsva_locale_parse(const char *s, imsva_locale *out)
 {
 	if (!strcasecmp(s, "en"))

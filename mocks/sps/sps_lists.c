@@ -375,10 +375,8 @@ int sps_lists_delete(int64_t id, ctd_err *err)
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	if (store_step_done(st, s, err) != 0)
+	if (store_step_changed(st, s, err, "no URL rule %lld", (long long)id) != 0)
 		return -1;
-	if (sqlite3_changes(store_db(st)) == 0)
-		return ctd_fail(err, CTD_ENOTFOUND, "no URL rule %lld", (long long)id);
 	lists_invalidate();
 	return 0;
 }

@@ -58,8 +58,6 @@ typedef struct tmcm_app {
 } tmcm_app;
 
 /* ---- tmcm_db.c: shared helpers ---------------------------------------- */
-/* The store of this thread, or answer 500 and return NULL. */
-store *tmcm_store(http_resp *resp);
 int tmcm_db_fail(store *st, ctd_err *err, const char *what); /* CTD_ESTORE, returns -1 */
 void tmcm_bind_text(sqlite3_stmt *s, int i, const char *v);   /* NULL binds SQL NULL */
 const char *tmcm_col_text(sqlite3_stmt *s, int i);            /* never NULL */

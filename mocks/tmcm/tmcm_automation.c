@@ -263,7 +263,7 @@ static void udso_delete(http_req *req, http_resp *resp, store *st)
 static void h_udso(http_req *req, http_resp *resp)
 {
 	int is_get = strcmp(req->method, "GET") == 0;
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	if (is_get)
@@ -285,7 +285,7 @@ static void h_file_udso(http_req *req, http_resp *resp)
 		rc_reply(resp, 405, -50, "Unsupported HTTP method", NULL);
 		return;
 	}
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	json_t *root = json_loadb(req->body, req->body_len, 0, NULL);
@@ -328,7 +328,7 @@ static void h_file_udso(http_req *req, http_resp *resp)
 static void list_products(http_req *req, http_resp *resp, int kind, const tmcm_product_filter *f)
 {
 	const tmcm_app *app = req->app;
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	ctd_err err = {0};
@@ -379,7 +379,7 @@ static void agent_action(http_req *req, http_resp *resp)
 		rc_reply(resp, 400, -21, "Invalid parameters", NULL);
 	} else if (!known) {
 		rc_reply(resp, 400, -22, "Invalid act", NULL);
-	} else if ((st = tmcm_store(resp))) {
+	} else if ((st = daemon_req_store(resp))) {
 		const tmcm_app *app = req->app;
 		ctd_err err = {0};
 		json_t *list = tmcm_product_list(st, &f, 2, app->cfg->heartbeat_timeout, &err);

@@ -35,7 +35,7 @@ static const char *query_nonempty(http_req *req, const char *name)
 
 static void h_va_list(http_req *req, http_resp *resp)
 {
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	char type[8] = "", action[12] = "";
@@ -100,7 +100,7 @@ static long va_apply(store *st, json_t *body, const char *what, const json_t *id
 
 static void va_update(http_req *req, http_resp *resp, const char *what)
 {
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	json_t *body = st ? http_req_json(req, resp) : NULL;
 	if (!body)
 		return;
@@ -149,7 +149,7 @@ static void h_va_never_expire(http_req *req, http_resp *resp)
 
 static void h_exc_list(http_req *req, http_resp *resp)
 {
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	ctd_err err = {0};
@@ -158,7 +158,7 @@ static void h_exc_list(http_req *req, http_resp *resp)
 
 static void h_exc_add(http_req *req, http_resp *resp)
 {
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	json_t *body = st ? http_req_json(req, resp) : NULL;
 	if (!body)
 		return;
@@ -181,7 +181,7 @@ static void h_exc_add(http_req *req, http_resp *resp)
 
 static void h_exc_delete(http_req *req, http_resp *resp)
 {
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	char *end;
@@ -203,7 +203,7 @@ static void h_exc_delete(http_req *req, http_resp *resp)
 
 static void h_udso_list(http_req *req, http_resp *resp)
 {
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	ctd_err err = {0};
@@ -214,7 +214,7 @@ static void h_udso_list(http_req *req, http_resp *resp)
 static void h_udso_add(http_req *req, http_resp *resp)
 {
 	tmcm_app *app = req->app;
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	json_t *body = st ? http_req_json(req, resp) : NULL;
 	if (!body)
 		return;
@@ -253,7 +253,7 @@ static void h_udso_add(http_req *req, http_resp *resp)
 
 static void h_udso_delete(http_req *req, http_resp *resp)
 {
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	const char *type = http_req_query(req, "type"), *content = http_req_query(req, "content");
@@ -271,7 +271,7 @@ static void h_udso_delete(http_req *req, http_resp *resp)
 /* User-Defined Objects > Export: a CSV file Import takes back. */
 static void h_udso_export(http_req *req, http_resp *resp)
 {
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	ctd_err err = {0};
@@ -290,7 +290,7 @@ static void h_udso_export(http_req *req, http_resp *resp)
 static void h_udso_import(http_req *req, http_resp *resp)
 {
 	tmcm_app *app = req->app;
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	const char *csv = req->body;
@@ -316,7 +316,7 @@ static void h_udso_import(http_req *req, http_resp *resp)
 
 static void h_sources(http_req *req, http_resp *resp)
 {
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	ctd_err err = {0};
@@ -341,7 +341,7 @@ static void h_sync_status(http_req *req, http_resp *resp)
 static void h_products(http_req *req, http_resp *resp)
 {
 	tmcm_app *app = req->app;
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	ctd_err err = {0};
@@ -386,7 +386,7 @@ static void h_api_key_regenerate(http_req *req, http_resp *resp)
 static void h_directory(http_req *req, http_resp *resp)
 {
 	tmcm_app *app = req->app;
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	ctd_err err = {0};
@@ -405,7 +405,7 @@ static long long count_rows(store *st, const char *sql)
 
 static void h_status(http_req *req, http_resp *resp)
 {
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	http_resp_json(resp, 200,

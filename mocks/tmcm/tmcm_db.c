@@ -1,18 +1,9 @@
-/* tmcm_db.c - small helpers every TMCM module shares: the thread's store, binding and
+/* tmcm_db.c - small helpers every TMCM module shares: binding and
  * column reads, store errors, times in JSON, and the shared timeline. */
 #include <stdio.h>
 #include "log.h"
 #include "util.h"
 #include "tmcm.h"
-
-store *tmcm_store(http_resp *resp)
-{
-	ctd_err err = {0};
-	store *st = store_get(&err);
-	if (!st)
-		http_resp_ctd_err(resp, &err);
-	return st;
-}
 
 int tmcm_db_fail(store *st, ctd_err *err, const char *what)
 {

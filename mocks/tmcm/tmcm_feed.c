@@ -79,7 +79,7 @@ static tmcm_product_info product_of(http_req *req, const tmcm_feed_key *sub, cha
 static void h_register(http_req *req, http_resp *resp)
 {
 	const tmcm_feed_key *sub = req->auth_info;
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	char ip[64];
@@ -100,7 +100,7 @@ static void h_register(http_req *req, http_resp *resp)
 
 static void h_unregister(http_req *req, http_resp *resp)
 {
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	const char *uuid = http_req_header(req, "X-DTAS-ClientUUID");
@@ -118,7 +118,7 @@ static void h_unregister(http_req *req, http_resp *resp)
 static void h_test_connection(http_req *req, http_resp *resp)
 {
 	const tmcm_feed_key *sub = req->auth_info;
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	char ip[64];
@@ -151,7 +151,7 @@ static void h_get_black_lists(http_req *req, http_resp *resp)
 {
 	const tmcm_app *app = req->app;
 	const tmcm_feed_key *sub = req->auth_info;
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	int64_t cursor, last_id;

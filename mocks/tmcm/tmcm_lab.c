@@ -60,7 +60,7 @@ static json_t *appliance_json(const tmcm_app *app, const struct lab_appliance *a
 static void h_overview(http_req *req, http_resp *resp)
 {
 	const tmcm_app *app = req->app;
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	if (!st)
 		return;
 	json_t *list = json_array(), *healthy = json_object();
@@ -103,7 +103,7 @@ static int query_count(http_req *req, http_resp *resp, const char *name, int64_t
  * the page polls it with the last id it has. */
 static void h_events(http_req *req, http_resp *resp)
 {
-	store *st = tmcm_store(resp);
+	store *st = daemon_req_store(resp);
 	int64_t after, limit;
 	if (!st || query_count(req, resp, "after", -1, &after) < 0 ||
 	    query_count(req, resp, "limit", LAB_EVENTS_DEFAULT, &limit) < 0)

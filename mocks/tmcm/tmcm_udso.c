@@ -169,9 +169,7 @@ int tmcm_udso_delete(store *st, const char *type, const char *content, ctd_err *
 	if (s) {
 		tmcm_bind_text(s, 1, type);
 		tmcm_bind_text(s, 2, canon);
-		rc = store_step_done(st, s, err);
-		if (rc == 0 && sqlite3_changes(store_db(st)) == 0)
-			rc = ctd_fail(err, CTD_ENOTFOUND, "no %s object %s", type, content);
+		rc = store_step_changed(st, s, err, "no %s object %s", type, content);
 	}
 	tmcm_exc_set exc = {0};
 	if (rc == 0)
