@@ -1,6 +1,12 @@
 /* http_server.c - HTTP(S) listeners over libmicrohttpd: route table,
  * buffered bodies bounded by max_body, 404/405/413 with JSON error bodies.
  *
+ * Paths are matched the way IIS in front of the real appliances matches them:
+ * a run of slashes counts as one and a trailing slash is optional (clients
+ * that join "https://host/" and "/WebApp/..." send "//WebApp/..."). An unknown
+ * path under an authenticated API is authenticated like that API's routes
+ * before it gets 404, so a wrong key reads 401 whatever the path.
+ *
  * MHD calls the access handler several times per request: once when the
  * headers are in (we route and check the declared length there, so an
  * oversized body is refused before "100 Continue" is sent), once per body
@@ -32,7 +38,7 @@ struct http_server {
 	http_route *routes;
 	size_t nroutes;
 	size_t max_body;
-	int path_nocase, trailing_slash;
+	int path_nocase;
 	void *app;
 	const http_auth *auth;
 	void *auth_cls;
@@ -52,6 +58,7 @@ typedef struct req_state {
 	int queued;        /* the answer is queued (early errors): ignore the rest */
 	int interim_sent;  /* a 1xx was queued as the final answer: close now */
 	int auth_done;     /* the route's authenticator has run */
+	http_route unknown; /* an unknown path under an authenticated API */
 } req_state;
 
 /* ---- routing ---------------------------------------------------------- */
@@ -127,14 +134,58 @@ static int method_matches(const char *route_method, const char *method)
 	return strcasecmp(method, "HEAD") == 0 && strcasecmp(route_method, "GET") == 0;
 }
 
-/* The path to match: without a trailing slash when the server tolerates it. */
-static char *match_path(const http_server *srv, const char *url)
+/* The path to match: runs of slashes as one, no trailing slash ("/" stays). */
+static char *match_path(const char *url)
 {
-	size_t n = strlen(url);
-	if (srv->trailing_slash)
-		while (n > 1 && url[n - 1] == '/')
-			n--;
-	return xstrndup(url, n);
+	char *path = xstrdup(url);
+	size_t n = 0;
+	for (const char *s = url; *s; s++)
+		if (*s != '/' || n == 0 || path[n - 1] != '/')
+			path[n++] = *s;
+	if (n > 1 && path[n - 1] == '/')
+		n--;
+	path[n] = '\0';
+	return path;
+}
+
+/* How many leading segments path shares with pattern ({param} matches any). */
+static size_t shared_segments(const char *pattern, const char *path, int nocase)
+{
+	size_t shared = 0;
+	while (*pattern == '/' && *path == '/') {
+		pattern++;
+		path++;
+		size_t plen = seg_len(pattern), slen = seg_len(path);
+		int param = plen >= 2 && pattern[0] == '{' && pattern[plen - 1] == '}';
+		if (slen == 0 || (!param && (plen != slen || !seg_equal(pattern, path, plen, nocase))))
+			break;
+		shared++;
+		pattern += plen;
+		path += slen;
+	}
+	return shared;
+}
+
+/* The authenticator of the API an unknown path falls under: that of the
+ * routes sharing the most leading segments with it (the first one that
+ * checks anything), or NULL when no route shares a segment or those routes
+ * are public. */
+static const http_auth *prefix_auth(const http_server *srv, const char *path)
+{
+	size_t best = 0;
+	const http_auth *found = NULL;
+	for (size_t i = 0; i < srv->nroutes; i++) {
+		const http_route *r = &srv->routes[i];
+		const http_auth *auth = r->auth ? r->auth : srv->auth;
+		size_t n = shared_segments(r->pattern, path, srv->path_nocase);
+		if (n > best) {
+			best = n;
+			found = auth->check ? auth : NULL;
+		} else if (n == best && n > 0 && !found && auth->check) {
+			found = auth;
+		}
+	}
+	return found;
 }
 
 /* Find the route for method + path. Fills *allow (caller frees) with the
@@ -234,7 +285,7 @@ static req_state *state_new(http_server *srv, struct MHD_Connection *conn, const
 {
 	req_state *st = xcalloc(1, sizeof *st);
 	st->req.method = xstrdup(method);
-	st->req.path = match_path(srv, url);
+	st->req.path = match_path(url);
 	st->req.app = srv->app;
 	st->req.auth_cls = srv->auth_cls;
 	st->req.conn = conn;
@@ -265,9 +316,27 @@ static int authenticate(const http_server *srv, req_state *st, http_resp *resp)
 static void route_enter(const http_server *srv, req_state *st)
 {
 	st->req.pattern = st->route->pattern;
-	route_match(st->route->pattern, st->req.path, srv->path_nocase, &st->req);
+	if (st->route != &st->unknown)
+		route_match(st->route->pattern, st->req.path, srv->path_nocase, &st->req);
 	if (!route_auth(srv, st->route)->reads_body)
 		authenticate(srv, st, &st->error);
+}
+
+/* The handler of an unknown path whose API accepted the caller. */
+static void not_found(http_req *req, http_resp *resp)
+{
+	http_resp_error(resp, 404, ctd_errcode_name(CTD_ENOTFOUND), "no such path: %s", req->path);
+}
+
+/* No route: an unknown path under an authenticated API gets a route of that
+ * API answering 404, so its caller is authenticated first. NULL otherwise. */
+static const http_route *unknown_route(const http_server *srv, req_state *st)
+{
+	const http_auth *auth = prefix_auth(srv, st->req.path);
+	if (!auth)
+		return NULL;
+	st->unknown = (http_route){"*", st->req.path, not_found, auth};
+	return &st->unknown;
 }
 
 /* The body the client declared; -1 for none, or chunked (unknown). */
@@ -299,7 +368,7 @@ static enum MHD_Result on_headers(http_server *srv, struct MHD_Connection *conn,
 	if (!st->route && allow.len)
 		set_error(&st->error, 405, "method_not_allowed", allow.data,
 			  "method %s not allowed on %s", st->req.method, st->req.path);
-	else if (!st->route)
+	else if (!st->route && !(st->route = unknown_route(srv, st)))
 		set_error(&st->error, 404, ctd_errcode_name(CTD_ENOTFOUND), NULL,
 			  "no such path: %s", st->req.path);
 	else if (len > (long long)srv->max_body)
@@ -440,7 +509,6 @@ http_server *http_server_start(const http_server_opts *opts, ctd_err *err)
 	srv->nroutes = opts->nroutes;
 	srv->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
 	srv->path_nocase = opts->path_nocase;
-	srv->trailing_slash = opts->trailing_slash;
 	srv->app = opts->app;
 	srv->auth = opts->auth;
 	srv->auth_cls = opts->auth_cls;

@@ -1,9 +1,13 @@
 /* http_server.h - HTTP(S) listeners over libmicrohttpd with a route table.
  *
  * Handlers run on the server's thread pool with the whole request body
- * buffered (bounded by max_body: a larger body gets 413). Unknown paths get
- * 404 and wrong methods 405, both with the uniform JSON error body
- * {"error":{"code":"...","message":"..."}}.
+ * buffered (bounded by max_body: a larger body gets 413). Paths match with
+ * runs of slashes as one and an optional trailing slash (req->path is the
+ * path so reduced: "//a//b/" is "/a/b"). Unknown paths get 404 and wrong
+ * methods 405, both with the uniform JSON error body
+ * {"error":{"code":"...","message":"..."}}; an unknown path under an
+ * authenticated API (sharing leading segments with its routes) is
+ * authenticated like them first, so a stranger reads the API's 401.
  *
  * Authentication is declared per route and checked by the server before the
  * handler runs, so no handler can forget it: a route's `auth` is NULL for the
@@ -27,7 +31,7 @@ typedef struct http_server http_server;
 
 typedef struct http_req {
 	const char *method;
-	const char *path;       /* decoded path, no query */
+	const char *path;       /* decoded path, no query, slashes reduced */
 	const char *body;       /* NUL-terminated copy of the body ("" if none) */
 	size_t body_len;
 	void *app;              /* http_server_opts.app */
@@ -88,7 +92,6 @@ typedef struct http_server_opts {
 	size_t max_body;         /* 0 = 16 MiB */
 	int threads;             /* 0 = 2 */
 	int path_nocase;         /* match routes case-insensitively */
-	int trailing_slash;      /* "/a/" matches "/a" (req->path is then "/a") */
 	const http_route *routes;
 	size_t nroutes;
 	void *app;

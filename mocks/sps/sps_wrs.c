@@ -259,7 +259,6 @@ http_server *sps_wrs_start(const sps_config *cfg, ctd_err *err)
 		.port = (int)cfg->wrs_port,
 		.max_body = (size_t)cfg->base.max_body,
 		.threads = (int)cfg->base.http_threads,
-		.trailing_slash = 1,
 		.routes = wrs_routes,
 		.nroutes = sizeof wrs_routes / sizeof wrs_routes[0],
 	};

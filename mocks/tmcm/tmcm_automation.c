@@ -97,8 +97,10 @@ static tmcm_auth_result authenticate(http_req *req)
 		.now_ms = time_now_ms(),
 		.timeout_ms = app->cfg->token_timeout,
 	};
-	/* the listener hands us the path without its optional trailing slash,
-	 * but the client hashed what it sent: try both */
+	/* the listener hands us the path with runs of slashes as one and no
+	 * trailing slash, as IIS routes it; the client hashed its own spelling
+	 * (XSOAR hashes "/WebApp/..." and sends "//WebApp/..."): with and
+	 * without the trailing slash */
 	char *slashed = xasprintf("%s/", req->path);
 	rq.nraw_urls = tmcm_raw_url_candidates(req->path, q.names, q.values, q.n, urls, 0);
 	rq.nraw_urls = tmcm_raw_url_candidates(slashed, q.names, q.values, q.n, urls, rq.nraw_urls);

@@ -1,5 +1,6 @@
 /* test_http_server.c - the libmicrohttpd route table and request/response
- * helpers: routing (params, wildcard, case, trailing slash), 404/405/413 JSON
+ * helpers: routing (params, wildcard, case, trailing slash, runs of slashes),
+ * unknown paths authenticated by their API before 404, 404/405/413 JSON
  * errors (also with Expect: 100-continue), JSON bodies, multipart and
  * urlencoded forms, headers in wire order, a final 102 on a raw socket,
  * HTTPS with the lab certificate (verify off and on), concurrent creation
@@ -151,7 +152,6 @@ static http_server *start(int nocase, size_t max_body, const char *cert, const c
 		.key_pem = key,
 		.max_body = max_body,
 		.path_nocase = nocase,
-		.trailing_slash = nocase,
 		.routes = routes,
 		.nroutes = sizeof routes / sizeof routes[0],
 		.app = "app-pointer",
@@ -267,12 +267,22 @@ TEST(test_routing_params_and_wildcard)
 	ck_assert_int_eq(fetch(srv, "GET", "/items/a/b", NULL, NULL, 0, &r), 404);
 	http_response_free(&r);
 
-	/* exact case and no trailing slash by default */
+	/* exact case by default; a trailing slash and runs of slashes always
+	 * count as one (IIS does, and clients joining "host/" + "/path" rely on it) */
 	ck_assert_int_eq(fetch(srv, "GET", "/webapp/api/suspiciousobjects/userdefinedso", NULL,
 			       NULL, 0, &r), 404);
 	http_response_free(&r);
 	ck_assert_int_eq(fetch(srv, "GET", "/WebApp/API/SuspiciousObjects/UserDefinedSO/", NULL,
-			       NULL, 0, &r), 404);
+			       NULL, 0, &r), 200);
+	http_response_free(&r);
+	ck_assert_int_eq(fetch(srv, "GET", "//WebApp//API/SuspiciousObjects///UserDefinedSO//",
+			       NULL, NULL, 0, &r), 200);
+	http_response_free(&r);
+	ck_assert_int_eq(fetch(srv, "GET", "//items//a%20b/", NULL, NULL, 0, &r), 200);
+	ck_assert_str_eq(json_field(&r, "id", v, sizeof v), "a b");
+	http_response_free(&r);
+	ck_assert_int_eq(fetch(srv, "GET", "//files//a//b/", NULL, NULL, 0, &r), 200);
+	ck_assert_str_eq(json_field(&r, "rest", v, sizeof v), "a/b");
 	http_response_free(&r);
 
 	/* "*" method, HEAD served by the GET route */
@@ -734,6 +744,7 @@ static const http_route auth_routes[] = {
 	{"GET", "/open", h_guarded, HTTP_PUBLIC},
 	{"POST", "/default/{id}", h_guarded},
 	{"GET", "/custom", h_guarded, &custom_auth},
+	{"GET", "/custom/api/{id}", h_guarded, &custom_auth},
 };
 
 static long auth_fetch(http_server *srv, const char *method, const char *path, const char *pass,
@@ -749,7 +760,7 @@ static long auth_fetch(http_server *srv, const char *method, const char *path, c
 TEST(test_route_auth)
 {
 	ctd_err err;
-	http_server_opts o = {.routes = auth_routes, .nroutes = 3, .auth = &server_auth,
+	http_server_opts o = {.routes = auth_routes, .nroutes = 4, .auth = &server_auth,
 			      .auth_cls = "server-cls"};
 	http_server *srv = http_server_start(&o, &err);
 	ck_assert_ptr_nonnull(srv);
@@ -781,6 +792,38 @@ TEST(test_route_auth)
 	ck_assert_msg(strncmp(raw, "HTTP/1.1 401", 12) == 0, "%s", raw);
 	free(raw);
 	ck_assert_int_eq(handler_runs, 3);
+	http_server_stop(srv);
+}
+
+/* An unknown path under an authenticated API: the API's authenticator first
+ * (its own refusal format), 404 only for a caller it accepts; paths sharing
+ * no segment with any route, or only public ones, are plain 404s. */
+TEST(test_unknown_path_authenticated_first)
+{
+	ctd_err err;
+	http_server_opts o = {.routes = auth_routes, .nroutes = 4, .auth = &server_auth,
+			      .auth_cls = "server-cls"};
+	http_server *srv = http_server_start(&o, &err);
+	ck_assert_ptr_nonnull(srv);
+	http_response r;
+	handler_runs = 0;
+	ck_assert_int_eq(auth_fetch(srv, "GET", "/custom/api/1/nope", "server", &r), 401);
+	ck_assert_str_eq(r.body.data, "<error>custom</error>");
+	http_response_free(&r);
+	ck_assert_int_eq(auth_fetch(srv, "GET", "//custom/other/", "custom", &r), 404);
+	ck_assert_str_eq(error_code(&r), "not_found");
+	http_response_free(&r);
+	ck_assert_int_eq(auth_fetch(srv, "DELETE", "/default/7/x", "none", &r), 401);
+	ck_assert_str_eq(error_code(&r), "unauthorized");
+	http_response_free(&r);
+	ck_assert_int_eq(auth_fetch(srv, "DELETE", "/default/7/x", "server", &r), 404);
+	http_response_free(&r);
+	ck_assert_int_eq(auth_fetch(srv, "GET", "/open/x", "none", &r), 404);
+	http_response_free(&r);
+	ck_assert_int_eq(auth_fetch(srv, "GET", "/elsewhere", "none", &r), 404);
+	ck_assert_str_eq(error_code(&r), "not_found");
+	http_response_free(&r);
+	ck_assert_int_eq(handler_runs, 0);
 	http_server_stop(srv);
 }
 TEST(test_route_auth_refuses_start_without_authenticator)
