@@ -138,6 +138,12 @@ json_t *ddan_exception_add(store *st, const char *type, const char *value, const
 			   int64_t expiry_ms, ctd_err *err);
 int ddan_exception_delete(store *st, int64_t id, ctd_err *err);
 json_t *ddan_exception_list(store *st, ctd_err *err);
+/* get_exception_list: <EXCEPTIONS><REPORT><ID/><TYPE/><VALUE/><NOTE/><CREATED/>… (ours). */
+int ddan_exception_list_xml(store *st, sbuf *out, ctd_err *err);
+/* upload_exception_list: add each REPORT{TYPE, VALUE, NOTE} of xml (present
+ * ones are kept); EINVAL for a broken document or entry, nothing added then. */
+int ddan_exception_upload_xml(store *st, const char *xml, size_t len, int64_t expiry_ms,
+			      ctd_err *err);
 
 /* ddan_report.c: response documents. */
 void ddan_brief_xml_begin(sbuf *out);
@@ -147,6 +153,8 @@ void ddan_brief_xml_end(sbuf *out);
 char *ddan_report_xml(json_t *sample, int report_type, size_t *len);
 char *ddan_event_log_xml(json_t *sample, size_t *len);
 char *ddan_openioc_xml(json_t *sample, size_t *len);
+/* ddan_pdf.c: the PDF report of a finished sample. */
+char *ddan_pdf_report(json_t *sample, size_t *len);
 /* query_sample_info: the summary of one sample (by SRID). */
 char *ddan_sample_info_xml(json_t *sample, size_t *len);
 /* A small synthetic PNG screenshot (static bytes). */

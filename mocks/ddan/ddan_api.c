@@ -12,6 +12,7 @@
 #include "dtas.h"
 #include "hash.h"
 #include "log.h"
+#include "sofeed.h"
 
 #define XML_CTYPE "text/xml; charset=utf-8"
 #define TEXT_CTYPE "text/plain; charset=utf-8"
@@ -620,6 +621,71 @@ static void h_so_by_sha1(http_req *req, http_resp *resp)
 	sbuf_free(&out);
 }
 
+/* get_black_list_by_sha1 (spec §5.9; its answer is not public, PHP's getBL
+ * sends X_DTAS_SHA1): the get_black_lists document holding the active
+ * suspicious objects sample sha1 produced - none for an unknown or clean
+ * sample. LAST_QUERY_ID 0: a lookup, not a feed page. */
+static void h_black_list_by_sha1(http_req *req, http_resp *resp)
+{
+	store *st = daemon_req_store(resp);
+	char sha1[41];
+	if (!st || want_sha1(req, resp, sha1) != 0)
+		return;
+	sbuf out = {0};
+	ctd_err err = {0};
+	sofeed_xml_begin(&out);
+	if (ddan_so_for_sample(st, sha1, &out, &err) < 0) {
+		sbuf_free(&out);
+		return fail_err(resp, &err);
+	}
+	sofeed_xml_end(&out, 0, 0);
+	http_resp_bytes(resp, 200, XML_CTYPE, out.data, out.len);
+	sbuf_free(&out);
+}
+
+/* get_exception_list: the Exceptions as REPORT elements (QA reads REPORT/ID). */
+static void h_exception_list(http_req *req, http_resp *resp)
+{
+	store *st = daemon_req_store(resp);
+	if (!st)
+		return;
+	sbuf out = {0};
+	ctd_err err = {0};
+	if (ddan_exception_list_xml(st, &out, &err) != 0) {
+		sbuf_free(&out);
+		return fail_err(resp, &err);
+	}
+	http_resp_bytes(resp, 200, XML_CTYPE, out.data, out.len);
+	sbuf_free(&out);
+}
+
+/* upload_exception_list: PUT text/xml of REPORT{TYPE, VALUE, NOTE?} (the
+ * body is in the checksum); answers the list as it now is. */
+static void h_upload_exception_list(http_req *req, http_resp *resp)
+{
+	ddan_app *app = req->app;
+	store *st = daemon_req_store(resp);
+	if (!st)
+		return;
+	ctd_err err = {0};
+	if (ddan_exception_upload_xml(st, req->body, req->body_len, app->cfg->so_expiry, &err) != 0)
+		return fail_err(resp, &err);
+	h_exception_list(req, resp);
+}
+
+/* The PDF report (its service name is not public: get_pdf_report is ours). */
+static void h_pdf_report(http_req *req, http_resp *resp)
+{
+	json_t *s = finished_sample(req, resp);
+	if (!s)
+		return;
+	size_t len;
+	char *pdf = ddan_pdf_report(s, &len);
+	http_resp_bytes(resp, 200, "application/pdf", pdf, len);
+	free(pdf);
+	json_decref(s);
+}
+
 /* Get Report Summary Info By Sample SRID (spec §5.12; answer shape ours). */
 static void h_sample_info(http_req *req, http_resp *resp)
 {
@@ -671,6 +737,10 @@ static const http_route routes[] = {
 	DTAS("GET", "get_openioc_report", h_openioc),
 	DTAS("GET", "get_pcap", h_pcap),
 	DTAS("GET", "query_sample_info", h_sample_info),
+	DTAS("GET", "get_black_list_by_sha1", h_black_list_by_sha1),
+	DTAS("GET", "get_exception_list", h_exception_list),
+	DTAS("PUT", "upload_exception_list", h_upload_exception_list),
+	DTAS("GET", "get_pdf_report", h_pdf_report),
 	{"POST", "/api/login", session_login_handler, HTTP_PUBLIC},
 	{"POST", "/api/logout", session_logout_handler},
 	{"GET", "/api/about", ddan_console_about},

@@ -1,6 +1,8 @@
 /* ddan_exceptions.c - Virtual Analyzer > Suspicious Objects > Exceptions:
  * objects (file SHA-1, URL, domain, IP) that analysis never turns into a
- * suspicious object. Adding one retires the matching object at once (a new
+ * suspicious object; also as the DTAS get_exception_list /
+ * upload_exception_list XML (element names ours: REPORT{ID, TYPE, VALUE,
+ * NOTE, CREATED}, the public QA client reads REPORT/ID). Adding one retires the matching object at once (a new
  * change id, so SO feed consumers drop it); removing one lets the next
  * analysis list the object again. */
 #include "ddan.h"
@@ -8,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
+#include "dtas.h"
 #include "log.h"
 
 static const char *const types[] = {"FILE", "URL", "DOMAIN", "IP"};
@@ -139,4 +144,108 @@ json_t *ddan_exception_list(store *st, ctd_err *err)
 	}
 	sqlite3_reset(s);
 	return arr;
+}
+
+/* ---- DTAS exception list XML -------------------------------------------- */
+
+static void xml_child(xmlNode *parent, const char *name, const char *text)
+{
+	xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST text);
+}
+
+int ddan_exception_list_xml(store *st, sbuf *out, ctd_err *err)
+{
+	json_t *rows = ddan_exception_list(st, err);
+	if (!rows)
+		return -1;
+	dtas_xml_init();
+	xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNode *root = xmlNewNode(NULL, BAD_CAST "EXCEPTIONS");
+	xmlDocSetRootElement(doc, root);
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r) {
+		xmlNode *rep = xmlNewChild(root, NULL, BAD_CAST "REPORT", NULL);
+		char id[24];
+		snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(r, "id")));
+		xml_child(rep, "ID", id);
+		xml_child(rep, "TYPE", json_string_value(json_object_get(r, "type")));
+		xml_child(rep, "VALUE", json_string_value(json_object_get(r, "value")));
+		xml_child(rep, "NOTE", json_string_value(json_object_get(r, "note")));
+		xml_child(rep, "CREATED", json_string_value(json_object_get(r, "created")));
+	}
+	json_decref(rows);
+	xmlChar *mem = NULL;
+	int n = 0;
+	xmlDocDumpFormatMemoryEnc(doc, &mem, &n, "UTF-8", 1);
+	sbuf_append(out, mem, (size_t)n);
+	xmlFree(mem);
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+/* The text of rep's child element name, or NULL (caller frees with xmlFree). */
+static xmlChar *child_text(xmlNode *rep, const char *name)
+{
+	for (xmlNode *c = rep->children; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && !strcasecmp((const char *)c->name, name))
+			return xmlNodeGetContent(c);
+	return NULL;
+}
+
+static int is_report(const xmlNode *n)
+{
+	return n->type == XML_ELEMENT_NODE && !strcasecmp((const char *)n->name, "REPORT");
+}
+
+/* Check every REPORT (type known, value valid) before adding any. */
+static int check_reports(xmlNode *root, ctd_err *err)
+{
+	int n = 0;
+	for (xmlNode *rep = root->children; rep; rep = rep->next) {
+		if (!is_report(rep))
+			continue;
+		xmlChar *type = child_text(rep, "TYPE"), *value = child_text(rep, "VALUE");
+		const char *t = exception_type((const char *)type);
+		char *norm = NULL;
+		int rc = t ? normalize(t, (const char *)value, &norm, err)
+			   : ctd_fail(err, CTD_EINVAL, "REPORT %d: TYPE must be FILE, URL, DOMAIN or IP",
+				      n + 1);
+		free(norm);
+		xmlFree(type);
+		xmlFree(value);
+		if (rc != 0)
+			return -1;
+		n++;
+	}
+	return 0;
+}
+
+int ddan_exception_upload_xml(store *st, const char *xml, size_t len, int64_t expiry_ms,
+			      ctd_err *err)
+{
+	dtas_xml_init();
+	xmlDoc *doc = len ? xmlReadMemory(xml, (int)len, NULL, NULL,
+					  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+			  : NULL;
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	int rc = root ? check_reports(root, err)
+		      : ctd_fail(err, CTD_EINVAL, "the body is not an XML exception list");
+	for (xmlNode *rep = rc == 0 ? root->children : NULL; rc == 0 && rep; rep = rep->next) {
+		if (!is_report(rep))
+			continue;
+		xmlChar *type = child_text(rep, "TYPE"), *value = child_text(rep, "VALUE");
+		xmlChar *note = child_text(rep, "NOTE");
+		ctd_err e = {0};
+		json_t *row = ddan_exception_add(st, (const char *)type, (const char *)value,
+						 (const char *)note, expiry_ms, &e);
+		if (!row && e.code != CTD_ECONFLICT)
+			rc = ctd_fail(err, e.code, "%s", e.msg);
+		json_decref(row);
+		xmlFree(type);
+		xmlFree(value);
+		xmlFree(note);
+	}
+	xmlFreeDoc(doc);
+	return rc;
 }

@@ -154,6 +154,16 @@ static void add_violations(xmlNode *rep, json_t *obj, json_t *events)
 	}
 }
 
+/* VirusName always carries an attribute (detected, ours), so attribute-aware
+ * converters (XSOAR's xml2json) give an object with "#text" only when there is
+ * a detection, never a bare null; attribute-less ones (xmltodict with
+ * xml_attribs=False, Siemplify) still get the name or null. */
+static void add_virus_name(xmlNode *rep, const char *name)
+{
+	xmlNode *v = xmlNewTextChild(rep, NULL, BAD_CAST "VirusName", BAD_CAST name);
+	xmlNewProp(v, BAD_CAST "detected", BAD_CAST(*name ? "1" : "0"));
+}
+
 static void add_file_report(xmlNode *root, const char *image, json_t *sample, json_t *obj,
 			    json_t *res, int overall)
 {
@@ -179,7 +189,7 @@ static void add_file_report(xmlNode *root, const char *image, json_t *sample, js
 	add_int(rep, "VirusDetected", *jstr(obj, "virus_name") ? 1 : 0);
 	add_str(rep, "EngineVersion", "12.000.1008");
 	add_str(rep, "PatternVersion", "19.000.00");
-	add_str(rep, "VirusName", jstr(obj, "virus_name"));
+	add_virus_name(rep, jstr(obj, "virus_name"));
 	add_int(rep, "PcapReady", 1);
 	add_str(rep, "ParentChildRelationship", is_child ? jstr(obj, "relationship") : "");
 	add_int(rep, "CensusPrevalence", -1);
