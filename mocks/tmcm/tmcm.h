@@ -201,6 +201,18 @@ char *tmcm_api_key_regenerate(tmcm_app *app, session_table *logins, ctd_err *err
 /* ---- tmcm_automation.c ------------------------------------------------- */
 extern const http_route tmcm_automation_routes[];
 extern const size_t tmcm_automation_nroutes;
+/* The Custom Intelligence envelope {Data, Meta, PermissionCtrl, FeatureCtrl,
+ * SystemCtrl}; steals data (NULL: "") and meta. */
+json_t *tmcm_ci_envelope(const tmcm_app *app, json_t *data, json_t *meta);
+/* Answer in it with Meta{Result, ErrorCode (0 = success), ErrorMsg}. */
+void tmcm_ci_reply(http_req *req, http_resp *resp, int status, json_t *data, int code,
+		   const char *msg);
+
+/* ---- tmcm_logs.c: GET /WebApp/api/v1/logs/{log_type} -------------------- */
+void tmcm_logs_handler(http_req *req, http_resp *resp);
+
+/* ---- tmcm_es.c: the Endpoint Sensor tunnel /WebApp/OSCE_iES/OsceIes/ApiEntry */
+void tmcm_es_handler(http_req *req, http_resp *resp);
 
 /* ---- tmcm_time.c ------------------------------------------------------- */
 /* Expiry as the clients send it; empty/NULL = never (0). */

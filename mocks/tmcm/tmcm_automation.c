@@ -2,7 +2,8 @@
  * (reference tmcm-automation-api.md): user-defined suspicious objects
  * (/WebApp/api[/v1]/SuspiciousObjects/UserDefinedSO, PUT/GET/DELETE), FileUDSO,
  * and ProductServers / ProductAgents listing the products registered with
- * this TMCM. Every call carries a JWT (tmcm_jwt.c). UDSO calls answer in the
+ * this TMCM; the log query (tmcm_logs.c) and the Endpoint Sensor tunnel
+ * (tmcm_es.c) share its authentication and envelope. Every call carries a JWT (tmcm_jwt.c). UDSO calls answer in the
  * "Custom Intelligence" envelope (Data/Meta), the others in the result_code
  * envelope, each with the documented error codes. */
 #include <stdio.h>
@@ -18,21 +19,25 @@
 
 /* ---- envelopes ------------------------------------------------------------------- */
 
-/* Custom Intelligence: {Data, Meta{Result, ErrorCode, ErrorMsg}, *Ctrl}. */
-static void ci_reply(http_req *req, http_resp *resp, int status, json_t *data, int code,
-		     const char *msg)
+json_t *tmcm_ci_envelope(const tmcm_app *app, json_t *data, json_t *meta)
 {
-	const tmcm_app *app = req->app;
 	json_t *env = json_object();
 	json_object_set_new(env, "Data", data ? data : json_string(""));
-	json_object_set_new(env, "Meta", json_pack("{s:i, s:i, s:s}", "Result", code ? 0 : 1,
-						   "ErrorCode", code, "ErrorMsg", code ? msg : ""));
+	json_object_set_new(env, "Meta", meta);
 	json_object_set_new(env, "PermissionCtrl",
 			    json_pack("{s:s, s:n}", "permission", "255", "elements"));
 	json_object_set_new(env, "FeatureCtrl", json_pack("{s:s}", "mode", "1"));
 	json_object_set_new(env, "SystemCtrl",
 			    json_pack("{s:s}", "TmcmSoDist_Role", app->cfg->so_dist_role));
-	http_resp_json(resp, status, env);
+	return env;
+}
+
+void tmcm_ci_reply(http_req *req, http_resp *resp, int status, json_t *data, int code,
+		   const char *msg)
+{
+	json_t *meta = json_pack("{s:i, s:i, s:s}", "Result", code ? 0 : 1, "ErrorCode", code,
+				 "ErrorMsg", code ? msg : "");
+	http_resp_json(resp, status, tmcm_ci_envelope(req->app, data, meta));
 }
 
 /* Server and Security Agent: {result_code, result_description, result_content}. */
@@ -57,7 +62,7 @@ static void ci_error(http_req *req, http_resp *resp, json_t *empty, const ctd_er
 	case CTD_ESTORE: status = 500; code = 5; break;
 	default: break;
 	}
-	ci_reply(req, resp, status, empty, code, err->msg);
+	tmcm_ci_reply(req, resp, status, empty, code, err->msg);
 }
 
 /* ---- authentication ---------------------------------------------------------------- */
@@ -127,7 +132,7 @@ static int ci_authenticate(http_req *req, http_resp *resp)
 	if (r == TMCM_AUTH_OK)
 		return 0;
 	json_t *empty = strcmp(req->method, "GET") == 0 ? json_array() : json_string("");
-	ci_reply(req, resp, 401, empty, 13 + (int)r, tmcm_auth_message(r));
+	tmcm_ci_reply(req, resp, 401, empty, 13 + (int)r, tmcm_auth_message(r));
 	return -1;
 }
 
@@ -175,7 +180,7 @@ static void udso_put(http_req *req, http_resp *resp, store *st)
 	const char *action = json_str(param, "scan_action"), *notes = json_str(param, "notes");
 	json_t *exp = json_object_get(param, "expiration_utc_date");
 	if (!param || !type || !content || !action) {
-		ci_reply(req, resp, 400, NULL, 7,
+		tmcm_ci_reply(req, resp, 400, NULL, 7,
 			 "Incorrect parameter: param.type, param.content and param.scan_action are "
 			 "required");
 		json_decref(root);
@@ -202,7 +207,7 @@ static void udso_put(http_req *req, http_resp *resp, store *st)
 		tmcm_timeline(NULL, "udso.put", canon,
 			      json_pack("{s:s, s:s, s:s, s:I}", "type", ltype, "content", canon,
 					"scan_action", laction, "expires_ms", (json_int_t)expires));
-		ci_reply(req, resp, 200, NULL, 0, "");
+		tmcm_ci_reply(req, resp, 200, NULL, 0, "");
 	}
 	free(ltype);
 	free(laction);
@@ -218,7 +223,7 @@ static void udso_get(http_req *req, http_resp *resp, store *st)
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]) && !known; i++)
 		known = strcasecmp(type, types[i]) == 0;
 	if (!known) {
-		ci_reply(req, resp, 400, json_array(), 7, "Incorrect parameter: type");
+		tmcm_ci_reply(req, resp, 400, json_array(), 7, "Incorrect parameter: type");
 		return;
 	}
 	char *ltype = type ? lower_dup(type) : NULL;
@@ -228,7 +233,7 @@ static void udso_get(http_req *req, http_resp *resp, store *st)
 	if (!list)
 		ci_error(req, resp, json_array(), &err);
 	else
-		ci_reply(req, resp, 200, list, 0, "");
+		tmcm_ci_reply(req, resp, 200, list, 0, "");
 }
 
 /* DELETE selects by ?type=&content= or by a {"param":{type,content}} body. */
@@ -242,7 +247,7 @@ static void udso_delete(http_req *req, http_resp *resp, store *st)
 		content = json_str(param, "content");
 	}
 	if (!type || !content || !content[0]) {
-		ci_reply(req, resp, 400, NULL, 7, "Incorrect parameter: type and content are required");
+		tmcm_ci_reply(req, resp, 400, NULL, 7, "Incorrect parameter: type and content are required");
 		json_decref(root);
 		return;
 	}
@@ -250,13 +255,13 @@ static void udso_delete(http_req *req, http_resp *resp, store *st)
 	ctd_err err = {0};
 	if (tmcm_udso_delete(st, ltype, content, &err) < 0) {
 		if (err.code == CTD_EINVAL)
-			ci_reply(req, resp, 400, NULL, 7, err.msg);
+			tmcm_ci_reply(req, resp, 400, NULL, 7, err.msg);
 		else
 			ci_error(req, resp, NULL, &err);
 	} else {
 		tmcm_timeline(NULL, "udso.deleted", content,
 			      json_pack("{s:s, s:s}", "type", ltype, "content", content));
-		ci_reply(req, resp, 200, NULL, 0, "");
+		tmcm_ci_reply(req, resp, 200, NULL, 0, "");
 	}
 	free(ltype);
 	json_decref(root);
@@ -275,7 +280,7 @@ static void h_udso(http_req *req, http_resp *resp)
 	else if (strcmp(req->method, "DELETE") == 0)
 		udso_delete(req, resp, st);
 	else
-		ci_reply(req, resp, 405, NULL, 23, "HTTP method not supported");
+		tmcm_ci_reply(req, resp, 405, NULL, 23, "HTTP method not supported");
 }
 
 /* ---- FileUDSO --------------------------------------------------------------------------- */
@@ -431,6 +436,8 @@ const http_route tmcm_automation_routes[] = {
 	{"*", "/WebApp/API/SuspiciousObjectResource/FileUDSO", h_file_udso, &jwt_rc_auth},
 	{"*", "/WebApp/API/ServerResource/ProductServers", h_product_servers, &jwt_rc_auth},
 	{"*", "/WebApp/API/AgentResource/ProductAgents", h_product_agents, &jwt_rc_auth},
+	{"GET", "/WebApp/api/v1/logs/{log_type}", tmcm_logs_handler, &jwt_ci_auth},
+	{"*", "/WebApp/OSCE_iES/OsceIes/ApiEntry", tmcm_es_handler, &jwt_ci_auth},
 };
 const size_t tmcm_automation_nroutes =
 	sizeof(tmcm_automation_routes) / sizeof(tmcm_automation_routes[0]);
