@@ -4,7 +4,9 @@
  * DELETE by query), Chronicle (integer iat, urlencoded query hashed lower-case,
  * no trailing slash, ProductServers ping), the stdlib IOC script (compact JSON,
  * DELETE by body); plus the documented auth failures, FileUDSO, the /v1/ path,
- * path case, and ProductServers/ProductAgents listing a registered product. */
+ * path case, and ProductServers/ProductAgents listing a registered product;
+ * XSOAR's "//WebApp/..." targets (checksum over "/WebApp/..."), 401 before 404
+ * on unknown paths, the log query and the Endpoint Sensor tasks. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +137,26 @@ static json_t *find(json_t *list, const char *type, const char *content)
 			return o;
 	}
 	return NULL;
+}
+
+#define IMSVA_UUID "11111111-2222-3333-4444-555555555555"
+
+/* An IMSVA registers over the DTAS-style API with its feed key (host imsva.lab). */
+static void register_imsva(void)
+{
+	json_t *info = json_object_get(ready, "info");
+	dtas_client c = {
+		.base_url = (char *)base_url,
+		.api_key = (char *)json_string_value(json_object_get(info, "imsva_feed_key")),
+		.client_uuid = IMSVA_UUID,
+		.product_name = "IMSVA",
+		.hostname = "imsva.lab",
+		.source_id = "103",
+		.source_name = "IMSVA",
+		.protocol_version = "1.5",
+	};
+	ctd_err err = {0};
+	ck_assert_msg(dtas_register(&c, &err) == 0, "register: %s", err.msg);
 }
 
 #define UDSO "/WebApp/api/SuspiciousObjects/UserDefinedSO"
@@ -300,20 +322,7 @@ TEST(test_file_udso_and_products)
 	ck_assert_str_eq(json_string_value(json_object_get(f, "scan_action")), "block");
 	json_decref(list);
 
-	/* a product registers over the DTAS-style API with its feed key */
-	json_t *info = json_object_get(ready, "info");
-	dtas_client c = {
-		.base_url = (char *)base_url,
-		.api_key = (char *)json_string_value(json_object_get(info, "imsva_feed_key")),
-		.client_uuid = "11111111-2222-3333-4444-555555555555",
-		.product_name = "IMSVA",
-		.hostname = "imsva.lab",
-		.source_id = "103",
-		.source_name = "IMSVA",
-		.protocol_version = "1.5",
-	};
-	ctd_err err = {0};
-	ck_assert_msg(dtas_register(&c, &err) == 0, "register: %s", err.msg);
+	register_imsva();
 
 	env = call(&CHRONICLE, "GET", "/WebApp/API/ServerResource/ProductServers?host_name=imsva.lab",
 		   NULL, NULL, &status);
@@ -321,7 +330,7 @@ TEST(test_file_udso_and_products)
 	json_t *servers = json_object_get(env, "result_content");
 	ck_assert_int_eq(json_array_size(servers), 1);
 	json_t *s = json_array_get(servers, 0);
-	ck_assert_str_eq(json_string_value(json_object_get(s, "entity_id")), c.client_uuid);
+	ck_assert_str_eq(json_string_value(json_object_get(s, "entity_id")), IMSVA_UUID);
 	ck_assert_str_eq(json_string_value(json_object_get(s, "product")), "SLF_PRODUCT_IMSVA");
 	ck_assert_str_eq(json_string_value(json_object_get(s, "ip_address_list")), "127.0.0.1");
 	json_decref(env);
@@ -518,6 +527,204 @@ TEST(test_bad_input)
 	ck_assert_int_eq(tl_http("GET", url, NULL, NULL, &resp), 401);
 	http_response_free(&resp);
 	free(url);
+	stop_tmcm();
+}
+
+/* XSOAR's base URL ends in "/" (urljoin(url, '')): its UDSO and agent calls
+ * go to "//WebApp/..." with the checksum over "/WebApp/...". And a wrong key
+ * reads 401, not 404, on unknown paths under /WebApp. */
+TEST(test_xsoar_double_slash_targets)
+{
+	start_tmcm();
+	register_imsva();
+	long status;
+	json_t *env = call(&XSOAR, "GET", "/" UDSO "?type=&contentFilter=", UDSO "?type=&contentFilter=",
+			   NULL, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(meta_code(env), 0);
+	json_decref(env);
+	const char *body = "{\"param\": {\"type\": \"domain\", \"content\": \"evil.example\", \"notes\": "
+			   "\"\", \"scan_action\": \"block\", \"expiration_utc_date\": \"\"}}";
+	env = call(&XSOAR, "PUT", "/" UDSO "/", UDSO "/", body, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(meta_code(env), 0);
+	json_decref(env);
+	json_t *list = udso_list(&XSOAR, "/" UDSO "?type=domain&contentFilter=",
+				 UDSO "?type=domain&contentFilter=");
+	ck_assert_ptr_nonnull(find(list, "domain", "evil.example"));
+	json_decref(list);
+	env = call(&XSOAR, "DELETE", "/" UDSO "?type=domain&content=evil.example",
+		   UDSO "?type=domain&content=evil.example", NULL, &status);
+	ck_assert_int_eq(status, 200);
+	json_decref(env);
+
+	body = "{\"act\": \"cmd_isolate_agent\", \"allow_multiple_match\": true, \"entity_id\": \"\", "
+	       "\"ip_address\": \"\", \"mac_address\": \"\", \"host_name\": \"imsva.lab\", "
+	       "\"product\": \"\"}";
+	env = call(&XSOAR, "POST", "//WebApp/API/AgentResource/ProductAgents/",
+		   "/WebApp/API/AgentResource/ProductAgents/", body, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(env, "result_code")), 1);
+	json_decref(env);
+
+	/* unknown paths: the API's own 401 for a wrong key, 404 for the right one */
+	client_style wrong_key = {6, JWT_ALG_HS256, "not-the-api-key", 0};
+	env = call(&wrong_key, "GET", "//WebApp/api/NoSuchResource", "/WebApp/api/NoSuchResource", NULL,
+		   &status);
+	ck_assert_int_eq(status, 401);
+	ck_assert_int_eq(meta_code(env), 19);
+	json_decref(env);
+	env = call(&XSOAR, "GET", "//WebApp/api/NoSuchResource", "/WebApp/api/NoSuchResource", NULL,
+		   &status);
+	ck_assert_int_eq(status, 404);
+	json_decref(env);
+	stop_tmcm();
+}
+
+/* The log query as XSOAR's list-logs sends it (url_suffix, no double slash). */
+TEST(test_logs_query)
+{
+	start_tmcm();
+	long status;
+	json_t *env = call(&XSOAR, "GET",
+			   "/WebApp/api/v1/logs/officescan_virus?output_format=1&page_token=0&since_time=0",
+			   NULL, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(meta_code(env), 0);
+	json_t *data = json_object_get(env, "Data");
+	ck_assert_str_eq(json_string_value(json_object_get(data, "SyslogName")), "Virus/Malware");
+	ck_assert(json_is_array(json_object_get(data, "Logs")));
+	ck_assert_int_eq(json_integer_value(json_object_get(data, "Count")), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(data, "NextPage"),
+							    "PageToken")), 0);
+	json_decref(env);
+	env = call(&XSOAR, "GET", "/WebApp/api/v1/logs/no_such_log?output_format=1&page_token=0&since_time=0",
+		   NULL, NULL, &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert_int_eq(meta_code(env), 7);
+	json_decref(env);
+	stop_tmcm();
+}
+
+/* One ApiEntry call (XSOAR's json.dumps body); returns Data.Data. */
+static json_t *es_call(const char *method, const char *url, const char *payload, json_t **env)
+{
+	char *body = xasprintf("{\"Url\": \"%s\", \"TaskType\": 4, \"Payload\": %s}", url, payload);
+	long status;
+	*env = call(&XSOAR, method, "/WebApp/OSCE_iES/OsceIes/ApiEntry", NULL, body, &status);
+	free(body);
+	ck_assert_int_eq(status, 200);
+	json_t *data = json_object_get(*env, "Data");
+	ck_assert_str_eq(json_string_value(json_object_get(data, "Message")), "OK");
+	return json_object_get(data, "Data");
+}
+
+/* content[0].content of an ApiEntry answer. */
+static json_t *es_content(json_t *inner)
+{
+	return json_object_get(json_array_get(json_object_get(inner, "content"), 0), "content");
+}
+
+static char *create_scan(const char *name, const char *b64)
+{
+	char *payload = xasprintf("{\"name\": \"%s\", \"scan_type\": 2, \"timeRange\": {\"rangeType\": "
+				  "\"Default\"}, \"fileContentCriteria\": {\"base64EncodedContent\": "
+				  "\"%s\", \"fileName\": \"%s.yar\"}}", name, b64, name);
+	json_t *env;
+	json_t *inner = es_call("POST", "V1/Task/CreateScan", payload, &env);
+	const char *guid = json_string_value(json_object_get(es_content(inner), "scanSummaryGuid"));
+	ck_assert_ptr_nonnull(guid);
+	ck_assert_str_eq(json_string_value(json_object_get(inner, "taskId")), guid);
+	char *out = xstrdup(guid);
+	json_decref(env);
+	free(payload);
+	return out;
+}
+
+/* How many agents ShowScanListByScanSummaryGuid lists for guid and status. */
+static size_t scans_by_status(const char *guid, int scan_status)
+{
+	char *payload = xasprintf("{\"pagination\": {\"limit\": 50, \"offset\": 0}, \"scanType\": [2], "
+				  "\"scanStatus\": %d, \"scanSummaryGuid\": [\"%s\"]}", scan_status, guid);
+	json_t *env;
+	json_t *list = json_object_get(es_content(es_call("PUT", "V1/Task/ShowScanListByScanSummaryGuid",
+							  payload, &env)), "scanEntity");
+	size_t n = json_array_size(list);
+	if (n)
+		ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "agentGuid")),
+				 IMSVA_UUID);
+	json_decref(env);
+	free(payload);
+	return n;
+}
+
+/* Endpoint Sensor: the agent list, then live investigations that run at
+ * once: the file that is a UDSO matches on the agent, another does not. */
+TEST(test_endpoint_sensor_tasks)
+{
+	start_tmcm();
+	register_imsva();
+	json_t *env;
+	json_t *inner = es_call("PUT", "V1/Task/ShowAgentList",
+				"{\"pagination\": {\"limit\": 50, \"offset\": 0}}", &env);
+	ck_assert(json_is_false(json_object_get(inner, "hasMore")));
+	json_t *agents = json_object_get(es_content(inner), "agentEntity");
+	ck_assert_int_eq(json_array_size(agents), 1);
+	json_t *a = json_array_get(agents, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(a, "agentGuid")), IMSVA_UUID);
+	ck_assert_str_eq(json_string_value(json_object_get(a, "machineName")), "imsva.lab");
+	ck_assert_int_eq(json_integer_value(json_object_get(a, "isolateStatus")), 0);
+	json_decref(env);
+
+	/* "123123" becomes a file UDSO; "456456" stays unknown */
+	long status;
+	env = call(&XSOAR, "PUT", "/WebApp/api/SuspiciousObjectResource/FileUDSO", NULL,
+		   "{\"file_name\": \"a.txt\", \"file_content_base64_string\": \"MTIzMTIz\", "
+		   "\"file_scan_action\": \"BLOCK\", \"note\": \"\"}", &status);
+	ck_assert_int_eq(status, 200);
+	json_decref(env);
+	char *hit = create_scan("Hit", "MTIzMTIz"), *miss = create_scan("Miss", "NDU2NDU2");
+
+	inner = es_call("PUT", "V1/Task/ShowScanSummaryList",
+			"{\"pagination\": {\"limit\": 50, \"offset\": 0}, \"scanType\": [2]}", &env);
+	json_t *sums = json_object_get(es_content(inner), "scanSummaryEntity");
+	ck_assert_int_eq(json_array_size(sums), 2);
+	json_t *newest = json_array_get(sums, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(newest, "scanSummaryGuid")), miss);
+	ck_assert_int_eq(json_integer_value(json_object_get(newest, "matchedAgentCount")), 0);
+	json_t *older = json_array_get(sums, 1);
+	ck_assert_str_eq(json_string_value(json_object_get(older, "name")), "Hit");
+	ck_assert_int_eq(json_integer_value(json_object_get(older, "matchedAgentCount")), 1);
+	ck_assert(json_is_integer(json_object_get(older, "submitTime")));
+	json_decref(env);
+
+	ck_assert_int_eq(scans_by_status(hit, 2), 1);
+	ck_assert_int_eq(scans_by_status(hit, 3), 0);
+	ck_assert_int_eq(scans_by_status(miss, 3), 1);
+	ck_assert_int_eq(scans_by_status(miss, 1), 1);
+	free(hit);
+	free(miss);
+
+	/* historical investigation and process termination: accepted with a task id */
+	inner = es_call("POST", "V1/Task/CreateQuickScan",
+			"{\"criteriaKvp\": \"a\", \"searchPeriod\": 1, \"criteria\": {\"operator\": \"and\"}}",
+			&env);
+	ck_assert_int_eq(strlen(json_string_value(json_object_get(inner, "taskId"))), 36);
+	ck_assert_str_eq(json_string_value(json_object_get(inner, "serverName")), "Apex One (ctdlab)");
+	json_decref(env);
+	inner = es_call("POST", "V1/Task/CreateProcessTermination",
+			"{\"serverGuid\": [\"x\"], \"terminationInfoList\": [{\"name\": 101, \"value\": "
+			"\"40BD001563085FC35165329EA1FF5C5ECBDBBEEF\"}]}", &env);
+	ck_assert_int_eq(strlen(json_string_value(json_object_get(inner, "taskId"))), 36);
+	json_decref(env);
+
+	/* an unknown task: refused with a Message other than OK */
+	env = call(&XSOAR, "PUT", "/WebApp/OSCE_iES/OsceIes/ApiEntry", NULL,
+		   "{\"Url\": \"V1/Task/Nope\", \"TaskType\": 4, \"Payload\": {}}", &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert_str_ne(json_string_value(json_object_get(json_object_get(env, "Data"), "Message")),
+			 "OK");
+	json_decref(env);
 	stop_tmcm();
 }
 
