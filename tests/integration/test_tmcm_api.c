@@ -10,11 +10,9 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <jwt.h>
 #include "dtas.h"
-#include "hash.h"
 #include "testlib.h"
+#include "tl_jwt.h"
 #include "util.h"
 
 static char *home;
@@ -46,55 +44,14 @@ static void stop_tmcm(void)
 	free(home);
 }
 
-/* Base64(SHA-256(METHOD|lower(target)||body)), computed independently of tmcmd. */
-static char *checksum(const char *method, const char *target, const char *body)
-{
-	char *lower = xstrdup(target);
-	str_lower(lower);
-	char *s = xasprintf("%s|%s||%s", method, lower, body ? body : "");
-	unsigned char d[32];
-	hash_raw(HASH_SHA256, s, strlen(s), d);
-	free(s);
-	free(lower);
-	return base64_encode(d, sizeof d);
-}
-
-typedef struct client_style {
-	int iat_decimals;    /* digits after the point of the iat claim (seconds) */
-	jwt_alg_t alg;
-	const char *key;     /* NULL: the real API key */
-	double iat_offset;   /* seconds added to now */
-} client_style;
-
-static const client_style XSOAR = {6, JWT_ALG_HS256, NULL, 0};
-static const client_style CHRONICLE = {0, JWT_ALG_HS256, NULL, 0};
-
-static char *bearer(const client_style *cs, const char *method, const char *hashed_target,
+static char *bearer(const tl_jwt_style *cs, const char *method, const char *hashed_target,
 		    const char *body)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	char iat[64];
-	snprintf(iat, sizeof iat, "%.*f", cs->iat_decimals, (double)ts.tv_sec + ts.tv_nsec / 1e9 + cs->iat_offset);
-	char *sum = checksum(method, hashed_target, body);
-	char *claims = xasprintf("{\"appid\":\"%s\",\"iat\":%s,\"version\":\"V1\",\"checksum\":\"%s\"}",
-				 app_id, iat, sum);
-	jwt_t *j = NULL;
-	const char *key = cs->key ? cs->key : api_key;
-	ck_assert_int_eq(jwt_new(&j), 0);
-	ck_assert_int_eq(jwt_add_grants_json(j, claims), 0);
-	ck_assert_int_eq(jwt_set_alg(j, cs->alg, (const unsigned char *)key, (int)strlen(key)), 0);
-	char *tok = jwt_encode_str(j);
-	char *h = xasprintf("Authorization: Bearer %s", tok);
-	free(tok);
-	jwt_free(j);
-	free(claims);
-	free(sum);
-	return h;
+	return tl_jwt_bearer(cs, app_id, api_key, method, hashed_target, body);
 }
 
 /* One Automation API call; hashed_target NULL = the target as sent. */
-static json_t *call(const client_style *cs, const char *method, const char *target,
+static json_t *call(const tl_jwt_style *cs, const char *method, const char *target,
 		    const char *hashed_target, const char *body, long *status)
 {
 	char *auth = bearer(cs, method, hashed_target ? hashed_target : target, body);
@@ -115,7 +72,7 @@ static json_int_t meta_code(json_t *env)
 }
 
 /* The UDSO list Data array (asserted to be an array). */
-static json_t *udso_list(const client_style *cs, const char *target, const char *hashed)
+static json_t *udso_list(const tl_jwt_style *cs, const char *target, const char *hashed)
 {
 	long status;
 	json_t *env = call(cs, "GET", target, hashed, NULL, &status);
@@ -168,7 +125,7 @@ TEST(test_xsoar_udso_round_trip)
 	/* json.dumps separators, every key present, expiration "" */
 	const char *body = "{\"param\": {\"type\": \"ip\", \"content\": \"203.0.113.7\", \"notes\": "
 			   "\"Documentation\", \"scan_action\": \"Block\", \"expiration_utc_date\": \"\"}}";
-	json_t *env = call(&XSOAR, "PUT", UDSO "/", NULL, body, &status);
+	json_t *env = call(&TL_JWT_XSOAR, "PUT", UDSO "/", NULL, body, &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert_int_eq(meta_code(env), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(env, "Meta"), "Result")), 1);
@@ -178,11 +135,11 @@ TEST(test_xsoar_udso_round_trip)
 	body = "{\"param\": {\"type\": \"file_sha1\", \"content\": "
 	       "\"a94a8fe5ccb19ba61c4c0873d391e987982fbbd3\", \"notes\": \"\", \"scan_action\": "
 	       "\"log\", \"expiration_utc_date\": \"2031-01-01T12:00:00.123456+00:00\"}}";
-	env = call(&XSOAR, "PUT", UDSO "/", NULL, body, &status);
+	env = call(&TL_JWT_XSOAR, "PUT", UDSO "/", NULL, body, &status);
 	ck_assert_int_eq(status, 200);
 	json_decref(env);
 
-	json_t *list = udso_list(&XSOAR, UDSO "?type=&contentFilter=", NULL);
+	json_t *list = udso_list(&TL_JWT_XSOAR, UDSO "?type=&contentFilter=", NULL);
 	json_t *ip = find(list, "ip", "203.0.113.7");
 	ck_assert_ptr_nonnull(ip);
 	ck_assert_str_eq(json_string_value(json_object_get(ip, "scan_action")), "block");
@@ -195,16 +152,16 @@ TEST(test_xsoar_udso_round_trip)
 	json_decref(list);
 
 	/* DELETE by query, values unencoded, no trailing slash */
-	env = call(&XSOAR, "DELETE", UDSO "?type=ip&content=203.0.113.7", NULL, NULL, &status);
+	env = call(&TL_JWT_XSOAR, "DELETE", UDSO "?type=ip&content=203.0.113.7", NULL, NULL, &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert_int_eq(meta_code(env), 0);
 	json_decref(env);
-	list = udso_list(&XSOAR, UDSO "?type=ip&contentFilter=", NULL);
+	list = udso_list(&TL_JWT_XSOAR, UDSO "?type=ip&contentFilter=", NULL);
 	ck_assert_int_eq(json_array_size(list), 0);
 	json_decref(list);
 
 	/* deleting it again: documented "Data not found" */
-	env = call(&XSOAR, "DELETE", UDSO "?type=ip&content=203.0.113.7", NULL, NULL, &status);
+	env = call(&TL_JWT_XSOAR, "DELETE", UDSO "?type=ip&content=203.0.113.7", NULL, NULL, &status);
 	ck_assert_int_eq(status, 500);
 	ck_assert_int_eq(meta_code(env), 8);
 	json_decref(env);
@@ -216,7 +173,7 @@ TEST(test_chronicle_udso_round_trip)
 	start_tmcm();
 	long status;
 	/* ping: ProductServers?host_name=x answers 2xx with an empty list */
-	json_t *env = call(&CHRONICLE, "GET", "/WebApp/API/ServerResource/ProductServers?host_name=x",
+	json_t *env = call(&TL_JWT_CHRONICLE, "GET", "/WebApp/API/ServerResource/ProductServers?host_name=x",
 			   NULL, NULL, &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert_int_eq(json_integer_value(json_object_get(env, "result_code")), 1);
@@ -227,7 +184,7 @@ TEST(test_chronicle_udso_round_trip)
 	/* PUT without the trailing slash, no expiration key */
 	const char *body = "{\"param\": {\"content\": \"http://bad.example/dl?id=1\", \"type\": "
 			   "\"url\", \"scan_action\": \"block\", \"notes\": \"from SOAR\"}}";
-	env = call(&CHRONICLE, "PUT", UDSO, NULL, body, &status);
+	env = call(&TL_JWT_CHRONICLE, "PUT", UDSO, NULL, body, &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert_int_eq(meta_code(env), 0);
 	json_decref(env);
@@ -236,24 +193,24 @@ TEST(test_chronicle_udso_round_trip)
 	const char *sent = UDSO "?type=url&contentFilter=http%3A%2F%2Fbad.example";
 	char *hashed = xstrdup(sent);
 	str_lower(hashed);
-	json_t *list = udso_list(&CHRONICLE, sent, hashed);
+	json_t *list = udso_list(&TL_JWT_CHRONICLE, sent, hashed);
 	free(hashed);
 	ck_assert_int_eq(json_array_size(list), 1);
 	ck_assert_ptr_nonnull(find(list, "url", "http://bad.example/dl?id=1"));
 	json_decref(list);
 
 	/* the /v1/ path and any path case reach the same list */
-	list = udso_list(&CHRONICLE, "/webapp/API/v1/suspiciousobjects/userdefinedso/?type=url", NULL);
+	list = udso_list(&TL_JWT_CHRONICLE, "/webapp/API/v1/suspiciousobjects/userdefinedso/?type=url", NULL);
 	ck_assert_int_eq(json_array_size(list), 1);
 	json_decref(list);
 
 	/* DELETE by body, compact JSON (the stdlib IOC script) */
 	body = "{\"param\":{\"type\":\"url\",\"content\":\"http://bad.example/dl?id=1\"}}";
-	env = call(&CHRONICLE, "DELETE", UDSO "/", NULL, body, &status);
+	env = call(&TL_JWT_CHRONICLE, "DELETE", UDSO "/", NULL, body, &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(env, "Meta"), "Result")), 1);
 	json_decref(env);
-	list = udso_list(&CHRONICLE, UDSO, NULL);
+	list = udso_list(&TL_JWT_CHRONICLE, UDSO, NULL);
 	ck_assert_int_eq(json_array_size(list), 0);
 	json_decref(list);
 	stop_tmcm();
@@ -271,20 +228,20 @@ TEST(test_auth_failures)
 	json_decref(env);
 	free(url);
 
-	client_style stale = {6, JWT_ALG_HS256, NULL, -3600};
+	tl_jwt_style stale = {6, JWT_ALG_HS256, NULL, -3600};
 	env = call(&stale, "GET", UDSO, NULL, NULL, &status);
 	ck_assert_int_eq(status, 401);
 	ck_assert_int_eq(meta_code(env), 18);
 	json_decref(env);
 
-	client_style wrong_key = {0, JWT_ALG_HS256, "not-the-api-key", 0};
+	tl_jwt_style wrong_key = {0, JWT_ALG_HS256, "not-the-api-key", 0};
 	env = call(&wrong_key, "GET", UDSO, NULL, NULL, &status);
 	ck_assert_int_eq(status, 401);
 	ck_assert_int_eq(meta_code(env), 19);
 	json_decref(env);
 
 	/* the body sent differs from the body hashed */
-	char *auth = bearer(&XSOAR, "PUT", UDSO "/", "{\"param\": {}}");
+	char *auth = bearer(&TL_JWT_XSOAR, "PUT", UDSO "/", "{\"param\": {}}");
 	const char *headers[] = {auth, "Content-Type: application/json", NULL};
 	url = xasprintf("%s%s/", base_url, UDSO);
 	env = tl_http_json("PUT", url, headers, "{\"param\": {\"x\": 1}}", &status);
@@ -311,12 +268,12 @@ TEST(test_file_udso_and_products)
 	/* "123123" base64; the list shows type file with the upper-case SHA-1 */
 	const char *body = "{\"file_name\": \"VerySmallFile.txt\", \"file_content_base64_string\": "
 			   "\"MTIzMTIz\", \"file_scan_action\": \"BLOCK\", \"note\": \"Small file\"}";
-	json_t *env = call(&XSOAR, "PUT", "/WebApp/api/SuspiciousObjectResource/FileUDSO", NULL, body,
+	json_t *env = call(&TL_JWT_XSOAR, "PUT", "/WebApp/api/SuspiciousObjectResource/FileUDSO", NULL, body,
 			   &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert_int_eq(json_integer_value(json_object_get(env, "result_code")), 1);
 	json_decref(env);
-	json_t *list = udso_list(&XSOAR, UDSO "?type=file&contentFilter=", NULL);
+	json_t *list = udso_list(&TL_JWT_XSOAR, UDSO "?type=file&contentFilter=", NULL);
 	json_t *f = find(list, "file", "601F1889667EFAEBB33B8C12572835DA3F027F78");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_str_eq(json_string_value(json_object_get(f, "scan_action")), "block");
@@ -324,7 +281,7 @@ TEST(test_file_udso_and_products)
 
 	register_imsva();
 
-	env = call(&CHRONICLE, "GET", "/WebApp/API/ServerResource/ProductServers?host_name=imsva.lab",
+	env = call(&TL_JWT_CHRONICLE, "GET", "/WebApp/API/ServerResource/ProductServers?host_name=imsva.lab",
 		   NULL, NULL, &status);
 	ck_assert_int_eq(status, 200);
 	json_t *servers = json_object_get(env, "result_content");
@@ -338,12 +295,12 @@ TEST(test_file_udso_and_products)
 	/* agents: isolate it, then the listing shows it isolated */
 	body = "{\"act\": \"cmd_isolate_agent\", \"allow_multiple_match\": false, \"host_name\": "
 	       "\"imsva.lab\"}";
-	env = call(&XSOAR, "POST", "/WebApp/API/AgentResource/ProductAgents/", NULL, body, &status);
+	env = call(&TL_JWT_XSOAR, "POST", "/WebApp/API/AgentResource/ProductAgents/", NULL, body, &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert_int_eq(json_integer_value(json_object_get(env, "result_code")), 1);
 	ck_assert_int_eq(json_array_size(json_object_get(env, "result_content")), 1);
 	json_decref(env);
-	env = call(&XSOAR, "GET", "/WebApp/API/AgentResource/ProductAgents?host_name=imsva.lab", NULL,
+	env = call(&TL_JWT_XSOAR, "GET", "/WebApp/API/AgentResource/ProductAgents?host_name=imsva.lab", NULL,
 		   NULL, &status);
 	json_t *a = json_array_get(json_object_get(env, "result_content"), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(a, "isolation_status")), "isolated");
@@ -421,8 +378,8 @@ TEST(test_console_regenerate_api_key)
 	json_decref(settings);
 
 	long status;
-	const client_style with_old = {0, JWT_ALG_HS256, old, 0};
-	const client_style with_new = {0, JWT_ALG_HS256, fresh, 0};
+	const tl_jwt_style with_old = {0, JWT_ALG_HS256, old, 0};
+	const tl_jwt_style with_new = {0, JWT_ALG_HS256, fresh, 0};
 	json_decref(call(&with_old, "GET", UDSO, NULL, NULL, &status));
 	ck_assert_int_eq(status, 401);
 	json_decref(call(&with_new, "GET", UDSO, NULL, NULL, &status));
@@ -503,18 +460,18 @@ TEST(test_bad_input)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		long status;
-		json_t *env = call(&XSOAR, "PUT", UDSO "/", NULL, cases[i].body, &status);
+		json_t *env = call(&TL_JWT_XSOAR, "PUT", UDSO "/", NULL, cases[i].body, &status);
 		ck_assert_msg(status == cases[i].status, "case %zu: HTTP %ld", i, status);
 		ck_assert_msg(meta_code(env) == cases[i].code, "case %zu: code %lld", i,
 			      (long long)meta_code(env));
 		json_decref(env);
 	}
 	long status;
-	json_t *env = call(&XSOAR, "GET", UDSO "?type=hash", NULL, NULL, &status);
+	json_t *env = call(&TL_JWT_XSOAR, "GET", UDSO "?type=hash", NULL, NULL, &status);
 	ck_assert_int_eq(status, 400);
 	ck_assert_int_eq(meta_code(env), 7);
 	json_decref(env);
-	env = call(&XSOAR, "PUT", "/WebApp/api/SuspiciousObjectResource/FileUDSO", NULL,
+	env = call(&TL_JWT_XSOAR, "PUT", "/WebApp/api/SuspiciousObjectResource/FileUDSO", NULL,
 		   "{\"file_name\": \"a\", \"file_content_base64_string\": \"@@@\", "
 		   "\"file_scan_action\": \"LOG\"}", &status);
 	ck_assert_int_eq(status, 400);
@@ -538,22 +495,22 @@ TEST(test_xsoar_double_slash_targets)
 	start_tmcm();
 	register_imsva();
 	long status;
-	json_t *env = call(&XSOAR, "GET", "/" UDSO "?type=&contentFilter=", UDSO "?type=&contentFilter=",
+	json_t *env = call(&TL_JWT_XSOAR, "GET", "/" UDSO "?type=&contentFilter=", UDSO "?type=&contentFilter=",
 			   NULL, &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert_int_eq(meta_code(env), 0);
 	json_decref(env);
 	const char *body = "{\"param\": {\"type\": \"domain\", \"content\": \"evil.example\", \"notes\": "
 			   "\"\", \"scan_action\": \"block\", \"expiration_utc_date\": \"\"}}";
-	env = call(&XSOAR, "PUT", "/" UDSO "/", UDSO "/", body, &status);
+	env = call(&TL_JWT_XSOAR, "PUT", "/" UDSO "/", UDSO "/", body, &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert_int_eq(meta_code(env), 0);
 	json_decref(env);
-	json_t *list = udso_list(&XSOAR, "/" UDSO "?type=domain&contentFilter=",
+	json_t *list = udso_list(&TL_JWT_XSOAR, "/" UDSO "?type=domain&contentFilter=",
 				 UDSO "?type=domain&contentFilter=");
 	ck_assert_ptr_nonnull(find(list, "domain", "evil.example"));
 	json_decref(list);
-	env = call(&XSOAR, "DELETE", "/" UDSO "?type=domain&content=evil.example",
+	env = call(&TL_JWT_XSOAR, "DELETE", "/" UDSO "?type=domain&content=evil.example",
 		   UDSO "?type=domain&content=evil.example", NULL, &status);
 	ck_assert_int_eq(status, 200);
 	json_decref(env);
@@ -561,20 +518,20 @@ TEST(test_xsoar_double_slash_targets)
 	body = "{\"act\": \"cmd_isolate_agent\", \"allow_multiple_match\": true, \"entity_id\": \"\", "
 	       "\"ip_address\": \"\", \"mac_address\": \"\", \"host_name\": \"imsva.lab\", "
 	       "\"product\": \"\"}";
-	env = call(&XSOAR, "POST", "//WebApp/API/AgentResource/ProductAgents/",
+	env = call(&TL_JWT_XSOAR, "POST", "//WebApp/API/AgentResource/ProductAgents/",
 		   "/WebApp/API/AgentResource/ProductAgents/", body, &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert_int_eq(json_integer_value(json_object_get(env, "result_code")), 1);
 	json_decref(env);
 
 	/* unknown paths: the API's own 401 for a wrong key, 404 for the right one */
-	client_style wrong_key = {6, JWT_ALG_HS256, "not-the-api-key", 0};
+	tl_jwt_style wrong_key = {6, JWT_ALG_HS256, "not-the-api-key", 0};
 	env = call(&wrong_key, "GET", "//WebApp/api/NoSuchResource", "/WebApp/api/NoSuchResource", NULL,
 		   &status);
 	ck_assert_int_eq(status, 401);
 	ck_assert_int_eq(meta_code(env), 19);
 	json_decref(env);
-	env = call(&XSOAR, "GET", "//WebApp/api/NoSuchResource", "/WebApp/api/NoSuchResource", NULL,
+	env = call(&TL_JWT_XSOAR, "GET", "//WebApp/api/NoSuchResource", "/WebApp/api/NoSuchResource", NULL,
 		   &status);
 	ck_assert_int_eq(status, 404);
 	json_decref(env);
@@ -586,7 +543,7 @@ TEST(test_logs_query)
 {
 	start_tmcm();
 	long status;
-	json_t *env = call(&XSOAR, "GET",
+	json_t *env = call(&TL_JWT_XSOAR, "GET",
 			   "/WebApp/api/v1/logs/officescan_virus?output_format=1&page_token=0&since_time=0",
 			   NULL, NULL, &status);
 	ck_assert_int_eq(status, 200);
@@ -598,7 +555,7 @@ TEST(test_logs_query)
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(data, "NextPage"),
 							    "PageToken")), 0);
 	json_decref(env);
-	env = call(&XSOAR, "GET", "/WebApp/api/v1/logs/no_such_log?output_format=1&page_token=0&since_time=0",
+	env = call(&TL_JWT_XSOAR, "GET", "/WebApp/api/v1/logs/no_such_log?output_format=1&page_token=0&since_time=0",
 		   NULL, NULL, &status);
 	ck_assert_int_eq(status, 400);
 	ck_assert_int_eq(meta_code(env), 7);
@@ -611,7 +568,7 @@ static json_t *es_call(const char *method, const char *url, const char *payload,
 {
 	char *body = xasprintf("{\"Url\": \"%s\", \"TaskType\": 4, \"Payload\": %s}", url, payload);
 	long status;
-	*env = call(&XSOAR, method, "/WebApp/OSCE_iES/OsceIes/ApiEntry", NULL, body, &status);
+	*env = call(&TL_JWT_XSOAR, method, "/WebApp/OSCE_iES/OsceIes/ApiEntry", NULL, body, &status);
 	free(body);
 	ck_assert_int_eq(status, 200);
 	json_t *data = json_object_get(*env, "Data");
@@ -678,7 +635,7 @@ TEST(test_endpoint_sensor_tasks)
 
 	/* "123123" becomes a file UDSO; "456456" stays unknown */
 	long status;
-	env = call(&XSOAR, "PUT", "/WebApp/api/SuspiciousObjectResource/FileUDSO", NULL,
+	env = call(&TL_JWT_XSOAR, "PUT", "/WebApp/api/SuspiciousObjectResource/FileUDSO", NULL,
 		   "{\"file_name\": \"a.txt\", \"file_content_base64_string\": \"MTIzMTIz\", "
 		   "\"file_scan_action\": \"BLOCK\", \"note\": \"\"}", &status);
 	ck_assert_int_eq(status, 200);
@@ -719,7 +676,7 @@ TEST(test_endpoint_sensor_tasks)
 	json_decref(env);
 
 	/* an unknown task: refused with a Message other than OK */
-	env = call(&XSOAR, "PUT", "/WebApp/OSCE_iES/OsceIes/ApiEntry", NULL,
+	env = call(&TL_JWT_XSOAR, "PUT", "/WebApp/OSCE_iES/OsceIes/ApiEntry", NULL,
 		   "{\"Url\": \"V1/Task/Nope\", \"TaskType\": 4, \"Payload\": {}}", &status);
 	ck_assert_int_eq(status, 400);
 	ck_assert_str_ne(json_string_value(json_object_get(json_object_get(env, "Data"), "Message")),

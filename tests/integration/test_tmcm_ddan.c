@@ -3,7 +3,9 @@
  * DDAN; tmcmd, registered with that DDAN, pulls it into the Virtual Analyzer
  * Objects list on "Sync now" (scan action Log); the administrator sets Block;
  * a subscribed product's next incremental pull of TMCM's feed carries it with
- * action block. Everything over HTTPS between real processes. */
+ * action block. Everything over HTTPS between real processes. On the way,
+ * the Automation API log query lists the object as a Virtual Analyzer
+ * detection (XSOAR's list-logs). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "sofeed.h"
 #include "testlib.h"
 #include "tl_dtas.h"
+#include "tl_jwt.h"
 #include "util.h"
 
 typedef struct proc {
@@ -56,6 +59,26 @@ static json_t *console(const proc *tmcm, const char *method, const char *path, c
 	free(url);
 	free(hdr);
 	return j;
+}
+
+/* XSOAR's list-logs for Virtual Analyzer Detections: Data.Logs[] (asserted
+ * to be an array; caller decrefs the envelope). */
+static json_t *sandbox_logs(const proc *tmcm, json_t **env)
+{
+	const char *target = "/WebApp/api/v1/logs/Sandbox_Detection_Log?output_format=1&"
+			     "page_token=0&since_time=0";
+	char *auth = tl_jwt_bearer(&TL_JWT_XSOAR, info(tmcm, "app_id"), info(tmcm, "api_key"), "GET",
+				   target, NULL);
+	const char *headers[] = {auth, "Content-Type: application/json;charset=utf-8", NULL};
+	char *url = xasprintf("%s%s", tmcm->url, target);
+	long status;
+	*env = tl_http_json("GET", url, headers, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	free(url);
+	free(auth);
+	json_t *logs = json_object_get(json_object_get(*env, "Data"), "Logs");
+	ck_assert(json_is_array(logs));
+	return logs;
 }
 
 typedef struct found {
@@ -110,6 +133,20 @@ TEST(test_ddan_so_to_tmcm_block)
 	ck_assert_str_eq(json_string_value(json_object_get(item, "risk")), "High");
 	ck_assert_str_eq(json_string_value(json_object_get(item, "action")), "log");
 	json_decref(item);
+
+	/* the Automation API log query lists it as a Virtual Analyzer detection,
+	 * one CEF line with the object in cs2 */
+	json_t *env;
+	json_t *logs = sandbox_logs(&tmcm, &env);
+	ck_assert_int_eq(json_array_size(logs), 1);
+	const char *line = json_string_value(json_array_get(logs, 0));
+	ck_assert_ptr_nonnull(strstr(line, "CEF:0|Trend Micro|Apex Central|2019|VA:FILE|Virtual "
+					   "Analyzer Detections|8|"));
+	char *want = xasprintf(" cs2=%s ", sha1);
+	ck_assert_ptr_nonnull(strstr(line, want));
+	ck_assert_ptr_nonnull(strstr(line, " deviceFacility=DDAN "));
+	free(want);
+	json_decref(env);
 
 	/* a product takes the list: the SO with action log */
 	dtas_client imsva;
