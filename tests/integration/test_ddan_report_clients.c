@@ -11,6 +11,7 @@
  *  - PHP DDAN_API's get_black_list_by_sha1 (X_DTAS_SHA1), the QA client's
  *    exception lists (XML PUT body in the checksum, REPORT/ID), and the PDF
  *    report checked with poppler's pdfinfo / pdftotext.
+ * The lab's own DTAS client (common/dtas.c) with that slashed base URL too.
  * The two converters are written here with libxml2, independently of ddand. */
 #include <archive.h>
 #include <archive_entry.h>
@@ -23,6 +24,7 @@
 #include "ddan_testkit.h"
 #include "dtas.h"
 #include "testlib.h"
+#include "tl_dtas.h"
 #include "util.h"
 
 static tk_daemon dd;
@@ -201,6 +203,21 @@ static json_t *xsoar_reports(json_t *doc, const char *risk)
 }
 
 /* ---- tests --------------------------------------------------------------------- */
+
+/* The lab's own DTAS client (common/dtas.c, as IMSVA, TMCM and DDI use it)
+ * with a base URL ending in "/": register, upload, brief report. */
+TEST(lab_client_with_slashed_base_url)
+{
+	dtas_client c;
+	tl_dtas_client(&c, slashed.url, dd.key);
+	ctd_err err = {0};
+	ck_assert_msg(dtas_test_connection(&c, &err) == 0, "%s", err.msg);
+	const char *data = "lab client via a slashed base URL CTDLAB-RISK-LOW\n";
+	char sha1[41];
+	tl_ddan_upload(&c, data, strlen(data), "low.txt", sha1);
+	ck_assert_int_eq(tl_ddan_wait_verdict(&c, sha1), 1);
+	dtas_client_free(&c);
+}
 
 /* A clean file and a URL: one FILE_ANALYZE_REPORT each, no detection. */
 TEST(xsoar_clean_file_and_url_reports)
