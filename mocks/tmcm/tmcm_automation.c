@@ -428,8 +428,9 @@ static void h_product_agents(http_req *req, http_resp *resp)
 	list_products(req, resp, 2, &f);
 }
 
-/* Real servers are IIS: the listener matches these in any case and with or
- * without a trailing slash (daemon_http_start with path_nocase). */
+/* Real servers are IIS: the listener matches these in any case
+ * (daemon_http_start with path_nocase), with or without a trailing slash and
+ * with runs of slashes as one (every ctdlab listener does). */
 const http_route tmcm_automation_routes[] = {
 	{"*", "/WebApp/api/SuspiciousObjects/UserDefinedSO", h_udso, &jwt_ci_auth},
 	{"*", "/WebApp/api/v1/SuspiciousObjects/UserDefinedSO", h_udso, &jwt_ci_auth},
