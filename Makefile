@@ -7,7 +7,8 @@
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan (build-san/)
 #   make check SANITIZE=thread   under ThreadSanitizer (build-tsan/)
 #   make run        make deps, build, start the lab and run the four-step drill
-#   make bench      benchmarks (SMTP intake vs Postfix smtp-sink, SO lookup)
+#   make bench      benchmarks (SMTP intake vs Postfix smtp-sink, SO lookup);
+#                   writes bench.json; BASE=old.json compares with an earlier run
 #   make deps       install the Debian packages of tools/debian-packages.txt
 #   make install PREFIX=/usr/local DESTDIR=   install the binaries
 #
@@ -216,7 +217,7 @@ install: all
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/ctdlab
 
 bench: all
-	@tests/bench/run.sh
+	@BASE=$(BASE) tests/bench/run.sh
 
 docker-smoke:
 	docker/smoke-test.sh

@@ -7,6 +7,7 @@
 # the same at a million objects as at ten.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/bench/lib.sh
 N=${BENCH_SO:-1000000}
 work=$(mktemp -d /tmp/ctdlab-bench-so.XXXXXX)
 pids=()
@@ -73,8 +74,10 @@ field() { python3 -c "import json,sys;print(json.load(sys.stdin)['$1'])"; }
 echo "bench: IMSVA suspicious-object sync from a TMCM feed"
 full=$(wait_sync "$N" "$N") # the sync at start-up: a full one (cursor 0)
 [[ $(field last_sync_full <<<"$full") == True ]] || { echo "bench: not a full sync" >&2; exit 1; }
-echo "  full sync of $N objects : $(field last_sync_duration_ms <<<"$full") ms"
+figure so.imsva_full_sync_ms "$(field last_sync_duration_ms <<<"$full")" ms lower \
+	"IMSVA full sync of $N SOs"
 echo 10 >"$work/extra"
 sync_now
 inc=$(wait_sync $((N + 10)) $((N + 10)))
-echo "  incremental sync of 10 objects : $(field last_sync_duration_ms <<<"$inc") ms"
+figure so.imsva_incremental_sync_ms "$(field last_sync_duration_ms <<<"$inc")" ms lower \
+	"IMSVA incremental sync of 10 SOs"
