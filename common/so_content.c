@@ -33,8 +33,11 @@ static int is_control(int c)
 	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || !xmlIsCharQ(c) || c == REPLACEMENT_CHAR;
 }
 
-/* blanks_ok 0 also refuses spaces (URLs). */
-static int text_rules(const char *field, const char *s, size_t max, int blanks_ok, ctd_err *err)
+enum { NO_BLANKS, ONE_LINE, MULTI_LINE };
+
+/* NO_BLANKS also refuses spaces (URLs); MULTI_LINE allows tab, LF and CR
+ * (notes). */
+static int text_rules(const char *field, const char *s, size_t max, int kind, ctd_err *err)
 {
 	size_t n = strlen(s);
 	if (n > max)
@@ -43,10 +46,10 @@ static int text_rules(const char *field, const char *s, size_t max, int blanks_o
 		int len, c = next_char(s + i, n - i, &len);
 		if (c < 0)
 			return ctd_fail(err, CTD_EINVAL, "%s: byte %zu is not UTF-8", field, i);
-		if (is_control(c))
+		if (is_control(c) && !(kind == MULTI_LINE && (c == '\t' || c == '\n' || c == '\r')))
 			return ctd_fail(err, CTD_EINVAL, "%s: control character U+%04X at byte %zu",
 					field, (unsigned)c, i);
-		if (!blanks_ok && c == ' ')
+		if (kind == NO_BLANKS && c == ' ')
 			return ctd_fail(err, CTD_EINVAL, "%s: blank at byte %zu", field, i);
 		i += (size_t)len;
 	}
@@ -55,7 +58,7 @@ static int text_rules(const char *field, const char *s, size_t max, int blanks_o
 
 int so_text_check(const char *field, const char *text, size_t max, ctd_err *err)
 {
-	return text ? text_rules(field, text, max, 1, err) : 0;
+	return text ? text_rules(field, text, max, MULTI_LINE, err) : 0;
 }
 
 int so_xml_safe(const char *s)
@@ -141,7 +144,7 @@ static int canon_ip(const char *field, char **v, ctd_err *err)
  * host lower case. */
 static int check_url(const char *field, char *v, ctd_err *err)
 {
-	if (text_rules(field, v, SO_URL_MAX, 0, err) < 0)
+	if (text_rules(field, v, SO_URL_MAX, NO_BLANKS, err) < 0)
 		return -1;
 	size_t scheme = 0;
 	while (isalnum((unsigned char)v[scheme]) || (scheme && strchr("+.-", v[scheme])))
@@ -182,7 +185,7 @@ int so_content_normalise(const char *field, const char *type, const char *value,
 	if (!value)
 		return ctd_fail(err, CTD_EINVAL, "%s is required", field);
 	char *v = trimmed_dup(value);
-	int rc = text_rules(field, v, SO_URL_MAX, 1, err);
+	int rc = text_rules(field, v, SO_URL_MAX, ONE_LINE, err);
 	if (rc == 0 && !v[0])
 		rc = ctd_fail(err, CTD_EINVAL, "%s is empty", field);
 	if (rc == 0)

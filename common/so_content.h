@@ -28,8 +28,9 @@
 int so_content_normalise(const char *field, const char *type, const char *value, char **out,
 			 ctd_err *err);
 
-/* Free text that travels with objects (notes, file names, sources): valid
- * UTF-8 without control characters, at most max bytes. -1 with CTD_EINVAL and
+/* Free text that travels with objects (notes, file names): valid UTF-8
+ * without control characters other than tab, LF and CR (notes may have
+ * several lines), at most max bytes; NULL passes. -1 with CTD_EINVAL and
  * a message that starts with `field`. */
 int so_text_check(const char *field, const char *text, size_t max, ctd_err *err);
 
