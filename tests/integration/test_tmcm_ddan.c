@@ -66,6 +66,14 @@ static json_t *console(const proc *tmcm, const char *method, const char *path, c
 	return j;
 }
 
+/* A ddand analysing fast, and a submitter registered with it. */
+static void start_ddan(proc *ddan, dtas_client *sub)
+{
+	const char *dargs[] = {"--port", "0", "--analysis_time", "100ms", NULL};
+	start(ddan, "ddand", "ddan", dargs);
+	tl_dtas_client(sub, ddan->url, info(ddan, "api_key"));
+}
+
 /* "Sync now" until TMCM's Virtual Analyzer Objects list has an object of
  * type matching q (bounded); returns it. */
 static json_t *wait_va(const proc *tmcm, const char *type, const char *q)
@@ -106,12 +114,9 @@ static int look(const so_record *r, void *cls)
 TEST(test_ddan_so_to_tmcm_block)
 {
 	proc ddan, tmcm;
-	const char *dargs[] = {"--port", "0", "--analysis_time", "100ms", NULL};
-	start(&ddan, "ddand", "ddan", dargs);
-
-	/* STEP 1 in short: a submitter sends a sample the lab's rules call High */
 	dtas_client sub;
-	tl_dtas_client(&sub, ddan.url, info(&ddan, "api_key"));
+	start_ddan(&ddan, &sub);
+	/* STEP 1 in short: a submitter sends a sample the lab's rules call High */
 	const char *sample = "Sample SO for the TMCM test CTDLAB-RISK-HIGH\n";
 	char sha1[41];
 	tl_ddan_upload(&sub, sample, strlen(sample), "sample_so.doc", sha1);
@@ -194,10 +199,8 @@ static void start_tmcm_on(proc *tmcm, const char *which, const char *url, const 
 TEST(test_ddan_url_sample_with_control_char)
 {
 	proc ddan, tmcm;
-	const char *dargs[] = {"--port", "0", "--analysis_time", "100ms", NULL};
-	start(&ddan, "ddand", "ddan", dargs);
 	dtas_client sub;
-	tl_dtas_client(&sub, ddan.url, info(&ddan, "api_key"));
+	start_ddan(&ddan, &sub);
 	const char *url = "http://malicious.ctdlab.test/a\x01" "b";
 	char sha1[41];
 	ctd_err err = {0};
