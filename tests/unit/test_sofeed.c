@@ -1,5 +1,6 @@
 /* test_sofeed.c - unit tests of common/sofeed.c: the SO feed XML written and
- * read back (escaping, times, never-expire, removal, cursor and paging). */
+ * read back (escaping, times, never-expire, removal, cursor and paging;
+ * records XML cannot carry left out, bad records skipped). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
