@@ -46,26 +46,80 @@ static const char *find_header(const dtas_header *hdrs, size_t n, const char *na
 	return NULL;
 }
 
+/* The next header name of an order list at *p (its length in *len, never 0),
+ * or NULL at the end; blanks around the commas are ignored. */
+static const char *next_order_name(const char **p, size_t *len)
+{
+	const char *s = *p;
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == ',')
+			s++;
+		if (!*s) {
+			*p = s;
+			return NULL;
+		}
+		const char *end = s;
+		while (*end && *end != ',')
+			end++;
+		size_t n = (size_t)(end - s);
+		while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			n--;
+		*p = end;
+		if (n) {
+			*len = n;
+			return s;
+		}
+		s = end;
+	}
+}
+
 const char *dtas_order_missing(const dtas_header *hdrs, size_t nhdrs, const char *order,
 			       char *name_out, size_t name_cap)
 {
-	const char *p = order;
-	while (p && *p) {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		const char *end = p;
-		while (*end && *end != ',')
-			end++;
-		size_t len = (size_t)(end - p);
-		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			len--;
-		if (len && !find_header(hdrs, nhdrs, p, len)) {
-			snprintf(name_out, name_cap, "%.*s", (int)len, p);
+	const char *p = order ? order : "", *name;
+	size_t len;
+	while ((name = next_order_name(&p, &len)))
+		if (!find_header(hdrs, nhdrs, name, len)) {
+			snprintf(name_out, name_cap, "%.*s", (int)len, name);
 			return name_out;
 		}
-		p = end;
-	}
 	return NULL;
+}
+
+/* Headers every client sends whatever the call; any other X-DTAS-* header
+ * (X-DTAS-SHA1, X-DTAS-LastQueryID ...) is the call's own. */
+static int is_common_header(const char *name, size_t len)
+{
+	static const char *const common[] = {"X-DTAS-ProtocolVersion", "X-DTAS-ProductName",
+					     "X-DTAS-ClientHostname", "X-DTAS-SourceID",
+					     "X-DTAS-SourceName", "X-DTAS-Time", "X-DTAS-Challenge",
+					     "X-DTAS-ClientUUID"};
+	for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+		if (strlen(common[i]) == len && !strncasecmp(common[i], name, len))
+			return 1;
+	return 0;
+}
+
+/* A header that tells one request from another: the time, the challenge, the
+ * client, or the call's own parameter. */
+static int identifies_request(const char *name, size_t len)
+{
+	if ((len == 11 && !strncasecmp(name, "X-DTAS-Time", 11)) ||
+	    (len == 16 && !strncasecmp(name, "X-DTAS-Challenge", 16)) ||
+	    (len == 17 && !strncasecmp(name, "X-DTAS-ClientUUID", 17)))
+		return 1;
+	int checksum = len >= 15 && !strncasecmp(name, "X-DTAS-Checksum", 15);
+	return len > 7 && !strncasecmp(name, "X-DTAS-", 7) && !checksum && !is_common_header(name, len);
+}
+
+int dtas_order_identifies(const char *order)
+{
+	const char *p = order ? order : "", *name;
+	size_t len;
+	while ((name = next_order_name(&p, &len)))
+		if (identifies_request(name, len))
+			return 1;
+	return 0;
 }
 
 void dtas_checksum(const char *api_key, const dtas_header *hdrs, size_t nhdrs, const char *order,
@@ -74,20 +128,12 @@ void dtas_checksum(const char *api_key, const dtas_header *hdrs, size_t nhdrs, c
 	hash_ctx *h = hash_begin(HASH_SHA1);
 	hash_update(h, api_key, strlen(api_key));
 	if (order && *order) {
-		const char *p = order;
-		while (*p) {
-			while (*p == ' ' || *p == '\t' || *p == ',')
-				p++;
-			const char *end = p;
-			while (*end && *end != ',')
-				end++;
-			size_t len = (size_t)(end - p);
-			while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-				len--;
-			const char *v = len ? find_header(hdrs, nhdrs, p, len) : NULL;
+		const char *p = order, *name;
+		size_t len;
+		while ((name = next_order_name(&p, &len))) {
+			const char *v = find_header(hdrs, nhdrs, name, len);
 			if (v)
 				hash_update(h, v, strlen(v));
-			p = end;
 		}
 	} else {
 		for (size_t i = 0; i < nhdrs; i++)
@@ -198,6 +244,12 @@ static int verify_headers(const http_req *req, dtas_verify *v, const header_vec 
 				"the request does not carry it",
 				missing);
 	}
+	if (order && *order && !dtas_order_identifies(order))
+		return verify_fail(v, "weak_order", err,
+				   "X-DTAS-ChecksumCalculatingOrder signs none of the headers that "
+				   "identify a request: list X-DTAS-Time, X-DTAS-Challenge, "
+				   "X-DTAS-ClientUUID or the call's own header (X-DTAS-SHA1 ...), or "
+				   "send no order header to sign every X-DTAS-* header");
 	v->key_index = signing_key(v, hv, req, got);
 	if (v->key_index < 0)
 		return verify_fail(v, "bad_checksum", err,

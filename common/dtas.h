@@ -76,7 +76,11 @@ int dtas_brief_report(const dtas_client *c, const char *const *sha1s, size_t n, 
 
 /* The server side: verify a request's X-DTAS-Checksum (over the API key, the
  * ChecksumCalculatingOrder headers - else every X-DTAS-* header in wire
- * order - and the body of a non-multipart PUT) against each accepted key. */
+ * order - and the body of a non-multipart PUT) against each accepted key.
+ * An order header that signs none of the headers identifying the request
+ * (dtas_order_identifies) is refused ("weak_order"): its checksum would
+ * authorise any call. Time and Challenge may be reused (every public client
+ * does), so there is no replay cache. */
 typedef struct dtas_verify {
 	const char *const *keys; /* accepted API keys, tried in order; empty ones never match */
 	size_t nkeys;
@@ -84,8 +88,8 @@ typedef struct dtas_verify {
 	int lenient_body;        /* also accept a checksum computed without the PUT body */
 	/* results */
 	int key_index;           /* the key that verified */
-	const char *reason;      /* on failure: "missing_header", "bad_checksum",
-				  * "bad_time" or "stale_time" */
+	const char *reason;      /* on failure: "missing_header", "weak_order",
+				  * "bad_checksum", "bad_time" or "stale_time" */
 } dtas_verify;
 /* 0 when the request verifies (v->key_index set), else -1 with CTD_EAUTH, a
  * message a developer can act on, and v->reason. */
@@ -96,6 +100,11 @@ int dtas_verify_request(const http_req *req, dtas_verify *v, ctd_err *err);
 /* Initialise libxml2 once per process (thread-safe); the DTAS/SO feed XML
  * helpers call it themselves. */
 void dtas_xml_init(void);
+/* 1 when the ChecksumCalculatingOrder list names at least one header that
+ * identifies a request: X-DTAS-Time, X-DTAS-Challenge, X-DTAS-ClientUUID or a
+ * call's own X-DTAS-* header (any but the ones every call carries:
+ * ProtocolVersion, ProductName, ClientHostname, SourceID, SourceName). */
+int dtas_order_identifies(const char *order);
 /* The first header named in `order` that hdrs lack (copied into name_out), or
  * NULL when all are present: a server's "missing header" reason. */
 const char *dtas_order_missing(const dtas_header *hdrs, size_t nhdrs, const char *order,

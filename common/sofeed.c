@@ -9,7 +9,8 @@
 #include <strings.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-
+#include "log.h"
+#include "so_content.h"
 
 #define SOFEED_VERSION "1.0"
 
@@ -60,8 +61,25 @@ static void add_time(sbuf *out, const char *name, int64_t ms)
 	sbuf_printf(out, "<%s ms=\"%lld\">%s</%s>", name, (long long)ms, iso, name);
 }
 
-void sofeed_xml_add(sbuf *out, const so_record *r)
+/* A record XML 1.0 cannot carry (a control character or a byte that is not
+ * UTF-8 in one of its strings: old data, stored before the content rules). */
+static int representable(const so_record *r)
 {
+	const char *text[] = {r->type, r->value ? r->value : "", r->risk,
+			      r->source ? r->source : "", r->related_sha1, r->action};
+	for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
+		if (!so_xml_safe(text[i]))
+			return 0;
+	return 1;
+}
+
+int sofeed_xml_add(sbuf *out, const so_record *r)
+{
+	if (!representable(r)) {
+		log_warn("sofeed.record_skipped", "id=%lld type=%s value=\"%s\" reason=\"not XML 1.0 "
+			 "text\"", (long long)r->id, r->type, r->value ? r->value : "");
+		return 0;
+	}
 	sbuf_printf(out, "  <REPORT><ID>%lld</ID>", (long long)r->id);
 	add_text(out, "TYPE", r->type);
 	add_text(out, "VALUE", r->value);
@@ -74,6 +92,7 @@ void sofeed_xml_add(sbuf *out, const so_record *r)
 	if (r->action[0])
 		add_text(out, "ACTION", r->action);
 	sbuf_printf(out, "<REMOVED>%d</REMOVED></REPORT>\n", r->removed ? 1 : 0);
+	return 1;
 }
 
 void sofeed_xml_end(sbuf *out, int64_t last_id, int more)
@@ -160,6 +179,22 @@ static void parse_report(xmlNode *rep, so_record *r)
 		r->source = xstrdup("");
 }
 
+/* Replace r's value by its canonical form; a record whose content breaks the
+ * rules (so_content.h) is logged and skipped, never the whole page. */
+static int valid_content(so_record *r)
+{
+	ctd_err err = {0};
+	char *canon;
+	if (so_content_normalise("VALUE", r->type, r->value, &canon, &err) < 0) {
+		log_warn("sofeed.record_skipped", "id=%lld type=%s value=\"%s\" reason=\"%s\"",
+			 (long long)r->id, r->type, r->value, err.msg);
+		return 0;
+	}
+	free(r->value);
+	r->value = canon;
+	return 1;
+}
+
 /* Hand every REPORT element under n (at any depth: get_black_lists has them
  * under the root, get_suspicious_object_by_sha1 under Return/REPORTS) to cb. */
 static int walk_reports(xmlNode *n, int (*cb)(const so_record *r, void *cls), void *cls,
@@ -177,7 +212,7 @@ static int walk_reports(xmlNode *n, int (*cb)(const so_record *r, void *cls), vo
 		parse_report(n, &r);
 		if (r.id > *max_id)
 			*max_id = r.id;
-		int rc = cb ? cb(&r, cls) : 0;
+		int rc = valid_content(&r) && cb ? cb(&r, cls) : 0;
 		free(r.value);
 		free(r.source);
 		if (rc != 0)
@@ -191,9 +226,16 @@ int sofeed_parse(const char *xml, size_t len, int (*cb)(const so_record *r, void
 		 int64_t *last_id, int *more, ctd_err *err)
 {
 	dtas_xml_init();
-	xmlDoc *doc = xmlReadMemory(xml, (int)len, "feed.xml", NULL,
+	size_t scrubbed_len = 0;
+	char *scrubbed = so_xml_scrub(xml, len, &scrubbed_len);
+	if (scrubbed)
+		log_warn("sofeed.scrubbed", "reason=\"characters XML 1.0 cannot carry: records "
+			 "holding them are skipped\"");
+	xmlDoc *doc = xmlReadMemory(scrubbed ? scrubbed : xml, (int)(scrubbed ? scrubbed_len : len),
+				    "feed.xml", NULL,
 				    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
 					    XML_PARSE_NOWARNING);
+	free(scrubbed);
 	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!root) {
 		xmlFreeDoc(doc);

@@ -25,14 +25,20 @@ typedef struct so_record {
 	int removed;            /* 1: expired, excepted or deleted: consumers drop it */
 } so_record;
 
-/* Serialise: begin, add each record, end. */
+/* Serialise: begin, add each record, end. A record XML 1.0 cannot carry (a
+ * control character or a byte that is not UTF-8 in a string, old data) is
+ * logged and left out: add returns 1 when written, 0 when skipped, and the
+ * page stays well-formed. */
 void sofeed_xml_begin(sbuf *out);
-void sofeed_xml_add(sbuf *out, const so_record *r);
+int sofeed_xml_add(sbuf *out, const so_record *r);
 /* last_id: highest ID in this page (or the cursor given); more: 1 if a further
  * page exists. */
 void sofeed_xml_end(sbuf *out, int64_t last_id, int more);
 
 /* Parse a feed page, calling cb for each record (fields valid during the call).
+ * Records are checked by the content rules (so_content.h) and carry the
+ * canonical value; a bad record (or one with characters XML cannot carry) is
+ * logged and skipped, its ID still counting for last_id.
  * cb returns 0 to go on, -1 to abort. REPORT elements are found at any depth,
  * so get_suspicious_object_by_sha1's Return/REPORTS/REPORT parses too. */
 int sofeed_parse(const char *xml, size_t len, int (*cb)(const so_record *r, void *cls), void *cls,

@@ -117,7 +117,9 @@ int ddan_submitter_unregister(store *st, const char *client_uuid, ctd_err *err);
 int ddan_submitter_touch(store *st, const char *client_uuid, ctd_err *err);
 
 /* ddan_so.c: suspicious objects. */
-/* Record (or refresh) one SO seen in a sample; inside the caller's transaction. */
+/* Record (or refresh) one SO seen in a sample; inside the caller's
+ * transaction. Content that breaks the lab's rules (so_content.h) is logged
+ * and left out (0): one bad URL never fails an analysis. */
 int ddan_so_record(store *st, const char *type, const char *value, const char *risk,
 		   const char *sha1, int64_t now, int64_t expiry_ms, ctd_err *err);
 /* Mark expired SOs removed (new change ids). Returns how many, or -1. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "so_content.h"
 #include "sofeed.h"
 
 #define SO_COLUMNS                                                                             \
@@ -61,8 +62,8 @@ static int link_sample(store *st, int64_t so_id, const char *sha1, ctd_err *err)
 	return sqlite3_changes(store_db(st));
 }
 
-int ddan_so_record(store *st, const char *type, const char *value, const char *risk,
-		   const char *sha1, int64_t now, int64_t expiry_ms, ctd_err *err)
+static int so_store(store *st, const char *type, const char *value, const char *risk,
+		    const char *sha1, int64_t now, int64_t expiry_ms, ctd_err *err)
 {
 	int excepted = ddan_exception_match(st, type, value, err);
 	if (excepted != 0) {
@@ -137,6 +138,23 @@ int ddan_so_record(store *st, const char *type, const char *value, const char *r
 	so_event(st, !old_risk[0] ? "so.created" : was_removed ? "so.readded" : "so.updated", id, type,
 		 value, new_risk, change);
 	return 0;
+}
+
+/* The door of DDAN's SO list: content that breaks the lab's rules
+ * (so_content.h) is logged and never becomes an object; the analysis goes on. */
+int ddan_so_record(store *st, const char *type, const char *value, const char *risk,
+		   const char *sha1, int64_t now, int64_t expiry_ms, ctd_err *err)
+{
+	ctd_err why = {0};
+	char *canon;
+	if (so_content_normalise("value", type, value, &canon, &why) < 0) {
+		log_warn("so.refused", "type=%s value=\"%s\" sha1=%s reason=\"%s\"", type,
+			 value ? value : "", sha1, why.msg);
+		return 0;
+	}
+	int rc = so_store(st, type, canon, risk, sha1, now, expiry_ms, err);
+	free(canon);
+	return rc;
 }
 
 /* Run an UPDATE of one object (?1 id, ?2 its new change id, ?3 arg if used);

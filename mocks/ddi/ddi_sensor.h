@@ -104,6 +104,8 @@ int ddi_detection_add(store *st, const ddi_file_ref *f, const char *detected_by,
 /* File SHA-1 (High verdicts only), URL, domain and IP SOs for a risky file. */
 int ddi_so_from_file(store *st, const ddi_file_ref *f, int risk, const char *so_types,
 		     int64_t expiry_ms, ctd_err *err);
+/* Record (or refresh) one SO; content that breaks the lab's rules
+ * (so_content.h) is logged and left out (0). */
 int ddi_so_upsert(store *st, const char *type, const char *value, const char *risk,
 		  const char *related_sha1, int64_t expiry_ms, ctd_err *err);
 /* Expire SOs past their expiry (a new change id each, so feeds drop them). */

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 
 #include "log.h"
+#include "so_content.h"
 #include "sofeed.h"
 #include "util.h"
 #include "ddi_sensor.h"
@@ -84,8 +85,8 @@ static int is_ip_literal(const char *host)
 	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
-int ddi_so_upsert(store *st, const char *type, const char *value, const char *risk,
-		  const char *related_sha1, int64_t expiry_ms, ctd_err *err)
+static int so_store(store *st, const char *type, const char *value, const char *risk,
+		    const char *related_sha1, int64_t expiry_ms, ctd_err *err)
 {
 	int64_t now = time_now_ms();
 	int64_t expires = expiry_ms > 0 ? now + expiry_ms : 0;
@@ -136,6 +137,23 @@ int ddi_so_upsert(store *st, const char *type, const char *value, const char *ri
 	events_append(st, "ddi", existed ? "so.updated" : "so.created", value, detail, NULL);
 	json_decref(detail);
 	return 0;
+}
+
+/* The door of DDI's SO list: carved content that breaks the lab's rules
+ * (so_content.h) is logged and never becomes an object. */
+int ddi_so_upsert(store *st, const char *type, const char *value, const char *risk,
+		  const char *related_sha1, int64_t expiry_ms, ctd_err *err)
+{
+	ctd_err why = {0};
+	char *canon;
+	if (so_content_normalise("value", type, value, &canon, &why) < 0) {
+		log_warn("ddi.so.refused", "type=%s value=\"%s\" sha1=%s reason=\"%s\"", type,
+			 value ? value : "", related_sha1 ? related_sha1 : "", why.msg);
+		return 0;
+	}
+	int rc = so_store(st, type, canon, risk, related_sha1, expiry_ms, err);
+	free(canon);
+	return rc;
 }
 
 static int wants(const char *so_types, const char *type)

@@ -123,10 +123,15 @@ typedef struct tmcm_udso {
 	const char *type, *content, *notes, *scan_action, *file_name;
 	int64_t expires_ms; /* 0: never */
 } tmcm_udso;
-/* Validate and canonicalise (content case) into a malloc'd copy of content. */
+/* Validate and canonicalise content by the lab's content rules (so_content.h)
+ * into a malloc'd copy; errors name the field ("content: ..."). */
 int tmcm_udso_check(const char *type, const char *content, const char *scan_action,
 		    char **canon, ctd_err *err);
-/* Insert or update; -1 with CTD_ETOOBIG when udso_max would be exceeded. */
+#define TMCM_UDSO_NOTES_MAX 256
+#define TMCM_UDSO_FILE_NAME_MAX 255
+/* Insert or update; -1 with CTD_EINVAL naming the field when notes or
+ * file_name break the text rules (so_content.h), CTD_ETOOBIG when udso_max
+ * would be exceeded. */
 int tmcm_udso_put(store *st, const tmcm_udso *u, long long max, ctd_err *err);
 /* 0 deleted, -1 with CTD_ENOTFOUND when absent. */
 int tmcm_udso_delete(store *st, const char *type, const char *content, ctd_err *err);

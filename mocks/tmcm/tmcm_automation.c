@@ -192,8 +192,6 @@ static void udso_put(http_req *req, http_resp *resp, store *st)
 	int rc = tmcm_udso_check(ltype, content, laction, &canon, &err);
 	if (rc == 0 && strcmp(ltype, "file") == 0)
 		rc = ctd_fail(&err, CTD_EINVAL, "type file is created through FileUDSO");
-	if (rc == 0 && notes && strlen(notes) > 256)
-		rc = ctd_fail(&err, CTD_EINVAL, "notes: at most 256 characters");
 	if (rc == 0 && exp && !json_is_null(exp) &&
 	    (!json_is_string(exp) || tmcm_parse_utc(json_string_value(exp), &expires) < 0))
 		rc = ctd_fail(&err, CTD_EINVAL, "expiration_utc_date: not an ISO 8601 time");
@@ -303,8 +301,7 @@ static void h_file_udso(http_req *req, http_resp *resp)
 	size_t len = 0;
 	char *laction = action ? lower_dup(action) : NULL;
 	if (!name || !b64 || !laction || base64_decode(b64, &data, &len, NULL) < 0 ||
-	    (strcmp(laction, "log") && strcmp(laction, "block") && strcmp(laction, "quarantine")) ||
-	    (note && strlen(note) > 256)) {
+	    (strcmp(laction, "log") && strcmp(laction, "block") && strcmp(laction, "quarantine"))) {
 		rc_reply(resp, 400, -21, "Invalid parameters", NULL);
 	} else {
 		char sha1[SHA1_HEX_LEN];
@@ -316,6 +313,8 @@ static void h_file_udso(http_req *req, http_resp *resp)
 		if (tmcm_udso_put(st, &u, app->cfg->udso_max, &err) < 0) {
 			if (err.code == CTD_ETOOBIG)
 				rc_reply(resp, 400, -1101, "Maximum quantity exceeded", NULL);
+			else if (err.code == CTD_EINVAL)
+				rc_reply(resp, 400, -21, err.msg, NULL);
 			else
 				rc_reply(resp, 500, -99, "Internal server error", NULL);
 		} else {

@@ -5,9 +5,9 @@
  *   register / unregister      the product subscribes (ProductName, ClientUUID)
  *   test_connection            heartbeat
  *   get_black_lists            the merged list with actions, X-DTAS-LastQueryID
- * Each subscription (IMSVA, SPS) has its own API key; a request is accepted
- * when its X-DTAS-Checksum verifies with the key of the product it names, or
- * else with any subscription key. */
+ * Each subscription (IMSVA, SPS) has its own API key, bound to its product:
+ * a request naming IMSVA (SPS) must verify with that subscription's key; a
+ * product of no subscription (a lab tool) may use either. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,9 @@
 #include "util.h"
 #include "tmcm.h"
 
-static int preferred_key(const char *product)
+/* The subscription a product name belongs to, or -1 for a product of no
+ * subscription (a lab tool), which any subscription key serves. */
+static int subscription_of(const char *product)
 {
 	if (product && strcasestr(product, "IMSVA"))
 		return 0;
@@ -25,37 +27,48 @@ static int preferred_key(const char *product)
 	return -1;
 }
 
-/* The route authenticator: leaves the subscription whose key signs this
- * request in req->auth_info, else answers 401. */
-static int verify(http_req *req, http_resp *resp)
+static void refuse(http_req *req, http_resp *resp, int status, const char *code,
+		   const char *reason, const char *msg)
 {
-	const tmcm_app *app = req->app;
-	/* the named product's key first, then every subscription key */
-	int first = preferred_key(http_req_header(req, "X-DTAS-ProductName"));
-	int owner[TMCM_NFEED_KEYS];
-	const char *keys[TMCM_NFEED_KEYS];
-	size_t n = 0;
-	for (int i = -1; i < TMCM_NFEED_KEYS; i++) {
-		int k = i < 0 ? first : i;
-		if (k < 0 || (i >= 0 && i == first))
-			continue;
-		owner[n] = k;
-		keys[n++] = app->feed_keys[k].key;
-	}
-	dtas_verify v = {.keys = keys, .nkeys = n};
-	ctd_err err;
-	if (dtas_verify_request(req, &v, &err) == 0) {
-		req->auth_info = &app->feed_keys[owner[v.key_index]];
-		return 0;
-	}
 	char ip[64];
 	const char *product = http_req_header(req, "X-DTAS-ProductName");
 	http_req_client_ip(req, ip, sizeof(ip));
 	log_warn("feed.auth_failed", "client=%s product=%s reason=%s", ip, product ? product : "-",
-		 v.reason);
-	http_resp_error(resp, 401, "checksum", "%s (TMCM verifies with the subscription API keys)",
-			err.msg);
-	return -1;
+		 reason);
+	http_resp_error(resp, status, code, "%s", msg);
+}
+
+/* The route authenticator: leaves the subscription whose key signs this
+ * request in req->auth_info, else answers 401; a key is bound to its
+ * product, so a product that names itself IMSVA (SPS) signing with another
+ * subscription's key gets 403. */
+static int verify(http_req *req, http_resp *resp)
+{
+	const tmcm_app *app = req->app;
+	const char *keys[TMCM_NFEED_KEYS];
+	for (int i = 0; i < TMCM_NFEED_KEYS; i++)
+		keys[i] = app->feed_keys[i].key;
+	dtas_verify v = {.keys = keys, .nkeys = TMCM_NFEED_KEYS};
+	ctd_err err;
+	if (dtas_verify_request(req, &v, &err) < 0) {
+		char *msg = xasprintf("%s (TMCM verifies with the subscription API keys)", err.msg);
+		refuse(req, resp, 401, "checksum", v.reason, msg);
+		free(msg);
+		return -1;
+	}
+	const tmcm_feed_key *sub = &app->feed_keys[v.key_index];
+	int bound = subscription_of(http_req_header(req, "X-DTAS-ProductName"));
+	if (bound >= 0 && bound != v.key_index) {
+		char *msg = xasprintf("the %s subscription key cannot pull the feed of %s: use the %s "
+				      "subscription key", sub->subscription,
+				      app->feed_keys[bound].subscription,
+				      app->feed_keys[bound].subscription);
+		refuse(req, resp, 403, "forbidden", "key_of_other_product", msg);
+		free(msg);
+		return -1;
+	}
+	req->auth_info = sub;
+	return 0;
 }
 
 static const http_auth feed_auth = {"dtas", verify, 1};

@@ -1,12 +1,11 @@
 /* tmcm_udso.c - user-defined suspicious objects (Automation API and
  * console): validation and canonical case per type, upsert within the
  * configured maximum, delete, and the list as the Automation API shows it. */
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "so_content.h"
 #include "util.h"
 #include "tmcm.h"
 
@@ -25,59 +24,29 @@ static const char *udso_feed_type(const char *type)
 	return NULL;
 }
 
-static int is_hex40(const char *s)
-{
-	size_t n = strlen(s);
-	for (size_t i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return 0;
-	return n == 40;
-}
-
-static int valid_domain(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 253)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("-._*", s[i]))
-			return 0;
-	return 1;
-}
-
-static int valid_ip(const char *s)
-{
-	unsigned char buf[16];
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
+/* The content rules are the lab's (so_content.h); a UDSO URL is also http(s). */
 int tmcm_udso_check(const char *type, const char *content, const char *scan_action,
 		    char **canon, ctd_err *err)
 {
-	if (!type || !udso_feed_type(type))
+	*canon = NULL;
+	const char *feed_type = type ? udso_feed_type(type) : NULL;
+	if (!feed_type)
 		return ctd_fail(err, CTD_EINVAL, "type must be ip, url, file_sha1 or domain");
 	if (!content || !content[0])
 		return ctd_fail(err, CTD_EINVAL, "content is required");
 	if (scan_action && strcmp(scan_action, "log") && strcmp(scan_action, "block") &&
 	    strcmp(scan_action, "quarantine"))
 		return ctd_fail(err, CTD_EINVAL, "scan_action must be log or block");
-	int file = strcmp(udso_feed_type(type), "FILE") == 0;
-	if (scan_action && strcmp(scan_action, "quarantine") == 0 && !file)
+	if (scan_action && strcmp(scan_action, "quarantine") == 0 && strcmp(feed_type, "FILE"))
 		return ctd_fail(err, CTD_EINVAL, "quarantine is only available for file objects");
-	int ok = 1;
-	if (strcmp(type, "ip") == 0)
-		ok = valid_ip(content);
-	else if (strcmp(type, "url") == 0)
-		ok = (strncasecmp(content, "http://", 7) == 0 ||
-		      strncasecmp(content, "https://", 8) == 0) && strlen(content) <= 2047;
-	else if (strcmp(type, "domain") == 0)
-		ok = valid_domain(content);
-	else
-		ok = is_hex40(content);
-	if (!ok)
-		return ctd_fail(err, CTD_EINVAL, "content is not a valid %s", type);
-	*canon = xstrdup(content);
-	tmcm_normalise_value(udso_feed_type(type), *canon);
+	if (so_content_normalise("content", feed_type, content, canon, err) < 0)
+		return -1;
+	if (strcmp(feed_type, "URL") == 0 && strncmp(*canon, "http://", 7) &&
+	    strncmp(*canon, "https://", 8)) {
+		free(*canon);
+		*canon = NULL;
+		return ctd_fail(err, CTD_EINVAL, "content: a url object is an http:// or https:// URL");
+	}
 	return 0;
 }
 
@@ -133,6 +102,9 @@ int tmcm_udso_put(store *st, const tmcm_udso *u, long long max, ctd_err *err)
 	const char *feed_type = udso_feed_type(u->type);
 	if (!feed_type)
 		return ctd_fail(err, CTD_EINVAL, "unknown type %s", u->type);
+	if (so_text_check("notes", u->notes, TMCM_UDSO_NOTES_MAX, err) < 0 ||
+	    so_text_check("file_name", u->file_name, TMCM_UDSO_FILE_NAME_MAX, err) < 0)
+		return -1;
 	if (store_begin(st, err) < 0)
 		return -1;
 	int rc = 0;
@@ -161,8 +133,11 @@ int tmcm_udso_delete(store *st, const char *type, const char *content, ctd_err *
 		return ctd_fail(err, CTD_EINVAL, "type and content are required");
 	if (store_begin(st, err) < 0)
 		return -1;
-	char *canon = xstrdup(content);
-	tmcm_normalise_value(feed_type, canon);
+	/* an object stored before the content rules keeps its raw spelling:
+	 * deleting it by that spelling must work */
+	char *canon;
+	if (so_content_normalise("content", feed_type, content, &canon, NULL) < 0)
+		canon = xstrdup(content);
 	int rc = -1;
 	sqlite3_stmt *s = store_stmt(st, "DELETE FROM tmcm_udso WHERE type = ?1 AND content = ?2",
 				     err);

@@ -104,6 +104,76 @@ TEST(auth_failures_name_the_reason)
 			 401);
 }
 
+/* A GET to service with X-DTAS-Time and Challenge fixed, an optional
+ * X-DTAS-SHA1, the order header given and a checksum: the status, r kept. */
+static long signed_get(const char *service, const char *sha1, const char *order, const char *sum,
+		       http_response *r)
+{
+	dtas_header h[] = {{"X-DTAS-ProtocolVersion", "1.5"},
+			   {"X-DTAS-Time", "1700000000"},
+			   {"X-DTAS-Challenge", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"},
+			   {"X-DTAS-SHA1", sha1 ? sha1 : ""}};
+	size_t nh = sha1 ? 4 : 3;
+	char own[41];
+	if (!sum) {
+		dtas_checksum(dd.key, h, nh, order, NULL, 0, own);
+		sum = own;
+	}
+	char *lines[8];
+	size_t n = 0;
+	for (size_t i = 0; i < nh; i++)
+		lines[n++] = xasprintf("%s: %s", h[i].name, h[i].value);
+	lines[n++] = xasprintf("X-DTAS-ChecksumCalculatingOrder: %s", order);
+	lines[n++] = xasprintf("X-DTAS-Checksum: %s", sum);
+	lines[n] = NULL;
+	char *url = xasprintf("%s%s%s", dd.url, DTAS_PREFIX, service);
+	long status = tl_http("GET", url, (const char *const *)lines, NULL, r);
+	for (size_t i = 0; i < n; i++)
+		free(lines[i]);
+	free(url);
+	return status;
+}
+
+/* Issue 16: an order header of "," signs nothing but the key; one that signs
+ * none of Time, Challenge, ClientUUID or the call's own header is refused,
+ * and a checksum seen on one call does not authorise another. */
+TEST(weak_order_and_replay_refused)
+{
+	http_response r;
+	ck_assert_int_eq(signed_get("test_connection", NULL, ",", NULL, &r), 401);
+	ck_assert_ptr_nonnull(strstr(r.body.data, "signs none of the headers"));
+	http_response_free(&r);
+	ck_assert_int_eq(signed_get("test_connection", NULL, "X-DTAS-ProtocolVersion", NULL, &r), 401);
+	http_response_free(&r);
+	/* the same fixed Time and Challenge signed properly is fine (clients reuse them) */
+	ck_assert_int_eq(signed_get("test_connection", NULL, "X-DTAS-Time,X-DTAS-Challenge", NULL, &r),
+			 200);
+	http_response_free(&r);
+	/* a get_report call seen on the wire, replayed for another sample */
+	const char *seen_sha1 = "1111111111111111111111111111111111111111";
+	const char *order = "X-DTAS-ProtocolVersion,X-DTAS-Time,X-DTAS-Challenge,X-DTAS-SHA1";
+	dtas_header h[] = {{"X-DTAS-ProtocolVersion", "1.5"},
+			   {"X-DTAS-Time", "1700000000"},
+			   {"X-DTAS-Challenge", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"},
+			   {"X-DTAS-SHA1", seen_sha1}};
+	char seen[41];
+	dtas_checksum(dd.key, h, 4, order, NULL, 0, seen);
+	ck_assert_int_eq(signed_get("get_report", seen_sha1, order, seen, &r), 421);
+	http_response_free(&r);
+	ck_assert_int_eq(signed_get("get_report", "2222222222222222222222222222222222222222", order,
+				    seen, &r),
+			 401);
+	ck_assert_ptr_nonnull(strstr(r.body.data, "bad checksum"));
+	http_response_free(&r);
+	/* and a test_connection checksum that signed nothing identifying is no key either */
+	dtas_header t[] = {{"X-DTAS-ProtocolVersion", "1.5"}};
+	char weak[41];
+	dtas_checksum(dd.key, t, 1, "X-DTAS-ProtocolVersion", NULL, 0, weak);
+	ck_assert_int_eq(signed_get("get_report", seen_sha1, "X-DTAS-ProtocolVersion", weak, &r), 401);
+	ck_assert_ptr_nonnull(strstr(r.body.data, "signs none of the headers"));
+	http_response_free(&r);
+}
+
 /* dd-py: register, multipart simple_upload_sample (body not in the checksum),
  * verdict, report, SOs. */
 TEST(ddpy_submit_file_cycle)

@@ -12,14 +12,13 @@
 #include <grp.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <pcap/pcap.h>
 #include "dtas.h"
 #include "hash.h"
 #include "sofeed.h"
 #include "store.h"
 #include "testlib.h"
+#include "tl_pcap.h"
 #include "util.h"
-#include "ddi/ddi_pcapgen.h"
 
 #define KEY "11111111-2222-3333-4444-555555555555"
 
@@ -29,23 +28,6 @@ static pid_t pid;
 static const char *so2 = "Sample SO2 (harmless lab file) CTDLAB-RISK-HIGH\n";
 static const char *eicar =
 	"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
-
-/* A capture holding one HTTP download of `body` from host/path. */
-static void write_download_pcap(const char *path, const char *host, const char *file,
-				const char *body)
-{
-	ddi_pcapgen *g = ddi_pcapgen_open(path, DLT_EN10MB);
-	ck_assert_ptr_nonnull(g);
-	char *req = xasprintf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: test\r\n\r\n", file, host);
-	char *resp = xasprintf("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
-			       "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
-	ddi_pcapgen_session s = {"192.168.10.20", "198.51.100.9", 49152, 80, req, strlen(req),
-				 resp, strlen(resp), 16, 1, 0, 0};
-	ck_assert_int_eq(ddi_pcapgen_add(g, &s), 0);
-	ddi_pcapgen_close(g);
-	free(req);
-	free(resp);
-}
 
 static void start_ddi(const char *const *extra)
 {
@@ -118,7 +100,7 @@ static json_t *find_so(json_t *list, const char *type)
 TEST(test_read_file_makes_detection_and_sos)
 {
 	char *pcap = xasprintf("%s/download.pcap", home);
-	write_download_pcap(pcap, "Files.Lab.Test", "/dl/sample_so2.bin?x=1", so2);
+	tl_pcap_download(pcap, "Files.Lab.Test", "/dl/sample_so2.bin?x=1", so2);
 	const char *extra[] = {"--read", pcap, NULL};
 	start_ddi(extra);
 
@@ -171,7 +153,7 @@ static int count_record(const so_record *r, void *cls)
 TEST(test_so_feed_for_tmcm)
 {
 	char *pcap = xasprintf("%s/download.pcap", home);
-	write_download_pcap(pcap, "dl.lab.test", "/so2.exe", so2);
+	tl_pcap_download(pcap, "dl.lab.test", "/so2.exe", so2);
 	/* pages of 3: the 4 objects take two pages */
 	const char *extra[] = {"--read", pcap, "--feed_page_size", "3", NULL};
 	start_ddi(extra);
@@ -232,7 +214,7 @@ TEST(test_capture_unavailable_still_reads_files)
 
 	/* drop folder: EICAR is known malware, detected without the sandbox */
 	char *tmp = xasprintf("%s/eicar.tmp", home), *dest = xasprintf("%s/pcap/eicar.pcap", home);
-	write_download_pcap(tmp, "bad.lab.test", "/eicar.com", eicar);
+	tl_pcap_download(tmp, "bad.lab.test", "/eicar.com", eicar);
 	ck_assert_int_eq(rename(tmp, dest), 0);
 	json_t *d = wait_list("/api/detections", "detections", 1);
 	json_t *det = json_array_get(json_object_get(d, "detections"), 0);
@@ -253,7 +235,7 @@ TEST(test_upload_api_and_bad_input)
 {
 	start_ddi(NULL);
 	char *pcap = xasprintf("%s/up.pcap", home);
-	write_download_pcap(pcap, "up.lab.test", "/report.ps1", "Write-Host 'lab script'\n");
+	tl_pcap_download(pcap, "up.lab.test", "/report.ps1", "Write-Host 'lab script'\n");
 	char *data;
 	size_t len;
 	ck_assert_int_eq(file_read(pcap, &data, &len, NULL), 0);
@@ -359,7 +341,7 @@ TEST(test_no_capture_privileges)
 
 	/* and it still works on capture files */
 	char *tmp = xasprintf("%s/p.tmp", home), *dest = xasprintf("%s/pcap/p.pcap", home);
-	write_download_pcap(tmp, "np.lab.test", "/so2.bin", so2);
+	tl_pcap_download(tmp, "np.lab.test", "/so2.bin", so2);
 	ck_assert_int_eq(rename(tmp, dest), 0);
 	json_decref(wait_list("/api/detections", "detections", 1));
 	free(tmp);

@@ -478,6 +478,39 @@ TEST(test_bad_input)
 	ck_assert_int_eq(json_integer_value(json_object_get(env, "result_code")), -21);
 	json_decref(env);
 
+	/* issue 16: U+0001 in a UDSO's content (or notes) is refused at the door,
+	 * the error naming the field; nothing is stored */
+	static const struct {
+		const char *body, *field;
+	} controls[] = {
+		{"{\"param\": {\"type\": \"url\", \"content\": \"http://evil.lab/\\u0001x\", "
+		 "\"scan_action\": \"block\"}}", "content: control character U+0001"},
+		{"{\"param\": {\"type\": \"domain\", \"content\": \"evil\\u0001.lab\", "
+		 "\"scan_action\": \"block\"}}", "content: control character U+0001"},
+		{"{\"param\": {\"type\": \"domain\", \"content\": \"evil.lab\", "
+		 "\"scan_action\": \"block\", \"notes\": \"a\\u0001\"}}", "notes: control character"},
+	};
+	for (size_t i = 0; i < sizeof controls / sizeof controls[0]; i++) {
+		json_t *e = call(&XSOAR, "PUT", UDSO "/", NULL, controls[i].body, &status);
+		ck_assert_msg(status == 400, "control case %zu: HTTP %ld", i, status);
+		ck_assert_int_eq(meta_code(e), 11);
+		const char *msg = json_string_value(json_object_get(json_object_get(e, "Meta"), "ErrorMsg"));
+		ck_assert_msg(msg && strstr(msg, controls[i].field), "control case %zu: %s", i, msg);
+		json_decref(e);
+	}
+	env = call(&XSOAR, "GET", UDSO, NULL, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(json_array_size(json_object_get(env, "Data")), 0);
+	json_decref(env);
+	env = call(&XSOAR, "PUT", "/WebApp/api/SuspiciousObjectResource/FileUDSO", NULL,
+		   "{\"file_name\": \"a\\u0001.exe\", \"file_content_base64_string\": \"QUJD\", "
+		   "\"file_scan_action\": \"LOG\"}", &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert_int_eq(json_integer_value(json_object_get(env, "result_code")), -21);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(env, "result_description")),
+				     "file_name: control character U+0001"));
+	json_decref(env);
+
 	/* the feed API: unsigned and malformed requests */
 	char *url = xasprintf("%s/web_service/sample_upload/get_black_lists", base_url);
 	http_response resp;

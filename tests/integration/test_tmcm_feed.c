@@ -243,6 +243,21 @@ TEST(test_sync_distribute_and_change_ids)
 	sps.client_uuid = "aaaaaaaa-bbbb-cccc-dddd-000000000002";
 	int64_t c = 0;
 	ck_assert_int_eq(pull(&sps, &c).n, 1);
+	/* issue 16: a key is bound to its product, both ways (403, the feed's error) */
+	dtas_client imsva_with_sps_key = product("IMSVA", "sps_feed_key");
+	c = 0;
+	ck_assert_int_eq(sofeed_pull(&imsva_with_sps_key, &c, NULL, NULL, &err), -1);
+	ck_assert_msg(strstr(err.msg, "HTTP 403") && strstr(err.msg, "cannot pull the feed of imsva"),
+		      "%s", err.msg);
+	dtas_client sps_with_imsva_key = product("SPS", "imsva_feed_key");
+	c = 0;
+	ck_assert_int_eq(sofeed_pull(&sps_with_imsva_key, &c, NULL, NULL, &err), -1);
+	ck_assert_msg(strstr(err.msg, "HTTP 403") && strstr(err.msg, "cannot pull the feed of sps"),
+		      "%s", err.msg);
+	dtas_client sps_own = product("SPS", "sps_feed_key");
+	sps_own.client_uuid = sps.client_uuid;
+	c = 0;
+	ck_assert_int_eq(pull(&sps_own, &c).n, 1);
 	dtas_client bad = imsva;
 	bad.api_key = "00000000-0000-0000-0000-000000000000";
 	c = 0;

@@ -70,6 +70,24 @@ TEST(order_missing_names_the_header)
 	ck_assert_str_eq(m, "X-DTAS-Challenge");
 }
 
+/* Issue 16: an order must sign something that tells one request from
+ * another; what the public clients send does. */
+TEST(order_identifies_the_request)
+{
+	ck_assert_int_eq(dtas_order_identifies(","), 0);
+	ck_assert_int_eq(dtas_order_identifies(""), 0);
+	ck_assert_int_eq(dtas_order_identifies("X-DTAS-ProtocolVersion,X-DTAS-ProductName,"
+					       "X-DTAS-ClientHostname,X-DTAS-SourceID,X-DTAS-SourceName"),
+			 0);
+	ck_assert_int_eq(dtas_order_identifies("X-DTAS-Checksum"), 0);
+	ck_assert_int_eq(dtas_order_identifies("Content-Type"), 0);
+	/* dd-py: Time and Challenge last */
+	ck_assert_int_eq(dtas_order_identifies("X-DTAS-ProtocolVersion,X-DTAS-Time,X-DTAS-Challenge"), 1);
+	ck_assert_int_eq(dtas_order_identifies(" x-dtas-clientuuid , "), 1);
+	ck_assert_int_eq(dtas_order_identifies("X-DTAS-ProtocolVersion,X-DTAS-SHA1"), 1);
+	ck_assert_int_eq(dtas_order_identifies("X-DTAS-LastQueryID"), 1);
+}
+
 /* Read every member of an in-memory archive into name -> content pairs. */
 static int read_members(const void *data, size_t len, char names[4][64], char *contents[4])
 {

@@ -1,5 +1,6 @@
 /* test_sofeed.c - unit tests of common/sofeed.c: the SO feed XML written and
- * read back (escaping, times, never-expire, removal, cursor and paging). */
+ * read back (escaping, times, never-expire, removal, cursor and paging;
+ * records XML cannot carry left out, bad records skipped). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,7 +119,8 @@ TEST(nested_reports_of_so_by_sha1)
 {
 	const char *xml = "<Return><SHA1>AB</SHA1><REPORTS><REPORT><ID>4</ID><TYPE>DOMAIN</TYPE>"
 			  "<VALUE>bad.example</VALUE></REPORT><REPORT><ID>5</ID><TYPE>FILE</TYPE>"
-			  "<VALUE>AB</VALUE></REPORT></REPORTS></Return>";
+			  "<VALUE>3395856ce81f2b7382dee72602f798b642f14140</VALUE></REPORT></REPORTS>"
+			  "</Return>";
 	collected c = {0};
 	int64_t last = 0;
 	ctd_err err;
@@ -142,6 +144,59 @@ TEST(bad_input_and_abort)
 	int more = 0;
 	ck_assert_int_eq(sofeed_parse("<BLACK_LISTS><REPORT>", 21, NULL, NULL, &last, &more, &err), -1);
 	ck_assert_int_eq(err.code, CTD_EINVAL);
-	const char *xml = "<BLACK_LISTS><REPORT><ID>1</ID></REPORT></BLACK_LISTS>";
+	const char *xml = "<BLACK_LISTS><REPORT><ID>1</ID><TYPE>IP</TYPE><VALUE>10.0.0.1</VALUE>"
+			  "</REPORT></BLACK_LISTS>";
 	ck_assert_int_eq(sofeed_parse(xml, strlen(xml), abort_cb, NULL, &last, &more, &err), -1);
+}
+
+/* Issue 16: a record XML cannot carry (old data) is left out of the page,
+ * which stays well-formed, and the cursor still passes it. */
+TEST(writer_skips_what_xml_cannot_carry)
+{
+	so_record bad = {.id = 1, .type = "URL", .value = "http://evil.lab/\x01", .risk = "High",
+			 .source = "UDSO"};
+	so_record latin1 = {.id = 2, .type = "URL", .value = "http://evil.lab/r\xe9sum\xe9",
+			    .risk = "High", .source = "DDI"};
+	so_record good = {.id = 3, .type = "DOMAIN", .value = "evil.lab", .risk = "High",
+			  .source = "UDSO"};
+	sbuf x = {0};
+	sofeed_xml_begin(&x);
+	ck_assert_int_eq(sofeed_xml_add(&x, &bad), 0);
+	ck_assert_int_eq(sofeed_xml_add(&x, &latin1), 0);
+	ck_assert_int_eq(sofeed_xml_add(&x, &good), 1);
+	sofeed_xml_end(&x, 3, 0);
+	collected c = {0};
+	int64_t last = 0;
+	ctd_err err;
+	ck_assert_int_eq(sofeed_parse(x.data, x.len, collect, &c, &last, NULL, &err), 0);
+	ck_assert_int_eq(c.n, 1);
+	ck_assert_str_eq(c.values[0], "evil.lab");
+	ck_assert_int_eq(last, 3);
+	collected_free(&c);
+	sbuf_free(&x);
+}
+
+/* Issue 16: a page from an older producer holding a raw U+0001 and a
+ * reference to one still parses; the bad records are skipped, the others
+ * arrive in canonical form and the cursor passes them all. */
+TEST(reader_skips_bad_records_and_goes_on)
+{
+	const char *xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><BLACK_LISTS>"
+			  "<REPORT><ID>1</ID><TYPE>URL</TYPE><VALUE>http://a.lab/\x01</VALUE></REPORT>"
+			  "<REPORT><ID>2</ID><TYPE>DOMAIN</TYPE><VALUE>Good.LAB</VALUE></REPORT>"
+			  "<REPORT><ID>3</ID><TYPE>URL</TYPE><VALUE>http://b.lab/&#1;</VALUE></REPORT>"
+			  "<REPORT><ID>4</ID><TYPE>FILE</TYPE><VALUE>not-a-sha1</VALUE></REPORT>"
+			  "<REPORT><ID>5</ID><TYPE>IP</TYPE><VALUE>10.0.0.5</VALUE></REPORT>"
+			  "<LAST_QUERY_ID>5</LAST_QUERY_ID><HAS_MORE>1</HAS_MORE></BLACK_LISTS>";
+	collected c = {0};
+	int64_t last = 0;
+	int more = 0;
+	ctd_err err;
+	ck_assert_int_eq(sofeed_parse(xml, strlen(xml), collect, &c, &last, &more, &err), 0);
+	ck_assert_int_eq(c.n, 2);
+	ck_assert_str_eq(c.values[0], "good.lab");
+	ck_assert_str_eq(c.values[1], "10.0.0.5");
+	ck_assert_int_eq(last, 5);
+	ck_assert_int_eq(more, 1);
+	collected_free(&c);
 }
