@@ -118,7 +118,11 @@ static int test_deliver(void *state, const evsink_event *ev, ctd_err *err)
 
 static void test_free(void *state)
 {
-	(void)state; /* the test owns it */
+	test_sink *t = state;
+	json_decref(t->kinds);
+	pthread_cond_destroy(&t->cv);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
 }
 
 static const evsink_ops test_ops = {"test", test_deliver, test_free};
@@ -164,8 +168,8 @@ TEST(test_full_queue_drops_and_counts)
 	pthread_mutex_unlock(&t->mu);
 	wait_stats(s, 2, 0, &st);
 	ck_assert_uint_eq(st.depth, 0);
-	evsink_stop_all();
 	ck_assert_int_eq(json_array_size(t->kinds), 2);
+	evsink_stop_all();
 }
 
 TEST(test_retry_with_backoff_then_give_up)
