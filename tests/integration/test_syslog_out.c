@@ -193,33 +193,6 @@ TEST(test_lab_forwards_every_kind_over_udp_cef)
 	free(target);
 }
 
-static const char *const ddpy_wire[] = {"X-DTAS-Time", "X-DTAS-Challenge",
-					"X-DTAS-ProtocolVersion", "X-DTAS-ProductName",
-					"X-DTAS-ClientHostname", "X-DTAS-ClientUUID",
-					"X-DTAS-SourceID", "X-DTAS-SourceName", NULL};
-static const tk_style ddpy = {.name = "dd-py", .wire = ddpy_wire, .order_header = 1,
-			      .time_last_in_order = 1, .protocol = "1.5",
-			      .uuid = "5A3C1E2B-0000-4000-8000-00000000D0D0",
-			      .body_in_checksum = 1};
-
-/* Submit a high-risk sample to d and wait for its verdict; its SHA-1. */
-static void submit_high(tk_daemon *d, const char *data, char sha1[41])
-{
-	ck_assert_int_eq(tk_status(d, &ddpy, "GET", "register", NULL, NULL, 0, NULL), 200);
-	tk_sha1_upper(data, strlen(data), sha1);
-	const char *params[] = {"X-DTAS-SHA1", sha1, "X-DTAS-SampleType", "0", NULL};
-	http_form_part part = {.name = "uploadsample", .data = data, .data_len = strlen(data),
-			       .filename = "syslog|test=1.txt",
-			       .content_type = "application/octet-stream"};
-	http_response r;
-	ck_assert_int_eq(tk_call(d, &ddpy, "POST", "simple_upload_sample", params, NULL, 0, NULL,
-				 &part, 1, &r),
-			 200);
-	http_response_free(&r);
-	int risk;
-	ck_assert_int_eq(tk_wait_done(d, &ddpy, sha1, &risk), 4);
-}
-
 TEST(test_ddan_tcp_octet_rfc3164_leef)
 {
 	tl_syslog *rx = tl_syslog_start("tcp", NULL, NULL);
@@ -229,7 +202,7 @@ TEST(test_ddan_tcp_octet_rfc3164_leef)
 	tk_daemon d = {0};
 	tk_start(&d, "syslog-leef", extra);
 	char sha1[41];
-	submit_high(&d, "leef sample CTDLAB-RISK-HIGH\n", sha1);
+	tk_submit_wait(&d, "leef sample CTDLAB-RISK-HIGH\n", "syslog|test=1.txt", sha1);
 
 	const char *needles[] = {"|SUBMISSION_ANALYZED|", NULL};
 	char *msg = tl_syslog_wait(rx, WAIT_MS, needles);
@@ -276,7 +249,7 @@ TEST(test_ddan_tls_newline_framing)
 	tk_daemon d = {0};
 	tk_start(&d, "syslog-tls", extra);
 	char sha1[41];
-	submit_high(&d, "tls sample CTDLAB-RISK-HIGH\n", sha1);
+	tk_submit_wait(&d, "tls sample CTDLAB-RISK-HIGH\n", "syslog|test=1.txt", sha1);
 
 	const char *needles[] = {"|200128|", NULL};
 	char *msg = tl_syslog_wait(rx, WAIT_MS, needles);

@@ -152,31 +152,6 @@ static void assert_signed(json_t *post, const char *secret)
 
 /* --- the appliance ---------------------------------------------------------- */
 
-static const char *const ddpy_wire[] = {"X-DTAS-Time", "X-DTAS-Challenge",
-					"X-DTAS-ProtocolVersion", "X-DTAS-ProductName",
-					"X-DTAS-ClientHostname", "X-DTAS-ClientUUID",
-					"X-DTAS-SourceID", "X-DTAS-SourceName", NULL};
-static const tk_style ddpy = {.name = "dd-py", .wire = ddpy_wire, .order_header = 1,
-			      .time_last_in_order = 1, .protocol = "1.5",
-			      .uuid = "5A3C1E2B-0000-4000-8000-00000000D0D1",
-			      .body_in_checksum = 1};
-
-static void submit_high(tk_daemon *d, const char *data, char sha1[41])
-{
-	ck_assert_int_eq(tk_status(d, &ddpy, "GET", "register", NULL, NULL, 0, NULL), 200);
-	tk_sha1_upper(data, strlen(data), sha1);
-	const char *params[] = {"X-DTAS-SHA1", sha1, "X-DTAS-SampleType", "0", NULL};
-	http_form_part part = {.name = "uploadsample", .data = data, .data_len = strlen(data),
-			       .filename = "hook.txt", .content_type = "application/octet-stream"};
-	http_response r;
-	ck_assert_int_eq(tk_call(d, &ddpy, "POST", "simple_upload_sample", params, NULL, 0, NULL,
-				 &part, 1, &r),
-			 200);
-	http_response_free(&r);
-	int risk;
-	ck_assert_int_eq(tk_wait_done(d, &ddpy, sha1, &risk), 4);
-}
-
 TEST(test_signed_posts_retried_after_500)
 {
 	hook_rx rx;
@@ -187,7 +162,7 @@ TEST(test_signed_posts_retried_after_500)
 	tk_daemon d = {0};
 	tk_start(&d, "webhook", extra);
 	char sha1[41];
-	submit_high(&d, "webhook sample CTDLAB-RISK-HIGH\n", sha1);
+	tk_submit_wait(&d, "webhook sample CTDLAB-RISK-HIGH\n", "hook.txt", sha1);
 
 	/* analysis finished, signed, with the sample's SHA-1 and risk */
 	json_t *ok = wait_post(&rx, "ddan.sample.done", 200);
@@ -240,7 +215,7 @@ TEST(test_generated_secret_in_ready_file)
 	const char *secret = json_string_value(json_object_get(hook, "secret"));
 	ck_assert_msg(secret && strlen(secret) == 32, "no generated secret in the ready file");
 	char sha1[41];
-	submit_high(&d, "webhook generated CTDLAB-RISK-HIGH\n", sha1);
+	tk_submit_wait(&d, "webhook generated CTDLAB-RISK-HIGH\n", "hook.txt", sha1);
 	json_t *arrived = wait_post(&rx, "ddan.sample.arrived", 200);
 	assert_signed(arrived, secret);
 	json_decref(arrived);
