@@ -133,6 +133,9 @@ static void healthz(http_req *req, http_resp *resp)
 		if (status)
 			json_object_set_new(body, "status", status);
 	}
+	json_t *outputs = http_req_query(req, "detail") ? evsink_stats_json() : NULL;
+	if (outputs)
+		json_object_set_new(body, "outputs", outputs);
 	http_resp_json(resp, strcmp(store_status, "ok") == 0 ? 200 : 503, body);
 }
 

@@ -204,6 +204,23 @@ void evsink_get_stats(evsink *s, evsink_stats *out)
 	pthread_mutex_unlock(&s->mu);
 }
 
+json_t *evsink_stats_json(void)
+{
+	int n = atomic_load(&nsinks);
+	json_t *all = n ? json_object() : NULL;
+	for (int i = 0; i < n; i++) {
+		evsink_stats st;
+		evsink_get_stats(sinks[i], &st);
+		json_object_set_new(all, sinks[i]->ops->name,
+				    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "queued",
+					      (json_int_t)st.queued, "sent", (json_int_t)st.sent,
+					      "dropped_full", (json_int_t)st.dropped_full, "failed",
+					      (json_int_t)st.failed, "retries", (json_int_t)st.retries,
+					      "depth", (json_int_t)st.depth));
+	}
+	return all;
+}
+
 void evsink_stop_all(void)
 {
 	int n = atomic_exchange(&nsinks, 0);

@@ -50,6 +50,9 @@ typedef struct evsink_stats {
  * flow). The sink owns state from here (free_state on stop). */
 evsink *evsink_add(const evsink_ops *ops, void *state, const evsink_policy *pol, ctd_err *err);
 void evsink_get_stats(evsink *s, evsink_stats *out);
+/* {<sink name>: {queued, sent, dropped_full, failed, retries, depth}} of
+ * every sink (GET /healthz?detail=1 shows it as "outputs"); NULL when none. */
+json_t *evsink_stats_json(void);
 /* Stop every sink's worker (an event being sent finishes), free them. */
 void evsink_stop_all(void);
 

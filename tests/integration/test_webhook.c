@@ -197,6 +197,17 @@ TEST(test_signed_posts_retried_after_500)
 	json_t *arrived = posts_of(&rx, "ddan.sample.arrived", -1);
 	ck_assert_int_eq(json_array_size(arrived), 0);
 	json_decref(arrived);
+
+	/* the counters: /healthz?detail=1 "outputs" */
+	char *health = xasprintf("%s/healthz?detail=1", d.url);
+	json_t *h = tl_http_json("GET", health, NULL, NULL, NULL);
+	json_t *stats = json_object_get(json_object_get(h, "outputs"), "webhook");
+	ck_assert_msg(stats != NULL, "no outputs in /healthz?detail=1");
+	ck_assert_int_ge(json_integer_value(json_object_get(stats, "sent")), 2);
+	ck_assert_int_ge(json_integer_value(json_object_get(stats, "retries")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(stats, "dropped_full")), 0);
+	json_decref(h);
+	free(health);
 	tk_stop(&d);
 	rx_stop(&rx);
 	free(url);
