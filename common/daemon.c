@@ -103,6 +103,12 @@ void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, v
 	open_store(d);
 	d->listeners = json_object();
 	d->info = json_object();
+	json_t *outputs = json_object();
+	if (evsink_start_outputs(appliance, &d->cfg->out, outputs, &err) < 0)
+		fatal("daemon.outputs", "error=\"%s\"", err.msg);
+	if (json_object_size(outputs))
+		json_object_set(d->info, "outputs", outputs);
+	json_decref(outputs);
 }
 
 int64_t daemon_uptime_ms(const ctd_daemon *d)
@@ -127,6 +133,9 @@ static void healthz(http_req *req, http_resp *resp)
 		if (status)
 			json_object_set_new(body, "status", status);
 	}
+	json_t *outputs = http_req_query(req, "detail") ? evsink_stats_json() : NULL;
+	if (outputs)
+		json_object_set_new(body, "outputs", outputs);
 	http_resp_json(resp, strcmp(store_status, "ok") == 0 ? 200 : 503, body);
 }
 
@@ -297,6 +306,7 @@ void daemon_shutdown(ctd_daemon *d)
 	event_free(sig_term);
 	event_free(sig_int);
 	event_base_free(d->base);
+	evsink_stop_all(); /* after the daemon's workers, the last events' producers */
 	store_close_thread();
 	json_decref(d->listeners);
 	json_decref(d->info);

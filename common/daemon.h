@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include "config.h"
 #include "console.h"
+#include "evsink.h"
 #include "http_server.h"
 #include "session.h"
 #include "store.h"
@@ -38,6 +39,7 @@ typedef struct daemon_config {
 	char *password;  /* the lab's one console password ("": the appliance's own) */
 	char *locale;    /* console language: en | ja */
 	char *timezone;  /* console time zone, IANA name ("": the browser's) */
+	evsink_config out; /* syslog and webhook outputs of the timeline */
 } daemon_config;
 
 /* Table rows for daemon_config inside struct T (member `base`). */
@@ -73,7 +75,8 @@ typedef struct daemon_config {
 	 "language of the console and of default names"},                                       \
 	{"timezone", CFG_STR, offsetof(T, base.timezone), "", NULL, 0, 0, NULL,                  \
 	 "time zone the console shows times in (IANA name, e.g. Asia/Tokyo; empty: the "         \
-	 "browser's)"}
+	 "browser's)"},                                                                          \
+	EVSINK_CFG_OPTS(T, base.out)
 
 typedef struct ctd_daemon {
 	const char *appliance;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <openssl/rand.h>
 #include "store.h"
+#include "evsink.h"
 #include "hash.h"
 #include "log.h"
 #include "util.h"
@@ -496,11 +497,15 @@ int store_begin(store *st, ctd_err *err)
 int store_commit(store *st, ctd_err *err)
 {
 	sqlite3_stmt *commit = store_stmt(st, "COMMIT", err);
-	return commit ? run_stmt(st, commit, 1, err) : -1;
+	int rc = commit ? run_stmt(st, commit, 1, err) : -1;
+	if (sqlite3_get_autocommit(st->db)) /* committed, or rolled back by the failure */
+		evsink_txn_end(rc == 0);
+	return rc;
 }
 
 void store_rollback(store *st)
 {
+	evsink_txn_end(0);
 	if (sqlite3_get_autocommit(st->db))
 		return;
 	sqlite3_stmt *rollback = store_stmt(st, "ROLLBACK", NULL);
@@ -629,14 +634,20 @@ int64_t events_append(store *st, const char *appliance, const char *kind, const 
 	if (!s)
 		return -1;
 	char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-	sqlite3_bind_int64(s, 1, time_now_ms());
+	int64_t now = time_now_ms();
+	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_text(s, 2, appliance, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, ref, -1, SQLITE_STATIC); /* NULL binds NULL */
 	sqlite3_bind_text(s, 5, text, -1, SQLITE_STATIC);
 	int rc = store_step_done(st, s, err);
 	free(text);
-	return rc < 0 ? -1 : sqlite3_last_insert_rowid(st->db);
+	if (rc < 0)
+		return -1;
+	int64_t id = sqlite3_last_insert_rowid(st->db);
+	/* the outputs (syslog, webhooks) get it once it is committed */
+	evsink_offer(id, now, appliance, kind, ref, detail, !sqlite3_get_autocommit(st->db));
+	return id;
 }
 
 /* A `*`/`?` wildcard pattern as a LIKE pattern with `\` escapes, so `%` and

@@ -250,3 +250,27 @@ void tk_sha1_upper(const void *data, size_t len, char out[41])
 	hash_hex(HASH_SHA1, data, len, out);
 	str_upper(out);
 }
+
+static const char *const ddpy_wire[] = {"X-DTAS-Time", "X-DTAS-Challenge",
+					"X-DTAS-ProtocolVersion", "X-DTAS-ProductName",
+					"X-DTAS-ClientHostname", "X-DTAS-ClientUUID",
+					"X-DTAS-SourceID", "X-DTAS-SourceName", NULL};
+const tk_style tk_ddpy = {.name = "dd-py", .wire = ddpy_wire, .order_header = 1,
+			  .time_last_in_order = 1, .protocol = "1.5",
+			  .uuid = "5A3C1E2B-0000-4000-8000-00000000D0D0", .body_in_checksum = 1};
+
+void tk_submit_wait(const tk_daemon *d, const char *data, const char *filename, char sha1[41])
+{
+	ck_assert_int_eq(tk_status(d, &tk_ddpy, "GET", "register", NULL, NULL, 0, NULL), 200);
+	tk_sha1_upper(data, strlen(data), sha1);
+	const char *params[] = {"X-DTAS-SHA1", sha1, "X-DTAS-SampleType", "0", NULL};
+	http_form_part part = {.name = "uploadsample", .data = data, .data_len = strlen(data),
+			       .filename = filename, .content_type = "application/octet-stream"};
+	http_response r;
+	ck_assert_int_eq(tk_call(d, &tk_ddpy, "POST", "simple_upload_sample", params, NULL, 0,
+				 NULL, &part, 1, &r),
+			 200);
+	http_response_free(&r);
+	int risk;
+	ck_assert_int_eq(tk_wait_done(d, &tk_ddpy, sha1, &risk), 4);
+}

@@ -63,6 +63,13 @@ int tk_raw(const tk_daemon *d, const char *request, char **out);
 /* A signed GET written by hand (order header, seconds). */
 char *tk_raw_get(const tk_daemon *d, const char *service, const char *sha1);
 
+/* dd-py's style (protocol 1.5, order header, body in the checksum). */
+extern const tk_style tk_ddpy;
+/* Register as dd-py, submit data as file `filename` (multipart
+ * simple_upload_sample) and wait for its verdict (asserted done); its
+ * SHA-1 into sha1. */
+void tk_submit_wait(const tk_daemon *d, const char *data, const char *filename, char sha1[41]);
+
 /* SHA-1 of data in upper-case hex, as DDAN lists it. */
 void tk_sha1_upper(const void *data, size_t len, char out[41]);
 

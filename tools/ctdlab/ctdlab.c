@@ -35,6 +35,8 @@ static const struct command {
 	{"reset", cmd_reset, 0, "stop the lab and bring its data directory back to a first start"},
 	{"send", cmd_send, 1, "send a test mail (attachments, URLs) to IMSVA over SMTP"},
 	{"events", cmd_events, 1, "show the shared timeline (filters, --follow, --json)"},
+	{"snapshot", cmd_snapshot, 1,
+	 "save or load the whole lab's state, while it runs (save|load FILE)"},
 	{"drill", cmd_drill, 1,
 	 "run the seed's four-step check-out drill and report (step1..4|all)"},
 };
