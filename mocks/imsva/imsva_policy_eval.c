@@ -522,6 +522,13 @@ static int evaluate_rule(eval_ctx *x, const imsva_rule *r, const imsva_va_state 
 		int skip = 0;
 		int wants_va = r->act.submit_va && x->opts->va_enabled &&
 			       !(mt.so_max == IMSVA_SO_LOG && !mt.non_so);
+		if (wants_va && x->opts->atse_off) {
+			/* the product submits through ATSE: off, the rule acts alone */
+			wants_va = 0;
+			v->va_skipped_atse_off = 1;
+			sbuf_printf(&mt.reason, "%s" IMSVA_REASON_VA_ATSE_OFF,
+				    mt.reason.len ? "; " : "");
+		}
 		if (wants_va) {
 			va_parts(x->m, &mt, v);
 			if (v->nva_parts == 0) {
