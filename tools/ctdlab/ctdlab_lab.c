@@ -149,6 +149,10 @@ static pid_t spawn(const lab *l, const appliance *a)
 		argv[n++] = "--config";
 		argv[n++] = l->config;
 	}
+	if (l->profile) {
+		argv[n++] = "--profile";
+		argv[n++] = l->profile;
+	}
 	argv[n] = NULL;
 	pid_t pid = fork();
 	if (pid == 0) {
