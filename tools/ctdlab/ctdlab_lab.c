@@ -292,8 +292,9 @@ static json_t *status_of(const lab *l, const appliance *a)
 }
 
 /* The few fields of a status object a person scans for; --json has them all. */
-static const char *const summary_keys[] = {"state", "status", "server", "last_sync", "last_run",
-					   "objects", "object_count", "last_error", NULL};
+static const char *const summary_keys[] = {"state", "status", "server", "last_sync",
+					   "last_change", "change_number", "last_run", "objects",
+					   "object_count", "last_error", NULL};
 
 static void print_field(const char *key, json_t *val)
 {
