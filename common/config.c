@@ -223,13 +223,31 @@ static int apply(const cfg_ctx *c, const cfg_opt *o, const char *text, const cha
 	return reject(c, o, origin, err, "unknown option type %d", (int)o->type);
 }
 
+typedef enum { PROFILE_FAST, PROFILE_CLASSROOM, PROFILE_REALISTIC } cfg_profile;
+
+/* The option's default in a profile and how an error names it (no
+ * profile's own value: the fast one). */
+static const char *profile_default(const cfg_opt *o, cfg_profile p, const char **origin)
+{
+	if (p == PROFILE_REALISTIC && o->def_realistic) {
+		*origin = "the realistic default";
+		return o->def_realistic;
+	}
+	if (p == PROFILE_CLASSROOM && o->def_classroom) {
+		*origin = "the classroom default";
+		return o->def_classroom;
+	}
+	*origin = "the default";
+	return o->def;
+}
+
 /* Default for the profile, then every value given, in precedence order. */
-static int resolve(const cfg_ctx *c, size_t idx, int realistic, ctd_err *err)
+static int resolve(const cfg_ctx *c, size_t idx, cfg_profile profile, ctd_err *err)
 {
 	const cfg_opt *o = &c->sec->opts[idx];
-	const char *def = realistic && o->def_realistic ? o->def_realistic : o->def;
-	if (apply(c, o, def ? def : "", realistic ? "the realistic default" : "the default",
-		  err) < 0)
+	const char *origin;
+	const char *def = profile_default(o, profile, &origin);
+	if (apply(c, o, def ? def : "", origin, err) < 0)
 		return -1;
 	for (int src = 0; src < SRC_COUNT; src++) {
 		const given_value *g = &c->given[idx][src];
@@ -339,16 +357,18 @@ static void collect_env(cfg_ctx *c)
 
 static int resolve_all(cfg_ctx *c, ctd_err *err)
 {
-	int realistic = 0;
+	cfg_profile chosen = PROFILE_FAST;
 	int profile = opt_index(c->sec, "profile", strlen("profile"));
 	if (profile >= 0) {
-		if (resolve(c, (size_t)profile, 0, err) < 0)
+		if (resolve(c, (size_t)profile, PROFILE_FAST, err) < 0)
 			return -1;
 		const char *value = *(char **)((char *)c->target + c->sec->opts[profile].offset);
-		realistic = strcmp(value, "realistic") == 0;
+		chosen = strcmp(value, "realistic") == 0   ? PROFILE_REALISTIC
+			 : strcmp(value, "classroom") == 0 ? PROFILE_CLASSROOM
+							   : PROFILE_FAST;
 	}
 	for (size_t i = 0; i < c->sec->nopts; i++)
-		if ((int)i != profile && resolve(c, i, realistic, err) < 0)
+		if ((int)i != profile && resolve(c, i, chosen, err) < 0)
 			return -1;
 	return 0;
 }
@@ -414,11 +434,14 @@ static const char *type_word(const cfg_opt *o)
 	return "?";
 }
 
-/* "default 5s, realistic 10m, range 1s..1h" */
+/* "default 5s, classroom 30s, realistic 10m, range 1s..1h" */
 static void describe_default(const cfg_opt *o, char *out, size_t outlen)
 {
 	const char *q = o->type == CFG_STR ? "\"" : "";
 	int n = snprintf(out, outlen, "default %s%s%s", q, o->def ? o->def : "", q);
+	if (o->def_classroom)
+		n += snprintf(out + n, outlen - (size_t)n, ", classroom %s%s%s", q, o->def_classroom,
+			      q);
 	if (o->def_realistic && (!o->def || strcmp(o->def, o->def_realistic) != 0))
 		n += snprintf(out + n, outlen - (size_t)n, ", realistic %s%s%s", q, o->def_realistic,
 			      q);

@@ -31,6 +31,9 @@ typedef struct cfg_opt {
 	long long min, max;        /* bounds for INT and DURATION (ms); min == max: none */
 	const char *choices;       /* ENUM */
 	const char *help;
+	/* default in the "classroom" profile (each wait seconds to a minute, so
+	 * a class sees it happen); NULL = def. Last, so tables set it by name. */
+	const char *def_classroom;
 } cfg_opt;
 
 typedef struct cfg_section {
@@ -45,8 +48,8 @@ typedef struct cfg_section {
  * printed on stdout; the caller should exit 0), or -1 with err naming the key
  * and where the value came from. String fields are set to malloc'd copies
  * (old values are not freed; on failure they are freed and NULL). A `profile`
- * option, when the table has one, is resolved first and selects def or
- * def_realistic for the others. `--config=` (empty) means no INI file. */
+ * option, when the table has one, is resolved first and selects def,
+ * def_classroom or def_realistic for the others. `--config=` (empty) means no INI file. */
 int cfg_load(const cfg_section *sec, void *target, int argc, char **argv, ctd_err *err);
 void cfg_print_help(const cfg_section *sec, const char *prog, FILE *out);
 /* Free the strings cfg_load allocated. */

@@ -123,10 +123,10 @@ static void healthz(http_req *req, http_resp *resp)
 	store *st = store_get(&err);
 	if (!st || store_exec(st, "SELECT 1", &err) != 0)
 		store_status = err.msg;
-	json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:I}", "appliance", running->appliance,
+	json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:I, s:s?}", "appliance", running->appliance,
 				 "version", CTDLAB_VERSION, "uptime_ms",
 				 (json_int_t)daemon_uptime_ms(running), "store", store_status, "pid",
-				 (json_int_t)getpid());
+				 (json_int_t)getpid(), "profile", running->cfg->profile);
 	/* Only on request: health checks poll often, and a status may count rows. */
 	if (running->status_fn && http_req_query(req, "detail")) {
 		json_t *status = running->status_fn(running->status_cls);
@@ -268,10 +268,11 @@ void daemon_ready(ctd_daemon *d)
 {
 	char started[32];
 	time_iso8601(time_now_ms(), started, sizeof started);
-	json_t *ready = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:O, s:O}", "appliance",
+	json_t *ready = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s?, s:O, s:O}", "appliance",
 				  d->appliance, "pid", (json_int_t)getpid(), "version",
 				  CTDLAB_VERSION, "started", started, "home", d->cfg->home, "db",
-				  d->db_path, "listeners", d->listeners, "info", d->info);
+				  d->db_path, "profile", d->cfg->profile, "listeners", d->listeners,
+				  "info", d->info);
 	char *text = json_dumps(ready, JSON_INDENT(2));
 	ctd_err err;
 	if (file_write_atomic(d->ready_path, text, strlen(text), 0600, &err) != 0)

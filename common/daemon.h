@@ -30,7 +30,7 @@ typedef struct daemon_config {
 	char *advertise; /* host name peers use to reach us ("": from bind) */
 	long long port;  /* main HTTP(S) port */
 	int tls;         /* HTTPS on the main port */
-	char *profile;   /* fast | realistic */
+	char *profile;   /* fast | classroom | realistic */
 	char *log_level;
 	int log_json;
 	long long http_threads;
@@ -56,8 +56,10 @@ typedef struct daemon_config {
 	 "main HTTP(S) port (0: ephemeral)"},                                                    \
 	{"tls", CFG_BOOL, offsetof(T, base.tls), default_tls, NULL, 0, 0, NULL,                  \
 	 "serve HTTPS with the lab certificate on the main port"},                               \
-	{"profile", CFG_ENUM, offsetof(T, base.profile), "fast", NULL, 0, 0, "fast|realistic",   \
-	 "timing profile: fast (seconds) or realistic (vendor defaults)"},                       \
+	{"profile", CFG_ENUM, offsetof(T, base.profile), "fast", NULL, 0, 0,                     \
+	 "fast|classroom|realistic",                                                             \
+	 "timing profile: fast (seconds), classroom (each wait seconds to a minute)"             \
+	 " or realistic (vendor defaults)"},                                                     \
 	{"log_level", CFG_ENUM, offsetof(T, base.log_level), "info", NULL, 0, 0,                 \
 	 "debug|info|warn|error", "lowest level logged"},                                        \
 	{"log_json", CFG_BOOL, offsetof(T, base.log_json), "no", NULL, 0, 0, NULL,               \

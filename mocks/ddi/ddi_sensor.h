@@ -105,9 +105,10 @@ int ddi_detection_add(store *st, const ddi_file_ref *f, const char *detected_by,
 int ddi_so_from_file(store *st, const ddi_file_ref *f, int risk, const char *so_types,
 		     int64_t expiry_ms, ctd_err *err);
 /* Record (or refresh) one SO; content that breaks the lab's rules
- * (so_content.h) is logged and left out (0). */
+ * (so_content.h) is logged and left out (0).
+ * seen_ms: when DDI first saw the object (the capture; 0 = now). */
 int ddi_so_upsert(store *st, const char *type, const char *value, const char *risk,
-		  const char *related_sha1, int64_t expiry_ms, ctd_err *err);
+		  const char *related_sha1, int64_t seen_ms, int64_t expiry_ms, ctd_err *err);
 /* Expire SOs past their expiry (a new change id each, so feeds drop them). */
 int ddi_so_expire_due(store *st, int64_t now_ms, ctd_err *err);
 /* Normalised SO values: upper-case SHA-1, URL with lower-case scheme/host and

@@ -86,9 +86,11 @@ static int is_ip_literal(const char *host)
 }
 
 static int so_store(store *st, const char *type, const char *value, const char *risk,
-		    const char *related_sha1, int64_t expiry_ms, ctd_err *err)
+		    const char *related_sha1, int64_t seen_ms, int64_t expiry_ms, ctd_err *err)
 {
 	int64_t now = time_now_ms();
+	if (seen_ms <= 0 || seen_ms > now)
+		seen_ms = now;
 	int64_t expires = expiry_ms > 0 ? now + expiry_ms : 0;
 	if (store_begin(st, err) < 0)
 		return -1;
@@ -108,7 +110,7 @@ static int so_store(store *st, const char *type, const char *value, const char *
 		st,
 		"INSERT INTO ddi_sos (type, value, risk, first_seen_ms, last_seen_ms, expires_ms,"
 		" related_sha1, removed, change_id)"
-		" VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, 0,"
+		" VALUES (?1, ?2, ?3, ?7, ?4, ?5, ?6, 0,"
 		"  (SELECT COALESCE(MAX(change_id), 0) + 1 FROM ddi_sos))"
 		" ON CONFLICT (type, value) DO UPDATE SET"
 		"  risk = CASE WHEN excluded.risk = 'High' OR removed = 1 THEN excluded.risk ELSE risk END,"
@@ -126,6 +128,7 @@ static int so_store(store *st, const char *type, const char *value, const char *
 	sqlite3_bind_int64(s, 4, now);
 	sqlite3_bind_int64(s, 5, expires);
 	sqlite3_bind_text(s, 6, related_sha1 ? related_sha1 : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 7, seen_ms);
 	if (store_step_done(st, s, err) < 0 || store_commit(st, err) < 0) {
 		store_rollback(st);
 		return -1;
@@ -142,7 +145,7 @@ static int so_store(store *st, const char *type, const char *value, const char *
 /* The door of DDI's SO list: carved content that breaks the lab's rules
  * (so_content.h) is logged and never becomes an object. */
 int ddi_so_upsert(store *st, const char *type, const char *value, const char *risk,
-		  const char *related_sha1, int64_t expiry_ms, ctd_err *err)
+		  const char *related_sha1, int64_t seen_ms, int64_t expiry_ms, ctd_err *err)
 {
 	ctd_err why = {0};
 	char *canon;
@@ -151,7 +154,7 @@ int ddi_so_upsert(store *st, const char *type, const char *value, const char *ri
 			 value ? value : "", related_sha1 ? related_sha1 : "", why.msg);
 		return 0;
 	}
-	int rc = so_store(st, type, canon, risk, related_sha1, expiry_ms, err);
+	int rc = so_store(st, type, canon, risk, related_sha1, seen_ms, expiry_ms, err);
 	free(canon);
 	return rc;
 }
@@ -170,27 +173,43 @@ static int wants(const char *so_types, const char *type)
 	return 0;
 }
 
+/* When DDI captured the file: its objects' "first seen" (the verdict comes
+ * later, and TMCM lists an object's sources in first-seen order). 0 if
+ * unknown. */
+static int64_t captured_ms(store *st, int64_t file_id)
+{
+	ctd_err err = {0};
+	sqlite3_stmt *s = store_stmt(st, "SELECT ts_ms FROM ddi_files WHERE id = ?", &err);
+	if (!s)
+		return 0;
+	sqlite3_bind_int64(s, 1, file_id);
+	int64_t ts = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return ts;
+}
+
 int ddi_so_from_file(store *st, const ddi_file_ref *f, int risk, const char *so_types,
 		     int64_t expiry_ms, ctd_err *err)
 {
 	if (risk < RISK_MEDIUM)
 		return 0;
 	const char *r = ddi_risk_name(risk);
+	int64_t seen = captured_ms(st, f->id);
 	if (risk == RISK_HIGH && wants(so_types, "file") &&
-	    ddi_so_upsert(st, "FILE", f->sha1, "High", f->sha1, expiry_ms, err) < 0)
+	    ddi_so_upsert(st, "FILE", f->sha1, "High", f->sha1, seen, expiry_ms, err) < 0)
 		return -1;
 	if (f->url && *f->url && wants(so_types, "url")) {
 		char *url = ddi_so_normalize_url(f->url);
-		int rc = ddi_so_upsert(st, "URL", url, r, f->sha1, expiry_ms, err);
+		int rc = ddi_so_upsert(st, "URL", url, r, f->sha1, seen, expiry_ms, err);
 		free(url);
 		if (rc < 0)
 			return -1;
 	}
 	if (f->host && *f->host && !is_ip_literal(f->host) && wants(so_types, "domain") &&
-	    ddi_so_upsert(st, "DOMAIN", f->host, r, f->sha1, expiry_ms, err) < 0)
+	    ddi_so_upsert(st, "DOMAIN", f->host, r, f->sha1, seen, expiry_ms, err) < 0)
 		return -1;
 	if (f->url && wants(so_types, "ip") &&
-	    ddi_so_upsert(st, "IP", f->server_ip, r, f->sha1, expiry_ms, err) < 0)
+	    ddi_so_upsert(st, "IP", f->server_ip, r, f->sha1, seen, expiry_ms, err) < 0)
 		return -1;
 	return 0;
 }

@@ -162,9 +162,10 @@ void imsva_queue_free(imsva_queue *q);
  * message store, the VA queue, delivery and quarantine; nothing calls back. ---- */
 /* Returns 0 when the message reached a new state (done, VA, deferred). */
 int imsva_process_message(imsva_app *app, int64_t msg_id, ctd_err *err);
-/* The current rule set, cached per thread and reloaded when
- * imsva_rules_generation changes (valid until the next call on this thread). */
-const imsva_ruleset *imsva_rules_current(store *st, ctd_err *err);
+/* The current rule set and ATSE setting (*atse_on), cached per thread and
+ * reloaded when imsva_rules_generation changes (valid until the next call on
+ * this thread). */
+const imsva_ruleset *imsva_rules_current(store *st, int *atse_on, ctd_err *err);
 /* ATSE on/off (Policy > Scan Engine), kept in settings. */
 int imsva_atse_enabled(store *st);
 int imsva_atse_set(store *st, int on, ctd_err *err);

@@ -310,9 +310,13 @@ imsva_va_act imsva_va_map(imsva_level security_level, const imsva_va_state *va);
 const char *imsva_va_act_reason(imsva_va_act a);
 #define IMSVA_REASON_VA_ANALYZED "Analyzed advanced threat (ATSE)"
 #define IMSVA_REASON_VA_PROBABLE "Probable advanced threat (ATSE)"
+#define IMSVA_REASON_VA_ATSE_OFF "Virtual Analyzer not used: Advanced Threat Scan Engine is off"
 
 typedef struct imsva_eval_opts {
 	int va_enabled;          /* VA submission configured (a DDAN server is set) */
+	int atse_off;            /* Policy > Scan Engine > ATSE is off: no VA submission,
+				  * a submit_va rule applies on its own conditions and its
+				  * hit says why (docs/imsva.md, "ATSE and the Virtual Analyzer") */
 	imsva_level va_level;    /* VA security level, default Low */
 	int wrs_defer_on_error;  /* SPS unreachable: 1 = status DEFER, 0 = pass (not matched) */
 } imsva_eval_opts;
@@ -393,6 +397,7 @@ typedef struct imsva_verdict {
 	imsva_url_rating *urls;
 	size_t nurls;
 	int lookup_error;        /* some lookup failed (the caller logs a system event) */
+	int va_skipped_atse_off; /* a submit_va rule applied without VA: ATSE is off */
 } imsva_verdict;
 
 /* Evaluate the rules in order. Rules whose route does not match are skipped;
@@ -446,5 +451,8 @@ int imsva_rules_update(store *st, imsva_rule *r, ctd_err *err);
 int imsva_rules_delete(store *st, int64_t id, ctd_err *err);
 /* Bumped on every change, so a daemon can cache the loaded rule set. */
 int64_t imsva_rules_generation(store *st);
+/* Change the generation without touching a rule (a setting the cached
+ * policy depends on changed, e.g. ATSE on/off). Inside the caller's transaction. */
+int imsva_rules_touch(store *st, ctd_err *err);
 
 #endif

@@ -33,6 +33,7 @@ typedef struct eval_ctx {
 	imsva_url_rating *urls;     /* per URL, lazily queried */
 	int *url_so;                /* per URL effective SO action; -1 = not looked up */
 	int defer;                  /* a lookup failed and the fallback is defer */
+	int wrs_scope;              /* an enabled web reputation rule covers the message */
 	int lookup_error;
 } eval_ctx;
 
@@ -226,10 +227,15 @@ static int cond_wrs(eval_ctx *x, const imsva_conditions *c, match *mt)
 	return hit;
 }
 
+/* URL SOs reach IMSVA through web reputation (the seed's note 1): without a
+ * web reputation rule for the message its URLs are not checked at all, so
+ * the built-in URL rule has nothing to act on (docs/imsva.md). */
 static imsva_so_action url_so_action(eval_ctx *x, size_t i)
 {
 	if (x->url_so[i] < 0) {
-		if (x->lk && x->lk->so_url) {
+		if (!x->wrs_scope) {
+			x->url_so[i] = IMSVA_SO_NONE;
+		} else if (x->lk && x->lk->so_url) {
 			x->url_so[i] = (int)x->lk->so_url(x->lk->ctx, x->m->urls[i]);
 		} else {
 			const imsva_url_rating *u = url_rating(x, i);
@@ -522,6 +528,13 @@ static int evaluate_rule(eval_ctx *x, const imsva_rule *r, const imsva_va_state 
 		int skip = 0;
 		int wants_va = r->act.submit_va && x->opts->va_enabled &&
 			       !(mt.so_max == IMSVA_SO_LOG && !mt.non_so);
+		if (wants_va && x->opts->atse_off) {
+			/* the product submits through ATSE: off, the rule acts alone */
+			wants_va = 0;
+			v->va_skipped_atse_off = 1;
+			sbuf_printf(&mt.reason, "%s" IMSVA_REASON_VA_ATSE_OFF,
+				    mt.reason.len ? "; " : "");
+		}
 		if (wants_va) {
 			va_parts(x->m, &mt, v);
 			if (v->nva_parts == 0) {
@@ -552,6 +565,18 @@ static int evaluate_rule(eval_ctx *x, const imsva_rule *r, const imsva_va_state 
 	return end;
 }
 
+/* Does an enabled rule with the web reputation condition apply to this
+ * envelope? Only then does IMSVA ask SPS about the message's URLs. */
+static int wrs_in_scope(const imsva_ruleset *rules, const imsva_envelope *env)
+{
+	for (size_t i = 0; i < rules->n; i++) {
+		const imsva_rule *r = rules->rules[i];
+		if (r->enabled && r->cond.wrs && imsva_route_match(&r->route, env))
+			return 1;
+	}
+	return 0;
+}
+
 int imsva_policy_evaluate(const imsva_ruleset *rules, const imsva_msg *m,
 			  const imsva_envelope *env, const imsva_lookups *lk,
 			  const imsva_eval_opts *opts, const imsva_va_state *va,
@@ -572,6 +597,7 @@ int imsva_policy_evaluate(const imsva_ruleset *rules, const imsva_msg *m,
 		x.urls[i].url = xstrdup(m->urls[i]);
 		x.url_so[i] = -1;
 	}
+	x.wrs_scope = wrs_in_scope(rules, env);
 	for (size_t i = 0; i < rules->n; i++) {
 		const imsva_rule *r = rules->rules[i];
 		if (!r->enabled || !imsva_route_match(&r->route, env))

@@ -313,6 +313,11 @@ static int parse_conditions(jctx *c, const json_t *j, imsva_rule *r)
 	    parse_levelled(c, o, "web_reputation", "sensitivity", &cd->wrs,
 			   &cd->wrs_sensitivity) < 0)
 		return -1;
+	/* The product ticks spam detection (at its default level) together with
+	 * "Web Reputation settings"; the seed's 4-1 unticks it. A rule that says
+	 * nothing about spam gets what the console would have ticked. */
+	if (cd->wrs && !json_object_get(o, "spam"))
+		cd->spam = 1;
 	if (get_obj(c, o, P, "suspicious_object", so_keys, &sub) < 0)
 		return -1;
 	if (sub && (get_bool(c, sub, "conditions.suspicious_object", "file", &cd->so_file) < 0 ||

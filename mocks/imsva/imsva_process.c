@@ -23,9 +23,12 @@
 
 /* ---- rules, cached per thread ---- */
 
+/* The ATSE setting rides on the rules' generation (imsva_atse_set bumps it),
+ * so a message costs one generation read, not a settings query. */
 typedef struct rules_cache {
 	imsva_ruleset *rules;
 	int64_t gen;
+	int atse_on;
 } rules_cache;
 
 static pthread_key_t rules_key;
@@ -43,7 +46,7 @@ static void rules_key_init(void)
 	pthread_key_create(&rules_key, rules_cache_free);
 }
 
-const imsva_ruleset *imsva_rules_current(store *st, ctd_err *err)
+const imsva_ruleset *imsva_rules_current(store *st, int *atse_on, ctd_err *err)
 {
 	pthread_once(&rules_once, rules_key_init);
 	rules_cache *c = pthread_getspecific(rules_key);
@@ -59,7 +62,9 @@ const imsva_ruleset *imsva_rules_current(store *st, ctd_err *err)
 		imsva_ruleset_free(c->rules);
 		c->rules = fresh;
 		c->gen = gen;
+		c->atse_on = imsva_atse_enabled(st);
 	}
+	*atse_on = c->atse_on;
 	return c->rules;
 }
 
@@ -76,7 +81,16 @@ int imsva_atse_enabled(store *st)
 
 int imsva_atse_set(store *st, int on, ctd_err *err)
 {
-	return store_setting_set(st, "imsva", "atse_enabled", on ? "1" : "0", err);
+	if (store_begin(st, err) < 0)
+		return -1;
+	int rc = store_setting_set(st, "imsva", "atse_enabled", on ? "1" : "0", err);
+	if (rc == 0)
+		rc = imsva_rules_touch(st, err);
+	if (rc == 0)
+		rc = store_commit(st, err);
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
 }
 
 /* ---- lookups for the policy engine ---- */
@@ -360,7 +374,11 @@ int imsva_process_message(imsva_app *app, int64_t msg_id, ctd_err *err)
 	int rc = -1;
 	if (imsva_msg_parse(sm.data, sm.len, &m, err) < 0)
 		goto out;
-	imsva_scan_opts so = {.atse_enabled = imsva_atse_enabled(st)};
+	int atse_on = 0;
+	const imsva_ruleset *rules = imsva_rules_current(st, &atse_on, err);
+	if (!rules)
+		goto out;
+	imsva_scan_opts so = {.atse_enabled = atse_on};
 	imsva_scan(m, &so);
 	imsva_va_state va;
 	if (imsva_va_state_get(st, msg_id, &va, err) < 0)
@@ -369,12 +387,10 @@ int imsva_process_message(imsva_app *app, int64_t msg_id, ctd_err *err)
 	imsva_lookups lk = {.ctx = &lc, .so_file = lk_so_file,
 			    .wrs = app->wrs ? lk_wrs : NULL};
 	imsva_eval_opts eo = {.va_enabled = app->ddan.base_url != NULL, .va_level = app->va_level,
+			      .atse_off = !atse_on,
 			      .wrs_defer_on_error = !strcmp(app->cfg->wrs_fallback, "defer")};
 	imsva_envelope env = {.sender = sm.mail_from, .rcpts = (const char *const *)sm.rcpts,
 			      .nrcpts = sm.nrcpts};
-	const imsva_ruleset *rules = imsva_rules_current(st, err);
-	if (!rules)
-		goto out;
 	if (imsva_policy_evaluate(rules, m, &env, &lk, &eo, &va, &v, err) < 0)
 		goto out;
 	if (v.lookup_error && v.status != IMSVA_EVAL_DEFER
@@ -382,6 +398,10 @@ int imsva_process_message(imsva_app *app, int64_t msg_id, ctd_err *err)
 		imsva_log_system(st, "wrs_unreachable",
 				 "SPS %s unreachable: message %s scanned without web reputation"
 				 " (wrs_fallback=pass)", app->cfg->sps_url, sm.internal_id);
+	if (v.va_skipped_atse_off)
+		log_info("va.skipped", "message=%s reason=atse_off"
+			 " detail=\"Policy > Scan Engine > Advanced Threat Scan Engine is off\"",
+			 sm.internal_id);
 	switch (v.status) {
 	case IMSVA_EVAL_DONE:
 		rc = apply_verdict(app, st, &sm, m, &v, err);

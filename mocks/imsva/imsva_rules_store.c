@@ -24,6 +24,11 @@ static int bump_generation(store *st, ctd_err *err)
 	return s ? store_step_done(st, s, err) : -1;
 }
 
+int imsva_rules_touch(store *st, ctd_err *err)
+{
+	return bump_generation(st, err);
+}
+
 int64_t imsva_rules_generation(store *st)
 {
 	sqlite3_stmt *s =

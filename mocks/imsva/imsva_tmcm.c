@@ -204,6 +204,36 @@ static int64_t cursor_get(store *st)
 	return c;
 }
 
+/* The last sync that brought changes survives a restart: it is the
+ * evidence the console's Control Manager page shows (STEP 2-4 / 3-4). */
+static void last_change_save(store *st, int64_t ms, int64_t number)
+{
+	ctd_err err = {0};
+	char a[32], b[32];
+	snprintf(a, sizeof a, "%" PRId64, ms);
+	snprintf(b, sizeof b, "%" PRId64, number);
+	int rc = store_begin(st, &err);
+	if (rc == 0)
+		rc = store_setting_set(st, "imsva", "tmcm_last_change_ms", a, &err);
+	if (rc == 0)
+		rc = store_setting_set(st, "imsva", "tmcm_change_number", b, &err);
+	if (rc == 0)
+		rc = store_commit(st, &err);
+	if (rc < 0) {
+		store_rollback(st);
+		log_warn("tmcm.last_change_save_failed", "error=\"%s\"", err.msg);
+	}
+}
+
+static int64_t setting_int(store *st, const char *key)
+{
+	ctd_err err = {0};
+	char *v = store_setting_get(st, "imsva", key, &err);
+	int64_t n = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return n;
+}
+
 static void set_error(imsva_tmcm *t, const char *msg)
 {
 	pthread_mutex_lock(&t->lock);
@@ -277,6 +307,7 @@ static int64_t sync_run(void *arg)
 	t->last_error[0] = '\0';
 	pthread_mutex_unlock(&t->lock);
 	if (changed) {
+		last_change_save(st, t->last_sync_ms, cursor);
 		json_t *d = json_pack("{s:I,s:I,s:I,s:b}", "records", (json_int_t)n, "cursor",
 				      (json_int_t)cursor, "ms", (json_int_t)took, "full", full);
 		events_append(st, "imsva", "sync.done", "tmcm", d, &err);
@@ -318,6 +349,10 @@ imsva_tmcm *imsva_tmcm_start(imsva_app *app, ctd_err *err)
 	if (!cfg->tmcm_url || !*cfg->tmcm_url)
 		return t; /* integration off */
 	store *st = imsva_store(err);
+	if (st) {
+		t->last_change_ms = setting_int(st, "tmcm_last_change_ms");
+		t->last_change_number = setting_int(st, "tmcm_change_number");
+	}
 	char *uuid = st ? store_secret(st, "imsva", "tmcm_client_uuid", NULL,
 				       (secret_kind){SECRET_UUID, 0}, err)
 			: NULL;

@@ -13,8 +13,9 @@
 #include "log.h"
 #include "util.h"
 
-#define OPT(name, type, field, def, real, min, max, choices, help) \
-	{name, type, offsetof(imsva_config, field), def, real, min, max, choices, help}
+/* (an option with a classroom default adds `.def_classroom = "..."`) */
+#define OPT(name, type, field, def, real, min, max, choices, help, ...) \
+	{name, type, offsetof(imsva_config, field), def, real, min, max, choices, help, __VA_ARGS__}
 #define MS(x) (x##LL)
 
 static const cfg_opt imsva_opts[] = {
@@ -30,7 +31,8 @@ static const cfg_opt imsva_opts[] = {
 	OPT("max_line", CFG_INT, max_line, "2048", NULL, 512, 65536, NULL,
 	    "longest SMTP command line (bytes); longer gets 500"),
 	OPT("smtp_idle_timeout", CFG_DURATION, smtp_idle_timeout, "60s", "5m", MS(1000),
-	    MS(86400000), NULL, "disconnect an idle SMTP client with 421 after this"),
+	    MS(86400000), NULL, "disconnect an idle SMTP client with 421 after this",
+	    .def_classroom = "5m"),
 	OPT("max_connections", CFG_INT, max_connections, "1000", NULL, 1, 100000, NULL,
 	    "simultaneous SMTP connections; more get 421"),
 	OPT("smtp_tls", CFG_BOOL, smtp_tls, "yes", NULL, 0, 0, NULL,
@@ -41,9 +43,11 @@ static const cfg_opt imsva_opts[] = {
 	OPT("next_hop", CFG_STR, next_hop, "", NULL, 0, 0, NULL,
 	    "deliver to this SMTP server (host:port); empty: the local delivered mailbox"),
 	OPT("deliver_retry", CFG_DURATION, deliver_retry, "1s", "15m", MS(10), MS(86400000), NULL,
-	    "first retry of a deferred delivery (doubled per attempt, capped at 1h)"),
+	    "first retry of a deferred delivery (doubled per attempt, capped at 1h)",
+	    .def_classroom = "30s"),
 	OPT("deliver_max_age", CFG_DURATION, deliver_max_age, "2m", "24h", MS(1000),
-	    MS(2592000000), NULL, "give up (bounce) a deferred delivery after this"),
+	    MS(2592000000), NULL, "give up (bounce) a deferred delivery after this",
+	    .def_classroom = "1h"),
 	OPT("ddan_url", CFG_STR, ddan_url, "", NULL, 0, 0, NULL,
 	    "DDAN for Virtual Analyzer (empty: VA off)"),
 	OPT("ddan_api_key", CFG_STR, ddan_api_key, "", NULL, 0, 0, NULL,
@@ -51,25 +55,31 @@ static const cfg_opt imsva_opts[] = {
 	OPT("va_security_level", CFG_ENUM, va_security_level, "low", NULL, 0, 0, "low|medium|high",
 	    "VA risk mapping: low = High only, medium = High+Medium, high = all"),
 	OPT("va_poll_interval", CFG_DURATION, va_poll_interval, "500ms", "1m", MS(50),
-	    MS(3600000), NULL, "how often the VA queue submits and polls DDAN"),
+	    MS(3600000), NULL, "how often the VA queue submits and polls DDAN",
+	    .def_classroom = "5s"),
 	OPT("va_timeout", CFG_DURATION, va_timeout, "30s", "30m", MS(100), MS(86400000), NULL,
-	    "maximum analysis time; then \"Probable advanced threat (ATSE)\""),
+	    "maximum analysis time; then \"Probable advanced threat (ATSE)\"",
+	    .def_classroom = "5m"),
 	OPT("tmcm_url", CFG_STR, tmcm_url, "", NULL, 0, 0, NULL,
 	    "Control Manager (empty: not managed, no SO sync)"),
 	OPT("tmcm_api_key", CFG_STR, tmcm_api_key, "", NULL, 0, 0, NULL,
 	    "API key of IMSVA's SO feed subscription at TMCM"),
 	OPT("tmcm_sync_interval", CFG_DURATION, tmcm_sync_interval, "3s", "5m", MS(100),
-	    MS(86400000), NULL, "suspicious-object sync from Control Manager"),
+	    MS(86400000), NULL, "suspicious-object sync from Control Manager",
+	    .def_classroom = "20s"),
 	OPT("tmcm_heartbeat_interval", CFG_DURATION, tmcm_heartbeat_interval, "5s", "5m", MS(100),
-	    MS(86400000), NULL, "heartbeat (test_connection) to Control Manager"),
+	    MS(86400000), NULL, "heartbeat (test_connection) to Control Manager",
+	    .def_classroom = "20s"),
 	OPT("sps_url", CFG_STR, sps_url, "", NULL, 0, 0, NULL,
 	    "Smart Protection Server for web reputation (empty: WRS off)"),
 	OPT("wrs_cache_ttl", CFG_DURATION, wrs_cache_ttl, "2s", "30m", MS(0), MS(86400000), NULL,
-	    "how long a web reputation answer is cached"),
+	    "how long a web reputation answer is cached",
+	    .def_classroom = "10s"),
 	OPT("wrs_fallback", CFG_ENUM, wrs_fallback, "pass", NULL, 0, 0, "pass|defer",
 	    "SPS unreachable: pass (scan without WRS) or defer (retry the message later)"),
 	OPT("wrs_defer_retry", CFG_DURATION, wrs_defer_retry, "2s", "5m", MS(100), MS(86400000),
-	    NULL, "retry time of a message deferred because SPS was unreachable"),
+	    NULL, "retry time of a message deferred because SPS was unreachable",
+	    .def_classroom = "30s"),
 };
 static const cfg_section imsva_section = {"imsva", imsva_opts, CFG_NOPTS(imsva_opts)};
 

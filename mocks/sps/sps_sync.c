@@ -2,8 +2,9 @@
  * Suspicious Objects): a worker thread pulls the DTAS-style SO feed of the
  * configured source (TMCM, or a DDAN directly) on an interval and whenever
  * "Sync now" asks, applies the incremental changes (removed = delete) in short
- * transactions, and records the cursor, last sync time and errors in
- * sps_sync_state. Network calls never run on the event loop. */
+ * transactions, and records the cursor, last sync time, the last sync that
+ * brought changes (time and change number) and errors in sps_sync_state.
+ * Network calls never run on the event loop. */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +63,8 @@ static int batch_flush(pull_ctx *p, const int64_t *cursor, long changes, ctd_err
 			p->st,
 			"UPDATE sps_sync_state SET cursor = ?1, last_sync_ms = ?2,"
 			" last_success_ms = ?2, last_error = '', last_changes = ?3,"
+			" last_change_ms = CASE WHEN ?3 > 0 THEN ?2 ELSE last_change_ms END,"
+			" change_number = CASE WHEN ?3 > 0 THEN ?1 ELSE change_number END,"
 			" syncs = syncs + 1 WHERE id = 1",
 			err);
 		if (!s)
@@ -194,7 +197,8 @@ static int subscription_reset(store *st, const char *reason, ctd_err *err)
 	sqlite3_stmt *s = store_stmt(st,
 				     "UPDATE sps_sync_state SET source = ?1, url = ?2, cursor = 0,"
 				     " last_sync_ms = 0, last_success_ms = 0, last_error = '',"
-				     " last_changes = 0, syncs = 0 WHERE id = 1",
+				     " last_changes = 0, last_change_ms = 0, change_number = 0,"
+				     " syncs = 0 WHERE id = 1",
 				     err);
 	if (!s)
 		goto fail;
@@ -382,7 +386,8 @@ json_t *sps_sync_status(ctd_err *err)
 		return NULL;
 	sqlite3_stmt *s = store_stmt(st,
 				     "SELECT cursor, last_sync_ms, last_success_ms, last_error,"
-				     " last_changes, syncs FROM sps_sync_state WHERE id = 1",
+				     " last_changes, syncs, last_change_ms, change_number"
+				     " FROM sps_sync_state WHERE id = 1",
 				     err);
 	if (!s)
 		return NULL;
@@ -392,11 +397,14 @@ json_t *sps_sync_status(ctd_err *err)
 		return NULL;
 	}
 	int64_t last_sync = sqlite3_column_int64(s, 1), last_ok = sqlite3_column_int64(s, 2);
-	char t1[32] = "", t2[32] = "";
+	int64_t last_change = sqlite3_column_int64(s, 6);
+	char t1[32] = "", t2[32] = "", t3[32] = "";
 	if (last_sync)
 		time_iso8601(last_sync, t1, sizeof t1);
 	if (last_ok)
 		time_iso8601(last_ok, t2, sizeof t2);
+	if (last_change)
+		time_iso8601(last_change, t3, sizeof t3);
 	worker_status ws = {0};
 	if (S.worker)
 		worker_get_status(S.worker, &ws);
@@ -410,6 +418,11 @@ json_t *sps_sync_status(ctd_err *err)
 		(const char *)sqlite3_column_text(s, 3), "last_changes",
 		(json_int_t)sqlite3_column_int64(s, 4), "syncs",
 		(json_int_t)sqlite3_column_int64(s, 5));
+	/* the last sync that brought changes: the proof a change arrived (the
+	 * sync time moves on every poll) */
+	json_object_set_new(out, "last_change", last_change ? json_string(t3) : json_null());
+	json_object_set_new(out, "last_change_ms", json_integer(last_change));
+	json_object_set_new(out, "change_number", json_integer(sqlite3_column_int64(s, 7)));
 	sqlite3_reset(s);
 	json_object_set_new(out, "status", json_string(subscription_status(out)));
 	json_t *counts = sps_so_counts(err);

@@ -1,5 +1,6 @@
 /* tmcm_va.c - the Virtual Analyzer Objects list: objects pulled from DDAN and
- * DDI (one row per type and value, `source` = who reported it last), their
+ * DDI (one row per type and value, `source` = the source that saw it first;
+ * every source that reported it in tmcm_va_sources), their
  * listing and filters for the console, and the administrator's actions on a
  * selection: set the scan action, expire now, never expire. */
 #include <stdio.h>
@@ -44,6 +45,68 @@ static int va_expiry(store *st, const char *type, const char *value, const so_re
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : tmcm_db_fail(st, err, "va expiry");
 }
 
+/* ---- the sources of an object ---------------------------------------------- */
+
+/* Bind ?1 type, ?2 value, ?3 source and run a statement to its end. */
+static int key_exec(store *st, const char *sql, const char *type, const char *value,
+		    const char *source, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+	if (!s)
+		return -1;
+	tmcm_bind_text(s, 1, type);
+	tmcm_bind_text(s, 2, value);
+	if (source)
+		tmcm_bind_text(s, 3, source);
+	return store_step_done(st, s, err);
+}
+
+/* One source reported the object: keep its own first and last seen. */
+static int source_seen(store *st, const char *source, const char *type, const char *value,
+		       int64_t first_seen, int64_t last_seen, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st,
+		"INSERT INTO tmcm_va_sources (type, value, source, first_seen_ms, last_seen_ms,"
+		" added_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (type, value, source) DO UPDATE SET"
+		" first_seen_ms = MIN(first_seen_ms, excluded.first_seen_ms),"
+		" last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms)", err);
+	if (!s)
+		return -1;
+	tmcm_bind_text(s, 1, type);
+	tmcm_bind_text(s, 2, value);
+	tmcm_bind_text(s, 3, source);
+	sqlite3_bind_int64(s, 4, first_seen);
+	sqlite3_bind_int64(s, 5, last_seen);
+	sqlite3_bind_int64(s, 6, time_now_ms());
+	return store_step_done(st, s, err);
+}
+
+/* The object's source is the one that saw it first (DDI that captured a
+ * file before DDAN analysed it), whoever reported it last. */
+#define FIRST_SOURCE \
+	"(SELECT source FROM tmcm_va_sources WHERE type = ?1 AND value = ?2" \
+	" ORDER BY first_seen_ms, added_ms, source LIMIT 1)"
+
+static int first_source_update(store *st, const char *type, const char *value, ctd_err *err)
+{
+	return key_exec(st, "UPDATE tmcm_va_objects SET source = " FIRST_SOURCE
+			" WHERE type = ?1 AND value = ?2", type, value, NULL, err);
+}
+
+/* A source withdrew the object: it stays while another source reports it. */
+static int source_removed(store *st, const char *source, const char *type, const char *value,
+			  ctd_err *err)
+{
+	if (key_exec(st, "DELETE FROM tmcm_va_sources WHERE type = ?1 AND value = ?2"
+		     " AND source = ?3", type, value, source, err) < 0 ||
+	    key_exec(st, "DELETE FROM tmcm_va_objects WHERE type = ?1 AND value = ?2"
+		     " AND NOT EXISTS (SELECT 1 FROM tmcm_va_sources WHERE type = ?1"
+		     " AND value = ?2)", type, value, NULL, err) < 0)
+		return -1;
+	return first_source_update(st, type, value, err);
+}
+
 static int va_upsert(store *st, const char *source, const char *default_action,
 		     const char *type, const char *value, const so_record *r, ctd_err *err)
 {
@@ -52,10 +115,14 @@ static int va_upsert(store *st, const char *source, const char *default_action,
 	if (va_expiry(st, type, value, r, &expires, &admin, err) < 0)
 		return -1;
 	int64_t now = time_now_ms();
+	int64_t first = r->first_seen_ms ? r->first_seen_ms : now;
+	int64_t last = r->last_seen_ms ? r->last_seen_ms : now;
+	if (source_seen(st, source, type, value, first, last, err) < 0)
+		return -1;
 	sqlite3_stmt *s = store_stmt(st,
 		"INSERT INTO tmcm_va_objects (type, value, source, risk, first_seen_ms, last_seen_ms,"
 		" expires_ms, related_sha1, action, admin_expiry, modified_ms)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+		" VALUES (?1, ?2, " FIRST_SOURCE ", ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
 		" ON CONFLICT (type, value) DO UPDATE SET source = excluded.source,"
 		" risk = excluded.risk, first_seen_ms = MIN(first_seen_ms, excluded.first_seen_ms),"
 		" last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms),"
@@ -65,10 +132,9 @@ static int va_upsert(store *st, const char *source, const char *default_action,
 		return -1;
 	tmcm_bind_text(s, 1, type);
 	tmcm_bind_text(s, 2, value);
-	tmcm_bind_text(s, 3, source);
 	tmcm_bind_text(s, 4, r->risk[0] ? r->risk : "High");
-	sqlite3_bind_int64(s, 5, r->first_seen_ms ? r->first_seen_ms : now);
-	sqlite3_bind_int64(s, 6, r->last_seen_ms ? r->last_seen_ms : now);
+	sqlite3_bind_int64(s, 5, first);
+	sqlite3_bind_int64(s, 6, last);
 	sqlite3_bind_int64(s, 7, expires);
 	tmcm_bind_text(s, 8, r->related_sha1);
 	tmcm_bind_text(s, 9, default_action);
@@ -90,17 +156,7 @@ int tmcm_va_apply(store *st, const tmcm_exc_set *exc, const char *source,
 	tmcm_normalise_value(type, value);
 	int rc;
 	if (r->removed) {
-		/* another source may still vouch for it: only its reporter drops it */
-		sqlite3_stmt *s = store_stmt(st,
-			"DELETE FROM tmcm_va_objects WHERE type = ?1 AND value = ?2 AND source = ?3",
-			err);
-		rc = s ? 0 : -1;
-		if (s) {
-			tmcm_bind_text(s, 1, type);
-			tmcm_bind_text(s, 2, value);
-			tmcm_bind_text(s, 3, source);
-			rc = store_step_done(st, s, err);
-		}
+		rc = source_removed(st, source, type, value, err);
 	} else {
 		rc = va_upsert(st, source, default_action, type, value, r, err);
 	}
@@ -121,7 +177,8 @@ static const char *va_status(const tmcm_exc_set *exc, const char *type, const ch
 }
 
 #define VA_WHERE \
-	" WHERE (?1 IS NULL OR v.type = ?1) AND (?2 IS NULL OR v.source = ?2)" \
+	" WHERE (?1 IS NULL OR v.type = ?1) AND (?2 IS NULL OR EXISTS (SELECT 1" \
+	" FROM tmcm_va_sources x WHERE x.type = v.type AND x.value = v.value AND x.source = ?2))" \
 	" AND (?3 IS NULL OR v.action = ?3) AND (?4 IS NULL OR v.risk = ?4)" \
 	" AND (?5 IS NULL OR instr(lower(v.value), lower(?5)) > 0)" \
 	" AND (?6 OR v.expires_ms = 0 OR v.expires_ms > ?7)"
@@ -137,6 +194,18 @@ static void va_bind_filter(sqlite3_stmt *s, const tmcm_va_filter *f, int64_t now
 	sqlite3_bind_int64(s, 7, now);
 }
 
+/* "DDI,DDAN" (first seen first) as ["DDI", "DDAN"]. */
+static json_t *sources_json(const char *list)
+{
+	json_t *a = json_array();
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		json_array_append_new(a, json_stringn(p, n));
+		p += n + (p[n] == ',');
+	}
+	return a;
+}
+
 static json_t *va_item(sqlite3_stmt *s, const tmcm_exc_set *exc, int64_t now)
 {
 	const char *type = tmcm_col_text(s, 1), *value = tmcm_col_text(s, 2);
@@ -146,6 +215,7 @@ static json_t *va_item(sqlite3_stmt *s, const tmcm_exc_set *exc, int64_t now)
 	json_object_set_new(o, "type", json_string(type));
 	json_object_set_new(o, "value", json_string(value));
 	json_object_set_new(o, "source", json_string(tmcm_col_text(s, 3)));
+	json_object_set_new(o, "sources", sources_json(tmcm_col_text(s, 14)));
 	json_object_set_new(o, "risk", json_string(tmcm_col_text(s, 4)));
 	tmcm_json_time(o, "first_seen", sqlite3_column_int64(s, 5));
 	tmcm_json_time(o, "last_seen", sqlite3_column_int64(s, 6));
@@ -178,7 +248,9 @@ json_t *tmcm_va_list(store *st, const tmcm_va_filter *f, ctd_err *err)
 	sqlite3_stmt *s = c ? store_stmt(st,
 		"SELECT v.id, v.type, v.value, v.source, v.risk, v.first_seen_ms, v.last_seen_ms,"
 		" v.expires_ms, v.related_sha1, v.action, f.removed, f.action, f.source,"
-		" v.modified_ms"
+		" v.modified_ms, (SELECT group_concat(source, ',') FROM (SELECT x.source"
+		" FROM tmcm_va_sources x WHERE x.type = v.type AND x.value = v.value"
+		" ORDER BY x.first_seen_ms, x.added_ms, x.source))"
 		" FROM tmcm_va_objects v LEFT JOIN tmcm_feed f ON f.type = v.type AND f.value = v.value"
 		VA_WHERE " ORDER BY v.last_seen_ms DESC, v.id DESC LIMIT ?8 OFFSET ?9", err) : NULL;
 	int rc = SQLITE_ERROR;

@@ -133,7 +133,7 @@ describe('IMSVA console: the seed in a browser', () => {
   it('STEP 4: the web reputation rule through the wizard and the TMCM URL rule\'s policy event', async (t) => {
     await withPage(browser, t, async (page) => {
       await logIn(page, imsva.url, imsva.user, imsva.password);
-      // 4-1 Add > Other: all users; Web Reputation (spam ticked with it, its level unset)
+      // 4-1 Add > Other: all users; Web Reputation (spam and its level ticked with it; 4-1.8 unticks the level)
       await openMenu(page, '/policy/policy-list');
       await addWebReputationRule(page, 'en', STEP4_RULE, 3);
       const rules = await (await page.request.get(new URL('/api/policies', imsva.url).href)).json();

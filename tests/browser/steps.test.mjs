@@ -155,8 +155,8 @@ async function generatedObject(page, w, menu, value) {
 
 // TMCM > Virtual Analyzer Objects: find the object synchronised from source
 // (filters Source and "Object contains"), then, with every source shown
-// again (the object names who reported it last: DDI's analysis also makes
-// DDAN report Sample SO2), tick it, Set action → Block → Apply, then Apply
+// again (its Source column names the source that saw it first: DDI for
+// Sample SO2, which DDAN reports too), tick it, Set action → Block → Apply, then Apply
 // action; the list shows Block. Resolves to {change, applied}: the change
 // number the message gives, when Apply action was clicked.
 async function blockInTmcm(page, lab, w, value, source) {
@@ -172,6 +172,7 @@ async function blockInTmcm(page, lab, w, value, source) {
   await page.locator('#va-source').selectOption('');
   await page.locator('#va-search').click();
   await page.locator('#va-table:not([data-query*="source="])').waitFor();
+  assert.equal(await so.locator('.first-source').textContent(), source);
   await so.locator('input.tick').check();
   await button(page, w.setAction).click();
   await page.locator('dialog label', { hasText: w.block }).click();
@@ -188,15 +189,16 @@ async function blockInTmcm(page, lab, w, value, source) {
 }
 
 // IMSVA > ... > Connections > Control Manager Server: Sync now, then read
-// the synchronisation time until it is later than TMCM's change (and the
-// change number has reached it).
+// the last synchronisation that brought changes until it is later than
+// TMCM's change and its change number has reached it (the synchronisation
+// time alone moves on every poll).
 async function imsvaSynced(page, lab, w, { change, applied }) {
   await logInTo(page, lab, 'imsva');
   await followMenu(page, w.connections);
   await page.locator('#page [id^=tab-]', { hasText: w.controlManagerServer }).click();
   await button(page, w.imsvaSyncNow).click();
   await retry(page, () => page.locator('#tmcm-refresh').click(), async () => {
-    const synced = await page.locator('#tmcm-last-sync time').getAttribute('datetime').catch(() => null);
+    const synced = await page.locator('#tmcm-last-change time').getAttribute('datetime').catch(() => null);
     return synced !== null && Date.parse(synced) >= applied &&
       Number(await page.locator('#tmcm-change-number').textContent()) >= change;
   }, `IMSVA's synchronisation after TMCM's change ${change}`);

@@ -203,6 +203,25 @@ TEST(paged_incremental_sync_with_removals)
 	json_decref(s);
 }
 
+/* STEP 2-4's evidence survives a restart: the last sync that brought
+ * changes and its change number (the first sync after the restart finds
+ * nothing new and must not hide them). */
+TEST(last_change_survives_restart)
+{
+	start("en");
+	peer_so("FILE", "00000000000000000000000000000000000000AA", "block");
+	json_t *s = sync_now(1, 0);
+	int64_t changed = json_integer_value(json_object_get(s, "last_change_ms"));
+	ck_assert_int_eq(json_integer_value(json_object_get(s, "change_number")), 1);
+	json_decref(s);
+	imsvad_stop(&d, 1);
+	start("en");
+	s = sync_now(1, changed);
+	ck_assert_int_eq(json_integer_value(json_object_get(s, "last_change_ms")), changed);
+	ck_assert_int_eq(json_integer_value(json_object_get(s, "change_number")), 1);
+	json_decref(s);
+}
+
 TEST(japanese_rule_name)
 {
 	start("ja");

@@ -183,6 +183,69 @@ TEST(release_from_va_queue)
 /* ---- against a real ddand ---- */
 
 static pid_t ddan_pid;
+/* Seed STEP 1 with and without 1-1: a true-file-type rule that submits to
+ * the Virtual Analyzer. ATSE off: nothing reaches DDAN, no ATSE verdict; the
+ * rule acts on its own condition and its policy event says why. */
+static void step1_rule_atse(int atse_on)
+{
+	memset(&d, 0, sizeof d);
+	const char *args[] = {"--ddan_url", peer_url, "--ddan_api_key", "k", "--va_poll_interval",
+			      "100ms", NULL};
+	imsvad_start(&d, args);
+	long st = 0;
+	json_t *j = api(&d, "PUT", atse_on ? "{\"atse_enabled\":true}" : "{\"atse_enabled\":false}",
+			&st, "/api/scan-engine");
+	ck_assert_int_eq(st, 200);
+	json_decref(j);
+	j = api(&d, "POST",
+		"{\"name\":\"ATSE STEP1 true file type\",\"order\":2,\"type\":\"other\","
+		"\"conditions\":{\"true_file_types\":[\"pdf\"]},\"actions\":{\"intercept\":"
+		"{\"action\":\"quarantine\",\"area\":\"VA\"},\"submit_va\":true}}",
+		&st, "/api/policies");
+	ck_assert_int_eq(st, 201);
+	json_decref(j);
+	send_sample("step1@example.org");
+	ck_assert(imsvad_wait_state(&d, "quarantined", 1));
+}
+
+TEST(atse_off_no_va_submission)
+{
+	step1_rule_atse(0);
+	char *reason = va_rule_reason();
+	ck_assert_ptr_null(strstr(reason, "(ATSE)"));
+	ck_assert_ptr_nonnull(strstr(reason, "True file type"));
+	ck_assert_ptr_nonnull(strstr(reason, "Virtual Analyzer not used: Advanced Threat Scan Engine is off"));
+	free(reason);
+	ck_assert_int_eq(peer_get(&peer.uploads), 0);
+	json_t *j = api(&d, "GET", NULL, NULL, "/api/va-queue");
+	ck_assert_int_eq(json_array_size(json_object_get(j, "messages")), 0);
+	json_decref(j);
+}
+
+TEST(atse_on_submits_true_file_type)
+{
+	step1_rule_atse(1);
+	char *reason = va_rule_reason();
+	ck_assert_prefix(reason, "Analyzed advanced threat (ATSE)");
+	free(reason);
+	ck_assert_int_eq(peer_get(&peer.uploads), 1);
+}
+
+/* Switching ATSE off takes effect on the next message (the cached policy
+ * follows the setting). */
+TEST(atse_switch_applies_to_next_message)
+{
+	step1_rule_atse(1);
+	ck_assert_int_eq(peer_get(&peer.uploads), 1);
+	long st = 0;
+	json_t *j = api(&d, "PUT", "{\"atse_enabled\":false}", &st, "/api/scan-engine");
+	ck_assert_int_eq(st, 200);
+	json_decref(j);
+	send_sample("step1b@example.org");
+	ck_assert(imsvad_wait_state(&d, "quarantined", 2));
+	ck_assert_int_eq(peer_get(&peer.uploads), 1);
+}
+
 static char *ddan_home;
 
 static char *start_ddand(void)

@@ -99,6 +99,13 @@ TEST(test_drill_all)
 				 json_array_get(json_object_get(c23, "objects"), 0), "action")),
 			 "block");
 	ck_assert(evidence(find_check(s2, "2-4"), "last_sync", NULL) != NULL);
+	/* the proof of arrival: IMSVA's change number reached TMCM's change */
+	json_t *ev23 = json_object_get(find_check(s2, "2-3"), "evidence");
+	json_t *ev24 = json_object_get(find_check(s2, "2-4"), "evidence");
+	ck_assert(evidence(find_check(s2, "2-4"), "last_change", NULL) != NULL);
+	ck_assert_int_ge(json_integer_value(json_object_get(ev24, "change_number")),
+			 json_integer_value(json_object_get(ev23, "change_id")));
+	ck_assert_int_gt(json_integer_value(json_object_get(ev23, "change_id")), 0);
 	json_t *c25 = find_check(s2, "2-5");
 	ck_assert_str_eq(evidence(c25, "log", "rule"), "TMCM_Suspicious File detection rule");
 	ck_assert_str_eq(evidence(c25, "log", "action"), "quarantine");
@@ -107,6 +114,12 @@ TEST(test_drill_all)
 	json_t *c31 = find_check(s3, "3-1");
 	ck_assert_str_eq(evidence(c31, "mode", NULL), "capture file");
 	ck_assert(strstr(json_string_value(json_object_get(c31, "text")), "capture file") != NULL);
+	/* STEP 3-2: TMCM lists DDI as the object's source (DDAN analysed it too) */
+	json_t *c32 = find_check(s3, "3-2");
+	ck_assert_str_eq(evidence(c32, "source", NULL), "DDI");
+	ck_assert_str_eq(json_string_value(json_array_get(
+				 json_object_get(json_object_get(c32, "evidence"), "sources"), 0)),
+			 "DDI");
 	ck_assert_str_eq(evidence(find_check(s3, "3-5"), "log", "rule"),
 			 "TMCM_Suspicious File detection rule");
 

@@ -64,6 +64,39 @@ TEST(test_up_status_down)
 	free(dir);
 }
 
+/* `ctdlab up --profile classroom` runs every daemon in that profile (its
+ * ready file and /healthz say so); a profile that does not exist is refused. */
+TEST(test_up_classroom_profile)
+{
+	char *dir = tl_tmpdir("lab");
+	char *out = NULL;
+	tl_lab_env();
+	const char *bogus[] = {"up", "--profile", "slow", NULL};
+	ck_assert_int_eq(tl_ctdlab(dir, bogus, &out), 2);
+	ck_assert_ptr_nonnull(strstr(out, "fast, classroom or realistic"));
+	free(out);
+	const char *up[] = {"up", "--profile", "classroom", NULL};
+	ck_assert_msg(tl_ctdlab(dir, up, &out) == 0, "ctdlab up failed:\n%s", out);
+	free(out);
+	for (int i = 0; i < 5; i++) {
+		json_t *ready = tl_wait_ready(dir, names[i], 1000);
+		ck_assert_msg(ready != NULL, "%s wrote no ready file", names[i]);
+		ck_assert_str_eq(json_string_value(json_object_get(ready, "profile")), "classroom");
+		char *health = xasprintf("%s/healthz", tl_listener(ready, "https"));
+		long status;
+		json_t *h = tl_http_json("GET", health, NULL, NULL, &status);
+		ck_assert_int_eq(status, 200);
+		ck_assert_str_eq(json_string_value(json_object_get(h, "profile")), "classroom");
+		json_decref(h);
+		free(health);
+		json_decref(ready);
+	}
+	ck_assert_int_eq(ctdlab(dir, "down", NULL, &out), 0);
+	free(out);
+	tl_rmrf(dir);
+	free(dir);
+}
+
 TEST(test_second_daemon_refused)
 {
 	char *dir = tl_tmpdir("pid");

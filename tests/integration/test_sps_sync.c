@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <curl/curl.h>
 #include "fakepeer.h"
+#include "store.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -255,6 +256,57 @@ TEST(test_ddan_source)
 	json_decref(st);
 	ck_assert_int_gt(peer_get(&peer.registers), registers_before);
 	expect_so(&s, "http://new.example/landing", "URL", "block", "Highly Suspicious");
+	spsd_stop(&s);
+}
+
+/* sync.done events of SPS on the shared timeline. */
+static size_t sync_events(spsd *s)
+{
+	char *db = xasprintf("%s/lab.db", s->home);
+	store *st = NULL;
+	ctd_err err = {0};
+	ck_assert_msg(store_open(db, &st, &err) == 0, "%s", err.msg);
+	events_filter f = {.appliance = "sps", .kind = "sync.done"};
+	json_t *j = events_query(st, &f, &err);
+	size_t n = json_array_size(j);
+	json_decref(j);
+	store_close(st);
+	free(db);
+	return n;
+}
+
+/* STEP 4-4's evidence: the sync time moves on every sync, the last sync
+ * that brought changes (time, change number) only when something arrived;
+ * the timeline records only the syncs that changed something. */
+TEST(test_sync_evidence)
+{
+	spsd s;
+	spsd_start(&s, "tmcm");
+	json_t *a = sync_now(&s);
+	int64_t cursor = jint(a, "cursor");
+	ck_assert_int_gt(cursor, 0);
+	ck_assert_int_eq(jint(a, "change_number"), cursor);
+	ck_assert(json_is_string(json_object_get(a, "last_change")));
+	size_t events = sync_events(&s);
+	ck_assert_int_ge(events, 1);
+
+	json_t *b = sync_now(&s); /* nothing new */
+	ck_assert_int_eq(jint(b, "last_changes"), 0);
+	ck_assert_int_ge(jint(b, "last_sync_ms"), jint(a, "last_sync_ms"));
+	ck_assert_int_eq(jint(b, "last_change_ms"), jint(a, "last_change_ms"));
+	ck_assert_int_eq(jint(b, "change_number"), cursor);
+	ck_assert_uint_eq(sync_events(&s), events);
+
+	feed_add("URL", "http://evidence.example/new", "High", "block", 0);
+	json_t *c = sync_now(&s);
+	ck_assert_int_eq(jint(c, "last_changes"), 1);
+	ck_assert_int_eq(jint(c, "change_number"), cursor + 1);
+	ck_assert_int_ge(jint(c, "last_change_ms"), jint(b, "last_sync_ms"));
+	ck_assert_int_eq(jint(c, "last_change_ms"), jint(c, "last_sync_ms"));
+	ck_assert_uint_eq(sync_events(&s), events + 1);
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
 	spsd_stop(&s);
 }
 

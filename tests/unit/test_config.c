@@ -24,7 +24,7 @@ static const cfg_opt test_opts[] = {
 	{"smtp_port", CFG_INT, offsetof(test_cfg, smtp_port), "2525", NULL, 0, 65535, NULL,
 	 "SMTP listener port (0: ephemeral)"},
 	{"interval", CFG_DURATION, offsetof(test_cfg, interval_ms), "5s", "10m", 1000, 86400000,
-	 NULL, "sync interval"},
+	 NULL, "sync interval", .def_classroom = "30s"},
 	{"mode", CFG_ENUM, offsetof(test_cfg, mode), "a", NULL, 0, 0, "a|b|c", "a mode"},
 	{"verbose", CFG_BOOL, offsetof(test_cfg, verbose), "no", NULL, 0, 0, NULL, "say more"},
 	{"api_key", CFG_STR, offsetof(test_cfg, api_key), "", NULL, 0, 0, NULL, "pinned key"},
@@ -167,6 +167,11 @@ TEST(test_profiles)
 	cfg_free(&test_section, &cfg);
 	load_ok(ARGS("--config", inipath, "--profile", "fast"));
 	ck_assert_int_eq(cfg.interval_ms, 5000);
+	cfg_free(&test_section, &cfg);
+	/* classroom: its own default; none given: the fast one */
+	load_ok(ARGS("--config", inipath, "--profile", "classroom"));
+	ck_assert_int_eq(cfg.interval_ms, 30000);
+	ck_assert_int_eq(cfg.smtp_port, 2525);
 }
 
 TEST(test_types)
@@ -276,8 +281,8 @@ TEST(test_help)
 	ck_assert_msg(strstr(text, "Usage: imsvad "), "%s", text);
 	ck_assert_msg(strstr(text, "--smtp-port=<int>"), "%s", text);
 	ck_assert_msg(strstr(text, "default 2525, range 0..65535"), "%s", text);
-	ck_assert_msg(strstr(text, "default 5s, realistic 10m, range 1s..1d"), "%s", text);
-	ck_assert_msg(strstr(text, "--profile=<fast|realistic>"), "%s", text);
+	ck_assert_msg(strstr(text, "default 5s, classroom 30s, realistic 10m, range 1s..1d"), "%s", text);
+	ck_assert_msg(strstr(text, "--profile=<fast|classroom|realistic>"), "%s", text);
 	ck_assert_msg(strstr(text, "SMTP listener port (0: ephemeral)"), "%s", text);
 	ck_assert_msg(strstr(text, "env CTDLAB_IMSVA_SMTP_PORT"), "%s", text);
 	ck_assert_msg(strstr(text, "default \"./var\""), "%s", text);

@@ -619,6 +619,64 @@ TEST(test_seed_step4_url_so)
 	imsva_ruleset_free(s);
 }
 
+/* Seed 4-1 skipped: without an enabled web reputation rule covering the
+ * message IMSVA does not ask SPS, so the TMCM URL rule cannot fire. */
+static void assert_url_so_unchecked(const char *wrs_rule_json)
+{
+	imsva_ruleset *s = imsva_default_rules(IMSVA_LOCALE_EN);
+	if (wrs_rule_json)
+		imsva_ruleset_add(s, rule(wrs_rule_json));
+	imsva_msg *m = message("link", "click <https://bad.example/dl.php?id=7> please", NULL);
+	fake_url u[] = {{"https://bad.example/dl.php?id=7", IMSVA_WRS_DANGEROUS, IMSVA_SO_BLOCK},
+			{0}};
+	fakes f = {.wrs = u, .so_url = u[0].url, .so_url_action = IMSVA_SO_BLOCK};
+	imsva_verdict v;
+	for (int use_so_url = 0; use_so_url < 2; use_so_url++) {
+		eval(s, m, &f, use_so_url, NULL, NULL, &v);
+		assert_final(&v, IMSVA_INTERCEPT_DELIVER, NULL);
+		ck_assert_uint_eq(v.nhits, 0);
+		imsva_verdict_free(&v);
+	}
+	ck_assert_int_eq(f.wrs_calls, 0);
+	ck_assert_int_eq(f.so_url_calls, 0);
+	imsva_msg_free(m);
+	imsva_ruleset_free(s);
+}
+
+TEST(test_url_so_needs_web_reputation_rule)
+{
+	assert_url_so_unchecked(NULL);
+	/* the STEP 4 rule disabled */
+	assert_url_so_unchecked("{\"name\":\"wrs off\",\"order\":3,\"enabled\":false,"
+				"\"conditions\":{\"web_reputation\":{\"sensitivity\":\"medium\"}}}");
+	/* enabled, but for other recipients */
+	assert_url_so_unchecked("{\"name\":\"wrs elsewhere\",\"order\":3,\"route\":"
+				"{\"recipients\":[\"*@other.example\"]},"
+				"\"conditions\":{\"web_reputation\":{\"sensitivity\":\"medium\"}}}");
+}
+
+/* The console ticks spam detection with "Web Reputation settings"; a rule
+ * JSON that says nothing about spam gets the same, and 4-1's explicit
+ * "spam off" stays off. */
+TEST(test_web_reputation_ticks_spam)
+{
+	imsva_rule *r = rule("{\"name\":\"w\",\"conditions\":{\"web_reputation\":{}}}");
+	ck_assert_int_eq(r->cond.wrs, 1);
+	ck_assert_int_eq(r->cond.spam, 1);
+	ck_assert_int_eq(r->cond.spam_level, IMSVA_LEVEL_MEDIUM);
+	json_t *j = imsva_rule_to_json(r);
+	ck_assert(json_is_true(json_object_get(json_object_get(json_object_get(j, "conditions"),
+							       "spam"), "enabled")));
+	json_decref(j);
+	imsva_rule_free(r);
+	r = rule("{\"name\":\"w\",\"conditions\":{\"web_reputation\":{},\"spam\":{\"enabled\":false}}}");
+	ck_assert_int_eq(r->cond.spam, 0);
+	imsva_rule_free(r);
+	r = rule("{\"name\":\"w\",\"conditions\":{\"web_reputation\":{\"enabled\":false}}}");
+	ck_assert_int_eq(r->cond.spam, 0);
+	imsva_rule_free(r);
+}
+
 TEST(test_so_lookup_once_per_attachment)
 {
 	const char *jsons[] = {

@@ -143,6 +143,65 @@ TEST(test_no_change_no_new_id)
 	ck_assert_int_eq(f.id, id + 1);
 }
 
+/* The listed object filtered by source: its source and its sources. */
+static json_t *va_by_source(const char *source, const char *value)
+{
+	ctd_err err = {0};
+	json_t *list = tmcm_va_list(st, &(tmcm_va_filter){.source = source, .q = value}, &err);
+	ck_assert_msg(list != NULL, "%s", err.msg);
+	json_t *item = json_incref(json_array_get(json_object_get(list, "items"), 0));
+	json_decref(list);
+	return item;
+}
+
+static void assert_sources(json_t *item, const char *first, const char *second)
+{
+	ck_assert_ptr_nonnull(item);
+	ck_assert_str_eq(json_string_value(json_object_get(item, "source")), first);
+	json_t *all = json_object_get(item, "sources");
+	ck_assert_uint_eq(json_array_size(all), second ? 2 : 1);
+	ck_assert_str_eq(json_string_value(json_array_get(all, 0)), first);
+	if (second)
+		ck_assert_str_eq(json_string_value(json_array_get(all, 1)), second);
+}
+
+/* Seed STEP 3-2: DDI captured the file before DDAN analysed it; TMCM pulls
+ * DDAN first, then DDI: the object is "from DDI", also reported by DDAN,
+ * and found under either source. A source that withdraws it leaves the
+ * other's report; the last one removes it. */
+TEST(test_every_source_first_seen_first)
+{
+	const char *sha1 = "0123456789ABCDEF0123456789ABCDEF01234567";
+	int64_t now = time_now_ms();
+	va("DDAN", "FILE", sha1, 0, now - 1000, 0);
+	json_t *o = va_by_source(NULL, sha1);
+	assert_sources(o, "DDAN", NULL);
+	json_decref(o);
+	va("DDI", "FILE", sha1, 0, now - 5000, 0);
+	o = va_by_source(NULL, sha1);
+	assert_sources(o, "DDI", "DDAN");
+	json_decref(o);
+	o = va_by_source("DDAN", sha1);
+	assert_sources(o, "DDI", "DDAN");
+	json_decref(o);
+	ck_assert_str_eq(feed("FILE", sha1).source, "DDI");
+	/* DDAN reports it again later: DDI stays first */
+	va("DDAN", "FILE", sha1, 0, now, 0);
+	o = va_by_source("DDI", sha1);
+	assert_sources(o, "DDI", "DDAN");
+	json_decref(o);
+	va("DDI", "FILE", sha1, 0, now, 1);
+	o = va_by_source(NULL, sha1);
+	assert_sources(o, "DDAN", NULL);
+	json_decref(o);
+	o = va_by_source("DDI", sha1);
+	ck_assert_ptr_null(o);
+	ck_assert_int_eq(feed("FILE", sha1).removed, 0);
+	va("DDAN", "FILE", sha1, 0, now, 1);
+	ck_assert_ptr_null(va_by_source(NULL, sha1));
+	ck_assert_int_eq(feed("FILE", sha1).removed, 1);
+}
+
 TEST(test_exception_wildcards)
 {
 	int64_t now = time_now_ms();

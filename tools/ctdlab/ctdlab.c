@@ -1,6 +1,6 @@
 /* ctdlab.c - the lab CLI: parse global options and dispatch a command.
  *
- *   ctdlab [--dir DIR] [--config FILE] [--json] up|down|status ...
+ *   ctdlab [--dir DIR] [--config FILE] [--profile P] [--json] up|down|status ...
  *
  * Global options may also follow the command (`ctdlab up --dir X`, as
  * handouts write it); anything else that is not the command's own is an
@@ -44,9 +44,11 @@ static const struct command {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: ctdlab [--dir DIR] [--config FILE] [--json] COMMAND [ARGS]\n\n"
+	fprintf(out, "usage: ctdlab [--dir DIR] [--config FILE] [--profile P] [--json] COMMAND [ARGS]\n\n"
 		     "  --dir DIR      lab data directory (default $CTDLAB_HOME or ./var)\n"
 		     "  --config FILE  lab INI file given to every daemon\n"
+		     "  --profile P    timing profile of every daemon: fast (default), classroom\n"
+		     "                 (each wait seconds to a minute) or realistic (vendor defaults)\n"
 		     "  --json         machine-readable output\n"
 		     "  (these may also follow the command: ctdlab up --dir DIR)\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
@@ -85,9 +87,10 @@ static int global_option(lab *l, int argc, char **argv, int *i)
 		l->json = 1;
 		return OPT_TAKEN;
 	}
-	const char **value = strcmp(arg, "--dir") == 0      ? &l->dir
-			     : strcmp(arg, "--config") == 0 ? &l->config
-							    : NULL;
+	const char **value = strcmp(arg, "--dir") == 0       ? &l->dir
+			     : strcmp(arg, "--config") == 0  ? &l->config
+			     : strcmp(arg, "--profile") == 0 ? &l->profile
+							     : NULL;
 	if (!value)
 		return OPT_NONE;
 	if (*i + 1 >= argc) {
@@ -95,6 +98,11 @@ static int global_option(lab *l, int argc, char **argv, int *i)
 		return OPT_BAD;
 	}
 	*value = argv[++*i];
+	if (value == &l->profile && strcmp(*value, "fast") && strcmp(*value, "classroom") &&
+	    strcmp(*value, "realistic")) {
+		fprintf(stderr, "ctdlab: --profile: fast, classroom or realistic, got %s\n", *value);
+		return OPT_BAD;
+	}
 	return OPT_TAKEN;
 }
 

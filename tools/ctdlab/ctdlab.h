@@ -10,6 +10,7 @@
 typedef struct lab {
 	const char *dir;    /* data directory (--dir, $CTDLAB_HOME, ./var) */
 	const char *config; /* lab INI passed to every daemon, or NULL */
+	const char *profile; /* --profile for every daemon (fast|classroom|realistic), or NULL */
 	const char *bindir; /* where the daemon binaries are */
 	int json;           /* --json output */
 } lab;

@@ -204,16 +204,19 @@ static int probe_imsva_sync(drill *d, void *cls)
 	json_t *st = drill_api_ok(d, AP_IMSVA, "GET", "/api/connections/tmcm", NULL);
 	if (!st)
 		return -1;
+	/* the proof of arrival: the last sync that brought changes reached
+	 * TMCM's change number (a sync time alone moves on every poll) */
 	int64_t last = json_integer_value(json_object_get(st, "last_sync_ms"));
-	int64_t cursor = json_integer_value(json_object_get(st, "cursor"));
-	if (last > w->change_ms && cursor >= w->change_id) {
+	int64_t number = json_integer_value(json_object_get(st, "change_number"));
+	int64_t changed = json_integer_value(json_object_get(st, "last_change_ms"));
+	if (number >= w->change_id && changed >= w->change_ms) {
 		w->status = st;
 		return 1;
 	}
 	const char *e = json_string_value(json_object_get(st, "last_error"));
-	drill_fail(d, "last sync %lld, cursor %lld (want > %lld and >= %lld)%s%s", (long long)last,
-		   (long long)cursor, (long long)w->change_ms, (long long)w->change_id,
-		   e ? "; last error: " : "", e ? e : "");
+	drill_fail(d, "change number %lld at %lld (want >= %lld at >= %lld), last sync %lld%s%s",
+		   (long long)number, (long long)changed, (long long)w->change_id,
+		   (long long)w->change_ms, (long long)last, e ? "; last error: " : "", e ? e : "");
 	/* a sync that began before the change can end after it: ask again */
 	if (last >= w->requested_ms)
 		w->requested_ms = 0;

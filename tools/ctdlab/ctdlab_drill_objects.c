@@ -64,9 +64,10 @@ static json_t *tmcm_source(drill *d, const char *name, int *failed)
 	return src;
 }
 
-/* Done when TMCM lists the object and pulled `source` after since_ms (so
- * the object came through that source's feed, whichever source TMCM shows:
- * it keeps one row per object). Otherwise Sync now, again once done. */
+/* Done when TMCM lists the object with `source` as its (first) source and
+ * pulled `source` after since_ms (so the object came through that source's
+ * feed; STEP 3-2's DDI is listed first although DDAN reports the object too).
+ * Otherwise Sync now, again once done. */
 static int probe_tmcm(drill *d, void *cls)
 {
 	so_wait *w = cls;
@@ -79,16 +80,17 @@ static int probe_tmcm(drill *d, void *cls)
 	json_decref(j);
 	json_t *src = tmcm_source(d, w->source, &failed);
 	int64_t pulled = json_integer_value(json_object_get(src, "last_sync_ms"));
-	if (w->found && src && pulled > w->since_ms) {
+	const char *listed = json_string_value(json_object_get(w->found, "source"));
+	if (w->found && listed && !strcmp(listed, w->source) && src && pulled > w->since_ms) {
 		json_object_set_new(w->found, "source_sync", src);
 		return 1;
 	}
 	json_decref(src);
 	if (failed)
 		return -1;
-	drill_fail(d, "%s; %s last pulled %lld (want after %lld)",
-		   w->found ? "listed" : "not listed", w->source, (long long)pulled,
-		   (long long)w->since_ms);
+	drill_fail(d, "%s%s; %s last pulled %lld (want after %lld)",
+		   w->found ? "listed from " : "not listed", listed ? listed : "", w->source,
+		   (long long)pulled, (long long)w->since_ms);
 	json_t *st = drill_api_ok(d, AP_TMCM, "GET", "/api/sync", NULL);
 	if (!st)
 		return -1;

@@ -185,11 +185,12 @@ static int imsva_synced(drill *d, const char *id, int64_t change_ms, int64_t cha
 	if (!st)
 		return drill_check_failed(d, id, NULL, "IMSVA Control Manager sync: %s", d->err);
 	drill_check(d, id, 1, st,
-		    "IMSVA > Connections > Control Manager Server: last sync %s (after the change), "
-		    "%lld object(s), cursor %lld",
-		    json_string_value(json_object_get(st, "last_sync")),
-		    (long long)json_integer_value(json_object_get(st, "objects")),
-		    (long long)json_integer_value(json_object_get(st, "cursor")));
+		    "IMSVA > Connections > Control Manager Server: last sync with changes %s, "
+		    "change number %lld (TMCM's change %lld arrived), %lld object(s)",
+		    json_string_value(json_object_get(st, "last_change")),
+		    (long long)json_integer_value(json_object_get(st, "change_number")),
+		    (long long)change_id,
+		    (long long)json_integer_value(json_object_get(st, "objects")));
 	return 0;
 }
 

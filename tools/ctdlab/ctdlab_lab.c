@@ -149,6 +149,10 @@ static pid_t spawn(const lab *l, const appliance *a)
 		argv[n++] = "--config";
 		argv[n++] = l->config;
 	}
+	if (l->profile) {
+		argv[n++] = "--profile";
+		argv[n++] = l->profile;
+	}
 	argv[n] = NULL;
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -288,8 +292,9 @@ static json_t *status_of(const lab *l, const appliance *a)
 }
 
 /* The few fields of a status object a person scans for; --json has them all. */
-static const char *const summary_keys[] = {"state", "status", "server", "last_sync", "last_run",
-					   "objects", "object_count", "last_error", NULL};
+static const char *const summary_keys[] = {"state", "status", "server", "last_sync",
+					   "last_change", "change_number", "last_run", "objects",
+					   "object_count", "last_error", NULL};
 
 static void print_field(const char *key, json_t *val)
 {

@@ -95,14 +95,16 @@ export function addTrueFileTypeRule(page, lang, name, order) {
   });
 }
 
-// STEP 4-1: Web Reputation settings (spam detection comes ticked with it:
-// its level unset).
+// STEP 4-1: Web Reputation settings (spam detection comes ticked with it,
+// its level too: 4-1.8 unticks the level).
 export function addWebReputationRule(page, lang, name, order) {
   return addOtherRule(page, lang, name, order, async ({ w, dialog, tick, open, save }) => {
     await tick(w.webReputation);
     assert.equal(await page.getByRole('checkbox', { name: w.spam, exact: true }).isChecked(), true);
     await open(w.spam);
-    await dialog.getByLabel(w.spamLevel, { exact: true }).uncheck();
+    const level = dialog.getByLabel(w.spamLevel, { exact: true });
+    assert.equal(await level.isChecked(), true);
+    await level.uncheck();
     await save();
   });
 }

@@ -52,8 +52,10 @@ function ruleOf(s) {
   const cond = { match: s.match };
   if (s.tftOn) cond.true_file_types = [...s.tft];
   if (s.wrsOn) cond.web_reputation = { enabled: true, sensitivity: s.sensitivity };
-  // "Set the spam detection level" unticked turns spam detection off (seed 4-1)
+  // "Set the spam detection level" unticked turns spam detection off (seed
+  // 4-1); said explicitly, else the API ticks it with web reputation
   if (s.spamOn && s.spamSetLevel) cond.spam = { enabled: true, level: s.spamLevel };
+  else if (s.wrsOn) cond.spam = { enabled: false };
   if (s.namesOn) cond.attachment_names = lines(s.names);
   if (s.sizeOn) cond.attachment_size = { min: num(s.sizeMin), max: num(s.sizeMax) };
   if (s.kwOn) cond.keywords = { subject: lines(s.kwSubject), body: lines(s.kwBody) };
@@ -185,7 +187,9 @@ function stepConditions(s, redraw) {
     row([bound(s, 'tftOn', '', { id: 'cond-tft', 'aria-label': t('True file type') }),
       link('open-tft', 'True file type', editFileTypes)], el('span', { class: 'hint' }, tftSummary)),
     row(bound(s, 'wrsOn', 'Web Reputation settings', { id: 'cond-wrs' }, (on) => {
-      if (on) s.spamOn = true; // the product ticks spam detection with it
+      // the product ticks spam detection and its level with it (seed 4-1.8
+      // unticks the level)
+      if (on && !s.spamOn) Object.assign(s, { spamOn: true, spamSetLevel: true });
       redraw();
     }), t('Sensitivity'), ' ',
     boundSelect(s, 'sensitivity', LEVELS, { id: 'wrs-sensitivity', 'aria-label': t('Sensitivity') })),

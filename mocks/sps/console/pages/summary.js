@@ -14,6 +14,7 @@ const L = {
   source: { en: 'Source', ja: '取得元' },
   status: { en: 'Status', ja: 'ステータス' },
   lastSync: { en: 'Last synchronized', ja: '同期された時刻' },
+  lastChange: { en: 'Last synchronization that brought changes', ja: '変更を取得した最後の同期' },
   objects: { en: 'Objects', ja: 'オブジェクト数' },
   queries: { en: 'Web reputation queries answered', ja: '応答したWebレピュテーションクエリ' },
   none: { en: '—', ja: '—' },
@@ -38,6 +39,7 @@ export default async function render(root, ctx) {
       [L.source, t(SOURCES[so.source] || { en: so.source }), 'sum-source'],
       [L.status, subscriptionBadge(ui, so.status), 'sum-status'],
       [L.lastSync, so.last_sync ? ctx.time.timeElement(so.last_sync) : null, 'sum-last-sync'],
+      [L.lastChange, so.last_change ? ctx.time.timeElement(so.last_change) : null, 'sum-last-change'],
       [L.objects, String(so.object_count), 'sum-objects'],
     ])));
 }

@@ -1,6 +1,7 @@
 // suspicious-objects.js - Smart Protection > Suspicious Objects (seed STEP
 // 4-4): where the list comes from, the subscription's status, the time of
-// the last synchronization (同期された時刻), counts by type, "Sync Now" (今すぐ
+// the last synchronization (同期された時刻), the last one that brought changes
+// and its change number, counts by type, "Sync Now" (今すぐ
 // 同期), "Test Connection", and the objects themselves. API: GET
 // /api/so/status, POST /api/so/sync, POST /api/so/test, GET /api/so/objects.
 import { OBJECT_TYPES, RISKS, ACTIONS, objectType } from '../../shell/objects.js';
@@ -18,6 +19,8 @@ const L = {
   interval: { en: 'Synchronization interval', ja: '同期間隔' },
   seconds: { en: '{s} seconds', ja: '{s} 秒' },
   changes: { en: 'Changes in the last synchronization', ja: '前回の同期での変更' },
+  lastChange: { en: 'Last synchronization that brought changes', ja: '変更を取得した最後の同期' },
+  changeNumber: { en: 'Change number', ja: '変更番号' },
   syncNow: { en: 'Sync Now', ja: '今すぐ同期' },
   test: { en: 'Test Connection', ja: '接続テスト' },
   counts: { en: 'Objects by type', ja: '種類別のオブジェクト数' },
@@ -68,6 +71,8 @@ export default async function render(root, ctx) {
         [L.lastSuccess, s.last_success ? ctx.time.timeElement(s.last_success) : null, 'so-last-success'],
         [L.lastError, s.last_error || null, 'so-last-error'],
         [L.changes, String(s.last_changes), 'so-changes'],
+        [L.lastChange, s.last_change ? ctx.time.timeElement(s.last_change) : null, 'so-last-change'],
+        [L.changeNumber, s.last_change ? String(s.change_number) : null, 'so-change-number'],
         [L.interval, t(L.seconds, { s: s.interval_s }), 'so-interval'],
       ])),
       ui.section(L.counts, Object.assign(ui.table({

@@ -1,6 +1,7 @@
 // va-objects.js - Administration > Suspicious Objects > Virtual Analyzer
 // Objects (seed STEP 2-2/2-3, 3-2/3-3, 4-3): the objects DDAN and DDI
-// reported, filtered by type and source, a page at a time; tick objects,
+// reported (Source: the one that saw it first, the others after it),
+// filtered by type and source (any that reported it), a page at a time; tick objects,
 // "Set action" → Log / Block (and the expiry) → Apply, then "Apply action"
 // on the confirmation screen; the list then shows the new action.
 // API: GET /api/va-objects, GET /api/sources, POST /api/va-objects/action,
@@ -15,6 +16,7 @@ const L = {
   title: { en: 'Virtual Analyzer Objects', ja: '仮想アナライザオブジェクト' },
   type: { en: 'Type', ja: '種類' },
   source: { en: 'Source', ja: '送信元' },
+  alsoFrom: { en: 'also reported by {s}', ja: '{s} からも報告' },
   all: { en: 'All', ja: 'すべて' },
   search: { en: 'Object contains', ja: 'オブジェクトに含む文字列' },
   showExpired: { en: 'Show expired objects', ja: '期限切れのオブジェクトを表示' },
@@ -109,6 +111,14 @@ export default async function render(root, ctx) {
     return box;
   }
 
+  // the source that saw the object first (seed STEP 3-2: DDI), then the
+  // others that reported it too
+  function sourceCell(row) {
+    const others = (row.sources || []).filter((s) => s !== row.source);
+    return el('span', { class: 'source' }, el('span', { class: 'first-source' }, row.source),
+      others.length ? el('span', { class: 'hint also-from' }, ` (${t(L.alsoFrom, { s: others.join(', ') })})`) : null);
+  }
+
   function grid() {
     const all = el('input', { type: 'checkbox', id: 'va-tick-all', 'aria-label': t(L.selectAll) });
     all.addEventListener('change', () => {
@@ -122,7 +132,7 @@ export default async function render(root, ctx) {
         { key: 'tick', label: { en: '' }, render: tickBox },
         { key: 'value', label: L.object, render: (r) => el('span', { class: 'mono object' }, r.value) },
         { key: 'type', label: L.type, render: (r) => t(objectType(r.type)) },
-        { key: 'source', label: L.source },
+        { key: 'source', label: L.source, render: sourceCell },
         { key: 'risk', label: L.risk, render: (r) => t(RISKS[r.risk] || { en: r.risk }) },
         { key: 'action', label: L.action,
           render: (r) => el('span', { class: `action action-${r.action}` }, t(ACTIONS[r.action] || { en: r.action })) },
