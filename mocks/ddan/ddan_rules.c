@@ -296,54 +296,107 @@ void ddan_urls_in_text(const char *data, size_t len, json_t *arr)
 	}
 }
 
-/* HTML: attributes (href, src, action...) plus URLs written in the text. */
-static void html_walk(xmlNode *n, json_t *arr)
+/* URL extraction from markup is streamed through libxml2's SAX push parsers:
+ * no tree is built, so memory stays bounded by the input (a DOM costs some
+ * 40 times the bytes of a tag-dense page). The text between two tags is
+ * gathered (at most URL_SCAN_LIMIT bytes) so a URL split across the parser's
+ * chunks is still seen whole. */
+typedef struct url_sax {
+	json_t *arr;
+	sbuf text;
+	int html; /* HTML: every attribute; Office XML: *.rels external targets */
+	int rels;
+} url_sax;
+
+#define SAX_CHUNK 65536
+
+static void sax_flush(url_sax *u)
 {
-	for (; n; n = n->next) {
-		if (n->type == XML_ELEMENT_NODE) {
-			for (xmlAttr *a = n->properties; a; a = a->next) {
-				xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
-				if (v) {
-					ddan_urls_in_text((const char *)v, strlen((const char *)v), arr);
-					xmlFree(v);
-				}
-			}
-		} else if (n->type == XML_TEXT_NODE && n->content) {
-			ddan_urls_in_text((const char *)n->content, strlen((const char *)n->content), arr);
-		}
-		html_walk(n->children, arr);
+	if (u->text.len)
+		ddan_urls_in_text(u->text.data, u->text.len, u->arr);
+	u->text.len = 0;
+}
+
+static void sax_chars(void *ctx, const xmlChar *ch, int len)
+{
+	url_sax *u = ctx;
+	if (len > 0 && u->text.len + (size_t)len <= URL_SCAN_LIMIT)
+		sbuf_append(&u->text, ch, (size_t)len);
+}
+
+static const char *sax_attr(const xmlChar **atts, const char *name)
+{
+	for (size_t i = 0; atts && atts[i]; i += 2)
+		if (!strcasecmp((const char *)atts[i], name))
+			return atts[i + 1] ? (const char *)atts[i + 1] : "";
+	return NULL;
+}
+
+/* HTML: attributes (href, src, action...) plus URLs written in the text;
+ * Office XML: text only (attributes carry namespace URLs), and the targets of
+ * external relationships in *.rels parts. */
+static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+	url_sax *u = ctx;
+	sax_flush(u);
+	if (u->html) {
+		for (size_t i = 0; atts && atts[i]; i += 2)
+			if (atts[i + 1])
+				ddan_urls_in_text((const char *)atts[i + 1],
+						  strlen((const char *)atts[i + 1]), u->arr);
+		return;
 	}
+	const char *mode = sax_attr(atts, "TargetMode"), *target = sax_attr(atts, "Target");
+	if (u->rels && !strcmp((const char *)name, "Relationship") && mode && target &&
+	    !strcasecmp(mode, "External"))
+		ddan_urls_in_text(target, strlen(target), u->arr);
+}
+
+static void sax_end(void *ctx, const xmlChar *name)
+{
+	sax_flush(ctx);
+}
+
+static void urls_by_sax(const char *data, size_t len, url_sax *u)
+{
+	xmlSAXHandler sax;
+	memset(&sax, 0, sizeof sax); /* SAX1 callbacks only: no tree */
+	sax.startElement = sax_start;
+	sax.endElement = sax_end;
+	sax.characters = sax_chars;
+	sax.cdataBlock = sax_chars;
+	xmlParserCtxtPtr ctxt =
+		u->html ? htmlCreatePushParserCtxt(&sax, u, NULL, 0, NULL, XML_CHAR_ENCODING_NONE)
+			: xmlCreatePushParserCtxt(&sax, u, NULL, 0, NULL);
+	if (!ctxt)
+		return;
+	if (u->html)
+		htmlCtxtUseOptions(ctxt, HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+						 HTML_PARSE_RECOVER);
+	else
+		xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	size_t off = 0;
+	do {
+		size_t n = len - off < SAX_CHUNK ? len - off : SAX_CHUNK;
+		int last = off + n == len;
+		int rc = u->html ? htmlParseChunk(ctxt, data + off, (int)n, last)
+				 : xmlParseChunk(ctxt, data + off, (int)n, last);
+		off += n;
+		if (rc != 0 && !u->html)
+			break; /* not well-formed: what was seen so far counts */
+	} while (off < len);
+	sax_flush(u);
+	if (u->html)
+		htmlFreeParserCtxt(ctxt);
+	else
+		xmlFreeParserCtxt(ctxt);
+	sbuf_free(&u->text);
 }
 
 static void urls_in_html(const char *data, size_t len, json_t *arr)
 {
-	htmlDocPtr doc = htmlReadMemory(data, (int)len, NULL, NULL,
-					HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-						HTML_PARSE_RECOVER);
-	if (doc) {
-		html_walk(xmlDocGetRootElement(doc), arr);
-		xmlFreeDoc(doc);
-	}
-}
-
-/* Office XML part: text nodes only (attributes carry namespace URLs), and
- * external relationship targets of *.rels parts. */
-static void office_walk(xmlNode *n, int rels, json_t *arr)
-{
-	for (; n; n = n->next) {
-		if (n->type == XML_ELEMENT_NODE && rels &&
-		    !strcmp((const char *)n->name, "Relationship")) {
-			xmlChar *mode = xmlGetProp(n, BAD_CAST "TargetMode");
-			xmlChar *target = xmlGetProp(n, BAD_CAST "Target");
-			if (mode && target && !strcasecmp((const char *)mode, "External"))
-				ddan_urls_in_text((const char *)target, strlen((const char *)target), arr);
-			xmlFree(mode);
-			xmlFree(target);
-		} else if (n->type == XML_TEXT_NODE && n->content) {
-			ddan_urls_in_text((const char *)n->content, strlen((const char *)n->content), arr);
-		}
-		office_walk(n->children, rels, arr);
-	}
+	url_sax u = {.arr = arr, .html = 1};
+	urls_by_sax(data, len, &u);
 }
 
 static void urls_in_office_part(const char *name, const char *data, size_t len, json_t *arr)
@@ -352,12 +405,8 @@ static void urls_in_office_part(const char *name, const char *data, size_t len, 
 	int rels = nl > 5 && !strcasecmp(name + nl - 5, ".rels");
 	if (!rels && !(nl > 4 && !strcasecmp(name + nl - 4, ".xml")))
 		return;
-	xmlDoc *doc = xmlReadMemory(data, (int)len, NULL, NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (doc) {
-		office_walk(xmlDocGetRootElement(doc), rels, arr);
-		xmlFreeDoc(doc);
-	}
+	url_sax u = {.arr = arr, .rels = rels};
+	urls_by_sax(data, len, &u);
 }
 
 /* ---- analysis ------------------------------------------------------------ */
