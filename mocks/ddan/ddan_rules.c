@@ -42,7 +42,8 @@ struct ddan_rules {
 	int default_risk;
 	json_t *ignore_urls, *true_types, *passwords;
 	long max_depth, max_children;
-	size_t max_child_size;
+	size_t max_child_size, max_expanded;
+	int64_t max_analysis_ms;
 };
 
 /* ---- loading ------------------------------------------------------------- */
@@ -150,6 +151,14 @@ ddan_rules *ddan_rules_parse(const char *json_text, size_t len, ctd_err *err)
 	r->max_depth = opt_long(doc, "max_depth", 3);
 	r->max_children = opt_long(doc, "max_children", 64);
 	r->max_child_size = (size_t)opt_long(doc, "max_child_size", 32L << 20);
+	r->max_expanded = (size_t)opt_long(doc, "max_expanded", 64L << 20);
+	r->max_analysis_ms = opt_long(doc, "max_analysis_ms", 60000);
+	if (r->max_depth < 0 || r->max_children < 0 || opt_long(doc, "max_child_size", 0) < 0 ||
+	    opt_long(doc, "max_expanded", 0) < 0 || r->max_analysis_ms <= 0) {
+		ddan_rules_free(r);
+		ctd_fail(err, CTD_EINVAL, "rules: max_* limits must be positive");
+		return NULL;
+	}
 	return r;
 }
 
@@ -416,6 +425,8 @@ typedef struct analysis {
 	const char *password;
 	json_t *objects, *urls, *events;
 	long children;
+	size_t expanded;  /* bytes extracted from archives so far (max_expanded) */
+	int64_t deadline; /* monotonic ms: past it the analysis stops (max_analysis_ms) */
 	int status;
 } analysis;
 
@@ -428,13 +439,31 @@ static void event(analysis *a, const char *ev, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(details, sizeof details, fmt, ap);
 	va_end(ap);
-	json_array_append_new(a->events, json_pack("{s:s, s:s}", "event", ev, "details", details));
+	char *safe = utf8_sanitize(details); /* names from archives, cut multibyte tails */
+	json_t *e = json_pack("{s:s, s:s}", "event", ev, "details", safe);
+	if (e)
+		json_array_append_new(a->events, e);
+	free(safe);
+}
+
+/* Out of time: the analysis ends as a Timeout, noted once. */
+static int out_of_time(analysis *a)
+{
+	if (time_mono_ms() <= a->deadline)
+		return 0;
+	if (a->status != ST_TIMEOUT)
+		event(a, "Analysis timeout", "the analysis took more than %lld ms",
+		      (long long)a->r->max_analysis_ms);
+	a->status = ST_TIMEOUT;
+	return 1;
 }
 
 static int any_glob(json_t *patterns, const char *text)
 {
 	size_t i;
 	json_t *v;
+	if (!text)
+		return 0;
 	json_array_foreach(patterns, i, v) if (wildcard_match(json_string_value(v), text)) return 1;
 	return 0;
 }
@@ -456,6 +485,8 @@ static int any_sha1(json_t *list, const char *sha1)
 {
 	size_t i;
 	json_t *v;
+	if (!sha1)
+		return 0;
 	json_array_foreach(list, i, v) if (!strcasecmp(json_string_value(v), sha1)) return 1;
 	return 0;
 }
@@ -607,19 +638,34 @@ static void unpack_children(analysis *a, const void *data, size_t len, const cha
 			      a->r->max_children);
 			break;
 		}
+		if (out_of_time(a))
+			break;
+		if (a->expanded >= a->r->max_expanded) {
+			event(a, "Archive extraction limit", "more than %zu bytes extracted: the rest is skipped",
+			      a->r->max_expanded);
+			break;
+		}
+		const char *pname = archive_entry_pathname(e);
+		const char *base = pname ? strrchr(pname, '/') : NULL;
+		base = base ? base + 1 : (pname && *pname ? pname : "NONAMEFL");
 		la_int64_t sz = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
 		if (sz > (la_int64_t)a->r->max_child_size) {
-			event(a, "Archive member too large", "%s", archive_entry_pathname(e));
+			event(a, "Archive member too large", "%s", base);
 			continue;
 		}
+		/* a member is read whole (hashes, libmagic, rules and its own
+		 * children need it), up to what the caps leave */
+		size_t room = a->r->max_expanded - a->expanded;
+		size_t cap = a->r->max_child_size < room ? a->r->max_child_size : room;
 		sbuf buf = {0};
 		char chunk[65536];
-		la_ssize_t n;
-		while ((n = archive_read_data(ar, chunk, sizeof chunk)) > 0 &&
-		       buf.len + (size_t)n <= a->r->max_child_size)
-			sbuf_append(&buf, chunk, (size_t)n);
+		la_ssize_t n = 0;
+		while (buf.len < cap && !out_of_time(a) &&
+		       (n = archive_read_data(ar, chunk, sizeof chunk)) > 0)
+			sbuf_append(&buf, chunk, (size_t)n < cap - buf.len ? (size_t)n : cap - buf.len);
+		a->expanded += buf.len;
 		if (n < 0) {
-			event(a, "Archive member unreadable", "%s: %s", archive_entry_pathname(e),
+			event(a, "Archive member unreadable", "%s: %s", base,
 			      archive_error_string(ar) ? archive_error_string(ar) : "error");
 			sbuf_free(&buf);
 			if (archive_errno(ar) != 0 && n == ARCHIVE_FATAL) {
@@ -628,9 +674,6 @@ static void unpack_children(analysis *a, const void *data, size_t len, const cha
 			}
 			continue;
 		}
-		const char *pname = archive_entry_pathname(e);
-		const char *base = pname ? strrchr(pname, '/') : NULL;
-		base = base ? base + 1 : (pname && *pname ? pname : "NONAMEFL");
 		if (office) {
 			urls_in_office_part(base, buf.data ? buf.data : "", buf.len, office_urls);
 		} else {
@@ -653,23 +696,45 @@ static void unpack_children(analysis *a, const void *data, size_t len, const cha
 	json_decref(office_urls);
 }
 
-static int analyze_object(analysis *a, const void *data, size_t len, const char *name,
-			  const char *parent_sha1, int depth)
+/* One object of the report; its name and type may come in any encoding (a
+ * Latin-1 download name, a CP437 zip member) and are carried as UTF-8. NULL
+ * only when jansson cannot allocate. */
+static json_t *new_object(const void *data, size_t len, const char *name, const char *ttype,
+			  const char *mime)
 {
-	char sha1[41], sha256[65], md5[33], tbuf[128];
+	char sha1[41], sha256[65], md5[33];
 	hash_hex(HASH_SHA1, data, len, sha1);
 	hash_hex(HASH_SHA256, data, len, sha256);
 	hash_hex(HASH_MD5, data, len, md5);
 	str_upper(sha1);
 	str_upper(sha256);
 	str_upper(md5);
+	char *safe_name = utf8_sanitize(name), *safe_type = utf8_sanitize(ttype);
+	json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:s, s:[]}", "sha1", sha1,
+				"sha256", sha256, "md5", md5, "name", safe_name, "size",
+				(json_int_t)len, "true_type", safe_type, "mime", mime, "risk", -1,
+				"virus_name", "", "rules");
+	free(safe_name);
+	free(safe_type);
+	return obj;
+}
+
+static int analyze_object(analysis *a, const void *data, size_t len, const char *raw_name,
+			  const char *parent_sha1, int depth)
+{
+	char tbuf[128];
 	char *mime = file_view(data, len, FILETYPE_MIME, "application/octet-stream");
 	char *desc = file_view(data, len, FILETYPE_DESCRIPTION, "data");
 	const char *ttype = map_true_type(a->r, mime, desc, tbuf, sizeof tbuf);
-
-	json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:s, s:[]}", "sha1", sha1,
-				"sha256", sha256, "md5", md5, "name", name, "size", (json_int_t)len,
-				"true_type", ttype, "mime", mime, "risk", -1, "virus_name", "", "rules");
+	json_t *obj = new_object(data, len, raw_name, ttype, mime);
+	if (!obj) {
+		event(a, "Analysis error", "cannot record the object %s", raw_name);
+		a->status = ST_ERROR;
+		free(mime);
+		free(desc);
+		return -1;
+	}
+	const char *name = json_string_value(json_object_get(obj, "name"));
 	if (parent_sha1) {
 		json_object_set_new(obj, "parent_sha1", json_string(parent_sha1));
 		json_object_set_new(obj, "relationship", json_string("Extracted from archive"));
@@ -693,7 +758,8 @@ static int analyze_object(analysis *a, const void *data, size_t len, const char 
 		best = url_best;
 	json_object_set_new(obj, "risk", json_integer(best == -2 ? a->r->default_risk : best));
 
-	if (depth < a->r->max_depth && (is_archive_mime(mime) || is_office_xml_mime(mime)))
+	if (depth < a->r->max_depth && (is_archive_mime(mime) || is_office_xml_mime(mime)) &&
+	    !out_of_time(a))
 		unpack_children(a, data, len, mime, obj, depth);
 	free(mime);
 	free(desc);
@@ -724,10 +790,24 @@ static json_t *finish(analysis *a)
 	else
 		event(a, a->status == ST_ERROR ? "Analysis error" : "Analysis timeout",
 		      "the lab's rules asked for this outcome");
-	return json_pack("{s:i, s:i, s:s, s:s, s:o, s:o, s:o}", "status", a->status, "risk", risk,
-			 "virus_name", virus, "true_type",
-			 json_string_value(json_object_get(root, "true_type")), "objects", a->objects,
-			 "urls", a->urls, "events", a->events);
+	const char *ttype = json_string_value(json_object_get(root, "true_type"));
+	json_t *res = json_pack("{s:i, s:i, s:s, s:s, s:O, s:O, s:O}", "status", a->status, "risk",
+				risk, "virus_name", virus ? virus : "", "true_type", ttype ? ttype : "",
+				"objects", a->objects, "urls", a->urls, "events", a->events);
+	json_decref(a->objects);
+	json_decref(a->urls);
+	json_decref(a->events);
+	return res ? res : ddan_error_result("the analysis result could not be recorded");
+}
+
+json_t *ddan_error_result(const char *details)
+{
+	json_t *res = json_pack("{s:i, s:i, s:s, s:s, s:[], s:[], s:[{s:s, s:s}]}", "status", ST_ERROR,
+				"risk", -1, "virus_name", "", "true_type", "", "objects", "urls",
+				"events", "event", "Analysis error", "details", details);
+	if (!res) /* only out of memory: as the x*alloc helpers do */
+		oom_abort();
+	return res;
 }
 
 json_t *ddan_analyze(const ddan_rules *r, int sample_type, const void *data, size_t len,
@@ -735,21 +815,21 @@ json_t *ddan_analyze(const ddan_rules *r, int sample_type, const void *data, siz
 {
 	dtas_xml_init();
 	analysis a = {.r = r, .password = password, .objects = json_array(),
-		      .urls = json_array(), .events = json_array(), .status = ST_DONE};
+		      .urls = json_array(), .events = json_array(), .status = ST_DONE,
+		      .deadline = time_mono_ms() + r->max_analysis_ms};
 	if (sample_type == 1) {
-		char *text = xstrndup(data, len);
-		text[strcspn(text, "\r\n")] = 0;
-		char sha1[41], sha256[65], md5[33];
-		hash_hex(HASH_SHA1, data, len, sha1);
-		hash_hex(HASH_SHA256, data, len, sha256);
-		hash_hex(HASH_MD5, data, len, md5);
-		str_upper(sha1);
-		str_upper(sha256);
-		str_upper(md5);
-		json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:s, s:[]}", "sha1",
-					sha1, "sha256", sha256, "md5", md5, "name", text, "size",
-					(json_int_t)len, "true_type", "URL", "mime", "text/x-url",
-					"risk", -1, "virus_name", "", "rules");
+		char *line = xstrndup(data, len);
+		line[strcspn(line, "\r\n")] = 0;
+		char *text = utf8_sanitize(line);
+		free(line);
+		json_t *obj = new_object(data, len, text, "URL", "text/x-url");
+		if (!obj) {
+			free(text);
+			json_decref(a.objects);
+			json_decref(a.urls);
+			json_decref(a.events);
+			return ddan_error_result("the URL could not be recorded");
+		}
 		json_array_append_new(a.objects, obj);
 		event(&a, "Sample received", "URL %s", text);
 		json_t *one = json_array();
