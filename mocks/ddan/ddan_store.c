@@ -396,3 +396,30 @@ json_t *ddan_submitter_list(store *st, ctd_err *err)
 	sqlite3_reset(s);
 	return arr;
 }
+
+int ddan_sample_delete(store *st, const char *sha1, ctd_err *err)
+{
+	if (store_begin(st, err) != 0)
+		return -1;
+	sqlite3_stmt *s = store_stmt(st, "DELETE FROM ddan_samples WHERE sha1 = ?1", err);
+	int rc = s ? 0 : -1;
+	if (rc == 0) {
+		sqlite3_bind_text(s, 1, sha1, -1, SQLITE_STATIC);
+		rc = store_step_done(st, s, err);
+	}
+	if (rc == 0 && sqlite3_changes(store_db(st)) == 0)
+		rc = ctd_fail(err, CTD_ENOTFOUND, "no sample with SHA-1 %s", sha1);
+	s = rc == 0 ? store_stmt(st, "DELETE FROM ddan_so_samples WHERE sha1 = ?1", err) : NULL;
+	if (rc == 0 && !s)
+		rc = -1;
+	if (rc == 0) {
+		sqlite3_bind_text(s, 1, sha1, -1, SQLITE_STATIC);
+		rc = store_step_done(st, s, err);
+	}
+	if (rc == 0)
+		rc = events_append(st, DDAN_NS, "sample.deleted", sha1, NULL, err) < 0 ? -1 : 0;
+	if (rc == 0 && store_commit(st, err) == 0)
+		return 0;
+	store_rollback(st);
+	return -1;
+}

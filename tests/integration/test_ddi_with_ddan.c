@@ -38,6 +38,44 @@ static int ddand_speaks_dtas(void)
 	return yes;
 }
 
+/* DDI's objects go through its console API: the detection, then every
+ * suspicious object (the list no longer shows them; removed ones stay
+ * listed with include_removed=1 for the feed). */
+static void remove_through_api(const char *ddi_url, json_int_t detection_id)
+{
+	const char *h[] = {"X-Api-Key: " DDI_KEY, NULL};
+	long st;
+	char *u = xasprintf("%s/api/detections/%lld", ddi_url, (long long)detection_id);
+	json_decref(tl_http_json("DELETE", u, h, NULL, &st));
+	ck_assert_int_eq(st, 200);
+	json_decref(tl_http_json("DELETE", u, h, NULL, &st));
+	ck_assert_int_eq(st, 404);
+	free(u);
+	u = xasprintf("%s/api/detections", ddi_url);
+	json_t *j = tl_http_json("GET", u, h, NULL, &st);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "detections")), 0);
+	json_decref(j);
+	free(u);
+
+	u = xasprintf("%s/api/detections/suspicious_objects", ddi_url);
+	json_t *sos = tl_http_json("GET", u, h, NULL, &st);
+	ck_assert_int_gt(json_array_size(json_object_get(sos, "suspicious_objects")), 0);
+	size_t i;
+	json_t *so;
+	json_array_foreach(json_object_get(sos, "suspicious_objects"), i, so)
+	{
+		char *d = xasprintf("%s/%lld", u, (long long)json_integer_value(json_object_get(so, "id")));
+		json_decref(tl_http_json("DELETE", d, h, NULL, &st));
+		ck_assert_int_eq(st, 200);
+		free(d);
+	}
+	json_decref(sos);
+	j = tl_http_json("GET", u, h, NULL, &st);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "suspicious_objects")), 0);
+	json_decref(j);
+	free(u);
+}
+
 /* ddid reads a capture of one download of Sample SO2 (its response carries
  * `disposition` when not NULL) and submits it to a real ddand; both must
  * name the file `want_name`. */
@@ -98,6 +136,7 @@ static void ddi_submits_to_ddand(const char *disposition, const char *want_name)
 	/* the threat name comes from DDAN's report (VirusName) */
 	ck_assert_str_eq(json_string_value(json_object_get(det, "threat")), "TROJ_CTDLAB.HIGH");
 	ck_assert_str_eq(json_string_value(json_object_get(det, "file_name")), want_name);
+	remove_through_api(ddi_url, json_integer_value(json_object_get(det, "id")));
 	json_decref(det);
 
 	/* DDAN has the sample, analysed, from DDI */
