@@ -165,7 +165,8 @@ TEST(latin1_names_are_carried)
 	json_decref(r);
 	sbuf_free(&zip);
 
-	r = ddan_analyze(rules, 1, "http://bad.example/r\xe9sum\xe9", 32, "", NULL);
+	const char *url = "http://bad.example/r\xe9sum\xe9";
+	r = ddan_analyze(rules, 1, url, strlen(url), "", NULL);
 	ck_assert_int_eq(json_array_size(json_object_get(r, "objects")), 1);
 	json_decref(r);
 }
