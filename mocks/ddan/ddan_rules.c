@@ -604,11 +604,11 @@ static int add_urls(analysis *a, json_t *found, json_t *obj)
 	return best;
 }
 
-static void unpack_children(analysis *a, const void *data, size_t len, const char *mime,
-			    json_t *obj, int depth)
+/* A libarchive reader over the bytes, with the sample's and the rules'
+ * archive passwords. */
+static struct archive *open_archive(const analysis *a, const void *data, size_t len,
+				    const char *mime)
 {
-	int office = is_office_xml_mime(mime);
-	const char *self = json_string_value(json_object_get(obj, "sha1"));
 	struct archive *ar = archive_read_new();
 	archive_read_support_filter_all(ar);
 	archive_read_support_format_all(ar);
@@ -620,58 +620,83 @@ static void unpack_children(analysis *a, const void *data, size_t len, const cha
 	json_t *v;
 	if (a->r->passwords)
 		json_array_foreach(a->r->passwords, i, v) archive_read_add_passphrase(ar, json_string_value(v));
+	if (archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
+		archive_read_free(ar);
+		return NULL;
+	}
+	return ar;
+}
+
+/* Whether the next member may be read: 1 yes, 0 skip it, -1 stop here. */
+static int member_allowed(analysis *a, struct archive_entry *e, int office, const char *base)
+{
+	if (archive_entry_filetype(e) != AE_IFREG)
+		return 0;
+	if (!office && a->children >= a->r->max_children) {
+		event(a, "Archive extraction limit", "more than %ld files: the rest is skipped",
+		      a->r->max_children);
+		return -1;
+	}
+	if (out_of_time(a))
+		return -1;
+	if (a->expanded >= a->r->max_expanded) {
+		event(a, "Archive extraction limit", "more than %zu bytes extracted: the rest is skipped",
+		      a->r->max_expanded);
+		return -1;
+	}
+	la_int64_t sz = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+	if (sz > (la_int64_t)a->r->max_child_size) {
+		event(a, "Archive member too large", "%s", base);
+		return 0;
+	}
+	return 1;
+}
+
+/* Read the current member into buf, whole (its hashes, type, rules and own
+ * children need it) up to what the caps leave: 0, or -1 when the member is
+ * unreadable (noted; *fatal when the archive cannot go on). */
+static int read_member(analysis *a, struct archive *ar, const char *base, sbuf *buf, int *fatal)
+{
+	size_t room = a->r->max_expanded - a->expanded;
+	size_t cap = a->r->max_child_size < room ? a->r->max_child_size : room;
+	char chunk[65536];
+	la_ssize_t n = 0;
+	while (buf->len < cap && !out_of_time(a) && (n = archive_read_data(ar, chunk, sizeof chunk)) > 0)
+		sbuf_append(buf, chunk, (size_t)n < cap - buf->len ? (size_t)n : cap - buf->len);
+	a->expanded += buf->len;
+	if (n >= 0)
+		return 0;
+	event(a, "Archive member unreadable", "%s: %s", base,
+	      archive_error_string(ar) ? archive_error_string(ar) : "error");
+	*fatal = archive_errno(ar) != 0 && n == ARCHIVE_FATAL;
+	return -1;
+}
+
+/* The members of an archive become child objects; the parts of an Office
+ * document only give their URLs to the document. */
+static void unpack_children(analysis *a, const void *data, size_t len, const char *mime,
+			    json_t *obj, int depth)
+{
+	int office = is_office_xml_mime(mime);
+	const char *self = json_string_value(json_object_get(obj, "sha1"));
 	json_t *office_urls = json_array();
-	int broken = archive_read_open_memory(ar, data, len) != ARCHIVE_OK;
+	struct archive *ar = open_archive(a, data, len, mime);
+	int broken = !ar, rc;
 	struct archive_entry *e;
-	while (!broken) {
-		int rc = archive_read_next_header(ar, &e);
-		if (rc == ARCHIVE_EOF)
-			break;
+	while (!broken && (rc = archive_read_next_header(ar, &e)) != ARCHIVE_EOF) {
 		if (rc < ARCHIVE_WARN) {
 			broken = 1;
-			break;
-		}
-		if (archive_entry_filetype(e) != AE_IFREG)
-			continue;
-		if (!office && a->children >= a->r->max_children) {
-			event(a, "Archive extraction limit", "more than %ld files: the rest is skipped",
-			      a->r->max_children);
-			break;
-		}
-		if (out_of_time(a))
-			break;
-		if (a->expanded >= a->r->max_expanded) {
-			event(a, "Archive extraction limit", "more than %zu bytes extracted: the rest is skipped",
-			      a->r->max_expanded);
 			break;
 		}
 		const char *pname = archive_entry_pathname(e);
 		const char *base = pname ? strrchr(pname, '/') : NULL;
 		base = base ? base + 1 : (pname && *pname ? pname : "NONAMEFL");
-		la_int64_t sz = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
-		if (sz > (la_int64_t)a->r->max_child_size) {
-			event(a, "Archive member too large", "%s", base);
-			continue;
-		}
-		/* a member is read whole (hashes, libmagic, rules and its own
-		 * children need it), up to what the caps leave */
-		size_t room = a->r->max_expanded - a->expanded;
-		size_t cap = a->r->max_child_size < room ? a->r->max_child_size : room;
+		int allowed = member_allowed(a, e, office, base);
+		if (allowed < 0)
+			break;
 		sbuf buf = {0};
-		char chunk[65536];
-		la_ssize_t n = 0;
-		while (buf.len < cap && !out_of_time(a) &&
-		       (n = archive_read_data(ar, chunk, sizeof chunk)) > 0)
-			sbuf_append(&buf, chunk, (size_t)n < cap - buf.len ? (size_t)n : cap - buf.len);
-		a->expanded += buf.len;
-		if (n < 0) {
-			event(a, "Archive member unreadable", "%s: %s", base,
-			      archive_error_string(ar) ? archive_error_string(ar) : "error");
+		if (allowed == 0 || read_member(a, ar, base, &buf, &broken) != 0) {
 			sbuf_free(&buf);
-			if (archive_errno(ar) != 0 && n == ARCHIVE_FATAL) {
-				broken = 1;
-				break;
-			}
 			continue;
 		}
 		if (office) {
@@ -685,7 +710,7 @@ static void unpack_children(analysis *a, const void *data, size_t len, const cha
 	}
 	if (broken)
 		event(a, "Archive extraction incomplete", "%s",
-		      archive_error_string(ar) ? archive_error_string(ar) : "not a readable archive");
+		      ar && archive_error_string(ar) ? archive_error_string(ar) : "not a readable archive");
 	archive_read_free(ar);
 	if (office) {
 		int ur = add_urls(a, office_urls, obj);
