@@ -147,22 +147,27 @@ static int mark_attempted(store *st, const char *sha1, ctd_err *err)
 	return sqlite3_changes(store_db(st)) > 0;
 }
 
+/* The row the analysis needs, copied out so that no read transaction stays
+ * open while it runs (an open reader holds WAL checkpoints back). */
+typedef struct sample_row {
+	int type, has_data;
+	char *name, *password;
+	sbuf data;
+} sample_row;
+
 /* The sample's analysis, or the error result when it must not run. */
-static json_t *analyze_row(ddan_engine *e, sqlite3_stmt *s, int type, int attempt)
+static json_t *analyze_row(ddan_engine *e, const char *sha1, const sample_row *r, int attempt)
 {
 	if (!attempt) {
 		log_error("sample.analysis_failed", "sha1=%s reason=\"earlier analysis never finished\"",
-			  (const char *)sqlite3_column_text(s, 4));
+			  sha1);
 		return ddan_error_result("an earlier analysis of this sample stopped the sandbox "
 					 "(crash or kill); it is not retried");
 	}
-	if (sqlite3_column_type(s, 3) == SQLITE_NULL)
+	if (!r->has_data)
 		return ddan_error_result("the sample file was never uploaded");
-	/* the blob is read in place: no copy of the sample */
-	const void *data = sqlite3_column_blob(s, 3);
-	return ddan_analyze(e->app->rules, type, data ? data : "", (size_t)sqlite3_column_bytes(s, 3),
-			    (const char *)sqlite3_column_text(s, 1),
-			    (const char *)sqlite3_column_text(s, 2));
+	return ddan_analyze(e->app->rules, r->type, r->data.data ? r->data.data : "", r->data.len,
+			    r->name, r->password);
 }
 
 /* Analyse one due sample outside any transaction, then complete it. */
@@ -172,7 +177,7 @@ static int finish_one(ddan_engine *e, store *st, const char *sha1, ctd_err *err)
 	if (attempt < 0)
 		return -1;
 	sqlite3_stmt *s = store_stmt(st,
-				     "SELECT sample_type, orig_name, archive_password, data, sha1 "
+				     "SELECT sample_type, orig_name, archive_password, data "
 				     "FROM ddan_samples WHERE sha1 = ?1 AND status = 3",
 				     err);
 	if (!s)
@@ -182,11 +187,20 @@ static int finish_one(ddan_engine *e, store *st, const char *sha1, ctd_err *err)
 		sqlite3_reset(s);
 		return 0;
 	}
-	int type = sqlite3_column_int(s, 0);
-	json_t *res = analyze_row(e, s, type, attempt);
+	sample_row r = {.type = sqlite3_column_int(s, 0),
+			.has_data = sqlite3_column_type(s, 3) != SQLITE_NULL,
+			.name = xstrdup((const char *)sqlite3_column_text(s, 1)),
+			.password = xstrdup((const char *)sqlite3_column_text(s, 2))};
+	if (r.has_data)
+		sbuf_append(&r.data, sqlite3_column_blob(s, 3) ? sqlite3_column_blob(s, 3) : "",
+			    (size_t)sqlite3_column_bytes(s, 3));
 	sqlite3_reset(s);
-	int rc = complete(e->app, st, sha1, type, res, err);
+	json_t *res = analyze_row(e, sha1, &r, attempt);
+	int rc = complete(e->app, st, sha1, r.type, res, err);
 	json_decref(res);
+	sbuf_free(&r.data);
+	free(r.name);
+	free(r.password);
 	return rc;
 }
 
