@@ -6,6 +6,9 @@
 #                           (T=browser: the browser tests, tests/browser)
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan (build-san/)
 #   make check SANITIZE=thread   under ThreadSanitizer (build-tsan/)
+#   make fuzz       build the libFuzzer harnesses of tests/fuzz/ with clang
+#                   (build-fuzz/) and run each for FUZZ_SECONDS (30) on its
+#                   seed corpus; T=smtp runs only those matching
 #   make run        make deps, build, start the lab and run the four-step drill
 #   make bench      benchmarks (SMTP intake vs Postfix smtp-sink, SO lookup);
 #                   writes bench.json; BASE=old.json compares with an earlier run
@@ -31,6 +34,13 @@ ifeq ($(SANITIZE),1)
 BUILD := build-san
 BIN := build-san/bin
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SANITIZE),fuzz)
+# make fuzz: clang's libFuzzer; the harnesses link -fsanitize=fuzzer
+BUILD := build-fuzz
+BIN := build-fuzz/bin
+CC := clang
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
 else ifeq ($(SANITIZE),thread)
 BUILD := build-tsan
 BIN := build-tsan/bin
@@ -97,10 +107,17 @@ TESTS := $(if $(T),$(foreach t,$(ALL_TESTS),$(if $(call matches_t,$(t)),$(t))),$
 # Test programs run in parallel on the cores (tests/run.sh -j).
 JOBS ?= $(NPROC)
 
+# libFuzzer harnesses (make fuzz): tests/fuzz/fuzz_<name>.c, corpus in
+# tests/fuzz/corpus/<name>/.
+FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(filter-out %/fuzz_util.c,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BIN := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
+FUZZ_RUN := $(FUZZ_NAMES:%=build-fuzz/fuzz/%)
+FUZZ_SECONDS ?= 30
+
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all binaries check unit run bench deps depcheck install clean docker-smoke FORCE
+.PHONY: all binaries check unit run bench deps depcheck install clean docker-smoke fuzz fuzz-build FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -197,6 +214,17 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(TESTLIB) $(MOCK_LIBS) $(LIBCT
 	$(say) LINK $@
 	$(Q)$(CC) -o $@ $(filter-out $(FLAGS_STAMP),$^) $(CHECK_LIBS) $(LDLIBS)
 
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/fuzz_util.o $(MOCK_LIBS) $(LIBCTD) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) -fsanitize=fuzzer -o $@ $(filter-out $(FLAGS_STAMP),$^) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps
+	@$(MAKE) $(MAKE_JOBS) --no-print-directory SANITIZE=fuzz fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(if $(T),$(foreach t,$(FUZZ_RUN),$(if $(call matches_t,$(t)),$(t))),$(FUZZ_RUN))
+
 # SPEC: make check and make run work as the first command on a fresh Debian,
 # so they install what is missing (make deps); make alone only checks.
 check: deps
@@ -223,6 +251,6 @@ docker-smoke:
 	docker/smoke-test.sh
 
 clean:
-	rm -rf build build-san build-tsan bin
+	rm -rf build build-san build-tsan build-fuzz bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

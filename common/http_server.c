@@ -465,6 +465,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* MHD's own diagnostics (client protocol errors, our deliberate close after
  * a 1xx) are of interest only when debugging. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];

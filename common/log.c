@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "log.h"
+#include "util.h"
 
 #define LINE_CAP 4096
 #define LINE_RESERVE 8 /* room for the closing quote, brace and newline */
@@ -85,24 +86,6 @@ static void put_closer(line *l, const char *s)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len = s[0] >= 0xf5 ? 0 : s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-	if (len == 0 || len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	uint32_t cp = s[0] & (0xff >> (len + 1));
-	for (size_t i = 1; i < len; i++)
-		cp = cp << 6 | (s[i] & 0x3f);
-	static const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
-	if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* The escape for byte c, or NULL when it may appear as it is. */
 static const char *escape_of(unsigned char c, int json, char tmp[8])
 {
@@ -128,7 +111,7 @@ static void put_escaped(line *l, const char *v, size_t n)
 	char tmp[8];
 	for (size_t i = 0; i < n;) {
 		if (s[i] >= 0x80) {
-			size_t len = utf8_len(s + i, n - i);
+			size_t len = utf8_seq_len(s + i, n - i);
 			if (len) {
 				put(l, v + i, len);
 			} else {

@@ -347,6 +347,42 @@ int mkdir_p(const char *path, int mode, ctd_err *err)
 	return rc;
 }
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] >= 0xf5 ? 0 : s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+	if (len == 0 || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	uint32_t cp = s[0] & (0xff >> (len + 1));
+	for (size_t i = 1; i < len; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	static const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
+	if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+char *utf8_sanitize(const char *s)
+{
+	if (!s)
+		return xstrdup("");
+	size_t n = strlen(s);
+	sbuf out = {0};
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t len = u[i] < 0x80 ? 1 : utf8_seq_len(u + i, n - i);
+		if (len)
+			sbuf_append(&out, s + i, len);
+		else
+			sbuf_puts(&out, "\xef\xbf\xbd"); /* U+FFFD */
+		i += len ? len : 1;
+	}
+	return sbuf_detach(&out);
+}
+
 int pid_alive(int pid)
 {
 	char path[64], state = 0;

@@ -54,6 +54,14 @@ int file_read(const char *path, char **data, size_t *len, ctd_err *err);
 int file_write_atomic(const char *path, const void *data, size_t len, int mode, ctd_err *err);
 int mkdir_p(const char *path, int mode, ctd_err *err);
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid
+ * (overlong, surrogate, beyond U+10FFFF, truncated or a lone ASCII byte). */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
+/* A malloc'd copy of s that is valid UTF-8: every byte that does not start a
+ * valid sequence becomes U+FFFD, so a name in any encoding (Latin-1 from a
+ * Content-Disposition, CP437 from a zip) can go into JSON. NULL gives "". */
+char *utf8_sanitize(const char *s);
+
 /* 1 when process pid exists and is not a zombie. */
 int pid_alive(int pid);
 

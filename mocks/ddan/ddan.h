@@ -67,6 +67,8 @@ void ddan_console_sample(http_req *req, http_resp *resp);
 void ddan_console_submitters(http_req *req, http_resp *resp);
 void ddan_console_so_list(http_req *req, http_resp *resp);
 void ddan_console_so_action(http_req *req, http_resp *resp);
+void ddan_console_so_delete(http_req *req, http_resp *resp);
+void ddan_console_sample_delete(http_req *req, http_resp *resp);
 void ddan_console_dashboard(http_req *req, http_resp *resp);
 void ddan_console_report(http_req *req, http_resp *resp);
 void ddan_console_exceptions(http_req *req, http_resp *resp);
@@ -96,6 +98,9 @@ int ddan_sample_submit(store *st, const ddan_sample_in *in, ctd_err *err);
 int ddan_sample_status(store *st, const char *sha1, int *status, int *risk, ctd_err *err);
 /* The row with its result JSON as one object (caller decrefs); NULL (ENOTFOUND) if unknown. */
 json_t *ddan_sample_load(store *st, const char *sha1, ctd_err *err);
+/* Remove a sample (its row, file, report and SO links); CTD_ENOTFOUND when
+ * unknown. */
+int ddan_sample_delete(store *st, const char *sha1, ctd_err *err);
 /* The SHA-1 of the sample with this SRID (console id); -1 (ENOTFOUND) if none. */
 int ddan_sample_sha1_by_srid(store *st, long long srid, char sha1[41], ctd_err *err);
 /* The sample bytes appended to out; -1 (ENOTFOUND) if none are stored. */

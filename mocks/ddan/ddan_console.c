@@ -135,7 +135,7 @@ void ddan_console_so_list(http_req *req, http_resp *resp)
 	http_resp_json(resp, 200, json_pack("{s:o}", "suspicious_objects", rows));
 }
 
-void ddan_console_so_action(http_req *req, http_resp *resp)
+static void so_act(http_req *req, http_resp *resp, const char *action)
 {
 	ddan_app *app = req->app;
 	store *st = daemon_req_store(resp);
@@ -143,11 +143,39 @@ void ddan_console_so_action(http_req *req, http_resp *resp)
 	if (!st || path_id(req, resp, "suspicious object", &id) != 0)
 		return;
 	ctd_err err = {0};
-	if (ddan_so_action(st, id, http_req_param(req, "action"), app->cfg->so_expiry, &err) != 0)
+	if (ddan_so_action(st, id, action, app->cfg->so_expiry, &err) != 0)
 		return http_resp_ctd_err(resp, &err);
-	log_info("so.action", "id=%lld action=%s", id, http_req_param(req, "action"));
-	http_resp_json(resp, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "action",
-					    http_req_param(req, "action")));
+	log_info("so.action", "id=%lld action=%s", id, action);
+	http_resp_json(resp, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "action", action));
+}
+
+void ddan_console_so_action(http_req *req, http_resp *resp)
+{
+	so_act(req, resp, http_req_param(req, "action"));
+}
+
+/* DELETE /api/suspicious_objects/{id}: DDAN removes an object by expiring it
+ * now (feeds see the removal under a new change id). */
+void ddan_console_so_delete(http_req *req, http_resp *resp)
+{
+	so_act(req, resp, "expire");
+}
+
+/* DELETE /api/samples/{sha1}: the submission, its file and its report go;
+ * the suspicious objects it produced stay (they have their own removal). */
+void ddan_console_sample_delete(http_req *req, http_resp *resp)
+{
+	store *st = daemon_req_store(resp);
+	char sha1[41];
+	if (!st)
+		return;
+	if (ddan_sha1_norm(http_req_param(req, "sha1"), sha1) != 0)
+		return http_resp_error(resp, 400, "invalid", "not a SHA-1");
+	ctd_err err = {0};
+	if (ddan_sample_delete(st, sha1, &err) != 0)
+		return http_resp_ctd_err(resp, &err);
+	log_info("sample.deleted", "sha1=%s", sha1);
+	http_resp_json(resp, 200, json_pack("{s:s}", "deleted", sha1));
 }
 
 /* GET /api/dashboard: sample and object counts for the Dashboard. */

@@ -129,12 +129,56 @@ static int complete(ddan_app *app, store *st, const char *sha1, int sample_type,
 	return -1;
 }
 
+/* The crash-safe mark, committed before the analysis runs: 1 when this call
+ * set it, 0 when an earlier analysis of the sample set it and never finished
+ * (so this one must not run), -1 on a store error. */
+static int mark_attempted(store *st, const char *sha1, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st,
+				     "UPDATE ddan_samples SET attempted_ms = ?2 "
+				     "WHERE sha1 = ?1 AND status = 3 AND attempted_ms = 0",
+				     err);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, sha1, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, time_now_ms());
+	if (store_step_done(st, s, err) != 0)
+		return -1;
+	return sqlite3_changes(store_db(st)) > 0;
+}
+
+/* The row the analysis needs, copied out so that no read transaction stays
+ * open while it runs (an open reader holds WAL checkpoints back). */
+typedef struct sample_row {
+	int type, has_data;
+	char *name, *password;
+	sbuf data;
+} sample_row;
+
+/* The sample's analysis, or the error result when it must not run. */
+static json_t *analyze_row(ddan_engine *e, const char *sha1, const sample_row *r, int attempt)
+{
+	if (!attempt) {
+		log_error("sample.analysis_failed", "sha1=%s reason=\"earlier analysis never finished\"",
+			  sha1);
+		return ddan_error_result("an earlier analysis of this sample stopped the sandbox "
+					 "(crash or kill); it is not retried");
+	}
+	if (!r->has_data)
+		return ddan_error_result("the sample file was never uploaded");
+	return ddan_analyze(e->app->rules, r->type, r->data.data ? r->data.data : "", r->data.len,
+			    r->name, r->password);
+}
+
 /* Analyse one due sample outside any transaction, then complete it. */
 static int finish_one(ddan_engine *e, store *st, const char *sha1, ctd_err *err)
 {
+	int attempt = mark_attempted(st, sha1, err);
+	if (attempt < 0)
+		return -1;
 	sqlite3_stmt *s = store_stmt(st,
 				     "SELECT sample_type, orig_name, archive_password, data "
-				     "FROM ddan_samples WHERE sha1 = ?1",
+				     "FROM ddan_samples WHERE sha1 = ?1 AND status = 3",
 				     err);
 	if (!s)
 		return -1;
@@ -143,29 +187,20 @@ static int finish_one(ddan_engine *e, store *st, const char *sha1, ctd_err *err)
 		sqlite3_reset(s);
 		return 0;
 	}
-	int type = sqlite3_column_int(s, 0);
-	char *name = xstrdup((const char *)sqlite3_column_text(s, 1));
-	char *pass = xstrdup((const char *)sqlite3_column_text(s, 2));
-	int has_data = sqlite3_column_type(s, 3) != SQLITE_NULL;
-	sbuf data = {0};
-	if (has_data)
-		sbuf_append(&data, sqlite3_column_blob(s, 3) ? sqlite3_column_blob(s, 3) : "",
+	sample_row r = {.type = sqlite3_column_int(s, 0),
+			.has_data = sqlite3_column_type(s, 3) != SQLITE_NULL,
+			.name = xstrdup((const char *)sqlite3_column_text(s, 1)),
+			.password = xstrdup((const char *)sqlite3_column_text(s, 2))};
+	if (r.has_data)
+		sbuf_append(&r.data, sqlite3_column_blob(s, 3) ? sqlite3_column_blob(s, 3) : "",
 			    (size_t)sqlite3_column_bytes(s, 3));
 	sqlite3_reset(s);
-
-	json_t *res;
-	if (has_data) {
-		res = ddan_analyze(e->app->rules, type, data.data ? data.data : "", data.len, name, pass);
-	} else {
-		res = json_pack("{s:i, s:i, s:s, s:s, s:[], s:[], s:[{s:s, s:s}]}", "status", DDAN_ERROR,
-				"risk", -1, "virus_name", "", "true_type", "", "objects", "urls", "events",
-				"event", "Analysis error", "details", "the sample file was never uploaded");
-	}
-	int rc = complete(e->app, st, sha1, type, res, err);
+	json_t *res = analyze_row(e, sha1, &r, attempt);
+	int rc = complete(e->app, st, sha1, r.type, res, err);
 	json_decref(res);
-	sbuf_free(&data);
-	free(name);
-	free(pass);
+	sbuf_free(&r.data);
+	free(r.name);
+	free(r.password);
 	return rc;
 }
 

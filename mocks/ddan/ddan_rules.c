@@ -42,7 +42,8 @@ struct ddan_rules {
 	int default_risk;
 	json_t *ignore_urls, *true_types, *passwords;
 	long max_depth, max_children;
-	size_t max_child_size;
+	size_t max_child_size, max_expanded;
+	int64_t max_analysis_ms;
 };
 
 /* ---- loading ------------------------------------------------------------- */
@@ -150,6 +151,14 @@ ddan_rules *ddan_rules_parse(const char *json_text, size_t len, ctd_err *err)
 	r->max_depth = opt_long(doc, "max_depth", 3);
 	r->max_children = opt_long(doc, "max_children", 64);
 	r->max_child_size = (size_t)opt_long(doc, "max_child_size", 32L << 20);
+	r->max_expanded = (size_t)opt_long(doc, "max_expanded", 64L << 20);
+	r->max_analysis_ms = opt_long(doc, "max_analysis_ms", 60000);
+	if (r->max_depth < 0 || r->max_children < 0 || opt_long(doc, "max_child_size", 0) < 0 ||
+	    opt_long(doc, "max_expanded", 0) < 0 || r->max_analysis_ms <= 0) {
+		ddan_rules_free(r);
+		ctd_fail(err, CTD_EINVAL, "rules: max_* limits must be positive");
+		return NULL;
+	}
 	return r;
 }
 
@@ -296,54 +305,107 @@ void ddan_urls_in_text(const char *data, size_t len, json_t *arr)
 	}
 }
 
-/* HTML: attributes (href, src, action...) plus URLs written in the text. */
-static void html_walk(xmlNode *n, json_t *arr)
+/* URL extraction from markup is streamed through libxml2's SAX push parsers:
+ * no tree is built, so memory stays bounded by the input (a DOM costs some
+ * 40 times the bytes of a tag-dense page). The text between two tags is
+ * gathered (at most URL_SCAN_LIMIT bytes) so a URL split across the parser's
+ * chunks is still seen whole. */
+typedef struct url_sax {
+	json_t *arr;
+	sbuf text;
+	int html; /* HTML: every attribute; Office XML: *.rels external targets */
+	int rels;
+} url_sax;
+
+#define SAX_CHUNK 65536
+
+static void sax_flush(url_sax *u)
 {
-	for (; n; n = n->next) {
-		if (n->type == XML_ELEMENT_NODE) {
-			for (xmlAttr *a = n->properties; a; a = a->next) {
-				xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
-				if (v) {
-					ddan_urls_in_text((const char *)v, strlen((const char *)v), arr);
-					xmlFree(v);
-				}
-			}
-		} else if (n->type == XML_TEXT_NODE && n->content) {
-			ddan_urls_in_text((const char *)n->content, strlen((const char *)n->content), arr);
-		}
-		html_walk(n->children, arr);
+	if (u->text.len)
+		ddan_urls_in_text(u->text.data, u->text.len, u->arr);
+	u->text.len = 0;
+}
+
+static void sax_chars(void *ctx, const xmlChar *ch, int len)
+{
+	url_sax *u = ctx;
+	if (len > 0 && u->text.len + (size_t)len <= URL_SCAN_LIMIT)
+		sbuf_append(&u->text, ch, (size_t)len);
+}
+
+static const char *sax_attr(const xmlChar **atts, const char *name)
+{
+	for (size_t i = 0; atts && atts[i]; i += 2)
+		if (!strcasecmp((const char *)atts[i], name))
+			return atts[i + 1] ? (const char *)atts[i + 1] : "";
+	return NULL;
+}
+
+/* HTML: attributes (href, src, action...) plus URLs written in the text;
+ * Office XML: text only (attributes carry namespace URLs), and the targets of
+ * external relationships in *.rels parts. */
+static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+	url_sax *u = ctx;
+	sax_flush(u);
+	if (u->html) {
+		for (size_t i = 0; atts && atts[i]; i += 2)
+			if (atts[i + 1])
+				ddan_urls_in_text((const char *)atts[i + 1],
+						  strlen((const char *)atts[i + 1]), u->arr);
+		return;
 	}
+	const char *mode = sax_attr(atts, "TargetMode"), *target = sax_attr(atts, "Target");
+	if (u->rels && !strcmp((const char *)name, "Relationship") && mode && target &&
+	    !strcasecmp(mode, "External"))
+		ddan_urls_in_text(target, strlen(target), u->arr);
+}
+
+static void sax_end(void *ctx, const xmlChar *name)
+{
+	sax_flush(ctx);
+}
+
+static void urls_by_sax(const char *data, size_t len, url_sax *u)
+{
+	xmlSAXHandler sax;
+	memset(&sax, 0, sizeof sax); /* SAX1 callbacks only: no tree */
+	sax.startElement = sax_start;
+	sax.endElement = sax_end;
+	sax.characters = sax_chars;
+	sax.cdataBlock = sax_chars;
+	xmlParserCtxtPtr ctxt =
+		u->html ? htmlCreatePushParserCtxt(&sax, u, NULL, 0, NULL, XML_CHAR_ENCODING_NONE)
+			: xmlCreatePushParserCtxt(&sax, u, NULL, 0, NULL);
+	if (!ctxt)
+		return;
+	if (u->html)
+		htmlCtxtUseOptions(ctxt, HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+						 HTML_PARSE_RECOVER);
+	else
+		xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	size_t off = 0;
+	do {
+		size_t n = len - off < SAX_CHUNK ? len - off : SAX_CHUNK;
+		int last = off + n == len;
+		int rc = u->html ? htmlParseChunk(ctxt, data + off, (int)n, last)
+				 : xmlParseChunk(ctxt, data + off, (int)n, last);
+		off += n;
+		if (rc != 0 && !u->html)
+			break; /* not well-formed: what was seen so far counts */
+	} while (off < len);
+	sax_flush(u);
+	if (u->html)
+		htmlFreeParserCtxt(ctxt);
+	else
+		xmlFreeParserCtxt(ctxt);
+	sbuf_free(&u->text);
 }
 
 static void urls_in_html(const char *data, size_t len, json_t *arr)
 {
-	htmlDocPtr doc = htmlReadMemory(data, (int)len, NULL, NULL,
-					HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-						HTML_PARSE_RECOVER);
-	if (doc) {
-		html_walk(xmlDocGetRootElement(doc), arr);
-		xmlFreeDoc(doc);
-	}
-}
-
-/* Office XML part: text nodes only (attributes carry namespace URLs), and
- * external relationship targets of *.rels parts. */
-static void office_walk(xmlNode *n, int rels, json_t *arr)
-{
-	for (; n; n = n->next) {
-		if (n->type == XML_ELEMENT_NODE && rels &&
-		    !strcmp((const char *)n->name, "Relationship")) {
-			xmlChar *mode = xmlGetProp(n, BAD_CAST "TargetMode");
-			xmlChar *target = xmlGetProp(n, BAD_CAST "Target");
-			if (mode && target && !strcasecmp((const char *)mode, "External"))
-				ddan_urls_in_text((const char *)target, strlen((const char *)target), arr);
-			xmlFree(mode);
-			xmlFree(target);
-		} else if (n->type == XML_TEXT_NODE && n->content) {
-			ddan_urls_in_text((const char *)n->content, strlen((const char *)n->content), arr);
-		}
-		office_walk(n->children, rels, arr);
-	}
+	url_sax u = {.arr = arr, .html = 1};
+	urls_by_sax(data, len, &u);
 }
 
 static void urls_in_office_part(const char *name, const char *data, size_t len, json_t *arr)
@@ -352,12 +414,8 @@ static void urls_in_office_part(const char *name, const char *data, size_t len, 
 	int rels = nl > 5 && !strcasecmp(name + nl - 5, ".rels");
 	if (!rels && !(nl > 4 && !strcasecmp(name + nl - 4, ".xml")))
 		return;
-	xmlDoc *doc = xmlReadMemory(data, (int)len, NULL, NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (doc) {
-		office_walk(xmlDocGetRootElement(doc), rels, arr);
-		xmlFreeDoc(doc);
-	}
+	url_sax u = {.arr = arr, .rels = rels};
+	urls_by_sax(data, len, &u);
 }
 
 /* ---- analysis ------------------------------------------------------------ */
@@ -367,6 +425,8 @@ typedef struct analysis {
 	const char *password;
 	json_t *objects, *urls, *events;
 	long children;
+	size_t expanded;  /* bytes extracted from archives so far (max_expanded) */
+	int64_t deadline; /* monotonic ms: past it the analysis stops (max_analysis_ms) */
 	int status;
 } analysis;
 
@@ -379,13 +439,31 @@ static void event(analysis *a, const char *ev, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(details, sizeof details, fmt, ap);
 	va_end(ap);
-	json_array_append_new(a->events, json_pack("{s:s, s:s}", "event", ev, "details", details));
+	char *safe = utf8_sanitize(details); /* names from archives, cut multibyte tails */
+	json_t *e = json_pack("{s:s, s:s}", "event", ev, "details", safe);
+	if (e)
+		json_array_append_new(a->events, e);
+	free(safe);
+}
+
+/* Out of time: the analysis ends as a Timeout, noted once. */
+static int out_of_time(analysis *a)
+{
+	if (time_mono_ms() <= a->deadline)
+		return 0;
+	if (a->status != ST_TIMEOUT)
+		event(a, "Analysis timeout", "the analysis took more than %lld ms",
+		      (long long)a->r->max_analysis_ms);
+	a->status = ST_TIMEOUT;
+	return 1;
 }
 
 static int any_glob(json_t *patterns, const char *text)
 {
 	size_t i;
 	json_t *v;
+	if (!text)
+		return 0;
 	json_array_foreach(patterns, i, v) if (wildcard_match(json_string_value(v), text)) return 1;
 	return 0;
 }
@@ -407,6 +485,8 @@ static int any_sha1(json_t *list, const char *sha1)
 {
 	size_t i;
 	json_t *v;
+	if (!sha1)
+		return 0;
 	json_array_foreach(list, i, v) if (!strcasecmp(json_string_value(v), sha1)) return 1;
 	return 0;
 }
@@ -524,11 +604,11 @@ static int add_urls(analysis *a, json_t *found, json_t *obj)
 	return best;
 }
 
-static void unpack_children(analysis *a, const void *data, size_t len, const char *mime,
-			    json_t *obj, int depth)
+/* A libarchive reader over the bytes, with the sample's and the rules'
+ * archive passwords. */
+static struct archive *open_archive(const analysis *a, const void *data, size_t len,
+				    const char *mime)
 {
-	int office = is_office_xml_mime(mime);
-	const char *self = json_string_value(json_object_get(obj, "sha1"));
 	struct archive *ar = archive_read_new();
 	archive_read_support_filter_all(ar);
 	archive_read_support_format_all(ar);
@@ -540,48 +620,85 @@ static void unpack_children(analysis *a, const void *data, size_t len, const cha
 	json_t *v;
 	if (a->r->passwords)
 		json_array_foreach(a->r->passwords, i, v) archive_read_add_passphrase(ar, json_string_value(v));
+	if (archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
+		archive_read_free(ar);
+		return NULL;
+	}
+	return ar;
+}
+
+/* Whether the next member may be read: 1 yes, 0 skip it, -1 stop here. */
+static int member_allowed(analysis *a, struct archive_entry *e, int office, const char *base)
+{
+	if (archive_entry_filetype(e) != AE_IFREG)
+		return 0;
+	if (!office && a->children >= a->r->max_children) {
+		event(a, "Archive extraction limit", "more than %ld files: the rest is skipped",
+		      a->r->max_children);
+		return -1;
+	}
+	if (out_of_time(a))
+		return -1;
+	if (a->expanded >= a->r->max_expanded) {
+		event(a, "Archive extraction limit", "more than %zu bytes extracted: the rest is skipped",
+		      a->r->max_expanded);
+		return -1;
+	}
+	la_int64_t sz = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+	if (sz > (la_int64_t)a->r->max_child_size) {
+		event(a, "Archive member too large", "%s", base);
+		return 0;
+	}
+	return 1;
+}
+
+/* Read the current member into buf, whole (its hashes, type, rules and own
+ * children need it) up to what the caps leave: 0, or -1 when the member is
+ * unreadable (noted; *fatal when the archive cannot go on). */
+static int read_member(analysis *a, struct archive *ar, const char *base, sbuf *buf, int *fatal)
+{
+	size_t room = a->r->max_expanded - a->expanded;
+	size_t cap = a->r->max_child_size < room ? a->r->max_child_size : room;
+	char chunk[65536];
+	la_ssize_t n = 0;
+	while (buf->len < cap && !out_of_time(a) && (n = archive_read_data(ar, chunk, sizeof chunk)) > 0)
+		sbuf_append(buf, chunk, (size_t)n < cap - buf->len ? (size_t)n : cap - buf->len);
+	a->expanded += buf->len;
+	if (n >= 0)
+		return 0;
+	event(a, "Archive member unreadable", "%s: %s", base,
+	      archive_error_string(ar) ? archive_error_string(ar) : "error");
+	*fatal = archive_errno(ar) != 0 && n == ARCHIVE_FATAL;
+	return -1;
+}
+
+/* The members of an archive become child objects; the parts of an Office
+ * document only give their URLs to the document. */
+static void unpack_children(analysis *a, const void *data, size_t len, const char *mime,
+			    json_t *obj, int depth)
+{
+	int office = is_office_xml_mime(mime);
+	const char *self = json_string_value(json_object_get(obj, "sha1"));
 	json_t *office_urls = json_array();
-	int broken = archive_read_open_memory(ar, data, len) != ARCHIVE_OK;
+	struct archive *ar = open_archive(a, data, len, mime);
+	int broken = !ar, rc;
 	struct archive_entry *e;
-	while (!broken) {
-		int rc = archive_read_next_header(ar, &e);
-		if (rc == ARCHIVE_EOF)
-			break;
+	while (!broken && (rc = archive_read_next_header(ar, &e)) != ARCHIVE_EOF) {
 		if (rc < ARCHIVE_WARN) {
 			broken = 1;
 			break;
 		}
-		if (archive_entry_filetype(e) != AE_IFREG)
-			continue;
-		if (!office && a->children >= a->r->max_children) {
-			event(a, "Archive extraction limit", "more than %ld files: the rest is skipped",
-			      a->r->max_children);
-			break;
-		}
-		la_int64_t sz = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
-		if (sz > (la_int64_t)a->r->max_child_size) {
-			event(a, "Archive member too large", "%s", archive_entry_pathname(e));
-			continue;
-		}
-		sbuf buf = {0};
-		char chunk[65536];
-		la_ssize_t n;
-		while ((n = archive_read_data(ar, chunk, sizeof chunk)) > 0 &&
-		       buf.len + (size_t)n <= a->r->max_child_size)
-			sbuf_append(&buf, chunk, (size_t)n);
-		if (n < 0) {
-			event(a, "Archive member unreadable", "%s: %s", archive_entry_pathname(e),
-			      archive_error_string(ar) ? archive_error_string(ar) : "error");
-			sbuf_free(&buf);
-			if (archive_errno(ar) != 0 && n == ARCHIVE_FATAL) {
-				broken = 1;
-				break;
-			}
-			continue;
-		}
 		const char *pname = archive_entry_pathname(e);
 		const char *base = pname ? strrchr(pname, '/') : NULL;
 		base = base ? base + 1 : (pname && *pname ? pname : "NONAMEFL");
+		int allowed = member_allowed(a, e, office, base);
+		if (allowed < 0)
+			break;
+		sbuf buf = {0};
+		if (allowed == 0 || read_member(a, ar, base, &buf, &broken) != 0) {
+			sbuf_free(&buf);
+			continue;
+		}
 		if (office) {
 			urls_in_office_part(base, buf.data ? buf.data : "", buf.len, office_urls);
 		} else {
@@ -593,7 +710,7 @@ static void unpack_children(analysis *a, const void *data, size_t len, const cha
 	}
 	if (broken)
 		event(a, "Archive extraction incomplete", "%s",
-		      archive_error_string(ar) ? archive_error_string(ar) : "not a readable archive");
+		      ar && archive_error_string(ar) ? archive_error_string(ar) : "not a readable archive");
 	archive_read_free(ar);
 	if (office) {
 		int ur = add_urls(a, office_urls, obj);
@@ -604,23 +721,45 @@ static void unpack_children(analysis *a, const void *data, size_t len, const cha
 	json_decref(office_urls);
 }
 
-static int analyze_object(analysis *a, const void *data, size_t len, const char *name,
-			  const char *parent_sha1, int depth)
+/* One object of the report; its name and type may come in any encoding (a
+ * Latin-1 download name, a CP437 zip member) and are carried as UTF-8. NULL
+ * only when jansson cannot allocate. */
+static json_t *new_object(const void *data, size_t len, const char *name, const char *ttype,
+			  const char *mime)
 {
-	char sha1[41], sha256[65], md5[33], tbuf[128];
+	char sha1[41], sha256[65], md5[33];
 	hash_hex(HASH_SHA1, data, len, sha1);
 	hash_hex(HASH_SHA256, data, len, sha256);
 	hash_hex(HASH_MD5, data, len, md5);
 	str_upper(sha1);
 	str_upper(sha256);
 	str_upper(md5);
+	char *safe_name = utf8_sanitize(name), *safe_type = utf8_sanitize(ttype);
+	json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:s, s:[]}", "sha1", sha1,
+				"sha256", sha256, "md5", md5, "name", safe_name, "size",
+				(json_int_t)len, "true_type", safe_type, "mime", mime, "risk", -1,
+				"virus_name", "", "rules");
+	free(safe_name);
+	free(safe_type);
+	return obj;
+}
+
+static int analyze_object(analysis *a, const void *data, size_t len, const char *raw_name,
+			  const char *parent_sha1, int depth)
+{
+	char tbuf[128];
 	char *mime = file_view(data, len, FILETYPE_MIME, "application/octet-stream");
 	char *desc = file_view(data, len, FILETYPE_DESCRIPTION, "data");
 	const char *ttype = map_true_type(a->r, mime, desc, tbuf, sizeof tbuf);
-
-	json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:s, s:[]}", "sha1", sha1,
-				"sha256", sha256, "md5", md5, "name", name, "size", (json_int_t)len,
-				"true_type", ttype, "mime", mime, "risk", -1, "virus_name", "", "rules");
+	json_t *obj = new_object(data, len, raw_name, ttype, mime);
+	if (!obj) {
+		event(a, "Analysis error", "cannot record the object %s", raw_name);
+		a->status = ST_ERROR;
+		free(mime);
+		free(desc);
+		return -1;
+	}
+	const char *name = json_string_value(json_object_get(obj, "name"));
 	if (parent_sha1) {
 		json_object_set_new(obj, "parent_sha1", json_string(parent_sha1));
 		json_object_set_new(obj, "relationship", json_string("Extracted from archive"));
@@ -644,7 +783,8 @@ static int analyze_object(analysis *a, const void *data, size_t len, const char 
 		best = url_best;
 	json_object_set_new(obj, "risk", json_integer(best == -2 ? a->r->default_risk : best));
 
-	if (depth < a->r->max_depth && (is_archive_mime(mime) || is_office_xml_mime(mime)))
+	if (depth < a->r->max_depth && (is_archive_mime(mime) || is_office_xml_mime(mime)) &&
+	    !out_of_time(a))
 		unpack_children(a, data, len, mime, obj, depth);
 	free(mime);
 	free(desc);
@@ -675,10 +815,24 @@ static json_t *finish(analysis *a)
 	else
 		event(a, a->status == ST_ERROR ? "Analysis error" : "Analysis timeout",
 		      "the lab's rules asked for this outcome");
-	return json_pack("{s:i, s:i, s:s, s:s, s:o, s:o, s:o}", "status", a->status, "risk", risk,
-			 "virus_name", virus, "true_type",
-			 json_string_value(json_object_get(root, "true_type")), "objects", a->objects,
-			 "urls", a->urls, "events", a->events);
+	const char *ttype = json_string_value(json_object_get(root, "true_type"));
+	json_t *res = json_pack("{s:i, s:i, s:s, s:s, s:O, s:O, s:O}", "status", a->status, "risk",
+				risk, "virus_name", virus ? virus : "", "true_type", ttype ? ttype : "",
+				"objects", a->objects, "urls", a->urls, "events", a->events);
+	json_decref(a->objects);
+	json_decref(a->urls);
+	json_decref(a->events);
+	return res ? res : ddan_error_result("the analysis result could not be recorded");
+}
+
+json_t *ddan_error_result(const char *details)
+{
+	json_t *res = json_pack("{s:i, s:i, s:s, s:s, s:[], s:[], s:[{s:s, s:s}]}", "status", ST_ERROR,
+				"risk", -1, "virus_name", "", "true_type", "", "objects", "urls",
+				"events", "event", "Analysis error", "details", details);
+	if (!res) /* only out of memory: as the x*alloc helpers do */
+		oom_abort();
+	return res;
 }
 
 json_t *ddan_analyze(const ddan_rules *r, int sample_type, const void *data, size_t len,
@@ -686,21 +840,21 @@ json_t *ddan_analyze(const ddan_rules *r, int sample_type, const void *data, siz
 {
 	dtas_xml_init();
 	analysis a = {.r = r, .password = password, .objects = json_array(),
-		      .urls = json_array(), .events = json_array(), .status = ST_DONE};
+		      .urls = json_array(), .events = json_array(), .status = ST_DONE,
+		      .deadline = time_mono_ms() + r->max_analysis_ms};
 	if (sample_type == 1) {
-		char *text = xstrndup(data, len);
-		text[strcspn(text, "\r\n")] = 0;
-		char sha1[41], sha256[65], md5[33];
-		hash_hex(HASH_SHA1, data, len, sha1);
-		hash_hex(HASH_SHA256, data, len, sha256);
-		hash_hex(HASH_MD5, data, len, md5);
-		str_upper(sha1);
-		str_upper(sha256);
-		str_upper(md5);
-		json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:s, s:[]}", "sha1",
-					sha1, "sha256", sha256, "md5", md5, "name", text, "size",
-					(json_int_t)len, "true_type", "URL", "mime", "text/x-url",
-					"risk", -1, "virus_name", "", "rules");
+		char *line = xstrndup(data, len);
+		line[strcspn(line, "\r\n")] = 0;
+		char *text = utf8_sanitize(line);
+		free(line);
+		json_t *obj = new_object(data, len, text, "URL", "text/x-url");
+		if (!obj) {
+			free(text);
+			json_decref(a.objects);
+			json_decref(a.urls);
+			json_decref(a.events);
+			return ddan_error_result("the URL could not be recorded");
+		}
 		json_array_append_new(a.objects, obj);
 		event(&a, "Sample received", "URL %s", text);
 		json_t *one = json_array();

@@ -33,6 +33,10 @@ size_t ddan_rules_count(const ddan_rules *r);
 json_t *ddan_analyze(const ddan_rules *r, int sample_type, const void *data,
 		     size_t len, const char *name, const char *password);
 
+/* The result of an analysis that could not run (status 5, the details in the
+ * event log), in ddan_analyze's shape. */
+json_t *ddan_error_result(const char *details);
+
 /* URLs found in a buffer (text scan), appended to arr as strings, de-duplicated. */
 void ddan_urls_in_text(const char *data, size_t len, json_t *arr);
 

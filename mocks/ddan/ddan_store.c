@@ -11,7 +11,25 @@
 
 /* ---- submitters --------------------------------------------------------- */
 
-int ddan_submitter_register(store *st, const ddan_submitter_in *in, ctd_err *err)
+static int register_submitter(store *st, const ddan_submitter_in *in, ctd_err *err);
+
+/* The X-DTAS header values are stored as UTF-8 (see ddan_sample_submit). */
+int ddan_submitter_register(store *st, const ddan_submitter_in *raw, ctd_err *err)
+{
+	ddan_submitter_in in = *raw;
+	char *product = utf8_sanitize(raw->product_name), *host = utf8_sanitize(raw->hostname);
+	char *source = utf8_sanitize(raw->source_name);
+	in.product_name = product;
+	in.hostname = host;
+	in.source_name = source;
+	int rc = register_submitter(st, &in, err);
+	free(product);
+	free(host);
+	free(source);
+	return rc;
+}
+
+static int register_submitter(store *st, const ddan_submitter_in *in, ctd_err *err)
 {
 	sqlite3_stmt *s = store_stmt(
 		st,
@@ -138,7 +156,8 @@ static int queue_sample(store *st, const ddan_sample_in *in, int exists, int64_t
 			 "sha256 = ?6, data = ?7, archive_password = ?8, meta = ?9, log = ?10, "
 			 "client_uuid = ?11, source_id = ?12, source_name = ?13, submitted_ms = ?14, "
 			 "status = 2, risk = -1, true_type = '', virus_name = '', result = NULL, "
-			 "started_ms = 0, due_ms = 0, completed_ms = 0, submissions = submissions + 1 "
+			 "started_ms = 0, due_ms = 0, completed_ms = 0, attempted_ms = 0, "
+			 "submissions = submissions + 1 "
 			 "WHERE sha1 = ?1"
 		       : "INSERT INTO ddan_samples (sha1, id, sample_type, orig_name, size, md5, sha256, "
 			 "data, archive_password, meta, log, client_uuid, source_id, source_name, "
@@ -175,7 +194,23 @@ static int count_submitter(store *st, const char *client_uuid, ctd_err *err)
 	return store_step_done(st, s, err);
 }
 
-int ddan_sample_submit(store *st, const ddan_sample_in *in, ctd_err *err)
+static int submit_sample(store *st, const ddan_sample_in *in, ctd_err *err);
+
+/* Names arrive in any encoding (a Latin-1 OrigFileName, a raw multipart
+ * filename): stored as UTF-8, so every JSON view of the row can hold them. */
+int ddan_sample_submit(store *st, const ddan_sample_in *raw, ctd_err *err)
+{
+	ddan_sample_in in = *raw;
+	char *name = utf8_sanitize(raw->orig_name), *source = utf8_sanitize(raw->source_name);
+	in.orig_name = name;
+	in.source_name = source;
+	int rc = submit_sample(st, &in, err);
+	free(name);
+	free(source);
+	return rc;
+}
+
+static int submit_sample(store *st, const ddan_sample_in *in, ctd_err *err)
 {
 	if (store_begin(st, err) != 0)
 		return -1;
@@ -360,4 +395,31 @@ json_t *ddan_submitter_list(store *st, ctd_err *err)
 		json_array_append_new(arr, sample_row(s));
 	sqlite3_reset(s);
 	return arr;
+}
+
+int ddan_sample_delete(store *st, const char *sha1, ctd_err *err)
+{
+	if (store_begin(st, err) != 0)
+		return -1;
+	sqlite3_stmt *s = store_stmt(st, "DELETE FROM ddan_samples WHERE sha1 = ?1", err);
+	int rc = s ? 0 : -1;
+	if (rc == 0) {
+		sqlite3_bind_text(s, 1, sha1, -1, SQLITE_STATIC);
+		rc = store_step_done(st, s, err);
+	}
+	if (rc == 0 && sqlite3_changes(store_db(st)) == 0)
+		rc = ctd_fail(err, CTD_ENOTFOUND, "no sample with SHA-1 %s", sha1);
+	s = rc == 0 ? store_stmt(st, "DELETE FROM ddan_so_samples WHERE sha1 = ?1", err) : NULL;
+	if (rc == 0 && !s)
+		rc = -1;
+	if (rc == 0) {
+		sqlite3_bind_text(s, 1, sha1, -1, SQLITE_STATIC);
+		rc = store_step_done(st, s, err);
+	}
+	if (rc == 0)
+		rc = events_append(st, DDAN_NS, "sample.deleted", sha1, NULL, err) < 0 ? -1 : 0;
+	if (rc == 0 && store_commit(st, err) == 0)
+		return 0;
+	store_rollback(st);
+	return -1;
 }

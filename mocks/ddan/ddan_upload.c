@@ -56,6 +56,8 @@ char *ddan_meta_get(const char *meta, const char *key)
 /* "<40 hex>.<ext>" (any directory prefix): fills sha1 and returns the ext. */
 static const char *member_sha1(const char *path, char sha1[41])
 {
+	if (!path) /* a member without a name (found by fuzzing) */
+		return NULL;
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	const char *dot = strrchr(base, '.');
@@ -127,7 +129,7 @@ int ddan_upload_parse(const void *data, size_t len, size_t max_member, ddan_uplo
 		if (!ext || (strcasecmp(ext, "meta") && strcasecmp(ext, "log") && strcasecmp(ext, "dat"))) {
 			rc = ctd_fail(err, CTD_EINVAL,
 				      "unexpected archive member \"%.80s\": want <SHA1>.meta, .log, .dat",
-				      archive_entry_pathname(e));
+				      archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
 			break;
 		}
 		ddan_upload_item *it = item_for(out, sha1);

@@ -113,6 +113,41 @@ static void api_sos(http_req *req, http_resp *resp)
 			   ddi_so_list(st, type, (int)removed, (int)limit, &err), &err);
 }
 
+/* DELETE of the object the path's {id} names, by `remove`. */
+static void delete_by_id(http_req *req, http_resp *resp, const char *what,
+			 int (*remove)(store *, int64_t, ctd_err *))
+{
+	char *end;
+	const char *text = http_req_param(req, "id");
+	long long id = strtoll(text, &end, 10);
+	if (end == text || *end) {
+		http_resp_error(resp, 400, "invalid", "%s id must be a number", what);
+		return;
+	}
+	store *st = daemon_req_store(resp);
+	ctd_err err = {0};
+	if (!st)
+		return;
+	if (remove(st, id, &err) != 0) {
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	log_info("ddi.deleted", "what=\"%s\" id=%lld", what, id);
+	http_resp_json(resp, 200, json_pack("{s:I}", "deleted", (json_int_t)id));
+}
+
+/* DELETE /api/detections/{id} */
+static void api_detection_delete(http_req *req, http_resp *resp)
+{
+	delete_by_id(req, resp, "detection", ddi_detection_delete);
+}
+
+/* DELETE /api/suspicious_objects/{id}: removed from the list and the feed */
+static void api_so_delete(http_req *req, http_resp *resp)
+{
+	delete_by_id(req, resp, "suspicious object", ddi_so_remove);
+}
+
 /* GET /api/files?state=&limit= */
 static void api_files(http_req *req, http_resp *resp)
 {
@@ -241,6 +276,9 @@ const http_route ddi_routes[] = {
 	{"GET", "/api/detections", api_detections},
 	{"GET", "/api/suspicious_objects", api_sos},
 	{"GET", "/api/detections/suspicious_objects", api_sos},
+	{"DELETE", "/api/detections/{id}", api_detection_delete},
+	{"DELETE", "/api/suspicious_objects/{id}", api_so_delete},
+	{"DELETE", "/api/detections/suspicious_objects/{id}", api_so_delete},
 	{"GET", "/api/files", api_files},
 	{"GET", "/api/rules", api_rules},
 	{"POST", "/api/pcaps", api_pcap_upload},

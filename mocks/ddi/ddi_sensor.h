@@ -111,6 +111,10 @@ int ddi_so_upsert(store *st, const char *type, const char *value, const char *ri
 		  const char *related_sha1, int64_t seen_ms, int64_t expiry_ms, ctd_err *err);
 /* Expire SOs past their expiry (a new change id each, so feeds drop them). */
 int ddi_so_expire_due(store *st, int64_t now_ms, ctd_err *err);
+/* Remove one active SO (feeds see it removed under a new change id) or one
+ * detection; CTD_ENOTFOUND when there is none with that id. */
+int ddi_so_remove(store *st, int64_t id, ctd_err *err);
+int ddi_detection_delete(store *st, int64_t id, ctd_err *err);
 /* Normalised SO values: upper-case SHA-1, URL with lower-case scheme/host and
  * no default port. Caller frees. */
 char *ddi_so_normalize_url(const char *url);

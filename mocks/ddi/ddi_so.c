@@ -214,6 +214,23 @@ int ddi_so_from_file(store *st, const ddi_file_ref *f, int risk, const char *so_
 	return 0;
 }
 
+/* Mark one active object removed under the next change id, so feed
+ * consumers drop it: 1 when it was, 0 when no active object has that id. */
+static int mark_removed(store *st, int64_t id, ctd_err *err)
+{
+	sqlite3_stmt *u = store_stmt(
+		st,
+		"UPDATE ddi_sos SET removed = 1,"
+		" change_id = (SELECT MAX(change_id) + 1 FROM ddi_sos) WHERE id = ? AND removed = 0",
+		err);
+	if (!u)
+		return -1;
+	sqlite3_bind_int64(u, 1, id);
+	if (store_step_done(st, u, err) != 0)
+		return -1;
+	return sqlite3_changes(store_db(st)) > 0;
+}
+
 int ddi_so_expire_due(store *st, int64_t now_ms, ctd_err *err)
 {
 	sqlite3_stmt *s = store_stmt(
@@ -234,23 +251,42 @@ int ddi_so_expire_due(store *st, int64_t now_ms, ctd_err *err)
 	sqlite3_reset(s);
 	int rc = n;
 	for (int i = 0; i < n; i++) {
-		sqlite3_stmt *u = store_stmt(
-			st,
-			"UPDATE ddi_sos SET removed = 1,"
-			" change_id = (SELECT MAX(change_id) + 1 FROM ddi_sos) WHERE id = ?",
-			err);
-		if (rc >= 0 && u) {
-			sqlite3_bind_int64(u, 1, ids[i]);
-			if (store_step_done(st, u, err) == 0)
-				events_append(st, "ddi", "so.expired", values[i], NULL, NULL);
-			else
-				rc = -1;
-		} else {
+		if (rc >= 0 && mark_removed(st, ids[i], err) > 0)
+			events_append(st, "ddi", "so.expired", values[i], NULL, NULL);
+		else
 			rc = -1;
-		}
 		free(values[i]);
 	}
 	return rc;
+}
+
+int ddi_so_remove(store *st, int64_t id, ctd_err *err)
+{
+	int n = mark_removed(st, id, err);
+	if (n == 0)
+		return ctd_fail(err, CTD_ENOTFOUND, "no suspicious object with id %lld", (long long)id);
+	if (n < 0)
+		return -1;
+	char ref[24];
+	snprintf(ref, sizeof ref, "%lld", (long long)id);
+	events_append(st, "ddi", "so.removed", ref, NULL, NULL);
+	return 0;
+}
+
+int ddi_detection_delete(store *st, int64_t id, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st, "DELETE FROM ddi_detections WHERE id = ?", err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if (store_step_done(st, s, err) != 0)
+		return -1;
+	if (sqlite3_changes(store_db(st)) == 0)
+		return ctd_fail(err, CTD_ENOTFOUND, "no detection with id %lld", (long long)id);
+	char ref[24];
+	snprintf(ref, sizeof ref, "%lld", (long long)id);
+	events_append(st, "ddi", "detection.deleted", ref, NULL, NULL);
+	return 0;
 }
 
 static json_t *col_json(sqlite3_stmt *s, int i)

@@ -188,9 +188,30 @@ static void classify(ddi_submitter *sb, store *st, carve_row *r)
 	}
 }
 
-void ddi_submit_carved(const ddi_carved *f, void *cls)
+static void submit_carved(const ddi_carved *f, ddi_submitter *sb);
+
+/* The one door of carved files: names and URLs from the wire may be in any
+ * encoding (a Latin-1 Content-Disposition), and are carried as UTF-8 into the
+ * store, the timeline, the API and DDAN. */
+void ddi_submit_carved(const ddi_carved *raw, void *cls)
 {
-	ddi_submitter *sb = cls;
+	ddi_carved f = *raw;
+	char *name = utf8_sanitize(raw->file_name), *url = raw->url ? utf8_sanitize(raw->url) : NULL;
+	char *host = raw->host ? utf8_sanitize(raw->host) : NULL;
+	char *from = raw->mail_from ? utf8_sanitize(raw->mail_from) : NULL;
+	f.file_name = name;
+	f.url = url;
+	f.host = host;
+	f.mail_from = from;
+	submit_carved(&f, cls);
+	free(name);
+	free(url);
+	free(host);
+	free(from);
+}
+
+static void submit_carved(const ddi_carved *f, ddi_submitter *sb)
+{
 	ctd_err err;
 	store *st = store_get(&err);
 	if (!st) {

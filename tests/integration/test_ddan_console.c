@@ -242,6 +242,46 @@ TEST(console_login_about_and_so_actions)
 	free(token);
 }
 
+/* Objects are removed through the console API: DELETE of an SO reaches the
+ * feed as a removal; DELETE of a sample takes it (and its report) away. */
+TEST(console_deletes_samples_and_objects)
+{
+	long st;
+	char sha1[41];
+	analyse(&dd, "to delete CTDLAB-RISK-HIGH http://10.9.8.6/x\n", sha1);
+	json_t *j = console("GET", "/api/suspicious_objects?type=IP", dd.key, NULL, &st);
+	json_t *ip = json_array_get(json_object_get(j, "suspicious_objects"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(ip, "object")), "10.9.8.6");
+	json_int_t id = json_integer_value(json_object_get(ip, "id"));
+	json_decref(j);
+	int64_t cursor = 0;
+	find before = feed_lookup("IP", "10.9.8.6", &cursor);
+	ck_assert(before.found && !before.removed);
+
+	char *del = xasprintf("/api/suspicious_objects/%lld", (long long)id);
+	json_decref(console("DELETE", del, dd.key, NULL, &st));
+	ck_assert_int_eq(st, 200);
+	find gone = feed_lookup("IP", "10.9.8.6", &cursor);
+	ck_assert(gone.found);
+	ck_assert_int_eq(gone.removed, 1);
+	json_decref(console("DELETE", "/api/suspicious_objects/999999", dd.key, NULL, &st));
+	ck_assert_int_eq(st, 404);
+	free(del);
+
+	del = xasprintf("/api/samples/%s", sha1);
+	json_decref(console("DELETE", del, dd.key, NULL, &st));
+	ck_assert_int_eq(st, 200);
+	json_decref(console("GET", del, dd.key, NULL, &st));
+	ck_assert_int_eq(st, 404);
+	json_decref(console("DELETE", del, dd.key, NULL, &st));
+	ck_assert_int_eq(st, 404);
+	json_decref(console("DELETE", "/api/samples/nothex", dd.key, NULL, &st));
+	ck_assert_int_eq(st, 400);
+	free(del);
+	const char *q[] = {"X-DTAS-SHA1", sha1, NULL};
+	ck_assert_int_eq(tk_status(&dd, &plain, "GET", "get_report", q, NULL, 0, NULL), 421);
+}
+
 static json_int_t dash(const char *group, const char *key)
 {
 	long st;

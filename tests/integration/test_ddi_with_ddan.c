@@ -1,7 +1,9 @@
 /* test_ddi_with_ddan.c - DDI and a real ddand in one lab home: ddid carves
  * Sample SO2 from a capture file, asks DDAN check_duplicate_sample, uploads
  * it with upload_sample and takes DDAN's verdict from get_brief_report; DDAN
- * then knows the sample too. Where bin/ddand does not serve the DTAS API yet,
+ * then knows the sample too; the same with a download named in Latin-1
+ * (Content-Disposition: filename="r\xe9sum\xe9.exe"), which used to segfault
+ * ddand (issue 16): the name reaches both as UTF-8. Where bin/ddand does not serve the DTAS API yet,
  * the test says so and skips (test_ddi_ddan.c covers the protocol with a
  * fake DDAN). */
 #include <check.h>
@@ -36,13 +38,49 @@ static int ddand_speaks_dtas(void)
 	return yes;
 }
 
-TEST(test_ddi_submits_to_ddand)
+/* DDI's objects go through its console API: the detection, then every
+ * suspicious object (the list no longer shows them; removed ones stay
+ * listed with include_removed=1 for the feed). */
+static void remove_through_api(const char *ddi_url, json_int_t detection_id)
 {
-	if (!ddand_speaks_dtas()) {
-		fprintf(stderr, "SKIP test_ddi_submits_to_ddand: bin/ddand has no DTAS API in this "
-				"build (no --analysis-time option)\n");
-		return;
+	const char *h[] = {"X-Api-Key: " DDI_KEY, NULL};
+	long st;
+	char *u = xasprintf("%s/api/detections/%lld", ddi_url, (long long)detection_id);
+	json_decref(tl_http_json("DELETE", u, h, NULL, &st));
+	ck_assert_int_eq(st, 200);
+	json_decref(tl_http_json("DELETE", u, h, NULL, &st));
+	ck_assert_int_eq(st, 404);
+	free(u);
+	u = xasprintf("%s/api/detections", ddi_url);
+	json_t *j = tl_http_json("GET", u, h, NULL, &st);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "detections")), 0);
+	json_decref(j);
+	free(u);
+
+	u = xasprintf("%s/api/detections/suspicious_objects", ddi_url);
+	json_t *sos = tl_http_json("GET", u, h, NULL, &st);
+	ck_assert_int_gt(json_array_size(json_object_get(sos, "suspicious_objects")), 0);
+	size_t i;
+	json_t *so;
+	json_array_foreach(json_object_get(sos, "suspicious_objects"), i, so)
+	{
+		char *d = xasprintf("%s/%lld", u, (long long)json_integer_value(json_object_get(so, "id")));
+		json_decref(tl_http_json("DELETE", d, h, NULL, &st));
+		ck_assert_int_eq(st, 200);
+		free(d);
 	}
+	json_decref(sos);
+	j = tl_http_json("GET", u, h, NULL, &st);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "suspicious_objects")), 0);
+	json_decref(j);
+	free(u);
+}
+
+/* ddid reads a capture of one download of Sample SO2 (its response carries
+ * `disposition` when not NULL) and submits it to a real ddand; both must
+ * name the file `want_name`. */
+static void ddi_submits_to_ddand(const char *disposition, const char *want_name)
+{
 	char *home = tl_tmpdir("ddi-with-ddan");
 	const char *dargs[] = {"--port", "0", "--api_key", DDAN_KEY, "--analysis_time", "100ms", NULL};
 	pid_t ddan = tl_spawn_daemon("ddand", home, dargs);
@@ -55,7 +93,10 @@ TEST(test_ddi_submits_to_ddand)
 	ddi_pcapgen *g = ddi_pcapgen_open(pcap, DLT_EN10MB);
 	const char *req = "GET /downloads/sample_so2.exe HTTP/1.1\r\nHost: pc-downloads.lab.test\r\n\r\n";
 	sbuf resp = {0};
-	sbuf_printf(&resp, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", sizeof(so2) - 1);
+	sbuf_printf(&resp, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n", sizeof(so2) - 1);
+	if (disposition)
+		sbuf_printf(&resp, "Content-Disposition: %s\r\n", disposition);
+	sbuf_puts(&resp, "\r\n");
 	sbuf_append(&resp, so2, sizeof(so2) - 1);
 	ddi_pcapgen_session s = {"192.168.1.50", "192.168.1.1", 50500, 80, req, strlen(req),
 				 resp.data, resp.len, 0, 0, 0, 0};
@@ -94,12 +135,24 @@ TEST(test_ddi_submits_to_ddand)
 	ck_assert_str_eq(json_string_value(json_object_get(det, "detected_by")), "Virtual Analyzer");
 	/* the threat name comes from DDAN's report (VirusName) */
 	ck_assert_str_eq(json_string_value(json_object_get(det, "threat")), "TROJ_CTDLAB.HIGH");
+	ck_assert_str_eq(json_string_value(json_object_get(det, "file_name")), want_name);
+	remove_through_api(ddi_url, json_integer_value(json_object_get(det, "id")));
 	json_decref(det);
 
 	/* DDAN has the sample, analysed, from DDI */
 	dtas_client c;
 	tl_dtas_client(&c, ddan_url, DDAN_KEY);
 	ck_assert_int_eq(tl_ddan_wait_verdict(&c, sha1), 3);
+	char *hdr = xasprintf("X-DTAS-SHA1: %s", sha1);
+	const char *extra[] = {hdr, NULL};
+	http_response r;
+	ctd_err err;
+	ck_assert_int_eq(dtas_call(&c, "GET", "get_report", extra, NULL, 0, NULL, 0, &r, &err), 0);
+	char *want = xasprintf("<OrigFileName>%s</OrigFileName>", want_name);
+	ck_assert_msg(strstr(r.body.data, want), "%s not in %s", want, r.body.data);
+	free(want);
+	http_response_free(&r);
+	free(hdr);
 	dtas_client_free(&c);
 
 	ck_assert_int_eq(tl_stop(ddi, 5000), 0);
@@ -110,6 +163,24 @@ TEST(test_ddi_submits_to_ddand)
 	free(ddan_url);
 	tl_rmrf(home);
 	free(home);
+}
+
+TEST(test_ddi_submits_to_ddand)
+{
+	if (!ddand_speaks_dtas()) {
+		fprintf(stderr, "SKIP test_ddi_submits_to_ddand: bin/ddand has no DTAS API in this "
+				"build (no --analysis-time option)\n");
+		return;
+	}
+	ddi_submits_to_ddand(NULL, "sample_so2.exe");
+}
+
+TEST(test_ddi_latin1_download_name)
+{
+	if (!ddand_speaks_dtas())
+		return;
+	ddi_submits_to_ddand("attachment; filename=\"r\xe9sum\xe9.exe\"",
+			     "r\xef\xbf\xbdsum\xef\xbf\xbd.exe");
 }
 
 TL_SUITE(.timeout = 60);

@@ -20,14 +20,14 @@ typedef struct header {
 	char *value;
 } header;
 
-void tk_start(tk_daemon *d, const char *tag, const char *const *extra)
+/* Spawn ddand in d->home and wait for it. */
+static void spawn(tk_daemon *d, const char *const *extra)
 {
 	const char *args[32] = {"--port", "0", "--analysis_time", "100ms"};
 	int n = 4;
 	for (; extra && *extra && n < 30; extra++)
 		args[n++] = *extra;
 	args[n] = NULL;
-	d->home = tl_tmpdir(tag);
 	d->pid = tl_spawn_daemon("ddand", d->home, args);
 	d->ready = tl_wait_ready(d->home, "ddan", TL_START_MS);
 	ck_assert_msg(d->ready != NULL, "ddand did not become ready (see %s/ddand.log)", d->home);
@@ -38,10 +38,14 @@ void tk_start(tk_daemon *d, const char *tag, const char *const *extra)
 	d->port = atoi(strrchr(d->url, ':') + 1);
 }
 
-void tk_stop(tk_daemon *d)
+void tk_start(tk_daemon *d, const char *tag, const char *const *extra)
 {
-	if (!d->home)
-		return;
+	d->home = tl_tmpdir(tag);
+	spawn(d, extra);
+}
+
+void tk_halt(tk_daemon *d)
+{
 	int status = tl_stop(d->pid, 10000);
 	if (status != 0) { /* show why: a crash or a sanitizer report */
 		char *log = xasprintf("%s/ddand.log", d->home), *text = NULL;
@@ -53,6 +57,19 @@ void tk_stop(tk_daemon *d)
 	}
 	ck_assert_int_eq(status, 0);
 	json_decref(d->ready);
+	d->ready = NULL;
+}
+
+void tk_resume(tk_daemon *d, const char *const *extra)
+{
+	spawn(d, extra);
+}
+
+void tk_stop(tk_daemon *d)
+{
+	if (!d->home)
+		return;
+	tk_halt(d);
 	tl_rmrf(d->home);
 	free(d->home);
 	memset(d, 0, sizeof *d);

@@ -23,6 +23,11 @@ typedef struct tk_daemon {
 /* Start ddand (analysis 100 ms) with extra args; asserts it became ready. */
 void tk_start(tk_daemon *d, const char *tag, const char *const *extra);
 
+/* Stop it with a clean exit (asserted) and keep its home; tk_resume starts
+ * it again in the same home (the same lab.db). */
+void tk_halt(tk_daemon *d);
+void tk_resume(tk_daemon *d, const char *const *extra);
+
 /* Stop it, assert a clean exit (else show its log), remove its home. */
 void tk_stop(tk_daemon *d);
 

@@ -138,6 +138,74 @@ TEST(archive_children)
 	sbuf_free(&zip);
 }
 
+/* Regression (issue 16): a name that is not UTF-8 made json_pack fail and the
+ * NULL object reached the SHA-1 rule's strcasecmp. Names are carried with
+ * U+FFFD in place of each bad byte, the sample's and an archive member's. */
+TEST(latin1_names_are_carried)
+{
+	json_t *r = analyze_str("ctdlab known-bad sample\n", "r\xe9sum\xe9.exe");
+	ck_assert_int_eq(risk_of(r), 3);
+	json_t *root = json_array_get(json_object_get(r, "objects"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(root, "name")),
+			 "r\xef\xbf\xbdsum\xef\xbf\xbd.exe");
+	json_decref(r);
+
+	const char *members[] = {"d\xe9j\xe0/caf\xe9.txt", "ctdlab known-bad sample\n", NULL};
+	sbuf zip = {0};
+	make_zip(&zip, members);
+	r = ddan_analyze(rules, 0, zip.data, zip.len, "\xff\xfe.zip", NULL);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "status")), 4);
+	ck_assert_int_eq(risk_of(r), 3);
+	json_t *objs = json_object_get(r, "objects");
+	ck_assert_int_eq(json_array_size(objs), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(objs, 0), "name")),
+			 "\xef\xbf\xbd\xef\xbf\xbd.zip");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(objs, 1), "name")),
+			 "caf\xef\xbf\xbd.txt");
+	json_decref(r);
+	sbuf_free(&zip);
+
+	const char *url = "http://bad.example/r\xe9sum\xe9";
+	r = ddan_analyze(rules, 1, url, strlen(url), "", NULL);
+	ck_assert_int_eq(json_array_size(json_object_get(r, "objects")), 1);
+	json_decref(r);
+}
+
+/* max_expanded bounds the bytes taken out of archives, whatever the members
+ * claim: the member past it is skipped and the log says why. */
+TEST(expanded_bytes_are_capped)
+{
+	const char *doc = "{\"rules\": [{\"name\": \"m\", \"risk\": 3, \"contains\": [\"BAD\"]}], "
+			  "\"max_expanded\": 1500}";
+	ctd_err err = {0};
+	ddan_rules *small = ddan_rules_parse(doc, strlen(doc), &err);
+	ck_assert_msg(small != NULL, "%s", err.msg);
+	char *a = xmalloc(1001), *b = xmalloc(1001);
+	memset(a, 'a', 1000);
+	memset(b, 'b', 1000);
+	memcpy(b, "BAD", 3);
+	a[1000] = b[1000] = 0;
+	const char *members[] = {"a.txt", a, "b.txt", b, "c.txt", "BAD", NULL};
+	sbuf zip = {0};
+	make_zip(&zip, members);
+	json_t *r = ddan_analyze(small, 0, zip.data, zip.len, "big.zip", NULL);
+	/* a.txt whole, b.txt cut at the 500 bytes left, c.txt not read */
+	json_t *objs = json_object_get(r, "objects");
+	ck_assert_int_eq(json_array_size(objs), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(objs, 2), "size")), 500);
+	int capped = 0;
+	size_t i;
+	json_t *ev;
+	json_array_foreach(json_object_get(r, "events"), i, ev) capped |=
+		!strcmp(json_string_value(json_object_get(ev, "event")), "Archive extraction limit");
+	ck_assert(capped);
+	json_decref(r);
+	sbuf_free(&zip);
+	free(a);
+	free(b);
+	ddan_rules_free(small);
+}
+
 TEST(broken_archive_is_not_fatal)
 {
 	/* incompressible content, so cutting the zip in half lands inside the data */
@@ -269,6 +337,8 @@ TEST(rules_validation)
 		"{\"rules\": [{\"name\": \"n\", \"risk\": 1, \"contains\": []}]}",
 		"{\"rules\": [{\"name\": \"n\", \"status\": \"maybe\", \"contains\": [\"x\"]}]}",
 		"{not json",
+		"{\"rules\": [], \"max_analysis_ms\": 0}",
+		"{\"rules\": [], \"max_expanded\": -1}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		ctd_err err = {0};

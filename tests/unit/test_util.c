@@ -144,3 +144,29 @@ TEST(test_oom_writes_fixed_line_and_aborts)
 	ck_assert_int_eq(WTERMSIG(status), SIGABRT);
 	ck_assert_str_eq(out, "level=error event=oom msg=\"out of memory\"\n");
 }
+
+/* utf8_sanitize: valid UTF-8 kept as is, each bad byte (Latin-1, truncated,
+ * overlong, surrogate) one U+FFFD, NULL gives "". */
+TEST(utf8_sanitize_replaces_bad_bytes)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"plain.exe", "plain.exe"},
+		{"r\xc3\xa9sum\xc3\xa9.exe", "r\xc3\xa9sum\xc3\xa9.exe"},
+		{"r\xe9sum\xe9.exe", "r\xef\xbf\xbdsum\xef\xbf\xbd.exe"},
+		{"\xe3\x81", "\xef\xbf\xbd\xef\xbf\xbd"},         /* truncated sequence */
+		{"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},         /* overlong '/' */
+		{"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* surrogate */
+		{"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},
+		{"", ""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *s = utf8_sanitize(cases[i].in);
+		ck_assert_str_eq(s, cases[i].out);
+		free(s);
+	}
+	char *s = utf8_sanitize(NULL);
+	ck_assert_str_eq(s, "");
+	free(s);
+}
