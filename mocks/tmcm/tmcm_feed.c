@@ -45,7 +45,8 @@ static int verify(http_req *req, http_resp *resp)
 	dtas_verify v = {.keys = keys, .nkeys = n};
 	ctd_err err;
 	if (dtas_verify_request(req, &v, &err) == 0) {
-		req->auth_info = &app->feed_keys[owner[v.key_index]];
+		if (v.key_index >= 0) /* -1: the headers-time check */
+			req->auth_info = &app->feed_keys[owner[v.key_index]];
 		return 0;
 	}
 	char ip[64];
