@@ -229,6 +229,10 @@ void daemon_set_login(ctd_daemon *d, const session_conf *login)
 		c.cookie = cookie;
 	if (!c.ttl_ms)
 		c.ttl_ms = d->cfg->session_ttl;
+	if (!c.max_failures)
+		c.max_failures = (int)d->cfg->login_max_failures;
+	if (!c.lockout_ms)
+		c.lockout_ms = d->cfg->login_lockout;
 	if (*d->cfg->password)
 		c.password = d->cfg->password;
 	free(d->login_password);

@@ -35,6 +35,8 @@ typedef struct daemon_config {
 	long long http_threads;
 	long long max_body;
 	long long session_ttl; /* ms: console sessions end this long after last use */
+	long long login_max_failures; /* failed logins that lock an account or address out */
+	long long login_lockout;      /* ms: how long the first lockout lasts */
 	char *password;  /* the lab's one console password ("": the appliance's own) */
 	char *locale;    /* console language: en | ja */
 	char *timezone;  /* console time zone, IANA name ("": the browser's) */
@@ -66,6 +68,11 @@ typedef struct daemon_config {
 	 NULL, "largest HTTP request body accepted (bytes); larger gets 413"},                    \
 	{"session_ttl", CFG_DURATION, offsetof(T, base.session_ttl), "8h", NULL, 60000,          \
 	 2592000000LL, NULL, "console session lifetime after its last use"},                     \
+	{"login_max_failures", CFG_INT, offsetof(T, base.login_max_failures), "5", NULL, 1, 1000, \
+	 NULL, "failed console logins that lock the account or the client address out"},        \
+	{"login_lockout", CFG_DURATION, offsetof(T, base.login_lockout), "5m", NULL, 1000,        \
+	 86400000LL, NULL, "how long a lockout lasts (each further one before a success: twice as " \
+	 "long, up to 16x); meanwhile the login answers 429 with Retry-After"},                  \
 	{"password", CFG_STR, offsetof(T, base.password), "", NULL, 0, 0, NULL,                  \
 	 "console password of user admin, pinned (one class password in [lab]; empty: the "      \
 	 "appliance's own)"},                                                                    \
