@@ -21,6 +21,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "net.h"
+#include "store.h"
 
 #define DEFAULT_MAX_BODY (16u * 1024 * 1024)
 #define DEFAULT_THREADS 2
@@ -28,6 +29,10 @@
 #define CONNECTION_MEMORY_LIMIT (128 * 1024)
 /* Refused bodies up to this size are read and dropped before the answer. */
 #define MAX_DRAIN (1LL << 30)
+/* A handler's whole wait for a store lock: past it the request answers 503
+ * with Retry-After (CTD_EBUSY) rather than hold the thread, and the other
+ * requests it serves, behind a writer. */
+#define REQUEST_STORE_BUDGET_MS 3000
 /* What a 503 for a full body budget tells the client to wait (seconds). */
 #define BUDGET_RETRY_AFTER "2"
 
@@ -423,6 +428,7 @@ static enum MHD_Result on_complete(http_server *srv, struct MHD_Connection *conn
 	}
 	st->req.body = st->body.data ? st->body.data : "";
 	st->req.body_len = st->body.len;
+	store_set_thread_budget(REQUEST_STORE_BUDGET_MS);
 	if (!st->auth_done && authenticate(srv, st, &resp) != 0)
 		return resp_queue(conn, st, &resp);
 	st->route->handler(&st->req, &resp);

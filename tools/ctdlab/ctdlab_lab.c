@@ -154,7 +154,7 @@ static pid_t spawn(const lab *l, const appliance *a)
 	if (pid == 0) {
 		setsid();
 		int in = open("/dev/null", O_RDONLY);
-		int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (in < 0 || out < 0)
 			_exit(127);
 		dup2(in, 0);
@@ -203,7 +203,7 @@ int cmd_up(const lab *l, int argc, char **argv)
 	pid_t pids[8] = {0};
 	int64_t t0 = time_mono_ms();
 	char *logdir = xasprintf("%s/log", l->dir);
-	if (mkdir_p(logdir, 0755, NULL) != 0) {
+	if (mkdir_p(logdir, 0700, NULL) != 0) {
 		fprintf(stderr, "ctdlab: cannot create %s: %s\n", logdir, strerror(errno));
 		free(logdir);
 		return 1;
