@@ -331,13 +331,15 @@ store *store_get(ctd_err *err)
 	return st;
 }
 
-void store_set_thread_budget(int64_t ms)
+int64_t store_set_thread_budget(int64_t ms)
 {
+	int64_t before = thread_budget_ms;
 	thread_budget_ms = ms;
 	pthread_once(&thread_store_once, thread_store_key_init);
 	store *st = pthread_getspecific(thread_store_key);
 	if (st)
 		sqlite3_busy_timeout(st->db, thread_busy_timeout());
+	return before;
 }
 
 void store_close_thread(void)

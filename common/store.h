@@ -37,7 +37,7 @@ void store_set_busy_timeout(int ms);
  * our retries), ms; 0 restores the default (a minute). The HTTP server gives
  * its handler threads a short one, so a request that meets a writer holding
  * the store answers 503 with Retry-After (CTD_EBUSY) instead of hanging. */
-void store_set_thread_budget(int64_t ms);
+int64_t store_set_thread_budget(int64_t ms); /* returns the budget it replaces */
 
 /* A prepared statement cached per connection, reset with bindings cleared.
  * The SQL is the cache key: keep it constant and bind the values. Step the
