@@ -388,13 +388,14 @@ void session_login_handler(http_req *req, http_resp *resp)
 	int64_t wait_ms = 0;
 	http_req_client_ip(req, ip, sizeof ip);
 	if (session_login_from(t, user, pass, ip, &s, &wait_ms, &err) != 0) {
-		json_decref(body);
 		if (wait_ms > 0) {
 			refuse_locked(resp, wait_ms, err.msg);
-			return;
+		} else {
+			log_warn("console.login_failed", "client=%s user=\"%.64s\"", ip,
+				 user ? user : "");
+			http_resp_ctd_err(resp, &err);
 		}
-		log_warn("console.login_failed", "client=%s user=\"%.64s\"", ip, user ? user : "");
-		http_resp_ctd_err(resp, &err);
+		json_decref(body);
 		return;
 	}
 	json_decref(body);
