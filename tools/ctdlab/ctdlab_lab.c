@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "datadir.h"
 #include "ctdlab.h"
 #include "config.h"
 #include "proc.h"
@@ -209,6 +210,7 @@ int cmd_up(const lab *l, int argc, char **argv)
 		return 1;
 	}
 	free(logdir);
+	datadir_make_private(l->dir, NULL); /* a lab dir an older version left open */
 	/* In order, each one healthy before the next: consumers need their
 	 * peers' URLs and keys from the peers' ready files. */
 	int failed = 0;
