@@ -362,6 +362,7 @@ static enum MHD_Result on_headers(http_server *srv, struct MHD_Connection *conn,
 	int chunked;
 	long long len = declared_length(conn, &chunked);
 	sbuf allow = {0};
+	store_set_thread_budget(REQUEST_STORE_BUDGET_MS); /* this thread serves requests */
 	st->route = route_find(srv, st->req.method, st->req.path, &allow);
 	if (!st->route && allow.len)
 		set_error(&st->error, 405, "method_not_allowed", allow.data,
@@ -428,7 +429,6 @@ static enum MHD_Result on_complete(http_server *srv, struct MHD_Connection *conn
 	}
 	st->req.body = st->body.data ? st->body.data : "";
 	st->req.body_len = st->body.len;
-	store_set_thread_budget(REQUEST_STORE_BUDGET_MS);
 	if (!st->auth_done && authenticate(srv, st, &resp) != 0)
 		return resp_queue(conn, st, &resp);
 	st->route->handler(&st->req, &resp);

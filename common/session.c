@@ -330,9 +330,44 @@ static int has_keys(session_table *t)
 	return any;
 }
 
+/* 429 Too Many Requests, with the wait in whole seconds as Retry-After. */
+static void refuse_locked(http_resp *resp, int64_t wait_ms, const char *msg)
+{
+	char secs[24];
+	snprintf(secs, sizeof secs, "%lld", (long long)((wait_ms + 999) / 1000));
+	http_resp_error(resp, 429, "too_many_attempts", "%s", msg);
+	http_resp_header(resp, "Retry-After", secs);
+}
+
+/* A key in X-Api-Key or ?api_key is a password guess like a login (TMCM
+ * takes its console password there): a wrong one counts against the
+ * client's address, and a locked-out address is refused. 0: go on. */
+static int key_guess_check(session_table *t, const http_req *req, http_resp *resp)
+{
+	const char *key = http_req_header(req, "X-Api-Key");
+	if (!key)
+		key = http_req_query(req, "api_key");
+	if (!key)
+		return 0;
+	char ip[64];
+	guard_keys k;
+	http_req_client_ip(req, ip, sizeof ip);
+	keys_of("", ip, &k);
+	int64_t wait = login_guard_wait(t->guard, k.addr);
+	if (wait > 0) {
+		refuse_locked(resp, wait, "too many failed logins from this address: try again later");
+		return -1;
+	}
+	if (!session_key_ok(t, key) && login_guard_failed(t->guard, k.addr))
+		log_warn("console.key_locked", "client=%s", ip);
+	return 0;
+}
+
 static int session_check(http_req *req, http_resp *resp)
 {
 	session_table *t = req->auth_cls;
+	if (key_guess_check(t, req, resp) != 0)
+		return -1;
 	if (key_sent(t, req) || session_lookup(t, header_token(req), NULL) == 0)
 		return 0;
 	char token[SESSION_TOKEN_LEN + 1];
@@ -361,15 +396,6 @@ static void set_cookie(http_resp *resp, const session_table *t, const char *valu
 			    value, extra);
 	http_resp_header(resp, "Set-Cookie", c);
 	free(c);
-}
-
-/* 429 Too Many Requests, with the wait in whole seconds as Retry-After. */
-static void refuse_locked(http_resp *resp, int64_t wait_ms, const char *msg)
-{
-	char secs[24];
-	snprintf(secs, sizeof secs, "%lld", (long long)((wait_ms + 999) / 1000));
-	http_resp_error(resp, 429, "too_many_attempts", "%s", msg);
-	http_resp_header(resp, "Retry-After", secs);
 }
 
 void session_login_handler(http_req *req, http_resp *resp)

@@ -14,7 +14,9 @@
  * last use. Failed logins are throttled per account and per client address
  * (login_guard.h): max_failures of them lock that account or address out for
  * lockout_ms (the daemons' login_max_failures and login_lockout options), and
- * the login answers 429 with Retry-After until then. */
+ * the login answers 429 with Retry-After until then. A wrong key in X-Api-Key
+ * or ?api_key counts against the address too, and a locked-out address
+ * gets 429 there as well. */
 #ifndef CTD_SESSION_H
 #define CTD_SESSION_H
 

@@ -4,7 +4,8 @@
  * comparison semantics, cookie parsing, and over HTTP the authenticator's
  * forms: bearer and header tokens, API keys, the cookie with its CSRF rule,
  * and the login/logout handlers; failed-login lockout per account and per
- * address (429-style refusal, expiry, doubling, the failure hook bounded). */
+ * address (429-style refusal, expiry, doubling, the failure hook bounded),
+ * and wrong keys in X-Api-Key locking the address over HTTP. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -389,4 +390,29 @@ TEST(test_guard_table_bounded)
 	ck_assert_int_eq(failed_hook_calls, 4 * LOGIN_GUARD_CAPACITY);
 	ck_assert_int_eq(login_at(t, "admin", "pw", "10.9.9.9", &wait), 0);
 	session_table_free(t);
+}
+
+/* Wrong keys in X-Api-Key are guesses too: they lock the address out of keys
+ * and logins alike. */
+TEST(test_http_key_guesses_lock_the_address)
+{
+	srv_table = session_table_new(&(session_conf){.password = "pw", .api_keys = {"KEY"},
+							.cookie = "t_session", .ttl_ms = 60000,
+							.max_failures = 2, .lockout_ms = 60000});
+	ctd_err err;
+	http_server_opts o = {.routes = routes, .nroutes = sizeof routes / sizeof routes[0],
+			      .auth = &session_auth, .auth_cls = srv_table};
+	srv = http_server_start(&o, &err);
+	ck_assert_ptr_nonnull(srv);
+	ck_assert_int_eq(status_of("GET", "/thing", "X-Api-Key: KEY", NULL), 200);
+	ck_assert_int_eq(status_of("GET", "/thing", "X-Api-Key: guess1", NULL), 401);
+	ck_assert_int_eq(status_of("GET", "/thing?api_key=guess2", NULL, NULL), 401);
+	http_response r;
+	ck_assert_int_eq(call("GET", "/thing", "X-Api-Key: KEY", NULL, NULL, &r), 429);
+	ck_assert_ptr_nonnull(http_response_header(&r, "Retry-After"));
+	http_response_free(&r);
+	ck_assert_int_eq(call("POST", "/api/login", NULL, NULL, "{\"password\":\"pw\"}", &r), 429);
+	ck_assert_int_eq(atoi(http_response_header(&r, "Retry-After")), 60);
+	http_response_free(&r);
+	srv_stop();
 }
