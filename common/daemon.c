@@ -8,9 +8,11 @@
 #include <unistd.h>
 #include <event2/event.h>
 #include "daemon.h"
+#include "datadir.h"
 #include "log.h"
 #include "ready.h"
 #include "store.h"
+#include "store_maint.h"
 #include "util.h"
 
 /* One daemon per process: /healthz and the signal handler reach it here. */
@@ -47,7 +49,7 @@ static void take_pid_file(ctd_daemon *d)
 	}
 	char pidtext[32];
 	int n = snprintf(pidtext, sizeof pidtext, "%ld\n", (long)getpid());
-	if (file_write_atomic(d->pid_path, pidtext, (size_t)n, 0644, &err) != 0)
+	if (file_write_atomic(d->pid_path, pidtext, (size_t)n, 0600, &err) != 0)
 		fatal("daemon.pidfile", "error=\"%s\"", err.msg);
 	/* The pid file is ours only from here: never remove another daemon's. */
 	log_set_fatal_hook(remove_run_files);
@@ -67,6 +69,9 @@ static void open_store(ctd_daemon *d)
 	store_set_path(d->db_path);
 	if (!store_get(&err))
 		fatal("store.open", "path=%s error=\"%s\"", d->db_path, err.msg);
+	d->maint = store_maint_start(d->cfg->store_checkpoint, &err);
+	if (!d->maint)
+		fatal("store.maint", "error=\"%s\"", err.msg);
 }
 
 void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, void *cfg,
@@ -76,6 +81,7 @@ void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, v
 	log_level level = LOG_LVL_INFO;
 
 	memset(d, 0, sizeof *d);
+	datadir_umask(); /* the store holds every key and password: 0600 */
 	d->appliance = appliance;
 	d->cfg = cfg;
 	switch (cfg_load(sec, cfg, argc, argv, &err)) {
@@ -90,7 +96,7 @@ void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, v
 	running = d;
 
 	char *rundir = xasprintf("%s/run", d->cfg->home);
-	if (mkdir_p(rundir, 0755, &err) != 0)
+	if (mkdir_p(rundir, 0700, &err) != 0)
 		fatal("daemon.home", "error=\"%s\"", err.msg);
 	free(rundir);
 	take_pid_file(d);
@@ -101,6 +107,7 @@ void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, v
 	event_add(sig_term, NULL);
 	event_add(sig_int, NULL);
 	open_store(d);
+	datadir_make_private(d->cfg->home, d->db_path);
 	d->listeners = json_object();
 	d->info = json_object();
 	json_t *outputs = json_object();
@@ -116,13 +123,12 @@ int64_t daemon_uptime_ms(const ctd_daemon *d)
 	return time_mono_ms() - d->started_ms;
 }
 
+/* Never touches the store: a writer holding it must not make the daemon look
+ * dead. The store's state is what its maintenance worker last found. */
 static void healthz(http_req *req, http_resp *resp)
 {
-	ctd_err err;
-	const char *store_status = "ok";
-	store *st = store_get(&err);
-	if (!st || store_exec(st, "SELECT 1", &err) != 0)
-		store_status = err.msg;
+	char store_status[256];
+	store_maint_status(running->maint, store_status, sizeof store_status);
 	json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:I, s:s?}", "appliance", running->appliance,
 				 "version", CTDLAB_VERSION, "uptime_ms",
 				 (json_int_t)daemon_uptime_ms(running), "store", store_status, "pid",
@@ -237,6 +243,10 @@ void daemon_set_login(ctd_daemon *d, const session_conf *login)
 		c.cookie = cookie;
 	if (!c.ttl_ms)
 		c.ttl_ms = d->cfg->session_ttl;
+	if (!c.max_failures)
+		c.max_failures = (int)d->cfg->login_max_failures;
+	if (!c.lockout_ms)
+		c.lockout_ms = d->cfg->login_lockout;
 	if (*d->cfg->password)
 		c.password = d->cfg->password;
 	free(d->login_password);
@@ -307,6 +317,8 @@ void daemon_shutdown(ctd_daemon *d)
 	event_free(sig_term);
 	event_free(sig_int);
 	event_base_free(d->base);
+	store_maint_stop(d->maint);
+	d->maint = NULL;
 	evsink_stop_all(); /* after the daemon's workers, the last events' producers */
 	store_close_thread();
 	json_decref(d->listeners);

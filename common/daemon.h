@@ -18,6 +18,7 @@
 #include "store.h"
 
 struct event_base;
+struct store_maint;
 
 #define CTDLAB_VERSION "0.1.0"
 #define DAEMON_MAX_EXTRA_HTTP 4
@@ -36,6 +37,9 @@ typedef struct daemon_config {
 	long long http_threads;
 	long long max_body;
 	long long session_ttl; /* ms: console sessions end this long after last use */
+	long long login_max_failures; /* failed logins that lock an account or address out */
+	long long login_lockout;      /* ms: how long the first lockout lasts */
+	long long store_checkpoint;   /* ms between WAL checkpoints (store_maint.h) */
 	char *password;  /* the lab's one console password ("": the appliance's own) */
 	char *locale;    /* console language: en | ja */
 	char *timezone;  /* console time zone, IANA name ("": the browser's) */
@@ -70,6 +74,13 @@ typedef struct daemon_config {
 	 NULL, "largest HTTP request body accepted (bytes); larger gets 413"},                    \
 	{"session_ttl", CFG_DURATION, offsetof(T, base.session_ttl), "8h", NULL, 60000,          \
 	 2592000000LL, NULL, "console session lifetime after its last use"},                     \
+	{"login_max_failures", CFG_INT, offsetof(T, base.login_max_failures), "5", NULL, 1, 1000, \
+	 NULL, "failed console logins that lock the account or the client address out"},        \
+	{"login_lockout", CFG_DURATION, offsetof(T, base.login_lockout), "5m", NULL, 1000,        \
+	 86400000LL, NULL, "how long a lockout lasts (each further one before a success: twice as " \
+	 "long, up to 16x); meanwhile the login answers 429 with Retry-After"},                  \
+	{"store_checkpoint", CFG_DURATION, offsetof(T, base.store_checkpoint), "30s", NULL, 100,  \
+	 3600000LL, NULL, "how often the store's WAL is checkpointed and truncated"},            \
 	{"password", CFG_STR, offsetof(T, base.password), "", NULL, 0, 0, NULL,                  \
 	 "console password of user admin, pinned (one class password in [lab]; empty: the "      \
 	 "appliance's own)"},                                                                    \
@@ -100,6 +111,7 @@ typedef struct ctd_daemon {
 	char *cert_pem, *key_pem;
 	json_t *(*status_fn)(void *cls);
 	void *status_cls;
+	struct store_maint *maint; /* WAL checkpoints; /healthz reports its state */
 } ctd_daemon;
 
 /* Load config (exits on --help or a bad value), init logging, create the data

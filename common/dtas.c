@@ -188,14 +188,20 @@ static int checksum_is(const char *key, const header_vec *hv, const char *order,
 	return strcasecmp(want, got) == 0;
 }
 
+/* A PUT's raw body is part of the checksum (a multipart one is not). */
+static int body_signed(const header_vec *hv, const http_req *req)
+{
+	const char *ctype = find_header(hv->h, hv->n, "Content-Type", 12);
+	int multipart = ctype && !strncasecmp(ctype, "multipart/", 10);
+	return !strcmp(req->method, "PUT") && !multipart;
+}
+
 /* The index of the key that signs the request, or -1. */
 static int signing_key(const dtas_verify *v, const header_vec *hv, const http_req *req,
 		       const char *got)
 {
 	const char *order = find_header(hv->h, hv->n, "X-DTAS-ChecksumCalculatingOrder", 31);
-	const char *ctype = find_header(hv->h, hv->n, "Content-Type", 12);
-	int multipart = ctype && !strncasecmp(ctype, "multipart/", 10);
-	int with_body = !strcmp(req->method, "PUT") && !multipart;
+	int with_body = body_signed(hv, req);
 	for (size_t i = 0; i < v->nkeys; i++) {
 		if (!v->keys[i] || !*v->keys[i])
 			continue;
@@ -250,6 +256,9 @@ static int verify_headers(const http_req *req, dtas_verify *v, const header_vec 
 				   "identify a request: list X-DTAS-Time, X-DTAS-Challenge, "
 				   "X-DTAS-ClientUUID or the call's own header (X-DTAS-SHA1 ...), or "
 				   "send no order header to sign every X-DTAS-* header");
+	/* before a signed body is read only its headers and time can be checked */
+	if (req->body_pending && body_signed(hv, req))
+		return v->max_skew_ms > 0 ? verify_time(v, hv, err) : 0;
 	v->key_index = signing_key(v, hv, req, got);
 	if (v->key_index < 0)
 		return verify_fail(v, "bad_checksum", err,

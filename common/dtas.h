@@ -92,7 +92,9 @@ typedef struct dtas_verify {
 				  * "bad_checksum", "bad_time" or "stale_time" */
 } dtas_verify;
 /* 0 when the request verifies (v->key_index set), else -1 with CTD_EAUTH, a
- * message a developer can act on, and v->reason. */
+ * message a developer can act on, and v->reason. With req->body_pending (the
+ * headers-time check) a request whose body the checksum covers is only
+ * checked for its checksum header and time (key_index stays -1). */
 int dtas_verify_request(const http_req *req, dtas_verify *v, ctd_err *err);
 
 /* ---- added by the DDAN module (pure helpers, also used by ddand and tests) ---- */

@@ -8,6 +8,9 @@
 #include "http_server.h"
 #include "log.h"
 
+/* What a 503 for a busy store tells the client to wait (seconds). */
+#define BUSY_RETRY_AFTER "2"
+
 void http_resp_header(http_resp *resp, const char *name, const char *value)
 {
 	if (resp->nheaders == HTTP_MAX_RESP_HEADERS) {
@@ -65,6 +68,9 @@ void http_resp_error(http_resp *resp, int status, const char *code, const char *
 
 void http_resp_ctd_err(http_resp *resp, const ctd_err *err)
 {
+	/* busy (a writer holds the store, a budget is spent) passes: say when to retry */
+	if (err->code == CTD_EBUSY)
+		http_resp_header(resp, "Retry-After", BUSY_RETRY_AFTER);
 	http_resp_error(resp, ctd_errcode_http(err->code), ctd_errcode_name(err->code), "%s",
 			err->msg);
 }

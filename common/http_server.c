@@ -1,5 +1,6 @@
 /* http_server.c - HTTP(S) listeners over libmicrohttpd: route table,
- * buffered bodies bounded by max_body, 404/405/413 with JSON error bodies.
+ * buffered bodies bounded per route and by a server-wide budget, 404/405/413/
+ * 503 with JSON error bodies.
  *
  * Paths are matched the way IIS in front of the real appliances matches them:
  * a run of slashes counts as one and a trailing slash is optional (clients
@@ -8,11 +9,12 @@
  * before it gets 404, so a wrong key reads 401 whatever the path.
  *
  * MHD calls the access handler several times per request: once when the
- * headers are in (we route and check the declared length there, so an
- * oversized body is refused before "100 Continue" is sent), once per body
- * chunk (we buffer it, or drop it when the answer is already an error), and
- * once at the end (we check the route's authentication, run its handler and
- * queue its response).
+ * headers are in (we route, authenticate from the headers, check the declared
+ * length against the route's bound and reserve it in the budget, so an
+ * oversized or unauthenticated body is refused before "100 Continue" is sent
+ * and before a byte of it is kept), once per body chunk (we buffer it, or drop
+ * it when the answer is already an error), and once at the end (we finish the
+ * route's authentication, run its handler and queue its response).
  * Request accessors live in http_req.c, response builders in http_resp.c. */
 #include <errno.h>
 #include <stdarg.h>
@@ -25,6 +27,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "net.h"
+#include "store.h"
 
 #define DEFAULT_MAX_BODY (16u * 1024 * 1024)
 #define DEFAULT_THREADS 2
@@ -32,12 +35,20 @@
 #define CONNECTION_MEMORY_LIMIT (128 * 1024)
 /* Refused bodies up to this size are read and dropped before the answer. */
 #define MAX_DRAIN (1LL << 30)
+/* A handler's whole wait for a store lock: past it the request answers 503
+ * with Retry-After (CTD_EBUSY) rather than hold the thread, and the other
+ * requests it serves, behind a writer. */
+#define REQUEST_STORE_BUDGET_MS 3000
+/* What a 503 for a full body budget tells the client to wait (seconds). */
+#define BUDGET_RETRY_AFTER "2"
 
 struct http_server {
 	struct MHD_Daemon *mhd;
 	http_route *routes;
 	size_t nroutes;
-	size_t max_body;
+	size_t max_body;    /* HTTP_BODY_UPLOAD routes' bound */
+	size_t body_budget; /* bytes all requests may have buffered at once */
+	size_t buffered;    /* bytes reserved now (atomic) */
 	int path_nocase;
 	void *app;
 	const http_auth *auth;
@@ -54,7 +65,10 @@ typedef struct req_state {
 	const http_route *route;
 	http_resp error;   /* an error decided before the body: sent after it */
 	int has_error;
-	int too_big;       /* body went over max_body while buffering */
+	size_t limit;      /* the route's body bound */
+	size_t reserved;   /* bytes of the server's budget this request holds */
+	int too_big;       /* body went over the route's bound while buffering */
+	int over_budget;   /* a chunked body found the server's budget spent */
 	int queued;        /* the answer is queued (early errors): ignore the rest */
 	int interim_sent;  /* a 1xx was queued as the final answer: close now */
 	int auth_done;     /* the route's authenticator has run */
@@ -311,15 +325,68 @@ static int authenticate(const http_server *srv, req_state *st, http_resp *resp)
 	return -1;
 }
 
-/* The route is found: its parameters, and its authentication when that
- * needs no body. */
+/* The route is found: its parameters, and its authentication as far as the
+ * headers go (all of it when the authenticator needs no body). */
 static void route_enter(const http_server *srv, req_state *st)
 {
 	st->req.pattern = st->route->pattern;
 	if (st->route != &st->unknown)
 		route_match(st->route->pattern, st->req.path, srv->path_nocase, &st->req);
-	if (!route_auth(srv, st->route)->reads_body)
-		authenticate(srv, st, &st->error);
+	int reads_body = route_auth(srv, st->route)->reads_body;
+	st->req.body_pending = reads_body;
+	if (authenticate(srv, st, &st->error) == 0 && reads_body)
+		st->auth_done = 0; /* the body's part comes once it is in */
+	st->req.body_pending = 0;
+}
+
+static size_t route_limit(const http_server *srv, const http_route *route)
+{
+	if (route->max_body == HTTP_BODY_UPLOAD)
+		return srv->max_body;
+	size_t limit = route->max_body ? route->max_body : HTTP_DEFAULT_BODY;
+	return limit < srv->max_body ? limit : srv->max_body;
+}
+
+/* Take n bytes of the server's body budget; 0 when they fit. */
+static int budget_take(http_server *srv, req_state *st, size_t n)
+{
+	size_t now = __atomic_add_fetch(&srv->buffered, n, __ATOMIC_RELAXED);
+	if (now > srv->body_budget) {
+		__atomic_sub_fetch(&srv->buffered, n, __ATOMIC_RELAXED);
+		return -1;
+	}
+	st->reserved += n;
+	return 0;
+}
+
+static void budget_release(http_server *srv, req_state *st)
+{
+	__atomic_sub_fetch(&srv->buffered, st->reserved, __ATOMIC_RELAXED);
+	st->reserved = 0;
+}
+
+static void set_busy(http_resp *resp, const char *path)
+{
+	set_error(resp, 503, ctd_errcode_name(CTD_EBUSY), NULL,
+		  "too many request bodies in progress; try again (%s)", path);
+	http_resp_header(resp, "Retry-After", BUDGET_RETRY_AFTER);
+}
+
+/* A body of declared length len passed its checks: hold its bytes in the
+ * budget and allocate them once (no doubling copies). */
+static void body_reserve(http_server *srv, req_state *st, long long len)
+{
+	if (len <= 0)
+		return;
+	if (budget_take(srv, st, (size_t)len) != 0) {
+		log_warn("http.body_budget", "path=%s bytes=%lld budget=%zu", st->req.path, len,
+			 srv->body_budget);
+		set_busy(&st->error, st->req.path);
+		return;
+	}
+	st->body.data = xmalloc((size_t)len + 1);
+	st->body.data[0] = '\0';
+	st->body.cap = (size_t)len + 1;
 }
 
 /* The handler of an unknown path whose API accepted the caller. */
@@ -364,6 +431,7 @@ static enum MHD_Result on_headers(http_server *srv, struct MHD_Connection *conn,
 	int chunked;
 	long long len = declared_length(conn, &chunked);
 	sbuf allow = {0};
+	store_set_thread_budget(REQUEST_STORE_BUDGET_MS); /* this thread serves requests */
 	st->route = route_find(srv, st->req.method, st->req.path, &allow);
 	if (!st->route && allow.len)
 		set_error(&st->error, 405, "method_not_allowed", allow.data,
@@ -371,12 +439,13 @@ static enum MHD_Result on_headers(http_server *srv, struct MHD_Connection *conn,
 	else if (!st->route && !(st->route = unknown_route(srv, st)))
 		set_error(&st->error, 404, ctd_errcode_name(CTD_ENOTFOUND), NULL,
 			  "no such path: %s", st->req.path);
-	else if (len > (long long)srv->max_body)
+	else if (len > (long long)(st->limit = route_limit(srv, st->route)))
 		set_error(&st->error, 413, ctd_errcode_name(CTD_ETOOBIG), NULL,
-			  "request body of %lld bytes is over the limit of %zu", len,
-			  srv->max_body);
+			  "request body of %lld bytes is over the limit of %zu", len, st->limit);
 	else
 		route_enter(srv, st);
+	if (st->error.status == 0)
+		body_reserve(srv, st, len);
 	sbuf_free(&allow);
 	st->has_error = st->error.status != 0;
 	if (!st->has_error)
@@ -392,12 +461,21 @@ static enum MHD_Result on_headers(http_server *srv, struct MHD_Connection *conn,
 
 static void on_body(http_server *srv, req_state *st, const char *data, size_t len)
 {
-	if (st->has_error || st->too_big)
+	if (st->has_error || st->too_big || st->over_budget)
 		return; /* drained */
-	if (st->body.len + len > srv->max_body) {
+	if (st->body.len + len > st->limit) {
 		/* chunked upload over the limit */
 		st->too_big = 1;
 		sbuf_free(&st->body);
+		budget_release(srv, st);
+		return;
+	}
+	/* a chunked body (or one longer than declared) takes its budget as it grows */
+	size_t need = st->body.len + len;
+	if (need > st->reserved && budget_take(srv, st, need - st->reserved) != 0) {
+		st->over_budget = 1;
+		sbuf_free(&st->body);
+		budget_release(srv, st);
 		return;
 	}
 	sbuf_append(&st->body, data, len);
@@ -411,7 +489,11 @@ static enum MHD_Result on_complete(http_server *srv, struct MHD_Connection *conn
 	http_resp resp = {0};
 	if (st->too_big) {
 		set_error(&resp, 413, ctd_errcode_name(CTD_ETOOBIG), NULL,
-			  "request body is over the limit of %zu bytes", srv->max_body);
+			  "request body is over the limit of %zu bytes", st->limit);
+		return resp_queue(conn, st, &resp);
+	}
+	if (st->over_budget) {
+		set_busy(&resp, st->req.path);
 		return resp_queue(conn, st, &resp);
 	}
 	st->req.body = st->body.data ? st->body.data : "";
@@ -450,9 +532,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	http_server *srv = cls;
 	req_state *st = *con_cls;
 	if (!st)
 		return;
+	budget_release(srv, st);
 	resp_free(&st->error);
 	http_form_free(st->req.form);
 	free_params(&st->req);
@@ -509,6 +593,7 @@ http_server *http_server_start(const http_server_opts *opts, ctd_err *err)
 		memcpy(srv->routes, opts->routes, opts->nroutes * sizeof *srv->routes);
 	srv->nroutes = opts->nroutes;
 	srv->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
+	srv->body_budget = opts->body_budget ? opts->body_budget : 2 * srv->max_body;
 	srv->path_nocase = opts->path_nocase;
 	srv->app = opts->app;
 	srv->auth = opts->auth;

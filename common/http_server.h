@@ -1,9 +1,12 @@
 /* http_server.h - HTTP(S) listeners over libmicrohttpd with a route table.
  *
  * Handlers run on the server's thread pool with the whole request body
- * buffered (bounded by max_body: a larger body gets 413). Paths match with
- * runs of slashes as one and an optional trailing slash (req->path is the
- * path so reduced: "//a//b/" is "/a/b"). Unknown paths get 404 and wrong
+ * buffered, bounded per route (http_route.max_body: a larger body gets 413,
+ * from Content-Length before it is read, or as soon as a chunked body passes
+ * the bound) and by a server-wide budget of buffered bytes (a body that does
+ * not fit while others are buffered gets 503 with Retry-After). Paths match
+ * with runs of slashes as one and an optional trailing slash (req->path is
+ * the path so reduced: "//a//b/" is "/a/b"). Unknown paths get 404 and wrong
  * methods 405, both with the uniform JSON error body
  * {"error":{"code":"...","message":"..."}}; an unknown path under an
  * authenticated API (sharing leading segments with its routes) is
@@ -43,6 +46,7 @@ typedef struct http_req {
 	void *form;             /* parsed multipart/urlencoded body, lazily */
 	void *auth_cls;         /* http_server_opts.auth_cls (the session table) */
 	const void *auth_info;  /* what the route's authenticator found, for the handler */
+	int body_pending;       /* for authenticators: headers only, the body is not read yet */
 } http_req;
 
 typedef struct http_resp {
@@ -62,9 +66,12 @@ typedef void (*http_handler)(http_req *req, http_resp *resp);
 
 /* Who may call a route. check returns 0 to run the handler, or -1 with the
  * refusal (401/403 in the protocol's own format) in resp. It may leave what it
- * found in req->auth_info. A NULL check lets every request through. A check
- * that does not read the body runs as soon as the headers are in, so a
- * stranger's upload is refused before it is read. */
+ * found in req->auth_info. A NULL check lets every request through. Every
+ * check runs as soon as the headers are in, so a stranger's upload is refused
+ * before it is read; a check that reads the body (a signature over it) runs
+ * then with req->body_pending set, checking what the headers allow (the
+ * signature of the headers, the key, the time), and again once the body is
+ * in. */
 typedef struct http_auth {
 	const char *name; /* for logs: "public", "session", "dtas", "jwt" */
 	int (*check)(http_req *req, http_resp *resp);
@@ -74,6 +81,12 @@ typedef struct http_auth {
 extern const http_auth http_public;
 #define HTTP_PUBLIC (&http_public)
 
+/* A route's body bound (http_route.max_body): 0 is the server's default
+ * (HTTP_DEFAULT_BODY, or max_body when smaller); HTTP_BODY_UPLOAD is the
+ * server's max_body, for the routes that take files. */
+#define HTTP_DEFAULT_BODY (1024u * 1024)
+#define HTTP_BODY_UPLOAD ((size_t)-1)
+
 /* pattern: "/api/samples/{sha1}" ({name} matches one segment);
  * a final segment "*" matches any rest. method "*" matches any.
  * auth NULL: the server's authenticator (http_server_opts.auth). */
@@ -82,6 +95,7 @@ typedef struct http_route {
 	const char *pattern;
 	http_handler handler;
 	const http_auth *auth;
+	size_t max_body;
 } http_route;
 
 typedef struct http_server_opts {
@@ -89,7 +103,8 @@ typedef struct http_server_opts {
 	int port;                /* 0 = ephemeral (see http_server_port) */
 	int tls;                 /* serve HTTPS with cert_pem/key_pem */
 	const char *cert_pem, *key_pem;
-	size_t max_body;         /* 0 = 16 MiB */
+	size_t max_body;         /* upload routes' bound; 0 = 16 MiB */
+	size_t body_budget;      /* bytes buffered at once, all requests; 0 = 2 x max_body */
 	int threads;             /* 0 = 2 */
 	int path_nocase;         /* match routes case-insensitively */
 	const http_route *routes;

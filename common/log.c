@@ -105,7 +105,7 @@ static const char *escape_of(unsigned char c, int json, char tmp[8])
 /* Append v escaped: JSON string escaping, or the key=value one (the same,
  * with \xHH for other control bytes). Invalid UTF-8 becomes U+FFFD in JSON
  * and \xHH in key=value. */
-static void put_escaped(line *l, const char *v, size_t n)
+static void put_escaped_as(line *l, const char *v, size_t n, int json)
 {
 	const unsigned char *s = (const unsigned char *)v;
 	char tmp[8];
@@ -116,16 +116,30 @@ static void put_escaped(line *l, const char *v, size_t n)
 				put(l, v + i, len);
 			} else {
 				snprintf(tmp, sizeof tmp, "\\x%02x", s[i]);
-				put_str(l, log_json ? "\\ufffd" : tmp);
+				put_str(l, json ? "\\ufffd" : tmp);
 				len = 1;
 			}
 			i += len;
 			continue;
 		}
-		const char *esc = escape_of(s[i], log_json, tmp);
+		const char *esc = escape_of(s[i], json, tmp);
 		put(l, esc ? esc : v + i, esc ? strlen(esc) : 1);
 		i++;
 	}
+}
+
+static void put_escaped(line *l, const char *v, size_t n)
+{
+	put_escaped_as(l, v, n, log_json);
+}
+
+void log_escape(const char *v, char *out, size_t cap)
+{
+	line l = {.len = 0};
+	put_escaped_as(&l, v ? v : "", v ? strlen(v) : 0, 0);
+	size_t n = l.len < cap - 1 ? l.len : cap - 1;
+	memcpy(out, l.buf, n);
+	out[n] = '\0';
 }
 
 /* A bare key=value value must be quoted when it is empty or holds anything

@@ -26,6 +26,11 @@ void log_event(log_level level, const char *event, const char *fmt, ...)
 #define log_info(ev, ...)  log_event(LOG_LVL_INFO, ev, __VA_ARGS__)
 #define log_warn(ev, ...)  log_event(LOG_LVL_WARN, ev, __VA_ARGS__)
 #define log_error(ev, ...) log_event(LOG_LVL_ERROR, ev, __VA_ARGS__)
+/* v escaped as a logged value is (control bytes, quotes and invalid UTF-8 as
+ * \n, \", \xHH), into out (cap > 0 bytes, cut to fit): for a value that goes
+ * to a log of its own (a database log row, syslog), so it cannot forge a
+ * line there either. */
+void log_escape(const char *v, char *out, size_t cap);
 /* Log at error level, run the fatal hook, exit(1): for start-up failures
  * only. */
 void fatal(const char *event, const char *fmt, ...)

@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include "log.h"
+#include "login_guard.h"
 #include "session.h"
 #include "util.h"
 
@@ -23,6 +24,7 @@ struct session_table {
 	session_conf conf; /* strings owned */
 	pthread_mutex_t lock;
 	pthread_rwlock_t keys_lock; /* conf.api_keys: session_set_key replaces one */
+	login_guard *guard;
 	session_slot slots[SESSION_CAPACITY];
 };
 
@@ -44,6 +46,7 @@ session_table *session_table_new(const session_conf *conf)
 		t->conf.clock_ms = time_now_ms;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_rwlock_init(&t->keys_lock, NULL);
+	t->guard = login_guard_new(conf->max_failures, conf->lockout_ms, conf->clock_ms);
 	return t;
 }
 
@@ -58,6 +61,7 @@ void session_table_free(session_table *t)
 	free((char *)t->conf.cookie);
 	pthread_mutex_destroy(&t->lock);
 	pthread_rwlock_destroy(&t->keys_lock);
+	login_guard_free(t->guard);
 	OPENSSL_cleanse(t->slots, sizeof t->slots);
 	free(t);
 }
@@ -148,14 +152,65 @@ static int credentials_ok(session_table *t, const char *user, const char *passwo
 	return user_ok && pass_ok;
 }
 
+/* The guard's keys of an attempt: the account, and the address (empty when
+ * none is known). */
+typedef struct guard_keys {
+	char user[LOGIN_GUARD_KEY_MAX], addr[LOGIN_GUARD_KEY_MAX];
+} guard_keys;
+
+static void keys_of(const char *user, const char *addr, guard_keys *k)
+{
+	snprintf(k->user, sizeof k->user, "user:%.80s", user);
+	snprintf(k->addr, sizeof k->addr, "%s%.80s", addr ? "addr:" : "", addr ? addr : "");
+}
+
+static int64_t max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* A wrong password: counted against the account and the address. */
+static void login_failed(session_table *t, const char *user, const char *addr,
+			 const guard_keys *k)
+{
+	int64_t locked = login_guard_failed(t->guard, k->user);
+	if (*k->addr)
+		locked = max64(locked, login_guard_failed(t->guard, k->addr));
+	if (t->conf.on_login_failed)
+		t->conf.on_login_failed(user, t->conf.cls);
+	if (locked)
+		log_warn("console.login_locked", "user=\"%.64s\" client=%s lockout_ms=%lld", user,
+			 addr ? addr : "-", (long long)locked);
+}
+
 int session_login(session_table *t, const char *user, const char *password, session_info *out,
 		  ctd_err *err)
 {
+	return session_login_from(t, user, password, NULL, out, NULL, err);
+}
+
+int session_login_from(session_table *t, const char *user, const char *password,
+		       const char *addr, session_info *out, int64_t *wait_ms, ctd_err *err)
+{
+	const char *who = user && *user ? user : t->conf.user;
+	guard_keys k;
+	keys_of(who, addr, &k);
+	int64_t wait = login_guard_wait(t->guard, k.user);
+	if (*k.addr)
+		wait = max64(wait, login_guard_wait(t->guard, k.addr));
+	if (wait_ms)
+		*wait_ms = wait;
+	if (wait > 0)
+		return ctd_fail(err, CTD_EBUSY,
+				"too many failed logins: try again in %lld s",
+				(long long)((wait + 999) / 1000));
 	if (!credentials_ok(t, user, password)) {
-		if (t->conf.on_login_failed)
-			t->conf.on_login_failed(user && *user ? user : t->conf.user, t->conf.cls);
+		login_failed(t, who, addr, &k);
 		return ctd_fail(err, CTD_EAUTH, "wrong user name or password");
 	}
+	login_guard_succeeded(t->guard, k.user);
+	if (*k.addr)
+		login_guard_succeeded(t->guard, k.addr);
 	session_slot fresh = {0};
 	if (random_hex(fresh.token) != 0 || random_hex(fresh.csrf) != 0)
 		return ctd_fail(err, CTD_EINTERNAL, "no random bytes for a session token");
@@ -275,9 +330,44 @@ static int has_keys(session_table *t)
 	return any;
 }
 
+/* 429 Too Many Requests, with the wait in whole seconds as Retry-After. */
+static void refuse_locked(http_resp *resp, int64_t wait_ms, const char *msg)
+{
+	char secs[24];
+	snprintf(secs, sizeof secs, "%lld", (long long)((wait_ms + 999) / 1000));
+	http_resp_error(resp, 429, "too_many_attempts", "%s", msg);
+	http_resp_header(resp, "Retry-After", secs);
+}
+
+/* A key in X-Api-Key or ?api_key is a password guess like a login (TMCM
+ * takes its console password there): a wrong one counts against the
+ * client's address, and a locked-out address is refused. 0: go on. */
+static int key_guess_check(session_table *t, const http_req *req, http_resp *resp)
+{
+	const char *key = http_req_header(req, "X-Api-Key");
+	if (!key)
+		key = http_req_query(req, "api_key");
+	if (!key)
+		return 0;
+	char ip[64];
+	guard_keys k;
+	http_req_client_ip(req, ip, sizeof ip);
+	keys_of("", ip, &k);
+	int64_t wait = login_guard_wait(t->guard, k.addr);
+	if (wait > 0) {
+		refuse_locked(resp, wait, "too many failed logins from this address: try again later");
+		return -1;
+	}
+	if (!session_key_ok(t, key) && login_guard_failed(t->guard, k.addr))
+		log_warn("console.key_locked", "client=%s", ip);
+	return 0;
+}
+
 static int session_check(http_req *req, http_resp *resp)
 {
 	session_table *t = req->auth_cls;
+	if (key_guess_check(t, req, resp) != 0)
+		return -1;
 	if (key_sent(t, req) || session_lookup(t, header_token(req), NULL) == 0)
 		return 0;
 	char token[SESSION_TOKEN_LEN + 1];
@@ -320,12 +410,18 @@ void session_login_handler(http_req *req, http_resp *resp)
 		pass = json_string_value(json_object_get(body, "api_key"));
 	session_info s;
 	ctd_err err = {0};
-	if (session_login(t, user, pass, &s, &err) != 0) {
-		char ip[64];
-		http_req_client_ip(req, ip, sizeof ip);
-		log_warn("console.login_failed", "client=%s user=\"%.64s\"", ip, user ? user : "");
+	char ip[64];
+	int64_t wait_ms = 0;
+	http_req_client_ip(req, ip, sizeof ip);
+	if (session_login_from(t, user, pass, ip, &s, &wait_ms, &err) != 0) {
+		if (wait_ms > 0) {
+			refuse_locked(resp, wait_ms, err.msg);
+		} else {
+			log_warn("console.login_failed", "client=%s user=\"%.64s\"", ip,
+				 user ? user : "");
+			http_resp_ctd_err(resp, &err);
+		}
 		json_decref(body);
-		http_resp_ctd_err(resp, &err);
 		return;
 	}
 	json_decref(body);

@@ -11,7 +11,12 @@
  *   - the session cookie; then a POST/PUT/PATCH/DELETE must also carry
  *     `X-CSRF-Token` with the session's csrf token, else 403.
  * Sessions expire ttl_ms (the daemons' session_ttl option) after their
- * last use. */
+ * last use. Failed logins are throttled per account and per client address
+ * (login_guard.h): max_failures of them lock that account or address out for
+ * lockout_ms (the daemons' login_max_failures and login_lockout options), and
+ * the login answers 429 with Retry-After until then. A wrong key in X-Api-Key
+ * or ?api_key counts against the address too, and a locked-out address
+ * gets 429 there as well. */
 #ifndef CTD_SESSION_H
 #define CTD_SESSION_H
 
@@ -32,7 +37,10 @@ typedef struct session_conf {
 	const char *cookie;                     /* cookie name, e.g. "ddan_session" */
 	long long ttl_ms;
 	int64_t (*clock_ms)(void);              /* NULL: time_now_ms (tests pin it) */
-	/* called on a failed login (IMSVA writes its system log); may be NULL */
+	int max_failures;                       /* 0: no lockout */
+	long long lockout_ms;
+	/* called on a counted failed login (IMSVA writes its system log): at most
+	 * max_failures times per lockout of an account or address; may be NULL */
 	void (*on_login_failed)(const char *user, void *cls);
 	void *cls;
 } session_conf;
@@ -55,6 +63,11 @@ void session_table_free(session_table *t);
  * one when the table is full. -1 with CTD_EAUTH on wrong credentials. */
 int session_login(session_table *t, const char *user, const char *password, session_info *out,
 		  ctd_err *err);
+/* session_login from client address addr (NULL: none), throttled: while the
+ * account or the address is locked out, -1 with CTD_EBUSY and *wait_ms (may
+ * be NULL) the milliseconds left, the password not even checked. */
+int session_login_from(session_table *t, const char *user, const char *password,
+		       const char *addr, session_info *out, int64_t *wait_ms, ctd_err *err);
 /* 0 and *out (may be NULL) when token names a live session; its expiry moves. */
 int session_lookup(session_table *t, const char *token, session_info *out);
 /* 0 when a live session was ended. */
@@ -74,7 +87,8 @@ int session_secret_equal(const char *given, const char *secret);
  * http_server_opts.auth with the table as auth_cls. */
 extern const http_auth session_auth;
 /* POST login: {"username"?, "password" | "api_key"} -> {token, csrf, user,
- * expires_in} and the session cookie. Declare it HTTP_PUBLIC. */
+ * expires_in} and the session cookie; 429 with Retry-After while the account
+ * or the client's address is locked out. Declare it HTTP_PUBLIC. */
 void session_login_handler(http_req *req, http_resp *resp);
 /* POST logout: ends the request's session and clears the cookie. */
 void session_logout_handler(http_req *req, http_resp *resp);

@@ -39,8 +39,14 @@ struct store {
 	size_t nbuckets, nstmts;
 };
 
+/* The WAL file is cut back to this after a checkpoint resets it. */
+#define STORE_JOURNAL_SIZE_LIMIT (64LL * 1024 * 1024)
+
 static int sync_full = 1;
 static int busy_timeout_ms = STORE_BUSY_TIMEOUT_MS;
+/* The calling thread's whole wait for a lock (store_set_thread_budget); 0:
+ * SQLite's busy timeout, then STORE_BUSY_DEADLINE_MS of retries. */
+static _Thread_local int64_t thread_budget_ms;
 
 void store_set_durable(int full)
 {
@@ -67,13 +73,28 @@ typedef struct busy_retry {
 
 /* When rc says busy/locked and time is left, sleep a little (growing, with
  * jitter so colliding processes spread out) and return 1: try again. */
+/* How long SQLite itself waits before answering busy on this thread. */
+static int thread_busy_timeout(void)
+{
+	if (thread_budget_ms > 0 && thread_budget_ms / 2 < busy_timeout_ms)
+		return (int)(thread_budget_ms / 2);
+	return busy_timeout_ms;
+}
+
+/* How long we retry after SQLite's wait, on this thread. */
+static int64_t thread_retry_ms(void)
+{
+	return thread_budget_ms > 0 ? thread_budget_ms - thread_busy_timeout()
+				    : STORE_BUSY_DEADLINE_MS;
+}
+
 static int busy_retry_again(busy_retry *br, int rc)
 {
 	if (!rc_is_busy(rc))
 		return 0;
 	int64_t now = time_mono_ms();
 	if (br->deadline == 0)
-		br->deadline = now + STORE_BUSY_DEADLINE_MS;
+		br->deadline = now + thread_retry_ms();
 	if (now >= br->deadline)
 		return 0;
 	long ms = 1L << (br->attempt < 6 ? br->attempt : 6);
@@ -91,8 +112,9 @@ static int busy_retry_again(busy_retry *br, int rc)
 static int store_fail(store *st, int rc, const char *what, ctd_err *err)
 {
 	if (rc_is_busy(rc))
-		return ctd_fail(err, CTD_EBUSY, "store %s busy for over %d s (%s); try again",
-				st->path, STORE_BUSY_DEADLINE_MS / 1000, what);
+		return ctd_fail(err, CTD_EBUSY, "store %s busy for over %lld ms (%s); try again",
+				st->path, (long long)(thread_busy_timeout() + thread_retry_ms()),
+				what);
 	return ctd_fail(err, (rc & 0xff) == SQLITE_CONSTRAINT ? CTD_ECONFLICT : CTD_ESTORE,
 			"store: %s (%.120s)", sqlite3_errmsg(st->db), what);
 }
@@ -201,10 +223,15 @@ static int configure(store *st, ctd_err *err)
 	if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0)
 		return ctd_fail(err, CTD_ESTORE, "store %s: cannot switch to WAL (journal mode %s)",
 				st->path, mode);
-	return exec_retry(st,
-			  sync_full ? "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON"
-				    : "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
-			  NULL, err);
+	char pragmas[160];
+	/* the WAL is checkpointed every 1000 pages by whoever commits, truncated
+	 * by the daemon's maintenance worker (store_maint.h) and cut back to the
+	 * size limit whenever a checkpoint resets it */
+	snprintf(pragmas, sizeof pragmas,
+		 "PRAGMA synchronous=%s; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=1000;"
+		 " PRAGMA journal_size_limit=%lld",
+		 sync_full ? "FULL" : "NORMAL", STORE_JOURNAL_SIZE_LIMIT);
+	return exec_retry(st, pragmas, NULL, err);
 }
 
 int store_open(const char *path, store **out, ctd_err *err)
@@ -221,7 +248,7 @@ int store_open(const char *path, store **out, ctd_err *err)
 	store *st = xcalloc(1, sizeof *st);
 	st->db = db;
 	st->path = xstrdup(path);
-	sqlite3_busy_timeout(db, busy_timeout_ms);
+	sqlite3_busy_timeout(db, thread_busy_timeout());
 	if (configure(st, err) < 0 || migrate(st, err) < 0) {
 		store_close(st);
 		return -1;
@@ -303,6 +330,17 @@ store *store_get(ctd_err *err)
 		return NULL;
 	pthread_setspecific(thread_store_key, st);
 	return st;
+}
+
+int64_t store_set_thread_budget(int64_t ms)
+{
+	int64_t before = thread_budget_ms;
+	thread_budget_ms = ms;
+	pthread_once(&thread_store_once, thread_store_key_init);
+	store *st = pthread_getspecific(thread_store_key);
+	if (st)
+		sqlite3_busy_timeout(st->db, thread_busy_timeout());
+	return before;
 }
 
 void store_close_thread(void)

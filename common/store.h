@@ -33,6 +33,11 @@ void store_set_durable(int full);
 /* SQLite's own wait for a lock (default 5 s) before our retry loop takes
  * over; for new connections. Tests shorten it to exercise that loop. */
 void store_set_busy_timeout(int ms);
+/* The calling thread's whole budget for waiting on a lock (SQLite's wait and
+ * our retries), ms; 0 restores the default (a minute). The HTTP server gives
+ * its handler threads a short one, so a request that meets a writer holding
+ * the store answers 503 with Retry-After (CTD_EBUSY) instead of hanging. */
+int64_t store_set_thread_budget(int64_t ms); /* returns the budget it replaces */
 
 /* A prepared statement cached per connection, reset with bindings cleared.
  * The SQL is the cache key: keep it constant and bind the values. Step the

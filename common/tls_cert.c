@@ -137,7 +137,7 @@ static int create_locked(const char *dir, const char *crt_path, const char *key_
 	if (generate(cert_pem, key_pem, err) != 0)
 		goto out;
 	if (file_write_atomic(key_path, *key_pem, strlen(*key_pem), 0600, err) != 0 ||
-	    file_write_atomic(crt_path, *cert_pem, strlen(*cert_pem), 0644, err) != 0) {
+	    file_write_atomic(crt_path, *cert_pem, strlen(*cert_pem), 0600, err) != 0) {
 		free(*cert_pem);
 		free(*key_pem);
 		*cert_pem = *key_pem = NULL;

@@ -718,14 +718,15 @@ static void h_sample_info(http_req *req, http_resp *resp)
 /* ---- routes ------------------------------------------------------------- */
 
 #define DTAS(m, name, h) {m, DTAS_PREFIX name, h, &ddan_dtas_auth}
+#define DTAS_UPLOAD(m, name, h) {m, DTAS_PREFIX name, h, &ddan_dtas_auth, HTTP_BODY_UPLOAD}
 
 static const http_route routes[] = {
 	DTAS("GET", "register", h_register),
 	DTAS("GET", "unregister", h_unregister),
 	DTAS("GET", "test_connection", h_test_connection),
 	DTAS("PUT", "check_duplicate_sample", h_check_duplicate),
-	DTAS("PUT", "upload_sample", h_upload_sample),
-	DTAS("POST", "simple_upload_sample", h_simple_upload),
+	DTAS_UPLOAD("PUT", "upload_sample", h_upload_sample),
+	DTAS_UPLOAD("POST", "simple_upload_sample", h_simple_upload),
 	DTAS("PUT", "get_brief_report", h_brief),
 	DTAS("GET", "get_report", h_get_report),
 	DTAS("GET", "get_sample_list", h_sample_list),

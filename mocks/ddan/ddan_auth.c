@@ -48,6 +48,8 @@ int ddan_auth_check(ddan_app *app, http_req *req, http_resp *resp, const char *s
 	ctd_err err = {0};
 	if (dtas_verify_request(req, &v, &err) != 0)
 		return fail(resp, 401, v.reason, service, err.msg);
+	if (req->body_pending)
+		return 0; /* the registration is checked with the whole request */
 
 	const char *uuid = http_req_header(req, "X-DTAS-ClientUUID");
 	int registered = 0;

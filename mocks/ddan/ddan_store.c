@@ -78,6 +78,8 @@ int ddan_submitter_unregister(store *st, const char *client_uuid, ctd_err *err)
 
 /* Last-seen is refreshed at most this often: polling clients call every second. */
 #define TOUCH_EVERY_MS 10000
+/* ... and waits this long at most for the store (ms). */
+#define TOUCH_BUDGET_MS 200
 
 int ddan_submitter_touch(store *st, const char *client_uuid, ctd_err *err)
 {
@@ -102,7 +104,12 @@ int ddan_submitter_touch(store *st, const char *client_uuid, ctd_err *err)
 		return -1;
 	sqlite3_bind_text(s, 1, client_uuid, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, now);
-	return store_step_done(st, s, err) == 0 ? 1 : -1;
+	/* bookkeeping on every DTAS call: under a writer it waits for a later call,
+	 * it never holds the request (and the HTTP thread) */
+	int64_t budget = store_set_thread_budget(TOUCH_BUDGET_MS);
+	int rc = store_step_done(st, s, err);
+	store_set_thread_budget(budget);
+	return rc == 0 || (err && err->code == CTD_EBUSY) ? 1 : -1;
 }
 
 /* ---- samples ------------------------------------------------------------ */

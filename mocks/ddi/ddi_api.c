@@ -281,7 +281,7 @@ const http_route ddi_routes[] = {
 	{"DELETE", "/api/detections/suspicious_objects/{id}", api_so_delete},
 	{"GET", "/api/files", api_files},
 	{"GET", "/api/rules", api_rules},
-	{"POST", "/api/pcaps", api_pcap_upload},
+	{"POST", "/api/pcaps", api_pcap_upload, NULL, HTTP_BODY_UPLOAD},
 	{"GET", "/api/downloads", api_downloads},
 	{"GET", DTAS_PREFIX "get_black_lists", dtas_black_lists, &dtas_auth},
 	{"GET", DTAS_PREFIX "register", dtas_simple, &dtas_auth},

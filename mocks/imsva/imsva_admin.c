@@ -20,8 +20,10 @@
 void imsva_admin_login_failed(const char *user, void *cls)
 {
 	store *st = imsva_store(NULL);
+	char name[80]; /* escaped: a name with a newline must not forge a log line */
+	log_escape(user, name, sizeof name);
 	if (st)
-		imsva_log_system(st, "admin_login_failed", "failed log on for %.64s", user);
+		imsva_log_system(st, "admin_login_failed", "failed log on for %s", name);
 }
 
 static store *req_store(http_resp *resp)

@@ -180,6 +180,7 @@ typedef struct tmcm_auth_request {
 	size_t body_len;
 	const char *app_id, *api_key;
 	int64_t now_ms, timeout_ms;
+	int headers_only;           /* the body is not read yet: all but its hash */
 } tmcm_auth_request;
 
 tmcm_auth_result tmcm_jwt_verify(const tmcm_auth_request *rq);

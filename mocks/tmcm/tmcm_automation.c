@@ -101,6 +101,7 @@ static tmcm_auth_result authenticate(http_req *req)
 		.api_key = api_key,
 		.now_ms = time_now_ms(),
 		.timeout_ms = app->cfg->token_timeout,
+		.headers_only = req->body_pending,
 	};
 	/* the listener hands us the path with runs of slashes as one and no
 	 * trailing slash, as IIS routes it; the client hashed its own spelling
@@ -433,7 +434,8 @@ static void h_product_agents(http_req *req, http_resp *resp)
 const http_route tmcm_automation_routes[] = {
 	{"*", "/WebApp/api/SuspiciousObjects/UserDefinedSO", h_udso, &jwt_ci_auth},
 	{"*", "/WebApp/api/v1/SuspiciousObjects/UserDefinedSO", h_udso, &jwt_ci_auth},
-	{"*", "/WebApp/API/SuspiciousObjectResource/FileUDSO", h_file_udso, &jwt_rc_auth},
+	{"*", "/WebApp/API/SuspiciousObjectResource/FileUDSO", h_file_udso, &jwt_rc_auth,
+	 HTTP_BODY_UPLOAD},
 	{"*", "/WebApp/API/ServerResource/ProductServers", h_product_servers, &jwt_rc_auth},
 	{"*", "/WebApp/API/AgentResource/ProductAgents", h_product_agents, &jwt_rc_auth},
 	{"GET", "/WebApp/api/v1/logs/{log_type}", tmcm_logs_handler, &jwt_ci_auth},

@@ -437,7 +437,7 @@ const http_route tmcm_console_routes[] = {
 	{"POST", "/api/udso", h_udso_add},
 	{"DELETE", "/api/udso", h_udso_delete},
 	{"GET", "/api/udso/export", h_udso_export},
-	{"POST", "/api/udso/import", h_udso_import},
+	{"POST", "/api/udso/import", h_udso_import, NULL, HTTP_BODY_UPLOAD},
 	{"GET", "/api/sources", h_sources},
 	{"POST", "/api/sync", h_sync_now},
 	{"GET", "/api/sync", h_sync_status},

@@ -1,13 +1,40 @@
 /* test_lab_updown.c - `ctdlab up` brings five healthy daemons up on
- * ephemeral ports, `status` reports them, `down` leaves no process behind. */
+ * ephemeral ports, `status` reports them, `down` leaves no process behind;
+ * the lab directory is private (0700, every file in it 0600) even when it
+ * was created open. */
 #include <check.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 #include "testlib.h"
 #include "util.h"
 
 static const char *names[] = {"ddan", "ddi", "tmcm", "sps", "imsva"};
+
+static int open_paths;
+
+static int count_open(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (st->st_mode & 077) {
+		fprintf(stderr, "open to others: %s (%o)\n", path, st->st_mode & 0777);
+		open_paths++;
+	}
+	return 0;
+}
+
+/* Every file and directory of the lab: none open to group or others. */
+static void assert_lab_private(const char *dir)
+{
+	open_paths = 0;
+	ck_assert_int_eq(nftw(dir, count_open, 16, FTW_PHYS), 0);
+	ck_assert_int_eq(open_paths, 0);
+	char *db = xasprintf("%s/lab.db", dir);
+	ck_assert_int_eq(access(db, F_OK), 0);
+	free(db);
+}
 
 static int ctdlab(const char *dir, const char *cmd, const char *flag, char **out)
 {
@@ -22,6 +49,7 @@ TEST(test_up_status_down)
 	pid_t pids[5];
 
 	tl_lab_env();
+	ck_assert_int_eq(chmod(dir, 0755), 0); /* as an older version left it */
 	ck_assert_msg(ctdlab(dir, "up", NULL, &out) == 0, "ctdlab up failed:\n%s", out);
 	free(out);
 
@@ -42,6 +70,7 @@ TEST(test_up_status_down)
 		json_decref(ready);
 	}
 
+	assert_lab_private(dir);
 	ck_assert_int_eq(ctdlab(dir, "status", "--json", &out), 0);
 	json_t *st = json_loads(out, 0, NULL);
 	ck_assert_msg(json_array_size(st) == 5, "status output: %s", out);

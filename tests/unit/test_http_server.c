@@ -5,7 +5,9 @@
  * urlencoded forms, headers in wire order, a final 102 on a raw socket,
  * HTTPS with the lab certificate (verify off and on), concurrent creation
  * of that certificate, and route-level authentication (public, the server's
- * default, a route's own authenticator, refusal to start without one). */
+ * default, a route's own authenticator, one that signs the body refusing a
+ * stranger at the headers, refusal to start without one), body bounds per
+ * route (HTTP_BODY_UPLOAD, the default) and the server's body budget (503). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -725,11 +727,15 @@ static int server_check(http_req *req, http_resp *resp)
 }
 
 /* A protocol's own authenticator, answering in its own format; it signs
- * the body, so it runs once the body is in. */
+ * the body, so it runs at the headers (body_pending: the header only) and
+ * again once the body is in. */
+static int custom_calls_pending;
+
 static int custom_check(http_req *req, http_resp *resp)
 {
 	const char *p = http_req_header(req, "X-Pass");
-	if (p && strcmp(p, "custom") == 0 && strcmp(req->body, "x") == 0) {
+	custom_calls_pending += req->body_pending;
+	if (p && strcmp(p, "custom") == 0 && (req->body_pending || strcmp(req->body, "x") == 0)) {
 		req->auth_info = "custom";
 		return 0;
 	}
@@ -781,10 +787,21 @@ TEST(test_route_auth)
 	ck_assert_int_eq(auth_fetch(srv, "GET", "/custom", "server", &r), 401);
 	ck_assert_str_eq(r.body.data, "<error>custom</error>");
 	http_response_free(&r);
+	custom_calls_pending = 0;
 	ck_assert_int_eq(auth_fetch(srv, "GET", "/custom", "custom", &r), 200);
 	ck_assert_str_eq(json_field(&r, "who", who, sizeof who), "custom");
 	http_response_free(&r);
+	ck_assert_int_eq(custom_calls_pending, 1);
 	ck_assert_int_eq(handler_runs, 3);
+	/* a check that signs the body still refuses a stranger at the headers:
+	 * 401 before 100 Continue, the body never read */
+	const char signed_upload[] = "GET /custom HTTP/1.1\r\nHost: t\r\nX-Pass: nobody\r\n"
+				     "Content-Length: 1000000\r\nExpect: 100-continue\r\n\r\n";
+	char *refused = raw_exchange(http_server_port(srv), signed_upload, strlen(signed_upload), 1);
+	ck_assert_msg(strncmp(refused, "HTTP/1.1 401", 12) == 0, "%s", refused);
+	ck_assert_ptr_nonnull(strstr(refused, "<error>custom</error>"));
+	ck_assert_ptr_null(strstr(refused, "100 Continue"));
+	free(refused);
 	/* the server's check reads no body: a stranger's upload is refused unread */
 	const char upload[] = "POST /default/7 HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n"
 			      "Expect: 100-continue\r\n\r\n";
@@ -842,3 +859,87 @@ TEST(test_route_auth_refuses_start_without_authenticator)
 }
 
 TL_SUITE(.timeout = 60);
+
+/* ---- body bounds per route and the server's budget ---------------------- */
+
+static const http_route bound_routes[] = {
+	{"POST", "/small", h_echo, HTTP_PUBLIC, 16},
+	{"POST", "/default", h_echo, HTTP_PUBLIC},
+	{"POST", "/upload", h_echo, HTTP_PUBLIC, HTTP_BODY_UPLOAD},
+};
+
+static http_server *start_bounded(size_t max_body, size_t budget)
+{
+	ctd_err err;
+	http_server_opts o = {.routes = bound_routes, .nroutes = 3, .max_body = max_body,
+			      .body_budget = budget};
+	http_server *srv = http_server_start(&o, &err);
+	ck_assert_msg(srv != NULL, "start: %s", srv ? "" : err.msg);
+	return srv;
+}
+
+/* The headers of a POST of len bytes to path that waits for 100 Continue. */
+static char *expect_post(const char *path, size_t len)
+{
+	return xasprintf("POST %s HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n"
+			 "Expect: 100-continue\r\n\r\n", path, len);
+}
+
+TEST(test_body_bound_per_route)
+{
+	http_server *srv = start_bounded(8u * 1024 * 1024, 0);
+	http_response r;
+	ck_assert_int_eq(fetch(srv, "POST", "/small", NULL, "0123456789abcdef", 16, &r), 201);
+	http_response_free(&r);
+	ck_assert_int_eq(fetch(srv, "POST", "/small", NULL, "0123456789abcdefg", 17, &r), 413);
+	ck_assert_str_eq(error_code(&r), "too_large");
+	http_response_free(&r);
+	/* undeclared: the server's default bound, from Content-Length, unread */
+	char *req = expect_post("/default", HTTP_DEFAULT_BODY + 1);
+	char *out = raw_exchange(http_server_port(srv), req, strlen(req), 1);
+	ck_assert_msg(strncmp(out, "HTTP/1.1 413 ", 13) == 0, "got: %s", out);
+	free(out);
+	free(req);
+	/* an upload route takes up to max_body */
+	size_t big = 2 * HTTP_DEFAULT_BODY;
+	char *data = xmalloc(big);
+	memset(data, 'u', big);
+	ck_assert_int_eq(fetch(srv, "POST", "/upload", NULL, data, big, &r), 201);
+	ck_assert_int_eq((int)r.body.len, (int)big);
+	http_response_free(&r);
+	/* chunked over the route's bound: 413 as soon as it passes */
+	const char *chunked[] = {"Transfer-Encoding: chunked", NULL};
+	ck_assert_int_eq(fetch(srv, "POST", "/default", chunked, data, big, &r), 413);
+	http_response_free(&r);
+	free(data);
+	http_server_stop(srv);
+}
+
+TEST(test_body_budget_503)
+{
+	/* a budget of 4 KiB for bodies of up to 64 KiB */
+	http_server *srv = start_bounded(64 * 1024, 4096);
+	char *req = expect_post("/upload", 8192);
+	char *out = raw_exchange(http_server_port(srv), req, strlen(req), 1);
+	ck_assert_msg(strncmp(out, "HTTP/1.1 503 ", 13) == 0, "got: %s", out);
+	ck_assert_ptr_nonnull(strcasestr(out, "\r\nRetry-After: "));
+	ck_assert_ptr_nonnull(strstr(out, "\"busy\""));
+	free(out);
+	free(req);
+	/* chunked: refused once what it buffered passes the budget */
+	http_response r;
+	size_t len = 8192;
+	char *data = xmalloc(len);
+	memset(data, 'c', len);
+	const char *chunked[] = {"Transfer-Encoding: chunked", NULL};
+	ck_assert_int_eq(fetch(srv, "POST", "/upload", chunked, data, len, &r), 503);
+	ck_assert_ptr_nonnull(http_response_header(&r, "Retry-After"));
+	http_response_free(&r);
+	/* the budget is given back: a body that fits still goes through */
+	ck_assert_int_eq(fetch(srv, "POST", "/upload", NULL, data, 4000, &r), 201);
+	http_response_free(&r);
+	ck_assert_int_eq(fetch(srv, "POST", "/upload", NULL, data, 4000, &r), 201);
+	http_response_free(&r);
+	free(data);
+	http_server_stop(srv);
+}

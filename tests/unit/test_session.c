@@ -3,13 +3,16 @@
  * expiry on a pinned clock (sliding on use), logout, constant-time secret
  * comparison semantics, cookie parsing, and over HTTP the authenticator's
  * forms: bearer and header tokens, API keys, the cookie with its CSRF rule,
- * and the login/logout handlers. */
+ * and the login/logout handlers; failed-login lockout per account and per
+ * address (429-style refusal, expiry, doubling, the failure hook bounded),
+ * and wrong keys in X-Api-Key locking the address over HTTP. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "http_client.h"
 #include "http_server.h"
+#include "login_guard.h"
 #include "session.h"
 #include "testlib.h"
 #include "util.h"
@@ -279,3 +282,137 @@ TEST(test_http_login_forms_and_csrf)
 }
 
 TL_SUITE(.timeout = 30);
+
+/* ---- failed-login lockout ------------------------------------------------ */
+
+static int failed_hook_calls;
+
+static void count_failed(const char *user, void *cls)
+{
+	failed_hook_calls++;
+}
+
+static session_table *guarded_table(void)
+{
+	fake_now = 1000000;
+	failed_hook_calls = 0;
+	return session_table_new(&(session_conf){.password = "pw", .ttl_ms = 60000,
+						   .clock_ms = fake_clock, .max_failures = 3,
+						   .lockout_ms = 10000,
+						   .on_login_failed = count_failed});
+}
+
+static int login_at(session_table *t, const char *user, const char *pw, const char *addr,
+		    int64_t *wait)
+{
+	session_info s;
+	ctd_err err = {0};
+	*wait = -1;
+	int rc = session_login_from(t, user, pw, addr, &s, wait, &err);
+	if (rc != 0 && *wait > 0)
+		ck_assert_int_eq(err.code, CTD_EBUSY);
+	return rc;
+}
+
+TEST(test_lockout_after_failures_then_expiry)
+{
+	session_table *t = guarded_table();
+	int64_t wait;
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(login_at(t, "admin", "guess", "10.0.0.1", &wait), -1);
+		ck_assert_int_eq(wait, 0);
+	}
+	/* locked: even the right password is refused, unchecked and unlogged */
+	ck_assert_int_eq(login_at(t, "admin", "pw", "10.0.0.1", &wait), -1);
+	ck_assert_int_eq(wait, 10000);
+	ck_assert_int_eq(login_at(t, "admin", "guess", "10.0.0.1", &wait), -1);
+	ck_assert_int_eq(failed_hook_calls, 3);
+	fake_now += 9999;
+	ck_assert_int_eq(login_at(t, "admin", "pw", "10.0.0.1", &wait), -1);
+	ck_assert_int_eq(wait, 1);
+	fake_now += 1;
+	ck_assert_int_eq(login_at(t, "admin", "pw", "10.0.0.1", &wait), 0);
+	session_table_free(t);
+}
+
+TEST(test_lockout_doubles_until_success)
+{
+	session_table *t = guarded_table();
+	int64_t wait;
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 3; i++)
+			login_at(t, "admin", "guess", "10.0.0.1", &wait);
+		ck_assert_int_eq(login_at(t, "admin", "pw", "10.0.0.1", &wait), -1);
+		ck_assert_int_eq(wait, 10000 << round);
+		fake_now += wait;
+	}
+	ck_assert_int_eq(login_at(t, "admin", "pw", "10.0.0.1", &wait), 0);
+	/* a success forgets: the next lockout is the first one again */
+	for (int i = 0; i < 3; i++)
+		login_at(t, "admin", "guess", "10.0.0.1", &wait);
+	ck_assert_int_eq(login_at(t, "admin", "pw", "10.0.0.1", &wait), -1);
+	ck_assert_int_eq(wait, 10000);
+	session_table_free(t);
+}
+
+TEST(test_lockout_per_address_and_per_account)
+{
+	session_table *t = guarded_table();
+	int64_t wait;
+	/* one address trying three made-up accounts: the address is locked */
+	login_at(t, "u1", "x", "10.0.0.2", &wait);
+	login_at(t, "u2", "x", "10.0.0.2", &wait);
+	login_at(t, "u3", "x", "10.0.0.2", &wait);
+	ck_assert_int_eq(login_at(t, "admin", "pw", "10.0.0.2", &wait), -1);
+	ck_assert_int_gt(wait, 0);
+	ck_assert_int_eq(login_at(t, "admin", "pw", "10.0.0.3", &wait), 0);
+	/* one account tried from three addresses: the account is locked */
+	login_at(t, "admin", "x", "10.0.1.1", &wait);
+	login_at(t, "admin", "x", "10.0.1.2", &wait);
+	login_at(t, "admin", "x", "10.0.1.3", &wait);
+	ck_assert_int_eq(login_at(t, "admin", "pw", "10.0.1.4", &wait), -1);
+	ck_assert_int_gt(wait, 0);
+	session_table_free(t);
+}
+
+TEST(test_guard_table_bounded)
+{
+	session_table *t = guarded_table();
+	int64_t wait;
+	/* more made-up names than the table holds, each failing once */
+	for (int i = 0; i < 4 * LOGIN_GUARD_CAPACITY; i++) {
+		char user[32], addr[32];
+		snprintf(user, sizeof user, "user%d", i);
+		snprintf(addr, sizeof addr, "10.1.%d.%d", i / 250, i % 250);
+		fake_now++;
+		ck_assert_int_eq(login_at(t, user, "x", addr, &wait), -1);
+	}
+	ck_assert_int_eq(failed_hook_calls, 4 * LOGIN_GUARD_CAPACITY);
+	ck_assert_int_eq(login_at(t, "admin", "pw", "10.9.9.9", &wait), 0);
+	session_table_free(t);
+}
+
+/* Wrong keys in X-Api-Key are guesses too: they lock the address out of keys
+ * and logins alike. */
+TEST(test_http_key_guesses_lock_the_address)
+{
+	srv_table = session_table_new(&(session_conf){.password = "pw", .api_keys = {"KEY"},
+							.cookie = "t_session", .ttl_ms = 60000,
+							.max_failures = 2, .lockout_ms = 60000});
+	ctd_err err;
+	http_server_opts o = {.routes = routes, .nroutes = sizeof routes / sizeof routes[0],
+			      .auth = &session_auth, .auth_cls = srv_table};
+	srv = http_server_start(&o, &err);
+	ck_assert_ptr_nonnull(srv);
+	ck_assert_int_eq(status_of("GET", "/thing", "X-Api-Key: KEY", NULL), 200);
+	ck_assert_int_eq(status_of("GET", "/thing", "X-Api-Key: guess1", NULL), 401);
+	ck_assert_int_eq(status_of("GET", "/thing?api_key=guess2", NULL, NULL), 401);
+	http_response r;
+	ck_assert_int_eq(call("GET", "/thing", "X-Api-Key: KEY", NULL, NULL, &r), 429);
+	ck_assert_ptr_nonnull(http_response_header(&r, "Retry-After"));
+	http_response_free(&r);
+	ck_assert_int_eq(call("POST", "/api/login", NULL, NULL, "{\"password\":\"pw\"}", &r), 429);
+	ck_assert_int_eq(atoi(http_response_header(&r, "Retry-After")), 60);
+	http_response_free(&r);
+	srv_stop();
+}

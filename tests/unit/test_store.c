@@ -1,7 +1,8 @@
 /* test_store.c - unit tests of the SQLite store: migrations (once, concurrent
  * first open by several processes, newer schema refused), pragmas, the
- * statement cache, transactions under contention, settings and the events
- * timeline filters. */
+ * statement cache, transactions under contention, a thread's lock budget
+ * (EBUSY instead of waiting, reads unaffected), the WAL bounds, settings and
+ * the events timeline filters. */
 #include <check.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -345,6 +346,39 @@ TEST(test_busy_writer_waits)
 	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM events"), 4);
 	store_close(st);
 	store_close_thread(); /* no connection on this thread: a no-op */
+}
+
+/* A thread with a lock budget gives up on a writer with EBUSY (the HTTP
+ * server's 503) while its reads go on; the budget also bounds SQLite's own
+ * wait, and 0 brings the default back. */
+TEST(test_thread_budget_answers_busy)
+{
+	store *first = open_ok(); /* creates the schema */
+	ck_assert_int_eq(query_int(first, "PRAGMA journal_size_limit"), 64LL * 1024 * 1024);
+	ck_assert_int_eq(query_int(first, "PRAGMA wal_autocheckpoint"), 1000);
+	store_close(first);
+	store_set_path(dbpath);
+	sqlite3 *locker;
+	ck_assert_int_eq(sqlite3_open(dbpath, &locker), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(locker, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+
+	ctd_err err = {0};
+	ck_assert_int_eq(store_set_thread_budget(200), 0);
+	store *st = store_get(&err);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(query_int(st, "PRAGMA busy_timeout"), 100);
+	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM events"), 0);
+	ck_assert_int_eq(store_begin(st, &err), -1);
+	ck_assert_int_eq(err.code, CTD_EBUSY);
+	ck_assert_int_eq(events_append(st, "test", "blocked", NULL, NULL, &err), -1);
+	ck_assert_int_eq(err.code, CTD_EBUSY);
+
+	sqlite3_exec(locker, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(locker);
+	ck_assert_int_gt(events_append(st, "test", "through", NULL, NULL, &err), 0);
+	ck_assert_int_eq(store_set_thread_budget(0), 200);
+	ck_assert_int_eq(query_int(st, "PRAGMA busy_timeout"), 5000);
+	store_close_thread();
 }
 
 /* A statement left mid-rows pins an old snapshot; BEGIN must say so at once

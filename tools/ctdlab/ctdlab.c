@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "ctdlab.h"
+#include "datadir.h"
 #include "util.h"
 
 const appliance lab_appliances[] = {
@@ -172,6 +173,8 @@ int main(int argc, char **argv)
 	 * elsewhere (dtascli works in its own directory). */
 	char *dir = absolute_path(l.dir);
 	l.dir = dir;
+	/* the lab's files hold its keys and passwords: private, like the daemons' */
+	datadir_umask();
 	char *bindir = own_bindir();
 	l.bindir = bindir;
 	int rc = cmd->run(&l, n - 1, argv + 1);

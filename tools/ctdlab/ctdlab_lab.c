@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "datadir.h"
 #include "ctdlab.h"
 #include "config.h"
 #include "proc.h"
@@ -158,7 +159,7 @@ static pid_t spawn(const lab *l, const appliance *a)
 	if (pid == 0) {
 		setsid();
 		int in = open("/dev/null", O_RDONLY);
-		int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (in < 0 || out < 0)
 			_exit(127);
 		dup2(in, 0);
@@ -207,12 +208,13 @@ int cmd_up(const lab *l, int argc, char **argv)
 	pid_t pids[8] = {0};
 	int64_t t0 = time_mono_ms();
 	char *logdir = xasprintf("%s/log", l->dir);
-	if (mkdir_p(logdir, 0755, NULL) != 0) {
+	if (mkdir_p(logdir, 0700, NULL) != 0) {
 		fprintf(stderr, "ctdlab: cannot create %s: %s\n", logdir, strerror(errno));
 		free(logdir);
 		return 1;
 	}
 	free(logdir);
+	datadir_make_private(l->dir, NULL); /* a lab dir an older version left open */
 	/* In order, each one healthy before the next: consumers need their
 	 * peers' URLs and keys from the peers' ready files. */
 	int failed = 0;
