@@ -130,6 +130,39 @@ static void h_unregister(http_req *req, http_resp *resp)
 	http_resp_text(resp, 200, "text/plain", "");
 }
 
+/* The bookkeeping writes of a feed request (heartbeat, last sync, due
+ * expiries) wait at most this long for the store: under a writer they are
+ * skipped (the next request or the sync worker does them), so feed requests
+ * never pin the HTTP threads, nor /healthz behind them. */
+#define FEED_BOOKKEEPING_BUDGET_MS 200
+
+typedef int (*bookkeeping_fn)(store *st, const tmcm_product_info *p, int64_t last_id,
+			      long count, ctd_err *err);
+
+static int heartbeat_of(store *st, const tmcm_product_info *p, int64_t last_id, long count,
+			ctd_err *err)
+{
+	return tmcm_product_heartbeat(st, p, err);
+}
+
+/* Run a bookkeeping write on the short budget; a busy store only logs. */
+static void bookkeep(store *st, bookkeeping_fn fn, const tmcm_product_info *p,
+		     int64_t last_id, long count)
+{
+	ctd_err err = {0};
+	int64_t budget = store_set_thread_budget(FEED_BOOKKEEPING_BUDGET_MS);
+	if (fn(st, p, last_id, count, &err) < 0)
+		log_warn("product.bookkeeping_skipped", "uuid=%s error=\"%s\"",
+			 p && p->client_uuid ? p->client_uuid : "-", err.msg);
+	store_set_thread_budget(budget);
+}
+
+static int expire_due(store *st, const tmcm_product_info *p, int64_t last_id, long count,
+		      ctd_err *err)
+{
+	return tmcm_expire_due(st, err);
+}
+
 static void h_test_connection(http_req *req, http_resp *resp)
 {
 	const tmcm_feed_key *sub = req->auth_info;
@@ -138,12 +171,9 @@ static void h_test_connection(http_req *req, http_resp *resp)
 		return;
 	char ip[64];
 	tmcm_product_info p = product_of(req, sub, ip);
-	ctd_err err = {0};
 	/* a connection test before registration is still a valid test */
-	if (p.client_uuid && tmcm_product_heartbeat(st, &p, &err) < 0) {
-		http_resp_ctd_err(resp, &err);
-		return;
-	}
+	if (p.client_uuid)
+		bookkeep(st, heartbeat_of, &p, 0, 0);
 	http_resp_text(resp, 200, "text/plain", "");
 }
 
@@ -177,8 +207,8 @@ static void h_get_black_lists(http_req *req, http_resp *resp)
 	ctd_err err = {0};
 	sbuf xml = {0};
 	long count = 0;
-	if (tmcm_expire_due(st, &err) < 0 ||
-	    tmcm_feed_page(st, cursor, (long)app->cfg->feed_page_size, &xml, &count, &last_id,
+	bookkeep(st, expire_due, NULL, 0, 0);
+	if (tmcm_feed_page(st, cursor, (long)app->cfg->feed_page_size, &xml, &count, &last_id,
 			   &err) < 0) {
 		sbuf_free(&xml);
 		http_resp_ctd_err(resp, &err);
@@ -186,8 +216,8 @@ static void h_get_black_lists(http_req *req, http_resp *resp)
 	}
 	char ip[64];
 	tmcm_product_info p = product_of(req, sub, ip);
-	if (p.client_uuid && tmcm_product_synced(st, &p, last_id, count, &err) < 0)
-		log_warn("product.sync_record_failed", "uuid=%s error=\"%s\"", p.client_uuid, err.msg);
+	if (p.client_uuid)
+		bookkeep(st, tmcm_product_synced, &p, last_id, count);
 	if (count > 0)
 		log_info("feed.served", "product=%s cursor=%lld count=%ld last_id=%lld",
 			 p.product_name, (long long)cursor, count, (long long)last_id);

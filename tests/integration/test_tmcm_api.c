@@ -491,18 +491,18 @@ TEST(test_bad_input)
 		 "\"scan_action\": \"block\", \"notes\": \"a\\u0001\"}}", "notes: control character"},
 	};
 	for (size_t i = 0; i < sizeof controls / sizeof controls[0]; i++) {
-		json_t *e = call(&XSOAR, "PUT", UDSO "/", NULL, controls[i].body, &status);
+		json_t *e = call(&TL_JWT_XSOAR, "PUT", UDSO "/", NULL, controls[i].body, &status);
 		ck_assert_msg(status == 400, "control case %zu: HTTP %ld", i, status);
 		ck_assert_int_eq(meta_code(e), 11);
 		const char *msg = json_string_value(json_object_get(json_object_get(e, "Meta"), "ErrorMsg"));
 		ck_assert_msg(msg && strstr(msg, controls[i].field), "control case %zu: %s", i, msg);
 		json_decref(e);
 	}
-	env = call(&XSOAR, "GET", UDSO, NULL, NULL, &status);
+	env = call(&TL_JWT_XSOAR, "GET", UDSO, NULL, NULL, &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert_int_eq(json_array_size(json_object_get(env, "Data")), 0);
 	json_decref(env);
-	env = call(&XSOAR, "PUT", "/WebApp/api/SuspiciousObjectResource/FileUDSO", NULL,
+	env = call(&TL_JWT_XSOAR, "PUT", "/WebApp/api/SuspiciousObjectResource/FileUDSO", NULL,
 		   "{\"file_name\": \"a\\u0001.exe\", \"file_content_base64_string\": \"QUJD\", "
 		   "\"file_scan_action\": \"LOG\"}", &status);
 	ck_assert_int_eq(status, 400);
