@@ -42,7 +42,11 @@ typedef enum {
 	SMTP_ACT_NONE,     /* keep reading */
 	SMTP_ACT_COMMIT,   /* message complete: commit env, then smtp_proto_commit_done */
 	SMTP_ACT_STARTTLS, /* reply written: flush it, then start TLS, discard buffered input */
-	SMTP_ACT_CLOSE     /* reply written: flush it, then close */
+	SMTP_ACT_CLOSE,    /* reply written: flush it, then close */
+	/* faults on demand (fault.h): */
+	SMTP_ACT_DELAY,    /* hold the reply written for smtp_proto_delay's ms, then act */
+	SMTP_ACT_DROP,     /* close now, without a reply */
+	SMTP_ACT_RESET     /* reset the connection now (TCP RST) */
 } smtp_action;
 
 typedef struct smtp_proto smtp_proto;
@@ -64,6 +68,8 @@ void smtp_proto_tls_started(smtp_proto *p);
 /* Replies for the idle timeout and for shutdown. */
 void smtp_proto_timeout(smtp_proto *p, sbuf *out);
 int smtp_proto_in_data(const smtp_proto *p);
+/* After SMTP_ACT_DELAY: how long to hold the reply, and the action due after. */
+long smtp_proto_delay(smtp_proto *p, smtp_action *after);
 
 void smtp_envelope_free(smtp_envelope *e);
 
