@@ -166,7 +166,7 @@ static void put_number(sbuf *out, double v)
 	else if (v == (double)(long long)v && fabs(v) < 1e15)
 		sbuf_printf(out, "%lld", (long long)v);
 	else
-		sbuf_printf(out, "%.17g", v);
+		sbuf_printf(out, "%.15g", v);
 }
 
 /* A label value, escaped as the format wants (\\, \", \n). */

@@ -63,5 +63,6 @@ int cmd_reset(const lab *l, int argc, char **argv);
 int cmd_events(const lab *l, int argc, char **argv);
 int cmd_send(const lab *l, int argc, char **argv);
 int cmd_drill(const lab *l, int argc, char **argv);
+int cmd_fault(const lab *l, int argc, char **argv);
 
 #endif
