@@ -435,8 +435,8 @@ int fault_check(const fault_request *req, fault_hit *hit)
 
 int fault_http_exempt(const char *path)
 {
-	static const char *const exempt[] = {"/api/lab/faults", "/healthz", "/livez", "/readyz",
-					     "/metrics"};
+	static const char *const exempt[] = {"/api/lab/faults", "/api/login", "/healthz",
+					     "/livez", "/readyz", "/metrics"};
 	for (size_t i = 0; i < sizeof exempt / sizeof exempt[0]; i++) {
 		size_t n = strlen(exempt[i]);
 		if (strncmp(path, exempt[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))

@@ -75,8 +75,9 @@ int fault_clear(void);
 /* 1 when a rule fires for req (hit filled, count taken, event written),
  * else 0. Cheap when the table is empty. */
 int fault_check(const fault_request *req, fault_hit *hit);
-/* Paths no HTTP rule touches: the fault API itself and the health, metric
- * and readiness routes (so a rule "*" never locks the lab out). */
+/* Paths no HTTP rule touches: the fault API itself, the console login it
+ * needs, and the health, metric and readiness routes (so a rule "*" never
+ * locks the lab out). */
 int fault_http_exempt(const char *path);
 /* The uniform JSON error body {"error":{"code":"fault_injected","message"}},
  * and one that starts like it and breaks off (FAULT_MALFORMED); malloc'd. */

@@ -128,6 +128,7 @@ TEST(test_exempt_paths)
 	ck_assert(fault_http_exempt("/api/lab/faults"));
 	ck_assert(fault_http_exempt("/api/lab/faults/3"));
 	ck_assert(fault_http_exempt("/healthz"));
+	ck_assert(fault_http_exempt("/api/login"));
 	ck_assert(fault_http_exempt("/metrics"));
 	ck_assert(!fault_http_exempt("/api/lab/faultsX"));
 	ck_assert(!fault_http_exempt("/api/status"));

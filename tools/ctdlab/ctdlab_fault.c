@@ -81,11 +81,11 @@ static int api_open(const lab *l, const appliance *a, fault_api *api)
 		return -1;
 	}
 	api->url = xstrdup(url);
-	json_decref(ready);
 	json_t *answer;
 	api->auth = xstrdup("Accept: application/json");
 	long status = call(api, "POST", "/api/login",
 			   json_pack("{s:s, s:s}", "username", "admin", "password", pw), &answer);
+	json_decref(ready);
 	const char *token = json_string_value(json_object_get(answer, "token"));
 	free(api->auth);
 	api->auth = status == 200 && token ? xasprintf("Authorization: Bearer %s", token) : NULL;
