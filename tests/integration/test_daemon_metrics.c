@@ -27,34 +27,8 @@ static const char parse_py[] =
 	"        out[s.name + ('{' + labels + '}' if labels else '')] = s.value\n"
 	"print(json.dumps(out))\n";
 
-typedef struct daemon_run {
-	char *home, *url;
-	pid_t pid;
-	json_t *ready;
-} daemon_run;
-
-static void start(daemon_run *d, const char *daemon, const char *appliance,
-		  const char *const *args)
-{
-	d->home = tl_tmpdir(appliance);
-	d->pid = tl_spawn_daemon(daemon, d->home, args);
-	d->ready = tl_wait_ready(d->home, appliance, TL_START_MS);
-	ck_assert_msg(d->ready != NULL, "%s did not start (see %s)", daemon, d->home);
-	const char *url = tl_listener(d->ready, "https");
-	d->url = xstrdup(url ? url : tl_listener(d->ready, "http"));
-}
-
-static void stop(daemon_run *d)
-{
-	ck_assert_int_eq(tl_stop(d->pid, 10000), 0);
-	json_decref(d->ready);
-	tl_rmrf(d->home);
-	free(d->home);
-	free(d->url);
-}
-
 /* GET /metrics (asserting its content type) through the Prometheus parser. */
-static json_t *scrape(const daemon_run *d)
+static json_t *scrape(const tl_daemon *d)
 {
 	char *url = xasprintf("%s/metrics", d->url);
 	http_response r = {0};
@@ -95,7 +69,7 @@ static int smtp_port(json_t *ready)
 }
 
 /* A session token of IMSVA's admin API, as an Authorization header. */
-static char *imsva_login(const daemon_run *d)
+static char *imsva_login(const tl_daemon *d)
 {
 	const char *h[] = {"Content-Type: application/json", NULL};
 	json_t *j = tl_api(d->url, "POST", "/api/login", h,
@@ -108,10 +82,10 @@ static char *imsva_login(const daemon_run *d)
 
 TEST(test_imsva_counts_known_traffic)
 {
-	daemon_run m;
+	tl_daemon m;
 	const char *args[] = {"--port", "0", "--smtp_port", "0", "--tls", "no", "--admin_password",
 			      SECRET, NULL};
-	start(&m, "imsvad", "imsva", args);
+	tl_daemon_start(&m, "imsvad", "imsva", args);
 	const char *rcpts[] = {"user@lab.test", NULL};
 	for (int i = 0; i < 3; i++)
 		ck_assert_int_eq(tl_smtp_send("127.0.0.1", smtp_port(m.ready), "a@lab.test", rcpts,
@@ -150,7 +124,7 @@ TEST(test_imsva_counts_known_traffic)
 	ck_assert(sample(s, "ctdlab_queue_depth{queue=\"intake\"}") >= 0);
 	json_decref(s);
 	free(auth);
-	stop(&m);
+	tl_daemon_stop(&m);
 }
 
 static long get_status(const char *base, const char *path, json_t **body)
@@ -164,9 +138,9 @@ static long get_status(const char *base, const char *path, json_t **body)
 
 TEST(test_livez_and_readyz)
 {
-	daemon_run alone, wired;
+	tl_daemon alone, wired;
 	const char *a1[] = {"--port", "0", "--smtp_port", "0", "--tls", "no", NULL};
-	start(&alone, "imsvad", "imsva", a1);
+	tl_daemon_start(&alone, "imsvad", "imsva", a1);
 	json_t *b;
 	ck_assert_int_eq(get_status(alone.url, "/livez", &b), 200);
 	ck_assert_str_eq(json_string_value(json_object_get(b, "status")), "alive");
@@ -179,16 +153,16 @@ TEST(test_livez_and_readyz)
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(b, "peers"), "tmcm")),
 			 "not configured");
 	json_decref(b);
-	stop(&alone);
+	tl_daemon_stop(&alone);
 
 	const char *a2[] = {"--port", "0", "--smtp_port", "0", "--tls", "no", "--ddan_url",
 			    "https://127.0.0.1:9", "--tmcm_url", "https://127.0.0.1:9", "--sps_url",
 			    "http://127.0.0.1:9", NULL};
-	start(&wired, "imsvad", "imsva", a2);
+	tl_daemon_start(&wired, "imsvad", "imsva", a2);
 	ck_assert_int_eq(get_status(wired.url, "/readyz", &b), 200);
 	ck_assert(json_is_true(json_object_get(b, "ready")));
 	json_decref(b);
-	stop(&wired);
+	tl_daemon_stop(&wired);
 }
 
 TEST(test_every_daemon_serves_metrics)
@@ -204,8 +178,8 @@ TEST(test_every_daemon_serves_metrics)
 		{"imsvad", "imsva", {"--port", "0", "--smtp_port", "0", NULL}},
 	};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-		daemon_run d;
-		start(&d, all[i].daemon, all[i].name, all[i].args);
+		tl_daemon d;
+		tl_daemon_start(&d, all[i].daemon, all[i].name, all[i].args);
 		json_t *b;
 		ck_assert_int_eq(get_status(d.url, "/livez", &b), 200);
 		json_decref(b);
@@ -218,6 +192,6 @@ TEST(test_every_daemon_serves_metrics)
 				 1);
 		free(info);
 		json_decref(s);
-		stop(&d);
+		tl_daemon_stop(&d);
 	}
 }

@@ -79,37 +79,11 @@ TEST(test_ddan_get_report_503_twice_then_stops)
 	tk_stop(&dd);
 }
 
-typedef struct one_daemon {
-	char *home, *url;
-	pid_t pid;
-	json_t *ready;
-} one_daemon;
-
-static void start(one_daemon *d, const char *daemon, const char *appliance,
-		  const char *const *args)
-{
-	d->home = tl_tmpdir(appliance);
-	d->pid = tl_spawn_daemon(daemon, d->home, args);
-	d->ready = tl_wait_ready(d->home, appliance, TL_START_MS);
-	ck_assert_msg(d->ready != NULL, "%s did not start (see %s)", daemon, d->home);
-	const char *url = tl_listener(d->ready, "https");
-	d->url = xstrdup(url ? url : tl_listener(d->ready, "http"));
-}
-
-static void stop(one_daemon *d)
-{
-	ck_assert_int_eq(tl_stop(d->pid, 10000), 0);
-	json_decref(d->ready);
-	tl_rmrf(d->home);
-	free(d->home);
-	free(d->url);
-}
-
 TEST(test_tmcm_udso_add_500_malformed_and_reset)
 {
-	one_daemon t;
+	tl_daemon t;
 	const char *args[] = {"--port", "0", "--console_password", SECRET, NULL};
-	start(&t, "tmcmd", "tmcm", args);
+	tl_daemon_start(&t, "tmcmd", "tmcm", args);
 	const char *h[] = {"X-Api-Key: " SECRET, "Content-Type: application/json", NULL};
 	tl_api(t.url, "POST", "/api/lab/faults", h,
 	       "[{\"match\":\"/api/udso\",\"method\":\"POST\",\"status\":500,"
@@ -139,14 +113,14 @@ TEST(test_tmcm_udso_add_500_malformed_and_reset)
 
 	free(status);
 	free(add);
-	stop(&t);
+	tl_daemon_stop(&t);
 }
 
 TEST(test_rules_refused_when_bad_or_anonymous)
 {
-	one_daemon t;
+	tl_daemon t;
 	const char *args[] = {"--port", "0", "--console_password", SECRET, NULL};
-	start(&t, "tmcmd", "tmcm", args);
+	tl_daemon_start(&t, "tmcmd", "tmcm", args);
 	const char *h[] = {"X-Api-Key: " SECRET, "Content-Type: application/json", NULL};
 	const char *anon[] = {"Content-Type: application/json", NULL};
 	json_t *j = tl_api(t.url, "POST", "/api/lab/faults", h, "{\"match\":\"*\",\"status\":42}",
@@ -164,7 +138,7 @@ TEST(test_rules_refused_when_bad_or_anonymous)
 	json_decref(tl_api(t.url, "GET", "/api/lab/faults", anon, NULL, 401));
 	json_decref(tl_api(t.url, "POST", "/api/lab/faults", anon,
 			   "{\"match\":\"*\",\"status\":500}", 401));
-	stop(&t);
+	tl_daemon_stop(&t);
 }
 
 /* host and port of an smtp:// listener URL */
@@ -184,7 +158,7 @@ static void smtp_message(tl_smtp *s)
 
 TEST(test_imsva_rules_from_config_file)
 {
-	one_daemon m;
+	tl_daemon m;
 	char *dir = tl_tmpdir("faultini");
 	char *ini = xasprintf("%s/lab.ini", dir);
 	FILE *f = fopen(ini, "w");
@@ -196,7 +170,7 @@ TEST(test_imsva_rules_from_config_file)
 	fclose(f);
 	const char *args[] = {"--config", ini, "--port", "0", "--smtp_port", "0", "--tls", "no",
 			      NULL};
-	start(&m, "imsvad", "imsva", args);
+	tl_daemon_start(&m, "imsvad", "imsva", args);
 	tl_smtp *s = tl_smtp_connect("127.0.0.1", smtp_port(m.ready));
 	ck_assert_int_eq(tl_smtp_read(s), 220);
 	ck_assert_int_eq(tl_smtp_cmd(s, "EHLO client.lab.test"), 250);
@@ -214,7 +188,7 @@ TEST(test_imsva_rules_from_config_file)
 	ck_assert_int_eq(tl_smtp_cmd(s, "QUIT"), 221);
 	tl_smtp_close(s);
 	ck_assert_int_eq(timeline_faults(m.home, "imsva"), 3);
-	stop(&m);
+	tl_daemon_stop(&m);
 	tl_rmrf(dir);
 	free(dir);
 	free(ini);
@@ -222,9 +196,9 @@ TEST(test_imsva_rules_from_config_file)
 
 TEST(test_ctdlab_fault_cli_round_trip)
 {
-	one_daemon m;
+	tl_daemon m;
 	const char *args[] = {"--port", "0", "--smtp_port", "0", "--tls", "no", NULL};
-	start(&m, "imsvad", "imsva", args);
+	tl_daemon_start(&m, "imsvad", "imsva", args);
 	char *out = NULL;
 	const char *add[] = {"fault", "add", "imsva", "--point", "smtp", "--match", "RCPT",
 			     "--status", "452", "--count", "1", NULL};
@@ -262,5 +236,5 @@ TEST(test_ctdlab_fault_cli_round_trip)
 	const char *bad[] = {"fault", "add", "imsva", "--match", "RCPT", "--status", "4x", NULL};
 	ck_assert_int_eq(tl_ctdlab(m.home, bad, &out), 2);
 	free(out);
-	stop(&m);
+	tl_daemon_stop(&m);
 }
