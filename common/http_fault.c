@@ -2,7 +2,7 @@
  * that matches a request about to run its handler is applied here, as an
  * error answer in the uniform JSON error format, a body that breaks off, a
  * delay, or a connection closed or reset without an answer. */
-#include <string.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include "fault.h"
