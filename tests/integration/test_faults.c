@@ -85,11 +85,11 @@ TEST(test_tmcm_udso_add_500_malformed_and_reset)
 	const char *args[] = {"--port", "0", "--console_password", SECRET, NULL};
 	tl_daemon_start(&t, "tmcmd", "tmcm", args);
 	const char *h[] = {"X-Api-Key: " SECRET, "Content-Type: application/json", NULL};
-	tl_api(t.url, "POST", "/api/lab/faults", h,
-	       "[{\"match\":\"/api/udso\",\"method\":\"POST\",\"status\":500,"
-	       "\"action\":\"malformed\",\"count\":1},"
-	       "{\"match\":\"/api/status\",\"action\":\"reset\",\"count\":1}]",
-	       201);
+	json_decref(tl_api(t.url, "POST", "/api/lab/faults", h,
+			   "[{\"match\":\"/api/udso\",\"method\":\"POST\",\"status\":500,"
+			   "\"action\":\"malformed\",\"count\":1},"
+			   "{\"match\":\"/api/status\",\"action\":\"reset\",\"count\":1}]",
+			   201));
 	const char *udso = "{\"type\":\"url\",\"content\":\"http://fault.lab.test/\","
 			   "\"scan_action\":\"block\"}";
 	char *add = xasprintf("%s/api/udso", t.url);
