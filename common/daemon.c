@@ -106,7 +106,7 @@ void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, v
 	d->info = json_object();
 	d->peers = json_object();
 	fault_init(appliance, (uint64_t)d->cfg->fault_seed);
-	if (fault_add_text(d->cfg->faults, &err) != 0)
+	if (fault_add_text(d->cfg->faults, d->cfg->faults_file, &err) != 0)
 		fatal("fault.config", "error=\"%s\"", err.msg);
 }
 

@@ -39,6 +39,7 @@ typedef struct daemon_config {
 	char *locale;    /* console language: en | ja */
 	char *timezone;  /* console time zone, IANA name ("": the browser's) */
 	char *faults;    /* fault rules active from the start (JSON, fault.h); "": none */
+	char *faults_file; /* the same in a JSON file */
 	long long fault_seed; /* seed of the rules' probability; 0: from the clock */
 } daemon_config;
 
@@ -79,6 +80,8 @@ typedef struct daemon_config {
 	{"faults", CFG_STR, offsetof(T, base.faults), "", NULL, 0, 0, NULL,                      \
 	 "fault rules active from the start, a JSON array (README: Faults on demand; empty: "    \
 	 "none)"},                                                                               \
+	{"faults_file", CFG_STR, offsetof(T, base.faults_file), "", NULL, 0, 0, NULL,            \
+	 "a JSON file of fault rules active from the start (for more than an INI line holds)"},  \
 	{"fault_seed", CFG_INT, offsetof(T, base.fault_seed), "0", NULL, 0, 2147483647LL, NULL,  \
 	 "seed of the fault rules' probability draws (0: from the clock)"}
 

@@ -248,27 +248,33 @@ int64_t fault_add(const json_t *rule_in, json_t **added, ctd_err *err)
 	return r.id;
 }
 
-int fault_add_text(const char *text, ctd_err *err)
+/* Every rule of an array, or the one object. */
+static int add_all(json_t *j, ctd_err *err)
 {
-	if (!text || !*text)
-		return 0;
+	if (!json_is_array(j))
+		return fault_add(j, NULL, err) < 0 ? -1 : 0;
+	size_t i;
+	json_t *one;
+	json_array_foreach(j, i, one)
+		if (fault_add(one, NULL, err) < 0)
+			return -1;
+	return 0;
+}
+
+int fault_add_text(const char *text, const char *path, ctd_err *err)
+{
 	json_error_t jerr;
-	json_t *j = json_loads(text, 0, &jerr);
-	if (!j)
+	json_t *j = NULL;
+	if (text && *text && !(j = json_loads(text, 0, &jerr)))
 		return ctd_fail(err, CTD_EINVAL, "faults: not JSON (%s)", jerr.text);
-	int rc = 0;
-	if (json_is_array(j)) {
-		size_t i;
-		json_t *one;
-		json_array_foreach(j, i, one) {
-			if (fault_add(one, NULL, err) < 0) {
-				rc = -1;
-				break;
-			}
-		}
-	} else if (fault_add(j, NULL, err) < 0) {
-		rc = -1;
-	}
+	int rc = j ? add_all(j, err) : 0;
+	json_decref(j);
+	if (rc != 0 || !path || !*path)
+		return rc;
+	if (!(j = json_load_file(path, 0, &jerr)))
+		return ctd_fail(err, CTD_EINVAL, "faults_file %s: %s (line %d)", path, jerr.text,
+				jerr.line);
+	rc = add_all(j, err);
 	json_decref(j);
 	return rc;
 }

@@ -62,9 +62,10 @@ void fault_init(const char *appliance, uint64_t seed);
 /* Add one rule (validated); the rule as stored (with its id) in *added when
  * not NULL. Returns the id, or -1 with err (CTD_EINVAL naming the field). */
 int64_t fault_add(const json_t *rule, json_t **added, ctd_err *err);
-/* Add every rule of a JSON array (or one object) given as text: the
- * `faults` option. "" adds none. */
-int fault_add_text(const char *text, ctd_err *err);
+/* Add every rule of a JSON array (or one object) given as text (the
+ * `faults` option) and in the file at path (`faults_file`); "" or NULL adds
+ * none. */
+int fault_add_text(const char *text, const char *path, ctd_err *err);
 /* The rules, with what is left of their count and time. */
 json_t *fault_list(void);
 /* Remove rule id (0, or -1 when there is none); fault_clear removes all

@@ -396,8 +396,13 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	sbuf out = {0};
-	smtp_proto_greet(s->proto, &out);
-	session_send(s, &out);
+	smtp_action act = smtp_proto_greet(s->proto, &out);
+	if (act == SMTP_ACT_DELAY) {
+		session_hold(s, &out);
+	} else {
+		session_send(s, &out);
+		session_act(s, act);
+	}
 	sbuf_free(&out);
 }
 

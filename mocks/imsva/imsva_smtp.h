@@ -53,8 +53,9 @@ typedef struct smtp_proto smtp_proto;
 
 smtp_proto *smtp_proto_new(const smtp_limits *lim, const char *client_ip);
 void smtp_proto_free(smtp_proto *p);
-/* The 220 greeting. */
-void smtp_proto_greet(smtp_proto *p, sbuf *out);
+/* The 220 greeting; with a fault rule on step CONNECT its reply (then
+ * SMTP_ACT_CLOSE), a drop or reset, or SMTP_ACT_DELAY. */
+smtp_action smtp_proto_greet(smtp_proto *p, sbuf *out);
 /* Consume input until it is used up or an action is due. Returns the number of
  * bytes consumed; *act says what the caller must do next. */
 size_t smtp_proto_feed(smtp_proto *p, const char *data, size_t len, sbuf *out, smtp_action *act);

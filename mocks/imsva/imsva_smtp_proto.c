@@ -11,7 +11,8 @@
  * and removed from message data.
  *
  * Faults on demand (fault.h, point "smtp") apply per step: the command verb
- * (EHLO, MAIL, RCPT, DATA, ...) or EOM, the final dot of a message. A rule
+ * (EHLO, MAIL, RCPT, DATA, ...), CONNECT (the greeting) or EOM, the final
+ * dot of a message. A rule
  * answers its code instead of the step, drops or resets the connection,
  * sends a reply that is not SMTP, or holds the step's reply for a delay. */
 #include <ctype.h>
@@ -127,11 +128,6 @@ void smtp_proto_free(smtp_proto *p)
 	free(p->helo);
 	sbuf_free(&p->line);
 	free(p);
-}
-
-void smtp_proto_greet(smtp_proto *p, sbuf *out)
-{
-	reply(out, "220 %s ESMTP Postfix", p->lim.hostname);
 }
 
 int smtp_proto_in_data(const smtp_proto *p)
@@ -402,6 +398,19 @@ static smtp_action with_delay(smtp_proto *p, smtp_action act)
 		return act;
 	p->after_delay = act;
 	return SMTP_ACT_DELAY;
+}
+
+/* The greeting, or a fault of step CONNECT: its error reply ends the session. */
+smtp_action smtp_proto_greet(smtp_proto *p, sbuf *out)
+{
+	smtp_action act;
+	if (!step_fault(p, "CONNECT", out, &act))
+		reply(out, "220 %s ESMTP Postfix", p->lim.hostname);
+	else if (act == SMTP_ACT_NONE)
+		act = SMTP_ACT_CLOSE;
+	if (act == SMTP_ACT_CLOSE)
+		p->state = ST_CLOSED;
+	return with_delay(p, act);
 }
 
 long smtp_proto_delay(smtp_proto *p, smtp_action *after)

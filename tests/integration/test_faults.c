@@ -2,7 +2,8 @@
  * daemon's /api/lab/faults makes the named call fail as configured and then
  * stops (DDAN get_report 503 twice, TMCM UDSO add 500 with a malformed body,
  * a reset connection the client sees); IMSVA rules from the config file are
- * active at start (RCPT 451, the end of a message 554) and an SMTP delay
+ * active at start (421 at the greeting, RCPT 451, the end of a message 554)
+ * and an SMTP delay
  * holds a reply; `ctdlab fault add|list|clear` round trip; every fault
  * injected is on the events timeline; bad rules and strangers are refused. */
 #include <check.h>
@@ -160,18 +161,27 @@ TEST(test_imsva_rules_from_config_file)
 {
 	tl_daemon m;
 	char *dir = tl_tmpdir("faultini");
-	char *ini = xasprintf("%s/lab.ini", dir);
-	FILE *f = fopen(ini, "w");
+	char *ini = xasprintf("%s/lab.ini", dir), *rules = xasprintf("%s/faults.json", dir);
+	FILE *f = fopen(rules, "w");
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "[imsva]\nfaults = [{\"point\":\"smtp\",\"match\":\"RCPT\",\"status\":451,"
-		   "\"count\":1}, {\"point\":\"smtp\",\"match\":\"EOM\",\"status\":554,"
-		   "\"count\":1}, {\"point\":\"smtp\",\"match\":\"MAIL\",\"delay_ms\":100,"
-		   "\"count\":1}]\n");
+	fprintf(f, "[{\"point\":\"smtp\",\"match\":\"EOM\",\"status\":554,\"count\":1},\n"
+		   " {\"point\":\"smtp\",\"match\":\"MAIL\",\"delay_ms\":100,\"count\":1},\n"
+		   " {\"point\":\"smtp\",\"match\":\"CONNECT\",\"status\":421,\"count\":1}]\n");
+	fclose(f);
+	/* one rule inline, the others in a file */
+	f = fopen(ini, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[imsva]\nfaults = {\"point\":\"smtp\",\"match\":\"RCPT\",\"status\":451,"
+		   "\"count\":1}\nfaults_file = %s\n", rules);
 	fclose(f);
 	const char *args[] = {"--config", ini, "--port", "0", "--smtp_port", "0", "--tls", "no",
 			      NULL};
 	tl_daemon_start(&m, "imsvad", "imsva", args);
+	/* the first connection is refused at the greeting */
 	tl_smtp *s = tl_smtp_connect("127.0.0.1", smtp_port(m.ready));
+	ck_assert_int_eq(tl_smtp_read(s), 421);
+	tl_smtp_close(s);
+	s = tl_smtp_connect("127.0.0.1", smtp_port(m.ready));
 	ck_assert_int_eq(tl_smtp_read(s), 220);
 	ck_assert_int_eq(tl_smtp_cmd(s, "EHLO client.lab.test"), 250);
 	ck_assert_int_eq(tl_smtp_cmd(s, "MAIL FROM:<a@lab.test>"), 250); /* held, then sent */
@@ -187,11 +197,12 @@ TEST(test_imsva_rules_from_config_file)
 	ck_assert_int_eq(tl_smtp_read(s), 250);
 	ck_assert_int_eq(tl_smtp_cmd(s, "QUIT"), 221);
 	tl_smtp_close(s);
-	ck_assert_int_eq(timeline_faults(m.home, "imsva"), 3);
+	ck_assert_int_eq(timeline_faults(m.home, "imsva"), 4);
 	tl_daemon_stop(&m);
 	tl_rmrf(dir);
 	free(dir);
 	free(ini);
+	free(rules);
 }
 
 TEST(test_ctdlab_fault_cli_round_trip)
