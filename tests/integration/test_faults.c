@@ -57,11 +57,11 @@ TEST(test_ddan_get_report_503_twice_then_stops)
 	dtas_client c;
 	tl_dtas_client(&c, dd.url, dd.key);
 	char *auth = xasprintf("Authorization: Bearer %s", dd.key);
-	const char *h[] = {auth, "Content-Type: application/json", NULL};
+	const char *dh[] = {auth, "Content-Type: application/json", NULL};
 	long normal = get_report(&c);
 	ck_assert_int_ne(normal, 503);
 
-	json_t *j = tl_api(dd.url, "POST", "/api/lab/faults", h,
+	json_t *j = tl_api(dd.url, "POST", "/api/lab/faults", dh,
 			   "{\"match\":\"*/get_report\",\"status\":503,\"count\":2}", 201);
 	json_t *rule = json_array_get(json_object_get(j, "added"), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(rule, "count")), 2);
@@ -70,7 +70,7 @@ TEST(test_ddan_get_report_503_twice_then_stops)
 	ck_assert_int_eq(get_report(&c), 503);
 	ck_assert_int_eq(get_report(&c), 503);
 	ck_assert_int_eq(get_report(&c), normal);
-	j = tl_api(dd.url, "GET", "/api/lab/faults", h, NULL, 200);
+	j = tl_api(dd.url, "GET", "/api/lab/faults", dh, NULL, 200);
 	ck_assert_int_eq(json_array_size(json_object_get(j, "faults")), 0);
 	json_decref(j);
 	ck_assert_int_eq(timeline_faults(dd.home, "ddan"), 2);
@@ -80,12 +80,19 @@ TEST(test_ddan_get_report_503_twice_then_stops)
 	tk_stop(&dd);
 }
 
+/* TMCM's console API, as scripts call it: the password as X-Api-Key. */
+static const char *const h[] = {"X-Api-Key: " SECRET, "Content-Type: application/json", NULL};
+
+static void start_tmcm(tl_daemon *t)
+{
+	const char *args[] = {"--port", "0", "--console_password", SECRET, NULL};
+	tl_daemon_start(t, "tmcmd", "tmcm", args);
+}
+
 TEST(test_tmcm_udso_add_500_malformed_and_reset)
 {
 	tl_daemon t;
-	const char *args[] = {"--port", "0", "--console_password", SECRET, NULL};
-	tl_daemon_start(&t, "tmcmd", "tmcm", args);
-	const char *h[] = {"X-Api-Key: " SECRET, "Content-Type: application/json", NULL};
+	start_tmcm(&t);
 	json_decref(tl_api(t.url, "POST", "/api/lab/faults", h,
 			   "[{\"match\":\"/api/udso\",\"method\":\"POST\",\"status\":500,"
 			   "\"action\":\"malformed\",\"count\":1},"
@@ -120,9 +127,7 @@ TEST(test_tmcm_udso_add_500_malformed_and_reset)
 TEST(test_rules_refused_when_bad_or_anonymous)
 {
 	tl_daemon t;
-	const char *args[] = {"--port", "0", "--console_password", SECRET, NULL};
-	tl_daemon_start(&t, "tmcmd", "tmcm", args);
-	const char *h[] = {"X-Api-Key: " SECRET, "Content-Type: application/json", NULL};
+	start_tmcm(&t);
 	const char *anon[] = {"Content-Type: application/json", NULL};
 	json_t *j = tl_api(t.url, "POST", "/api/lab/faults", h, "{\"match\":\"*\",\"status\":42}",
 			   400);
