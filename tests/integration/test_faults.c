@@ -1,11 +1,11 @@
 /* test_faults.c - faults on demand over real daemons: a rule set through a
  * daemon's /api/lab/faults makes the named call fail as configured and then
  * stops (DDAN get_report 503 twice, TMCM UDSO add 500 with a malformed body,
- * a reset connection the client sees); IMSVA rules from the config file are
- * active at start (421 at the greeting, RCPT 451, the end of a message 554)
- * and an SMTP delay
- * holds a reply; `ctdlab fault add|list|clear` round trip; every fault
- * injected is on the events timeline; bad rules and strangers are refused. */
+ * a reset connection the client sees, an SPS WRS query once); IMSVA rules
+ * from the config file and a rules file are active at start (421 at the
+ * greeting, RCPT 451, the end of a message 554, a delayed MAIL reply);
+ * `ctdlab fault add|list|clear` round trip; every fault injected is on the
+ * events timeline; bad rules and strangers are refused. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,4 +253,26 @@ TEST(test_ctdlab_fault_cli_round_trip)
 	ck_assert_int_eq(tl_ctdlab(m.home, bad, &out), 2);
 	free(out);
 	tl_daemon_stop(&m);
+}
+
+/* A rule on SPS's web reputation port (its second listener) set through the
+ * console API of the main one: the query fails once, then is answered. */
+TEST(test_sps_wrs_query_fault)
+{
+	tl_daemon sp;
+	const char *args[] = {"--port", "0", "--wrs_port", "0", "--api_key", SECRET, NULL};
+	tl_daemon_start(&sp, "spsd", "sps", args);
+	const char *hs[] = {"X-API-Key: " SECRET, "Content-Type: application/json", NULL};
+	json_decref(tl_api(sp.url, "POST", "/api/lab/faults", hs,
+			   "{\"match\":\"/wrs/*\",\"status\":503,\"count\":1}", 201));
+	char *q = xasprintf("%s/wrs/v1/query?url=http%%3A%%2F%%2Fexample.com%%2F",
+			    tl_listener(sp.ready, "wrs"));
+	http_response r = {0};
+	ck_assert_int_eq(tl_http("GET", q, NULL, NULL, &r), 503);
+	http_response_free(&r);
+	ck_assert_int_eq(tl_http("GET", q, NULL, NULL, &r), 200);
+	http_response_free(&r);
+	ck_assert_int_eq(timeline_faults(sp.home, "sps"), 1);
+	free(q);
+	tl_daemon_stop(&sp);
 }
