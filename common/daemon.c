@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include "daemon.h"
 #include "datadir.h"
+#include "fault.h"
 #include "log.h"
 #include "ready.h"
 #include "store.h"
@@ -116,11 +117,24 @@ void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, v
 	if (json_object_size(outputs))
 		json_object_set(d->info, "outputs", outputs);
 	json_decref(outputs);
+	d->peers = json_object();
+	fault_init(appliance, (uint64_t)d->cfg->fault_seed);
+	if (fault_add_text(d->cfg->faults, d->cfg->faults_file, &err) != 0)
+		fatal("fault.config", "error=\"%s\"", err.msg);
 }
 
 int64_t daemon_uptime_ms(const ctd_daemon *d)
 {
 	return time_mono_ms() - d->started_ms;
+}
+
+/* "ok", or why the store does not answer (into err). */
+static const char *store_check(ctd_err *err)
+{
+	store *st = store_get(err);
+	if (!st || store_exec(st, "SELECT 1", err) != 0)
+		return err->msg;
+	return "ok";
 }
 
 /* Never touches the store: a writer holding it must not make the daemon look
@@ -143,6 +157,40 @@ static void healthz(http_req *req, http_resp *resp)
 	if (outputs)
 		json_object_set_new(body, "outputs", outputs);
 	http_resp_json(resp, strcmp(store_status, "ok") == 0 ? 200 : 503, body);
+}
+
+/* The process runs: nothing else is looked at. */
+static void livez(http_req *req, http_resp *resp)
+{
+	http_resp_json(resp, 200, json_pack("{s:s, s:s, s:I}", "status", "alive", "appliance",
+					    running->appliance, "pid", (json_int_t)getpid()));
+}
+
+/* Ready to serve: the store answers, every listener is up (the ready file is
+ * written) and every peer the daemon calls is configured. */
+static void readyz(http_req *req, http_resp *resp)
+{
+	ctd_err err;
+	const char *store_status = store_check(&err);
+	int serving = __atomic_load_n(&running->serving, __ATOMIC_ACQUIRE);
+	int ready = strcmp(store_status, "ok") == 0 && serving;
+	json_t *peers = json_object();
+	const char *name;
+	json_t *url;
+	json_object_foreach(running->peers, name, url) {
+		int set = *json_string_value(url) != '\0';
+		json_object_set_new(peers, name, json_string(set ? "configured" : "not configured"));
+		ready &= set;
+	}
+	json_t *body = json_pack("{s:b, s:s, s:s, s:s, s:o}", "ready", ready, "appliance",
+				 running->appliance, "store", store_status, "listeners",
+				 serving ? "up" : "starting", "peers", peers);
+	http_resp_json(resp, ready ? 200 : 503, body);
+}
+
+void daemon_add_peer(ctd_daemon *d, const char *name, const char *url)
+{
+	json_object_set_new(d->peers, name, json_string(url ? url : ""));
 }
 
 store *daemon_req_store(http_resp *resp)
@@ -196,11 +244,16 @@ void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, 
 		       int path_nocase)
 {
 	ctd_err err;
-	http_route *all = xcalloc(nroutes + 1 + CONSOLE_MAX_ROUTES, sizeof *all);
+	enum { OWN = 3 }; /* /healthz, /livez, /readyz */
+	http_route *all = xcalloc(nroutes + OWN + DAEMON_LAB_MAX_ROUTES + CONSOLE_MAX_ROUTES,
+				  sizeof *all);
 	all[0] = (http_route){"GET", "/healthz", healthz, HTTP_PUBLIC};
+	all[1] = (http_route){"GET", "/livez", livez, HTTP_PUBLIC};
+	all[2] = (http_route){"GET", "/readyz", readyz, HTTP_PUBLIC};
 	if (nroutes)
-		memcpy(all + 1, routes, nroutes * sizeof *routes);
-	nroutes += console_add_routes(d, all + 1 + nroutes);
+		memcpy(all + OWN, routes, nroutes * sizeof *routes);
+	nroutes += daemon_lab_routes(d, all + OWN + nroutes);
+	nroutes += console_add_routes(d, all + OWN + nroutes);
 
 	if (d->cfg->tls && tls_lab_cert(d->cfg->home, &d->cert_pem, &d->key_pem, &err) != 0)
 		fatal("tls.cert", "home=%s error=\"%s\"", d->cfg->home, err.msg);
@@ -214,7 +267,7 @@ void daemon_http_start(ctd_daemon *d, const http_route *routes, size_t nroutes, 
 		.threads = (int)d->cfg->http_threads,
 		.path_nocase = path_nocase,
 		.routes = all,
-		.nroutes = nroutes + 1,
+		.nroutes = nroutes + OWN,
 		.app = app,
 		.auth = d->sessions ? &session_auth : NULL,
 		.auth_cls = d->sessions,
@@ -287,6 +340,7 @@ void daemon_ready(ctd_daemon *d)
 	ctd_err err;
 	if (file_write_atomic(d->ready_path, text, strlen(text), 0600, &err) != 0)
 		fatal("daemon.ready", "error=\"%s\"", err.msg);
+	__atomic_store_n(&d->serving, 1, __ATOMIC_RELEASE);
 	log_info("daemon.ready", "pid=%ld startup_ms=%lld", (long)getpid(),
 		 (long long)daemon_uptime_ms(d));
 	free(text);
@@ -323,6 +377,7 @@ void daemon_shutdown(ctd_daemon *d)
 	store_close_thread();
 	json_decref(d->listeners);
 	json_decref(d->info);
+	json_decref(d->peers);
 	free(d->routes_owned);
 	free(d->login_password);
 	session_table_free(d->sessions);

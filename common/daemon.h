@@ -44,6 +44,9 @@ typedef struct daemon_config {
 	char *locale;    /* console language: en | ja */
 	char *timezone;  /* console time zone, IANA name ("": the browser's) */
 	evsink_config out; /* syslog and webhook outputs of the timeline */
+	char *faults;    /* fault rules active from the start (JSON, fault.h); "": none */
+	char *faults_file; /* the same in a JSON file */
+	long long fault_seed; /* seed of the rules' probability; 0: from the clock */
 } daemon_config;
 
 /* Table rows for daemon_config inside struct T (member `base`). */
@@ -89,7 +92,14 @@ typedef struct daemon_config {
 	{"timezone", CFG_STR, offsetof(T, base.timezone), "", NULL, 0, 0, NULL,                  \
 	 "time zone the console shows times in (IANA name, e.g. Asia/Tokyo; empty: the "         \
 	 "browser's)"},                                                                          \
-	EVSINK_CFG_OPTS(T, base.out)
+	EVSINK_CFG_OPTS(T, base.out),                                                    \
+	{"faults", CFG_STR, offsetof(T, base.faults), "", NULL, 0, 0, NULL,                      \
+	 "fault rules active from the start, a JSON array (README: Faults on demand; empty: "    \
+	 "none)"},                                                                               \
+	{"faults_file", CFG_STR, offsetof(T, base.faults_file), "", NULL, 0, 0, NULL,            \
+	 "a JSON file of fault rules active from the start (for more than an INI line holds)"},  \
+	{"fault_seed", CFG_INT, offsetof(T, base.fault_seed), "0", NULL, 0, 2147483647LL, NULL,  \
+	 "seed of the fault rules' probability draws (0: from the clock)"}
 
 typedef struct ctd_daemon {
 	const char *appliance;
@@ -112,6 +122,8 @@ typedef struct ctd_daemon {
 	json_t *(*status_fn)(void *cls);
 	void *status_cls;
 	struct store_maint *maint; /* WAL checkpoints; /healthz reports its state */
+	json_t *peers;     /* name -> URL ("" when not configured), for /readyz */
+	int serving;       /* daemon_ready ran: the listeners are up */
 } ctd_daemon;
 
 /* Load config (exits on --help or a bad value), init logging, create the data
@@ -146,6 +158,20 @@ void daemon_set_status(ctd_daemon *d, json_t *(*fn)(void *cls), void *cls);
 /* For a handler: the calling thread's store, or NULL with the error answer
  * already in resp. */
 store *daemon_req_store(http_resp *resp);
+/* A peer the daemon calls (its URL option; "" when not configured): /readyz
+ * answers 503 while a declared peer is not configured. */
+void daemon_add_peer(ctd_daemon *d, const char *name, const char *url);
+/* GET /metrics and the /api/lab/faults routes (daemon_lab.c) into out (room
+ * for DAEMON_LAB_MAX_ROUTES); the fault routes only when d has a login. */
+#define DAEMON_LAB_MAX_ROUTES 5
+size_t daemon_lab_routes(ctd_daemon *d, http_route *out);
+/* A gauge read from the store on every scrape of /metrics: sql's columns
+ * are def's labels, in order, then the value (both constant, static). */
+struct metric_def;
+void daemon_metric_sql(const struct metric_def *def, const char *sql);
+/* The gauges every appliance has: ctdlab_suspicious_objects{list,type} and
+ * ctdlab_queue_depth{queue}. */
+extern const struct metric_def daemon_metric_objects, daemon_metric_queue;
 /* Write the ready file: the daemon is serving. */
 void daemon_ready(ctd_daemon *d);
 /* Run the event loop until SIGTERM/SIGINT, then stop every HTTP listener and

@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <time.h>
 #include <curl/curl.h>
+#include "fault.h"
 #include "http_client.h"
 #include "log.h"
 
@@ -117,13 +118,6 @@ static int retryable_status(long status)
 	return status == 502 || status == 503 || status == 504;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 static curl_mime *build_form(CURL *c, const http_request *req)
 {
 	curl_mime *mime = curl_mime_init(c);
@@ -184,12 +178,43 @@ static void setup(CURL *c, const http_client_opts *opts, const http_request *req
 	set_method(c, req, mime || req->body);
 }
 
+/* A fault rule on calls to peers (fault.h): 0 when none applies (or only a
+ * delay), 1 with the made-up answer in resp, -1 with the connection error. */
+static int peer_fault(const char *method, const http_request *req, http_response *resp,
+		      ctd_err *err)
+{
+	fault_hit hit;
+	if (!fault_check(&(fault_request){.point = FAULT_PEER, .method = method,
+					  .target = req->url},
+			 &hit))
+		return 0;
+	if (hit.delay_ms)
+		sleep_ms(hit.delay_ms);
+	if (hit.action == FAULT_DROP || hit.action == FAULT_RESET)
+		return ctd_fail(err, CTD_EIO, "%s %s: %s (%s)", method, req->url,
+				hit.action == FAULT_RESET ? "Connection reset by peer"
+							  : "Empty reply from server",
+				hit.message);
+	if (hit.action == FAULT_RESPOND && !hit.status)
+		return 0;
+	resp->status = hit.status;
+	char *body = hit.action == FAULT_MALFORMED ? fault_malformed_body(&hit)
+						   : fault_error_body(&hit);
+	sbuf_puts(&resp->body, body);
+	free(body);
+	return 1;
+}
+
 int http_fetch(const http_client_opts *opts, const http_request *req, http_response *resp,
 	       ctd_err *err)
 {
 	*resp = (http_response){0};
 	if (!req->url)
 		return ctd_fail(err, CTD_EINVAL, "http_fetch without a URL");
+	const char *verb = req->method ? req->method : (req->body || req->form) ? "POST" : "GET";
+	int faulted = peer_fault(verb, req, resp, err);
+	if (faulted)
+		return faulted < 0 ? -1 : 0;
 	pthread_once(&curl_once, curl_init_once);
 	CURL *c = curl_easy_init();
 	if (!c)

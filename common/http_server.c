@@ -26,6 +26,7 @@
 #include "http_internal.h"
 #include "http_server.h"
 #include "log.h"
+#include "metrics.h"
 #include "net.h"
 #include "store.h"
 
@@ -73,7 +74,18 @@ typedef struct req_state {
 	int interim_sent;  /* a 1xx was queued as the final answer: close now */
 	int auth_done;     /* the route's authenticator has run */
 	http_route unknown; /* an unknown path under an authenticated API */
+	int64_t started_ms;
 } req_state;
+
+static const double latency_buckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+					 0.25,  0.5,   1,    2.5,   5,    10};
+static const metric_def requests_total = {
+	"ctdlab_http_requests_total", "HTTP requests answered, by method, route and status",
+	METRIC_COUNTER, {"method", "route", "status"}};
+static const metric_def request_seconds = {
+	"ctdlab_http_request_duration_seconds", "HTTP request latency, by route",
+	METRIC_HISTOGRAM, {"route"}, latency_buckets,
+	sizeof latency_buckets / sizeof latency_buckets[0]};
 
 /* ---- routing ---------------------------------------------------------- */
 
@@ -234,6 +246,17 @@ static void resp_free(http_resp *resp)
 	resp->nheaders = 0;
 }
 
+/* Metrics by route pattern (never the path: unmatched paths are "none"). */
+static void count_request(const req_state *st, int status)
+{
+	const char *route = st->route ? st->route->pattern : "none";
+	char code[8];
+	snprintf(code, sizeof code, "%d", status);
+	METRIC_INC(requests_total, st->route ? st->req.method : "other", route, code);
+	metric_observe(&request_seconds, (double)(time_mono_ms() - st->started_ms) / 1000.0,
+		       METRIC_LABELS(route));
+}
+
 /* Queue resp on the connection. A 1xx status is sent as the final answer
  * (DDAN's get_report says "still analysing" with a bare 102): MHD treats 1xx
  * as interim and asks for another response, so we send it with
@@ -269,6 +292,7 @@ static enum MHD_Result resp_queue(struct MHD_Connection *conn, req_state *st, ht
 	}
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)status, r);
 	st->queued = ret == MHD_YES;
+	count_request(st, status);
 	log_debug("http.request", "method=%s path=%s status=%d bytes=%zu queued=%d",
 		  st->req.method, st->req.path, status, len, st->queued);
 	MHD_destroy_response(r);
@@ -304,6 +328,7 @@ static req_state *state_new(http_server *srv, struct MHD_Connection *conn, const
 	st->req.auth_cls = srv->auth_cls;
 	st->req.conn = conn;
 	st->req.body = "";
+	st->started_ms = time_mono_ms();
 	return st;
 }
 
@@ -500,7 +525,11 @@ static enum MHD_Result on_complete(http_server *srv, struct MHD_Connection *conn
 	st->req.body_len = st->body.len;
 	if (!st->auth_done && authenticate(srv, st, &resp) != 0)
 		return resp_queue(conn, st, &resp);
-	st->route->handler(&st->req, &resp);
+	int fault = http_fault_apply(&st->req, &resp);
+	if (fault < 0)
+		return MHD_NO;
+	if (fault == 0)
+		st->route->handler(&st->req, &resp);
 	return resp_queue(conn, st, &resp);
 }
 

@@ -15,6 +15,7 @@
 #include "evsink.h"
 #include "hash.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 /* How long SQLite itself waits for a lock before reporting busy. */
@@ -66,6 +67,10 @@ static int rc_is_busy(int rc)
 	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
 }
 
+static const metric_def busy_retries = {
+	"ctdlab_store_busy_retries_total",
+	"store operations retried because another writer held the database", METRIC_COUNTER};
+
 typedef struct busy_retry {
 	int64_t deadline; /* 0 until the first busy answer */
 	int attempt;
@@ -106,6 +111,7 @@ static int busy_retry_again(busy_retry *br, int rc)
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
 	br->attempt++;
+	metric_add(&busy_retries, 1, NULL);
 	return 1;
 }
 
@@ -309,6 +315,7 @@ void store_set_path(const char *path)
 {
 	free(process_store_path);
 	process_store_path = path ? xstrdup(path) : NULL;
+	metric_register(&busy_retries);
 }
 
 const char *store_path(void)

@@ -145,6 +145,13 @@ int64_t time_mono_ms(void)
 	return clock_ms(CLOCK_MONOTONIC);
 }
 
+void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 void time_iso8601(int64_t ms, char *out, size_t outlen)
 {
 	time_t secs = (time_t)(ms / 1000);

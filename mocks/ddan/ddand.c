@@ -6,6 +6,7 @@
 
 #include "ddan.h"
 #include "log.h"
+#include "metrics.h"
 
 int main(int argc, char **argv)
 {
@@ -29,6 +30,10 @@ int main(int argc, char **argv)
 	daemon_set_console(&d, "/pages/login.php", &ddan_console_files);
 	size_t nroutes;
 	const http_route *routes = ddan_routes(&nroutes);
+	daemon_metric_sql(&daemon_metric_objects,
+			  "SELECT 'ddan', type, COUNT(*) FROM ddan_so GROUP BY type");
+	daemon_metric_sql(&daemon_metric_queue, "SELECT 'analysis', COUNT(*) FROM ddan_samples "
+						"WHERE status IN (2, 3)");
 	daemon_http_start(&d, routes, nroutes, &app, 0);
 	daemon_ready(&d);
 	daemon_run(&d);

@@ -16,6 +16,7 @@
 #include "store.h"
 #include "util.h"
 #include "ddi_sensor.h"
+#include "metrics.h"
 
 typedef struct ddi_config {
 	daemon_config base;
@@ -214,6 +215,11 @@ int main(int argc, char **argv)
 		       downloads, download_url};
 	daemon_set_login(&d, &(session_conf){.password = password, .api_keys = {api_key}});
 	daemon_set_console(&d, "/", &ddi_console_files);
+	daemon_add_peer(&d, "ddan", cfg.ddan_url);
+	daemon_metric_sql(&daemon_metric_objects,
+			  "SELECT 'ddi', type, COUNT(*) FROM ddi_sos GROUP BY type");
+	daemon_metric_sql(&daemon_metric_queue, "SELECT 'submission', COUNT(*) FROM ddi_files "
+						"WHERE state IN ('queued', 'analyzing')");
 	daemon_http_start(&d, ddi_routes, ddi_nroutes, &app, 0);
 	json_object_set_new(d.info, "api_key", json_string(api_key));
 	json_object_set_new(d.info, "console_password", json_string(d.login_password));

@@ -6,7 +6,10 @@
  * Commits are asynchronous (the intake queue batches them; a committer may
  * even report from another thread). Completions come back through a
  * mutex-protected list and one event made active; sessions are found again
- * by id, so a client that hung up meanwhile is simply no longer there. */
+ * by id, so a client that hung up meanwhile is simply no longer there.
+ *
+ * A fault rule's delay (SMTP_ACT_DELAY) holds the step's reply on a timer
+ * with input paused; drop and reset end the session at once. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@
 #include <openssl/ssl.h>
 #include "imsva_smtp.h"
 #include "log.h"
+#include "metrics.h"
 #include "net.h"
 
 typedef struct session {
@@ -37,7 +41,13 @@ typedef struct session {
 	int throttled;       /* the client does not read its replies: input paused */
 	struct event *close_timer; /* TLS: waits for the socket's own buffer */
 	int close_polls;
+	struct event *hold_timer;  /* a fault's delay: the reply waits in held */
+	sbuf held;
+	smtp_action after_hold;
 } session;
+
+static const metric_def smtp_sessions = {
+	"ctdlab_smtp_sessions_total", "SMTP connections accepted", METRIC_COUNTER};
 
 typedef struct completion {
 	struct completion *next;
@@ -78,6 +88,9 @@ static void session_free(session *s)
 	srv->nsessions--;
 	if (s->close_timer)
 		event_free(s->close_timer);
+	if (s->hold_timer)
+		event_free(s->hold_timer);
+	sbuf_free(&s->held);
 	if (s->bev)
 		bufferevent_free(s->bev);
 	smtp_proto_free(s->proto);
@@ -173,12 +186,96 @@ static void commit_done_cb(void *ctx, int ok, const char *queue_id)
  * until they drained: our output stays bounded. */
 #define MAX_PENDING_REPLIES (256 * 1024)
 
+static void session_pump(session *s);
+
+static void start_commit(session *s)
+{
+	s->committing = 1;
+	bufferevent_disable(s->bev, EV_READ);
+	completion *c = xcalloc(1, sizeof *c);
+	c->srv = s->srv;
+	c->session_id = s->id;
+	s->srv->opts.commit(s->srv->opts.app, smtp_proto_take_envelope(s->proto), commit_done_cb,
+			    c);
+}
+
+/* A fault's drop or reset: the session ends now, nothing more is sent. */
+static void session_abort(session *s, int reset)
+{
+	if (reset) {
+		struct bufferevent *under = bufferevent_get_underlying(s->bev);
+		struct linger lg = {1, 0};
+		setsockopt(bufferevent_getfd(under ? under : s->bev), SOL_SOCKET, SO_LINGER, &lg,
+			   sizeof lg);
+	}
+	log_info("smtp.fault_closed", "client=%s reset=%d", s->ip, reset);
+	session_free(s);
+}
+
+static void hold_done(evutil_socket_t fd, short what, void *arg);
+
+/* Hold the reply in out for the fault's delay, input paused. */
+static void session_hold(session *s, sbuf *out)
+{
+	long ms = smtp_proto_delay(s->proto, &s->after_hold);
+	sbuf_append(&s->held, out->data ? out->data : "", out->len);
+	out->len = 0;
+	bufferevent_disable(s->bev, EV_READ);
+	if (!s->hold_timer)
+		s->hold_timer = evtimer_new(s->srv->base, hold_done, s);
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	evtimer_add(s->hold_timer, &tv);
+}
+
+/* Do what act asks once the replies went out. Returns 1 when pumping must
+ * stop (s may be gone). */
+static int session_act(session *s, smtp_action act)
+{
+	switch (act) {
+	case SMTP_ACT_COMMIT:
+		start_commit(s);
+		return 0;
+	case SMTP_ACT_STARTTLS:
+		if (start_tls(s) < 0) {
+			log_warn("smtp.tls_failed", "client=%s", s->ip);
+			session_close_after_flush(s);
+		}
+		return 1; /* the input buffer was discarded */
+	case SMTP_ACT_CLOSE:
+		session_close_after_flush(s);
+		return 1;
+	case SMTP_ACT_DROP:
+	case SMTP_ACT_RESET:
+		session_abort(s, act == SMTP_ACT_RESET);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void hold_done(evutil_socket_t fd, short what, void *arg)
+{
+	session *s = arg;
+	session_send(s, &s->held);
+	if (session_act(s, s->after_hold))
+		return;
+	if (s->committing)
+		return;
+	bufferevent_enable(s->bev, EV_READ);
+	session_pump(s);
+}
+
+static int holding(const session *s)
+{
+	return s->hold_timer && evtimer_pending(s->hold_timer, NULL);
+}
+
 static void session_pump(session *s)
 {
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 	sbuf out = {0};
 	smtp_action act = SMTP_ACT_NONE;
-	while (!s->committing && !s->closing && evbuffer_get_length(in) > 0) {
+	while (!s->committing && !s->closing && !holding(s) && evbuffer_get_length(in) > 0) {
 		if (pending_output(s) > MAX_PENDING_REPLIES) {
 			s->throttled = 1;
 			bufferevent_disable(s->bev, EV_READ);
@@ -188,27 +285,15 @@ static void session_pump(session *s)
 		const char *data = (const char *)evbuffer_pullup(in, (ssize_t)n);
 		size_t used = smtp_proto_feed(s->proto, data, n, &out, &act);
 		evbuffer_drain(in, used);
-		session_send(s, &out);
-		if (act == SMTP_ACT_COMMIT) {
-			s->committing = 1;
-			bufferevent_disable(s->bev, EV_READ);
-			completion *c = xcalloc(1, sizeof *c);
-			c->srv = s->srv;
-			c->session_id = s->id;
-			s->srv->opts.commit(s->srv->opts.app, smtp_proto_take_envelope(s->proto),
-					    commit_done_cb, c);
-		} else if (act == SMTP_ACT_STARTTLS) {
-			if (start_tls(s) < 0) {
-				log_warn("smtp.tls_failed", "client=%s", s->ip);
-				session_close_after_flush(s);
-			}
-			break; /* the input buffer was discarded */
-		} else if (act == SMTP_ACT_CLOSE) {
-			session_close_after_flush(s);
-			break; /* s may be gone */
-		} else if (used == 0) {
+		if (act == SMTP_ACT_DELAY) {
+			session_hold(s, &out);
 			break;
 		}
+		session_send(s, &out);
+		if (session_act(s, act))
+			break; /* s may be gone */
+		if (act == SMTP_ACT_NONE && used == 0)
+			break;
 	}
 	sbuf_free(&out);
 }
@@ -251,7 +336,7 @@ static void session_write(struct bufferevent *bev, void *arg)
 		session_free(s);
 	} else if (s->throttled && !s->closing) {
 		s->throttled = 0;
-		if (!s->committing)
+		if (!s->committing && !holding(s))
 			bufferevent_enable(s->bev, EV_READ);
 		session_pump(s);
 	}
@@ -292,6 +377,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	session *s = xcalloc(1, sizeof *s);
 	s->srv = srv;
 	s->id = ++srv->next_id;
+	metric_add(&smtp_sessions, 1, NULL);
 	net_addr_text(sa, s->ip, sizeof s->ip);
 	if (!*s->ip)
 		snprintf(s->ip, sizeof s->ip, "unknown");
@@ -310,8 +396,13 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	sbuf out = {0};
-	smtp_proto_greet(s->proto, &out);
-	session_send(s, &out);
+	smtp_action act = smtp_proto_greet(s->proto, &out);
+	if (act == SMTP_ACT_DELAY) {
+		session_hold(s, &out);
+	} else {
+		session_send(s, &out);
+		session_act(s, act);
+	}
 	sbuf_free(&out);
 }
 
@@ -338,6 +429,7 @@ static SSL_CTX *ssl_ctx_from_pem(const char *cert_pem, const char *key_pem)
 smtp_server *smtp_server_start(struct event_base *base, const smtp_server_opts *opts,
 			       ctd_err *err)
 {
+	metric_register(&smtp_sessions);
 	smtp_server *srv = xcalloc(1, sizeof *srv);
 	srv->opts = *opts;
 	srv->base = base;

@@ -42,15 +42,20 @@ typedef enum {
 	SMTP_ACT_NONE,     /* keep reading */
 	SMTP_ACT_COMMIT,   /* message complete: commit env, then smtp_proto_commit_done */
 	SMTP_ACT_STARTTLS, /* reply written: flush it, then start TLS, discard buffered input */
-	SMTP_ACT_CLOSE     /* reply written: flush it, then close */
+	SMTP_ACT_CLOSE,    /* reply written: flush it, then close */
+	/* faults on demand (fault.h): */
+	SMTP_ACT_DELAY,    /* hold the reply written for smtp_proto_delay's ms, then act */
+	SMTP_ACT_DROP,     /* close now, without a reply */
+	SMTP_ACT_RESET     /* reset the connection now (TCP RST) */
 } smtp_action;
 
 typedef struct smtp_proto smtp_proto;
 
 smtp_proto *smtp_proto_new(const smtp_limits *lim, const char *client_ip);
 void smtp_proto_free(smtp_proto *p);
-/* The 220 greeting. */
-void smtp_proto_greet(smtp_proto *p, sbuf *out);
+/* The 220 greeting; with a fault rule on step CONNECT its reply (then
+ * SMTP_ACT_CLOSE), a drop or reset, or SMTP_ACT_DELAY. */
+smtp_action smtp_proto_greet(smtp_proto *p, sbuf *out);
 /* Consume input until it is used up or an action is due. Returns the number of
  * bytes consumed; *act says what the caller must do next. */
 size_t smtp_proto_feed(smtp_proto *p, const char *data, size_t len, sbuf *out, smtp_action *act);
@@ -64,6 +69,8 @@ void smtp_proto_tls_started(smtp_proto *p);
 /* Replies for the idle timeout and for shutdown. */
 void smtp_proto_timeout(smtp_proto *p, sbuf *out);
 int smtp_proto_in_data(const smtp_proto *p);
+/* After SMTP_ACT_DELAY: how long to hold the reply, and the action due after. */
+long smtp_proto_delay(smtp_proto *p, smtp_action *after);
 
 void smtp_envelope_free(smtp_envelope *e);
 

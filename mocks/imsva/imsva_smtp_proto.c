@@ -8,14 +8,22 @@
  * are bounded by max_line (500 when longer). In DATA, a bare LF is normalised
  * to CRLF, but the end-of-data dot only counts as CRLF "." CRLF, so bare-LF
  * tricks cannot smuggle a second message. NUL bytes are refused in commands
- * and removed from message data. */
+ * and removed from message data.
+ *
+ * Faults on demand (fault.h, point "smtp") apply per step: the command verb
+ * (EHLO, MAIL, RCPT, DATA, ...), CONNECT (the greeting) or EOM, the final
+ * dot of a message. A rule
+ * answers its code instead of the step, drops or resets the connection,
+ * sends a reply that is not SMTP, or holds the step's reply for a delay. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "fault.h"
 #include "imsva_smtp.h"
+#include "metrics.h"
 
 /* A partial DATA line longer than this is flushed into the message: it can no
  * longer be the end-of-data dot, and memory stays bounded by max_size. */
@@ -39,7 +47,22 @@ struct smtp_proto {
 	int line_partial;   /* DATA: the line's start was already flushed */
 	int prev_crlf;      /* DATA: the previous line ended with CRLF */
 	int oversize;       /* DATA: message over max_size, discard to the dot */
+	/* a fault's delay: the step's reply waits, then after_delay applies */
+	long delay_ms;
+	smtp_action after_delay;
 };
+
+static const metric_def smtp_replies = {
+	"ctdlab_smtp_replies_total", "SMTP replies sent, by code", METRIC_COUNTER, {"code"}};
+
+/* Count the final line of each reply ("250 ...", not "250-..."). */
+static void count_reply(const char *line, int n)
+{
+	if (n < 4 || line[3] != ' ' || !isdigit((unsigned char)line[0]))
+		return;
+	char code[4] = {line[0], line[1], line[2], '\0'};
+	METRIC_INC(smtp_replies, code);
+}
 
 static void reply(sbuf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void reply(sbuf *out, const char *fmt, ...)
@@ -53,6 +76,7 @@ static void reply(sbuf *out, const char *fmt, ...)
 		return;
 	if ((size_t)n > sizeof buf - 3)
 		n = (int)(sizeof buf - 3);
+	count_reply(buf, n);
 	sbuf_append(out, buf, (size_t)n);
 	sbuf_append(out, "\r\n", 2);
 }
@@ -104,11 +128,6 @@ void smtp_proto_free(smtp_proto *p)
 	free(p->helo);
 	sbuf_free(&p->line);
 	free(p);
-}
-
-void smtp_proto_greet(smtp_proto *p, sbuf *out)
-{
-	reply(out, "220 %s ESMTP Postfix", p->lim.hostname);
 }
 
 int smtp_proto_in_data(const smtp_proto *p)
@@ -336,6 +355,82 @@ static smtp_action cmd_starttls(smtp_proto *p, const char *arg, sbuf *out)
 	return SMTP_ACT_NONE;
 }
 
+/* The enhanced status of a fault's reply code. */
+static const char *fault_enhanced(int code)
+{
+	return code >= 500 ? "5.3.0" : code >= 400 ? "4.3.0" : "2.0.0";
+}
+
+/* A fault rule for step `verb` (fault.h). Returns 1 when the rule takes the
+ * step: its reply is in out and *act says what follows; 0 to run the step.
+ * Either way a delay may be pending: handle_line turns it into DELAY. */
+static int step_fault(smtp_proto *p, const char *verb, sbuf *out, smtp_action *act)
+{
+	fault_hit hit;
+	if (!fault_check(&(fault_request){.point = FAULT_SMTP, .target = verb,
+					  .clients = {p->client_ip}},
+			 &hit))
+		return 0;
+	p->delay_ms = hit.delay_ms;
+	*act = SMTP_ACT_NONE;
+	switch (hit.action) {
+	case FAULT_DROP:
+	case FAULT_RESET:
+		*act = hit.action == FAULT_DROP ? SMTP_ACT_DROP : SMTP_ACT_RESET;
+		break;
+	case FAULT_MALFORMED:
+		reply(out, "fault injected: %.200s", hit.message);
+		break;
+	case FAULT_RESPOND:
+		if (!hit.status)
+			return 0;
+		reply(out, "%d %s Error: %.200s", hit.status, fault_enhanced(hit.status),
+		      hit.message);
+		break;
+	}
+	return 1;
+}
+
+/* act, or DELAY first when a fault's delay is pending. */
+static smtp_action with_delay(smtp_proto *p, smtp_action act)
+{
+	if (!p->delay_ms)
+		return act;
+	p->after_delay = act;
+	return SMTP_ACT_DELAY;
+}
+
+/* The greeting, or a fault of step CONNECT: its error reply ends the session. */
+smtp_action smtp_proto_greet(smtp_proto *p, sbuf *out)
+{
+	smtp_action act;
+	if (!step_fault(p, "CONNECT", out, &act))
+		reply(out, "220 %s ESMTP Postfix", p->lim.hostname);
+	else if (act == SMTP_ACT_NONE)
+		act = SMTP_ACT_CLOSE;
+	if (act == SMTP_ACT_CLOSE)
+		p->state = ST_CLOSED;
+	return with_delay(p, act);
+}
+
+long smtp_proto_delay(smtp_proto *p, smtp_action *after)
+{
+	long ms = p->delay_ms;
+	*after = p->after_delay;
+	p->delay_ms = 0;
+	p->after_delay = SMTP_ACT_NONE;
+	return ms;
+}
+
+/* The command's verb, upper-cased, for fault rules ("" when too long). */
+static void verb_of(const char *line, size_t vlen, char *verb, size_t cap)
+{
+	size_t n = vlen < cap ? vlen : 0;
+	for (size_t i = 0; i < n; i++)
+		verb[i] = (char)toupper((unsigned char)line[i]);
+	verb[n] = '\0';
+}
+
 static smtp_action run_command(smtp_proto *p, char *line, size_t len, sbuf *out)
 {
 	if (memchr(line, '\0', len)) {
@@ -351,6 +446,11 @@ static smtp_action run_command(smtp_proto *p, char *line, size_t len, sbuf *out)
 	/* trailing spaces are not part of any argument */
 	for (char *e = arg + strlen(arg); e > arg && (e[-1] == ' ' || e[-1] == '\t'); *--e = '\0')
 		;
+	char verb[16];
+	smtp_action fact;
+	verb_of(line, vlen, verb, sizeof verb);
+	if (step_fault(p, verb, out, &fact))
+		return fact;
 #define VERB(v) (vlen == sizeof(v) - 1 && strncasecmp(line, v, vlen) == 0)
 	if (VERB("EHLO"))
 		cmd_helo(p, arg, 1, out);
@@ -447,6 +547,12 @@ static smtp_action end_of_data(smtp_proto *p, sbuf *out)
 		p->state = ST_CMD;
 		return SMTP_ACT_NONE;
 	}
+	smtp_action fact;
+	if (step_fault(p, "EOM", out, &fact)) {
+		reset_transaction(p);
+		p->state = ST_CMD;
+		return fact;
+	}
 	p->env->helo = xstrdup(p->helo ? p->helo : "");
 	p->env->client_ip = xstrdup(p->client_ip);
 	p->env->tls = p->tls;
@@ -500,6 +606,7 @@ static smtp_action handle_line(smtp_proto *p, int crlf, sbuf *out)
 	} else {
 		act = run_command(p, s, n, out);
 	}
+	act = with_delay(p, act);
 	p->line.len = 0;
 	if (p->line.data)
 		p->line.data[0] = '\0';

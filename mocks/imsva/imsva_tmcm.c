@@ -16,6 +16,7 @@
 #include "log.h"
 #include "sofeed.h"
 #include "util.h"
+#include "metrics.h"
 
 #define SYNC_CHUNK 20000
 
@@ -281,6 +282,7 @@ static int64_t sync_run(void *arg)
 		n = -1;
 	sync_buf_clear(&c);
 	free(c.buf);
+	metrics_sync_result("tmcm", n >= 0);
 	if (n < 0) {
 		const char *why = *err.msg ? err.msg : c.err.msg;
 		set_error(t, why);

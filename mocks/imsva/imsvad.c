@@ -12,6 +12,7 @@
 #include "imsva_smtp.h"
 #include "log.h"
 #include "util.h"
+#include "metrics.h"
 
 /* (an option with a classroom default adds `.def_classroom = "..."`) */
 #define OPT(name, type, field, def, real, min, max, choices, help, ...) \
@@ -122,6 +123,27 @@ static worker *start_worker(const char *name, int64_t interval_ms, worker_job jo
 }
 
 /* /healthz "status": the Control Manager and SPS connections. */
+static const metric_def messages_metric = {
+	"ctdlab_imsva_messages", "messages received, by processing state and final action",
+	METRIC_GAUGE, {"state", "verdict"}};
+
+/* /metrics: what the store holds, read on each scrape; the peers for /readyz. */
+static void declare_metrics(ctd_daemon *d, const imsva_config *cfg)
+{
+	daemon_add_peer(d, "ddan", cfg->ddan_url);
+	daemon_add_peer(d, "tmcm", cfg->tmcm_url);
+	daemon_add_peer(d, "sps", cfg->sps_url);
+	daemon_metric_sql(&messages_metric, "SELECT state, COALESCE(final_action, ''), COUNT(*) "
+					    "FROM imsva_messages GROUP BY 1, 2");
+	daemon_metric_sql(&daemon_metric_objects,
+			  "SELECT 'imsva', type, COUNT(*) FROM imsva_so GROUP BY type");
+	daemon_metric_sql(&daemon_metric_queue,
+			  "SELECT 'intake', COUNT(*) FROM imsva_messages WHERE state IN ('new', "
+			  "'processing') UNION ALL SELECT 'va', COUNT(*) FROM imsva_va_queue WHERE "
+			  "status = 'pending' UNION ALL SELECT 'delivery', COUNT(*) FROM "
+			  "imsva_outbound WHERE state = 'pending'");
+}
+
 static json_t *health_status(void *cls)
 {
 	imsva_app *app = cls;
@@ -176,6 +198,7 @@ int main(int argc, char **argv)
 	daemon_set_status(&d, health_status, &app);
 
 	daemon_set_console(&d, "/console.imss", &imsva_console_files);
+	declare_metrics(&d, &cfg);
 	daemon_http_start(&d, imsva_admin_routes, imsva_admin_nroutes, &app, 0);
 	smtp_server_opts so = {
 		.bind = cfg.base.bind,

@@ -13,6 +13,7 @@
 #include "store.h"
 #include "util.h"
 #include "worker.h"
+#include "metrics.h"
 
 #define APPLY_BATCH 2000
 
@@ -159,6 +160,7 @@ long sps_sync_once(const dtas_client *c, const char *source, const char *url, ct
 	json_t *detail;
 	/* The timeline gets a failure once per distinct error, not every interval. */
 	static char last_failure[sizeof err->msg];
+	metrics_sync_result(source, n >= 0);
 	if (n < 0) {
 		record_failure(st, err->msg);
 		log_warn("sync.failed", "source=%s url=%s error=\"%s\"", source, url, err->msg);

@@ -10,6 +10,7 @@
 #include "sps.h"
 #include "store.h"
 #include "util.h"
+#include "metrics.h"
 
 static const cfg_opt sps_opts[] = {
 	DAEMON_CFG_OPTS(sps_config, "4343", "yes"),
@@ -86,6 +87,9 @@ int main(int argc, char **argv)
 	sps_console_init(http_server_port(wrs));
 	daemon_add_http(&d, "wrs", "http", wrs);
 	daemon_set_console(&d, "/", &sps_console_files);
+	daemon_add_peer(&d, "tmcm", cfg.tmcm_url);
+	daemon_metric_sql(&daemon_metric_objects,
+			  "SELECT 'sps', type, COUNT(*) FROM sps_objects GROUP BY type");
 	daemon_http_start(&d, sps_console_routes, sps_console_nroutes, NULL, 1);
 	daemon_ready(&d);
 	daemon_run(&d);

@@ -9,6 +9,7 @@
 #include "worker.h"
 #include "util.h"
 #include "tmcm.h"
+#include "metrics.h"
 
 #define MAX_SOURCES 8
 #define APPLY_BATCH 500
@@ -292,6 +293,7 @@ static void sync_failed(store *st, const source_cfg *c, const char *sql, int64_t
 static void sync_result(store *st, const source_cfg *c, const apply_ctx *a, long n,
 			int64_t cursor, int64_t started, ctd_err *err)
 {
+	metrics_sync_result(c->name, n >= 0);
 	if (n < 0) {
 		sync_failed(st, c, SET_RESULT, started, a->applied, err->msg);
 		return;

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "util.h"
 #include "tmcm.h"
+#include "metrics.h"
 
 static const cfg_opt tmcm_opts[] = {
 	DAEMON_CFG_OPTS(tmcm_config, "8444", "yes"),
@@ -151,6 +152,10 @@ int main(int argc, char **argv)
 	daemon_set_status(&d, health_status, app.syncer);
 	/* path_nocase: the Automation API is IIS-routed, clients vary the case */
 	daemon_set_console(&d, "/webapp/login.aspx", &tmcm_console_files);
+	daemon_add_peer(&d, "ddan", cfg.ddan_url);
+	daemon_metric_sql(&daemon_metric_objects,
+			  "SELECT 'udso', type, COUNT(*) FROM tmcm_udso GROUP BY type UNION ALL "
+			  "SELECT 'va', type, COUNT(*) FROM tmcm_va_objects GROUP BY type");
 	daemon_http_start(&d, routes, n, &app, 1);
 	free(routes); /* the listener keeps its own copy */
 	publish_info(&d, &app);

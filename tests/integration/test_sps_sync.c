@@ -3,7 +3,9 @@
  * X-DTAS checksum: Sync now, the object count and last sync time, URL /
  * domain / IP / file lookups over the WRS port, incremental updates with
  * removals, Test connection, a wrong key, a full re-sync from an emptied
- * list, and a DDAN as the source. spsd registers with either source. */
+ * list, and a DDAN as the source. spsd registers with either source. A
+ * fault rule on the peer call (common/fault.h) fails one sync with a
+ * malformed feed, then the next one goes through, as /metrics counts. */
 #include <check.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -307,6 +309,45 @@ TEST(test_sync_evidence)
 	json_decref(a);
 	json_decref(b);
 	json_decref(c);
+}
+
+/* The value of the /metrics line that starts with `series ` (-1: none). */
+static long metric_value(spsd *s, const char *series)
+{
+	http_response r = {0};
+	char *u = xasprintf("%s/metrics", s->console);
+	ck_assert_int_eq(tl_http("GET", u, NULL, NULL, &r), 200);
+	char *want = xasprintf("\n%s ", series);
+	const char *line = strstr(r.body.data, want);
+	long v = line ? atol(line + strlen(want)) : -1;
+	free(want);
+	free(u);
+	http_response_free(&r);
+	return v;
+}
+
+TEST(test_peer_fault_fails_one_sync)
+{
+	spsd s;
+	spsd_start(&s, "tmcm");
+	json_decref(sync_now(&s));
+	const char *h[] = {"X-API-Key: SYNCKEY", "Content-Type: application/json", NULL};
+	json_decref(tl_api(s.console, "POST", "/api/lab/faults", h,
+			   "{\"point\":\"peer\",\"match\":\"*/get_black_lists*\","
+			   "\"action\":\"malformed\",\"count\":1}",
+			   201));
+	json_t *st = sync_now(&s);
+	ck_assert_str_ne(json_string_value(json_object_get(st, "last_error")), "");
+	json_decref(st);
+	st = sync_now(&s);
+	ck_assert_str_eq(json_string_value(json_object_get(st, "last_error")), "");
+	json_decref(st);
+	ck_assert_int_eq(metric_value(&s, "ctdlab_sync_runs_total{peer=\"tmcm\",result=\"failed\"}"),
+			 1);
+	ck_assert_int_ge(metric_value(&s, "ctdlab_sync_runs_total{peer=\"tmcm\",result=\"ok\"}"),
+			 2);
+	ck_assert_int_eq(metric_value(&s, "ctdlab_faults_injected_total{point=\"peer\",rule=\"1\"}"),
+			 1);
 	spsd_stop(&s);
 }
 

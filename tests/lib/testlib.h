@@ -101,6 +101,18 @@ int tl_stop(pid_t pid, int timeout_ms);
 void tl_stop_all(void);
 int tl_pid_alive(pid_t pid);
 
+/* One daemon in a fresh home (tl_tmpdir): started with args after --home,
+ * waited on (asserted ready), its main listener's URL (https, else http). */
+typedef struct tl_daemon {
+	char *home, *url;
+	pid_t pid;
+	json_t *ready;
+} tl_daemon;
+void tl_daemon_start(tl_daemon *d, const char *daemon, const char *appliance,
+		     const char *const *args);
+/* Stop it (asserting a clean exit) and remove its home. */
+void tl_daemon_stop(tl_daemon *d);
+
 /* Environment for a whole lab on ephemeral ports (ctdlab up inherits it);
  * DDI's live capture off so tests do not depend on capture privileges. */
 void tl_lab_env(void);

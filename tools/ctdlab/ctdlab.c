@@ -40,6 +40,7 @@ static const struct command {
 	 "save or load the whole lab's state, while it runs (save|load FILE)"},
 	{"drill", cmd_drill, 1,
 	 "run the seed's four-step check-out drill and report (step1..4|all)"},
+	{"fault", cmd_fault, 1, "faults on demand: add|list|clear a daemon's fault rules"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -65,5 +65,6 @@ int cmd_events(const lab *l, int argc, char **argv);
 int cmd_send(const lab *l, int argc, char **argv);
 int cmd_drill(const lab *l, int argc, char **argv);
 int cmd_snapshot(const lab *l, int argc, char **argv);
+int cmd_fault(const lab *l, int argc, char **argv);
 
 #endif

@@ -20,12 +20,6 @@
 #define POLL_MS 10
 #define HEALTH_TIMEOUT_MS 2000
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 static char *lab_file(const lab *l, const appliance *a, const char *ext)
 {
 	return run_file_path(l->dir, a->name, ext);
