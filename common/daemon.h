@@ -80,6 +80,7 @@ typedef struct ctd_daemon {
 	const daemon_config *cfg;
 	char *db_path;
 	char *pid_path, *ready_path; /* <home>/run/<appliance>.pid, .json */
+	int pid_fd;                  /* the pid file, locked while we run */
 	struct event_base *base;
 	int64_t started_ms;
 	json_t *listeners; /* name -> URL */
