@@ -244,28 +244,6 @@ TEST(test_up_refuses_to_leave_out_the_hub)
 	free(dir);
 }
 
-/* Wait until the appliance's ready file names a pid other than old and that
- * daemon answers /healthz; the new ready file. */
-static json_t *wait_restarted(const char *dir, const char *name, pid_t old)
-{
-	int64_t deadline = time_mono_ms() + TL_START_MS;
-	while (time_mono_ms() < deadline) {
-		json_t *ready = tl_wait_ready(dir, name, 100);
-		pid_t pid = (pid_t)json_integer_value(json_object_get(ready, "pid"));
-		char *url = ready && pid != old ? xasprintf("%s/healthz", tl_listener(ready, "https"))
-					       : NULL;
-		long status = 0;
-		json_decref(url ? tl_http_json("GET", url, NULL, NULL, &status) : NULL);
-		free(url);
-		if (status == 200)
-			return ready;
-		json_decref(ready);
-		tl_sleep_ms(50);
-	}
-	ck_abort_msg("%s was not restarted", name);
-	return NULL;
-}
-
 /* A restart of name on the timeline after the given pid died. */
 static int timeline_has_restart(const char *dir, const char *name, pid_t old)
 {
@@ -292,7 +270,7 @@ TEST(test_supervisor_restarts_a_killed_daemon)
 	json_t *before = tl_wait_ready(dir, "tmcm", 1000);
 	pid_t old = (pid_t)json_integer_value(json_object_get(before, "pid"));
 	ck_assert_int_eq(kill(old, SIGKILL), 0);
-	json_t *after = wait_restarted(dir, "tmcm", old);
+	json_t *after = tl_wait_restarted(dir, "tmcm", old);
 	/* the same address, so its peers never need to be told */
 	ck_assert_str_eq(tl_listener(after, "https"), tl_listener(before, "https"));
 	ck_assert(timeline_has_restart(dir, "tmcm", old));
