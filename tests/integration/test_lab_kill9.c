@@ -47,14 +47,12 @@ typedef struct target {
 
 /* ---- HTTP with a key ---- */
 
-static long post_json(const char *url, const char *auth, const char *body, char **answer)
+static long post_json(const char *url, const char *auth, const char *body)
 {
 	char *hdr = xasprintf("Authorization: Bearer %s", auth);
 	const char *headers[] = {hdr, "Content-Type: application/json", NULL};
 	http_response resp;
 	long st = tl_http("POST", url, headers, body, &resp);
-	if (answer)
-		*answer = resp.body.data ? xstrdup(resp.body.data) : NULL;
 	http_response_free(&resp);
 	free(hdr);
 	return st;
@@ -135,17 +133,24 @@ static int ddan_found(target_ctx *t, const char *id)
 	return dtas_is_duplicate(&t->ddan, id, &err) == 1;
 }
 
-/* ---- TMCM: user-defined suspicious objects ---- */
+/* ---- TMCM and SPS: a new named object through the console API ---- */
 
-static int tmcm_write(target_ctx *t, int n, char *id, size_t idlen)
+/* POST {fields..., "<name_field>": "k9-N-PID.lab.test"} to path; the name is the id. */
+static int post_named(target_ctx *t, const char *path, const char *fields, int n, char *id,
+		      size_t idlen)
 {
 	snprintf(id, idlen, "k9-%d-%ld.lab.test", n, (long)getpid());
-	char *url = xasprintf("%s/api/udso", t->url);
-	char *body = xasprintf("{\"type\":\"domain\",\"content\":\"%s\",\"scan_action\":\"log\"}", id);
-	long st = post_json(url, t->key, body, NULL);
+	char *url = xasprintf("%s%s", t->url, path), *body = xasprintf("{%s\"%s\"}", fields, id);
+	long st = post_json(url, t->key, body);
 	free(body);
 	free(url);
 	return st / 100 == 2;
+}
+
+static int tmcm_write(target_ctx *t, int n, char *id, size_t idlen)
+{
+	return post_named(t, "/api/udso", "\"type\":\"domain\",\"scan_action\":\"log\",\"content\":",
+			  n, id, idlen);
 }
 
 static int tmcm_found(target_ctx *t, const char *id)
@@ -153,17 +158,10 @@ static int tmcm_found(target_ctx *t, const char *id)
 	return get_contains(t->url, "/api/udso?type=domain", t->key, id);
 }
 
-/* ---- SPS: URL rules of the console ---- */
-
 static int sps_write(target_ctx *t, int n, char *id, size_t idlen)
 {
-	snprintf(id, idlen, "k9-%d-%ld.lab.test", n, (long)getpid());
-	char *url = xasprintf("%s/api/lists", t->url);
-	char *body = xasprintf("{\"type\":\"url\",\"pattern\":\"%s\",\"action\":\"block\"}", id);
-	long st = post_json(url, t->key, body, NULL);
-	free(body);
-	free(url);
-	return st / 100 == 2;
+	return post_named(t, "/api/lists", "\"type\":\"url\",\"action\":\"block\",\"pattern\":", n,
+			  id, idlen);
 }
 
 static int sps_found(target_ctx *t, const char *id)

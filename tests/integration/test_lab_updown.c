@@ -177,35 +177,46 @@ TEST(test_stale_pid_file_naming_a_live_process)
 	free(dir);
 }
 
-/* Right after `up`, every link between the started appliances is up. */
-TEST(test_up_returns_with_links_established)
+/* A lab up in a fresh directory (args: what follows `up`, may be NULL);
+ * the directory. */
+static char *lab_up(const char *tag, const char *const *args)
 {
-	char *dir = tl_tmpdir("links");
-	char *out = NULL;
+	char *dir = tl_tmpdir(tag), *out = NULL;
+	const char *argv[8] = {"up"};
+	for (int n = 1; args && *args && n < 7; args++)
+		argv[n++] = *args;
 	tl_lab_env();
-	ck_assert_msg(ctdlab(dir, "up", NULL, &out) == 0, "ctdlab up failed:\n%s", out);
+	ck_assert_msg(tl_ctdlab(dir, argv, &out) == 0, "ctdlab up failed:\n%s", out);
 	free(out);
-	json_t *all = status_json(dir, NULL);
-	ck_assert_str_eq(link_state(all, "imsva", "tmcm", "status", NULL), "online");
-	ck_assert_str_eq(link_state(all, "sps", "so_sync", "status", NULL), "ok");
-	ck_assert_str_eq(link_state(all, "tmcm", "sources", "links", "DDAN"), "online");
-	ck_assert_str_eq(link_state(all, "tmcm", "sources", "links", "DDI"), "online");
-	json_decref(all);
+	return dir;
+}
+
+static void lab_down(char *dir)
+{
+	char *out = NULL;
 	ck_assert_int_eq(ctdlab(dir, "down", NULL, &out), 0);
 	free(out);
 	tl_rmrf(dir);
 	free(dir);
 }
 
+/* Right after `up`, every link between the started appliances is up. */
+TEST(test_up_returns_with_links_established)
+{
+	char *dir = lab_up("links", NULL);
+	json_t *all = status_json(dir, NULL);
+	ck_assert_str_eq(link_state(all, "imsva", "tmcm", "status", NULL), "online");
+	ck_assert_str_eq(link_state(all, "sps", "so_sync", "status", NULL), "ok");
+	ck_assert_str_eq(link_state(all, "tmcm", "sources", "links", "DDAN"), "online");
+	ck_assert_str_eq(link_state(all, "tmcm", "sources", "links", "DDI"), "online");
+	json_decref(all);
+	lab_down(dir);
+}
+
 TEST(test_up_without_ddi)
 {
-	char *dir = tl_tmpdir("without");
-	char *out = NULL;
-	tl_lab_env();
-	const char *up[] = {"up", "--without", "ddi", NULL};
-	ck_assert_msg(tl_ctdlab(dir, up, &out) == 0, "ctdlab up --without ddi failed:\n%s", out);
-	ck_assert_ptr_nonnull(strstr(out, "ddi    left out"));
-	free(out);
+	const char *without[] = {"--without", "ddi", NULL};
+	char *dir = lab_up("without", without), *out = NULL;
 	int rc;
 	json_t *all = status_json(dir, &rc);
 	ck_assert_int_eq(rc, 0); /* every appliance of this lab is healthy */
@@ -218,11 +229,9 @@ TEST(test_up_without_ddi)
 	json_decref(all);
 	ck_assert_int_eq(ctdlab(dir, "status", NULL, &out), 0);
 	ck_assert_ptr_nonnull(strstr(out, "4 of 4 appliances healthy"));
+	ck_assert_ptr_nonnull(strstr(out, "ddi    left out"));
 	free(out);
-	ck_assert_int_eq(ctdlab(dir, "down", NULL, &out), 0);
-	free(out);
-	tl_rmrf(dir);
-	free(dir);
+	lab_down(dir);
 }
 
 TEST(test_up_refuses_to_leave_out_the_hub)
@@ -262,11 +271,7 @@ static int timeline_has_restart(const char *dir, const char *name, pid_t old)
 
 TEST(test_supervisor_restarts_a_killed_daemon)
 {
-	char *dir = tl_tmpdir("supervise");
-	char *out = NULL;
-	tl_lab_env();
-	ck_assert_msg(ctdlab(dir, "up", NULL, &out) == 0, "ctdlab up failed:\n%s", out);
-	free(out);
+	char *dir = lab_up("supervise", NULL), *out = NULL;
 	json_t *before = tl_wait_ready(dir, "tmcm", 1000);
 	pid_t old = (pid_t)json_integer_value(json_object_get(before, "pid"));
 	ck_assert_int_eq(kill(old, SIGKILL), 0);
