@@ -48,7 +48,7 @@ typedef struct watched {
 	watch_state state;
 	pid_t pid;          /* WATCHING: the daemon (0: not running); STARTING: our child */
 	pid_t dead_pid;     /* the one that died */
-	json_t *listeners;  /* of the last daemon seen ready (ports_pid) */
+	json_t *ready;      /* the ready file of the last daemon seen ready (ports_pid) */
 	pid_t ports_pid;
 	int64_t due_ms, died_ms, backoff_ms, restarts;
 } watched;
@@ -103,17 +103,17 @@ static const char *url_port(const char *url)
 	return colon + 1;
 }
 
-/* argv for the ports the daemon had: "--port", "8443", "--smtp_port", ... */
-static void port_args(json_t *listeners, const char **argv)
+/* argv for the ports the daemon had: "--port", "8443", "--smtp_port", ...
+ * (pointing into ready, which the caller keeps). */
+static void port_args(json_t *ready, const char **argv)
 {
 	int n = 0;
-	json_t *ready = json_pack("{s:O}", "listeners", listeners ? listeners : json_null());
 	const char *main_port = url_port(ready_url(ready));
 	if (main_port) {
 		argv[n++] = "--port";
 		argv[n++] = main_port;
 	}
-	json_decref(ready); /* main_port points into listeners, which we still hold */
+	json_t *listeners = json_object_get(ready, "listeners");
 	for (size_t i = 0; i < sizeof port_options / sizeof port_options[0]; i++) {
 		const char *port = url_port(json_string_value(json_object_get(listeners,
 									port_options[i].listener)));
@@ -125,14 +125,15 @@ static void port_args(json_t *listeners, const char **argv)
 	argv[n] = NULL;
 }
 
-/* Keep the listeners of daemon pid once its ready file says they are its. */
+/* Keep daemon pid's ready file once it is there. */
 static void remember_ports(supervisor *s, watched *w, pid_t pid)
 {
 	json_t *ready = lab_ready(s->l, w->a);
 	if (ready && json_integer_value(json_object_get(ready, "pid")) == pid) {
-		json_decref(w->listeners);
-		w->listeners = json_incref(json_object_get(ready, "listeners"));
+		json_decref(w->ready);
+		w->ready = ready;
 		w->ports_pid = pid;
+		return;
 	}
 	json_decref(ready);
 }
@@ -175,7 +176,7 @@ static void watch(supervisor *s, watched *w)
 static void restart(supervisor *s, watched *w)
 {
 	const char *argv[MAX_PORT_ARGS + 1];
-	port_args(w->listeners, argv);
+	port_args(w->ready, argv);
 	w->pid = lab_spawn(s->l, w->a, s->set, argv);
 	w->due_ms = time_mono_ms() + START_TIMEOUT_MS;
 	w->state = STARTING;
@@ -228,6 +229,24 @@ static void check_start(supervisor *s, watched *w)
 	}
 }
 
+/* A daemon still starting when we stop may not hold its pid file yet, so
+ * `down` could not find it: it is stopped here rather than left behind. */
+static void abandon_start(watched *w)
+{
+	if (w->state != STARTING)
+		return;
+	kill(w->pid, SIGTERM);
+	int64_t deadline = time_mono_ms() + STOP_TIMEOUT_MS;
+	int reaped = 0;
+	while (!(reaped = waitpid(w->pid, NULL, WNOHANG) == w->pid) && time_mono_ms() < deadline)
+		lab_sleep_ms(10);
+	if (!reaped) {
+		kill(w->pid, SIGKILL);
+		waitpid(w->pid, NULL, 0);
+	}
+	say("%s (pid %ld) was starting: stopped with the supervisor", w->a->daemon, (long)w->pid);
+}
+
 static void tick(supervisor *s)
 {
 	for (int i = 0; i < lab_nappliances; i++) {
@@ -268,8 +287,10 @@ static void run(supervisor *s)
 		wait_tick(&unblocked);
 	}
 	say("stopping (daemons keep running)");
-	for (int i = 0; i < lab_nappliances; i++)
-		json_decref(s->w[i].listeners);
+	for (int i = 0; i < lab_nappliances; i++) {
+		abandon_start(&s->w[i]);
+		json_decref(s->w[i].ready);
+	}
 }
 
 /* In the forked child: detach, take the pid file, supervise until told to stop. */
