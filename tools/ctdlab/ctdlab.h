@@ -30,9 +30,19 @@ extern const int lab_nappliances;
 typedef struct lab_set {
 	int in[LAB_MAX_APPLIANCES];
 } lab_set;
+/* The appliance called name, or NULL. */
+const appliance *lab_appliance(const char *name);
+int lab_set_has(const lab_set *set, const char *name);
+/* `up`'s arguments (`--without NAME[,NAME]`, repeatable) into set: 0, or 2
+ * with the message printed (an unknown name, one the lab needs). */
+int lab_set_parse_up(int argc, char **argv, lab_set *set);
 /* The set the last `ctdlab up` started (<dir>/run/lab.json); all five when
  * there is none. */
 void lab_set_load(const lab *l, lab_set *set);
+/* Keep set as the lab's (for `status`): 0, or -1 with the message printed. */
+int lab_set_save(const lab *l, const lab_set *set);
+/* `down`: the lab runs nothing any more. */
+void lab_set_forget(const lab *l);
 
 /* The pid of the appliance's daemon: its pid file is locked and names a live
  * process running that daemon's program; else 0 (stale or not there). */

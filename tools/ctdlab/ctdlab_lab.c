@@ -102,20 +102,6 @@ static const char *wire_value(const struct wire *w, json_t *ready)
 	return json_string_value(json_object_get(json_object_get(ready, "info"), w->from + 5));
 }
 
-static const appliance *find_appliance(const char *name)
-{
-	for (int i = 0; i < lab_nappliances; i++)
-		if (strcmp(lab_appliances[i].name, name) == 0)
-			return &lab_appliances[i];
-	return NULL;
-}
-
-static int set_has(const lab_set *set, const char *name)
-{
-	const appliance *a = find_appliance(name);
-	return a && set->in[a - lab_appliances];
-}
-
 /* Export CTDLAB_<APPLIANCE>_<OPTION> for every wire into a from a peer of
  * the set (never from a left-out peer's stale ready file). Called in the
  * child: the environment is how the daemon's option table hears it, and a
@@ -124,10 +110,10 @@ static void export_wiring(const lab *l, const appliance *a, const lab_set *set)
 {
 	for (size_t i = 0; i < sizeof wires / sizeof wires[0]; i++) {
 		const struct wire *w = &wires[i];
-		if (strcmp(w->appliance, a->name) != 0 || !set_has(set, w->peer) ||
+		if (strcmp(w->appliance, a->name) != 0 || !lab_set_has(set, w->peer) ||
 		    option_pinned(l, w->appliance, w->option))
 			continue;
-		json_t *ready = lab_ready(l, find_appliance(w->peer));
+		json_t *ready = lab_ready(l, lab_appliance(w->peer));
 		const char *value = ready ? wire_value(w, ready) : NULL;
 		if (value) {
 			char *env = xasprintf("CTDLAB_%s_%s", w->appliance, w->option);
@@ -209,99 +195,6 @@ static void print_listeners(const appliance *a, pid_t pid, json_t *ready)
 	printf("\n");
 }
 
-/* ---- which appliances: `up --without` and <dir>/run/lab.json ---- */
-
-/* What the lab cannot run without, and why (DDI is optional: the seed's
- * note 2; SPS and IMSVA are ends of the loop a class may skip). */
-static const struct {
-	const char *name, *why;
-} required[] = {
-	{"ddan", "it analyses every sample and is the source of TMCM's objects"},
-	{"tmcm", "it is the hub: SPS and IMSVA get every suspicious object from it"},
-};
-
-static int leave_out(lab_set *set, const char *name)
-{
-	const appliance *a = find_appliance(name);
-	if (!a) {
-		fprintf(stderr, "ctdlab: up: --without: no appliance \"%s\" (ddan, ddi, tmcm, sps, "
-				"imsva)\n", name);
-		return -1;
-	}
-	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
-		if (strcmp(required[i].name, name) == 0) {
-			fprintf(stderr, "ctdlab: up: the lab cannot run without %s: %s\n", name,
-				required[i].why);
-			return -1;
-		}
-	set->in[a - lab_appliances] = 0;
-	return 0;
-}
-
-/* `--without NAME[,NAME...]`, repeatable: 0, or 2 (message printed). */
-static int parse_up_args(int argc, char **argv, lab_set *set)
-{
-	for (int i = 0; i < lab_nappliances; i++)
-		set->in[i] = 1;
-	for (int i = 0; i < argc; i++) {
-		const char *names = strncmp(argv[i], "--without=", 10) == 0 ? argv[i] + 10
-				    : strcmp(argv[i], "--without") == 0 && i + 1 < argc ? argv[++i]
-											  : NULL;
-		if (!names) {
-			fprintf(stderr, "ctdlab: up: unknown argument %s (usage: ctdlab up [--without "
-					"NAME]...)\n", argv[i]);
-			return 2;
-		}
-		char *list = xstrdup(names), *save = NULL;
-		int bad = 0;
-		for (char *n = strtok_r(list, ",", &save); n && !bad; n = strtok_r(NULL, ",", &save))
-			bad = leave_out(set, n) != 0;
-		free(list);
-		if (bad)
-			return 2;
-	}
-	return 0;
-}
-
-static char *set_path(const lab *l)
-{
-	return run_file_path(l->dir, "lab", "json");
-}
-
-void lab_set_load(const lab *l, lab_set *set)
-{
-	char *path = set_path(l);
-	json_t *saved = json_load_file(path, 0, NULL), *names = json_object_get(saved, "appliances");
-	free(path);
-	for (int i = 0; i < lab_nappliances; i++) {
-		size_t k;
-		json_t *name;
-		set->in[i] = !names;
-		json_array_foreach(names, k, name)
-			set->in[i] |= json_is_string(name) &&
-				      strcmp(json_string_value(name), lab_appliances[i].name) == 0;
-	}
-	json_decref(saved);
-}
-
-static int save_set(const lab *l, const lab_set *set)
-{
-	json_t *names = json_array();
-	for (int i = 0; i < lab_nappliances; i++)
-		if (set->in[i])
-			json_array_append_new(names, json_string(lab_appliances[i].name));
-	json_t *o = json_pack("{s:o}", "appliances", names);
-	char *text = json_dumps(o, JSON_COMPACT), *path = set_path(l);
-	ctd_err err;
-	int rc = file_write_atomic(path, text, strlen(text), 0644, &err);
-	if (rc != 0)
-		fprintf(stderr, "ctdlab: %s\n", err.msg);
-	free(path);
-	free(text);
-	json_decref(o);
-	return rc;
-}
-
 /* ---- up ---- */
 
 static int make_log_dir(const lab *l)
@@ -355,14 +248,14 @@ static void print_lab(const lab *l, const lab_set *set, int64_t t0)
 int cmd_up(const lab *l, int argc, char **argv)
 {
 	lab_set set;
-	int rc = parse_up_args(argc, argv, &set);
+	int rc = lab_set_parse_up(argc, argv, &set);
 	if (rc != 0)
 		return rc;
 	int64_t t0 = time_mono_ms();
 	/* An earlier `up`'s supervisor would restart what this one leaves out;
 	 * this one starts its own. */
 	if (make_log_dir(l) != 0 || lab_supervise_stop(l) != 0 ||
-	    start_daemons(l, &set, t0 + UP_TIMEOUT_MS) != 0 || save_set(l, &set) != 0 ||
+	    start_daemons(l, &set, t0 + UP_TIMEOUT_MS) != 0 || lab_set_save(l, &set) != 0 ||
 	    lab_wait_links(l, &set, t0 + UP_TIMEOUT_MS) != 0)
 		return 1;
 	print_lab(l, &set, t0);
@@ -405,9 +298,7 @@ int cmd_down(const lab *l, int argc, char **argv)
 	int forced = lab_supervise_stop(l) != 0;
 	for (int i = lab_nappliances - 1; i >= 0; i--)
 		forced |= stop_one(l, &lab_appliances[i]);
-	char *path = set_path(l);
-	unlink(path);
-	free(path);
+	lab_set_forget(l);
 	return forced;
 }
 

@@ -24,14 +24,6 @@ static const struct link_check {
 	{"imsva", "tmcm", {"tmcm", "status", NULL}, "online"},
 };
 
-static int member(const char *name)
-{
-	for (int i = 0; i < lab_nappliances; i++)
-		if (strcmp(lab_appliances[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
 static const char *link_state(json_t *status, const struct link_check *c)
 {
 	json_t *v = status;
@@ -44,7 +36,7 @@ static const char *link_state(json_t *status, const struct link_check *c)
  * message when it never is). */
 static int link_up(const lab *l, const struct link_check *c, char *state, size_t len)
 {
-	json_t *ready = lab_ready(l, &lab_appliances[member(c->consumer)]);
+	json_t *ready = lab_ready(l, lab_appliance(c->consumer));
 	json_t *health = ready && ready_url(ready) ? lab_health(ready_url(ready), 1) : NULL;
 	const char *s = link_state(json_object_get(health, "status"), c);
 	snprintf(state, len, "%s", s ? s : health ? "not reported" : "no answer");
@@ -58,7 +50,7 @@ int lab_wait_links(const lab *l, const lab_set *set, int64_t deadline)
 {
 	for (size_t i = 0; i < sizeof link_checks / sizeof link_checks[0]; i++) {
 		const struct link_check *c = &link_checks[i];
-		if (!set->in[member(c->consumer)] || !set->in[member(c->peer)])
+		if (!lab_set_has(set, c->consumer) || !lab_set_has(set, c->peer))
 			continue;
 		char state[64];
 		while (!link_up(l, c, state, sizeof state)) {
