@@ -210,6 +210,15 @@ TEST(test_up_returns_with_links_established)
 	ck_assert_str_eq(link_state(all, "tmcm", "sources", "links", "DDAN"), "online");
 	ck_assert_str_eq(link_state(all, "tmcm", "sources", "links", "DDI"), "online");
 	json_decref(all);
+	/* leaving out what runs is refused, and the lab stays as it was, supervised */
+	char *out = NULL;
+	const char *without[] = {"up", "--without", "ddi", NULL};
+	ck_assert_int_eq(tl_ctdlab(dir, without, &out), 1);
+	ck_assert_msg(strstr(out, "ddid runs (pid"), "%s", out);
+	free(out);
+	ck_assert_int_eq(ctdlab(dir, "status", NULL, &out), 0);
+	ck_assert_msg(strstr(out, "5 of 5 appliances healthy, supervised (pid"), "%s", out);
+	free(out);
 	lab_down(dir);
 }
 

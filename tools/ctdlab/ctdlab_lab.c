@@ -207,6 +207,20 @@ static int make_log_dir(const lab *l)
 	return rc;
 }
 
+/* Leaving out one that runs would leave its peers wired to it. */
+static int left_out_running(const lab *l, const lab_set *set)
+{
+	for (int i = 0; i < lab_nappliances; i++) {
+		pid_t pid = set->in[i] ? 0 : lab_pid(l, &lab_appliances[i]);
+		if (pid) {
+			fprintf(stderr, "ctdlab: %s runs (pid %ld) but is left out; `ctdlab down` "
+					"first\n", lab_appliances[i].daemon, (long)pid);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* In order, each one healthy before the next: consumers need their peers'
  * URLs and keys from the peers' ready files. */
 static int start_daemons(const lab *l, const lab_set *set, int64_t deadline)
@@ -214,11 +228,6 @@ static int start_daemons(const lab *l, const lab_set *set, int64_t deadline)
 	for (int i = 0; i < lab_nappliances; i++) {
 		const appliance *a = &lab_appliances[i];
 		pid_t pid = lab_pid(l, a);
-		if (pid && !set->in[i]) {
-			fprintf(stderr, "ctdlab: %s runs (pid %ld) but is left out; `ctdlab down` "
-					"first\n", a->daemon, (long)pid);
-			return -1;
-		}
 		if (pid || !set->in[i])
 			continue;
 		pid = lab_spawn(l, a, set, NULL);
@@ -254,7 +263,7 @@ int cmd_up(const lab *l, int argc, char **argv)
 	int64_t t0 = time_mono_ms();
 	/* An earlier `up`'s supervisor would restart what this one leaves out;
 	 * this one starts its own. */
-	if (make_log_dir(l) != 0 || lab_supervise_stop(l) != 0 ||
+	if (left_out_running(l, &set) || make_log_dir(l) != 0 || lab_supervise_stop(l) != 0 ||
 	    start_daemons(l, &set, t0 + UP_TIMEOUT_MS) != 0 || lab_set_save(l, &set) != 0 ||
 	    lab_wait_links(l, &set, t0 + UP_TIMEOUT_MS) != 0)
 		return 1;
