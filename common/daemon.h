@@ -1,6 +1,7 @@
 /* daemon.h - the runtime every appliance daemon shares: common options, data
- * directory, pid file, signals (graceful stop on SIGTERM/SIGINT), the store,
- * HTTP listeners with GET /healthz, and the readiness file.
+ * directory, pid file (locked for the daemon's life: pidfile.h), signals
+ * (graceful stop on SIGTERM/SIGINT), the store, HTTP listeners with GET
+ * /healthz, and the readiness file.
  *
  * Readiness: once every listener is up the daemon writes
  * <home>/run/<appliance>.json ({appliance, pid, version, listeners:{name:url},

@@ -1,5 +1,7 @@
 /* ctdlab_lab.c - bringing the lab up and down and reporting its state:
- * `ctdlab up`, `ctdlab down`, `ctdlab status`. */
+ * `ctdlab up` (which appliances: ctdlab_set.c; the links it waits for:
+ * ctdlab_links.c; the supervisor it leaves running: ctdlab_supervise.c),
+ * `ctdlab down`, `ctdlab status`. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
