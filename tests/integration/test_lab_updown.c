@@ -287,7 +287,12 @@ TEST(test_supervisor_restarts_a_killed_daemon)
 	json_t *after = tl_wait_restarted(dir, "tmcm", old);
 	/* the same address, so its peers never need to be told */
 	ck_assert_str_eq(tl_listener(after, "https"), tl_listener(before, "https"));
-	ck_assert(timeline_has_restart(dir, "tmcm", old));
+	/* the supervisor writes it once it saw the new daemon healthy, as we did */
+	int on_timeline = 0;
+	for (int64_t deadline = time_mono_ms() + TL_START_MS;
+	     !(on_timeline = timeline_has_restart(dir, "tmcm", old)) && time_mono_ms() < deadline;)
+		tl_sleep_ms(50);
+	ck_assert_msg(on_timeline, "no daemon.restarted for tmcm (previous pid %ld)", (long)old);
 	/* and a peer's call works again: IMSVA syncs from the new TMCM */
 	const char *started = json_string_value(json_object_get(after, "started"));
 	int synced = 0;
