@@ -11,6 +11,7 @@
 #include "datadir.h"
 #include "fault.h"
 #include "log.h"
+#include "pidfile.h"
 #include "ready.h"
 #include "store.h"
 #include "store_maint.h"
@@ -32,25 +33,23 @@ static void remove_run_files(void)
 	if (!running)
 		return;
 	unlink(running->ready_path);
-	unlink(running->pid_path);
+	pidfile_release(running->pid_fd, running->pid_path);
+	running->pid_fd = -1;
 }
 
+/* The pid file stays locked for the daemon's life (pidfile.h): a stale one,
+ * whatever pid it names, never blocks a start. */
 static void take_pid_file(ctd_daemon *d)
 {
-	char *old;
 	ctd_err err;
+	pid_t holder = 0;
 	d->pid_path = run_path(d, "pid");
 	d->ready_path = run_path(d, "json");
-	if (file_read(d->pid_path, &old, NULL, NULL) == 0) {
-		long pid = strtol(old, NULL, 10);
-		free(old);
-		if (pid > 0 && pid != getpid() && pid_alive((int)pid))
-			fatal("daemon.running", "pid=%ld pidfile=%s reason=\"already running\"", pid,
-			      d->pid_path);
-	}
-	char pidtext[32];
-	int n = snprintf(pidtext, sizeof pidtext, "%ld\n", (long)getpid());
-	if (file_write_atomic(d->pid_path, pidtext, (size_t)n, 0600, &err) != 0)
+	d->pid_fd = pidfile_take(d->pid_path, &holder, &err);
+	if (d->pid_fd < 0 && err.code == CTD_EBUSY)
+		fatal("daemon.running", "pid=%ld pidfile=%s reason=\"already running\"", (long)holder,
+		      d->pid_path);
+	if (d->pid_fd < 0)
 		fatal("daemon.pidfile", "error=\"%s\"", err.msg);
 	/* The pid file is ours only from here: never remove another daemon's. */
 	log_set_fatal_hook(remove_run_files);
@@ -83,6 +82,7 @@ void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, v
 
 	memset(d, 0, sizeof *d);
 	datadir_umask(); /* the store holds every key and password: 0600 */
+	d->pid_fd = -1;
 	d->appliance = appliance;
 	d->cfg = cfg;
 	switch (cfg_load(sec, cfg, argc, argv, &err)) {

@@ -1,6 +1,7 @@
 /* daemon.h - the runtime every appliance daemon shares: common options, data
- * directory, pid file, signals (graceful stop on SIGTERM/SIGINT), the store,
- * HTTP listeners with GET /healthz, and the readiness file.
+ * directory, pid file (locked for the daemon's life: pidfile.h), signals
+ * (graceful stop on SIGTERM/SIGINT), the store, HTTP listeners with GET
+ * /healthz, and the readiness file.
  *
  * Readiness: once every listener is up the daemon writes
  * <home>/run/<appliance>.json ({appliance, pid, version, listeners:{name:url},
@@ -106,6 +107,7 @@ typedef struct ctd_daemon {
 	const daemon_config *cfg;
 	char *db_path;
 	char *pid_path, *ready_path; /* <home>/run/<appliance>.pid, .json */
+	int pid_fd;                  /* the pid file, locked while we run */
 	struct event_base *base;
 	int64_t started_ms;
 	json_t *listeners; /* name -> URL */

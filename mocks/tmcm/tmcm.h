@@ -265,7 +265,9 @@ void tmcm_product_slf(const char *product_name, char *out, size_t outlen);
 tmcm_syncer *tmcm_sync_start(tmcm_app *app, ctd_err *err);
 /* Ask for a sync now; returns the sequence number it will complete. */
 int64_t tmcm_sync_request(tmcm_syncer *s);
-/* {requested, completed, running, interval_ms} */
+/* {requested, completed, running, interval_ms, sources, last_run, links: {DDAN:
+ * connecting|online|abnormal, ...}}: links say how each source's last pull of
+ * this run went (`ctdlab up` waits for online). */
 json_t *tmcm_sync_status(tmcm_syncer *s);
 void tmcm_sync_stop(tmcm_syncer *s);
 json_t *tmcm_sources_list(store *st, ctd_err *err);

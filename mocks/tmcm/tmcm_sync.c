@@ -17,7 +17,16 @@
 typedef struct source_cfg {
 	char name[16];
 	dtas_client client; /* base_url and api_key: the source's */
+	int link;           /* LINK_*: how the last pull of this run went */
 } source_cfg;
+
+/* A source's link since this start (read by /healthz on HTTP threads). */
+enum { LINK_CONNECTING, LINK_ONLINE, LINK_ABNORMAL };
+
+static void note_link(source_cfg *c, int ok)
+{
+	__atomic_store_n(&c->link, ok ? LINK_ONLINE : LINK_ABNORMAL, __ATOMIC_RELAXED);
+}
 
 struct tmcm_syncer {
 	tmcm_app *app;
@@ -310,7 +319,7 @@ static void sync_result(store *st, const source_cfg *c, const apply_ctx *a, long
 	}
 }
 
-static void sync_source(tmcm_syncer *s, store *st, const source_cfg *c)
+static void sync_source(tmcm_syncer *s, store *st, source_cfg *c)
 {
 	ctd_err err = {0};
 	int64_t cursor = 0, started = time_now_ms();
@@ -322,6 +331,7 @@ static void sync_source(tmcm_syncer *s, store *st, const source_cfg *c)
 	if (!registered) {
 		if (dtas_register(&c->client, &err) < 0) {
 			sync_failed(st, c, NULL, started, 0, err.msg);
+			note_link(c, 0);
 			return;
 		}
 		log_info("sync.registered", "source=%s url=%s", c->name, c->client.base_url);
@@ -340,6 +350,7 @@ static void sync_source(tmcm_syncer *s, store *st, const source_cfg *c)
 		err = ferr;
 	}
 	sync_result(st, c, a, n, cursor, started, &err);
+	note_link(c, n >= 0);
 	json_decref(a->sample);
 	free(a);
 }
@@ -397,6 +408,12 @@ json_t *tmcm_sync_status(tmcm_syncer *s)
 	char buf[32];
 	time_iso8601(st.last_run_ms, buf, sizeof(buf));
 	json_object_set_new(o, "last_run", st.last_run_ms ? json_string(buf) : json_null());
+	static const char *const link_names[] = {"connecting", "online", "abnormal"};
+	json_t *links = json_object();
+	for (int i = 0; i < s->nsources; i++)
+		json_object_set_new(links, s->src[i].name, json_string(link_names[
+			__atomic_load_n(&s->src[i].link, __ATOMIC_RELAXED)]));
+	json_object_set_new(o, "links", links);
 	return o;
 }
 

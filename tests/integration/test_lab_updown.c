@@ -1,13 +1,18 @@
 /* test_lab_updown.c - `ctdlab up` brings five healthy daemons up on
  * ephemeral ports, `status` reports them, `down` leaves no process behind;
  * the lab directory is private (0700, every file in it 0600) even when it
- * was created open. */
+ * was created open; pid files: a second daemon is refused, a stale pid file
+ * naming an unrelated live process neither blocks `up` nor gets that process
+ * killed by `down`; `up` returns once the links are up; `up --without`; the
+ * supervisor restarts a daemon killed with -9 on its old address. */
 #include <check.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "testlib.h"
 #include "util.h"
@@ -146,4 +151,245 @@ TEST(test_second_daemon_refused)
 	free(dir);
 }
 
-TL_SUITE(.timeout = 120);
+/* `ctdlab status --json`, asserted to parse; rc gets its exit status. */
+static json_t *status_json(const char *dir, int *rc)
+{
+	char *out = NULL;
+	int st = ctdlab(dir, "status", "--json", &out);
+	json_t *all = json_loads(out ? out : "", 0, NULL);
+	ck_assert_msg(json_is_array(all), "status --json: %s", out);
+	free(out);
+	if (rc)
+		*rc = st;
+	return all;
+}
+
+/* The status object of one appliance in a status array (borrowed). */
+static json_t *status_of(json_t *all, const char *name)
+{
+	size_t i;
+	json_t *st;
+	json_array_foreach(all, i, st)
+		if (strcmp(json_string_value(json_object_get(st, "appliance")), name) == 0)
+			return st;
+	ck_abort_msg("no %s in the status", name);
+	return NULL;
+}
+
+/* A member of the appliance's /healthz status at a path of up to three keys. */
+static const char *link_state(json_t *all, const char *name, const char *k1, const char *k2,
+			      const char *k3)
+{
+	json_t *v = json_object_get(json_object_get(status_of(all, name), "status"), k1);
+	v = json_object_get(v, k2);
+	return json_string_value(k3 ? json_object_get(v, k3) : v);
+}
+
+static pid_t spawn_sleep(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/bin/sleep", "sleep", "300", (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	return pid;
+}
+
+TEST(test_stale_pid_file_naming_a_live_process)
+{
+	char *dir = tl_tmpdir("stale");
+	char *run = xasprintf("%s/run", dir), *out = NULL;
+	ck_assert_int_eq(mkdir_p(run, 0755, NULL), 0);
+	pid_t sleeper = spawn_sleep();
+	/* every pid file names the unrelated process, as after a reboot */
+	char text[32];
+	snprintf(text, sizeof text, "%ld\n", (long)sleeper);
+	for (int i = 0; i < 5; i++) {
+		char *pidfile = xasprintf("%s/%s.pid", run, names[i]);
+		ck_assert_int_eq(file_write_atomic(pidfile, text, strlen(text), 0644, NULL), 0);
+		free(pidfile);
+	}
+	tl_lab_env();
+	ck_assert_msg(ctdlab(dir, "up", NULL, &out) == 0, "ctdlab up failed:\n%s", out);
+	free(out);
+	int rc;
+	json_t *all = status_json(dir, &rc);
+	ck_assert_int_eq(rc, 0);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_ne(json_integer_value(json_object_get(status_of(all, names[i]), "pid")),
+				 sleeper);
+	json_decref(all);
+	ck_assert_int_eq(ctdlab(dir, "down", NULL, &out), 0);
+	free(out);
+	/* the pid files name it again, and down must still leave it alone */
+	for (int i = 0; i < 5; i++) {
+		char *pidfile = xasprintf("%s/%s.pid", run, names[i]);
+		ck_assert_int_eq(file_write_atomic(pidfile, text, strlen(text), 0644, NULL), 0);
+		free(pidfile);
+	}
+	ck_assert_int_eq(ctdlab(dir, "down", NULL, &out), 0);
+	free(out);
+	ck_assert_msg(tl_pid_alive(sleeper), "down killed an unrelated process");
+	kill(sleeper, SIGKILL);
+	waitpid(sleeper, NULL, 0);
+	tl_rmrf(dir);
+	free(run);
+	free(dir);
+}
+
+/* A lab up in a fresh directory (args: what follows `up`, may be NULL);
+ * the directory. */
+static char *lab_up(const char *tag, const char *const *args)
+{
+	char *dir = tl_tmpdir(tag), *out = NULL;
+	const char *argv[8] = {"up"};
+	for (int n = 1; args && *args && n < 7; args++)
+		argv[n++] = *args;
+	tl_lab_env();
+	ck_assert_msg(tl_ctdlab(dir, argv, &out) == 0, "ctdlab up failed:\n%s", out);
+	free(out);
+	return dir;
+}
+
+static void lab_down(char *dir)
+{
+	char *out = NULL;
+	ck_assert_int_eq(ctdlab(dir, "down", NULL, &out), 0);
+	free(out);
+	tl_rmrf(dir);
+	free(dir);
+}
+
+/* Right after `up`, every link between the started appliances is up. */
+TEST(test_up_returns_with_links_established)
+{
+	char *dir = lab_up("links", NULL);
+	json_t *all = status_json(dir, NULL);
+	ck_assert_str_eq(link_state(all, "imsva", "tmcm", "status", NULL), "online");
+	ck_assert_str_eq(link_state(all, "sps", "so_sync", "status", NULL), "ok");
+	ck_assert_str_eq(link_state(all, "tmcm", "sources", "links", "DDAN"), "online");
+	ck_assert_str_eq(link_state(all, "tmcm", "sources", "links", "DDI"), "online");
+	json_decref(all);
+	/* leaving out what runs is refused, and the lab stays as it was, supervised */
+	char *out = NULL;
+	const char *without[] = {"up", "--without", "ddi", NULL};
+	ck_assert_int_eq(tl_ctdlab(dir, without, &out), 1);
+	ck_assert_msg(strstr(out, "ddid runs (pid"), "%s", out);
+	free(out);
+	ck_assert_int_eq(ctdlab(dir, "status", NULL, &out), 0);
+	ck_assert_msg(strstr(out, "5 of 5 appliances healthy, supervised (pid"), "%s", out);
+	free(out);
+	lab_down(dir);
+}
+
+TEST(test_up_without_ddi)
+{
+	const char *without[] = {"--without", "ddi", NULL};
+	char *dir = lab_up("without", without), *out = NULL;
+	int rc;
+	json_t *all = status_json(dir, &rc);
+	ck_assert_int_eq(rc, 0); /* every appliance of this lab is healthy */
+	json_t *ddi = status_of(all, "ddi");
+	ck_assert(json_is_false(json_object_get(ddi, "running")));
+	ck_assert(json_is_true(json_object_get(ddi, "left_out")));
+	ck_assert_str_eq(link_state(all, "tmcm", "sources", "links", "DDAN"), "online");
+	ck_assert_ptr_null(link_state(all, "tmcm", "sources", "links", "DDI"));
+	ck_assert_str_eq(link_state(all, "imsva", "tmcm", "status", NULL), "online");
+	json_decref(all);
+	ck_assert_int_eq(ctdlab(dir, "status", NULL, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "4 of 4 appliances healthy"));
+	ck_assert_ptr_nonnull(strstr(out, "ddi    left out"));
+	free(out);
+	lab_down(dir);
+}
+
+TEST(test_up_refuses_to_leave_out_the_hub)
+{
+	char *dir = tl_tmpdir("hub");
+	char *out = NULL;
+	const char *no_tmcm[] = {"up", "--without", "ddi,tmcm", NULL};
+	ck_assert_int_eq(tl_ctdlab(dir, no_tmcm, &out), 2);
+	ck_assert_msg(strstr(out, "cannot run without tmcm: it is the hub"), "%s", out);
+	free(out);
+	const char *unknown[] = {"up", "--without=ddx", NULL};
+	ck_assert_int_eq(tl_ctdlab(dir, unknown, &out), 2);
+	ck_assert_msg(strstr(out, "no appliance \"ddx\""), "%s", out);
+	free(out);
+	char *ready = xasprintf("%s/run/ddan.json", dir);
+	ck_assert_msg(access(ready, F_OK) != 0, "a refused up started a daemon");
+	free(ready);
+	tl_rmrf(dir);
+	free(dir);
+}
+
+/* A restart of name on the timeline after the given pid died. */
+static int timeline_has_restart(const char *dir, const char *name, pid_t old)
+{
+	char *out = NULL;
+	const char *args[] = {"--json", "events", "--kind", "daemon.restarted", "--appliance", name,
+			      NULL};
+	ck_assert_int_eq(tl_ctdlab(dir, args, &out), 0);
+	char *want = xasprintf("\"previous_pid\": %ld", (long)old);
+	char *compact = xasprintf("\"previous_pid\":%ld", (long)old);
+	int found = strstr(out, want) || strstr(out, compact);
+	free(want);
+	free(compact);
+	free(out);
+	return found;
+}
+
+TEST(test_supervisor_restarts_a_killed_daemon)
+{
+	char *dir = lab_up("supervise", NULL), *out = NULL;
+	json_t *before = tl_wait_ready(dir, "tmcm", 1000);
+	pid_t old = (pid_t)json_integer_value(json_object_get(before, "pid"));
+	ck_assert_int_eq(kill(old, SIGKILL), 0);
+	json_t *after = tl_wait_restarted(dir, "tmcm", old);
+	/* the same address, so its peers never need to be told */
+	ck_assert_str_eq(tl_listener(after, "https"), tl_listener(before, "https"));
+	/* the supervisor writes it once it saw the new daemon healthy, as we did */
+	int on_timeline = 0;
+	for (int64_t deadline = time_mono_ms() + TL_START_MS;
+	     !(on_timeline = timeline_has_restart(dir, "tmcm", old)) && time_mono_ms() < deadline;)
+		tl_sleep_ms(50);
+	ck_assert_msg(on_timeline, "no daemon.restarted for tmcm (previous pid %ld)", (long)old);
+	/* and a peer's call works again: IMSVA syncs from the new TMCM */
+	const char *started = json_string_value(json_object_get(after, "started"));
+	int synced = 0;
+	for (int64_t deadline = time_mono_ms() + TL_START_MS; !synced && time_mono_ms() < deadline;
+	     tl_sleep_ms(100)) {
+		json_t *all = status_json(dir, NULL);
+		const char *last = link_state(all, "imsva", "tmcm", "last_sync", NULL);
+		synced = last && strcmp(last, started) >= 0 &&
+			 strcmp(link_state(all, "imsva", "tmcm", "status", NULL), "online") == 0;
+		json_decref(all);
+	}
+	ck_assert_msg(synced, "IMSVA did not sync from the restarted TMCM");
+	json_decref(before);
+	json_decref(after);
+
+	/* a clean stop (SIGTERM) is left alone; down stops the supervisor */
+	json_t *sps = tl_wait_ready(dir, "sps", 1000);
+	pid_t sps_pid = (pid_t)json_integer_value(json_object_get(sps, "pid"));
+	json_decref(sps);
+	ck_assert_int_eq(kill(sps_pid, SIGTERM), 0);
+	char *pidfile = xasprintf("%s/run/sps.pid", dir);
+	for (int i = 0; i < 1000 && access(pidfile, F_OK) == 0; i++)
+		tl_sleep_ms(10);
+	ck_assert_int_ne(access(pidfile, F_OK), 0);
+	ck_assert_int_eq(ctdlab(dir, "status", NULL, &out), 3);
+	ck_assert_ptr_nonnull(strstr(out, "supervised (pid"));
+	free(out);
+	ck_assert_int_eq(ctdlab(dir, "down", NULL, &out), 0);
+	free(out);
+	ck_assert_int_ne(access(pidfile, F_OK), 0); /* not restarted behind down's back */
+	char *suppid = xasprintf("%s/run/supervise.pid", dir);
+	ck_assert_int_ne(access(suppid, F_OK), 0);
+	free(suppid);
+	free(pidfile);
+	tl_rmrf(dir);
+	free(dir);
+}
+
+TL_SUITE(.timeout = 240);

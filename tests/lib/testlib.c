@@ -164,6 +164,29 @@ const char *tl_listener(json_t *ready, const char *name)
 	return json_string_value(json_object_get(json_object_get(ready, "listeners"), name));
 }
 
+json_t *tl_wait_restarted(const char *home, const char *appliance, pid_t old)
+{
+	int64_t deadline = time_mono_ms() + TL_START_MS;
+	while (time_mono_ms() < deadline) {
+		json_t *ready = tl_wait_ready(home, appliance, 100);
+		pid_t pid = (pid_t)json_integer_value(json_object_get(ready, "pid"));
+		json_t *ls = json_object_get(ready, "listeners");
+		const char *main_url = json_string_value(json_object_get(ls, "https"));
+		if (!main_url)
+			main_url = json_string_value(json_object_get(ls, "http"));
+		char *url = pid && pid != old && main_url ? xasprintf("%s/healthz", main_url) : NULL;
+		long status = 0;
+		json_decref(url ? tl_http_json("GET", url, NULL, NULL, &status) : NULL);
+		free(url);
+		if (status == 200)
+			return ready;
+		json_decref(ready);
+		tl_sleep_ms(50);
+	}
+	ck_abort_msg("%s (pid %ld) was not restarted", appliance, (long)old);
+	return NULL;
+}
+
 int tl_pid_alive(pid_t pid)
 {
 	int status;

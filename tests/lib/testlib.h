@@ -95,6 +95,11 @@ json_t *tl_wait_ready(const char *home, const char *appliance, int timeout_ms);
 #define TL_START_MS 60000
 /* The URL of listener `name` ("http", "https", "smtp"...) from a ready file. */
 const char *tl_listener(json_t *ready, const char *name);
+/* Under `ctdlab up`'s supervisor, after the appliance's daemon old was
+ * killed: wait (up to TL_START_MS) until its ready file names another pid
+ * whose main listener answers /healthz, and return that ready file; asserts
+ * it comes. */
+json_t *tl_wait_restarted(const char *home, const char *appliance, pid_t old);
 /* SIGTERM, wait up to timeout_ms, then SIGKILL. Returns the exit status, or
  * -1 if it had to be killed. */
 int tl_stop(pid_t pid, int timeout_ms);

@@ -30,8 +30,10 @@ static const struct command {
 	int takes_args; /* the command parses (and checks) its own arguments */
 	const char *help;
 } commands[] = {
-	{"up", cmd_up, 0, "start the five daemons and wait until every one is healthy"},
-	{"down", cmd_down, 0, "stop the lab's daemons"},
+	{"up", cmd_up, 1,
+	 "start the daemons (--without NAME leaves one out), wait until every one is healthy\n"
+	 "           and every link between them is up; a supervisor restarts any that dies"},
+	{"down", cmd_down, 0, "stop the supervisor and the lab's daemons"},
 	{"status", cmd_status, 0, "show each appliance: pid, listeners, keys, health"},
 	{"reset", cmd_reset, 0, "stop the lab and bring its data directory back to a first start"},
 	{"send", cmd_send, 1, "send a test mail (attachments, URLs) to IMSVA over SMTP"},

@@ -24,8 +24,29 @@ typedef struct appliance {
 /* In start order: sources first, consumers last. */
 extern const appliance lab_appliances[];
 extern const int lab_nappliances;
+#define LAB_MAX_APPLIANCES 8
 
-/* pid from <dir>/run/<name>.pid if that process is alive, else 0. */
+/* Which appliances a lab runs: in[i] for lab_appliances[i] (`ctdlab up
+ * --without ddi` leaves some out). */
+typedef struct lab_set {
+	int in[LAB_MAX_APPLIANCES];
+} lab_set;
+/* The appliance called name, or NULL. */
+const appliance *lab_appliance(const char *name);
+int lab_set_has(const lab_set *set, const char *name);
+/* `up`'s arguments (`--without NAME[,NAME]`, repeatable) into set: 0, or 2
+ * with the message printed (an unknown name, one the lab needs). */
+int lab_set_parse_up(int argc, char **argv, lab_set *set);
+/* The set the last `ctdlab up` started (<dir>/run/lab.json); all five when
+ * there is none. */
+void lab_set_load(const lab *l, lab_set *set);
+/* Keep set as the lab's (for `status`): 0, or -1 with the message printed. */
+int lab_set_save(const lab *l, const lab_set *set);
+/* `down`: the lab runs nothing any more. */
+void lab_set_forget(const lab *l);
+
+/* The pid of the appliance's daemon: its pid file is locked and names a live
+ * process running that daemon's program; else 0 (stale or not there). */
 pid_t lab_pid(const lab *l, const appliance *a);
 /* The parsed ready file, or NULL. */
 json_t *lab_ready(const lab *l, const appliance *a);
@@ -34,6 +55,29 @@ json_t *lab_ready(const lab *l, const appliance *a);
 json_t *lab_health(const char *base_url, int detail);
 /* 1 when /healthz answers 200 with {"store":"ok"}. */
 int lab_healthy(const char *base_url);
+
+/* Start a's daemon in the lab (detached, output to <dir>/log/<name>.log),
+ * wired to the peers in set, with extra arguments (NULL-terminated, may be
+ * NULL). Its pid. */
+pid_t lab_spawn(const lab *l, const appliance *a, const lab_set *set, const char *const *extra);
+/* 1 when a's ready file is pid's and its /healthz answers. */
+int lab_started(const lab *l, const appliance *a, pid_t pid);
+/* Wait until a (started as pid) wrote its ready file and answers /healthz:
+ * 0, or -1 when it died or deadline (time_mono_ms) passed. */
+int lab_wait_healthy(const lab *l, const appliance *a, pid_t pid, int64_t deadline);
+/* Wait until every link between the appliances of set is established
+ * (ctdlab_links.c): 0, or -1 (message printed) when deadline passed. */
+int lab_wait_links(const lab *l, const lab_set *set, int64_t deadline);
+
+/* The supervisor (ctdlab_supervise.c): a process that restarts the daemons
+ * of set that die, on the ports they had. Returns its pid in the caller, -1
+ * when it could not start; in the supervisor itself, 0 once it was told to
+ * stop (the caller then returns from main). */
+pid_t lab_supervise_start(const lab *l, const lab_set *set);
+/* Stop the lab's supervisor, if one runs: 0, -1 when it would not stop. */
+int lab_supervise_stop(const lab *l);
+/* The supervisor's pid, or 0. */
+pid_t lab_supervisor_pid(const lab *l);
 
 /* A test mail (`ctdlab send`, the drill): body, URLs appended to it, files
  * attached, sent over SMTP to server (host:port). */

@@ -1,5 +1,7 @@
 /* ctdlab_lab.c - bringing the lab up and down and reporting its state:
- * `ctdlab up`, `ctdlab down`, `ctdlab status`. */
+ * `ctdlab up` (which appliances: ctdlab_set.c; the links it waits for:
+ * ctdlab_links.c; the supervisor it leaves running: ctdlab_supervise.c),
+ * `ctdlab down`, `ctdlab status`. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -12,6 +14,7 @@
 #include "datadir.h"
 #include "ctdlab.h"
 #include "config.h"
+#include "pidfile.h"
 #include "proc.h"
 #include "util.h"
 
@@ -27,14 +30,8 @@ static char *lab_file(const lab *l, const appliance *a, const char *ext)
 
 pid_t lab_pid(const lab *l, const appliance *a)
 {
-	char *path = lab_file(l, a, "pid"), *text;
-	pid_t pid = 0;
-	if (file_read(path, &text, NULL, NULL) == 0) {
-		pid = (pid_t)strtol(text, NULL, 10);
-		free(text);
-		if (pid <= 0 || !pid_alive(pid))
-			pid = 0;
-	}
+	char *path = lab_file(l, a, "pid");
+	pid_t pid = pidfile_owner(path, a->daemon);
 	free(path);
 	return pid;
 }
@@ -102,24 +99,18 @@ static const char *wire_value(const struct wire *w, json_t *ready)
 	return json_string_value(json_object_get(json_object_get(ready, "info"), w->from + 5));
 }
 
-static const appliance *find_appliance(const char *name)
-{
-	for (int i = 0; i < lab_nappliances; i++)
-		if (strcmp(lab_appliances[i].name, name) == 0)
-			return &lab_appliances[i];
-	return NULL;
-}
-
-/* Export CTDLAB_<APPLIANCE>_<OPTION> for every wire into a. Called in the
+/* Export CTDLAB_<APPLIANCE>_<OPTION> for every wire into a from a peer of
+ * the set (never from a left-out peer's stale ready file). Called in the
  * child: the environment is how the daemon's option table hears it, and a
  * daemon that lacks such an option simply never looks. */
-static void export_wiring(const lab *l, const appliance *a)
+static void export_wiring(const lab *l, const appliance *a, const lab_set *set)
 {
 	for (size_t i = 0; i < sizeof wires / sizeof wires[0]; i++) {
 		const struct wire *w = &wires[i];
-		if (strcmp(w->appliance, a->name) != 0 || option_pinned(l, w->appliance, w->option))
+		if (strcmp(w->appliance, a->name) != 0 || !lab_set_has(set, w->peer) ||
+		    option_pinned(l, w->appliance, w->option))
 			continue;
-		json_t *ready = lab_ready(l, find_appliance(w->peer));
+		json_t *ready = lab_ready(l, lab_appliance(w->peer));
 		const char *value = ready ? wire_value(w, ready) : NULL;
 		if (value) {
 			char *env = xasprintf("CTDLAB_%s_%s", w->appliance, w->option);
@@ -131,9 +122,9 @@ static void export_wiring(const lab *l, const appliance *a)
 	}
 }
 
-static pid_t spawn(const lab *l, const appliance *a)
+pid_t lab_spawn(const lab *l, const appliance *a, const lab_set *set, const char *const *extra)
 {
-	const char *argv[8];
+	const char *argv[20];
 	int n = 0;
 	char *bin = xasprintf("%s/%s", l->bindir, a->daemon);
 	char *log = xasprintf("%s/log/%s.log", l->dir, a->name);
@@ -148,9 +139,14 @@ static pid_t spawn(const lab *l, const appliance *a)
 		argv[n++] = "--profile";
 		argv[n++] = l->profile;
 	}
+	for (; extra && *extra && n < 19; extra++)
+		argv[n++] = *extra;
 	argv[n] = NULL;
 	pid_t pid = fork();
 	if (pid == 0) {
+		sigset_t none; /* the supervisor blocks SIGTERM: the daemon must not */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		setsid();
 		int in = open("/dev/null", O_RDONLY);
 		int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -159,7 +155,7 @@ static pid_t spawn(const lab *l, const appliance *a)
 		dup2(in, 0);
 		dup2(out, 1);
 		dup2(out, 2);
-		export_wiring(l, a);
+		export_wiring(l, a, set);
 		execv(bin, (char **)argv);
 		fprintf(stderr, "ctdlab: cannot run %s: %s\n", bin, strerror(errno));
 		_exit(127);
@@ -169,18 +165,21 @@ static pid_t spawn(const lab *l, const appliance *a)
 	return pid;
 }
 
-/* Wait until the daemon wrote its ready file (with its own pid) and answers
- * /healthz; 0 when it does, -1 when it died or the time ran out. */
-static int wait_healthy(const lab *l, const appliance *a, pid_t pid, int64_t deadline)
+int lab_started(const lab *l, const appliance *a, pid_t pid)
+{
+	json_t *ready = lab_ready(l, a);
+	int ok = ready && json_integer_value(json_object_get(ready, "pid")) == pid &&
+		 ready_url(ready) && lab_healthy(ready_url(ready));
+	json_decref(ready);
+	return ok;
+}
+
+int lab_wait_healthy(const lab *l, const appliance *a, pid_t pid, int64_t deadline)
 {
 	while (time_mono_ms() < deadline) {
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return -1;
-		json_t *ready = lab_ready(l, a);
-		int ok = ready && json_integer_value(json_object_get(ready, "pid")) == pid &&
-			 ready_url(ready) && lab_healthy(ready_url(ready));
-		json_decref(ready);
-		if (ok)
+		if (lab_started(l, a, pid))
 			return 0;
 		sleep_ms(POLL_MS);
 	}
@@ -197,41 +196,87 @@ static void print_listeners(const appliance *a, pid_t pid, json_t *ready)
 	printf("\n");
 }
 
-int cmd_up(const lab *l, int argc, char **argv)
+/* ---- up ---- */
+
+static int make_log_dir(const lab *l)
 {
-	pid_t pids[8] = {0};
-	int64_t t0 = time_mono_ms();
 	char *logdir = xasprintf("%s/log", l->dir);
-	if (mkdir_p(logdir, 0700, NULL) != 0) {
+	int rc = mkdir_p(logdir, 0700, NULL);
+	if (rc != 0)
 		fprintf(stderr, "ctdlab: cannot create %s: %s\n", logdir, strerror(errno));
-		free(logdir);
-		return 1;
-	}
 	free(logdir);
 	datadir_make_private(l->dir, NULL); /* a lab dir an older version left open */
-	/* In order, each one healthy before the next: consumers need their
-	 * peers' URLs and keys from the peers' ready files. */
-	int failed = 0;
-	for (int i = 0; i < lab_nappliances && !failed; i++) {
-		const appliance *a = &lab_appliances[i];
-		pids[i] = lab_pid(l, a);
-		if (pids[i])
-			continue;
-		pids[i] = spawn(l, a);
-		if (wait_healthy(l, a, pids[i], t0 + UP_TIMEOUT_MS) != 0) {
-			fprintf(stderr, "ctdlab: %s did not become healthy; see %s/log/%s.log\n",
-				a->daemon, l->dir, a->name);
-			failed = 1;
+	return rc;
+}
+
+/* Leaving out one that runs would leave its peers wired to it. */
+static int left_out_running(const lab *l, const lab_set *set)
+{
+	for (int i = 0; i < lab_nappliances; i++) {
+		pid_t pid = set->in[i] ? 0 : lab_pid(l, &lab_appliances[i]);
+		if (pid) {
+			fprintf(stderr, "ctdlab: %s runs (pid %ld) but is left out; `ctdlab down` "
+					"first\n", lab_appliances[i].daemon, (long)pid);
+			return 1;
 		}
 	}
-	if (failed)
-		return 1;
+	return 0;
+}
+
+/* In order, each one healthy before the next: consumers need their peers'
+ * URLs and keys from the peers' ready files. */
+static int start_daemons(const lab *l, const lab_set *set, int64_t deadline)
+{
+	for (int i = 0; i < lab_nappliances; i++) {
+		const appliance *a = &lab_appliances[i];
+		pid_t pid = lab_pid(l, a);
+		if (pid || !set->in[i])
+			continue;
+		pid = lab_spawn(l, a, set, NULL);
+		if (lab_wait_healthy(l, a, pid, deadline) != 0) {
+			fprintf(stderr, "ctdlab: %s did not become healthy; see %s/log/%s.log\n",
+				a->daemon, l->dir, a->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void print_lab(const lab *l, const lab_set *set, int64_t t0)
+{
 	printf("ctdlab: lab up in %s (%lld ms)\n", l->dir, (long long)(time_mono_ms() - t0));
 	for (int i = 0; i < lab_nappliances; i++) {
+		if (!set->in[i]) {
+			printf("  %-6s left out\n", lab_appliances[i].name);
+			continue;
+		}
 		json_t *ready = lab_ready(l, &lab_appliances[i]);
-		print_listeners(&lab_appliances[i], pids[i], ready);
+		print_listeners(&lab_appliances[i], lab_pid(l, &lab_appliances[i]), ready);
 		json_decref(ready);
 	}
+}
+
+int cmd_up(const lab *l, int argc, char **argv)
+{
+	lab_set set;
+	int rc = lab_set_parse_up(argc, argv, &set);
+	if (rc != 0)
+		return rc;
+	int64_t t0 = time_mono_ms();
+	/* An earlier `up`'s supervisor would restart what this one leaves out;
+	 * this one starts its own. */
+	if (left_out_running(l, &set) || make_log_dir(l) != 0 || lab_supervise_stop(l) != 0 ||
+	    start_daemons(l, &set, t0 + UP_TIMEOUT_MS) != 0 || lab_set_save(l, &set) != 0 ||
+	    lab_wait_links(l, &set, t0 + UP_TIMEOUT_MS) != 0)
+		return 1;
+	print_lab(l, &set, t0);
+	fflush(stdout); /* before the fork: the supervisor must not print it again */
+	pid_t sup = lab_supervise_start(l, &set);
+	if (sup == 0)
+		return 0; /* we are the supervisor, and were told to stop */
+	if (sup < 0)
+		return 1;
+	printf("  supervisor pid %ld: restarts a daemon that dies (log/supervise.log)\n", (long)sup);
 	return 0;
 }
 
@@ -246,7 +291,7 @@ static int stop_one(const lab *l, const appliance *a)
 		waitpid(pid, NULL, WNOHANG); /* reap it if it is our own child */
 		sleep_ms(POLL_MS);
 	}
-	if (pid_alive(pid)) {
+	if (pid_alive(pid) && pid_runs_program(pid, a->daemon)) {
 		fprintf(stderr, "ctdlab: %s (pid %ld) ignored SIGTERM; killing it\n", a->daemon,
 			(long)pid);
 		kill(pid, SIGKILL);
@@ -258,20 +303,24 @@ static int stop_one(const lab *l, const appliance *a)
 
 int cmd_down(const lab *l, int argc, char **argv)
 {
-	int forced = 0;
-	/* Consumers first, so nobody logs a vanished peer on the way down. */
+	/* The supervisor first, or it would restart what we stop; then the
+	 * consumers, so nobody logs a vanished peer on the way down. Only the
+	 * lab's own daemons are signalled (lab_pid). */
+	int forced = lab_supervise_stop(l) != 0;
 	for (int i = lab_nappliances - 1; i >= 0; i--)
 		forced |= stop_one(l, &lab_appliances[i]);
+	lab_set_forget(l);
 	return forced;
 }
 
-static json_t *status_of(const lab *l, const appliance *a)
+static json_t *status_of(const lab *l, const appliance *a, int in_lab)
 {
 	pid_t pid = lab_pid(l, a);
 	json_t *ready = pid ? lab_ready(l, a) : NULL;
 	const char *url = ready ? ready_url(ready) : NULL;
-	json_t *st = json_pack("{s:s, s:s, s:b, s:I}", "appliance", a->name, "daemon", a->daemon,
-			       "running", pid != 0, "pid", (json_int_t)pid);
+	json_t *st = json_pack("{s:s, s:s, s:b, s:I, s:b}", "appliance", a->name, "daemon",
+			       a->daemon, "running", pid != 0, "pid", (json_int_t)pid, "left_out",
+			       !in_lab);
 	json_t *health = url ? lab_health(url, 1) : NULL;
 	const char *store = json_string_value(json_object_get(health, "store"));
 	json_object_set_new(st, "healthy", json_boolean(store && strcmp(store, "ok") == 0));
@@ -319,6 +368,7 @@ static void print_status(json_t *st)
 	printf("%-6s %-8s", json_string_value(json_object_get(st, "appliance")),
 	       json_is_true(json_object_get(st, "healthy"))   ? "healthy"
 	       : json_is_true(json_object_get(st, "running")) ? "starting"
+	       : json_is_true(json_object_get(st, "left_out")) ? "left out"
 							      : "stopped");
 	if (json_is_true(json_object_get(st, "running")))
 		printf(" pid %lld", (long long)json_integer_value(json_object_get(st, "pid")));
@@ -341,10 +391,13 @@ static void print_status(json_t *st)
 int cmd_status(const lab *l, int argc, char **argv)
 {
 	json_t *all = json_array();
-	int healthy = 0;
+	lab_set set;
+	lab_set_load(l, &set);
+	int healthy = 0, started = 0;
 	for (int i = 0; i < lab_nappliances; i++) {
-		json_t *st = status_of(l, &lab_appliances[i]);
-		healthy += json_is_true(json_object_get(st, "healthy"));
+		json_t *st = status_of(l, &lab_appliances[i], set.in[i]);
+		healthy += set.in[i] && json_is_true(json_object_get(st, "healthy"));
+		started += set.in[i];
 		json_array_append_new(all, st);
 	}
 	if (l->json) {
@@ -353,12 +406,16 @@ int cmd_status(const lab *l, int argc, char **argv)
 	} else {
 		size_t i;
 		json_t *st;
-		printf("lab %s: %d of %d appliances healthy\n", l->dir, healthy, lab_nappliances);
+		pid_t sup = lab_supervisor_pid(l);
+		printf("lab %s: %d of %d appliances healthy", l->dir, healthy, started);
+		if (sup)
+			printf(", supervised (pid %ld)", (long)sup);
+		printf("\n");
 		json_array_foreach(all, i, st)
 			print_status(st);
 	}
 	json_decref(all);
-	return healthy == lab_nappliances ? 0 : 3;
+	return healthy == started ? 0 : 3;
 }
 
 /* Everything a first start creates in the data directory. */
