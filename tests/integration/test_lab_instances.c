@@ -15,13 +15,15 @@ static const char *names[] = {"ddan", "ddi", "tmcm", "sps", "imsva"};
 /* main listener of each appliance at instance 0, in names[] order */
 static const int main_ports[] = {8443, 8446, 8444, 4343, 8445};
 
-/* Instances pick their own ports: none pinned by the environment. */
+/* Instances pick their own ports: none pinned by the environment (tl_main
+ * pins DDI's download site to an ephemeral port). */
 static void instance_env(void)
 {
 	tl_lab_env();
 	static const char *const ports[] = {"CTDLAB_DDAN_PORT", "CTDLAB_DDI_PORT", "CTDLAB_TMCM_PORT",
 					    "CTDLAB_SPS_PORT", "CTDLAB_IMSVA_PORT",
-					    "CTDLAB_IMSVA_SMTP_PORT", "CTDLAB_SPS_WRS_PORT", NULL};
+					    "CTDLAB_IMSVA_SMTP_PORT", "CTDLAB_SPS_WRS_PORT",
+					    "CTDLAB_DDI_DOWNLOAD_PORT", NULL};
 	for (const char *const *p = ports; *p; p++)
 		unsetenv(*p);
 }
