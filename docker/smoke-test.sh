@@ -72,7 +72,7 @@ cleanup() {
 	podman kube down "$kube" >/dev/null 2>&1 || true
 	podman volume rm -f ctdlab-data >/dev/null 2>&1 || true
 	podman secret rm ctdlab-keys >/dev/null 2>&1 || true
-	podman rm -f ctdlab-smoke-nocap >/dev/null 2>&1 || true
+	podman rm -f -v ctdlab-smoke-nocap >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 "${compose[@]}" up -d
@@ -103,11 +103,11 @@ podman run -d --name ctdlab-smoke-nocap --cap-drop NET_RAW -e CTDLAB_DDI_INTERFA
 	-e CTDLAB_DDI_API_KEY="$(sed -n 's/^ *ddi-api-key: //p' docker/k8s/secret.yaml)" \
 	localhost/ctdlab:latest ddid >/dev/null
 for _ in $(seq 1 60); do
-	podman exec ctdlab-smoke-nocap curl -kfs https://127.0.0.1:8446/readyz >/dev/null 2>&1 && break
+	podman exec ctdlab-smoke-nocap curl -kfs https://127.0.0.1:8446/livez >/dev/null 2>&1 && break # no DDAN: never ready
 	sleep 1
 done
 ddi_capture ctdlab-smoke-nocap "a container without NET_RAW"
-podman rm -f ctdlab-smoke-nocap >/dev/null
+podman rm -f -v ctdlab-smoke-nocap >/dev/null
 
 # Kubernetes: the same image from docker/k8s/. podman 4's kube play reads a
 # secretKeyRef from a podman secret holding {"key": base64}: made here from

@@ -68,7 +68,10 @@ int lab_instance_apply(lab *l, char **dir)
 		return -1;
 	if (n == 0)
 		return 0;
-	char *own = xasprintf("%s-%d", *dir, n);
+	size_t len = strlen(*dir);
+	while (len > 1 && (*dir)[len - 1] == '/') /* --dir lab/ is lab-N, not lab/-N */
+		len--;
+	char *own = xasprintf("%.*s-%d", (int)len, *dir, n);
 	free(*dir);
 	*dir = own;
 	export_ports(l, n);
