@@ -58,7 +58,7 @@ endif
 
 # The Debian packages are listed once, in tools/debian-packages.txt (deps.sh).
 PKGS := libevent libevent_pthreads libevent_openssl zlib libmicrohttpd jansson sqlite3 libcurl gmime-3.0 \
-	libxml-2.0 libarchive libjwt libpcap openssl inih
+	libxml-2.0 libarchive libjwt libpcap libcap openssl inih
 
 OPT ?= -O2 -g
 # The OpenSMTPD/Postfix-grade warnings, errors like every other. Not in it:

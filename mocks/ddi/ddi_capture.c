@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <pcap/pcap.h>
+#include <sys/capability.h>
 
 #include "log.h"
 #include "store.h"
@@ -192,12 +193,31 @@ static void *process_main(void *arg)
 	return NULL;
 }
 
+/* The container image gives ddid CAP_NET_RAW as a permitted-only file
+ * capability (setcap cap_net_raw=p): ddid then starts as a non-root user even
+ * where the runtime withholds NET_RAW (and falls back to capture files), and
+ * where the runtime grants it, this makes it effective for the thread that
+ * opens the interface. Without it in the permitted set, nothing changes. */
+static void raise_net_raw(void)
+{
+	cap_t caps = cap_get_proc();
+	if (!caps)
+		return;
+	cap_value_t raw = CAP_NET_RAW;
+	cap_flag_value_t permitted = CAP_CLEAR;
+	if (cap_get_flag(caps, raw, CAP_PERMITTED, &permitted) == 0 && permitted == CAP_SET &&
+	    cap_set_flag(caps, CAP_EFFECTIVE, 1, &raw, CAP_SET) == 0 && cap_set_proc(caps) != 0)
+		log_warn("ddi.capture.cap", "error=\"cannot raise CAP_NET_RAW: %s\"", strerror(errno));
+	cap_free(caps);
+}
+
 /* Open the interface; on failure record why (no privileges, no such
  * interface, bad filter) and keep the daemon serving capture files. */
 static int capture_open(ddi_sensor *s)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	const char *iface = s->o.interface;
+	raise_net_raw();
 	pcap_t *p = pcap_create(iface, errbuf);
 	if (!p) {
 		set_state(s, "unavailable", errbuf);

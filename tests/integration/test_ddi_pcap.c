@@ -302,13 +302,12 @@ TEST(test_upload_api_and_bad_input)
 	free(pcap);
 }
 
-/* ddid started without capture privileges: as root the test drops to the
- * "nobody" user first; otherwise it already lacks them (unless the binary
- * was granted CAP_NET_RAW, which the reason then shows). */
-TEST(test_no_capture_privileges)
+/* Start bin as ddid capturing on lo, as "nobody" when the test runs as root
+ * (else as it is); its capture state and reason from /api/status (malloc'd). */
+static char *start_as_nobody(const char *bin, char **reason)
 {
 	ck_assert_int_eq(chmod(home, 0777), 0);
-	char *log = xasprintf("%s/ddid.log", home), *bin = tl_bin("ddid");
+	char *log = xasprintf("%s/ddid.log", home);
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
@@ -323,7 +322,6 @@ TEST(test_no_capture_privileges)
 		_exit(127);
 	}
 	free(log);
-	free(bin);
 	json_t *ready = tl_wait_ready(home, "ddi", TL_START_MS);
 	ck_assert_msg(ready != NULL, "unprivileged ddid did not become ready (see %s/ddid.log)", home);
 	url = xstrdup(tl_listener(ready, "https"));
@@ -331,13 +329,27 @@ TEST(test_no_capture_privileges)
 	long st;
 	json_t *s = api("/api/status", &st);
 	json_t *cap = json_object_get(s, "capture");
-	const char *state = json_string_value(json_object_get(cap, "state"));
-	const char *reason = json_string_value(json_object_get(cap, "reason"));
+	char *state = xstrdup(json_string_value(json_object_get(cap, "state")));
+	const char *why = json_string_value(json_object_get(cap, "reason"));
+	*reason = xstrdup(why ? why : "");
+	json_decref(s);
+	return state;
+}
+
+/* ddid started without capture privileges: as root the test drops to the
+ * "nobody" user first; otherwise it already lacks them (unless the binary
+ * was granted CAP_NET_RAW, which the reason then shows). */
+TEST(test_no_capture_privileges)
+{
+	char *bin = tl_bin("ddid"), *reason;
+	char *state = start_as_nobody(bin, &reason);
 	if (!strcmp(state, "running"))
 		fprintf(stderr, "NOTE test_no_capture_privileges: this ddid may capture (CAP_NET_RAW)\n");
 	else
 		ck_assert_msg(strstr(reason, "no capture privileges") != NULL, "reason: %s", reason);
-	json_decref(s);
+	free(state);
+	free(reason);
+	free(bin);
 
 	/* and it still works on capture files */
 	char *tmp = xasprintf("%s/p.tmp", home), *dest = xasprintf("%s/pcap/p.pcap", home);
@@ -346,6 +358,28 @@ TEST(test_no_capture_privileges)
 	json_decref(wait_list("/api/detections", "detections", 1));
 	free(tmp);
 	free(dest);
+}
+
+/* The container image's ddid: a non-root user, CAP_NET_RAW only as a
+ * permitted file capability (setcap cap_net_raw=p). ddid raises it itself and
+ * captures live. Needs root (to set the capability and become nobody) and
+ * setcap; skipped otherwise. */
+TEST(test_capture_with_permitted_file_capability)
+{
+	char *bin = tl_bin("ddid"), *copy = xasprintf("%s/ddid", home);
+	char *cmd = xasprintf("cp %s %s && chmod 755 %s && setcap cap_net_raw=p %s 2>/dev/null", bin,
+			      copy, copy, copy);
+	if (getuid() != 0 || system(cmd) != 0) {
+		fprintf(stderr, "SKIP test_capture_with_permitted_file_capability: needs root and setcap\n");
+	} else {
+		char *reason, *state = start_as_nobody(copy, &reason);
+		ck_assert_msg(!strcmp(state, "running"), "capture %s: %s", state, reason);
+		free(state);
+		free(reason);
+	}
+	free(cmd);
+	free(copy);
+	free(bin);
 }
 
 TL_SUITE(.setup = setup, .teardown = teardown, .timeout = 60);

@@ -283,7 +283,7 @@ int tl_ctdlab(const char *dir, const char *const *args, char **out)
 	const char *argv[24];
 	int n = 0;
 	char *bin = tl_bin("ctdlab");
-	const char *lab_dir = dir, *lab_cmd = NULL;
+	const char *lab_dir = dir, *lab_cmd = NULL, *instance = NULL;
 	argv[n++] = bin;
 	if (dir) {
 		argv[n++] = "--dir";
@@ -293,14 +293,21 @@ int tl_ctdlab(const char *dir, const char *const *args, char **out)
 		argv[n++] = *args;
 		if (strcmp(*args, "--dir") == 0 && args[1])
 			lab_dir = args[1];
+		if (strcmp(*args, "--instance") == 0 && args[1])
+			instance = args[1];
 		if (strcmp(*args, "up") == 0 || strcmp(*args, "down") == 0 ||
 		    strcmp(*args, "reset") == 0)
 			lab_cmd = *args;
 	}
 	argv[n] = NULL;
+	/* lab N of many lives in <dir>-N (ctdlab --instance) */
+	char *instance_dir = instance && lab_dir && strcmp(instance, "0") != 0
+				     ? xasprintf("%s-%s", lab_dir, instance)
+				     : NULL;
 	if (lab_cmd && lab_dir)
-		track_lab(lab_dir, lab_cmd);
+		track_lab(instance_dir ? instance_dir : lab_dir, lab_cmd);
 	int rc = tl_run(argv, out);
+	free(instance_dir);
 	free(bin);
 	return rc;
 }

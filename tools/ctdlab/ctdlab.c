@@ -1,6 +1,6 @@
 /* ctdlab.c - the lab CLI: parse global options and dispatch a command.
  *
- *   ctdlab [--dir DIR] [--config FILE] [--profile P] [--json] up|down|status ...
+ *   ctdlab [--dir DIR] [--instance N] [--config FILE] [--profile P] [--json] up|down|status ...
  *
  * Global options may also follow the command (`ctdlab up --dir X`, as
  * handouts write it); anything else that is not the command's own is an
@@ -48,8 +48,10 @@ static const struct command {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: ctdlab [--dir DIR] [--config FILE] [--profile P] [--json] COMMAND [ARGS]\n\n"
+	fprintf(out, "usage: ctdlab [--dir DIR] [--instance N] [--config FILE] [--profile P] [--json] COMMAND [ARGS]\n\n"
 		     "  --dir DIR      lab data directory (default $CTDLAB_HOME or ./var)\n"
+		     "  --instance N   lab N of many on this host (0-99, $CTDLAB_INSTANCE): its\n"
+		     "                 directory is DIR-N and every port is shifted by 10*N\n"
 		     "  --config FILE  lab INI file given to every daemon\n"
 		     "  --profile P    timing profile of every daemon: fast (default), classroom\n"
 		     "                 (each wait seconds to a minute) or realistic (vendor defaults)\n"
@@ -94,6 +96,7 @@ static int global_option(lab *l, int argc, char **argv, int *i)
 	const char **value = strcmp(arg, "--dir") == 0       ? &l->dir
 			     : strcmp(arg, "--config") == 0  ? &l->config
 			     : strcmp(arg, "--profile") == 0 ? &l->profile
+			     : strcmp(arg, "--instance") == 0 ? &l->instance
 							     : NULL;
 	if (!value)
 		return OPT_NONE;
@@ -155,7 +158,8 @@ static const struct command *find_command(int n, char **argv)
 
 int main(int argc, char **argv)
 {
-	lab l = {.dir = getenv("CTDLAB_HOME"), .config = getenv("CTDLAB_CONFIG")};
+	lab l = {.dir = getenv("CTDLAB_HOME"), .config = getenv("CTDLAB_CONFIG"),
+		 .instance = getenv("CTDLAB_INSTANCE")};
 	int n;
 	switch (parse_global_options(&l, argc, argv, &n)) {
 	case OPT_HELP:
@@ -175,6 +179,11 @@ int main(int argc, char **argv)
 	/* Absolute from here on: daemons and tools the lab starts may run
 	 * elsewhere (dtascli works in its own directory). */
 	char *dir = absolute_path(l.dir);
+	if (lab_instance_apply(&l, &dir) != 0) {
+		free(dir);
+		usage(stderr);
+		return 2;
+	}
 	l.dir = dir;
 	/* the lab's files hold its keys and passwords: private, like the daemons' */
 	datadir_umask();

@@ -12,6 +12,7 @@ typedef struct lab {
 	const char *config; /* lab INI passed to every daemon, or NULL */
 	const char *profile; /* --profile for every daemon (fast|classroom|realistic), or NULL */
 	const char *bindir; /* where the daemon binaries are */
+	const char *instance; /* --instance N ($CTDLAB_INSTANCE), or NULL: lab 0 */
 	int json;           /* --json output */
 } lab;
 
@@ -100,6 +101,10 @@ typedef struct lab_mail {
 long lab_mail_send(const lab_mail *m, char **err);
 /* host:port of the lab's IMSVA SMTP listener, from its ready file (malloc'd). */
 char *lab_smtp_server(const lab *l);
+
+/* --instance N: check N; for N > 0 replace *dir (malloc'd) with <dir>-N and
+ * export the instance's ports for the daemons. 0, or -1 (message printed). */
+int lab_instance_apply(lab *l, char **dir);
 
 int cmd_up(const lab *l, int argc, char **argv);
 int cmd_down(const lab *l, int argc, char **argv);
