@@ -309,6 +309,7 @@ TEST(test_sync_evidence)
 	json_decref(a);
 	json_decref(b);
 	json_decref(c);
+	spsd_stop(&s);
 }
 
 /* The value of the /metrics line that starts with `series ` (-1: none). */
