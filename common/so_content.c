@@ -147,7 +147,8 @@ static int check_url(const char *field, char *v, ctd_err *err)
 	if (text_rules(field, v, SO_URL_MAX, NO_BLANKS, err) < 0)
 		return -1;
 	size_t scheme = 0;
-	while (isalnum((unsigned char)v[scheme]) || (scheme && strchr("+.-", v[scheme])))
+	/* strchr finds the terminator too: stop at the end of v */
+	while (isalnum((unsigned char)v[scheme]) || (scheme && v[scheme] && strchr("+.-", v[scheme])))
 		scheme++;
 	if (scheme == 0 || !isalpha((unsigned char)v[0]) || strncmp(v + scheme, "://", 3) != 0)
 		return ctd_fail(err, CTD_EINVAL, "%s: a URL starts with scheme:// (http://...)", field);

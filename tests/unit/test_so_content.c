@@ -68,6 +68,9 @@ TEST(url_scheme_host_and_characters)
 	accepts("URL", "https://user:Pw@Host.lab/", "https://user:Pw@host.lab/");
 	accepts("URL", "http://evil.lab/r\xc3\xa9sum\xc3\xa9", "http://evil.lab/r\xc3\xa9sum\xc3\xa9");
 	refuses("URL", "evil.lab/x", "scheme://");
+	/* found by fuzz_tmcm_udso: a scheme-like word up to the end was read past it */
+	refuses("URL", "HTTPle", "scheme://");
+	refuses("URL", "a+b", "scheme://");
 	refuses("URL", "http:///x", "no host");
 	refuses("URL", "http://evil.lab/a b", "blank at byte 17");
 	char *big = malloc(SO_URL_MAX + 16);
