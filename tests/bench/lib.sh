@@ -1,6 +1,7 @@
 # lib.sh - sourced by every tests/bench/bench_*.sh: one way to report a
 # figure, so that `make bench` prints it and also records it in bench.json
-# (tests/bench/run.sh gathers the records; tools/bench-compare compares runs).
+# (tests/bench/run.sh gathers the records and sums up the goals at the end;
+# tools/bench-compare compares runs).
 
 # figure KEY VALUE UNIT BETTER LABEL
 #   KEY     stable identifier, e.g. smtp.imsvad.msgs_per_s
@@ -10,21 +11,33 @@ figure() {
 	record "$@"
 }
 
-# record KEY VALUE UNIT BETTER LABEL: into bench.json only
+# record KEY VALUE UNIT BETTER LABEL [TARGET]: into bench.json only; a figure
+# with a TARGET is a goal (met when VALUE is on the BETTER side of TARGET)
 record() {
 	[[ -n ${BENCH_RECORDS:-} ]] || return 0
 	python3 - "$@" >>"$BENCH_RECORDS" <<'PY'
 import json, sys
 key, value, unit, better, label = sys.argv[1:6]
-print(json.dumps({"key": key, "value": float(value), "unit": unit,
-                  "better": better, "label": label}))
+fig = {"key": key, "value": float(value), "unit": unit, "better": better, "label": label}
+if len(sys.argv) > 6:
+    fig["target"] = float(sys.argv[6])
+    fig["meets"] = (fig["value"] >= fig["target"] if better == "higher"
+                    else fig["value"] <= fig["target"])
+print(json.dumps(fig))
 PY
 }
 
-# goal KEY VALUE TARGET LABEL: a ratio (higher is better) against its target
+# goal KEY VALUE TARGET LABEL: a ratio against its peer, at least TARGET
 goal() {
-	local key=$1 value=$2 target=$3 label=$4 verdict
-	verdict=$(python3 -c "print('meets' if $value >= $target else 'BELOW')")
-	printf '  %-34s: %s (%s the target of %s)\n' "$label" "$value" "$verdict" "$target"
-	record "$key" "$value" ratio higher "$label"
+	goal_figure "$1" "$2" ratio higher "$3" "$4"
+}
+
+# goal_figure KEY VALUE UNIT BETTER TARGET LABEL: any figure with a target,
+# e.g. goal_figure so.imsva_full_sync_ms 4100 ms lower 5000 "IMSVA full sync"
+goal_figure() {
+	local key=$1 value=$2 unit=$3 better=$4 target=$5 label=$6 verdict
+	verdict=$(python3 -c "v, t = $value, $target; print('meets' if (v >= t if '$better' == 'higher' else v <= t) else 'MISSES')")
+	printf '  %-34s: %s %s (%s the goal of %s %s)\n' "$label" "$value" "${unit/ratio/}" \
+		"$verdict" "$([[ $better == higher ]] && echo '≥' || echo '≤')" "$target"
+	record "$key" "$value" "$unit" "$better" "$label" "$target"
 }
