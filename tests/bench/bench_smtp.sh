@@ -145,8 +145,8 @@ else
 	echo "bench: MailDev skipped (it could not be installed from npm)"
 fi
 
-figure smtp.fsync_floor_us "$(fsync_floor_us "$work/imsva")" us lower \
-	"disk fdatasync (1-session floor)"
+fsync_us=$(fsync_floor_us "$work/imsva")
+figure smtp.fsync_floor_us "$fsync_us" us lower "disk fdatasync (durability floor)"
 
 for n in $SESSION_COUNTS; do
 	echo "bench: $MESSAGES messages of $SIZE bytes over $n sessions (smtp-source)"
@@ -156,6 +156,12 @@ for n in $SESSION_COUNTS; do
 	figure "smtp.s$n.imsvad.msgs_per_s" "$imsva_rate" msgs/s higher "imsvad (durable 250)"
 	goal "smtp.s$n.ratio_vs_smtp_sink" \
 		"$(python3 -c "print(f'{$imsva_rate / $sink_rate:.2f}')")" 0.8 "ratio imsvad / smtp-sink"
+	if [[ $n == 1 ]]; then
+		# one message in flight: each 250 waits for one fdatasync at least
+		figure smtp.s1.ratio_ceiling \
+			"$(python3 -c "print(f'{1 / (1 + $sink_rate * $fsync_us / 1e6):.2f}')")" ratio \
+			higher "ratio ceiling with one fsync each"
+	fi
 	[[ -n $maildev_port ]] || continue
 	# MailDev answers ~10 messages/s per session: a smaller sample, same shape
 	maildev_rate=$(measure "$maildev_port" "$n" $((n * MAILDEV_PER_SESSION)))
