@@ -27,9 +27,10 @@ print(json.dumps(fig))
 PY
 }
 
-# goal KEY VALUE TARGET LABEL: a ratio against its peer, at least TARGET
+# goal KEY VALUE TARGET LABEL [BETTER]: a ratio against its target; BETTER
+#   "higher" (default: the target is a floor) or "lower" (a ceiling)
 goal() {
-	goal_figure "$1" "$2" ratio higher "$3" "$4"
+	goal_figure "$1" "$2" ratio "${5:-higher}" "$3" "$4"
 }
 
 # goal_figure KEY VALUE UNIT BETTER TARGET LABEL: any figure with a target,
