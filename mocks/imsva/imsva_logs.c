@@ -210,41 +210,81 @@ json_t *imsva_log_get(store *st, int64_t id, const char *scanner, ctd_err *err)
 	return o;
 }
 
-json_t *imsva_log_query_run(store *st, const imsva_log_query *q, ctd_err *err)
+/* The query's SQL: only the conditions it has, so that each variant is its
+ * own cached statement and SQLite walks the index that serves it
+ * (imsva_logs_ts, or imsva_logs_type_ts with a type) newest first, stopping
+ * after a page instead of scanning or sorting the table. The cursor is the
+ * (ts_ms, id) of the last row of the previous page: its time is the range's
+ * upper bound (a second bound on ts_ms would be a filter, SQLite ranges on
+ * one), its id breaks ties within that millisecond. */
+static sqlite3_stmt *query_stmt(store *st, const imsva_log_query *q, ctd_err *err)
 {
-	sqlite3_stmt *s = store_stmt(st, LOG_COLUMNS
-		"WHERE (?1 IS NULL OR type = ?1) AND ts_ms >= ?2 AND ts_ms <= ?3 AND (?4 = 0 OR msg_id = ?4) ORDER BY id DESC", err);
+	sbuf sql = {0};
+	sbuf_puts(&sql, LOG_COLUMNS "WHERE ts_ms >= ?2 AND ts_ms <= ?3");
+	if (q->type)
+		sbuf_puts(&sql, " AND type = ?1");
+	if (q->msg_id)
+		sbuf_puts(&sql, " AND msg_id = ?4");
+	if (q->after.id)
+		sbuf_puts(&sql, " AND (ts_ms < ?5 OR id < ?6)");
+	sbuf_puts(&sql, " ORDER BY ts_ms DESC, id DESC");
+	sqlite3_stmt *s = store_stmt(st, sql.data, err);
+	sbuf_free(&sql);
 	if (!s)
 		return NULL;
 	if (q->type)
 		sqlite3_bind_text(s, 1, q->type, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, q->from_ms);
-	sqlite3_bind_int64(s, 3, q->to_ms ? q->to_ms : INT64_MAX);
+	int64_t upto = q->to_ms ? q->to_ms : INT64_MAX;
+	if (q->after.id && q->after.ts_ms < upto)
+		upto = q->after.ts_ms;
+	sqlite3_bind_int64(s, 3, upto);
 	sqlite3_bind_int64(s, 4, q->msg_id);
+	sqlite3_bind_int64(s, 5, q->after.ts_ms);
+	sqlite3_bind_int64(s, 6, q->after.id);
+	return s;
+}
+
+/* The filters SQL cannot index: IMSVA's wildcard syntax on text columns. */
+static int row_matches(const imsva_log_query *q, sqlite3_stmt *s)
+{
+	const char *sender = (const char *)sqlite3_column_text(s, 6);
+	const char *rcpts = (const char *)sqlite3_column_text(s, 7);
+	const char *subject = (const char *)sqlite3_column_text(s, 8);
+	const char *rule = (const char *)sqlite3_column_text(s, 9);
+	const char *mid = (const char *)sqlite3_column_text(s, 5);
+	if (!imsva_match_list(q->sender, sender) || !imsva_match_list(q->subject, subject)
+	    || !imsva_match_list(q->rule, rule) || !imsva_match_list(q->message_id, mid))
+		return 0;
+	if (!q->recipient || !*q->recipient)
+		return 1;
+	/* any one of the ';'-separated recipients */
+	int hit = 0;
+	char *copy = xstrdup(rcpts ? rcpts : ""), *save = NULL;
+	for (char *r = strtok_r(copy, ";", &save); r && !hit; r = strtok_r(NULL, ";", &save))
+		hit = imsva_match_list(q->recipient, r);
+	free(copy);
+	return hit;
+}
+
+json_t *imsva_log_query_run(store *st, const imsva_log_query *q, imsva_log_cursor *next,
+			    ctd_err *err)
+{
+	sqlite3_stmt *s = query_stmt(st, q, err);
+	if (!s)
+		return NULL;
 	int limit = q->limit > 0 ? q->limit : 500;
 	json_t *out = json_array();
-	while (sqlite3_step(s) == SQLITE_ROW && (int)json_array_size(out) < limit) {
-		const char *sender = (const char *)sqlite3_column_text(s, 6);
-		const char *rcpts = (const char *)sqlite3_column_text(s, 7);
-		const char *subject = (const char *)sqlite3_column_text(s, 8);
-		const char *rule = (const char *)sqlite3_column_text(s, 9);
-		const char *mid = (const char *)sqlite3_column_text(s, 5);
-		if (!imsva_match_list(q->sender, sender) || !imsva_match_list(q->subject, subject)
-		    || !imsva_match_list(q->rule, rule) || !imsva_match_list(q->message_id, mid))
+	imsva_log_cursor last = {0};
+	while ((int)json_array_size(out) < limit && sqlite3_step(s) == SQLITE_ROW) {
+		if (!row_matches(q, s))
 			continue;
-		if (q->recipient && *q->recipient) {
-			/* any one of the ';'-separated recipients */
-			int hit = 0;
-			char *copy = xstrdup(rcpts ? rcpts : ""), *save = NULL;
-			for (char *r = strtok_r(copy, ";", &save); r && !hit;
-			     r = strtok_r(NULL, ";", &save))
-				hit = imsva_match_list(q->recipient, r);
-			free(copy);
-			if (!hit)
-				continue;
-		}
+		last = (imsva_log_cursor){sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 0)};
 		json_array_append_new(out, row_json(st, s, q->scanner));
 	}
 	sqlite3_reset(s);
+	/* a full page: there may be more after its last row */
+	if (next)
+		*next = (int)json_array_size(out) == limit ? last : (imsva_log_cursor){0};
 	return out;
 }

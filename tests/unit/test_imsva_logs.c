@@ -74,17 +74,17 @@ TEST(log_round_trip)
 	int64_t now = time_now_ms();
 	imsva_log_query q = {.type = "quarantine", .from_ms = now - 60000, .to_ms = now + 60000,
 			     .rule = "STEP1*", .recipient = "w@*"};
-	json_t *rows = imsva_log_query_run(st, &q, &err);
+	json_t *rows = imsva_log_query_run(st, &q, NULL, &err);
 	ck_assert_int_eq(json_array_size(rows), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, 0), "subject")),
 			 "Sample SO");
 	json_decref(rows);
 	q.to_ms = now - 30000; /* a range before it */
-	rows = imsva_log_query_run(st, &q, &err);
+	rows = imsva_log_query_run(st, &q, NULL, &err);
 	ck_assert_int_eq(json_array_size(rows), 0);
 	json_decref(rows);
 	imsva_log_query all = {.sender = "*@example.com"};
-	rows = imsva_log_query_run(st, &all, &err);
+	rows = imsva_log_query_run(st, &all, NULL, &err);
 	ck_assert_int_eq(json_array_size(rows), 2);
 	json_decref(rows);
 	/* each row is on the shared timeline too */
