@@ -24,29 +24,37 @@ static void write_escape(sbuf *b, unsigned char c)
 	sbuf_append(b, seq, 6);
 }
 
+/* Bytes copied as they are: printable ASCII but the quote and the backslash.
+ * The rest is escaped, or (0x80 and up) checked as UTF-8. */
+static const unsigned char plain[256] = {
+	[0x20] = 1, [0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0x7F] = 1,
+};
+
 void json_write_str(sbuf *b, const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 	sbuf_append(b, "\"", 1);
 	while (p < end) {
-		unsigned char c = *p;
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+		const unsigned char *run = p;
+		while (p < end && plain[*p])
 			p++;
-			continue;
-		}
-		size_t seq = c >= 0x80 ? utf8_seq_len(p, (size_t)(end - p)) : 0;
-		if (seq) {
+		while (p < end && *p >= 0x80) {
+			size_t seq = utf8_seq_len(p, (size_t)(end - p));
+			if (!seq)
+				break;
 			p += seq;
-			continue;
+			while (p < end && plain[*p])
+				p++;
 		}
 		sbuf_append(b, run, (size_t)(p - run));
-		if (c >= 0x80)
+		if (p == end)
+			break;
+		if (*p >= 0x80)
 			sbuf_append(b, "\xEF\xBF\xBD", 3); /* U+FFFD for an invalid byte */
 		else
-			write_escape(b, c);
-		run = ++p;
+			write_escape(b, *p);
+		p++;
 	}
-	sbuf_append(b, run, (size_t)(p - run));
 	sbuf_append(b, "\"", 1);
 }
 

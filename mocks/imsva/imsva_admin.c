@@ -14,6 +14,7 @@
 #include <string.h>
 #include "http_server.h"
 #include "imsva_app.h"
+#include "json_write.h"
 #include "log.h"
 #include "util.h"
 
@@ -322,18 +323,24 @@ static void h_logs(http_req *req, http_resp *resp)
 		return;
 	ctd_err err = {0};
 	imsva_log_cursor next;
-	json_t *rows = imsva_log_query_run(st, &q, &next, &err);
-	if (!rows) {
+	size_t count;
+	sbuf rows = {0};
+	if (imsva_log_query_write(st, &q, &rows, &count, &next, &err) != 0) {
+		sbuf_free(&rows);
 		http_resp_ctd_err(resp, &err);
 		return;
 	}
-	json_t *page = json_pack("{s:I,s:o}", "count", (json_int_t)json_array_size(rows), "logs",
-				 rows);
+	/* {"count":N,"logs":[...],"next_cursor":"<ts_ms>-<id>"}: a page is
+	 * written from its rows, never built as a tree */
+	http_resp_bytes(resp, 200, "application/json", "{\"count\":", 9);
+	json_write_int(&resp->body, (int64_t)count);
+	sbuf_puts(&resp->body, ",\"logs\":");
+	sbuf_append(&resp->body, rows.data, rows.len);
 	if (next.id)
-		json_object_set_new(page, "next_cursor",
-				    json_sprintf("%lld-%lld", (long long)next.ts_ms,
-						 (long long)next.id));
-	http_resp_json(resp, 200, page);
+		sbuf_printf(&resp->body, ",\"next_cursor\":\"%lld-%lld\"", (long long)next.ts_ms,
+			    (long long)next.id);
+	sbuf_puts(&resp->body, "}");
+	sbuf_free(&rows);
 }
 
 static void h_log_get(http_req *req, http_resp *resp)

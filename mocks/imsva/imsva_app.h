@@ -137,8 +137,9 @@ int imsva_msgs_load(store *st, int64_t id, imsva_stored_msg *m, ctd_err *err);
 void imsva_stored_msg_free(imsva_stored_msg *m);
 /* The admin API's view of a message (CTD_ENOTFOUND when there is none). */
 json_t *imsva_msgs_get_json(store *st, int64_t id, ctd_err *err);
-/* Log Query's message columns on a log row: message_size, final_action. */
-void imsva_msgs_log_columns(store *st, int64_t id, json_t *row);
+/* Log Query's message columns on a log row being written (JSON members
+ * ,"message_size":N,"final_action":"..."); nothing for a purged message. */
+void imsva_msgs_log_columns(store *st, int64_t id, sbuf *row);
 /* {"messages": total, "states": {name: count}} */
 json_t *imsva_msgs_state_counts(store *st, ctd_err *err);
 
@@ -200,8 +201,11 @@ typedef struct imsva_log_query {
 /* Normalise a type name ("Policy events", "policy", "ポリシーイベント"...).
  * NULL when unknown. */
 const char *imsva_log_type(const char *name);
-/* Newest first (time, then id); *next (may be NULL) is where the page ended
- * when it is full, else zero. */
+/* Newest first (time, then id): a JSON array of rows appended to out (the
+ * API's page, written without a tree; *count rows) or parsed. *next (may be
+ * NULL) is where the page ended when it is full, else zero. */
+int imsva_log_query_write(store *st, const imsva_log_query *q, sbuf *out, size_t *count,
+			  imsva_log_cursor *next, ctd_err *err);
 json_t *imsva_log_query_run(store *st, const imsva_log_query *q, imsva_log_cursor *next,
 			    ctd_err *err);
 /* One log row (CTD_ENOTFOUND when there is none). */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include "imsva_app.h"
+#include "json_write.h"
 #include "log.h"
 #include "util.h"
 
@@ -158,36 +159,45 @@ int imsva_match_list(const char *pattern, const char *text)
 
 /* One log row with the product's columns: the message's size and final
  * action come from the message store, the scanner is this appliance. */
-static json_t *row_json(store *st, sqlite3_stmt *s, const char *scanner)
+static void row_write(store *st, sqlite3_stmt *s, const char *scanner, sbuf *out)
 {
-	static const char *cols[] = {"id", "ts_ms", "type", "msg_id", "internal_id", "message_id",
-				     "sender", "recipients", "subject", "rule", "rule_type",
-				     "action", "action_code", "reason", "filter", "violating"};
-	json_t *o = json_object();
+	/* each member's `"name":`; the first one present opens the object */
+	static const char *const cols[] = {"\"id\":", "\"ts_ms\":", "\"type\":", "\"msg_id\":",
+		"\"internal_id\":", "\"message_id\":", "\"sender\":", "\"recipients\":",
+		"\"subject\":", "\"rule\":", "\"rule_type\":", "\"action\":", "\"action_code\":",
+		"\"reason\":", "\"filter\":", "\"violating\":"};
+	const char *sep = "{";
 	for (int i = 0; i < 16; i++) {
 		int t = sqlite3_column_type(s, i);
 		if (t == SQLITE_NULL)
 			continue;
+		sbuf_puts(out, sep);
+		sep = ",";
+		sbuf_puts(out, cols[i]);
 		if (t == SQLITE_INTEGER)
-			json_object_set_new(o, cols[i], json_integer(sqlite3_column_int64(s, i)));
+			json_write_int(out, sqlite3_column_int64(s, i));
 		else
-			json_object_set_new(o, cols[i],
-					    json_string((const char *)sqlite3_column_text(s, i)));
+			json_write_str(out, (const char *)sqlite3_column_text(s, i),
+				       (size_t)sqlite3_column_bytes(s, i));
 	}
 	char ts[32];
 	time_iso8601(sqlite3_column_int64(s, 1), ts, sizeof ts);
-	json_object_set_new(o, "time", json_string(ts));
+	sbuf_puts(out, ",\"time\":");
+	json_write_str(out, ts, strlen(ts));
 	const char *detail = (const char *)sqlite3_column_text(s, 16);
-	if (detail) {
-		json_t *d = json_loads(detail, 0, NULL);
-		if (d)
-			json_object_set_new(o, "detail", d);
+	json_t *d = detail ? json_loads(detail, 0, NULL) : NULL;
+	if (d) {
+		sbuf_puts(out, ",\"detail\":");
+		json_write(out, d);
+		json_decref(d);
 	}
-	if (scanner)
-		json_object_set_new(o, "scanner", json_string(scanner));
+	if (scanner) {
+		sbuf_puts(out, ",\"scanner\":");
+		json_write_str(out, scanner, strlen(scanner));
+	}
 	if (sqlite3_column_type(s, 3) == SQLITE_INTEGER)
-		imsva_msgs_log_columns(st, sqlite3_column_int64(s, 3), o);
-	return o;
+		imsva_msgs_log_columns(st, sqlite3_column_int64(s, 3), out);
+	sbuf_puts(out, "}");
 }
 
 #define LOG_COLUMNS                                                                        \
@@ -202,10 +212,14 @@ json_t *imsva_log_get(store *st, int64_t id, const char *scanner, ctd_err *err)
 		return NULL;
 	sqlite3_bind_int64(s, 1, id);
 	json_t *o = NULL;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		o = row_json(st, s, scanner);
-	else
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		sbuf row = {0};
+		row_write(st, s, scanner, &row);
+		o = json_loadb(row.data, row.len, 0, NULL);
+		sbuf_free(&row);
+	} else {
 		ctd_fail(err, CTD_ENOTFOUND, "no log entry %lld", (long long)id);
+	}
 	sqlite3_reset(s);
 	return o;
 }
@@ -267,24 +281,40 @@ static int row_matches(const imsva_log_query *q, sqlite3_stmt *s)
 	return hit;
 }
 
-json_t *imsva_log_query_run(store *st, const imsva_log_query *q, imsva_log_cursor *next,
-			    ctd_err *err)
+int imsva_log_query_write(store *st, const imsva_log_query *q, sbuf *out, size_t *count,
+			  imsva_log_cursor *next, ctd_err *err)
 {
 	sqlite3_stmt *s = query_stmt(st, q, err);
 	if (!s)
-		return NULL;
-	int limit = q->limit > 0 ? q->limit : 500;
-	json_t *out = json_array();
+		return -1;
+	size_t limit = q->limit > 0 ? (size_t)q->limit : 500, n = 0;
 	imsva_log_cursor last = {0};
-	while ((int)json_array_size(out) < limit && sqlite3_step(s) == SQLITE_ROW) {
+	sbuf_puts(out, "[");
+	while (n < limit && sqlite3_step(s) == SQLITE_ROW) {
 		if (!row_matches(q, s))
 			continue;
+		if (n++)
+			sbuf_puts(out, ",");
 		last = (imsva_log_cursor){sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 0)};
-		json_array_append_new(out, row_json(st, s, q->scanner));
+		row_write(st, s, q->scanner, out);
 	}
+	sbuf_puts(out, "]");
 	sqlite3_reset(s);
+	*count = n;
 	/* a full page: there may be more after its last row */
 	if (next)
-		*next = (int)json_array_size(out) == limit ? last : (imsva_log_cursor){0};
-	return out;
+		*next = n == limit ? last : (imsva_log_cursor){0};
+	return 0;
+}
+
+json_t *imsva_log_query_run(store *st, const imsva_log_query *q, imsva_log_cursor *next,
+			    ctd_err *err)
+{
+	sbuf text = {0};
+	size_t n;
+	json_t *rows = NULL;
+	if (imsva_log_query_write(st, q, &text, &n, next, err) == 0)
+		rows = json_loadb(text.data, text.len, 0, NULL);
+	sbuf_free(&text);
+	return rows;
 }
