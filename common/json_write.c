@@ -3,7 +3,6 @@
  * where jansson decodes and re-encodes each code point through a callback. */
 #include "json_write.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +32,20 @@ static const unsigned char plain[256] = {
 void json_write_str(sbuf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end && plain[*p])
+		p++;
+	if (p == end) { /* most strings: copied whole between their quotes */
+		sbuf_reserve(b, n + 2);
+		char *o = b->data + b->len;
+		o[0] = '"';
+		if (n)
+			memcpy(o + 1, s, n);
+		o[n + 1] = '"';
+		o[n + 2] = '\0';
+		b->len += n + 2;
+		return;
+	}
+	p = (const unsigned char *)s;
 	sbuf_append(b, "\"", 1);
 	while (p < end) {
 		const unsigned char *run = p;
@@ -60,9 +73,16 @@ void json_write_str(sbuf *b, const char *s, size_t n)
 
 void json_write_int(sbuf *b, int64_t n)
 {
-	char num[24];
-	int len = snprintf(num, sizeof num, "%" PRId64, n);
-	sbuf_append(b, num, (size_t)len);
+	char num[24], *p = num + sizeof num;
+	/* digits from the end; unsigned, so INT64_MIN negates */
+	uint64_t u = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (n < 0)
+		*--p = '-';
+	sbuf_append(b, p, (size_t)(num + sizeof num - p));
 }
 
 /* A real as jansson formats it (precision, exponent, ".0"): rare enough in

@@ -168,17 +168,21 @@ static void row_write(store *st, sqlite3_stmt *s, const char *scanner, sbuf *out
 		"\"reason\":", "\"filter\":", "\"violating\":"};
 	const char *sep = "{";
 	for (int i = 0; i < 16; i++) {
-		int t = sqlite3_column_type(s, i);
-		if (t == SQLITE_NULL)
+		/* id, ts_ms and msg_id are the INTEGER columns; a NULL is left out.
+		 * The TEXT columns' NULL shows as a NULL pointer (one call less a
+		 * column: each takes the connection's mutex). */
+		int integer = i == 0 || i == 1 || i == 3;
+		const char *text = NULL;
+		if (integer ? sqlite3_column_type(s, i) == SQLITE_NULL
+			    : !(text = (const char *)sqlite3_column_text(s, i)))
 			continue;
 		sbuf_puts(out, sep);
 		sep = ",";
 		sbuf_puts(out, cols[i]);
-		if (t == SQLITE_INTEGER)
+		if (integer)
 			json_write_int(out, sqlite3_column_int64(s, i));
 		else
-			json_write_str(out, (const char *)sqlite3_column_text(s, i),
-				       (size_t)sqlite3_column_bytes(s, i));
+			json_write_str(out, text, (size_t)sqlite3_column_bytes(s, i));
 	}
 	char ts[32];
 	time_iso8601(sqlite3_column_int64(s, 1), ts, sizeof ts);
