@@ -1,4 +1,5 @@
 /* hash.c - digests, HMAC and base64 over OpenSSL's EVP interfaces. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
@@ -11,7 +12,7 @@ struct hash_ctx {
 	size_t size;
 };
 
-static const EVP_MD *md_of(hash_alg alg)
+static const EVP_MD *legacy_md(hash_alg alg)
 {
 	switch (alg) {
 	case HASH_MD5: return EVP_md5();
@@ -21,6 +22,26 @@ static const EVP_MD *md_of(hash_alg alg)
 	case HASH_SHA512: return EVP_sha512();
 	}
 	return EVP_sha256();
+}
+
+/* OpenSSL 3 looks a legacy EVP_sha1() up in its provider tables on every
+ * digest (EVP_MD_fetch, about half of a DTAS checksum's cost): fetch each
+ * algorithm once, for the life of the process. */
+static EVP_MD *fetched[HASH_SHA512 + 1];
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_all(void)
+{
+	for (int alg = 0; alg <= HASH_SHA512; alg++)
+		fetched[alg] = EVP_MD_fetch(NULL, EVP_MD_get0_name(legacy_md((hash_alg)alg)), NULL);
+}
+
+static const EVP_MD *md_of(hash_alg alg)
+{
+	pthread_once(&fetch_once, fetch_all);
+	if ((unsigned)alg <= HASH_SHA512 && fetched[alg])
+		return fetched[alg];
+	return legacy_md(alg); /* not in the default provider: OpenSSL's own way */
 }
 
 size_t hash_size(hash_alg alg)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "http_server.h"
+#include "json_write.h"
 #include "log.h"
 
 /* What a 503 for a busy store tells the client to wait (seconds). */
@@ -39,10 +40,11 @@ void http_resp_text(http_resp *resp, int status, const char *ctype, const char *
 
 void http_resp_json(http_resp *resp, int status, json_t *body)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-	http_resp_bytes(resp, status, "application/json", text ? text : "null",
-			text ? strlen(text) : 4);
-	free(text);
+	http_resp_bytes(resp, status, "application/json", NULL, 0);
+	if (body)
+		json_write(&resp->body, body);
+	else
+		sbuf_puts(&resp->body, "null");
 	json_decref(body);
 }
 

@@ -351,15 +351,16 @@ static int authenticate(const http_server *srv, req_state *st, http_resp *resp)
 }
 
 /* The route is found: its parameters, and its authentication as far as the
- * headers go (all of it when the authenticator needs no body). */
-static void route_enter(const http_server *srv, req_state *st)
+ * headers go: all of it when the authenticator needs no body or none comes
+ * (a GET is signed and checked once, not again with its empty body). */
+static void route_enter(const http_server *srv, req_state *st, int body_follows)
 {
 	st->req.pattern = st->route->pattern;
 	if (st->route != &st->unknown)
 		route_match(st->route->pattern, st->req.path, srv->path_nocase, &st->req);
-	int reads_body = route_auth(srv, st->route)->reads_body;
-	st->req.body_pending = reads_body;
-	if (authenticate(srv, st, &st->error) == 0 && reads_body)
+	int body_pending = route_auth(srv, st->route)->reads_body && body_follows;
+	st->req.body_pending = body_pending;
+	if (authenticate(srv, st, &st->error) == 0 && body_pending)
 		st->auth_done = 0; /* the body's part comes once it is in */
 	st->req.body_pending = 0;
 }
@@ -468,7 +469,7 @@ static enum MHD_Result on_headers(http_server *srv, struct MHD_Connection *conn,
 		set_error(&st->error, 413, ctd_errcode_name(CTD_ETOOBIG), NULL,
 			  "request body of %lld bytes is over the limit of %zu", len, st->limit);
 	else
-		route_enter(srv, st);
+		route_enter(srv, st, len > 0 || chunked);
 	if (st->error.status == 0)
 		body_reserve(srv, st, len);
 	sbuf_free(&allow);

@@ -12,7 +12,8 @@
 typedef struct store store;
 
 /* Open (creating if needed) and migrate to the newest schema. Safe when several
- * processes open the same new file at once. */
+ * processes open the same new file at once. A store is used by one thread at a
+ * time (its connection is opened without SQLite's mutex). */
 int store_open(const char *path, store **out, ctd_err *err);
 void store_close(store *st);
 sqlite3 *store_db(store *st);

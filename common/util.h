@@ -23,6 +23,8 @@ typedef struct sbuf {
 	size_t len, cap;
 } sbuf;
 void sbuf_append(sbuf *b, const void *data, size_t len);
+/* Room for extra more bytes (and the NUL) at data + len, for writing in place. */
+void sbuf_reserve(sbuf *b, size_t extra);
 void sbuf_puts(sbuf *b, const char *s);
 void sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *sbuf_detach(sbuf *b); /* caller frees; buffer is reset */

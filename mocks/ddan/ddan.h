@@ -98,6 +98,10 @@ int ddan_sample_submit(store *st, const ddan_sample_in *in, ctd_err *err);
 int ddan_sample_status(store *st, const char *sha1, int *status, int *risk, ctd_err *err);
 /* The row with its result JSON as one object (caller decrefs); NULL (ENOTFOUND) if unknown. */
 json_t *ddan_sample_load(store *st, const char *sha1, ctd_err *err);
+/* What a sample's analysis answers depend on: status, started_ms and
+ * completed_ms (a requeue or a new analysis changes them); -1 (ENOTFOUND) if
+ * unknown. */
+int ddan_sample_stamp(store *st, const char *sha1, int64_t stamp[3], ctd_err *err);
 /* Remove a sample (its row, file, report and SO links); CTD_ENOTFOUND when
  * unknown. */
 int ddan_sample_delete(store *st, const char *sha1, ctd_err *err);

@@ -306,6 +306,25 @@ json_t *ddan_sample_load(store *st, const char *sha1, ctd_err *err)
 	return o;
 }
 
+int ddan_sample_stamp(store *st, const char *sha1, int64_t stamp[3], ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT status, started_ms, completed_ms FROM ddan_samples"
+				     " WHERE sha1 = ?1", err);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, sha1, -1, SQLITE_STATIC);
+	int rc = -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		for (int i = 0; i < 3; i++)
+			stamp[i] = sqlite3_column_int64(s, i);
+		rc = 0;
+	} else {
+		ctd_fail(err, CTD_ENOTFOUND, "no sample with SHA-1 %s", sha1);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
 int ddan_sample_sha1_by_srid(store *st, long long srid, char sha1[41], ctd_err *err)
 {
 	sqlite3_stmt *s = store_stmt(st, "SELECT sha1 FROM ddan_samples WHERE id = ?1", err);

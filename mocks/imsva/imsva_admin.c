@@ -14,6 +14,7 @@
 #include <string.h>
 #include "http_server.h"
 #include "imsva_app.h"
+#include "json_write.h"
 #include "log.h"
 #include "util.h"
 
@@ -276,6 +277,23 @@ static void h_policy_copy(http_req *req, http_resp *resp)
 
 /* ---- logs ---- */
 
+/* ?cursor=: a page's next_cursor, "<ts_ms>-<id>" of its last row. */
+static int query_cursor(http_req *req, http_resp *resp, imsva_log_cursor *c)
+{
+	const char *v = http_req_query(req, "cursor");
+	long long ts, id;
+	int used = 0;
+	*c = (imsva_log_cursor){0};
+	if (!v || !*v)
+		return 0;
+	if (sscanf(v, "%lld-%lld%n", &ts, &id, &used) != 2 || v[used] || id <= 0) {
+		http_resp_error(resp, 400, "invalid", "cursor: the next_cursor of a previous page");
+		return -1;
+	}
+	*c = (imsva_log_cursor){ts, id};
+	return 0;
+}
+
 static void h_logs(http_req *req, http_resp *resp)
 {
 	store *st;
@@ -301,13 +319,28 @@ static void h_logs(http_req *req, http_resp *resp)
 	const char *mid = http_req_query(req, "msg_id");
 	q.msg_id = mid ? strtoll(mid, NULL, 10) : 0;
 	q.limit = query_limit(req);
+	if (query_cursor(req, resp, &q.after) < 0)
+		return;
 	ctd_err err = {0};
-	json_t *rows = imsva_log_query_run(st, &q, &err);
-	if (!rows)
+	imsva_log_cursor next;
+	size_t count;
+	sbuf rows = {0};
+	if (imsva_log_query_write(st, &q, &rows, &count, &next, &err) != 0) {
+		sbuf_free(&rows);
 		http_resp_ctd_err(resp, &err);
-	else
-		http_resp_json(resp, 200, json_pack("{s:I,s:o}", "count",
-						    (json_int_t)json_array_size(rows), "logs", rows));
+		return;
+	}
+	/* {"count":N,"logs":[...],"next_cursor":"<ts_ms>-<id>"}: a page is
+	 * written from its rows, never built as a tree */
+	http_resp_bytes(resp, 200, "application/json", "{\"count\":", 9);
+	json_write_int(&resp->body, (int64_t)count);
+	sbuf_puts(&resp->body, ",\"logs\":");
+	sbuf_append(&resp->body, rows.data, rows.len);
+	if (next.id)
+		sbuf_printf(&resp->body, ",\"next_cursor\":\"%lld-%lld\"", (long long)next.ts_ms,
+			    (long long)next.id);
+	sbuf_puts(&resp->body, "}");
+	sbuf_free(&rows);
 }
 
 static void h_log_get(http_req *req, http_resp *resp)

@@ -137,8 +137,9 @@ int imsva_msgs_load(store *st, int64_t id, imsva_stored_msg *m, ctd_err *err);
 void imsva_stored_msg_free(imsva_stored_msg *m);
 /* The admin API's view of a message (CTD_ENOTFOUND when there is none). */
 json_t *imsva_msgs_get_json(store *st, int64_t id, ctd_err *err);
-/* Log Query's message columns on a log row: message_size, final_action. */
-void imsva_msgs_log_columns(store *st, int64_t id, json_t *row);
+/* Log Query's message columns on a log row being written (JSON members
+ * ,"message_size":N,"final_action":"..."); nothing for a purged message. */
+void imsva_msgs_log_columns(store *st, int64_t id, sbuf *row);
 /* {"messages": total, "states": {name: count}} */
 json_t *imsva_msgs_state_counts(store *st, ctd_err *err);
 
@@ -183,18 +184,30 @@ int imsva_log(store *st, const imsva_log_rec *r, ctd_err *err);
 /* Shorthand for a system event (detail formatted as "message"). */
 void imsva_log_system(store *st, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Where a page of the log query ended: its last row's time and id (id 0:
+ * none, the query is at its end). */
+typedef struct imsva_log_cursor {
+	int64_t ts_ms, id;
+} imsva_log_cursor;
 typedef struct imsva_log_query {
 	const char *type;        /* NULL: all */
 	int64_t from_ms, to_ms;  /* 0: unbounded */
 	const char *rule, *sender, *recipient, *subject, *message_id; /* `*` and `;` (OR) */
 	int64_t msg_id;
 	int limit;               /* 0: 500 */
+	imsva_log_cursor after;  /* rows older than a page's last one; id 0: from the newest */
 	const char *scanner;     /* the Scanner column (this appliance's host name) */
 } imsva_log_query;
 /* Normalise a type name ("Policy events", "policy", "ポリシーイベント"...).
  * NULL when unknown. */
 const char *imsva_log_type(const char *name);
-json_t *imsva_log_query_run(store *st, const imsva_log_query *q, ctd_err *err);
+/* Newest first (time, then id): a JSON array of rows appended to out (the
+ * API's page, written without a tree; *count rows) or parsed. *next (may be
+ * NULL) is where the page ended when it is full, else zero. */
+int imsva_log_query_write(store *st, const imsva_log_query *q, sbuf *out, size_t *count,
+			  imsva_log_cursor *next, ctd_err *err);
+json_t *imsva_log_query_run(store *st, const imsva_log_query *q, imsva_log_cursor *next,
+			    ctd_err *err);
 /* One log row (CTD_ENOTFOUND when there is none). */
 json_t *imsva_log_get(store *st, int64_t id, const char *scanner, ctd_err *err);
 /* The Type list: [{"type","label","label_ja"}]. */

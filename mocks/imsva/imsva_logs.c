@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include "imsva_app.h"
+#include "json_write.h"
 #include "log.h"
 #include "util.h"
 
@@ -158,36 +159,49 @@ int imsva_match_list(const char *pattern, const char *text)
 
 /* One log row with the product's columns: the message's size and final
  * action come from the message store, the scanner is this appliance. */
-static json_t *row_json(store *st, sqlite3_stmt *s, const char *scanner)
+static void row_write(store *st, sqlite3_stmt *s, const char *scanner, sbuf *out)
 {
-	static const char *cols[] = {"id", "ts_ms", "type", "msg_id", "internal_id", "message_id",
-				     "sender", "recipients", "subject", "rule", "rule_type",
-				     "action", "action_code", "reason", "filter", "violating"};
-	json_t *o = json_object();
+	/* each member's `"name":`; the first one present opens the object */
+	static const char *const cols[] = {"\"id\":", "\"ts_ms\":", "\"type\":", "\"msg_id\":",
+		"\"internal_id\":", "\"message_id\":", "\"sender\":", "\"recipients\":",
+		"\"subject\":", "\"rule\":", "\"rule_type\":", "\"action\":", "\"action_code\":",
+		"\"reason\":", "\"filter\":", "\"violating\":"};
+	const char *sep = "{";
 	for (int i = 0; i < 16; i++) {
-		int t = sqlite3_column_type(s, i);
-		if (t == SQLITE_NULL)
+		/* id, ts_ms and msg_id are the INTEGER columns; a NULL is left out.
+		 * The TEXT columns' NULL shows as a NULL pointer (one call less a
+		 * column: each takes the connection's mutex). */
+		int integer = i == 0 || i == 1 || i == 3;
+		const char *text = NULL;
+		if (integer ? sqlite3_column_type(s, i) == SQLITE_NULL
+			    : !(text = (const char *)sqlite3_column_text(s, i)))
 			continue;
-		if (t == SQLITE_INTEGER)
-			json_object_set_new(o, cols[i], json_integer(sqlite3_column_int64(s, i)));
+		sbuf_puts(out, sep);
+		sep = ",";
+		sbuf_puts(out, cols[i]);
+		if (integer)
+			json_write_int(out, sqlite3_column_int64(s, i));
 		else
-			json_object_set_new(o, cols[i],
-					    json_string((const char *)sqlite3_column_text(s, i)));
+			json_write_str(out, text, (size_t)sqlite3_column_bytes(s, i));
 	}
 	char ts[32];
 	time_iso8601(sqlite3_column_int64(s, 1), ts, sizeof ts);
-	json_object_set_new(o, "time", json_string(ts));
+	sbuf_puts(out, ",\"time\":");
+	json_write_str(out, ts, strlen(ts));
 	const char *detail = (const char *)sqlite3_column_text(s, 16);
-	if (detail) {
-		json_t *d = json_loads(detail, 0, NULL);
-		if (d)
-			json_object_set_new(o, "detail", d);
+	json_t *d = detail ? json_loads(detail, 0, NULL) : NULL;
+	if (d) {
+		sbuf_puts(out, ",\"detail\":");
+		json_write(out, d);
+		json_decref(d);
 	}
-	if (scanner)
-		json_object_set_new(o, "scanner", json_string(scanner));
+	if (scanner) {
+		sbuf_puts(out, ",\"scanner\":");
+		json_write_str(out, scanner, strlen(scanner));
+	}
 	if (sqlite3_column_type(s, 3) == SQLITE_INTEGER)
-		imsva_msgs_log_columns(st, sqlite3_column_int64(s, 3), o);
-	return o;
+		imsva_msgs_log_columns(st, sqlite3_column_int64(s, 3), out);
+	sbuf_puts(out, "}");
 }
 
 #define LOG_COLUMNS                                                                        \
@@ -202,49 +216,109 @@ json_t *imsva_log_get(store *st, int64_t id, const char *scanner, ctd_err *err)
 		return NULL;
 	sqlite3_bind_int64(s, 1, id);
 	json_t *o = NULL;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		o = row_json(st, s, scanner);
-	else
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		sbuf row = {0};
+		row_write(st, s, scanner, &row);
+		o = json_loadb(row.data, row.len, 0, NULL);
+		sbuf_free(&row);
+	} else {
 		ctd_fail(err, CTD_ENOTFOUND, "no log entry %lld", (long long)id);
+	}
 	sqlite3_reset(s);
 	return o;
 }
 
-json_t *imsva_log_query_run(store *st, const imsva_log_query *q, ctd_err *err)
+/* The query's SQL: only the conditions it has, so that each variant is its
+ * own cached statement and SQLite walks the index that serves it
+ * (imsva_logs_ts, or imsva_logs_type_ts with a type) newest first, stopping
+ * after a page instead of scanning or sorting the table. The cursor is the
+ * (ts_ms, id) of the last row of the previous page: its time is the range's
+ * upper bound (a second bound on ts_ms would be a filter, SQLite ranges on
+ * one), its id breaks ties within that millisecond. */
+static sqlite3_stmt *query_stmt(store *st, const imsva_log_query *q, ctd_err *err)
 {
-	sqlite3_stmt *s = store_stmt(st, LOG_COLUMNS
-		"WHERE (?1 IS NULL OR type = ?1) AND ts_ms >= ?2 AND ts_ms <= ?3 AND (?4 = 0 OR msg_id = ?4) ORDER BY id DESC", err);
+	sbuf sql = {0};
+	sbuf_puts(&sql, LOG_COLUMNS "WHERE ts_ms >= ?2 AND ts_ms <= ?3");
+	if (q->type)
+		sbuf_puts(&sql, " AND type = ?1");
+	if (q->msg_id)
+		sbuf_puts(&sql, " AND msg_id = ?4");
+	if (q->after.id)
+		sbuf_puts(&sql, " AND (ts_ms < ?5 OR id < ?6)");
+	sbuf_puts(&sql, " ORDER BY ts_ms DESC, id DESC");
+	sqlite3_stmt *s = store_stmt(st, sql.data, err);
+	sbuf_free(&sql);
 	if (!s)
 		return NULL;
 	if (q->type)
 		sqlite3_bind_text(s, 1, q->type, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, q->from_ms);
-	sqlite3_bind_int64(s, 3, q->to_ms ? q->to_ms : INT64_MAX);
+	int64_t upto = q->to_ms ? q->to_ms : INT64_MAX;
+	if (q->after.id && q->after.ts_ms < upto)
+		upto = q->after.ts_ms;
+	sqlite3_bind_int64(s, 3, upto);
 	sqlite3_bind_int64(s, 4, q->msg_id);
-	int limit = q->limit > 0 ? q->limit : 500;
-	json_t *out = json_array();
-	while (sqlite3_step(s) == SQLITE_ROW && (int)json_array_size(out) < limit) {
-		const char *sender = (const char *)sqlite3_column_text(s, 6);
-		const char *rcpts = (const char *)sqlite3_column_text(s, 7);
-		const char *subject = (const char *)sqlite3_column_text(s, 8);
-		const char *rule = (const char *)sqlite3_column_text(s, 9);
-		const char *mid = (const char *)sqlite3_column_text(s, 5);
-		if (!imsva_match_list(q->sender, sender) || !imsva_match_list(q->subject, subject)
-		    || !imsva_match_list(q->rule, rule) || !imsva_match_list(q->message_id, mid))
+	sqlite3_bind_int64(s, 5, q->after.ts_ms);
+	sqlite3_bind_int64(s, 6, q->after.id);
+	return s;
+}
+
+/* The filters SQL cannot index: IMSVA's wildcard syntax on text columns. */
+static int row_matches(const imsva_log_query *q, sqlite3_stmt *s)
+{
+	const char *sender = (const char *)sqlite3_column_text(s, 6);
+	const char *rcpts = (const char *)sqlite3_column_text(s, 7);
+	const char *subject = (const char *)sqlite3_column_text(s, 8);
+	const char *rule = (const char *)sqlite3_column_text(s, 9);
+	const char *mid = (const char *)sqlite3_column_text(s, 5);
+	if (!imsva_match_list(q->sender, sender) || !imsva_match_list(q->subject, subject)
+	    || !imsva_match_list(q->rule, rule) || !imsva_match_list(q->message_id, mid))
+		return 0;
+	if (!q->recipient || !*q->recipient)
+		return 1;
+	/* any one of the ';'-separated recipients */
+	int hit = 0;
+	char *copy = xstrdup(rcpts ? rcpts : ""), *save = NULL;
+	for (char *r = strtok_r(copy, ";", &save); r && !hit; r = strtok_r(NULL, ";", &save))
+		hit = imsva_match_list(q->recipient, r);
+	free(copy);
+	return hit;
+}
+
+int imsva_log_query_write(store *st, const imsva_log_query *q, sbuf *out, size_t *count,
+			  imsva_log_cursor *next, ctd_err *err)
+{
+	sqlite3_stmt *s = query_stmt(st, q, err);
+	if (!s)
+		return -1;
+	size_t limit = q->limit > 0 ? (size_t)q->limit : 500, n = 0;
+	imsva_log_cursor last = {0};
+	sbuf_puts(out, "[");
+	while (n < limit && sqlite3_step(s) == SQLITE_ROW) {
+		if (!row_matches(q, s))
 			continue;
-		if (q->recipient && *q->recipient) {
-			/* any one of the ';'-separated recipients */
-			int hit = 0;
-			char *copy = xstrdup(rcpts ? rcpts : ""), *save = NULL;
-			for (char *r = strtok_r(copy, ";", &save); r && !hit;
-			     r = strtok_r(NULL, ";", &save))
-				hit = imsva_match_list(q->recipient, r);
-			free(copy);
-			if (!hit)
-				continue;
-		}
-		json_array_append_new(out, row_json(st, s, q->scanner));
+		if (n++)
+			sbuf_puts(out, ",");
+		last = (imsva_log_cursor){sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 0)};
+		row_write(st, s, q->scanner, out);
 	}
+	sbuf_puts(out, "]");
 	sqlite3_reset(s);
-	return out;
+	*count = n;
+	/* a full page: there may be more after its last row */
+	if (next)
+		*next = n == limit ? last : (imsva_log_cursor){0};
+	return 0;
+}
+
+json_t *imsva_log_query_run(store *st, const imsva_log_query *q, imsva_log_cursor *next,
+			    ctd_err *err)
+{
+	sbuf text = {0};
+	size_t n;
+	json_t *rows = NULL;
+	if (imsva_log_query_write(st, q, &text, &n, next, err) == 0)
+		rows = json_loadb(text.data, text.len, 0, NULL);
+	sbuf_free(&text);
+	return rows;
 }

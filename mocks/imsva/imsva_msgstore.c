@@ -20,6 +20,7 @@
 #include <string.h>
 #include "imsva_app.h"
 #include "imsva_smtp.h"
+#include "json_write.h"
 #include "util.h"
 
 static const char *const state_names[IMSVA_MSG_STATE_COUNT] = {
@@ -351,17 +352,19 @@ json_t *imsva_msgs_get_json(store *st, int64_t id, ctd_err *err)
 	return o;
 }
 
-void imsva_msgs_log_columns(store *st, int64_t id, json_t *row)
+void imsva_msgs_log_columns(store *st, int64_t id, sbuf *row)
 {
 	ctd_err err = {0};
 	sqlite3_stmt *s = message_row(st, "SELECT size, final_action FROM imsva_messages WHERE id = ?",
 				      id, &err);
 	if (!s)
 		return; /* a log of a message since purged: the columns stay empty */
-	json_object_set_new(row, "message_size", json_integer(sqlite3_column_int64(s, 0)));
-	if (sqlite3_column_type(s, 1) != SQLITE_NULL)
-		json_object_set_new(row, "final_action",
-				    json_string((const char *)sqlite3_column_text(s, 1)));
+	sbuf_puts(row, ",\"message_size\":");
+	json_write_int(row, sqlite3_column_int64(s, 0));
+	if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
+		sbuf_puts(row, ",\"final_action\":");
+		json_write_str(row, (const char *)sqlite3_column_text(s, 1), (size_t)sqlite3_column_bytes(s, 1));
+	}
 	sqlite3_reset(s);
 }
 

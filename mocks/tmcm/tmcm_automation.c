@@ -13,16 +13,17 @@
 #include <time.h>
 #include <microhttpd.h>
 #include "hash.h"
+#include "json_write.h"
 #include "log.h"
 #include "util.h"
 #include "tmcm.h"
 
 /* ---- envelopes ------------------------------------------------------------------- */
 
-json_t *tmcm_ci_envelope(const tmcm_app *app, json_t *data, json_t *meta)
+/* The envelope's members after Data. */
+static json_t *ci_controls(const tmcm_app *app, json_t *meta)
 {
 	json_t *env = json_object();
-	json_object_set_new(env, "Data", data ? data : json_string(""));
 	json_object_set_new(env, "Meta", meta);
 	json_object_set_new(env, "PermissionCtrl",
 			    json_pack("{s:s, s:n}", "permission", "255", "elements"));
@@ -32,12 +33,38 @@ json_t *tmcm_ci_envelope(const tmcm_app *app, json_t *data, json_t *meta)
 	return env;
 }
 
+static json_t *ci_meta(int code, const char *msg)
+{
+	return json_pack("{s:i, s:i, s:s}", "Result", code ? 0 : 1, "ErrorCode", code, "ErrorMsg",
+			 code ? msg : "");
+}
+
+json_t *tmcm_ci_envelope(const tmcm_app *app, json_t *data, json_t *meta)
+{
+	json_t *env = json_pack("{s:o}", "Data", data ? data : json_string(""));
+	json_t *controls = ci_controls(app, meta);
+	json_object_update(env, controls);
+	json_decref(controls);
+	return env;
+}
+
 void tmcm_ci_reply(http_req *req, http_resp *resp, int status, json_t *data, int code,
 		   const char *msg)
 {
-	json_t *meta = json_pack("{s:i, s:i, s:s}", "Result", code ? 0 : 1, "ErrorCode", code,
-				 "ErrorMsg", code ? msg : "");
-	http_resp_json(resp, status, tmcm_ci_envelope(req->app, data, meta));
+	http_resp_json(resp, status, tmcm_ci_envelope(req->app, data, ci_meta(code, msg)));
+}
+
+void tmcm_ci_reply_text(http_req *req, http_resp *resp, const sbuf *data)
+{
+	json_t *controls = ci_controls(req->app, ci_meta(0, ""));
+	sbuf rest = {0};
+	json_write(&rest, controls); /* {"Meta":...}: its members follow Data */
+	http_resp_bytes(resp, 200, "application/json", "{\"Data\":", 8);
+	sbuf_append(&resp->body, data->data, data->len);
+	sbuf_puts(&resp->body, ",");
+	sbuf_append(&resp->body, rest.data + 1, rest.len - 1);
+	sbuf_free(&rest);
+	json_decref(controls);
 }
 
 /* Server and Security Agent: {result_code, result_description, result_content}. */
@@ -227,12 +254,13 @@ static void udso_get(http_req *req, http_resp *resp, store *st)
 	}
 	char *ltype = type ? lower_dup(type) : NULL;
 	ctd_err err = {0};
-	json_t *list = tmcm_udso_list(st, ltype, http_req_query(req, "contentFilter"), &err);
-	free(ltype);
-	if (!list)
-		ci_error(req, resp, json_array(), &err);
+	sbuf list = {0};
+	if (tmcm_udso_list_write(st, ltype, http_req_query(req, "contentFilter"), &list, &err) == 0)
+		tmcm_ci_reply_text(req, resp, &list);
 	else
-		tmcm_ci_reply(req, resp, 200, list, 0, "");
+		ci_error(req, resp, json_array(), &err);
+	sbuf_free(&list);
+	free(ltype);
 }
 
 /* DELETE selects by ?type=&content= or by a {"param":{type,content}} body. */

@@ -2,9 +2,13 @@
  * tmcm-automation-api.md §4): an HS256/384/512 JWT carrying appid, iat,
  * version "V1" and checksum = Base64(SHA-256(METHOD|lower(raw URL)|API
  * headers|body)), signed with the application's API key. libjwt parses and
- * verifies the signature; the claims and the checksum are checked here. */
+ * verifies the signature; the claims and the checksum are checked here. A
+ * token that verified is remembered (with the key), so a client reusing it
+ * for its lifetime pays for the HMAC and the parsing once. */
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -132,9 +136,29 @@ static int alg_supported(const char *alg)
 	return a == JWT_ALG_HS256 || a == JWT_ALG_HS384 || a == JWT_ALG_HS512;
 }
 
-/* Claims: version, appid, iat (integer or float seconds), checksum. */
-static tmcm_auth_result check_claims(const tmcm_auth_request *rq, json_t *claims,
-				     const char **checksum)
+/* What the signed part of a token says, once its signature verified. */
+typedef struct token_claims {
+	char *appid, *checksum;
+	double iat;
+} token_claims;
+
+static void claims_free(token_claims *c)
+{
+	free(c->appid);
+	free(c->checksum);
+	*c = (token_claims){0};
+}
+
+static int appid_matches(const tmcm_auth_request *rq, const char *appid)
+{
+	return rq->app_id && strcasecmp(appid, rq->app_id) == 0;
+}
+
+/* Claims: version, appid (a string), iat (integer or float seconds),
+ * checksum (a string). A wrong application is named before a malformed
+ * token. */
+static tmcm_auth_result read_claims(const tmcm_auth_request *rq, json_t *claims,
+				    token_claims *out)
 {
 	json_t *version = json_object_get(claims, "version");
 	json_t *appid = json_object_get(claims, "appid");
@@ -142,15 +166,25 @@ static tmcm_auth_result check_claims(const tmcm_auth_request *rq, json_t *claims
 	json_t *sum = json_object_get(claims, "checksum");
 	if (!json_is_string(version) || strcmp(json_string_value(version), "V1") != 0)
 		return TMCM_AUTH_VERSION;
-	if (!json_is_string(appid) || !rq->app_id ||
-	    strcasecmp(json_string_value(appid), rq->app_id) != 0)
+	if (!json_is_string(appid))
 		return TMCM_AUTH_APPID;
+	out->appid = xstrdup(json_string_value(appid));
 	if (!json_is_number(iat) || !json_is_string(sum))
-		return TMCM_AUTH_MALFORMED;
-	double age_ms = (double)rq->now_ms - json_number_value(iat) * 1000.0;
+		return appid_matches(rq, out->appid) ? TMCM_AUTH_MALFORMED : TMCM_AUTH_APPID;
+	out->iat = json_number_value(iat);
+	out->checksum = xstrdup(json_string_value(sum));
+	return TMCM_AUTH_OK;
+}
+
+/* The checks of the request against the claims, in the order a fresh token
+ * meets them: the application, the token's age. */
+static tmcm_auth_result check_claims(const tmcm_auth_request *rq, const token_claims *c)
+{
+	if (!appid_matches(rq, c->appid))
+		return TMCM_AUTH_APPID;
+	double age_ms = (double)rq->now_ms - c->iat * 1000.0;
 	if (!isfinite(age_ms) || fabs(age_ms) > (double)rq->timeout_ms)
 		return TMCM_AUTH_EXPIRED;
-	*checksum = json_string_value(sum);
 	return TMCM_AUTH_OK;
 }
 
@@ -177,11 +211,61 @@ static const char *bearer_token(const char *authorization)
 	return *t ? t : NULL;
 }
 
-tmcm_auth_result tmcm_jwt_verify(const tmcm_auth_request *rq)
+/* ---- verified tokens --------------------------------------------------------- */
+
+/* Clients sign a token per request target and send it again for its whole
+ * life (token_timeout): decoding it, verifying its HMAC and parsing its
+ * claims is most of a call's cost. A token that verified with a key is
+ * remembered with its claims, so the same token with the same key skips
+ * straight to the checks that depend on the request and the clock. A direct
+ * mapped table: a colliding token replaces the one before it. */
+#define VERIFIED_SLOTS 64
+
+typedef struct verified_token {
+	char *token, *key;
+	token_claims claims;
+} verified_token;
+
+static verified_token verified[VERIFIED_SLOTS];
+static pthread_mutex_t verified_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static verified_token *verified_slot(const char *token)
 {
-	const char *token = bearer_token(rq->authorization);
-	if (!token)
-		return TMCM_AUTH_NO_TOKEN;
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)token; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return &verified[h % VERIFIED_SLOTS];
+}
+
+/* The claims of a token verified before with this key, copied into *out. */
+static int verified_find(const char *token, const char *key, token_claims *out)
+{
+	pthread_mutex_lock(&verified_lock);
+	verified_token *v = verified_slot(token);
+	int hit = v->token && strcmp(v->token, token) == 0 && strcmp(v->key, key) == 0;
+	if (hit)
+		*out = (token_claims){xstrdup(v->claims.appid), xstrdup(v->claims.checksum),
+				      v->claims.iat};
+	pthread_mutex_unlock(&verified_lock);
+	return hit;
+}
+
+static void verified_add(const char *token, const char *key, const token_claims *c)
+{
+	pthread_mutex_lock(&verified_lock);
+	verified_token *v = verified_slot(token);
+	free(v->token);
+	free(v->key);
+	claims_free(&v->claims);
+	*v = (verified_token){xstrdup(token), xstrdup(key),
+			      {xstrdup(c->appid), xstrdup(c->checksum), c->iat}};
+	pthread_mutex_unlock(&verified_lock);
+}
+
+/* Decode and verify a token not seen with this key: its claims in *c. */
+static tmcm_auth_result verify_token(const tmcm_auth_request *rq, const char *token,
+				     token_claims *c)
+{
 	/* libjwt reports alg "none" for a token decoded without a key: read the
 	 * header ourselves */
 	char *alg = header_alg(token);
@@ -191,32 +275,45 @@ tmcm_auth_result tmcm_jwt_verify(const tmcm_auth_request *rq)
 		free(alg);
 		return r;
 	}
-	tmcm_auth_result r = TMCM_AUTH_OK;
-	char *grants = NULL;
-	json_t *claims = NULL;
-	const char *claimed = NULL;
-	if (!alg_supported(alg))
-		r = TMCM_AUTH_ALG;
+	tmcm_auth_result r = alg_supported(alg) ? TMCM_AUTH_OK : TMCM_AUTH_ALG;
 	free(alg);
 	if (r == TMCM_AUTH_OK) {
-		grants = jwt_get_grants_json(jwt, NULL);
-		claims = grants ? json_loads(grants, 0, NULL) : NULL;
-		r = json_is_object(claims) ? check_claims(rq, claims, &claimed)
-					   : TMCM_AUTH_MALFORMED;
+		char *grants = jwt_get_grants_json(jwt, NULL);
+		json_t *claims = grants ? json_loads(grants, 0, NULL) : NULL;
+		r = json_is_object(claims) ? read_claims(rq, claims, c) : TMCM_AUTH_MALFORMED;
+		json_decref(claims);
+		free(grants);
 	}
+	jwt_free(jwt);
+	if (r == TMCM_AUTH_OK)
+		r = check_claims(rq, c);
 	if (r == TMCM_AUTH_OK) {
 		/* libjwt skips verification without a key: never let that happen */
-		jwt_t *verified = NULL;
+		jwt_t *checked = NULL;
 		const char *key = rq->api_key;
 		if (!key || !key[0] ||
-		    jwt_decode(&verified, token, (const unsigned char *)key, (int)strlen(key)) != 0)
+		    jwt_decode(&checked, token, (const unsigned char *)key, (int)strlen(key)) != 0)
 			r = TMCM_AUTH_SIGNATURE;
-		jwt_free(verified);
+		jwt_free(checked);
+		if (r == TMCM_AUTH_OK)
+			verified_add(token, key, c);
 	}
+	return r;
+}
+
+tmcm_auth_result tmcm_jwt_verify(const tmcm_auth_request *rq)
+{
+	const char *token = bearer_token(rq->authorization);
+	if (!token)
+		return TMCM_AUTH_NO_TOKEN;
+	token_claims c = {0};
+	tmcm_auth_result r;
+	if (rq->api_key && rq->api_key[0] && verified_find(token, rq->api_key, &c))
+		r = check_claims(rq, &c);
+	else
+		r = verify_token(rq, token, &c);
 	if (r == TMCM_AUTH_OK && !rq->headers_only)
-		r = check_checksum(rq, claimed);
-	json_decref(claims);
-	free(grants);
-	jwt_free(jwt);
+		r = check_checksum(rq, c.checksum);
+	claims_free(&c);
 	return r;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "json_write.h"
 #include "so_content.h"
 #include "util.h"
 #include "tmcm.h"
@@ -160,40 +161,64 @@ int tmcm_udso_delete(store *st, const char *type, const char *content, ctd_err *
 	return store_commit(st, err);
 }
 
-json_t *tmcm_udso_list(store *st, const char *type, const char *filter, ctd_err *err)
+/* One item: {type, content, notes, scan_action, expiration_utc_date}. */
+static void write_item(sbuf *out, sqlite3_stmt *s)
+{
+	static const char *const keys[] = {"{\"type\":", ",\"content\":", ",\"notes\":",
+					   ",\"scan_action\":"};
+	for (int i = 0; i < 4; i++) {
+		const char *v = tmcm_col_text(s, i);
+		sbuf_puts(out, keys[i]);
+		json_write_str(out, v, strlen(v));
+	}
+	sbuf_puts(out, ",\"expiration_utc_date\":");
+	int64_t exp = sqlite3_column_int64(s, 4);
+	if (exp) {
+		char buf[32];
+		tmcm_format_utc(exp, buf, sizeof(buf));
+		json_write_str(out, buf, strlen(buf));
+	} else {
+		sbuf_puts(out, "null");
+	}
+	sbuf_puts(out, "}");
+}
+
+int tmcm_udso_list_write(store *st, const char *type, const char *filter, sbuf *out,
+			 ctd_err *err)
 {
 	sqlite3_stmt *s = store_stmt(st,
 		"SELECT type, content, notes, scan_action, expires_ms FROM tmcm_udso"
 		" WHERE (?1 IS NULL OR type = ?1) AND (?2 IS NULL OR instr(lower(content), lower(?2)) > 0)"
 		" AND (expires_ms = 0 OR expires_ms > ?3) ORDER BY id", err);
 	if (!s)
-		return NULL;
+		return -1;
 	tmcm_bind_text(s, 1, type && type[0] ? type : NULL);
 	tmcm_bind_text(s, 2, filter && filter[0] ? filter : NULL);
 	sqlite3_bind_int64(s, 3, time_now_ms());
-	json_t *arr = json_array();
-	int rc;
+	size_t start = out->len;
+	int rc, n = 0;
+	sbuf_puts(out, "[");
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_t *o = json_object();
-		int64_t exp = sqlite3_column_int64(s, 4);
-		char buf[32];
-		json_object_set_new(o, "type", json_string(tmcm_col_text(s, 0)));
-		json_object_set_new(o, "content", json_string(tmcm_col_text(s, 1)));
-		json_object_set_new(o, "notes", json_string(tmcm_col_text(s, 2)));
-		json_object_set_new(o, "scan_action", json_string(tmcm_col_text(s, 3)));
-		if (exp) {
-			tmcm_format_utc(exp, buf, sizeof(buf));
-			json_object_set_new(o, "expiration_utc_date", json_string(buf));
-		} else {
-			json_object_set_new(o, "expiration_utc_date", json_null());
-		}
-		json_array_append_new(arr, o);
+		if (n++)
+			sbuf_puts(out, ",");
+		write_item(out, s);
 	}
+	sbuf_puts(out, "]");
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		tmcm_db_fail(st, err, "list udso");
-		return NULL;
+		out->len = start;
+		out->data[start] = '\0';
+		return tmcm_db_fail(st, err, "list udso");
 	}
+	return 0;
+}
+
+json_t *tmcm_udso_list(store *st, const char *type, const char *filter, ctd_err *err)
+{
+	sbuf text = {0};
+	json_t *arr = NULL;
+	if (tmcm_udso_list_write(st, type, filter, &text, err) == 0)
+		arr = json_loadb(text.data, text.len, 0, NULL);
+	sbuf_free(&text);
 	return arr;
 }

@@ -243,7 +243,8 @@ TEST(console_login_about_and_so_actions)
 }
 
 /* Objects are removed through the console API: DELETE of an SO reaches the
- * feed as a removal; DELETE of a sample takes it (and its report) away. */
+ * feed as a removal; DELETE of a sample takes it (and its report, the kept
+ * answer of get_report too) away. */
 TEST(console_deletes_samples_and_objects)
 {
 	long st;
@@ -257,6 +258,10 @@ TEST(console_deletes_samples_and_objects)
 	int64_t cursor = 0;
 	find before = feed_lookup("IP", "10.9.8.6", &cursor);
 	ck_assert(before.found && !before.removed);
+	/* its report, asked twice: the second answer is the one kept */
+	const char *q[] = {"X-DTAS-SHA1", sha1, NULL};
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(tk_status(&dd, &plain, "GET", "get_report", q, NULL, 0, NULL), 200);
 
 	char *del = xasprintf("/api/suspicious_objects/%lld", (long long)id);
 	json_decref(console("DELETE", del, dd.key, NULL, &st));
@@ -278,8 +283,13 @@ TEST(console_deletes_samples_and_objects)
 	json_decref(console("DELETE", "/api/samples/nothex", dd.key, NULL, &st));
 	ck_assert_int_eq(st, 400);
 	free(del);
-	const char *q[] = {"X-DTAS-SHA1", sha1, NULL};
+	/* the kept report went with its sample, and a new analysis has its own */
 	ck_assert_int_eq(tk_status(&dd, &plain, "GET", "get_report", q, NULL, 0, NULL), 421);
+	analyse(&dd, "to delete CTDLAB-RISK-HIGH http://10.9.8.6/x\n", sha1);
+	http_response r;
+	ck_assert_int_eq(tk_call(&dd, &plain, "GET", "get_report", q, NULL, 0, NULL, NULL, 0, &r), 200);
+	ck_assert_ptr_nonnull(strstr(r.body.data, sha1));
+	http_response_free(&r);
 }
 
 static json_int_t dash(const char *group, const char *key)

@@ -1,6 +1,6 @@
 /* test_imsva_console_api.c - what IMSVA's web console needs from the admin
  * API beyond the seed's calls: Log Query with Japanese type names and the
- * product's columns, one log entry with its message, viewing a quarantined
+ * product's columns, paged by its cursor, one log entry with its message, viewing a quarantined
  * message, Policy List copy and reorder (built-in rules cannot be deleted),
  * the wizard's true file type tree,
  * the Dashboard's counts, and "Test connection" for SPS and DDAN against a
@@ -100,6 +100,26 @@ TEST(log_query_japanese_types_and_columns)
 	json_decref(j);
 	j = api(&d, "GET", NULL, &st, "/api/logs/999999");
 	ck_assert_int_eq(st, 404);
+	json_decref(j);
+	/* pages of one, newest first: next_cursor leads on, the last page has none */
+	j = api(&d, "GET", NULL, &st, "/api/logs?limit=1");
+	ck_assert_int_eq(st, 200);
+	const char *cursor = json_string_value(json_object_get(j, "next_cursor"));
+	ck_assert_ptr_nonnull(cursor);
+	json_t *first = json_array_get(json_object_get(j, "logs"), 0);
+	json_int_t newest = json_integer_value(json_object_get(first, "id"));
+	json_t *next = api(&d, "GET", NULL, &st, "/api/logs?limit=1&cursor=%s", cursor);
+	ck_assert_int_eq(st, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(next, "count")), 1);
+	json_t *second = json_array_get(json_object_get(next, "logs"), 0);
+	ck_assert_int_lt(json_integer_value(json_object_get(second, "id")), newest);
+	json_decref(next);
+	json_decref(j);
+	j = api(&d, "GET", NULL, &st, "/api/logs?limit=10000");
+	ck_assert_ptr_null(json_object_get(j, "next_cursor"));
+	json_decref(j);
+	j = api(&d, "GET", NULL, &st, "/api/logs?cursor=12-x");
+	ck_assert_int_eq(st, 400);
 	json_decref(j);
 	/* the Type list, in both languages */
 	j = api(&d, "GET", NULL, &st, "/api/logs/types");

@@ -1,7 +1,8 @@
 /* test_imsva_logs.c - IMSVA's log helpers without a daemon: the query
  * syntax (`*` wildcards, `;` alternatives, substrings), log type names as
- * the console shows them, recipient lists, queue ids, and a log round trip
- * through a real store (query by type, date range, rule, recipient). */
+ * the console shows them, recipient lists, queue ids, a log round trip
+ * through a real store (query by type, date range, rule, recipient), and
+ * paging newest first with the cursor. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,17 +75,17 @@ TEST(log_round_trip)
 	int64_t now = time_now_ms();
 	imsva_log_query q = {.type = "quarantine", .from_ms = now - 60000, .to_ms = now + 60000,
 			     .rule = "STEP1*", .recipient = "w@*"};
-	json_t *rows = imsva_log_query_run(st, &q, &err);
+	json_t *rows = imsva_log_query_run(st, &q, NULL, &err);
 	ck_assert_int_eq(json_array_size(rows), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, 0), "subject")),
 			 "Sample SO");
 	json_decref(rows);
 	q.to_ms = now - 30000; /* a range before it */
-	rows = imsva_log_query_run(st, &q, &err);
+	rows = imsva_log_query_run(st, &q, NULL, &err);
 	ck_assert_int_eq(json_array_size(rows), 0);
 	json_decref(rows);
 	imsva_log_query all = {.sender = "*@example.com"};
-	rows = imsva_log_query_run(st, &all, &err);
+	rows = imsva_log_query_run(st, &all, NULL, &err);
 	ck_assert_int_eq(json_array_size(rows), 2);
 	json_decref(rows);
 	/* each row is on the shared timeline too */
@@ -93,6 +94,52 @@ TEST(log_round_trip)
 	ck_assert_int_eq(json_array_size(rows), 2);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, 0), "kind")),
 			 "quarantine.quarantined");
+	json_decref(rows);
+	store_close(st);
+	free(db);
+	tl_rmrf(dir);
+	free(dir);
+}
+
+/* Pages of 2 over 5 rows, two of them in the same millisecond: each row
+ * once, newest first, the last page without a cursor; a filter pages too. */
+TEST(log_pages_by_cursor)
+{
+	char *dir = tl_tmpdir("imsva-log-pages");
+	char *db = xasprintf("%s/lab.db", dir);
+	store *st = NULL;
+	ctd_err err = {0};
+	ck_assert_int_eq(store_open(db, &st, &err), 0);
+	static const int64_t ts[] = {1000, 2000, 2000, 3000, 4000};
+	for (int i = 0; i < 5; i++) {
+		char *sql = xasprintf("INSERT INTO imsva_logs (ts_ms, type, subject) VALUES"
+				      " (%lld, '%s', 'm%d')", (long long)ts[i],
+				      i % 2 ? "policy" : "quarantine", i);
+		ck_assert_int_eq(store_exec(st, sql, &err), 0);
+		free(sql);
+	}
+	static const char *const newest_first[] = {"m4", "m3", "m2", "m1", "m0"};
+	imsva_log_query q = {.limit = 2};
+	imsva_log_cursor next;
+	for (int page = 0; page < 3; page++) {
+		json_t *rows = imsva_log_query_run(st, &q, &next, &err);
+		size_t n = json_array_size(rows);
+		ck_assert_int_eq(n, page < 2 ? 2 : 1);
+		for (size_t i = 0; i < n; i++)
+			ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, i),
+									   "subject")),
+					 newest_first[2 * page + (int)i]);
+		json_decref(rows);
+		ck_assert(page < 2 ? next.id != 0 : next.id == 0);
+		q.after = next;
+	}
+	imsva_log_query policy = {.type = "policy", .limit = 1};
+	json_t *rows = imsva_log_query_run(st, &policy, &next, &err);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, 0), "subject")), "m3");
+	json_decref(rows);
+	policy.after = next;
+	rows = imsva_log_query_run(st, &policy, &next, &err);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, 0), "subject")), "m1");
 	json_decref(rows);
 	store_close(st);
 	free(db);

@@ -41,9 +41,11 @@ static char *claims_for(const char *method, const char *raw_url, const char *bod
 	return c;
 }
 
-/* Verify a request with the given token against method/url/body. */
-static tmcm_auth_result verify(const char *token, const char *method, const char *raw_url,
-			       const char *body)
+/* Verify a request with the given token against method/url/body, with
+ * this key, app id and clock. */
+static tmcm_auth_result verify_as(const char *token, const char *method, const char *raw_url,
+				  const char *body, const char *key, const char *app_id,
+				  int64_t now_ms)
 {
 	char *auth = token ? xasprintf("Bearer %s", token) : NULL;
 	tmcm_auth_request rq = {
@@ -54,14 +56,20 @@ static tmcm_auth_result verify(const char *token, const char *method, const char
 		.api_headers = "",
 		.body = body,
 		.body_len = body ? strlen(body) : 0,
-		.app_id = APP_ID,
-		.api_key = API_KEY,
-		.now_ms = NOW_MS,
+		.app_id = app_id,
+		.api_key = key,
+		.now_ms = now_ms,
 		.timeout_ms = 300000,
 	};
 	tmcm_auth_result r = tmcm_jwt_verify(&rq);
 	free(auth);
 	return r;
+}
+
+static tmcm_auth_result verify(const char *token, const char *method, const char *raw_url,
+			       const char *body)
+{
+	return verify_as(token, method, raw_url, body, API_KEY, APP_ID, NOW_MS);
 }
 
 /* Sign a request for (method, url, body) and verify (vmethod, vurl, vbody). */
@@ -109,6 +117,30 @@ TEST(test_bad_signature)
 {
 	ck_assert_int_eq(round_trip(JWT_ALG_HS256, "not-the-key", "1700000000", "V1", APP_ID,
 				    SAME(PATH, BODY)), TMCM_AUTH_SIGNATURE);
+}
+
+/* A token that verified is remembered, but only with its key: each later
+ * use is checked against its own request, the clock and the application as
+ * if it were new. */
+TEST(test_token_reused)
+{
+	char *claims = claims_for("PUT", PATH, BODY, "1700000000", "V1", APP_ID);
+	char *token = make_token(JWT_ALG_HS256, API_KEY, claims);
+	ck_assert_int_eq(verify(token, "PUT", PATH, BODY), TMCM_AUTH_OK);
+	ck_assert_int_eq(verify(token, "PUT", PATH, BODY), TMCM_AUTH_OK);
+	ck_assert_int_eq(verify(token, "PUT", PATH, "{}"), TMCM_AUTH_CHECKSUM);
+	ck_assert_int_eq(verify_as(token, "PUT", PATH, BODY, API_KEY, APP_ID, NOW_MS + 600000),
+			 TMCM_AUTH_EXPIRED);
+	ck_assert_int_eq(verify_as(token, "PUT", PATH, BODY, API_KEY, "another-app", NOW_MS),
+			 TMCM_AUTH_APPID);
+	/* the key was regenerated: the remembered verification does not hold */
+	ck_assert_int_eq(verify_as(token, "PUT", PATH, BODY, "new-key", APP_ID, NOW_MS),
+			 TMCM_AUTH_SIGNATURE);
+	ck_assert_int_eq(verify_as(token, "PUT", PATH, BODY, "", APP_ID, NOW_MS),
+			 TMCM_AUTH_SIGNATURE);
+	ck_assert_int_eq(verify(token, "PUT", PATH, BODY), TMCM_AUTH_OK);
+	free(token);
+	free(claims);
 }
 
 /* base64url(header).base64url(claims).sig for algorithms libjwt would not sign. */
