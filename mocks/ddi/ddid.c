@@ -58,10 +58,7 @@ static const cfg_opt ddi_opts[] = {
 	 * port 2525) is left out so the STEP 1/2 mails do not become DDI objects. */
 	{"bpf", CFG_STR, offsetof(ddi_config, bpf), "tcp and not port 2525", NULL, 0, 0, NULL,
 	 "BPF capture filter (empty: everything)"},
-	/* The kernel's ring for it is mapped and resident for the daemon's life
-	 * (twice this size on Linux): 4 MiB made DDI the largest daemon at idle,
-	 * and the lab's bursts are dropped and counted either way. */
-	{"capture_buffer", CFG_INT, offsetof(ddi_config, capture_buffer), "1048576", NULL, 65536,
+	{"capture_buffer", CFG_INT, offsetof(ddi_config, capture_buffer), "4194304", NULL, 65536,
 	 1073741824, NULL, "kernel capture buffer (bytes); a burst beyond it is dropped and counted"},
 	{"pcap_dir", CFG_STR, offsetof(ddi_config, pcap_dir), "", NULL, 0, 0, NULL,
 	 "drop folder for pcap/pcapng files (empty: <home>/pcap); read files move to done/ or failed/"},
