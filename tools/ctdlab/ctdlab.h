@@ -60,7 +60,7 @@ int lab_healthy(const char *base_url);
 /* Start a's daemon in the lab (detached, output to <dir>/log/<name>.log),
  * wired to the peers in set, with extra arguments (NULL-terminated, may be
  * NULL). Its pid. With ready_fd, *ready_fd is the read end of a pipe the
- * daemon writes to once ready (EOF if it dies first; daemon.h), or -1 when
+ * daemon writes to once ready (EOF if it dies first; ready.h), or -1 when
  * no pipe could be made. */
 pid_t lab_spawn(const lab *l, const appliance *a, const lab_set *set, const char *const *extra,
 		int *ready_fd);
