@@ -83,6 +83,7 @@ void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, v
 	memset(d, 0, sizeof *d);
 	datadir_umask(); /* the store holds every key and password: 0600 */
 	d->pid_fd = -1;
+	d->ready_fd = ready_fd_take();
 	d->appliance = appliance;
 	d->cfg = cfg;
 	switch (cfg_load(sec, cfg, argc, argv, &err)) {
@@ -341,6 +342,8 @@ void daemon_ready(ctd_daemon *d)
 	if (file_write_atomic(d->ready_path, text, strlen(text), 0600, &err) != 0)
 		fatal("daemon.ready", "error=\"%s\"", err.msg);
 	__atomic_store_n(&d->serving, 1, __ATOMIC_RELEASE);
+	ready_fd_notify(d->ready_fd);
+	d->ready_fd = -1;
 	log_info("daemon.ready", "pid=%ld startup_ms=%lld", (long)getpid(),
 		 (long long)daemon_uptime_ms(d));
 	free(text);

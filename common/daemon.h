@@ -5,7 +5,8 @@
  *
  * Readiness: once every listener is up the daemon writes
  * <home>/run/<appliance>.json ({appliance, pid, version, listeners:{name:url},
- * started}); `ctdlab up` waits for it and then for /healthz. */
+ * started}); `ctdlab up` waits for it (woken through the pipe ready.h
+ * describes) and then for /healthz. */
 #ifndef CTD_DAEMON_H
 #define CTD_DAEMON_H
 
@@ -126,6 +127,7 @@ typedef struct ctd_daemon {
 	struct store_maint *maint; /* WAL checkpoints; /healthz reports its state */
 	json_t *peers;     /* name -> URL ("" when not configured), for /readyz */
 	int serving;       /* daemon_ready ran: the listeners are up */
+	int ready_fd;      /* the starter's pipe until daemon_ready (ready.h), or -1 */
 } ctd_daemon;
 
 /* Load config (exits on --help or a bad value), init logging, create the data

@@ -146,7 +146,7 @@ void http_resp_ctd_err(http_resp *resp, const ctd_err *err);
 void http_resp_result(http_resp *resp, json_t *body, const ctd_err *err);
 
 /* The lab certificate under <home>/tls/, created on first use (self-signed,
- * RSA 2048, CN=ctdlab, SAN localhost/127.0.0.1). PEM strings are malloc'd. */
+ * ECDSA P-256, CN=ctdlab, SAN localhost/127.0.0.1). PEM strings are malloc'd. */
 int tls_lab_cert(const char *home, char **cert_pem, char **key_pem, ctd_err *err);
 
 #endif

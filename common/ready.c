@@ -1,6 +1,10 @@
 /* ready.c - reading the lab's wiring: run files, ready files and /healthz
  * (see ready.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "http_client.h"
 #include "ready.h"
 #include "util.h"
@@ -8,6 +12,29 @@
 char *run_file_path(const char *home, const char *appliance, const char *ext)
 {
 	return xasprintf("%s/run/%s.%s", home, appliance, ext);
+}
+
+/* Only a pipe is taken: a number inherited from elsewhere may name any file. */
+int ready_fd_take(void)
+{
+	const char *text = getenv(READY_FD_ENV);
+	char *end;
+	struct stat sb;
+	long fd = text ? strtol(text, &end, 10) : -1;
+	unsetenv(READY_FD_ENV);
+	if (fd < 3 || fd > 65535 || *end || fstat((int)fd, &sb) != 0 || !S_ISFIFO(sb.st_mode) ||
+	    fcntl((int)fd, F_SETFD, FD_CLOEXEC) != 0)
+		return -1;
+	return (int)fd;
+}
+
+void ready_fd_notify(int fd)
+{
+	if (fd < 0)
+		return;
+	while (write(fd, "\n", 1) < 0 && errno == EINTR)
+		;
+	close(fd);
 }
 
 json_t *ready_load(const char *home, const char *appliance)

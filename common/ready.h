@@ -8,6 +8,17 @@
 
 #include <jansson.h>
 
+/* Who starts a daemon may hand it the write end of a pipe in this
+ * environment variable: the daemon writes one byte once its ready file is
+ * written and closes it (EOF, if it dies first), so the starter sleeps on the
+ * pipe instead of polling for the file. */
+#define READY_FD_ENV "CTDLAB_READY_FD"
+/* The daemon's side: the pipe from the environment (taken out of it, not
+ * inherited by the daemon's own children), or -1. */
+int ready_fd_take(void);
+/* Tell the starter: one byte, then the pipe is closed. */
+void ready_fd_notify(int fd);
+
 /* "<home>/run/<appliance>.<ext>", malloc'd. */
 char *run_file_path(const char *home, const char *appliance, const char *ext);
 /* The appliance's ready file, parsed; NULL when it is not there (not ready). */

@@ -16,8 +16,8 @@
 #include "testlib.h"
 #include "util.h"
 
-/* Start-up bound: the first start makes the lab certificate (RSA 2048), which
- * takes seconds on a loaded machine under a sanitizer. */
+/* Start-up bound: the first start makes the lab certificate, and a loaded
+ * machine under a sanitizer is slow. */
 
 TEST(test_help_and_bad_option)
 {

@@ -4,7 +4,8 @@
  * was created open; pid files: a second daemon is refused, a stale pid file
  * naming an unrelated live process neither blocks `up` nor gets that process
  * killed by `down`; `up` returns once the links are up; `up --without`; the
- * supervisor restarts a daemon killed with -9 on its old address. */
+ * supervisor restarts a daemon killed with -9 on its old address; a daemon
+ * that dies while starting fails `up`, named. */
 #include <check.h>
 #include <ftw.h>
 #include <signal.h>
@@ -300,6 +301,22 @@ TEST(test_up_without_ddi)
 	ck_assert_int_eq(ctdlab(dir, "status", NULL, &out), 0);
 	ck_assert_ptr_nonnull(strstr(out, "4 of 4 appliances healthy"));
 	ck_assert_ptr_nonnull(strstr(out, "ddi    left out"));
+	free(out);
+	lab_down(dir);
+}
+
+/* A daemon that dies while starting (here on a bad option) closes its ready
+ * pipe: `up` wakes, fails and names it. */
+TEST(test_up_reports_a_daemon_that_dies_starting)
+{
+	char *dir = tl_tmpdir("dies"), *out = NULL;
+	tl_lab_env();
+	setenv("CTDLAB_SPS_SYNC_INTERVAL", "1ms", 1); /* below its minimum */
+	const char *up[] = {"up", NULL};
+	int rc = tl_ctdlab(dir, up, &out);
+	unsetenv("CTDLAB_SPS_SYNC_INTERVAL");
+	ck_assert_msg(rc == 1, "up answered %d:\n%s", rc, out);
+	ck_assert_msg(strstr(out, "spsd did not become healthy"), "%s", out);
 	free(out);
 	lab_down(dir);
 }

@@ -59,13 +59,18 @@ int lab_healthy(const char *base_url);
 
 /* Start a's daemon in the lab (detached, output to <dir>/log/<name>.log),
  * wired to the peers in set, with extra arguments (NULL-terminated, may be
- * NULL). Its pid. */
-pid_t lab_spawn(const lab *l, const appliance *a, const lab_set *set, const char *const *extra);
+ * NULL). Its pid. With ready_fd, *ready_fd is the read end of a pipe the
+ * daemon writes to once ready (EOF if it dies first; ready.h), or -1 when
+ * no pipe could be made. */
+pid_t lab_spawn(const lab *l, const appliance *a, const lab_set *set, const char *const *extra,
+		int *ready_fd);
 /* 1 when a's ready file is pid's and its /healthz answers. */
 int lab_started(const lab *l, const appliance *a, pid_t pid);
 /* Wait until a (started as pid) wrote its ready file and answers /healthz:
- * 0, or -1 when it died or deadline (time_mono_ms) passed. */
-int lab_wait_healthy(const lab *l, const appliance *a, pid_t pid, int64_t deadline);
+ * 0, or -1 when it died or deadline (time_mono_ms) passed. Sleeps on
+ * ready_fd (lab_spawn's, closed here) rather than polling, when >= 0. */
+int lab_wait_healthy(const lab *l, const appliance *a, pid_t pid, int ready_fd,
+		     int64_t deadline);
 /* Wait until every link between the appliances of set is established
  * (ctdlab_links.c): 0, or -1 (message printed) when deadline passed. */
 int lab_wait_links(const lab *l, const lab_set *set, int64_t deadline);

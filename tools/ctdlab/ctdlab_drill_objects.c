@@ -64,10 +64,22 @@ static json_t *tmcm_source(drill *d, const char *name, int *failed)
 	return src;
 }
 
-/* Done when TMCM lists the object with `source` as its (first) source and
- * pulled `source` after since_ms (so the object came through that source's
- * feed; STEP 3-2's DDI is listed first although DDAN reports the object too).
- * Otherwise Sync now, again once done. */
+/* 1 when TMCM's row o names source among its "sources": DDI, which watches
+ * the mail on the wire too, may report a sample before DDAN's feed brings it
+ * and is then the first ("source") of the two. */
+static int listed_from(json_t *o, const char *source)
+{
+	size_t i;
+	json_t *s;
+	json_array_foreach(json_object_get(o, "sources"), i, s)
+		if (json_is_string(s) && strcmp(json_string_value(s), source) == 0)
+			return 1;
+	return 0;
+}
+
+/* Done when TMCM lists the object from `source` and pulled `source` after
+ * since_ms (so the object came through that source's feed). Otherwise Sync
+ * now, again once done. */
 static int probe_tmcm(drill *d, void *cls)
 {
 	so_wait *w = cls;
@@ -81,7 +93,7 @@ static int probe_tmcm(drill *d, void *cls)
 	json_t *src = tmcm_source(d, w->source, &failed);
 	int64_t pulled = json_integer_value(json_object_get(src, "last_sync_ms"));
 	const char *listed = json_string_value(json_object_get(w->found, "source"));
-	if (w->found && listed && !strcmp(listed, w->source) && src && pulled > w->since_ms) {
+	if (w->found && listed_from(w->found, w->source) && src && pulled > w->since_ms) {
 		json_object_set_new(w->found, "source_sync", src);
 		return 1;
 	}

@@ -4,6 +4,7 @@
  * `ctdlab down`, `ctdlab status`. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,9 @@
 #define DOWN_TIMEOUT_MS 5000
 #define POLL_MS 10
 #define HEALTH_TIMEOUT_MS 2000
+/* A daemon that never writes to its ready pipe (an older build) is still
+ * found by its ready file, this often. */
+#define READY_PIPE_BACKSTOP_MS 250
 
 static char *lab_file(const lab *l, const appliance *a, const char *ext)
 {
@@ -122,9 +126,22 @@ static void export_wiring(const lab *l, const appliance *a, const lab_set *set)
 	}
 }
 
-pid_t lab_spawn(const lab *l, const appliance *a, const lab_set *set, const char *const *extra)
+/* In the child: the pipe's write end survives exec and the daemon finds it
+ * in the environment (ready.h). */
+static void pass_ready_fd(int fd)
+{
+	char num[16];
+	if (fd < 0 || fcntl(fd, F_SETFD, 0) != 0)
+		return;
+	snprintf(num, sizeof num, "%d", fd);
+	setenv(READY_FD_ENV, num, 1);
+}
+
+pid_t lab_spawn(const lab *l, const appliance *a, const lab_set *set, const char *const *extra,
+		int *ready_fd)
 {
 	const char *argv[20];
+	int ready_pipe[2] = {-1, -1};
 	int n = 0;
 	char *bin = xasprintf("%s/%s", l->bindir, a->daemon);
 	char *log = xasprintf("%s/log/%s.log", l->dir, a->name);
@@ -142,6 +159,8 @@ pid_t lab_spawn(const lab *l, const appliance *a, const lab_set *set, const char
 	for (; extra && *extra && n < 19; extra++)
 		argv[n++] = *extra;
 	argv[n] = NULL;
+	if (ready_fd && pipe2(ready_pipe, O_CLOEXEC) != 0)
+		ready_pipe[0] = ready_pipe[1] = -1; /* then the wait polls */
 	pid_t pid = fork();
 	if (pid == 0) {
 		sigset_t none; /* the supervisor blocks SIGTERM: the daemon must not */
@@ -156,12 +175,17 @@ pid_t lab_spawn(const lab *l, const appliance *a, const lab_set *set, const char
 		dup2(out, 1);
 		dup2(out, 2);
 		export_wiring(l, a, set);
+		pass_ready_fd(ready_pipe[1]);
 		execv(bin, (char **)argv);
 		fprintf(stderr, "ctdlab: cannot run %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
 	free(bin);
 	free(log);
+	if (ready_pipe[1] >= 0)
+		close(ready_pipe[1]);
+	if (ready_fd)
+		*ready_fd = ready_pipe[0];
 	return pid;
 }
 
@@ -174,16 +198,42 @@ int lab_started(const lab *l, const appliance *a, pid_t pid)
 	return ok;
 }
 
-int lab_wait_healthy(const lab *l, const appliance *a, pid_t pid, int64_t deadline)
+/* Until the daemon writes its byte or dies (EOF), for at most the backstop;
+ * then the pipe is done with (*fd = -1). Without one, a short sleep. */
+static void wait_ready_fd(int *fd, int64_t deadline)
 {
+	if (*fd < 0) {
+		sleep_ms(POLL_MS);
+		return;
+	}
+	struct pollfd p = {.fd = *fd, .events = POLLIN};
+	int64_t left = deadline - time_mono_ms();
+	if (left > READY_PIPE_BACKSTOP_MS)
+		left = READY_PIPE_BACKSTOP_MS;
+	if (left > 0 && poll(&p, 1, (int)left) == 1) {
+		char byte;
+		while (read(*fd, &byte, 1) < 0 && errno == EINTR)
+			;
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+int lab_wait_healthy(const lab *l, const appliance *a, pid_t pid, int ready_fd, int64_t deadline)
+{
+	int rc = -1;
 	while (time_mono_ms() < deadline) {
 		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return -1;
-		if (lab_started(l, a, pid))
-			return 0;
-		sleep_ms(POLL_MS);
+			break;
+		if (lab_started(l, a, pid)) {
+			rc = 0;
+			break;
+		}
+		wait_ready_fd(&ready_fd, deadline);
 	}
-	return -1;
+	if (ready_fd >= 0)
+		close(ready_fd);
+	return rc;
 }
 
 static void print_listeners(const appliance *a, pid_t pid, json_t *ready)
@@ -232,8 +282,9 @@ static int start_daemons(const lab *l, const lab_set *set, int64_t deadline)
 		pid_t pid = lab_pid(l, a);
 		if (pid || !set->in[i])
 			continue;
-		pid = lab_spawn(l, a, set, NULL);
-		if (lab_wait_healthy(l, a, pid, deadline) != 0) {
+		int ready_fd;
+		pid = lab_spawn(l, a, set, NULL, &ready_fd);
+		if (lab_wait_healthy(l, a, pid, ready_fd, deadline) != 0) {
 			fprintf(stderr, "ctdlab: %s did not become healthy; see %s/log/%s.log\n",
 				a->daemon, l->dir, a->name);
 			return -1;

@@ -10,6 +10,10 @@
 #include "ctdlab.h"
 #include "util.h"
 
+/* The first polls come soon (a link is often up a few ms after its
+ * consumer's start), then every LINK_POLL_MS: each poll is an HTTPS request
+ * the busy daemons answer. */
+#define LINK_POLL_FIRST_MS 5
 #define LINK_POLL_MS 50
 
 /* The consumer's status member at path[] must be the string want; when
@@ -68,6 +72,7 @@ int lab_wait_links(const lab *l, const lab_set *set, int64_t deadline)
 		if (!lab_set_has(set, c->consumer) || !lab_set_has(set, c->peer))
 			continue;
 		char state[64];
+		int64_t pause = LINK_POLL_FIRST_MS;
 		while (!link_up(l, c, state, sizeof state)) {
 			if (time_mono_ms() >= deadline) {
 				fprintf(stderr, "ctdlab: %s's link to %s is not established (%s); see "
@@ -75,7 +80,8 @@ int lab_wait_links(const lab *l, const lab_set *set, int64_t deadline)
 					c->consumer, c->peer, state, l->dir, c->consumer);
 				return -1;
 			}
-			sleep_ms(LINK_POLL_MS);
+			sleep_ms(pause);
+			pause = pause * 2 < LINK_POLL_MS ? pause * 2 : LINK_POLL_MS;
 		}
 	}
 	return 0;

@@ -177,7 +177,7 @@ static void restart(supervisor *s, watched *w)
 {
 	const char *argv[MAX_PORT_ARGS + 1];
 	port_args(w->ready, argv);
-	w->pid = lab_spawn(s->l, w->a, s->set, argv);
+	w->pid = lab_spawn(s->l, w->a, s->set, argv, NULL);
 	w->due_ms = time_mono_ms() + START_TIMEOUT_MS;
 	w->state = STARTING;
 	say("%s: starting pid %ld", w->a->daemon, (long)w->pid);
