@@ -44,11 +44,7 @@ goal_figure() {
 }
 
 # limit KEY VALUE UNIT TARGET LABEL: a figure where lower is better (time,
-# memory) against its ceiling, printed with the verdict
+# memory) against its ceiling
 limit() {
-	local key=$1 value=$2 unit=$3 target=$4 label=$5 verdict
-	verdict=$(python3 -c "print('meets' if $value <= $target else 'ABOVE')")
-	printf '  %-34s: %s %s (%s the target of <= %s %s)\n' "$label" "$value" "$unit" "$verdict" \
-		"$target" "$unit"
-	record "$key" "$value" "$unit" lower "$label"
+	goal_figure "$1" "$2" "$3" lower "$4" "$5"
 }
