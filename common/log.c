@@ -392,5 +392,9 @@ void fatal(const char *event, const char *fmt, ...)
 	va_end(ap);
 	if (fatal_hook)
 		fatal_hook();
-	exit(1);
+	/* Not exit(): other threads (a sync worker, the committer) may still run,
+	 * and exit's handlers would tear down OpenSSL, libcurl and SQLite under
+	 * them (spsd crashed at a taken port with its sync thread started). */
+	fflush(NULL);
+	_exit(1);
 }

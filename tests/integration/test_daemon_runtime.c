@@ -1,7 +1,7 @@
 /* test_daemon_runtime.c - the runtime every daemon shares: --help, bad
  * options refused naming the key, /healthz fields, graceful stop on SIGTERM
- * and a fatal start-up error both removing the pid and ready files (bin/spsd
- * as the specimen), and daemon_run stopping every listener before it returns
+ * and a fatal start-up error both removing the pid and ready files and exiting
+ * with 1 while a worker thread runs (bin/spsd as the specimen), and daemon_run stopping every listener before it returns
  * (the runtime in this process). */
 #include <check.h>
 #include <netinet/in.h>
@@ -136,6 +136,32 @@ TEST(test_fatal_removes_pid_and_ready_files)
 	free(rundir);
 	tl_rmrf(home);
 	free(home);
+}
+
+/* fatal() while other threads run (spsd's sync worker has started when its
+ * WRS port turns out taken): the daemon exits with 1, never with a signal
+ * (exit's handlers used to tear libraries down under the worker: SIGSEGV in
+ * about one start in five). */
+TEST(test_fatal_with_a_worker_running_exits_with_1)
+{
+	int port, busy = occupy_port(&port);
+	char portarg[16];
+	snprintf(portarg, sizeof portarg, "%d", port);
+	for (int i = 0; i < 12; i++) {
+		char *home = tl_tmpdir("fatal-worker");
+		const char *args[] = {"--port", "0", "--wrs_port", portarg, "--tls", "no",
+				      "--tmcm_url", "http://127.0.0.1:9", "--tmcm_api_key", "k",
+				      NULL};
+		pid_t pid = tl_spawn_daemon("spsd", home, args);
+		siginfo_t info;
+		ck_assert_int_eq(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT), 0);
+		ck_assert_msg(info.si_code == CLD_EXITED, "start %d: spsd killed by signal %d", i,
+			      info.si_status);
+		ck_assert_int_eq(tl_stop(pid, 5000), 1);
+		tl_rmrf(home);
+		free(home);
+	}
+	close(busy);
 }
 
 typedef struct probe_config {
