@@ -57,6 +57,9 @@ struct imsva_queue {
 	_Atomic int64_t last_commit_ms; /* monotonic; read by the processors */
 	/* intake statistics (committer thread only; logged at stop) */
 	long long batches, committed, commit_us, max_batch;
+	/* processing statistics (all workers; logged at stop): the thread CPU
+	 * time per message, which other load on the machine barely moves */
+	_Atomic long long processed, process_cpu_us;
 	/* processing workers */
 	imsva_process_fn process;
 	pthread_t *workers;
@@ -171,6 +174,13 @@ static void process_failed(store *st, int64_t id, const ctd_err *perr)
 	imsva_log_system(st, "processing_error", "message %" PRId64 ": %s", id, perr->msg);
 }
 
+static int64_t thread_cpu_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
 static void *processor_main(void *arg)
 {
 	imsva_queue *q = arg;
@@ -196,6 +206,7 @@ static void *processor_main(void *arg)
 		int n = st ? imsva_msgs_claim(st, time_now_ms(), ids, CLAIM_BATCH, &err) : -1;
 		if (n < 0)
 			log_error("processing.claim_failed", "error=\"%s\"", err.msg);
+		int64_t cpu0 = thread_cpu_us();
 		for (int i = 0; i < n; i++) {
 			ctd_err perr = {0};
 			if (q->process(q->app, ids[i], &perr) < 0) {
@@ -203,6 +214,10 @@ static void *processor_main(void *arg)
 					  perr.msg);
 				process_failed(st, ids[i], &perr);
 			}
+		}
+		if (n > 0) {
+			atomic_fetch_add(&q->processed, n);
+			atomic_fetch_add(&q->process_cpu_us, thread_cpu_us() - cpu0);
 		}
 		if (n > 0) {
 			if (time_mono_ms() - atomic_load(&q->last_commit_ms) < INTAKE_BUSY_MS)
@@ -267,6 +282,9 @@ void imsva_queue_stop(imsva_queue *q)
 	pthread_mutex_unlock(&q->plock);
 	for (int i = 0; i < q->nworkers; i++)
 		pthread_join(q->workers[i], NULL);
+	long long done = atomic_load(&q->processed);
+	log_info("processing.stats", "messages=%lld cpu_us_per_msg=%lld", done,
+		 done ? atomic_load(&q->process_cpu_us) / done : 0);
 }
 
 void imsva_queue_free(imsva_queue *q)

@@ -5,10 +5,6 @@
 # ratio, at 1, 10 and 50 concurrent sessions. The goal is 0.8 of smtp-sink's
 # rate (issue #17; SPEC §8 said half).
 #
-# Postfix's test tools come from the Debian package postfix; when they are
-# missing and we are root, they are installed non-interactively without
-# starting (or leaving) a Postfix daemon on port 25.
-#
 # Knobs (environment): BENCH_MESSAGES (default 20000), BENCH_SESSIONS
 # (a list of session counts, default "1 10 50"),
 # BENCH_SIZE (message bytes, 2048).
@@ -19,36 +15,6 @@ cd "$(dirname "$0")/../.."
 MESSAGES=${BENCH_MESSAGES:-20000}
 SESSION_COUNTS=${BENCH_SESSIONS:-1 10 50}
 SIZE=${BENCH_SIZE:-2048}
-PATH=$PATH:/usr/sbin:/usr/lib/postfix/sbin
-
-install_postfix_tools() {
-	command -v smtp-source >/dev/null && command -v smtp-sink >/dev/null && return 0
-	if [[ $(id -u) -ne 0 ]]; then
-		echo "bench: smtp-source/smtp-sink missing (apt-get install postfix as root)" >&2
-		exit 1
-	fi
-	echo "bench: installing postfix for smtp-source/smtp-sink (no daemon is started)"
-	# policy-rc.d 101 = "do not start services" while the package installs
-	local policy=/usr/sbin/policy-rc.d own_policy=0
-	if [[ ! -e $policy ]]; then
-		printf '#!/bin/sh\nexit 101\n' >"$policy"
-		chmod 755 "$policy"
-		own_policy=1
-	fi
-	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postfix \
-		>/dev/null || { apt-get update -q >/dev/null &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postfix \
-			>/dev/null; }
-	((own_policy)) && rm -f "$policy"
-	# belt and braces: a Postfix master that came up anyway is stopped
-	if postfix status >/dev/null 2>&1; then postfix stop >/dev/null 2>&1 || true; fi
-}
-
-free_port() {
-	python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
-}
-
 # Run smtp-source with $2 sessions against port $1; print messages per second.
 measure() {
 	local port=$1 sessions=$2 start end
@@ -85,14 +51,6 @@ sink_user=()
 [[ $(id -u) -eq 0 ]] && sink_user=(-u nobody) # smtp-sink refuses to run as root
 smtp-sink "${sink_user[@]}" -c 127.0.0.1:"$sink_port" 256 >/dev/null 2>&1 &
 pids+=($!)
-wait_listening() {
-	for _ in $(seq 100); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "bench: nothing listens on port $1" >&2
-	exit 1
-}
 wait_listening "$sink_port"
 wait_listening "$imsva_port"
 
