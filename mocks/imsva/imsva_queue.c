@@ -15,11 +15,13 @@
  * imsva_process_fn given to imsva_queue_start (imsva_process_message).
  * Processing and the VA queue call the queue (imsva_queue_kick), never the
  * other way round. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include "imsva_app.h"
@@ -29,11 +31,11 @@
 #include "worker.h"
 
 #define CLAIM_BATCH 16
-/* While SMTP intake is busy (a commit within INTAKE_BUSY_MS), processing
- * pauses PROCESS_YIELD_MS after each batch: a burst is accepted at full speed
- * and worked off right behind it, instead of both halves sharing the CPU. */
-#define INTAKE_BUSY_MS 100
-#define PROCESS_YIELD_MS 25
+/* Processing threads run at this nice value (Linux: per thread): when the
+ * CPU is short, the SMTP sessions and the committer get it first, and
+ * processing uses everything they leave, so it keeps pace with intake
+ * without slowing it (a pause after each batch left a backlog instead). */
+#define PROCESS_NICE 10
 #define MAX_PROCESS_ATTEMPTS 5
 /* An idle processing thread looks for deferred messages this often. */
 #define IDLE_LOOK_MS 500
@@ -54,7 +56,6 @@ struct imsva_queue {
 	pthread_cond_t cond;
 	pending *head, **tail;
 	int stopping;
-	_Atomic int64_t last_commit_ms; /* monotonic; read by the processors */
 	/* intake statistics (committer thread only; logged at stop) */
 	long long batches, committed, commit_us, max_batch;
 	/* processing statistics (all workers; logged at stop): the thread CPU
@@ -130,10 +131,8 @@ static void *committer_main(void *arg)
 			smtp_envelope_free(p->env);
 			free(p);
 		}
-		if (ok) {
-			atomic_store(&q->last_commit_ms, time_mono_ms());
+		if (ok)
 			imsva_queue_kick(q);
-		}
 	}
 	return NULL;
 }
@@ -194,6 +193,8 @@ static void *processor_main(void *arg)
 	 * fsyncs from queueing behind (and in front of) the intake's. */
 	if (st0)
 		store_exec(st0, "PRAGMA synchronous=NORMAL", &err0);
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), PROCESS_NICE) < 0)
+		log_warn("processing.nice", "error=\"%s\"", strerror(errno));
 	for (;;) {
 		pthread_mutex_lock(&q->plock);
 		int stop = q->pstop;
@@ -219,11 +220,8 @@ static void *processor_main(void *arg)
 			atomic_fetch_add(&q->processed, n);
 			atomic_fetch_add(&q->process_cpu_us, thread_cpu_us() - cpu0);
 		}
-		if (n > 0) {
-			if (time_mono_ms() - atomic_load(&q->last_commit_ms) < INTAKE_BUSY_MS)
-				usleep(PROCESS_YIELD_MS * 1000);
+		if (n > 0)
 			continue;
-		}
 		/* idle: wait for a kick, or look at deferred messages now and then */
 		pthread_mutex_lock(&q->plock);
 		if (!q->kicked && !q->pstop) {
