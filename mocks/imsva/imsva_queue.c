@@ -12,7 +12,7 @@
  *
  * Dependencies: the queue calls the message store (imsva_msgstore.c) and
  * nothing else of imsvad; what processing a message means comes in as the
- * imsva_process_fn given to imsva_queue_start (imsva_process_message).
+ * imsva_processor given to imsva_queue_start (imsva_process.c).
  * Processing and the VA queue call the queue (imsva_queue_kick), never the
  * other way round. */
 #include <errno.h>
@@ -62,7 +62,7 @@ struct imsva_queue {
 	 * time per message, which other load on the machine barely moves */
 	_Atomic long long processed, process_cpu_us;
 	/* processing workers */
-	imsva_process_fn process;
+	const imsva_processor *proc;
 	pthread_t *workers;
 	int nworkers;
 	pthread_mutex_t plock;
@@ -173,6 +173,62 @@ static void process_failed(store *st, int64_t id, const ctd_err *perr)
 	imsva_log_system(st, "processing_error", "message %" PRId64 ": %s", id, perr->msg);
 }
 
+/* One job's writes in a transaction of its own. */
+static void apply_alone(imsva_queue *q, store *st, imsva_job *job)
+{
+	ctd_err err = {0};
+	int rc = store_begin(st, &err);
+	if (rc == 0)
+		rc = q->proc->apply(q->app, st, job, &err);
+	if (rc == 0)
+		rc = store_commit(st, &err);
+	if (rc < 0) {
+		store_rollback(st);
+		int64_t id = q->proc->msg_id(job);
+		log_error("processing.failed", "msg=%" PRId64 " error=\"%s\"", id, err.msg);
+		process_failed(st, id, &err);
+	} else {
+		q->proc->committed(q->app, job);
+	}
+}
+
+/* A claimed batch: each message judged outside any transaction (parsing and
+ * scanning take the time; the intake committer must not wait for them), then
+ * all their writes in one transaction: one WAL append instead of one per
+ * message, and the write lock changes hands once. When one message's writes
+ * fail, the batch is rolled back and each message applied on its own, so
+ * one bad message costs the others nothing. */
+static void process_batch(imsva_queue *q, store *st, const int64_t *ids, int n)
+{
+	imsva_job *jobs[CLAIM_BATCH];
+	int njobs = 0;
+	for (int i = 0; i < n; i++) {
+		ctd_err err = {0};
+		jobs[njobs] = q->proc->prepare(q->app, ids[i], &err);
+		if (jobs[njobs]) {
+			njobs++;
+			continue;
+		}
+		log_error("processing.failed", "msg=%" PRId64 " error=\"%s\"", ids[i], err.msg);
+		process_failed(st, ids[i], &err);
+	}
+	ctd_err err = {0};
+	int rc = njobs ? store_begin(st, &err) : -1;
+	for (int i = 0; rc == 0 && i < njobs; i++)
+		rc = q->proc->apply(q->app, st, jobs[i], &err);
+	if (rc == 0)
+		rc = store_commit(st, &err);
+	if (rc < 0 && njobs)
+		store_rollback(st);
+	for (int i = 0; i < njobs; i++) {
+		if (rc == 0)
+			q->proc->committed(q->app, jobs[i]);
+		else
+			apply_alone(q, st, jobs[i]);
+		q->proc->free(jobs[i]);
+	}
+}
+
 static int64_t thread_cpu_us(void)
 {
 	struct timespec t;
@@ -207,21 +263,13 @@ static void *processor_main(void *arg)
 		int n = st ? imsva_msgs_claim(st, time_now_ms(), ids, CLAIM_BATCH, &err) : -1;
 		if (n < 0)
 			log_error("processing.claim_failed", "error=\"%s\"", err.msg);
-		int64_t cpu0 = thread_cpu_us();
-		for (int i = 0; i < n; i++) {
-			ctd_err perr = {0};
-			if (q->process(q->app, ids[i], &perr) < 0) {
-				log_error("processing.failed", "msg=%" PRId64 " error=\"%s\"", ids[i],
-					  perr.msg);
-				process_failed(st, ids[i], &perr);
-			}
-		}
 		if (n > 0) {
+			int64_t cpu0 = thread_cpu_us();
+			process_batch(q, st, ids, n);
 			atomic_fetch_add(&q->processed, n);
 			atomic_fetch_add(&q->process_cpu_us, thread_cpu_us() - cpu0);
-		}
-		if (n > 0)
 			continue;
+		}
 		/* idle: wait for a kick, or look at deferred messages now and then */
 		pthread_mutex_lock(&q->plock);
 		if (!q->kicked && !q->pstop) {
@@ -233,7 +281,7 @@ static void *processor_main(void *arg)
 	return NULL;
 }
 
-imsva_queue *imsva_queue_start(imsva_app *app, int nworkers, imsva_process_fn process,
+imsva_queue *imsva_queue_start(imsva_app *app, int nworkers, const imsva_processor *proc,
 			       ctd_err *err)
 {
 	store *st = imsva_store(err);
@@ -244,7 +292,7 @@ imsva_queue *imsva_queue_start(imsva_app *app, int nworkers, imsva_process_fn pr
 		return NULL;
 	imsva_queue *q = xcalloc(1, sizeof *q);
 	q->app = app;
-	q->process = process;
+	q->proc = proc;
 	app->queue = q;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
