@@ -30,11 +30,15 @@
 #include "util.h"
 #include "worker.h"
 
-/* Messages a worker claims (and writes) at once: every write transaction of
- * processing waits for the intake committer's, which holds the write lock
- * through its fsync, so fewer and larger ones let processing keep pace
+/* Messages a worker claims at once: every write transaction of processing
+ * waits for the intake committer's, which holds the write lock through its
+ * fsync, so claiming in large batches keeps processing's share of them small
  * (16 drained a burst at half the rate of 64 on the 2-core bench host). */
 #define CLAIM_BATCH 64
+/* Messages whose writes share one transaction. More would take fewer
+ * transactions still, but each SMTP 250 waits for the one in progress; one
+ * per message made processing hand the lock over per message. */
+#define APPLY_GROUP 8
 /* Processing threads run at this nice value (Linux: per thread): when the
  * CPU is short, the SMTP sessions and the committer get it first, and
  * processing uses everything they leave, so it keeps pace with intake
@@ -196,12 +200,32 @@ static void apply_alone(imsva_queue *q, store *st, imsva_job *job)
 	}
 }
 
+/* jobs[0..n)'s writes in one transaction; when one fails, all are rolled
+ * back and each is applied on its own, so a bad message costs the others
+ * nothing. */
+static void apply_together(imsva_queue *q, store *st, imsva_job **jobs, int n)
+{
+	ctd_err err = {0};
+	int rc = store_begin(st, &err);
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = q->proc->apply(q->app, st, jobs[i], &err);
+	if (rc == 0)
+		rc = store_commit(st, &err);
+	if (rc < 0)
+		store_rollback(st);
+	for (int i = 0; i < n; i++) {
+		if (rc == 0)
+			q->proc->committed(q->app, jobs[i]);
+		else
+			apply_alone(q, st, jobs[i]);
+	}
+}
+
 /* A claimed batch: each message judged outside any transaction (parsing and
  * scanning take the time; the intake committer must not wait for them), then
- * all their writes in one transaction: one WAL append instead of one per
- * message, and the write lock changes hands once. When one message's writes
- * fail, the batch is rolled back and each message applied on its own, so
- * one bad message costs the others nothing. */
+ * their writes APPLY_GROUP messages to a transaction: fewer WAL appends and
+ * write-lock hand-overs than one per message, while the committer, which
+ * needs the lock for every 250, never waits behind more than a few. */
 static void process_batch(imsva_queue *q, store *st, const int64_t *ids, int n)
 {
 	imsva_job *jobs[CLAIM_BATCH];
@@ -216,21 +240,10 @@ static void process_batch(imsva_queue *q, store *st, const int64_t *ids, int n)
 		log_error("processing.failed", "msg=%" PRId64 " error=\"%s\"", ids[i], err.msg);
 		process_failed(st, ids[i], &err);
 	}
-	ctd_err err = {0};
-	int rc = njobs ? store_begin(st, &err) : -1;
-	for (int i = 0; rc == 0 && i < njobs; i++)
-		rc = q->proc->apply(q->app, st, jobs[i], &err);
-	if (rc == 0)
-		rc = store_commit(st, &err);
-	if (rc < 0 && njobs)
-		store_rollback(st);
-	for (int i = 0; i < njobs; i++) {
-		if (rc == 0)
-			q->proc->committed(q->app, jobs[i]);
-		else
-			apply_alone(q, st, jobs[i]);
+	for (int i = 0; i < njobs; i += APPLY_GROUP)
+		apply_together(q, st, jobs + i, njobs - i < APPLY_GROUP ? njobs - i : APPLY_GROUP);
+	for (int i = 0; i < njobs; i++)
 		q->proc->free(jobs[i]);
-	}
 }
 
 static int64_t thread_cpu_us(void)
