@@ -12,7 +12,8 @@
 # and few and many suspicious objects, to show that it does not grow with
 # either: BENCH_COST_MESSAGES (2000) messages each against 10 / 1000 extra
 # rules that match nothing, and 1000 / BENCH_COST_SO (100 000) SOs
-# (BENCH_COST_MESSAGES=0 skips this part).
+# (BENCH_COST_MESSAGES=0 skips this part). BENCH_KEEP=1 keeps the work directory
+# (messages, imsvad logs) for a look afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/bench/lib.sh
