@@ -1,6 +1,7 @@
 /* filetype.h - the one owner of libmagic: true file types by content. The
- * magic database is loaded once per process; calls from any thread are
- * serialised on it. A missing database is an error, never a silent "data". */
+ * magic database is loaded into a small pool of handles (one more only when
+ * every handle is busy, at most 4); threads classify in parallel, each on a
+ * handle of its own. A missing database is an error, never a silent "data". */
 #ifndef CTD_FILETYPE_H
 #define CTD_FILETYPE_H
 

@@ -144,10 +144,19 @@ void imsva_msgs_log_columns(store *st, int64_t id, sbuf *row);
 json_t *imsva_msgs_state_counts(store *st, ctd_err *err);
 
 /* ---- imsva_queue.c: durable intake (group commit) and processing workers.
- * It calls the message store only; processing comes in as a callback. ---- */
-/* Process one claimed message; 0 when it reached a new state. */
-typedef int (*imsva_process_fn)(imsva_app *app, int64_t msg_id, ctd_err *err);
-imsva_queue *imsva_queue_start(imsva_app *app, int nworkers, imsva_process_fn process,
+ * It calls the message store only; processing comes in as callbacks. ---- */
+typedef struct imsva_job imsva_job; /* a claimed message, judged, not yet written */
+typedef struct imsva_processor {
+	/* Read and judge a claimed message, outside any transaction; NULL on failure. */
+	imsva_job *(*prepare)(imsva_app *app, int64_t msg_id, ctd_err *err);
+	/* Its writes, in the caller's transaction (a batch of jobs shares one). */
+	int (*apply)(imsva_app *app, store *st, const imsva_job *job, ctd_err *err);
+	/* After its transaction committed: wake whoever has work now. */
+	void (*committed)(imsva_app *app, const imsva_job *job);
+	int64_t (*msg_id)(const imsva_job *job);
+	void (*free)(imsva_job *job);
+} imsva_processor;
+imsva_queue *imsva_queue_start(imsva_app *app, int nworkers, const imsva_processor *proc,
 			       ctd_err *err);
 /* The SMTP server's commit hook (smtp_commit_fn). */
 typedef void (*imsva_commit_done)(void *ctx, int ok, const char *queue_id);
@@ -160,9 +169,15 @@ void imsva_queue_stop(imsva_queue *q);
 void imsva_queue_free(imsva_queue *q);
 
 /* ---- imsva_process.c: scan, evaluate, apply one message. Calls the
- * message store, the VA queue, delivery and quarantine; nothing calls back. ---- */
-/* Returns 0 when the message reached a new state (done, VA, deferred). */
-int imsva_process_message(imsva_app *app, int64_t msg_id, ctd_err *err);
+ * message store, the VA queue, delivery and quarantine; nothing calls back.
+ * Together the imsva_processor imsvad hands to the queue. ---- */
+/* Load, parse, scan and evaluate (lookups included). */
+imsva_job *imsva_process_prepare(imsva_app *app, int64_t msg_id, ctd_err *err);
+/* The verdict's writes and the message's new state (done, VA, deferred). */
+int imsva_process_apply(imsva_app *app, store *st, const imsva_job *job, ctd_err *err);
+void imsva_process_committed(imsva_app *app, const imsva_job *job);
+int64_t imsva_job_msg_id(const imsva_job *job);
+void imsva_job_free(imsva_job *job);
 /* The current rule set and ATSE setting (*atse_on), cached per thread and
  * reloaded when imsva_rules_generation changes (valid until the next call on
  * this thread). */

@@ -162,12 +162,18 @@ static const char *file_ext(const char *filename)
 	return dot && !strchr(dot, '/') ? dot + 1 : NULL;
 }
 
+/* libmagic looks at no more than this much of a file: its text checks cost
+ * about 4 000 instructions per byte, so a megabyte of text would take a
+ * second; the signatures of the types IMSVA names all sit near the start. */
+#define MAGIC_PREFIX (64u << 10)
+
 /* libmagic's MIME type for the buffer, lower case, into out; a buffer it
  * cannot type is application/octet-stream. */
 static void magic_mime(const void *data, size_t len, char *out, size_t outlen)
 {
 	ctd_err err = {0};
-	if (filetype_of(data, len, FILETYPE_MIME, out, outlen, &err) < 0)
+	if (filetype_of(data, len < MAGIC_PREFIX ? len : MAGIC_PREFIX, FILETYPE_MIME, out, outlen,
+			&err) < 0)
 		snprintf(out, outlen, "application/octet-stream");
 	str_lower(out);
 }
@@ -242,6 +248,15 @@ void imsva_true_file_type_mime(const void *data, size_t len, const char *filenam
 	*cls = IMSVA_TFT_COUNT;
 	*id = *label = NULL;
 	classify_mime(mime, filename, cls, id, label);
+}
+
+void imsva_body_file_type(const char *content_type, char *mime, size_t mimelen,
+			  imsva_tft_class *cls, const char **id, const char **label)
+{
+	snprintf(mime, mimelen, "%s", content_type);
+	*cls = IMSVA_TFT_COUNT;
+	*id = *label = NULL;
+	classify_mime(mime, NULL, cls, id, label);
 }
 
 void imsva_true_file_type(const void *data, size_t len, const char *filename,

@@ -62,8 +62,8 @@ int imsva_builder_part_new(imsva_builder *b, int parent, int depth)
 	return (int)m->nparts++;
 }
 
-/* Set content, digests and true file type of part idx (takes data). */
-void imsva_builder_part_set_content(imsva_builder *b, int idx, unsigned char *data, size_t len)
+void imsva_builder_part_set_content(imsva_builder *b, int idx, unsigned char *data, size_t len,
+				    const char *body_type)
 {
 	imsva_part *p = &b->m->parts[idx];
 	char mime[128];
@@ -72,8 +72,12 @@ void imsva_builder_part_set_content(imsva_builder *b, int idx, unsigned char *da
 	hash_hex(HASH_MD5, data ? (const void *)data : "", len, p->md5);
 	hash_hex(HASH_SHA1, data ? (const void *)data : "", len, p->sha1);
 	hash_hex(HASH_SHA256, data ? (const void *)data : "", len, p->sha256);
-	imsva_true_file_type_mime(data ? (const void *)data : "", len, p->filename, mime, sizeof mime,
-			    &p->tft_class, &p->tft_type, &p->tft_label);
+	if (body_type)
+		imsva_body_file_type(body_type, mime, sizeof mime, &p->tft_class, &p->tft_type,
+				     &p->tft_label);
+	else
+		imsva_true_file_type_mime(data ? (const void *)data : "", len, p->filename, mime,
+					  sizeof mime, &p->tft_class, &p->tft_type, &p->tft_label);
 	p->magic_mime = xstrdup(mime);
 }
 
@@ -126,7 +130,7 @@ static void leaf(imsva_builder *b, GMimeObject *obj, int depth)
 
 	size_t len;
 	unsigned char *data = decode_content(part, &len);
-	imsva_builder_part_set_content(b, idx, data, len);
+	imsva_builder_part_set_content(b, idx, data, len, p->is_body ? p->content_type : NULL);
 	p = &b->m->parts[idx];
 
 	if ((is_text || is_html) && GMIME_IS_TEXT_PART(obj)) {

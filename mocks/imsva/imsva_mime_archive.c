@@ -89,17 +89,17 @@ void imsva_archive_expand(imsva_builder *b, int idx)
 		p->is_attachment = 1;
 		if (archive_entry_is_encrypted(e)) {
 			p->encrypted = 1;
-			imsva_builder_part_set_content(b, child, NULL, 0);
+			imsva_builder_part_set_content(b, child, NULL, 0, NULL);
 			continue;
 		}
 		size_t len = 0;
 		unsigned char *data = read_entry(b, a, &len);
 		if (!data) {
 			p->encrypted = 1; /* unreadable: treat like encrypted (unscannable) */
-			imsva_builder_part_set_content(b, child, NULL, 0);
+			imsva_builder_part_set_content(b, child, NULL, 0, NULL);
 			break;
 		}
-		imsva_builder_part_set_content(b, child, data, len);
+		imsva_builder_part_set_content(b, child, data, len, NULL);
 		if (b->m->parts[child].tft_class == IMSVA_TFT_COMPRESSED)
 			imsva_archive_expand(b, child);
 	}

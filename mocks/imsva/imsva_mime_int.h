@@ -27,8 +27,11 @@ typedef struct imsva_builder {
 
 /* imsva_mime.c: append an empty part; returns its index or -1 at the limit. */
 int imsva_builder_part_new(imsva_builder *b, int parent, int depth);
-/* imsva_mime.c: content, digests and true file type of part idx (takes data). */
-void imsva_builder_part_set_content(imsva_builder *b, int idx, unsigned char *data, size_t len);
+/* imsva_mime.c: content, digests and true file type of part idx (takes data);
+ * a message body's type is its declared one (body_type), anything else's
+ * comes from its content (body_type NULL). */
+void imsva_builder_part_set_content(imsva_builder *b, int idx, unsigned char *data, size_t len,
+				    const char *body_type);
 /* imsva_mime.c: GMime's message of raw bytes (NULL when unparsable). */
 GMimeMessage *imsva_gmime_parse(const char *raw, size_t len);
 
@@ -45,5 +48,10 @@ void imsva_archive_expand(imsva_builder *b, int idx);
 void imsva_true_file_type_mime(const void *data, size_t len, const char *filename, char *mime,
 			       size_t mimelen, imsva_tft_class *cls, const char **id,
 			       const char **label);
+/* imsva_filetype.c: the type of a message body (text/plain or text/html), from
+ * its declared content type: a body is not a file, and libmagic's text
+ * checks cost most of a message's processing (docs/imsva.md). */
+void imsva_body_file_type(const char *content_type, char *mime, size_t mimelen,
+			  imsva_tft_class *cls, const char **id, const char **label);
 
 #endif

@@ -7,9 +7,13 @@
  * final state. A message that needs Virtual Analyzer is parked instead; a
  * failed lookup with fallback "defer" is retried later.
  *
+ * The queue works in batches: every claimed message is prepared (loaded,
+ * parsed, scanned, evaluated) outside any transaction, then the batch's
+ * writes are applied in one transaction of the queue's.
+ *
  * Dependencies: processing calls the message store (load, outcome), the VA
  * queue (park, state), delivery, quarantine and logs; the queue reaches it
- * only through the imsva_process_fn imsvad hands to imsva_queue_start. */
+ * only through the imsva_processor imsvad hands to imsva_queue_start. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,9 +280,7 @@ static int apply_verdict(imsva_app *app, store *st, const imsva_stored_msg *sm,
 	char *rcpts = imsva_rcpts_join(sm->rcpts_json);
 	const imsva_hit *term = v->terminal_hit >= 0 ? &v->hits[v->terminal_hit] : NULL;
 	imsva_msg_state final = final_state(v->intercept);
-	int rc = store_begin(st, err);
-	if (rc == 0)
-		rc = log_hits(st, sm, m, rcpts, v, err);
+	int rc = log_hits(st, sm, m, rcpts, v, err);
 	if (rc == 0 && v->intercept == IMSVA_INTERCEPT_QUARANTINE) {
 		rc = imsva_quarantine_put(st, sm->id, v->quarantine_area, term ? term->rule_name : "",
 					  term ? term->reason : "", sm->mail_from, sm->rcpts_json,
@@ -320,103 +322,118 @@ static int apply_verdict(imsva_app *app, store *st, const imsva_stored_msg *sm,
 	}
 	if (rc == 0)
 		rc = set_message_state(st, sm->id, final, 0, m, err);
-	if (rc == 0)
-		rc = store_commit(st, err);
-	if (rc < 0)
-		store_rollback(st);
 	free(rcpts);
 	free(out);
-	if (rc == 0)
-		worker_wake(app->deliver);
 	return rc;
 }
 
 static int park_for_va(imsva_app *app, store *st, const imsva_stored_msg *sm,
 		       const imsva_msg *m, const imsva_verdict *v, ctd_err *err)
 {
-	int rc = store_begin(st, err);
-	if (rc == 0 && v->status == IMSVA_EVAL_VA_SUBMIT)
+	int rc = 0;
+	if (v->status == IMSVA_EVAL_VA_SUBMIT)
 		rc = imsva_va_park(app, st, sm->id, m, v, err);
 	if (rc == 0)
 		rc = set_message_state(st, sm->id, IMSVA_MSG_VA, 0, m, err);
-	if (rc == 0)
-		rc = store_commit(st, err);
-	if (rc < 0)
-		store_rollback(st);
-	else
-		worker_wake(app->va);
 	return rc;
 }
 
-static int defer_message(imsva_app *app, store *st, const imsva_stored_msg *sm,
-			 const imsva_msg *m, ctd_err *err)
+/* ---- one claimed message: judged first, written in the queue's batch ---- */
+
+struct imsva_job {
+	imsva_stored_msg sm;
+	imsva_msg *m;
+	imsva_verdict v;
+};
+
+void imsva_job_free(imsva_job *job)
 {
-	if (imsva_wrs_outage_first_report(app->wrs))
-		imsva_log_system(st, "wrs_unreachable",
-				 "SPS %s unreachable: message %s deferred (wrs_fallback=defer)",
-				 app->cfg->sps_url, sm->internal_id);
-	return set_message_state(st, sm->id, IMSVA_MSG_DEFER,
-				 time_now_ms() + app->cfg->wrs_defer_retry, m, err);
+	if (!job)
+		return;
+	imsva_verdict_free(&job->v);
+	imsva_msg_free(job->m);
+	imsva_stored_msg_free(&job->sm);
+	free(job);
 }
 
-int imsva_process_message(imsva_app *app, int64_t msg_id, ctd_err *err)
+/* What evaluation found that only goes to the logs (outside any batch: a
+ * report of the SPS outage is made once, so it is not rolled back). */
+static void report_evaluation(imsva_app *app, store *st, const imsva_job *job)
+{
+	const imsva_verdict *v = &job->v;
+	if (v->lookup_error && imsva_wrs_outage_first_report(app->wrs))
+		imsva_log_system(st, "wrs_unreachable", v->status == IMSVA_EVAL_DEFER
+				 ? "SPS %s unreachable: message %s deferred (wrs_fallback=defer)"
+				 : "SPS %s unreachable: message %s scanned without web reputation"
+				   " (wrs_fallback=pass)", app->cfg->sps_url, job->sm.internal_id);
+	if (v->va_skipped_atse_off)
+		log_info("va.skipped", "message=%s reason=atse_off"
+			 " detail=\"Policy > Scan Engine > Advanced Threat Scan Engine is off\"",
+			 job->sm.internal_id);
+}
+
+imsva_job *imsva_process_prepare(imsva_app *app, int64_t msg_id, ctd_err *err)
 {
 	store *st = imsva_store(err);
 	if (!st)
-		return -1;
-	imsva_stored_msg sm;
-	memset(&sm, 0, sizeof sm);
-	if (imsva_msgs_load(st, msg_id, &sm, err) < 0)
-		return -1;
-	imsva_msg *m = NULL;
-	imsva_verdict v;
-	memset(&v, 0, sizeof v);
-	int rc = -1;
-	if (imsva_msg_parse(sm.data, sm.len, &m, err) < 0)
-		goto out;
+		return NULL;
+	imsva_job *job = xcalloc(1, sizeof *job);
+	if (imsva_msgs_load(st, msg_id, &job->sm, err) < 0) {
+		free(job);
+		return NULL;
+	}
+	const imsva_stored_msg *sm = &job->sm;
 	int atse_on = 0;
-	const imsva_ruleset *rules = imsva_rules_current(st, &atse_on, err);
-	if (!rules)
-		goto out;
-	imsva_scan_opts so = {.atse_enabled = atse_on};
-	imsva_scan(m, &so);
+	const imsva_ruleset *rules;
 	imsva_va_state va;
-	if (imsva_va_state_get(st, msg_id, &va, err) < 0)
-		goto out;
+	if (imsva_msg_parse(sm->data, sm->len, &job->m, err) < 0
+	    || !(rules = imsva_rules_current(st, &atse_on, err))
+	    || imsva_va_state_get(st, msg_id, &va, err) < 0)
+		goto fail;
+	imsva_scan_opts so = {.atse_enabled = atse_on};
+	imsva_scan(job->m, &so);
 	lookup_ctx lc = {app, st};
 	imsva_lookups lk = {.ctx = &lc, .so_file = lk_so_file,
 			    .wrs = app->wrs ? lk_wrs : NULL};
 	imsva_eval_opts eo = {.va_enabled = app->ddan.base_url != NULL, .va_level = app->va_level,
 			      .atse_off = !atse_on,
 			      .wrs_defer_on_error = !strcmp(app->cfg->wrs_fallback, "defer")};
-	imsva_envelope env = {.sender = sm.mail_from, .rcpts = (const char *const *)sm.rcpts,
-			      .nrcpts = sm.nrcpts};
-	if (imsva_policy_evaluate(rules, m, &env, &lk, &eo, &va, &v, err) < 0)
-		goto out;
-	if (v.lookup_error && v.status != IMSVA_EVAL_DEFER
-	    && imsva_wrs_outage_first_report(app->wrs))
-		imsva_log_system(st, "wrs_unreachable",
-				 "SPS %s unreachable: message %s scanned without web reputation"
-				 " (wrs_fallback=pass)", app->cfg->sps_url, sm.internal_id);
-	if (v.va_skipped_atse_off)
-		log_info("va.skipped", "message=%s reason=atse_off"
-			 " detail=\"Policy > Scan Engine > Advanced Threat Scan Engine is off\"",
-			 sm.internal_id);
-	switch (v.status) {
+	imsva_envelope env = {.sender = sm->mail_from, .rcpts = (const char *const *)sm->rcpts,
+			      .nrcpts = sm->nrcpts};
+	if (imsva_policy_evaluate(rules, job->m, &env, &lk, &eo, &va, &job->v, err) < 0)
+		goto fail;
+	report_evaluation(app, st, job);
+	return job;
+fail:
+	imsva_job_free(job);
+	return NULL;
+}
+
+int imsva_process_apply(imsva_app *app, store *st, const imsva_job *job, ctd_err *err)
+{
+	const imsva_stored_msg *sm = &job->sm;
+	switch (job->v.status) {
 	case IMSVA_EVAL_DONE:
-		rc = apply_verdict(app, st, &sm, m, &v, err);
-		break;
+		return apply_verdict(app, st, sm, job->m, &job->v, err);
 	case IMSVA_EVAL_VA_SUBMIT:
 	case IMSVA_EVAL_VA_WAIT:
-		rc = park_for_va(app, st, &sm, m, &v, err);
-		break;
+		return park_for_va(app, st, sm, job->m, &job->v, err);
 	case IMSVA_EVAL_DEFER:
-		rc = defer_message(app, st, &sm, m, err);
-		break;
+		return set_message_state(st, sm->id, IMSVA_MSG_DEFER,
+					 time_now_ms() + app->cfg->wrs_defer_retry, job->m, err);
 	}
-out:
-	imsva_verdict_free(&v);
-	imsva_msg_free(m);
-	imsva_stored_msg_free(&sm);
-	return rc;
+	return ctd_fail(err, CTD_EINTERNAL, "message %" PRId64 ": unknown verdict", sm->id);
+}
+
+void imsva_process_committed(imsva_app *app, const imsva_job *job)
+{
+	if (job->v.status == IMSVA_EVAL_DONE)
+		worker_wake(app->deliver);
+	else if (job->v.status != IMSVA_EVAL_DEFER)
+		worker_wake(app->va);
+}
+
+int64_t imsva_job_msg_id(const imsva_job *job)
+{
+	return job->sm.id;
 }

@@ -188,7 +188,10 @@ int main(int argc, char **argv)
 					     .on_login_failed = imsva_admin_login_failed});
 	app.wrs = imsva_wrs_new(cfg.sps_url, cfg.wrs_cache_ttl);
 
-	if (!imsva_queue_start(&app, (int)cfg.workers, imsva_process_message, &err))
+	static const imsva_processor processor = {imsva_process_prepare, imsva_process_apply,
+						  imsva_process_committed, imsva_job_msg_id,
+						  imsva_job_free};
+	if (!imsva_queue_start(&app, (int)cfg.workers, &processor, &err))
 		fatal("imsva.queue", "error=\"%s\"", err.msg);
 	app.deliver = start_worker("deliver", cfg.deliver_retry, imsva_deliver_run, &app);
 	app.va = start_worker("va", cfg.va_poll_interval, imsva_va_run, &app);

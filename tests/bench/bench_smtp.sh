@@ -12,10 +12,6 @@
 # group), so the bench also prints the disk's fdatasync latency: the floor
 # that a durable 250 adds to every message there.
 #
-# Postfix's test tools come from the Debian package postfix; when they are
-# missing and we are root, they are installed non-interactively without
-# starting (or leaving) a Postfix daemon on port 25.
-#
 # Knobs (environment): BENCH_MESSAGES (default 20000), BENCH_SESSIONS
 # (a list of session counts, default "1 10 50"),
 # BENCH_SIZE (message bytes, 2048), BENCH_MAILDEV_PER_SESSION (messages per
@@ -28,35 +24,6 @@ MESSAGES=${BENCH_MESSAGES:-20000}
 SESSION_COUNTS=${BENCH_SESSIONS:-1 10 50}
 SIZE=${BENCH_SIZE:-2048}
 MAILDEV_PER_SESSION=${BENCH_MAILDEV_PER_SESSION:-60}
-PATH=$PATH:/usr/sbin:/usr/lib/postfix/sbin
-
-install_postfix_tools() {
-	command -v smtp-source >/dev/null && command -v smtp-sink >/dev/null && return 0
-	if [[ $(id -u) -ne 0 ]]; then
-		echo "bench: smtp-source/smtp-sink missing (apt-get install postfix as root)" >&2
-		exit 1
-	fi
-	echo "bench: installing postfix for smtp-source/smtp-sink (no daemon is started)"
-	# policy-rc.d 101 = "do not start services" while the package installs
-	local policy=/usr/sbin/policy-rc.d own_policy=0
-	if [[ ! -e $policy ]]; then
-		printf '#!/bin/sh\nexit 101\n' >"$policy"
-		chmod 755 "$policy"
-		own_policy=1
-	fi
-	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postfix \
-		>/dev/null || { apt-get update -q >/dev/null &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postfix \
-			>/dev/null; }
-	((own_policy)) && rm -f "$policy"
-	# belt and braces: a Postfix master that came up anyway is stopped
-	if postfix status >/dev/null 2>&1; then postfix stop >/dev/null 2>&1 || true; fi
-}
-
-free_port() {
-	python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
-}
 
 # Run smtp-source with $2 sessions against port $1 ($3 messages, default
 # $MESSAGES); print messages per second.
@@ -113,24 +80,32 @@ trap cleanup EXIT
 
 # imsvad: fresh store, default policy, durable commits
 bin/imsvad --home "$work/imsva" --port 0 --smtp_port 0 --log_level info \
-	>"$work/imsvad.log" 2>&1 &
+	--admin_password bench >"$work/imsvad.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do [[ -s $work/imsva/run/imsva.json ]] && break; sleep 0.1; done
 imsva_port=$(python3 -c "import json,sys;print(json.load(open('$work/imsva/run/imsva.json'))['listeners']['smtp'].rsplit(':',1)[1])")
+imsva_api=$(python3 -c "import json;print(json.load(open('$work/imsva/run/imsva.json'))['listeners']['https'])")
+imsva_token=$(curl -sk "$imsva_api/api/login" -d '{"password":"bench"}' |
+	python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
+
+# Wait until imsvad has processed everything it took in, so that its backlog
+# does not slow the next measurement (of any server: they share the cores).
+wait_imsvad_idle() {
+	for _ in $(seq 1200); do
+		curl -sk "$imsva_api/api/status" -H "Authorization: Bearer $imsva_token" |
+			python3 -c "import json,sys;s=json.load(sys.stdin)['states'];sys.exit(0 if not s.get('new') and not s.get('processing') else 1)" &&
+			return 0
+		sleep 0.25
+	done
+	echo "bench: imsvad still processing after 5 minutes" >&2
+	exit 1
+}
 
 sink_port=$(free_port)
 sink_user=()
 [[ $(id -u) -eq 0 ]] && sink_user=(-u nobody) # smtp-sink refuses to run as root
 smtp-sink "${sink_user[@]}" -c 127.0.0.1:"$sink_port" 256 >/dev/null 2>&1 &
 pids+=($!)
-wait_listening() {
-	for _ in $(seq 100); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "bench: nothing listens on port $1" >&2
-	exit 1
-}
 wait_listening "$sink_port"
 wait_listening "$imsva_port"
 
@@ -154,6 +129,7 @@ for n in $SESSION_COUNTS; do
 	figure "smtp.s$n.smtp_sink.msgs_per_s" "$sink_rate" msgs/s higher "postfix smtp-sink"
 	imsva_rate=$(measure "$imsva_port" "$n")
 	figure "smtp.s$n.imsvad.msgs_per_s" "$imsva_rate" msgs/s higher "imsvad (durable 250)"
+	wait_imsvad_idle
 	goal "smtp.s$n.ratio_vs_smtp_sink" \
 		"$(python3 -c "print(f'{$imsva_rate / $sink_rate:.2f}')")" 0.8 "ratio imsvad / smtp-sink"
 	if [[ $n == 1 ]]; then

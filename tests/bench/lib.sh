@@ -48,3 +48,44 @@ goal_figure() {
 limit() {
 	goal_figure "$1" "$2" "$3" lower "$4" "$5"
 }
+
+# Postfix's test tools (smtp-source, smtp-sink) from the Debian package
+# postfix: when missing and we are root, installed non-interactively without
+# starting (or leaving) a Postfix daemon on port 25.
+PATH=$PATH:/usr/sbin:/usr/lib/postfix/sbin
+install_postfix_tools() {
+	command -v smtp-source >/dev/null && command -v smtp-sink >/dev/null && return 0
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "bench: smtp-source/smtp-sink missing (apt-get install postfix as root)" >&2
+		exit 1
+	fi
+	echo "bench: installing postfix for smtp-source/smtp-sink (no daemon is started)"
+	# policy-rc.d 101 = "do not start services" while the package installs
+	local policy=/usr/sbin/policy-rc.d own_policy=0
+	if [[ ! -e $policy ]]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		own_policy=1
+	fi
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postfix \
+		>/dev/null || { apt-get update -q >/dev/null &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postfix \
+			>/dev/null; }
+	((own_policy)) && rm -f "$policy"
+	# belt and braces: a Postfix master that came up anyway is stopped
+	if postfix status >/dev/null 2>&1; then postfix stop >/dev/null 2>&1 || true; fi
+}
+
+free_port() {
+	python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
+}
+
+wait_listening() {
+	for _ in $(seq 100); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "bench: nothing listens on port $1" >&2
+	exit 1
+}

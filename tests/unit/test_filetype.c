@@ -1,5 +1,6 @@
 /* test_filetype.c - unit tests of common/filetype.c: descriptions and MIME
- * types from the one libmagic handle, from several threads at once. */
+ * types from the pool of libmagic handles, from more threads at once than
+ * the pool has handles. */
 #include <check.h>
 #include <pthread.h>
 #include <string.h>
@@ -39,12 +40,12 @@ static void *classify_many(void *arg)
 	return NULL;
 }
 
-TEST(test_threads_share_the_handle)
+TEST(test_threads_share_the_pool)
 {
-	pthread_t t[4];
-	for (int i = 0; i < 4; i++)
+	pthread_t t[10];
+	for (int i = 0; i < 10; i++)
 		pthread_create(&t[i], NULL, classify_many, NULL);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 10; i++) {
 		void *bad;
 		pthread_join(t[i], &bad);
 		ck_assert_ptr_null(bad);

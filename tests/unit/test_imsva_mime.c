@@ -459,3 +459,48 @@ TEST(test_rewrite)
 	ck_assert_str_eq(out, raw);
 	free(out);
 }
+
+/* A body is typed by its declared content type (libmagic is for files): a
+ * text body starting with #! is plain text, the same bytes attached a script. */
+TEST(test_body_typed_as_declared)
+{
+	imsva_msg *m = parse("From: a@example.com\r\nTo: b@example.net\r\nSubject: s\r\n"
+			     "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+			     "--b\r\nContent-Type: text/plain\r\n\r\n#!/bin/sh\r\necho hi\r\n"
+			     "--b\r\nContent-Type: text/html\r\n\r\n{\\rtf1\\ansi hello}\r\n"
+			     "--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment;"
+			     " filename=run\r\n\r\n#!/bin/sh\r\necho hi\r\n--b--\r\n");
+	ck_assert_uint_eq(m->nparts, 3);
+	ck_assert(m->parts[0].is_body && m->parts[1].is_body);
+	ck_assert_int_eq(m->parts[0].tft_class, IMSVA_TFT_TEXT);
+	ck_assert_str_eq(m->parts[0].tft_type, "txt");
+	ck_assert_str_eq(m->parts[0].magic_mime, "text/plain");
+	ck_assert_int_eq(m->parts[1].tft_class, IMSVA_TFT_TEXT);
+	ck_assert_str_eq(m->parts[1].tft_type, "html");
+	const imsva_part *run = part_named(m, "run");
+	ck_assert_int_eq(run->tft_class, IMSVA_TFT_SCRIPT);
+	ck_assert_str_eq(run->tft_type, "sh");
+	imsva_msg_free(m);
+}
+
+/* libmagic sees the first 64 KiB: a big text with a binary tail is text,
+ * binary bytes within the first 64 KiB make it "other". */
+TEST(test_file_type_from_a_bounded_prefix)
+{
+	size_t len = 200 << 10;
+	char *data = xmalloc(len);
+	memset(data, 'a', len);
+	for (size_t i = 80; i < len; i += 81)
+		data[i] = '\n';
+	memset(data + (100 << 10), 0, 1024);
+	imsva_tft_class cls;
+	const char *type, *label;
+	ck_assert_int_eq(imsva_engine_init(NULL), 0);
+	imsva_true_file_type(data, len, "big.log", &cls, &type, &label);
+	ck_assert_int_eq(cls, IMSVA_TFT_TEXT);
+	ck_assert_str_eq(type, "txt");
+	memset(data + 1024, 0, 1024);
+	imsva_true_file_type(data, len, "big.log", &cls, &type, &label);
+	ck_assert_int_eq(cls, IMSVA_TFT_OTHER);
+	free(data);
+}

@@ -1,0 +1,131 @@
+/* test_imsva_queue.c - imsvad's processing workers with a stand-in
+ * processor on a real store: a claimed batch is written in one transaction,
+ * and a message whose writes fail (or that cannot be prepared) is retried
+ * later without costing the rest of its batch anything: its own partial
+ * writes are rolled back, the others reach their state exactly once. */
+#include <check.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "imsva/imsva_app.h"
+#include "imsva/imsva_smtp.h"
+#include "testlib.h"
+#include "util.h"
+
+#define MESSAGES 40
+
+struct imsva_job {
+	int64_t id;
+	char subject[32];
+};
+
+static atomic_int committed[MESSAGES + 1];
+static char *dir;
+
+static imsva_job *fake_prepare(imsva_app *app, int64_t id, ctd_err *err)
+{
+	(void)app;
+	if (id % 10 == 7) { /* cannot be parsed, say */
+		ctd_fail(err, CTD_EINVAL, "unpreparable %lld", (long long)id);
+		return NULL;
+	}
+	imsva_job *job = xcalloc(1, sizeof *job);
+	job->id = id;
+	snprintf(job->subject, sizeof job->subject, "message %lld", (long long)id);
+	return job;
+}
+
+/* Every message is written as delivered; every 10th then fails, after its
+ * write, which must not survive. */
+static int fake_apply(imsva_app *app, store *st, const imsva_job *job, ctd_err *err)
+{
+	(void)app;
+	if (imsva_msgs_processed(st, job->id, IMSVA_MSG_DELIVERED, 0, job->subject, "", err) < 0)
+		return -1;
+	if (job->id % 10 == 3)
+		return ctd_fail(err, CTD_ESTORE, "write failed for %lld", (long long)job->id);
+	return 0;
+}
+
+static void fake_committed(imsva_app *app, const imsva_job *job)
+{
+	(void)app;
+	atomic_fetch_add(&committed[job->id], 1);
+}
+
+static int64_t fake_msg_id(const imsva_job *job)
+{
+	return job->id;
+}
+
+static void fake_free(imsva_job *job)
+{
+	free(job);
+}
+
+static const imsva_processor fake = {fake_prepare, fake_apply, fake_committed, fake_msg_id,
+				     fake_free};
+
+static const char *state_of(store *st, int64_t id)
+{
+	static char buf[32];
+	ctd_err err = {0};
+	json_t *o = imsva_msgs_get_json(st, id, &err);
+	ck_assert_ptr_nonnull(o);
+	snprintf(buf, sizeof buf, "%s", json_string_value(json_object_get(o, "state")));
+	json_decref(o);
+	return buf;
+}
+
+static int unfinished(store *st)
+{
+	ctd_err err = {0};
+	json_t *o = imsva_msgs_state_counts(st, &err);
+	json_t *states = json_object_get(o, "states");
+	int n = (int)(json_integer_value(json_object_get(states, "new")) +
+		      json_integer_value(json_object_get(states, "processing")));
+	json_decref(o);
+	return n;
+}
+
+TEST(batch_with_failures)
+{
+	dir = tl_tmpdir("imsva-queue");
+	char *db = xasprintf("%s/lab.db", dir);
+	store_set_path(db);
+	ctd_err err = {0};
+	store *st = imsva_store(&err);
+	ck_assert_msg(st, "%s", err.msg);
+	/* committed before the workers start, so the first claims are full batches */
+	for (int i = 1; i <= MESSAGES; i++) {
+		char *rcpts[] = {"a@example.org"};
+		smtp_envelope e = {.helo = "client.test", .client_ip = "192.0.2.1",
+				   .mail_from = "s@test", .rcpts = rcpts, .nrcpts = 1,
+				   .received_ms = 1000};
+		sbuf_printf(&e.data, "Subject: %d\r\n\r\nbody\r\n", i);
+		int64_t id;
+		ck_assert_int_eq(imsva_msgs_insert(st, &e, &id, &err), 0);
+		ck_assert_int_eq(id, i);
+		sbuf_free(&e.data);
+	}
+	imsva_app app;
+	memset(&app, 0, sizeof app);
+	ck_assert_ptr_nonnull(imsva_queue_start(&app, 2, &fake, &err));
+	imsva_queue_kick(app.queue);
+	for (int i = 0; i < 1000 && unfinished(st) > 0; i++)
+		usleep(10000);
+	imsva_queue_stop(app.queue);
+	imsva_queue_free(app.queue);
+
+	for (int id = 1; id <= MESSAGES; id++) {
+		int fails = id % 10 == 3 || id % 10 == 7;
+		ck_assert_msg(!strcmp(state_of(st, id), fails ? "defer" : "delivered"),
+			      "message %d is %s", id, state_of(st, id));
+		ck_assert_int_eq(atomic_load(&committed[id]), fails ? 0 : 1);
+	}
+	store_close_thread();
+	tl_rmrf(dir);
+	free(db);
+	free(dir);
+}
