@@ -107,6 +107,9 @@ TESTS := $(if $(T),$(foreach t,$(ALL_TESTS),$(if $(call matches_t,$(t)),$(t))),$
 # Test programs run in parallel on the cores (tests/run.sh -j).
 JOBS ?= $(NPROC)
 
+# Programs the benchmarks run (tests/bench/*.c), built by make bench.
+BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
+
 # libFuzzer harnesses (make fuzz): tests/fuzz/fuzz_<name>.c, corpus in
 # tests/fuzz/corpus/<name>/.
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(filter-out %/fuzz_util.c,$(wildcard tests/fuzz/fuzz_*.c)))
@@ -214,6 +217,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(TESTLIB) $(MOCK_LIBS) $(LIBCT
 	$(say) LINK $@
 	$(Q)$(CC) -o $@ $(filter-out $(FLAGS_STAMP),$^) $(CHECK_LIBS) $(LDLIBS)
 
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(MOCK_LIBS) $(LIBCTD) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) -o $@ $(filter-out $(FLAGS_STAMP),$^) $(LDLIBS)
+
 $(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/fuzz_util.o $(MOCK_LIBS) $(LIBCTD) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
@@ -245,7 +253,8 @@ install: all
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/ctdlab
 
 bench: all
-	@BASE=$(BASE) tests/bench/run.sh
+	@$(MAKE) $(MAKE_JOBS) --no-print-directory $(BENCH_BIN)
+	@BENCH_BINDIR=$(BUILD)/bench BASE=$(BASE) tests/bench/run.sh
 
 docker-smoke:
 	docker/smoke-test.sh

@@ -20,6 +20,10 @@
  * does not start with a UTF-8 sequence. */
 static int next_char(const char *s, size_t n, int *len)
 {
+	if ((unsigned char)*s < 0x80) { /* ASCII, nearly every byte of a feed: no decoding */
+		*len = 1;
+		return (unsigned char)*s;
+	}
 	int l = n > 4 ? 4 : (int)n;
 	int c = xmlGetUTF8Char((const unsigned char *)s, &l);
 	*len = l > 0 ? l : 1;
@@ -63,6 +67,8 @@ int so_text_check(const char *field, const char *text, size_t max, ctd_err *err)
 
 int so_xml_safe(const char *s)
 {
+	while (*s >= 0x20 && *s < 0x7f) /* printable ASCII: the common case, no decoding */
+		s++;
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
 		int len, c = next_char(s + i, n - i, &len);

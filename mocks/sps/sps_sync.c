@@ -18,9 +18,10 @@
 #define APPLY_BATCH 2000
 
 static struct {
-	pthread_mutex_t mu;  /* guards reset_requested */
+	pthread_mutex_t mu;  /* guards reset_requested and last_duration_ms */
 	worker *worker;      /* NULL: no source configured */
 	int reset_requested; /* the next run starts from an empty list */
+	int64_t last_duration_ms; /* of the last sync that succeeded */
 	int configured;
 	int registered;
 	char *source, *url;
@@ -148,6 +149,7 @@ long sps_sync_once(const dtas_client *c, const char *source, const char *url, ct
 	if (state_cursor(st, &cursor, err) != 0)
 		return -1;
 	start = cursor;
+	int64_t started_ms = time_mono_ms();
 	pull_ctx p = {.st = st};
 	long n = sofeed_pull(c, &cursor, on_record, &p, err);
 	if (p.failed)
@@ -170,6 +172,9 @@ long sps_sync_once(const dtas_client *c, const char *source, const char *url, ct
 		detail = json_pack("{s:s, s:s, s:s}", "source", source, "url", url, "error", err->msg);
 		events_append(st, "sps", "sync.failed", url, detail, NULL);
 	} else {
+		pthread_mutex_lock(&S.mu);
+		S.last_duration_ms = time_mono_ms() - started_ms;
+		pthread_mutex_unlock(&S.mu);
 		int recovered = last_failure[0] != '\0';
 		last_failure[0] = '\0';
 		/* quiet intervals stay off the timeline and the info log */
@@ -426,6 +431,9 @@ json_t *sps_sync_status(ctd_err *err)
 	json_object_set_new(out, "last_change_ms", json_integer(last_change));
 	json_object_set_new(out, "change_number", json_integer(sqlite3_column_int64(s, 7)));
 	sqlite3_reset(s);
+	pthread_mutex_lock(&S.mu);
+	json_object_set_new(out, "last_sync_duration_ms", json_integer(S.last_duration_ms));
+	pthread_mutex_unlock(&S.mu);
 	json_object_set_new(out, "status", json_string(subscription_status(out)));
 	json_t *counts = sps_so_counts(err);
 	if (!counts) {
