@@ -4,6 +4,7 @@
  * and read with libxml2's SAX2 parser. */
 #include "sofeed.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,18 +168,39 @@ typedef struct feed_reader {
 	enum field field;
 	char *ms_attr;    /* a time field's ms attribute, NULL when absent */
 	sbuf text;        /* the field's text so far */
+	/* element names as libxml2 interns them (one pointer per name and
+	 * parse) with the field each is: no string compare per element */
+	const xmlChar *seen_name[16];
+	enum field seen_field[16];
+	int nseen;
 	so_record rec;
 	int64_t max_id, last_query_id;
 	int more, aborted; /* the consumer stopped the parse at ID aborted_at */
 	int64_t aborted_at;
 } feed_reader;
 
-static enum field report_field(const char *name)
+static enum field report_field(feed_reader *fr, const xmlChar *localname)
 {
+	for (int i = 0; i < fr->nseen; i++)
+		if (fr->seen_name[i] == localname)
+			return fr->seen_field[i];
+	enum field f = F_NONE;
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-		if (!strcasecmp(name, fields[i].name))
-			return fields[i].field;
-	return F_NONE;
+		if (!strcasecmp((const char *)localname, fields[i].name))
+			f = fields[i].field;
+	if (fr->nseen < (int)(sizeof fr->seen_name / sizeof fr->seen_name[0])) {
+		fr->seen_name[fr->nseen] = localname;
+		fr->seen_field[fr->nseen++] = f;
+	}
+	return f;
+}
+
+/* snprintf(dst, cap, "%s", src) without the formatting */
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 static const char *text_of(feed_reader *fr)
@@ -204,15 +226,15 @@ static void field_done(feed_reader *fr)
 	const char *t = text_of(fr);
 	switch (fr->field) {
 	case F_ID: r->id = strtoll(t, NULL, 10); break;
-	case F_TYPE: snprintf(r->type, sizeof r->type, "%s", t); break;
+	case F_TYPE: copy_text(r->type, sizeof r->type, t); break;
 	case F_VALUE: if (!r->value) r->value = xstrdup(t); break;
-	case F_RISK: snprintf(r->risk, sizeof r->risk, "%s", t); break;
+	case F_RISK: copy_text(r->risk, sizeof r->risk, t); break;
 	case F_SOURCE: if (!r->source) r->source = xstrdup(t); break;
 	case F_FIRST_SEEN: r->first_seen_ms = time_of(fr); break;
 	case F_LAST_SEEN: r->last_seen_ms = time_of(fr); break;
 	case F_EXPIRATION: r->expires_ms = time_of(fr); break;
-	case F_SHA1: snprintf(r->related_sha1, sizeof r->related_sha1, "%s", t); break;
-	case F_ACTION: snprintf(r->action, sizeof r->action, "%s", t); break;
+	case F_SHA1: copy_text(r->related_sha1, sizeof r->related_sha1, t); break;
+	case F_ACTION: copy_text(r->action, sizeof r->action, t); break;
 	case F_REMOVED: r->removed = strtoll(t, NULL, 10) != 0; break;
 	case F_LAST_QUERY_ID: fr->last_query_id = strtoll(t, NULL, 10); break;
 	case F_HAS_MORE: fr->more = strtoll(t, NULL, 10) != 0; break;
@@ -272,7 +294,7 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 		return; /* inside a field: its text is all that counts */
 	enum field f = F_NONE;
 	if (fr->report_depth && fr->depth == fr->report_depth + 1) {
-		f = report_field(name);
+		f = report_field(fr, localname);
 	} else if (!fr->report_depth && fr->depth >= 2 && !strcasecmp(name, "REPORT")) {
 		fr->report_depth = fr->depth;
 		return;
@@ -361,6 +383,34 @@ int sofeed_parse(const char *xml, size_t len, int (*cb)(const so_record *r, void
 	return 0;
 }
 
+void so_record_list_add(so_record_list *l, const so_record *r)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->rec = xrealloc(l->rec, l->cap * sizeof *l->rec);
+	}
+	so_record *copy = &l->rec[l->n++];
+	*copy = *r;
+	copy->value = xstrdup(r->value ? r->value : "");
+	copy->source = xstrdup(r->source ? r->source : "");
+}
+
+void so_record_list_clear(so_record_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->rec[i].value);
+		free(l->rec[i].source);
+	}
+	l->n = 0;
+}
+
+void so_record_list_free(so_record_list *l)
+{
+	so_record_list_clear(l);
+	free(l->rec);
+	*l = (so_record_list){0};
+}
+
 /* Counts the records of a pull while handing them to the consumer. */
 typedef struct pull_ctx {
 	int (*cb)(const so_record *r, void *cls);
@@ -375,36 +425,91 @@ static int pull_one(const so_record *r, void *cls)
 	return p->cb ? p->cb(r, p->cls) : 0;
 }
 
+static int fetch_page(const dtas_client *c, int64_t cursor, http_response *r, ctd_err *err)
+{
+	char hdr[64];
+	snprintf(hdr, sizeof hdr, "X-DTAS-LastQueryID: %lld", (long long)cursor);
+	const char *extra[] = {hdr, NULL};
+	*r = (http_response){0};
+	if (dtas_call(c, "GET", "get_black_lists", extra, NULL, 0, NULL, 0, r, err) != 0)
+		return -1;
+	if (r->status == 200)
+		return 0;
+	ctd_fail(err, r->status == 401 ? CTD_EAUTH : CTD_EIO, "get_black_lists: HTTP %ld %.160s",
+		 r->status, r->body.data ? r->body.data : "");
+	http_response_free(r);
+	return -1;
+}
+
+/* The next page, fetched in a thread of its own while the consumer reads
+ * the current one: the producer writes and sends a page while the consumer
+ * parses and stores the one before, on the other core. */
+typedef struct page_ahead {
+	const dtas_client *c;
+	int64_t cursor;
+	http_response resp;
+	ctd_err err;
+	int rc;
+	pthread_t thread;
+} page_ahead;
+
+static void *fetch_ahead(void *arg)
+{
+	page_ahead *a = arg;
+	a->rc = fetch_page(a->c, a->cursor, &a->resp, &a->err);
+	return NULL;
+}
+
+/* Where the page after this one starts, read off its end, where the lab's
+ * producers write LAST_QUERY_ID and HAS_MORE; 0 when it says there is no
+ * more or cannot tell. A guess to fetch ahead on: the parse decides. */
+static int64_t next_cursor_guess(const sbuf *body)
+{
+	static const char last_tag[] = "<LAST_QUERY_ID>", more_tag[] = "<HAS_MORE>1<";
+	size_t from = body->len > 256 ? body->len - 256 : 0;
+	const char *tail = body->data ? body->data + from : "";
+	size_t n = body->len - from;
+	const char *last = memmem(tail, n, last_tag, sizeof last_tag - 1);
+	if (!last || !memmem(tail, n, more_tag, sizeof more_tag - 1))
+		return 0;
+	return strtoll(last + sizeof last_tag - 1, NULL, 10);
+}
+
 long sofeed_pull(const dtas_client *c, int64_t *cursor,
 		 int (*cb)(const so_record *r, void *cls), void *cls, ctd_err *err)
 {
 	pull_ctx ctx = {cb, cls, 0};
+	http_response page;
+	if (fetch_page(c, *cursor, &page, err) < 0)
+		return -1;
 	for (;;) {
-		char hdr[64];
-		snprintf(hdr, sizeof hdr, "X-DTAS-LastQueryID: %lld", (long long)*cursor);
-		const char *extra[] = {hdr, NULL};
-		http_response r = {0};
-		if (dtas_call(c, "GET", "get_black_lists", extra, NULL, 0, NULL, 0, &r, err) != 0)
-			return -1;
-		if (r.status != 200) {
-			ctd_fail(err, r.status == 401 ? CTD_EAUTH : CTD_EIO,
-				 "get_black_lists: HTTP %ld %.160s", r.status,
-				 r.body.data ? r.body.data : "");
-			http_response_free(&r);
-			return -1;
-		}
+		page_ahead ahead = {.c = c, .cursor = next_cursor_guess(&page.body)};
+		int fetching = ahead.cursor > *cursor &&
+			       pthread_create(&ahead.thread, NULL, fetch_ahead, &ahead) == 0;
 		int64_t last = *cursor;
 		int more = 0;
-		int rc = sofeed_parse(r.body.data ? r.body.data : "", r.body.len, pull_one, &ctx,
-				      &last, &more, err);
-		http_response_free(&r);
-		if (rc != 0)
-			return -1;
+		int rc = sofeed_parse(page.body.data ? page.body.data : "", page.body.len, pull_one,
+				      &ctx, &last, &more, err);
+		http_response_free(&page);
+		if (fetching)
+			pthread_join(ahead.thread, NULL);
 		/* a page that does not advance the cursor ends the pull: never loop forever */
 		int advanced = last > *cursor;
 		if (advanced)
 			*cursor = last;
-		if (!more || !advanced)
-			return ctx.count;
+		int usable = fetching && ahead.rc == 0;
+		if (rc != 0 || !more || !advanced) {
+			if (usable)
+				http_response_free(&ahead.resp);
+			return rc != 0 ? -1 : ctx.count;
+		}
+		if (usable && ahead.cursor == *cursor) {
+			page = ahead.resp;
+			continue;
+		}
+		if (usable)
+			http_response_free(&ahead.resp);
+		if (fetch_page(c, *cursor, &page, err) < 0)
+			return -1;
 	}
 }

@@ -4,6 +4,9 @@
  * "Sync now" asks, applies the incremental changes (removed = delete) in short
  * transactions, and records the cursor, last sync time, the last sync that
  * brought changes (time and change number) and errors in sps_sync_state.
+ * A full sync (cursor 0) loads an index-free twin of the list that replaces
+ * it when the pull is complete (common/store_swap.h): a million objects in
+ * seconds, and lookups see the old list until then, never half of the new.
  * Network calls never run on the event loop. */
 #include <pthread.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@
 #include "util.h"
 #include "worker.h"
 #include "metrics.h"
+#include "store_swap.h"
 
 #define APPLY_BATCH 2000
 
@@ -31,10 +35,15 @@ static struct {
 
 /* ---- applying a pull ---- */
 
+/* Records are buffered so no transaction stays open across a network fetch.
+ * A full sync's batch goes to the twin with each record's lookup key; a
+ * removal it meets (an object removed while the pull went on) waits in
+ * `removed`, applied to the list after the swap. */
 typedef struct pull_ctx {
 	store *st;
-	so_record *batch;
-	size_t n;
+	int full;            /* cursor 0: into the twin */
+	so_record_list batch, removed;
+	char *keys[APPLY_BATCH]; /* full: the batch's lookup keys */
 	long applied;
 	int failed;
 	ctd_err err;
@@ -42,74 +51,95 @@ typedef struct pull_ctx {
 
 static void batch_clear(pull_ctx *p)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		free(p->batch[i].value);
-		free(p->batch[i].source);
-	}
-	p->n = 0;
+	for (size_t i = 0; p->full && i < p->batch.n; i++)
+		free(p->keys[i]);
+	so_record_list_clear(&p->batch);
 }
 
-/* Apply the buffered records; with `finish`, in the same transaction also
- * record the new cursor (so objects and cursor move together). */
+static int batch_write(pull_ctx *p, ctd_err *err)
+{
+	if (p->full)
+		return sps_so_load(p->st, p->batch.rec, p->keys, p->batch.n, err);
+	for (size_t i = 0; i < p->batch.n; i++)
+		if (sps_so_apply(p->st, &p->batch.rec[i], err) != 0)
+			return -1;
+	return 0;
+}
+
+/* The end of a pull, in the transaction of its last batch: a full sync's
+ * twin swapped in and the late records applied; the new cursor recorded (so
+ * objects and cursor move together) and expired objects dropped. */
+static int pull_finish(pull_ctx *p, int64_t cursor, long changes, ctd_err *err)
+{
+	if (p->full && store_twin_swap(p->st, "sps_objects", SPS_SO_TWIN, "type, value", err) != 0)
+		return -1;
+	for (size_t i = 0; i < p->removed.n; i++)
+		if (sps_so_remove_older(p->st, &p->removed.rec[i], err) != 0)
+			return -1;
+	sqlite3_stmt *s = store_stmt(
+		p->st,
+		"UPDATE sps_sync_state SET cursor = ?1, last_sync_ms = ?2,"
+		" last_success_ms = ?2, last_error = '', last_changes = ?3,"
+		" last_change_ms = CASE WHEN ?3 > 0 THEN ?2 ELSE last_change_ms END,"
+		" change_number = CASE WHEN ?3 > 0 THEN ?1 ELSE change_number END,"
+		" syncs = syncs + 1 WHERE id = 1",
+		err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, cursor);
+	sqlite3_bind_int64(s, 2, time_now_ms());
+	sqlite3_bind_int64(s, 3, changes);
+	if (store_step_done(p->st, s, err) != 0)
+		return -1;
+	s = store_stmt(p->st, "DELETE FROM sps_objects WHERE expires_ms != 0 AND expires_ms <= ?1",
+		       err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, time_now_ms());
+	return store_step_done(p->st, s, err);
+}
+
+/* Write the buffered records; with `cursor`, finish the pull in the same
+ * transaction. */
 static int batch_flush(pull_ctx *p, const int64_t *cursor, long changes, ctd_err *err)
 {
-	if (p->n == 0 && !cursor)
+	if (p->batch.n == 0 && !cursor)
 		return 0;
-	if (store_begin(p->st, err) != 0)
+	if (store_begin(p->st, err) != 0) {
+		batch_clear(p);
 		return -1;
-	for (size_t i = 0; i < p->n; i++)
-		if (sps_so_apply(p->st, &p->batch[i], err) != 0)
-			goto fail;
-	if (cursor) {
-		sqlite3_stmt *s = store_stmt(
-			p->st,
-			"UPDATE sps_sync_state SET cursor = ?1, last_sync_ms = ?2,"
-			" last_success_ms = ?2, last_error = '', last_changes = ?3,"
-			" last_change_ms = CASE WHEN ?3 > 0 THEN ?2 ELSE last_change_ms END,"
-			" change_number = CASE WHEN ?3 > 0 THEN ?1 ELSE change_number END,"
-			" syncs = syncs + 1 WHERE id = 1",
-			err);
-		if (!s)
-			goto fail;
-		sqlite3_bind_int64(s, 1, *cursor);
-		sqlite3_bind_int64(s, 2, time_now_ms());
-		sqlite3_bind_int64(s, 3, changes);
-		if (store_step_done(p->st, s, err) != 0)
-			goto fail;
-		s = store_stmt(p->st,
-			       "DELETE FROM sps_objects WHERE expires_ms != 0 AND expires_ms <= ?1",
-			       err);
-		if (!s)
-			goto fail;
-		sqlite3_bind_int64(s, 1, time_now_ms());
-		if (store_step_done(p->st, s, err) != 0)
-			goto fail;
 	}
-	if (store_commit(p->st, err) != 0)
-		goto fail;
-	p->applied += (long)p->n;
+	size_t n = p->batch.n;
+	int rc = batch_write(p, err);
+	if (rc == 0 && cursor)
+		rc = pull_finish(p, *cursor, changes, err);
+	if (rc == 0)
+		rc = store_commit(p->st, err);
+	if (rc != 0)
+		store_rollback(p->st);
+	else
+		p->applied += (long)n;
 	batch_clear(p);
-	return 0;
-fail:
-	store_rollback(p->st);
-	batch_clear(p);
-	return -1;
+	return rc;
 }
 
-/* Buffer records so no transaction stays open across a network fetch. */
 static int on_record(const so_record *r, void *cls)
 {
 	pull_ctx *p = cls;
-	if (p->n == APPLY_BATCH && batch_flush(p, NULL, 0, &p->err) != 0) {
+	if (p->batch.n == APPLY_BATCH && batch_flush(p, NULL, 0, &p->err) != 0) {
 		p->failed = 1;
 		return -1;
 	}
-	if (!p->batch)
-		p->batch = xcalloc(APPLY_BATCH, sizeof *p->batch);
-	so_record *c = &p->batch[p->n++];
-	*c = *r;
-	c->value = xstrdup(r->value ? r->value : "");
-	c->source = xstrdup(r->source ? r->source : "");
+	if (!p->full || r->removed) {
+		so_record_list_add(p->full ? &p->removed : &p->batch, r);
+		return 0;
+	}
+	char type[8];
+	char *key = sps_so_record_key(r, type);
+	if (key) {
+		p->keys[p->batch.n] = key;
+		so_record_list_add(&p->batch, r);
+	}
 	return 0;
 }
 
@@ -150,15 +180,24 @@ long sps_sync_once(const dtas_client *c, const char *source, const char *url, ct
 		return -1;
 	start = cursor;
 	int64_t started_ms = time_mono_ms();
-	pull_ctx p = {.st = st};
-	long n = sofeed_pull(c, &cursor, on_record, &p, err);
+	pull_ctx p = {.st = st, .full = cursor == 0};
+	long n = p.full && store_twin_create(st, "sps_objects", SPS_SO_TWIN, err) != 0
+			 ? -1
+			 : sofeed_pull(c, &cursor, on_record, &p, err);
 	if (p.failed)
 		*err = p.err, n = -1;
-	int rc = n < 0 ? batch_flush(&p, NULL, 0, &p.err) /* valid records; cursor stays */
-		       : batch_flush(&p, &cursor, n, err);
-	free(p.batch);
-	if (n >= 0 && rc != 0)
+	int rc = -1;
+	if (n >= 0)
+		rc = batch_flush(&p, &cursor, n, err);
+	else if (!p.full)
+		batch_flush(&p, NULL, 0, &p.err); /* the valid records; the cursor stays */
+	if (rc != 0 && p.full)
+		store_twin_drop(st, SPS_SO_TWIN); /* the old list stays whole */
+	if (rc != 0)
 		n = -1;
+	batch_clear(&p);
+	so_record_list_free(&p.batch);
+	so_record_list_free(&p.removed);
 	json_t *detail;
 	/* The timeline gets a failure once per distinct error, not every interval. */
 	static char last_failure[sizeof err->msg];
