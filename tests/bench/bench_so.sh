@@ -107,6 +107,10 @@ wait_synced() {
 
 login() { curl -sk "$1/api/login" -d "{\"password\":\"$2\"}" | json "d['token']"; }
 
+# CPU time a process has used (user + system), ms: wall clock is noisy on a
+# shared machine, this is not
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat"; }
+
 # lab COUNT HOME: TMCM with COUNT objects, IMSVA and SPS synchronised from it
 # (their pids in $imsva_pid, $sps_pid; URLs and tokens in globals)
 lab() {
@@ -121,9 +125,13 @@ lab() {
 	sps_key=$(ready "$home" "d['info']['sps_feed_key']" tmcm)
 	tmcm_password=$(ready "$home" "d['info']['console_password']" tmcm)
 	if [[ $count -eq $N ]]; then
+		local tmcm_cpu
+		tmcm_cpu=$(cpu_ms "$started")
 		read -r served bytes ms < <("$SO_BENCH" feed "$tmcm" "$imsva_key" "so_bench")
 		[[ $served -eq $N ]] || { echo "bench: the feed served $served of $N" >&2; exit 1; }
 		figure so.tmcm_feed_served_ms "$ms" ms lower "TMCM feed of $N served"
+		figure so.tmcm_feed_cpu_ms $(($(cpu_ms "$started") - tmcm_cpu)) ms lower \
+			"  tmcmd CPU serving it"
 		record so.tmcm_feed_bytes "$bytes" bytes lower "TMCM feed size"
 	fi
 	start imsvad "$home" imsva --smtp_port 0 --admin_password bench --tmcm_url "$tmcm" \
@@ -132,12 +140,14 @@ lab() {
 	imsva=$(ready "$home" "d['listeners']['https']" imsva)
 	imsva_tok=$(login "$imsva" bench)
 	imsva_status=$(wait_synced "$imsva" "$imsva_tok" /api/connections/tmcm objects "$count")
+	imsva_cpu=$(cpu_ms "$imsva_pid")
 	start spsd "$home" sps --wrs_port 0 --admin_password bench --tmcm_url "$tmcm" \
 		--tmcm_api_key "$sps_key" --sync_interval 1h --sync_timeout 60s
 	sps_pid=$started
 	sps=$(ready "$home" "d['listeners']['https']" sps)
 	sps_tok=$(login "$sps" bench)
 	sps_status=$(wait_synced "$sps" "$sps_tok" /api/so/status cursor "$count")
+	sps_cpu=$(cpu_ms "$sps_pid")
 }
 
 echo "bench: suspicious objects at scale: $N in TMCM, IMSVA and SPS subscribed"
@@ -146,6 +156,8 @@ figure so.imsva_full_sync_ms "$(json "d['last_sync_duration_ms']" <<<"$imsva_sta
 	"IMSVA full sync of $N"
 figure so.sps_full_sync_ms "$(json "d['last_sync_duration_ms']" <<<"$sps_status")" ms lower \
 	"SPS full sync of $N"
+figure so.imsva_full_sync_cpu_ms "$imsva_cpu" ms lower "  imsvad CPU (start + full sync)"
+figure so.sps_full_sync_cpu_ms "$sps_cpu" ms lower "  spsd CPU (start + full sync)"
 
 tmcm_tok=$(login "$tmcm" "$tmcm_password")
 for i in $(seq 10); do
