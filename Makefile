@@ -10,7 +10,7 @@
 #                   (build-fuzz/) and run each for FUZZ_SECONDS (30) on its
 #                   seed corpus; T=smtp runs only those matching
 #   make run        make deps, build, start the lab and run the four-step drill
-#   make bench      benchmarks (SMTP intake vs Postfix smtp-sink, SO lookup);
+#   make bench      benchmarks (SMTP intake vs Postfix smtp-sink, SOs at scale);
 #                   writes bench.json; BASE=old.json compares with an earlier run
 #   make deps       install the Debian packages of tools/debian-packages.txt
 #   make install PREFIX=/usr/local DESTDIR=   install the binaries
