@@ -48,15 +48,20 @@ static void canon_fields(const so_record *r, char type[8], char risk[8], char ac
 
 /* Bind ?1..?9: type, key, raw value, risk, action, source, feed ID, expiry,
  * update time. */
-static void so_bind(sqlite3_stmt *s, const so_record *r, const char *key)
-{
+typedef struct so_fields {
 	char type[8], risk[8], action[12];
-	canon_fields(r, type, risk, action);
-	sqlite3_bind_text(s, 1, type, -1, SQLITE_TRANSIENT);
+} so_fields;
+
+/* f holds the canonical fields, bound without a copy: keep it until the
+ * statement has run. */
+static void so_bind(sqlite3_stmt *s, const so_record *r, const char *key, so_fields *f)
+{
+	canon_fields(r, f->type, f->risk, f->action);
+	sqlite3_bind_text(s, 1, f->type, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, r->value, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, risk, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 5, action, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 4, f->risk, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, f->action, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, r->source ? r->source : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 7, r->id);
 	sqlite3_bind_int64(s, 8, r->expires_ms);
@@ -82,7 +87,8 @@ int sps_so_load(store *st, const so_record *r, char *const *keys, size_t n, ctd_
 				     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", err);
 	int rc = s ? 0 : -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		so_bind(s, &r[i], keys[i]);
+		so_fields f;
+		so_bind(s, &r[i], keys[i], &f);
 		rc = store_step_done(st, s, err);
 	}
 	return rc;
@@ -113,6 +119,7 @@ int sps_so_apply(store *st, const so_record *r, ctd_err *err)
 	if (!key)
 		return 0;
 	sqlite3_stmt *s;
+	so_fields f;
 	if (r->removed) {
 		s = store_stmt(st, "DELETE FROM sps_objects WHERE type = ?1 AND value = ?2", err);
 		if (!s)
@@ -130,7 +137,7 @@ int sps_so_apply(store *st, const so_record *r, ctd_err *err)
 			       err);
 		if (!s)
 			goto fail;
-		so_bind(s, r, key);
+		so_bind(s, r, key, &f);
 	}
 	int rc = store_step_done(st, s, err);
 	free(key);

@@ -19,7 +19,9 @@
 #include "metrics.h"
 #include "store_swap.h"
 
-#define APPLY_BATCH 2000
+/* Records per transaction: few commits for a million objects, each lock
+ * held some tens of milliseconds. */
+#define APPLY_BATCH 20000
 
 static struct {
 	pthread_mutex_t mu;  /* guards reset_requested and last_duration_ms */
@@ -43,7 +45,7 @@ typedef struct pull_ctx {
 	store *st;
 	int full;            /* cursor 0: into the twin */
 	so_record_list batch, removed;
-	char *keys[APPLY_BATCH]; /* full: the batch's lookup keys */
+	char **keys;         /* full: the batch's lookup keys (APPLY_BATCH) */
 	long applied;
 	int failed;
 	ctd_err err;
@@ -137,6 +139,8 @@ static int on_record(const so_record *r, void *cls)
 	char type[8];
 	char *key = sps_so_record_key(r, type);
 	if (key) {
+		if (!p->keys)
+			p->keys = xcalloc(APPLY_BATCH, sizeof *p->keys);
 		p->keys[p->batch.n] = key;
 		so_record_list_add(&p->batch, r);
 	}
@@ -200,6 +204,7 @@ long sps_sync_once(const dtas_client *c, const char *source, const char *url, ct
 	if (rc != 0)
 		n = -1;
 	batch_clear(&p);
+	free(p.keys);
 	so_record_list_free(&p.batch);
 	so_record_list_free(&p.removed);
 	json_t *detail;

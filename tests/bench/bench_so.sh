@@ -96,7 +96,9 @@ wait_synced() {
 	for _ in $(seq 1200); do
 		st=$(curl -sk "$1$3" -H "Authorization: Bearer $2")
 		if json "d.get('$4', 0) >= $5" <<<"$st" | grep -q True; then
-			echo "$st"
+			# the sync's figures are noted just after its commit: read again
+			sleep 0.1
+			curl -sk "$1$3" -H "Authorization: Bearer $2"
 			return 0
 		fi
 		sleep 0.05
