@@ -37,6 +37,17 @@ static struct {
 
 /* ---- applying a pull ---- */
 
+/* A full sync's batch appended to the twin on a thread of its own (and its
+ * own store connection) while the sync thread reads the next one. */
+typedef struct twin_loader {
+	pthread_t thread;
+	int running;
+	so_record_list batch;
+	char **keys;
+	int rc;
+	ctd_err err;
+} twin_loader;
+
 /* Records are buffered so no transaction stays open across a network fetch.
  * A full sync's batch goes to the twin with each record's lookup key; a
  * removal it meets (an object removed while the pull went on) waits in
@@ -46,16 +57,84 @@ typedef struct pull_ctx {
 	int full;            /* cursor 0: into the twin */
 	so_record_list batch, removed;
 	char **keys;         /* full: the batch's lookup keys (APPLY_BATCH) */
+	twin_loader loader;  /* full: the batch before, being appended */
 	long applied;
 	int failed;
 	ctd_err err;
 } pull_ctx;
 
+static void keys_free(char **keys, size_t n)
+{
+	for (size_t i = 0; keys && i < n; i++)
+		free(keys[i]);
+}
+
 static void batch_clear(pull_ctx *p)
 {
-	for (size_t i = 0; p->full && i < p->batch.n; i++)
-		free(p->keys[i]);
+	if (p->full)
+		keys_free(p->keys, p->batch.n);
 	so_record_list_clear(&p->batch);
+}
+
+static void *twin_load(void *arg)
+{
+	twin_loader *l = arg;
+	store *st = store_get(&l->err); /* this thread's: closed when it ends */
+	l->rc = -1;
+	if (!st || store_begin(st, &l->err) != 0)
+		return NULL;
+	store_exec(st, "PRAGMA synchronous=NORMAL", NULL); /* as the sync's own commits */
+	l->rc = sps_so_load(st, l->batch.rec, l->keys, l->batch.n, &l->err);
+	if (l->rc == 0)
+		l->rc = store_commit(st, &l->err);
+	if (l->rc != 0)
+		store_rollback(st);
+	return NULL;
+}
+
+/* After an append: its batch freed; its failure becomes the pull's. */
+static int loader_done(pull_ctx *p)
+{
+	twin_loader *l = &p->loader;
+	size_t n = l->batch.n;
+	keys_free(l->keys, n);
+	so_record_list_clear(&l->batch);
+	if (l->rc != 0) {
+		p->err = l->err;
+		return -1;
+	}
+	p->applied += (long)n;
+	return 0;
+}
+
+/* Wait for the batch being appended, if any. */
+static int loader_wait(pull_ctx *p)
+{
+	if (!p->loader.running)
+		return 0;
+	pthread_join(p->loader.thread, NULL);
+	p->loader.running = 0;
+	return loader_done(p);
+}
+
+/* Hand the full batch to the loader (the one before it done first). */
+static int loader_start(pull_ctx *p)
+{
+	twin_loader *l = &p->loader;
+	if (loader_wait(p) != 0)
+		return -1;
+	so_record_list spare = l->batch;
+	char **spare_keys = l->keys ? l->keys : xcalloc(APPLY_BATCH, sizeof *l->keys);
+	l->batch = p->batch;
+	l->keys = p->keys;
+	p->batch = spare;
+	p->keys = spare_keys;
+	if (pthread_create(&l->thread, NULL, twin_load, l) == 0) {
+		l->running = 1;
+		return 0;
+	}
+	twin_load(l); /* no thread: append here, on this thread's store */
+	return loader_done(p);
 }
 
 static int batch_write(pull_ctx *p, ctd_err *err)
@@ -128,7 +207,8 @@ static int batch_flush(pull_ctx *p, const int64_t *cursor, long changes, ctd_err
 static int on_record(const so_record *r, void *cls)
 {
 	pull_ctx *p = cls;
-	if (p->batch.n == APPLY_BATCH && batch_flush(p, NULL, 0, &p->err) != 0) {
+	if (p->batch.n == APPLY_BATCH &&
+	    (p->full ? loader_start(p) : batch_flush(p, NULL, 0, &p->err)) != 0) {
 		p->failed = 1;
 		return -1;
 	}
@@ -194,6 +274,8 @@ long sps_sync_once(const dtas_client *c, const char *source, const char *url, ct
 			 : sofeed_pull(c, &cursor, on_record, &p, err);
 	if (p.failed)
 		*err = p.err, n = -1;
+	if (loader_wait(&p) != 0 && n >= 0) /* the twin complete before its swap */
+		*err = p.err, n = -1;
 	int rc = -1;
 	if (n >= 0)
 		rc = batch_flush(&p, &cursor, n, err);
@@ -205,7 +287,9 @@ long sps_sync_once(const dtas_client *c, const char *source, const char *url, ct
 		n = -1;
 	batch_clear(&p);
 	free(p.keys);
+	free(p.loader.keys);
 	so_record_list_free(&p.batch);
+	so_record_list_free(&p.loader.batch);
 	so_record_list_free(&p.removed);
 	json_t *detail;
 	/* The timeline gets a failure once per distinct error, not every interval. */
