@@ -28,3 +28,13 @@ goal() {
 	printf '  %-34s: %s (%s the target of %s)\n' "$label" "$value" "$verdict" "$target"
 	record "$key" "$value" ratio higher "$label"
 }
+
+# limit KEY VALUE MAX UNIT LABEL: a figure (lower is better) against the most
+# it may be
+limit() {
+	local key=$1 value=$2 max=$3 unit=$4 label=$5 verdict
+	verdict=$(python3 -c "print('meets' if $value <= $max else 'ABOVE')")
+	printf '  %-34s: %s %s (%s the limit of %s %s)\n' "$label" "$value" "$unit" "$verdict" \
+		"$max" "$unit"
+	record "$key" "$value" "$unit" lower "$label"
+}
