@@ -170,6 +170,8 @@ static int so_remove_older(store *st, const so_record *r, ctd_err *err)
 /* A full sync's objects into the twin: appends, no index to keep. */
 static int so_twin_add(store *st, const so_record *r, size_t n, ctd_err *err)
 {
+	if (n == 0) /* the twin may not be made yet */
+		return 0;
 	sqlite3_stmt *s = store_stmt(st,
 		"INSERT INTO " SO_TWIN " (hkey, type, value, action, risk, source, expires_ms, feed_id)"
 		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", err);
@@ -194,6 +196,8 @@ static int so_twin_add(store *st, const so_record *r, size_t n, ctd_err *err)
 typedef struct sync_ctx {
 	store *st;
 	int full;          /* cursor 0: into the twin, swapped in at the end */
+	int twin;          /* the twin is made (at the first records: an empty
+			    * feed, polled every few seconds, changes no schema) */
 	so_record_list buf, removed;
 	long n;
 	ctd_err err;
@@ -202,11 +206,22 @@ typedef struct sync_ctx {
 /* The buffered records into the twin (full) or the table. */
 static int write_buffered(sync_ctx *c)
 {
-	int rc = c->full ? so_twin_add(c->st, c->buf.rec, c->buf.n, &c->err) : 0;
-	for (size_t i = 0; i < c->buf.n && rc == 0 && !c->full; i++)
-		rc = imsva_so_apply(c->st, &c->buf.rec[i], &c->err);
+	int rc = 0;
+	if (c->full)
+		rc = so_twin_add(c->st, c->buf.rec, c->buf.n, &c->err);
+	else
+		for (size_t i = 0; i < c->buf.n && rc == 0; i++)
+			rc = imsva_so_apply(c->st, &c->buf.rec[i], &c->err);
 	so_record_list_clear(&c->buf);
 	return rc;
+}
+
+/* The end of a full sync: the twin in the table's place, or, when the feed
+ * was empty, an empty table. */
+static int full_sync_finish(sync_ctx *c)
+{
+	return c->twin ? store_twin_swap(c->st, "imsva_so", SO_TWIN, "hkey", &c->err)
+		       : store_exec(c->st, "DELETE FROM imsva_so", &c->err);
 }
 
 /* Write the buffered records in one transaction; at the end (cursor given)
@@ -215,11 +230,16 @@ static int write_buffered(sync_ctx *c)
 static int sync_flush(sync_ctx *c, const char *cursor)
 {
 	store *st = c->st;
+	if (c->full && c->buf.n && !c->twin) {
+		if (store_twin_create(st, "imsva_so", SO_TWIN, &c->err) < 0)
+			return -1;
+		c->twin = 1;
+	}
 	if (store_begin(st, &c->err) < 0)
 		return -1;
 	int rc = write_buffered(c);
 	if (rc == 0 && cursor && c->full)
-		rc = store_twin_swap(st, "imsva_so", SO_TWIN, "hkey", &c->err);
+		rc = full_sync_finish(c);
 	for (size_t i = 0; rc == 0 && cursor && i < c->removed.n; i++)
 		rc = so_remove_older(st, &c->removed.rec[i], &c->err);
 	if (rc == 0 && cursor)
@@ -324,14 +344,12 @@ static int64_t sync_run(void *arg)
 	int64_t cursor = cursor_get(st);
 	int full = cursor == 0;
 	sync_ctx c = {.st = st, .full = full};
-	long n = full && store_twin_create(st, "imsva_so", SO_TWIN, &c.err) < 0
-			 ? -1
-			 : sofeed_pull(&t->client, &cursor, sync_record, &c, &err);
+	long n = sofeed_pull(&t->client, &cursor, sync_record, &c, &err);
 	char cur[32];
 	snprintf(cur, sizeof cur, "%" PRId64, cursor);
 	if (n >= 0 && sync_flush(&c, cur) < 0)
 		n = -1;
-	if (n < 0 && full)
+	if (n < 0 && c.twin)
 		store_twin_drop(st, SO_TWIN);
 	so_record_list_free(&c.buf);
 	so_record_list_free(&c.removed);

@@ -81,6 +81,8 @@ char *sps_so_record_key(const so_record *r, char type[8])
 
 int sps_so_load(store *st, const so_record *r, char *const *keys, size_t n, ctd_err *err)
 {
+	if (n == 0) /* the twin may not be made yet */
+		return 0;
 	sqlite3_stmt *s = store_stmt(st,
 				     "INSERT INTO " SPS_SO_TWIN " (type, value, raw_value, risk,"
 				     " action, source, feed_id, expires_ms, updated_ms)"

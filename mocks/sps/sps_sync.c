@@ -55,6 +55,8 @@ typedef struct twin_loader {
 typedef struct pull_ctx {
 	store *st;
 	int full;            /* cursor 0: into the twin */
+	int twin;            /* the twin is made (at the first records: an empty
+			      * feed, polled on an interval, changes no schema) */
 	so_record_list batch, removed;
 	char **keys;         /* full: the batch's lookup keys (APPLY_BATCH) */
 	twin_loader loader;  /* full: the batch before, being appended */
@@ -117,11 +119,22 @@ static int loader_wait(pull_ctx *p)
 	return loader_done(p);
 }
 
+/* Make the twin before the first records go to it. */
+static int twin_ready(pull_ctx *p, ctd_err *err)
+{
+	if (p->twin || !p->batch.n)
+		return 0;
+	if (store_twin_create(p->st, "sps_objects", SPS_SO_TWIN, err) != 0)
+		return -1;
+	p->twin = 1;
+	return 0;
+}
+
 /* Hand the full batch to the loader (the one before it done first). */
 static int loader_start(pull_ctx *p)
 {
 	twin_loader *l = &p->loader;
-	if (loader_wait(p) != 0)
+	if (loader_wait(p) != 0 || twin_ready(p, &p->err) != 0)
 		return -1;
 	so_record_list spare = l->batch;
 	char **spare_keys = l->keys ? l->keys : xcalloc(APPLY_BATCH, sizeof *l->keys);
@@ -152,7 +165,10 @@ static int batch_write(pull_ctx *p, ctd_err *err)
  * objects and cursor move together) and expired objects dropped. */
 static int pull_finish(pull_ctx *p, int64_t cursor, long changes, ctd_err *err)
 {
-	if (p->full && store_twin_swap(p->st, "sps_objects", SPS_SO_TWIN, "type, value", err) != 0)
+	/* a full sync: the twin in the list's place, or an empty list for an empty feed */
+	if (p->full && (p->twin ? store_twin_swap(p->st, "sps_objects", SPS_SO_TWIN, "type, value",
+						  err)
+				: sps_so_clear(p->st, err)) != 0)
 		return -1;
 	for (size_t i = 0; i < p->removed.n; i++)
 		if (sps_so_remove_older(p->st, &p->removed.rec[i], err) != 0)
@@ -186,7 +202,7 @@ static int batch_flush(pull_ctx *p, const int64_t *cursor, long changes, ctd_err
 {
 	if (p->batch.n == 0 && !cursor)
 		return 0;
-	if (store_begin(p->st, err) != 0) {
+	if ((p->full && twin_ready(p, err) != 0) || store_begin(p->st, err) != 0) {
 		batch_clear(p);
 		return -1;
 	}
@@ -269,9 +285,7 @@ long sps_sync_once(const dtas_client *c, const char *source, const char *url, ct
 	store_exec(st, "PRAGMA synchronous=NORMAL", NULL);
 	int64_t started_ms = time_mono_ms();
 	pull_ctx p = {.st = st, .full = cursor == 0};
-	long n = p.full && store_twin_create(st, "sps_objects", SPS_SO_TWIN, err) != 0
-			 ? -1
-			 : sofeed_pull(c, &cursor, on_record, &p, err);
+	long n = sofeed_pull(c, &cursor, on_record, &p, err);
 	if (p.failed)
 		*err = p.err, n = -1;
 	if (loader_wait(&p) != 0 && n >= 0) /* the twin complete before its swap */
@@ -281,7 +295,7 @@ long sps_sync_once(const dtas_client *c, const char *source, const char *url, ct
 		rc = batch_flush(&p, &cursor, n, err);
 	else if (!p.full)
 		batch_flush(&p, NULL, 0, &p.err); /* the valid records; the cursor stays */
-	if (rc != 0 && p.full)
+	if (rc != 0 && p.twin)
 		store_twin_drop(st, SPS_SO_TWIN); /* the old list stays whole */
 	if (rc != 0)
 		n = -1;
