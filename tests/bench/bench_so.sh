@@ -25,6 +25,7 @@ cd "$(dirname "$0")/../.."
 N=${BENCH_SO:-1000000}
 SMALL=1000
 SO_BENCH=${BENCH_BINDIR:-build/bench}/so_bench
+[[ -x $SO_BENCH ]] || { echo "bench: $SO_BENCH missing: make bench builds it" >&2; exit 1; }
 work=$(mktemp -d /tmp/ctdlab-bench-so.XXXXXX)
 pids=()
 cleanup() {
