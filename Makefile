@@ -10,8 +10,9 @@
 #                   (build-fuzz/) and run each for FUZZ_SECONDS (30) on its
 #                   seed corpus; T=smtp runs only those matching
 #   make run        make deps, build, start the lab and run the four-step drill
-#   make bench      benchmarks (SMTP intake vs Postfix smtp-sink, SO lookup, HTTP
-#                   read calls vs a bare libmicrohttpd handler);
+#   make bench      benchmarks (SMTP intake vs smtp-sink and MailDev, processing,
+#                   SOs at scale, HTTP read calls vs a bare libmicrohttpd handler,
+#                   lab start and memory);
 #                   writes bench.json; BASE=old.json compares with an earlier run
 #   make deps       install the Debian packages of tools/debian-packages.txt
 #   make install PREFIX=/usr/local DESTDIR=   install the binaries
@@ -107,6 +108,9 @@ ALL_TESTS := $(UNIT_BIN) $(INTEG_BIN) $(BROWSER_TEST)
 TESTS := $(if $(T),$(foreach t,$(ALL_TESTS),$(if $(call matches_t,$(t)),$(t))),$(ALL_TESTS))
 # Test programs run in parallel on the cores (tests/run.sh -j).
 JOBS ?= $(NPROC)
+
+# Programs the benchmarks run (tests/bench/*.c), built by make bench.
+BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
 
 # libFuzzer harnesses (make fuzz): tests/fuzz/fuzz_<name>.c, corpus in
 # tests/fuzz/corpus/<name>/.
@@ -215,6 +219,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(TESTLIB) $(MOCK_LIBS) $(LIBCT
 	$(say) LINK $@
 	$(Q)$(CC) -o $@ $(filter-out $(FLAGS_STAMP),$^) $(CHECK_LIBS) $(LDLIBS)
 
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(MOCK_LIBS) $(LIBCTD) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) -o $@ $(filter-out $(FLAGS_STAMP),$^) $(LDLIBS)
+
 $(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/fuzz_util.o $(MOCK_LIBS) $(LIBCTD) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
@@ -246,7 +255,8 @@ install: all
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/ctdlab
 
 bench: all
-	@BASE=$(BASE) tests/bench/run.sh
+	@$(MAKE) $(MAKE_JOBS) --no-print-directory $(BENCH_BIN)
+	@BENCH_BINDIR=$(BUILD)/bench BASE=$(BASE) tests/bench/run.sh
 
 docker-smoke:
 	docker/smoke-test.sh

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,6 +21,10 @@
  * does not start with a UTF-8 sequence. */
 static int next_char(const char *s, size_t n, int *len)
 {
+	if ((unsigned char)*s < 0x80) { /* ASCII, nearly every byte of a feed: no decoding */
+		*len = 1;
+		return (unsigned char)*s;
+	}
 	int l = n > 4 ? 4 : (int)n;
 	int c = xmlGetUTF8Char((const unsigned char *)s, &l);
 	*len = l > 0 ? l : 1;
@@ -63,6 +68,8 @@ int so_text_check(const char *field, const char *text, size_t max, ctd_err *err)
 
 int so_xml_safe(const char *s)
 {
+	while (*s >= 0x20 && *s < 0x7f) /* printable ASCII: the common case, no decoding */
+		s++;
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
 		int len, c = next_char(s + i, n - i, &len);
@@ -225,12 +232,30 @@ static size_t bad_reference(const char *s, size_t n)
 	return val > 0x10FFFF || !xmlIsCharQ((int)val) ? i + 1 : 0;
 }
 
+/* 1 when none of the 8 bytes at p needs a look: all printable ASCII (0x20
+ * to 0x7e) and none a '&' (word-at-a-time tests on the whole word). */
+static int plain8(const char *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t w, amp;
+	memcpy(&w, p, 8);
+	amp = w ^ (ones * '&');
+	uint64_t below_space = (w - ones * 0x20) & ~w;
+	uint64_t from_del = (w + ones * (0x80 - 0x7f)) | w;
+	uint64_t is_amp = (amp - ones) & ~amp;
+	return !((below_space | from_del | is_amp) & highs);
+}
+
 char *so_xml_scrub(const char *xml, size_t n, size_t *outlen)
 {
 	sbuf out = {0};
 	size_t clean = 0; /* start of the run not yet copied */
 	int changed = 0;
 	for (size_t i = 0; i < n;) {
+		if (i + 8 <= n && plain8(xml + i)) { /* the common case: nothing to check */
+			i += 8;
+			continue;
+		}
 		int len, c = next_char(xml + i, n - i, &len);
 		size_t bad = c < 0 || !xmlIsCharQ(c) ? (size_t)len : bad_reference(xml + i, n - i);
 		if (!bad) {

@@ -40,13 +40,27 @@ void sofeed_xml_end(sbuf *out, int64_t last_id, int more);
  * canonical value; a bad record (or one with characters XML cannot carry) is
  * logged and skipped, its ID still counting for last_id.
  * cb returns 0 to go on, -1 to abort. REPORT elements are found at any depth,
- * so get_suspicious_object_by_sha1's Return/REPORTS/REPORT parses too. */
+ * so get_suspicious_object_by_sha1's Return/REPORTS/REPORT parses too.
+ * Records go to cb as they are read: on a page that turns out malformed
+ * (-1, CTD_EINVAL) cb has seen the records before the fault. */
 int sofeed_parse(const char *xml, size_t len, int (*cb)(const so_record *r, void *cls), void *cls,
 		 int64_t *last_id, int *more, ctd_err *err);
 
 /* Pull every page after *cursor from a feed, calling cb per record, and
- * advance *cursor. Returns the number of records, or -1. */
+ * advance *cursor. Returns the number of records, or -1 (records handed to
+ * cb before a failure are handed again by the next pull: the cursor did not
+ * move past them). While cb reads a page the next one is fetched, in a
+ * thread of its own, when the page's end tells where it starts. */
 long sofeed_pull(const dtas_client *c, int64_t *cursor,
 		 int (*cb)(const so_record *r, void *cls), void *cls, ctd_err *err);
+
+/* Records kept past the callback: copies owning their value and source. */
+typedef struct so_record_list {
+	so_record *rec;
+	size_t n, cap;
+} so_record_list;
+void so_record_list_add(so_record_list *l, const so_record *r);
+void so_record_list_clear(so_record_list *l); /* empty it, keep the array */
+void so_record_list_free(so_record_list *l);
 
 #endif

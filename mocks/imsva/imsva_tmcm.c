@@ -3,10 +3,12 @@
  * with TMCM as a DTAS client (product IMSVA), heartbeats with
  * test_connection, and pulls TMCM's suspicious-object feed incrementally
  * (X-DTAS-LastQueryID cursor) on an interval and on "Sync now" into its own
- * table imsva_so. Lookups are by a 64-bit hash of type+value, the table's
- * rowid: one seek whatever the table size. A full sync writes in large
- * transactions (SYNC_CHUNK rows each) between page downloads, so a million
- * objects take seconds and no lock is held while waiting on the network. */
+ * table imsva_so. Lookups are by a 64-bit hash of type+value, a unique index:
+ * one seek whatever the table size. A full sync (cursor 0) appends into an
+ * index-free twin that replaces the table in one commit (store_swap.h), so a
+ * million objects take seconds and readers never see half a list; records
+ * are written in large transactions (SYNC_CHUNK rows each) between page
+ * downloads, so no lock is held while waiting on the network. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +19,10 @@
 #include "sofeed.h"
 #include "util.h"
 #include "metrics.h"
+#include "store_swap.h"
 
 #define SYNC_CHUNK 20000
+#define SO_TWIN "imsva_so_next"
 
 struct imsva_tmcm {
 	imsva_app *app;
@@ -104,11 +108,30 @@ int64_t imsva_so_count(store *st)
 	return n;
 }
 
+/* Bind an object's columns as ?1..?8 (hkey, type, value, action, risk,
+ * source, expires_ms, feed_id); type is the upper-case spelling. */
+static void so_bind(sqlite3_stmt *s, const so_record *r, const char *type)
+{
+	sqlite3_bind_int64(s, 1, so_key(type, r->value));
+	sqlite3_bind_text(s, 2, type, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, r->value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, *r->action ? r->action : "log", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, r->risk, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, r->source ? r->source : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, r->expires_ms);
+	sqlite3_bind_int64(s, 8, r->id);
+}
+
+static void upper_type(const so_record *r, char type[8])
+{
+	snprintf(type, 8, "%s", r->type);
+	str_upper(type);
+}
+
 int imsva_so_apply(store *st, const so_record *r, ctd_err *err)
 {
 	char type[8];
-	snprintf(type, sizeof type, "%s", r->type);
-	str_upper(type);
+	upper_type(r, type);
 	sqlite3_stmt *s;
 	if (r->removed) {
 		s = store_stmt(st, "DELETE FROM imsva_so WHERE hkey = ?", err);
@@ -119,21 +142,47 @@ int imsva_so_apply(store *st, const so_record *r, ctd_err *err)
 	}
 	s = store_stmt(st,
 		"INSERT INTO imsva_so (hkey, type, value, action, risk, source, expires_ms, feed_id)"
-		" VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(hkey) DO UPDATE SET type = excluded.type,"
+		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(hkey) DO UPDATE SET type = excluded.type,"
 		" value = excluded.value, action = excluded.action, risk = excluded.risk,"
 		" source = excluded.source, expires_ms = excluded.expires_ms, feed_id = excluded.feed_id",
 		err);
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, so_key(type, r->value));
-	sqlite3_bind_text(s, 2, type, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 3, r->value, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, *r->action ? r->action : "log", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, r->risk, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, r->source ? r->source : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, r->expires_ms);
-	sqlite3_bind_int64(s, 8, r->id);
+	so_bind(s, r, type);
 	return store_step_done(st, s, err);
+}
+
+/* A full sync's removal of an object its twin may hold: only a state older
+ * than the removal goes (the object may have come back after it). */
+static int so_remove_older(store *st, const so_record *r, ctd_err *err)
+{
+	char type[8];
+	upper_type(r, type);
+	sqlite3_stmt *s = store_stmt(st, "DELETE FROM imsva_so WHERE hkey = ?1 AND feed_id < ?2",
+				     err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, so_key(type, r->value));
+	sqlite3_bind_int64(s, 2, r->id);
+	return store_step_done(st, s, err);
+}
+
+/* A full sync's objects into the twin: appends, no index to keep. */
+static int so_twin_add(store *st, const so_record *r, size_t n, ctd_err *err)
+{
+	if (n == 0) /* the twin may not be made yet */
+		return 0;
+	sqlite3_stmt *s = store_stmt(st,
+		"INSERT INTO " SO_TWIN " (hkey, type, value, action, risk, source, expires_ms, feed_id)"
+		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", err);
+	int rc = s ? 0 : -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char type[8];
+		upper_type(&r[i], type);
+		so_bind(s, &r[i], type);
+		rc = store_step_done(st, s, err);
+	}
+	return rc;
 }
 
 /* ---- sync ---- */
@@ -141,57 +190,73 @@ int imsva_so_apply(store *st, const so_record *r, ctd_err *err)
 /* Records are buffered and written SYNC_CHUNK at a time from inside the feed
  * callback, i.e. between page downloads: a write transaction never spans a
  * network call (the peer may share this SQLite file and need its lock to
- * answer). Upserts are idempotent, so a sync cut short is simply redone. */
+ * answer). A full sync writes into the twin; a removal it meets (an object
+ * removed while the pull went on) waits in `removed` and is applied after
+ * the swap. Upserts are idempotent, so a sync cut short is simply redone. */
 typedef struct sync_ctx {
 	store *st;
-	int full;          /* cursor 0: the first write empties the table */
-	so_record *buf;
-	size_t nbuf;
+	int full;          /* cursor 0: into the twin, swapped in at the end */
+	int twin;          /* the twin is made (at the first records: an empty
+			    * feed, polled every few seconds, changes no schema) */
+	so_record_list buf, removed;
 	long n;
 	ctd_err err;
 } sync_ctx;
 
-static void sync_buf_clear(sync_ctx *c)
+/* The buffered records into the twin (full) or the table. */
+static int write_buffered(sync_ctx *c)
 {
-	for (size_t i = 0; i < c->nbuf; i++) {
-		free(c->buf[i].value);
-		free(c->buf[i].source);
-	}
-	c->nbuf = 0;
+	int rc = 0;
+	if (c->full)
+		rc = so_twin_add(c->st, c->buf.rec, c->buf.n, &c->err);
+	else
+		for (size_t i = 0; i < c->buf.n && rc == 0; i++)
+			rc = imsva_so_apply(c->st, &c->buf.rec[i], &c->err);
+	so_record_list_clear(&c->buf);
+	return rc;
 }
 
-/* Write the buffered records (and, at the end, the cursor) in one transaction. */
+/* The end of a full sync: the twin in the table's place, or, when the feed
+ * was empty, an empty table. */
+static int full_sync_finish(sync_ctx *c)
+{
+	return c->twin ? store_twin_swap(c->st, "imsva_so", SO_TWIN, "hkey", &c->err)
+		       : store_exec(c->st, "DELETE FROM imsva_so", &c->err);
+}
+
+/* Write the buffered records in one transaction; at the end (cursor given)
+ * also swap a full sync's twin in, apply the removals it met and move the
+ * cursor, all in that transaction. */
 static int sync_flush(sync_ctx *c, const char *cursor)
 {
 	store *st = c->st;
+	if (c->full && c->buf.n && !c->twin) {
+		if (store_twin_create(st, "imsva_so", SO_TWIN, &c->err) < 0)
+			return -1;
+		c->twin = 1;
+	}
 	if (store_begin(st, &c->err) < 0)
 		return -1;
-	int rc = 0;
-	if (c->full) {
-		rc = store_exec(st, "DELETE FROM imsva_so", &c->err);
-		c->full = 0;
-	}
-	for (size_t i = 0; i < c->nbuf && rc == 0; i++)
-		rc = imsva_so_apply(st, &c->buf[i], &c->err);
+	int rc = write_buffered(c);
+	if (rc == 0 && cursor && c->full)
+		rc = full_sync_finish(c);
+	for (size_t i = 0; rc == 0 && cursor && i < c->removed.n; i++)
+		rc = so_remove_older(st, &c->removed.rec[i], &c->err);
 	if (rc == 0 && cursor)
 		rc = store_setting_set(st, "imsva", "tmcm_cursor", cursor, &c->err);
 	if (rc == 0)
 		rc = store_commit(st, &c->err);
 	if (rc < 0)
 		store_rollback(st);
-	sync_buf_clear(c);
 	return rc;
 }
 
 static int sync_record(const so_record *r, void *arg)
 {
 	sync_ctx *c = arg;
-	so_record *copy = &c->buf[c->nbuf++];
-	*copy = *r;
-	copy->value = xstrdup(r->value ? r->value : "");
-	copy->source = xstrdup(r->source ? r->source : "");
 	c->n++;
-	return c->nbuf == SYNC_CHUNK ? sync_flush(c, NULL) : 0;
+	so_record_list_add(c->full && r->removed ? &c->removed : &c->buf, r);
+	return c->buf.n == SYNC_CHUNK ? sync_flush(c, NULL) : 0;
 }
 
 static int64_t cursor_get(store *st)
@@ -271,17 +336,23 @@ static int64_t sync_run(void *arg)
 	store *st = imsva_store(&err);
 	if (!st || ensure_registered(t, st) < 0)
 		return IMSVA_JOB_INTERVAL;
+	/* A sync acknowledges nothing to anyone: its commits need no fsync of
+	 * their own. A transaction lost to a power cut takes its cursor with it,
+	 * so the next sync brings the same objects again. */
+	store_exec(st, "PRAGMA synchronous=NORMAL", NULL);
 	int64_t started = time_mono_ms();
 	int64_t cursor = cursor_get(st);
 	int full = cursor == 0;
-	sync_ctx c = {.st = st, .full = full, .buf = xcalloc(SYNC_CHUNK, sizeof(so_record))};
+	sync_ctx c = {.st = st, .full = full};
 	long n = sofeed_pull(&t->client, &cursor, sync_record, &c, &err);
 	char cur[32];
 	snprintf(cur, sizeof cur, "%" PRId64, cursor);
 	if (n >= 0 && sync_flush(&c, cur) < 0)
 		n = -1;
-	sync_buf_clear(&c);
-	free(c.buf);
+	if (n < 0 && c.twin)
+		store_twin_drop(st, SO_TWIN);
+	so_record_list_free(&c.buf);
+	so_record_list_free(&c.removed);
 	metrics_sync_result("tmcm", n >= 0);
 	if (n < 0) {
 		const char *why = *err.msg ? err.msg : c.err.msg;

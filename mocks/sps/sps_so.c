@@ -1,7 +1,8 @@
 /* sps_so.c - the suspicious objects SPS subscribes to, keyed for lookups that
- * cost the same with a million objects as with ten: the primary key is
+ * cost the same with a million objects as with ten: a unique index on
  * (type, normalised value), so a URL query is a handful of index probes (the
- * URL, the host and each parent domain, the IP). */
+ * URL, the host and each parent domain, the IP). A full sync loads an
+ * index-free twin (SPS_SO_TWIN) that replaces the table at its end. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,26 +36,92 @@ static char *so_key(const char *type, const char *value)
 /* Feeds may spell the enumerations in any case: FILE, High, block. */
 static void canon_fields(const so_record *r, char type[8], char risk[8], char action[12])
 {
-	snprintf(type, 8, "%s", r->type);
+	/* the record's arrays are of these sizes and terminated */
+	memcpy(type, r->type, sizeof r->type);
 	str_upper(type);
-	snprintf(risk, 8, "%s", *r->risk ? r->risk : "High");
+	memcpy(risk, *r->risk ? r->risk : "High", *r->risk ? sizeof r->risk : sizeof "High");
 	str_lower(risk + 1);
 	risk[0] = (char)toupper((unsigned char)risk[0]);
-	snprintf(action, 12, "%s", r->action);
+	memcpy(action, r->action, sizeof r->action);
 	str_lower(action);
+}
+
+/* Bind ?1..?9: type, key, raw value, risk, action, source, feed ID, expiry,
+ * update time. */
+typedef struct so_fields {
+	char type[8], risk[8], action[12];
+} so_fields;
+
+/* f holds the canonical fields, bound without a copy: keep it until the
+ * statement has run. */
+static void so_bind(sqlite3_stmt *s, const so_record *r, const char *key, so_fields *f)
+{
+	canon_fields(r, f->type, f->risk, f->action);
+	sqlite3_bind_text(s, 1, f->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, r->value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, f->risk, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, f->action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, r->source ? r->source : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, r->id);
+	sqlite3_bind_int64(s, 8, r->expires_ms);
+	sqlite3_bind_int64(s, 9, time_now_ms());
+}
+
+char *sps_so_record_key(const so_record *r, char type[8])
+{
+	char risk[8], action[12];
+	canon_fields(r, type, risk, action);
+	char *key = so_key(type, r->value ? r->value : "");
+	if (!key)
+		log_warn("so.skipped", "type=%s value=\"%s\" reason=\"not a usable %s value\"",
+			 type, r->value ? r->value : "", type);
+	return key;
+}
+
+int sps_so_load(store *st, const so_record *r, char *const *keys, size_t n, ctd_err *err)
+{
+	if (n == 0) /* the twin may not be made yet */
+		return 0;
+	sqlite3_stmt *s = store_stmt(st,
+				     "INSERT INTO " SPS_SO_TWIN " (type, value, raw_value, risk,"
+				     " action, source, feed_id, expires_ms, updated_ms)"
+				     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", err);
+	int rc = s ? 0 : -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		so_fields f;
+		so_bind(s, &r[i], keys[i], &f);
+		rc = store_step_done(st, s, err);
+	}
+	return rc;
+}
+
+int sps_so_remove_older(store *st, const so_record *r, ctd_err *err)
+{
+	char type[8];
+	char *key = sps_so_record_key(r, type);
+	if (!key)
+		return 0;
+	sqlite3_stmt *s = store_stmt(st, "DELETE FROM sps_objects WHERE type = ?1 AND value = ?2"
+				     " AND feed_id < ?3", err);
+	if (s) {
+		sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, r->id);
+	}
+	int rc = s ? store_step_done(st, s, err) : -1;
+	free(key);
+	return rc;
 }
 
 int sps_so_apply(store *st, const so_record *r, ctd_err *err)
 {
-	char type[8], risk[8], action[12];
-	canon_fields(r, type, risk, action);
-	char *key = so_key(type, r->value ? r->value : "");
-	if (!key) {
-		log_warn("so.skipped", "type=%s value=\"%s\" reason=\"not a usable %s value\"",
-			 type, r->value ? r->value : "", type);
+	char type[8];
+	char *key = sps_so_record_key(r, type);
+	if (!key)
 		return 0;
-	}
 	sqlite3_stmt *s;
+	so_fields f;
 	if (r->removed) {
 		s = store_stmt(st, "DELETE FROM sps_objects WHERE type = ?1 AND value = ?2", err);
 		if (!s)
@@ -72,18 +139,11 @@ int sps_so_apply(store *st, const so_record *r, ctd_err *err)
 			       err);
 		if (!s)
 			goto fail;
-		sqlite3_bind_text(s, 1, type, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 3, r->value, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, risk, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 5, action, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 6, r->source ? r->source : "", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 7, r->id);
-		sqlite3_bind_int64(s, 8, r->expires_ms);
-		sqlite3_bind_int64(s, 9, time_now_ms());
+		so_bind(s, r, key, &f);
 	}
+	int rc = store_step_done(st, s, err);
 	free(key);
-	return store_step_done(st, s, err);
+	return rc;
 fail:
 	free(key);
 	return -1;

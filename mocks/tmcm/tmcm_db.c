@@ -1,6 +1,7 @@
 /* tmcm_db.c - small helpers every TMCM module shares: binding and
  * column reads, store errors, times in JSON, and the shared timeline. */
 #include <stdio.h>
+#include <string.h>
 #include "log.h"
 #include "util.h"
 #include "tmcm.h"
@@ -26,7 +27,9 @@ const char *tmcm_col_text(sqlite3_stmt *s, int i)
 
 void tmcm_copy_str(char *dst, size_t n, const char *src)
 {
-	snprintf(dst, n, "%s", src ? src : "");
+	size_t len = src ? strnlen(src, n - 1) : 0; /* cut to fit, as snprintf would */
+	memcpy(dst, src, len);
+	dst[len] = '\0';
 }
 
 void tmcm_json_time(json_t *o, const char *key, int64_t ms)

@@ -205,12 +205,11 @@ static void h_get_black_lists(http_req *req, http_resp *resp)
 		return;
 	}
 	ctd_err err = {0};
-	sbuf xml = {0};
 	long count = 0;
 	bookkeep(st, expire_due, NULL, 0, 0);
-	if (tmcm_feed_page(st, cursor, (long)app->cfg->feed_page_size, &xml, &count, &last_id,
-			   &err) < 0) {
-		sbuf_free(&xml);
+	/* the page is written straight into the response: pages are megabytes */
+	if (tmcm_feed_page(st, cursor, (long)app->cfg->feed_page_size, &resp->body, &count,
+			   &last_id, &err) < 0) {
 		http_resp_ctd_err(resp, &err);
 		return;
 	}
@@ -221,8 +220,8 @@ static void h_get_black_lists(http_req *req, http_resp *resp)
 	if (count > 0)
 		log_info("feed.served", "product=%s cursor=%lld count=%ld last_id=%lld",
 			 p.product_name, (long long)cursor, count, (long long)last_id);
-	http_resp_bytes(resp, 200, "text/xml; charset=utf-8", xml.data ? xml.data : "", xml.len);
-	sbuf_free(&xml);
+	resp->status = 200;
+	resp->content_type = "text/xml; charset=utf-8";
 }
 
 const http_route tmcm_feed_routes[] = {

@@ -42,7 +42,7 @@ static const cfg_opt tmcm_opts[] = {
 	{"heartbeat_timeout", CFG_DURATION, offsetof(tmcm_config, heartbeat_timeout), "30s", "15m",
 	 1000, 86400000, NULL, "a product silent this long is shown abnormal",
 	 .def_classroom = "2m"},
-	{"feed_page_size", CFG_INT, offsetof(tmcm_config, feed_page_size), "5000", NULL, 1,
+	{"feed_page_size", CFG_INT, offsetof(tmcm_config, feed_page_size), "20000", NULL, 1,
 	 1000000, NULL, "objects per get_black_lists page served to products"},
 	{"udso_max", CFG_INT, offsetof(tmcm_config, udso_max), "250000", NULL, 1, 100000000, NULL,
 	 "most user-defined objects the list holds"},

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include "dtas.h"
 #include "fakepeer.h"
 #include "hash.h"
@@ -201,6 +202,47 @@ TEST(paged_incremental_sync_with_removals)
 	ck_assert_int_eq(json_integer_value(json_object_get(s, "last_change_ms")), t2);
 	ck_assert_int_eq(json_integer_value(json_object_get(s, "change_number")), 2502);
 	json_decref(s);
+}
+
+/* Issue 17: a full sync loads a twin of the list; what the feed changed
+ * while it was read (an object changed: listed twice; removed; removed and
+ * back) ends as the feed's last word, and the list it replaced was whole
+ * until then. */
+TEST(full_sync_takes_the_last_word_of_the_feed)
+{
+	start("en");
+	peer_so("FILE", "00000000000000000000000000000000000000A1", "block"); /* 1 */
+	peer_so("FILE", "00000000000000000000000000000000000000A2", "block"); /* 2 */
+	peer_so("FILE", "00000000000000000000000000000000000000A3", "block"); /* 3 */
+	peer_so("FILE", "00000000000000000000000000000000000000A1", "quarantine"); /* 4: changed */
+	so_record gone = {.type = "FILE", .value = "00000000000000000000000000000000000000A2",
+			  .risk = "High", .source = "DDAN", .action = "block", .removed = 1};
+	peer_add_so(&gone); /* 5: A2 removed */
+	gone.value = "00000000000000000000000000000000000000A3";
+	peer_add_so(&gone); /* 6: A3 removed... */
+	peer_so("FILE", "00000000000000000000000000000000000000A3", "log"); /* 7: ...and back */
+	json_t *s = sync_now(2, 0);
+	ck_assert(json_is_true(json_object_get(s, "last_sync_full")));
+	ck_assert_int_eq(json_integer_value(json_object_get(s, "cursor")), 7);
+	json_decref(s);
+	char *db = xasprintf("%s/lab.db", d.home);
+	sqlite3 *h;
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	sqlite3_stmt *q;
+	ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT value, action, feed_id FROM imsva_so"
+					       " ORDER BY value", -1, &q, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(q, 0),
+			 "00000000000000000000000000000000000000A1");
+	ck_assert_str_eq((const char *)sqlite3_column_text(q, 1), "quarantine");
+	ck_assert_int_eq(sqlite3_column_int(q, 2), 4);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(q, 1), "log");
+	ck_assert_int_eq(sqlite3_column_int(q, 2), 7);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	free(db);
 }
 
 /* STEP 2-4's evidence survives a restart: the last sync that brought

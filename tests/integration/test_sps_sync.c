@@ -221,14 +221,19 @@ TEST(test_tmcm_subscription)
 	ck_assert_str_eq(json_string_value(json_object_get(st, "last_error")), "");
 	json_decref(st);
 
-	/* Delete local list + full re-sync: the same objects, rebuilt from cursor 0 */
+	/* Delete local list + full re-sync: the same objects, rebuilt from cursor 0
+	 * (issue 17: into a twin of the list; a full pull lists a changed object
+	 * twice and a removed one with its removal: the last word counts) */
+	feed_add("DOMAIN", "bad.example", "High", "block", 0);
 	st = console_call(&s, "POST", "/api/so/resync", 200);
 	ck_assert_int_eq(jint(st, "object_count"), 5);
-	ck_assert_int_eq(jint(st, "cursor"), 7);
+	ck_assert_int_eq(jint(st, "cursor"), 8);
 	ck_assert_int_eq(jint(st, "syncs"), 1);
-	ck_assert_int_eq(jint(st, "last_changes"), 7);
+	ck_assert_int_eq(jint(st, "last_changes"), 8);
+	ck_assert(json_is_integer(json_object_get(st, "last_sync_duration_ms")));
 	json_decref(st);
 	expect_no_so(&s, "http://remove.example/x");
+	expect_so(&s, "http://www.bad.example/anything", "DOMAIN", "block", "Dangerous");
 
 	/* the objects list of the console */
 	j = console_call(&s, "GET", "/api/so/objects?type=url", 200);

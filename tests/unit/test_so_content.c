@@ -2,6 +2,7 @@
  * canonical form of SO content, the field named in every refusal, free-text
  * rules, the XML 1.0 character test and the scrubbing of an unparsable feed. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,6 +130,39 @@ TEST(scrub_replaces_what_xml_cannot_parse)
 	ck_assert_uint_eq(n, strlen(out));
 	ck_assert_str_eq(out, "<V>a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd" "d\xef\xbf\xbd"
 			      "e&#9;</V>");
+	free(out);
+}
+
+/* Issue 17: the scrub and the safety check skip plain ASCII eight bytes at
+ * a time; what needs a look is found at every offset of a word, and DEL and
+ * '~' (the edges of the plain range) are left alone. */
+TEST(scrub_finds_a_bad_byte_at_any_offset)
+{
+	for (size_t at = 0; at < 20; at++) {
+		char in[32], want[40];
+		memset(in, 'x', 24);
+		in[24] = '\0';
+		memcpy(want, in, at);
+		in[at] = '\x01';
+		snprintf(want + at, sizeof want - at, "\xef\xbf\xbd%s", in + at + 1);
+		size_t n = 0;
+		char *out = so_xml_scrub(in, strlen(in), &n);
+		ck_assert_ptr_nonnull(out);
+		ck_assert_str_eq(out, want);
+		free(out);
+		ck_assert(!so_xml_safe(in));
+		in[at] = '&'; /* looked at: only a bad character reference goes */
+		ck_assert_ptr_null(so_xml_scrub(in, strlen(in), &n));
+		in[at] = '\x7f';
+		ck_assert_ptr_null(so_xml_scrub(in, strlen(in), &n));
+		ck_assert(so_xml_safe(in));
+		in[at] = '~';
+		ck_assert_ptr_null(so_xml_scrub(in, strlen(in), &n));
+	}
+	const char *ref = "xxxxxxx&#1;xxxxxxxx";
+	size_t n = 0;
+	char *out = so_xml_scrub(ref, strlen(ref), &n);
+	ck_assert_str_eq(out, "xxxxxxx\xef\xbf\xbdxxxxxxxx");
 	free(out);
 }
 

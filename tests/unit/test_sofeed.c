@@ -1,10 +1,14 @@
 /* test_sofeed.c - unit tests of common/sofeed.c: the SO feed XML written and
  * read back (escaping, times, never-expire, removal, cursor and paging;
- * records XML cannot carry left out, bad records skipped). */
+ * records XML cannot carry left out, bad records skipped), and a pull whose
+ * pages mislead the fetch-ahead. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dtas.h"
+#include "http_server.h"
 #include "sofeed.h"
 #include "util.h"
 #include "testlib.h"
@@ -199,4 +203,62 @@ TEST(reader_skips_bad_records_and_goes_on)
 	ck_assert_int_eq(last, 5);
 	ck_assert_int_eq(more, 1);
 	collected_free(&c);
+}
+
+/* Pages of 2 records (IDs 1..5), each so short that all of it is the "end"
+ * the fetch-ahead reads, and a comment in it names a wrong next cursor, 99
+ * (even on the last page). The fetch-ahead starts from 99; the parse says 2,
+ * 4, then no more: the pull fetches those and gets every record once. */
+static int asked_99;
+
+static void misleading_page(http_req *req, http_resp *resp)
+{
+	const char *c = http_req_header(req, "X-DTAS-LastQueryID");
+	long long cursor = c ? atoll(c) : 0, last = cursor;
+	if (cursor == 99)
+		__atomic_add_fetch(&asked_99, 1, __ATOMIC_SEQ_CST);
+	sbuf x = {0};
+	sbuf_puts(&x, "<BLACK_LISTS><!-- <LAST_QUERY_ID>99</LAST_QUERY_ID><HAS_MORE>1</HAS_MORE> -->");
+	for (long long id = cursor + 1; id <= 5 && id <= cursor + 2 && cursor != 99; id++) {
+		sbuf_printf(&x, "<REPORT><ID>%lld</ID><TYPE>DOMAIN</TYPE><VALUE>d%lld.lab</VALUE>"
+			    "</REPORT>", id, id);
+		last = id;
+	}
+	sbuf_printf(&x, "<LAST_QUERY_ID>%lld</LAST_QUERY_ID><HAS_MORE>%d</HAS_MORE></BLACK_LISTS>",
+		    last, last < 5 && cursor != 99);
+	http_resp_bytes(resp, 200, "text/xml", x.data, x.len);
+	sbuf_free(&x);
+}
+
+static const http_route misleading_routes[] = {
+	{"GET", DTAS_PREFIX "get_black_lists", misleading_page, HTTP_PUBLIC},
+};
+
+static int sum_ids(const so_record *r, void *cls)
+{
+	long long *sum = cls;
+	*sum += r->id;
+	return 0;
+}
+
+TEST(pull_when_the_page_end_misleads_the_fetch_ahead)
+{
+	ctd_err err = {0};
+	http_server_opts o = {.routes = misleading_routes, .nroutes = 1};
+	http_server *srv = http_server_start(&o, &err);
+	ck_assert_msg(srv != NULL, "%s", err.msg);
+	char url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", http_server_port(srv));
+	dtas_client c;
+	dtas_client_init(&c, &(dtas_client_spec){.base_url = url, .api_key = "k",
+		.client_uuid = "00000000-0000-4000-8000-000000000001", .product_name = "test",
+		.source_id = "1", .source_name = "test"});
+	int64_t cursor = 0;
+	long long sum = 0;
+	ck_assert_int_eq(sofeed_pull(&c, &cursor, sum_ids, &sum, &err), 5);
+	ck_assert_int_eq(cursor, 5);
+	ck_assert_int_eq(sum, 1 + 2 + 3 + 4 + 5);
+	ck_assert_int_ge(__atomic_load_n(&asked_99, __ATOMIC_SEQ_CST), 1); /* it did fetch ahead */
+	dtas_client_free(&c);
+	http_server_stop(srv);
 }
