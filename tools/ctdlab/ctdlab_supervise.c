@@ -147,6 +147,18 @@ static int pid_file_left(const supervisor *s, const watched *w)
 	return left;
 }
 
+/* A restart is due after the back-off. */
+static void died(watched *w)
+{
+	say("%s (pid %ld) died; restart in %lld ms", w->a->daemon, (long)w->pid,
+	    (long long)w->backoff_ms);
+	w->dead_pid = w->pid;
+	w->pid = 0;
+	w->died_ms = time_now_ms();
+	w->due_ms = time_mono_ms() + w->backoff_ms;
+	w->state = WAITING;
+}
+
 static void watch(supervisor *s, watched *w)
 {
 	pid_t pid = lab_pid(s->l, w->a);
@@ -164,13 +176,7 @@ static void watch(supervisor *s, watched *w)
 		w->pid = 0;
 		return;
 	}
-	say("%s (pid %ld) died; restart in %lld ms", w->a->daemon, (long)w->pid,
-	    (long long)w->backoff_ms);
-	w->dead_pid = w->pid;
-	w->pid = 0;
-	w->died_ms = time_now_ms();
-	w->due_ms = time_mono_ms() + w->backoff_ms;
-	w->state = WAITING;
+	died(w);
 }
 
 static void restart(supervisor *s, watched *w)
@@ -206,20 +212,42 @@ static void start_failed(watched *w, const char *why)
 	w->state = WAITING;
 }
 
+/* Its ready file names it: it came up, whether or not we saw it healthy. */
+static int came_up(supervisor *s, watched *w)
+{
+	json_t *ready = lab_ready(s->l, w->a);
+	int up = ready && json_integer_value(json_object_get(ready, "pid")) == w->pid;
+	json_decref(ready);
+	return up;
+}
+
+static void restarted(supervisor *s, watched *w)
+{
+	w->restarts++;
+	w->backoff_ms = BACKOFF_MIN_MS;
+	say("%s restarted: pid %ld (restart %lld)", w->a->daemon, (long)w->pid,
+	    (long long)w->restarts);
+	record_restart(s, w);
+}
+
 static void check_start(supervisor *s, watched *w)
 {
 	if (waitpid(w->pid, NULL, WNOHANG) == w->pid) {
-		start_failed(w, "exited while starting");
+		if (!came_up(s, w)) {
+			start_failed(w, "exited while starting");
+			return;
+		}
+		/* up and killed again between two ticks (a client that kills it as
+		 * soon as it answers): a restart that worked, then a death, so
+		 * the back-off does not grow */
+		restarted(s, w);
+		died(w);
 		return;
 	}
 	if (lab_started(s->l, w->a, w->pid)) {
-		w->restarts++;
-		w->backoff_ms = BACKOFF_MIN_MS;
 		w->state = WATCHING;
 		remember_ports(s, w, w->pid);
-		say("%s restarted: pid %ld (restart %lld)", w->a->daemon, (long)w->pid,
-		    (long long)w->restarts);
-		record_restart(s, w);
+		restarted(s, w);
 		return;
 	}
 	if (time_mono_ms() >= w->due_ms) {
