@@ -48,14 +48,7 @@ mkdir -p "$(dirname "$BARE")"
 cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Wno-unused-parameter -Werror \
 	tests/bench/bare_mhd.c -o "$BARE" $(pkg-config --cflags --libs libmicrohttpd)
 
-work=$(mktemp -d /tmp/ctdlab-bench-http.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir http
 
 # Signing and seeding, in one place: DTAS headers, Automation API JWTs,
 # UDSOs over the API, log rows straight into a stopped store.

@@ -24,14 +24,7 @@ COST_MESSAGES=${BENCH_COST_MESSAGES:-2000}
 COST_SO=${BENCH_COST_SO:-100000}
 
 install_postfix_tools
-work=$(mktemp -d /tmp/ctdlab-bench-proc.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	[[ -n ${BENCH_KEEP:-} ]] || rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir proc
 
 # imsvad_start NAME [OPTION...]: a fresh imsvad in $work/NAME; sets imsvad_pid,
 # smtp_port, api and token

@@ -69,14 +69,7 @@ PY
 
 install_postfix_tools
 
-work=$(mktemp -d /tmp/ctdlab-bench.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir smtp
 
 # imsvad: fresh store, default policy, durable commits
 bin/imsvad --home "$work/imsva" --port 0 --smtp_port 0 --log_level info \

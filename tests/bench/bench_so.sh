@@ -26,14 +26,7 @@ N=${BENCH_SO:-1000000}
 SMALL=1000
 SO_BENCH=${BENCH_BINDIR:-build/bench}/so_bench
 [[ -x $SO_BENCH ]] || { echo "bench: $SO_BENCH missing: make bench builds it" >&2; exit 1; }
-work=$(mktemp -d /tmp/ctdlab-bench-so.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir so
 
 json() { python3 -c "import json,sys;d=json.load(sys.stdin);print(eval(sys.argv[1]))" "$1"; }
 ready() { json "$2" <"$1/run/$3.json"; }

@@ -89,3 +89,18 @@ wait_listening() {
 	echo "bench: nothing listens on port $1" >&2
 	exit 1
 }
+
+# bench_workdir TAG: a fresh directory in $work and an empty $pids list; at
+# exit every process in $pids is stopped and the directory removed (kept with
+# BENCH_KEEP=1, for a look at the logs)
+bench_workdir() {
+	work=$(mktemp -d "/tmp/ctdlab-bench-$1.XXXXXX")
+	pids=()
+	trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	[[ -n ${BENCH_KEEP:-} ]] || rm -rf "$work"
+}
