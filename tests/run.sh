@@ -24,6 +24,18 @@ if [[ -f tests/lsan.supp ]]; then
 	export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 fi
 
+# Labs the program in $1 brought up and left running (a test its time-out
+# killed runs no exit handler): stopped, and said so in its log.
+stop_left_labs() {
+	local lab
+	[[ -f $1/labs ]] || return 0
+	while read -r lab; do
+		compgen -G "$lab/run/*.pid" >/dev/null || continue
+		echo "run.sh: stopping the lab the test left running in $lab" >>"$1/log"
+		"${CTDLAB_BINDIR:-bin}/ctdlab" --dir "$lab" down >>"$1/log" 2>&1
+	done <"$1/labs"
+}
+
 # Run test program $2 as number $1; leave its report in $work/$1.out and
 # "checks failures" in $work/$1.res (written last: the sign it is done).
 run_one() {
@@ -31,8 +43,9 @@ run_one() {
 	name=$(basename "$t")
 	mkdir -p "$dir/reports"
 	ASAN_OPTIONS=$asan:log_path=$dir/reports/asan UBSAN_OPTIONS=$ubsan:log_path=$dir/reports/ubsan \
-		TSAN_OPTIONS=$tsan:log_path=$dir/reports/tsan "$t" >"$dir/log" 2>&1
+		TSAN_OPTIONS=$tsan:log_path=$dir/reports/tsan TL_LAB_LIST=$dir/labs "$t" >"$dir/log" 2>&1
 	rc=$?
+	stop_left_labs "$dir"
 	summary=$(grep -aE '^[0-9]+%: Checks: ' "$dir/log" | tail -n 1)
 	checks=$(sed -nE 's/.*Checks: ([0-9]+).*/\1/p' <<<"$summary")
 	fails=$(sed -nE 's/.*Failures: ([0-9]+), Errors: ([0-9]+).*/\1+\2/p' <<<"$summary")

@@ -237,7 +237,8 @@ void tl_lab_env(void)
 }
 
 /* Labs a test brought up: stopped at exit even when an assertion ended the
- * test before its own `ctdlab down`. */
+ * test before its own `ctdlab down`, and named in $TL_LAB_LIST for the
+ * runner. */
 static char *labs_up[8];
 
 static void labs_down(void)
@@ -271,6 +272,14 @@ static void track_lab(const char *dir, const char *cmd)
 			labs_up[i] = xstrdup(dir);
 			break;
 		}
+	}
+	/* a test killed by its time-out runs no exit handler: tests/run.sh
+	 * stops what this list names once the program has ended */
+	const char *list = getenv("TL_LAB_LIST");
+	FILE *f = up && list ? fopen(list, "a") : NULL;
+	if (f) {
+		fprintf(f, "%s\n", dir);
+		fclose(f);
 	}
 	if (up && !registered) {
 		atexit(labs_down);
