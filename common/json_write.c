@@ -71,20 +71,6 @@ void json_write_str(sbuf *b, const char *s, size_t n)
 	sbuf_append(b, "\"", 1);
 }
 
-void json_write_int(sbuf *b, int64_t n)
-{
-	char num[24], *p = num + sizeof num;
-	/* digits from the end; unsigned, so INT64_MIN negates */
-	uint64_t u = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (n < 0)
-		*--p = '-';
-	sbuf_append(b, p, (size_t)(num + sizeof num - p));
-}
-
 /* A real as jansson formats it (precision, exponent, ".0"): rare enough in
  * our answers to leave to jansson. */
 static void write_real(sbuf *b, const json_t *v)
@@ -129,7 +115,7 @@ void json_write(sbuf *b, const json_t *v)
 		json_write_str(b, json_string_value(v), json_string_length(v));
 		break;
 	case JSON_INTEGER:
-		json_write_int(b, json_integer_value(v));
+		sbuf_put_int(b, json_integer_value(v));
 		break;
 	case JSON_REAL:
 		write_real(b, v);

@@ -42,18 +42,6 @@ static void put_escaped(sbuf *out, const char *text)
 	}
 }
 
-static void put_int(sbuf *out, int64_t v)
-{
-	char digits[24], *p = digits + sizeof digits;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		*--p = '-';
-	sbuf_append(out, p, (size_t)(digits + sizeof digits - p));
-}
-
 /* <NAME>escaped text</NAME>; name is a literal */
 #define ADD_TEXT(out, name, text)                                                                  \
 	do {                                                                                       \
@@ -83,7 +71,7 @@ static const char *iso_second(int64_t ms)
 			break;                                                                     \
 		}                                                                                  \
 		PUT(out, "<" name " ms=\"");                                                       \
-		put_int(out, ms);                                                                  \
+		sbuf_put_int(out, ms);                                                             \
 		PUT(out, "\">");                                                                   \
 		sbuf_puts(out, iso_second(ms));                                                    \
 		PUT(out, "</" name ">");                                                           \
@@ -109,7 +97,7 @@ int sofeed_xml_add(sbuf *out, const so_record *r)
 		return 0;
 	}
 	PUT(out, "  <REPORT><ID>");
-	put_int(out, r->id);
+	sbuf_put_int(out, r->id);
 	PUT(out, "</ID>");
 	ADD_TEXT(out, "TYPE", r->type);
 	ADD_TEXT(out, "VALUE", r->value);

@@ -364,14 +364,6 @@ void store_close_thread(void)
 
 /* --- statement cache ----------------------------------------------------- */
 
-static uint64_t sql_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static void stmt_cache_grow(store *st)
 {
 	size_t n = st->nbuckets ? st->nbuckets * 2 : STMT_CACHE_MIN_BUCKETS;
@@ -413,7 +405,7 @@ static int prepare(store *st, const char *sql, sqlite3_stmt **out, ctd_err *err)
 
 sqlite3_stmt *store_stmt(store *st, const char *sql, ctd_err *err)
 {
-	uint64_t h = sql_hash(sql);
+	uint64_t h = str_hash(sql);
 	if (st->nbuckets) {
 		for (stmt_entry *e = st->buckets[h % st->nbuckets]; e; e = e->next) {
 			if (e->hash == h && strcmp(e->sql, sql) == 0) {

@@ -75,6 +75,28 @@ char *xasprintf(const char *fmt, ...)
 	return b.data;
 }
 
+void sbuf_put_int(sbuf *b, int64_t n)
+{
+	char num[24], *p = num + sizeof num;
+	/* digits from the end; unsigned, so INT64_MIN negates */
+	uint64_t u = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (n < 0)
+		*--p = '-';
+	sbuf_append(b, p, (size_t)(num + sizeof num - p));
+}
+
+uint64_t str_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
 void sbuf_reserve(sbuf *b, size_t extra)
 {
 	if (b->len + extra + 1 <= b->cap)

@@ -26,8 +26,12 @@ void sbuf_append(sbuf *b, const void *data, size_t len);
 /* Room for extra more bytes (and the NUL) at data + len, for writing in place. */
 void sbuf_reserve(sbuf *b, size_t extra);
 void sbuf_puts(sbuf *b, const char *s);
+/* n in decimal (a JSON or XML integer), without printf. */
+void sbuf_put_int(sbuf *b, int64_t n);
 void sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *sbuf_detach(sbuf *b); /* caller frees; buffer is reset */
+/* FNV-1a of a string: a cache's slot, not a digest. */
+uint64_t str_hash(const char *s);
 void sbuf_free(sbuf *b);
 
 int64_t time_now_ms(void);      /* wall clock, ms since the epoch */

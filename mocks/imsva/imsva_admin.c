@@ -333,7 +333,7 @@ static void h_logs(http_req *req, http_resp *resp)
 	/* {"count":N,"logs":[...],"next_cursor":"<ts_ms>-<id>"}: a page is
 	 * written from its rows, never built as a tree */
 	http_resp_bytes(resp, 200, "application/json", "{\"count\":", 9);
-	json_write_int(&resp->body, (int64_t)count);
+	sbuf_put_int(&resp->body, (int64_t)count);
 	sbuf_puts(&resp->body, ",\"logs\":");
 	sbuf_append(&resp->body, rows.data, rows.len);
 	if (next.id)

@@ -180,7 +180,7 @@ static void row_write(store *st, sqlite3_stmt *s, const char *scanner, sbuf *out
 		sep = ",";
 		sbuf_puts(out, cols[i]);
 		if (integer)
-			json_write_int(out, sqlite3_column_int64(s, i));
+			sbuf_put_int(out, sqlite3_column_int64(s, i));
 		else
 			json_write_str(out, text, (size_t)sqlite3_column_bytes(s, i));
 	}

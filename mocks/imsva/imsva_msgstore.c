@@ -360,7 +360,7 @@ void imsva_msgs_log_columns(store *st, int64_t id, sbuf *row)
 	if (!s)
 		return; /* a log of a message since purged: the columns stay empty */
 	sbuf_puts(row, ",\"message_size\":");
-	json_write_int(row, sqlite3_column_int64(s, 0));
+	sbuf_put_int(row, sqlite3_column_int64(s, 0));
 	if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
 		sbuf_puts(row, ",\"final_action\":");
 		json_write_str(row, (const char *)sqlite3_column_text(s, 1), (size_t)sqlite3_column_bytes(s, 1));

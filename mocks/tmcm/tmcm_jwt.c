@@ -231,10 +231,7 @@ static pthread_mutex_t verified_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static verified_token *verified_slot(const char *token)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)token; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return &verified[h % VERIFIED_SLOTS];
+	return &verified[str_hash(token) % VERIFIED_SLOTS];
 }
 
 /* The claims of a token verified before with this key, copied into *out. */

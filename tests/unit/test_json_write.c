@@ -56,7 +56,7 @@ TEST(strings_and_ints_one_by_one)
 	sbuf b = {0};
 	json_write_str(&b, "say \"hi\"", 8);
 	sbuf_puts(&b, ",");
-	json_write_int(&b, 1796661469656LL);
+	sbuf_put_int(&b, 1796661469656LL);
 	ck_assert_str_eq(b.data, "\"say \\\"hi\\\"\",1796661469656");
 	sbuf_free(&b);
 }
