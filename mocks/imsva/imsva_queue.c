@@ -184,6 +184,7 @@ void imsva_queue_kick(imsva_queue *q)
  * attempts with a system event (never silently). */
 static void process_failed(store *st, int64_t id, const ctd_err *perr)
 {
+	log_error("processing.failed", "msg=%" PRId64 " error=\"%s\"", id, perr->msg);
 	ctd_err err = {0};
 	if (imsva_msgs_failed(st, id, MAX_PROCESS_ATTEMPTS, time_now_ms() + 1000, &err) < 0)
 		log_error("processing.fail_state", "msg=%" PRId64 " error=\"%s\"", id, err.msg);
@@ -201,9 +202,7 @@ static void apply_alone(imsva_queue *q, store *st, imsva_job *job)
 		rc = store_commit(st, &err);
 	if (rc < 0) {
 		store_rollback(st);
-		int64_t id = q->proc->msg_id(job);
-		log_error("processing.failed", "msg=%" PRId64 " error=\"%s\"", id, err.msg);
-		process_failed(st, id, &err);
+		process_failed(st, q->proc->msg_id(job), &err);
 	} else {
 		q->proc->committed(q->app, job);
 	}
@@ -246,7 +245,6 @@ static void process_batch(imsva_queue *q, store *st, const int64_t *ids, int n)
 			njobs++;
 			continue;
 		}
-		log_error("processing.failed", "msg=%" PRId64 " error=\"%s\"", ids[i], err.msg);
 		process_failed(st, ids[i], &err);
 	}
 	for (int i = 0; i < njobs; i += APPLY_GROUP)
