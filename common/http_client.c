@@ -9,11 +9,11 @@
  * the timeout hits), http_fetch returns that 1xx as the response, with no
  * body, rather than an error.
  *
- * Connections are kept: each thread has one easy handle for its life, and
- * libcurl keeps the handle's connections open between requests, so a worker
- * that calls the same peer again skips the TCP and TLS handshakes (a third
- * of a lab's start-up CPU was handshakes with one handle per request). A
- * kept connection the peer has closed is noticed and replaced by libcurl. */
+ * Kept connections (opts->keep_alive): each thread has one easy handle for
+ * its life, and libcurl keeps the handle's connections open between
+ * requests, so a poller that calls the same peer again skips the TCP and TLS
+ * handshakes (a third of a lab's start-up CPU was handshakes). A kept
+ * connection the peer has closed is noticed and replaced by libcurl. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -43,8 +43,8 @@ static void curl_init_once(void)
 		fatal("http.client", "pthread_key_create failed");
 }
 
-/* This thread's easy handle, made at its first request; its options are
- * reset after every request, its connection cache is what is kept. */
+/* This thread's easy handle, made at its first kept-alive request; its
+ * options are reset after every request, its connections are what is kept. */
 static CURL *thread_handle(void)
 {
 	pthread_once(&curl_once, curl_init_once);
@@ -242,7 +242,10 @@ int http_fetch(const http_client_opts *opts, const http_request *req, http_respo
 	int faulted = peer_fault(verb, req, resp, err);
 	if (faulted)
 		return faulted < 0 ? -1 : 0;
-	CURL *c = thread_handle();
+	int keep = opts && opts->keep_alive;
+	if (!keep)
+		pthread_once(&curl_once, curl_init_once);
+	CURL *c = keep ? thread_handle() : curl_easy_init();
 	if (!c)
 		return ctd_fail(err, CTD_EINTERNAL, "curl_easy_init failed");
 	struct curl_slist *headers = NULL;
@@ -284,9 +287,11 @@ int http_fetch(const http_client_opts *opts, const http_request *req, http_respo
 			       errbuf[0] ? errbuf : curl_easy_strerror(rc));
 		http_response_free(resp);
 	}
-	/* reset before freeing what the options point at: the handle refers
-	 * to the form and the header list until then */
-	curl_easy_reset(c);
+	/* reset or free the handle before what its options point at */
+	if (keep)
+		curl_easy_reset(c);
+	else
+		curl_easy_cleanup(c);
 	curl_mime_free(mime);
 	curl_slist_free_all(headers);
 	return ret;

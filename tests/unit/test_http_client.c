@@ -2,7 +2,8 @@
  * sockets: methods and bodies, binary-safe responses, response headers in
  * order, retries with backoff on 503 and on refused connections, a bounded
  * wait on a silent peer, a 102 that never gets a final status, and a
- * thread's connection kept between its requests. */
+ * thread's connection kept between its requests when asked (else a new
+ * one each time). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <microhttpd.h>
@@ -321,12 +322,14 @@ TEST(test_100_continue_then_final)
 	free(u);
 }
 
+static const http_client_opts keep = {.keep_alive = 1};
+
 static int port_seen(const char *u)
 {
 	http_request rq = {.url = u};
 	http_response r;
 	ctd_err err;
-	ck_assert_msg(http_fetch(NULL, &rq, &r, &err) == 0, "%s", err.msg);
+	ck_assert_msg(http_fetch(&keep, &rq, &r, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(r.status, 200);
 	int port = atoi(r.body.data);
 	http_response_free(&r);
@@ -338,7 +341,7 @@ static void *port_seen_thread(void *u)
 	return (void *)(intptr_t)port_seen(u);
 }
 
-TEST(test_connection_kept_between_requests)
+TEST(test_connection_kept_when_asked)
 {
 	char *u = url("/port");
 	int first = port_seen(u);
@@ -348,9 +351,14 @@ TEST(test_connection_kept_between_requests)
 	http_request rq = {.url = other};
 	http_response r;
 	ctd_err err;
-	ck_assert_int_eq(http_fetch(NULL, &rq, &r, &err), 0);
+	ck_assert_int_eq(http_fetch(&keep, &rq, &r, &err), 0);
 	http_response_free(&r);
 	ck_assert_int_eq(port_seen(u), first);
+	/* a request without keep_alive has a connection of its own */
+	rq.url = u;
+	ck_assert_int_eq(http_fetch(NULL, &rq, &r, &err), 0);
+	ck_assert_int_ne(atoi(r.body.data), first);
+	http_response_free(&r);
 	/* another thread has its own connection */
 	pthread_t t;
 	void *theirs;
