@@ -1,8 +1,8 @@
 /* sps_so.c - the suspicious objects SPS subscribes to, keyed for lookups that
  * cost the same with a million objects as with ten: a unique index on
  * (type, normalised value), so a URL query is a handful of index probes (the
- * URL, the host and each parent domain, the IP) in one statement. A full sync loads an
- * index-free twin (SPS_SO_TWIN) that replaces the table at its end. */
+ * URL, the host and each parent domain, the IP) in one statement. A full sync
+ * loads an index-free twin (SPS_SO_TWIN) that replaces the table at its end. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -166,20 +166,28 @@ static void so_hit_fill(sps_so_hit *hit, const so_probe_key *key, sqlite3_stmt *
 		 (const char *)sqlite3_column_text(s, col + 2));
 }
 
-/* A URL's lookup keys, in precedence order, are probed SO_ARMS at a time by
- * one statement: an arm per (type, key) pair, in that order, and LIMIT 1 stops
- * at the first arm with a live object (its number is column 0). One statement
- * instead of one per key: its fixed cost (a read transaction, the VM) was most
- * of a lookup. Arms past the keys stay unbound (NULL) and match nothing. */
+/* A URL's lookup keys, in precedence order, are probed up to SO_ARMS at a
+ * time by one statement: an arm per (type, key) pair, in that order, and
+ * LIMIT 1 stops at the first arm with a live object (its number is column 0).
+ * One statement instead of one per key: its fixed cost (a read transaction,
+ * the VM) was most of a lookup. A statement per arm count: each arm opens its
+ * cursors, even one bound to nothing. */
 #define SO_ARMS 8
 #define SO_ARM(n, t, v)                                                                    \
 	"SELECT " #n ", risk, action, source FROM sps_objects WHERE type = ?" #t           \
 	" AND value = ?" #v " AND (expires_ms = 0 OR expires_ms > ?1)"
-static const char so_probe_sql[] =
-	SO_ARM(0, 2, 3) " UNION ALL " SO_ARM(1, 4, 5) " UNION ALL " SO_ARM(2, 6, 7)
-	" UNION ALL " SO_ARM(3, 8, 9) " UNION ALL " SO_ARM(4, 10, 11) " UNION ALL "
-	SO_ARM(5, 12, 13) " UNION ALL " SO_ARM(6, 14, 15) " UNION ALL " SO_ARM(7, 16, 17)
-	" LIMIT 1";
+#define SO_ARMS_1 SO_ARM(0, 2, 3)
+#define SO_ARMS_2 SO_ARMS_1 " UNION ALL " SO_ARM(1, 4, 5)
+#define SO_ARMS_3 SO_ARMS_2 " UNION ALL " SO_ARM(2, 6, 7)
+#define SO_ARMS_4 SO_ARMS_3 " UNION ALL " SO_ARM(3, 8, 9)
+#define SO_ARMS_5 SO_ARMS_4 " UNION ALL " SO_ARM(4, 10, 11)
+#define SO_ARMS_6 SO_ARMS_5 " UNION ALL " SO_ARM(5, 12, 13)
+#define SO_ARMS_7 SO_ARMS_6 " UNION ALL " SO_ARM(6, 14, 15)
+#define SO_ARMS_8 SO_ARMS_7 " UNION ALL " SO_ARM(7, 16, 17)
+static const char *const so_probe_sql[SO_ARMS] = {
+	SO_ARMS_1 " LIMIT 1", SO_ARMS_2 " LIMIT 1", SO_ARMS_3 " LIMIT 1", SO_ARMS_4 " LIMIT 1",
+	SO_ARMS_5 " LIMIT 1", SO_ARMS_6 " LIMIT 1", SO_ARMS_7 " LIMIT 1", SO_ARMS_8 " LIMIT 1",
+};
 
 /* The URL, then the IP, or the host and each parent domain. Returns the
  * count: at most 2 + the host's length (a key per dot). */
@@ -199,11 +207,11 @@ static size_t url_keys(const sps_url *u, so_probe_key *keys)
 	return n;
 }
 
-/* The first of keys[0..n) (n <= SO_ARMS) with a live object: 1 found, 0 not,
+/* The first of keys[0..n) (1 <= n <= SO_ARMS) with a live object: 1 found, 0 not,
  * -1 error. */
 static int so_probe(store *st, const so_probe_key *keys, size_t n, sps_so_hit *hit, ctd_err *err)
 {
-	sqlite3_stmt *s = store_stmt(st, so_probe_sql, err);
+	sqlite3_stmt *s = store_stmt(st, so_probe_sql[n - 1], err);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, time_now_ms());
