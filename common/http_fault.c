@@ -57,7 +57,7 @@ static void request_of(http_req *req, fault_request *fr, char *ip, size_t iplen)
 
 int http_fault_check(http_req *req, fault_hit *hit)
 {
-	if (fault_http_exempt(req->path))
+	if (!fault_armed() || fault_http_exempt(req->path))
 		return 0;
 	char ip[64];
 	fault_request fr;

@@ -61,7 +61,9 @@ TEST(test_rules_validated)
 	ck_assert_int_lt(add("{\"match\":\"*\",\"status\":500,\"ttl\":\"soon\"}"), 0);
 	ck_assert_int_lt(add("{\"match\":\"RCPT\",\"point\":\"smtp\",\"status\":100}"), 0);
 	ck_assert_int_eq(nrules(), 0);
+	ck_assert(!fault_armed());
 	ck_assert_int_gt(add("{\"match\":\"*\",\"action\":\"reset\"}"), 0);
+	ck_assert(fault_armed());
 	ck_assert_int_gt(add("{\"match\":\"RCPT\",\"point\":\"smtp\",\"status\":451}"), 0);
 	json_t *list = fault_list();
 	ck_assert_int_eq(json_array_size(list), 2);
@@ -90,6 +92,7 @@ TEST(test_count_then_gone)
 	ck_assert(fires(FAULT_HTTP, "GET", "/x", NULL));
 	ck_assert(!fires(FAULT_HTTP, "GET", "/x", NULL));
 	ck_assert_int_eq(nrules(), 0);
+	ck_assert(!fault_armed()); /* the last one gone: hooks skip their work again */
 }
 
 TEST(test_removed_by_id)
