@@ -293,8 +293,10 @@ int imsva_log_query_write(store *st, const imsva_log_query *q, sbuf *out, size_t
 		return -1;
 	size_t limit = q->limit > 0 ? (size_t)q->limit : 500, n = 0;
 	imsva_log_cursor last = {0};
+	size_t start = out->len;
+	int rc = SQLITE_DONE;
 	sbuf_puts(out, "[");
-	while (n < limit && sqlite3_step(s) == SQLITE_ROW) {
+	while (n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (!row_matches(q, s))
 			continue;
 		if (n++)
@@ -304,6 +306,12 @@ int imsva_log_query_write(store *st, const imsva_log_query *q, sbuf *out, size_t
 	}
 	sbuf_puts(out, "]");
 	sqlite3_reset(s);
+	/* a page cut short by a failed read is an error, not a shorter page */
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		out->len = start;
+		out->data[start] = '\0';
+		return ctd_fail(err, CTD_ESTORE, "log query: %s", sqlite3_errstr(rc));
+	}
 	*count = n;
 	/* a full page: there may be more after its last row */
 	if (next)
