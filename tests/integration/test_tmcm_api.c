@@ -623,7 +623,7 @@ static size_t listed(const char *target, const char *type, const char *content, 
 /* The list is served again while the store is unchanged (each of the two
  * handler threads builds it once), and fresh after a write through the API
  * or by another process; other parameters get their own answer; an object
- * leaves the list when it expires, with no write at all. */
+ * leaves the list when it expires. */
 TEST(test_udso_list_reuse)
 {
 	start_tmcm();
@@ -660,15 +660,15 @@ TEST(test_udso_list_reuse)
 		ck_assert(!has);
 	}
 
-	/* expiry: listed until its time, then gone although nothing was written */
+	/* expiry: listed until its time, then gone (a kept list holds only until
+	 * the first expiry among its objects) */
 	char exp[32];
-	time_iso8601(time_now_ms() + 3000, exp, sizeof exp);
+	time_iso8601(time_now_ms() + 5000, exp, sizeof exp);
 	udso_put("url", "http://expiring.example/", exp);
 	ck_assert_int_eq(listed(UDSO "?type=url", "url", "http://expiring.example/", &has), 1);
 	ck_assert_msg(has, "an object expiring at %s is listed before then", exp);
 	int64_t deadline = time_now_ms() + 20000;
-	while (listed(UDSO "?type=url", "url", "http://expiring.example/", &has) && has)
-	{
+	while (listed(UDSO "?type=url", "url", "http://expiring.example/", &has) && has) {
 		ck_assert_msg(time_now_ms() < deadline, "expired at %s, still listed", exp);
 		tl_sleep_ms(100);
 	}
