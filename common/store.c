@@ -16,6 +16,7 @@
 #include "hash.h"
 #include "log.h"
 #include "metrics.h"
+#include "store_answer.h"
 #include "util.h"
 
 /* How long SQLite itself waits for a lock before reporting busy. */
@@ -48,6 +49,7 @@ struct store {
 	stmt_entry **buckets; /* statement cache keyed by SQL text */
 	size_t nbuckets, nstmts;
 	stmt_addr_slot by_addr[1 << STMT_ADDR_BITS];
+	answer_cache *answers; /* store_answer.c */
 };
 
 /* The WAL file is cut back to this after a checkpoint resets it. */
@@ -292,10 +294,16 @@ void store_close(store *st)
 		}
 	}
 	free(st->buckets);
+	answer_cache_free(st->answers);
 	/* v2: statements prepared outside the cache do not keep the file open forever */
 	sqlite3_close_v2(st->db);
 	free(st->path);
 	free(st);
+}
+
+answer_cache **store_answers(store *st)
+{
+	return &st->answers;
 }
 
 sqlite3 *store_db(store *st)

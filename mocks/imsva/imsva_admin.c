@@ -16,6 +16,7 @@
 #include "imsva_app.h"
 #include "json_write.h"
 #include "log.h"
+#include "store_answer.h"
 #include "util.h"
 
 void imsva_admin_login_failed(const char *user, void *cls)
@@ -294,6 +295,46 @@ static int query_cursor(http_req *req, http_resp *resp, imsva_log_cursor *c)
 	return 0;
 }
 
+/* {"count":N,"logs":[...],"next_cursor":"<ts_ms>-<id>"}: a page is written
+ * from its rows, never built as a tree, and kept (store_answer) until the
+ * store changes: it does not depend on the clock. */
+static int log_page_answer(store *st, void *arg, int64_t now_ms, sbuf *out, int64_t *until_ms,
+			   ctd_err *err)
+{
+	imsva_log_cursor next;
+	size_t count;
+	sbuf rows = {0};
+	if (imsva_log_query_write(st, arg, &rows, &count, &next, err) != 0) {
+		sbuf_free(&rows);
+		return -1;
+	}
+	sbuf_puts(out, "{\"count\":");
+	sbuf_put_int(out, (int64_t)count);
+	sbuf_puts(out, ",\"logs\":");
+	sbuf_append(out, rows.data, rows.len);
+	if (next.id)
+		sbuf_printf(out, ",\"next_cursor\":\"%lld-%lld\"", (long long)next.ts_ms,
+			    (long long)next.id);
+	sbuf_puts(out, "}");
+	sbuf_free(&rows);
+	return 0;
+}
+
+/* Every member of the query, parsed: two requests that mean the same query
+ * share an answer, no two queries do. */
+static void log_query_key(const imsva_log_query *q, sbuf *key)
+{
+	sbuf_puts(key, "imsva.logs;");
+	const char *texts[] = {q->type, q->rule, q->sender, q->recipient, q->subject,
+			       q->message_id, q->scanner};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		answer_key_str(key, texts[i]);
+	const int64_t ints[] = {q->from_ms, q->to_ms, q->msg_id, q->limit, q->after.ts_ms,
+				q->after.id};
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+		answer_key_int(key, ints[i]);
+}
+
 static void h_logs(http_req *req, http_resp *resp)
 {
 	store *st;
@@ -321,26 +362,13 @@ static void h_logs(http_req *req, http_resp *resp)
 	q.limit = query_limit(req);
 	if (query_cursor(req, resp, &q.after) < 0)
 		return;
+	sbuf key = {0};
+	log_query_key(&q, &key);
 	ctd_err err = {0};
-	imsva_log_cursor next;
-	size_t count;
-	sbuf rows = {0};
-	if (imsva_log_query_write(st, &q, &rows, &count, &next, &err) != 0) {
-		sbuf_free(&rows);
+	http_resp_bytes(resp, 200, "application/json", NULL, 0);
+	if (store_answer(st, key.data, time_now_ms(), log_page_answer, &q, &resp->body, &err) < 0)
 		http_resp_ctd_err(resp, &err);
-		return;
-	}
-	/* {"count":N,"logs":[...],"next_cursor":"<ts_ms>-<id>"}: a page is
-	 * written from its rows, never built as a tree */
-	http_resp_bytes(resp, 200, "application/json", "{\"count\":", 9);
-	sbuf_put_int(&resp->body, (int64_t)count);
-	sbuf_puts(&resp->body, ",\"logs\":");
-	sbuf_append(&resp->body, rows.data, rows.len);
-	if (next.id)
-		sbuf_printf(&resp->body, ",\"next_cursor\":\"%lld-%lld\"", (long long)next.ts_ms,
-			    (long long)next.id);
-	sbuf_puts(&resp->body, "}");
-	sbuf_free(&rows);
+	sbuf_free(&key);
 }
 
 static void h_log_get(http_req *req, http_resp *resp)

@@ -161,12 +161,21 @@ int imsva_match_list(const char *pattern, const char *text)
  * action come from the message store, the scanner is this appliance. */
 static void row_write(store *st, sqlite3_stmt *s, const char *scanner, sbuf *out)
 {
-	/* each member's `"name":`; the first one present opens the object */
-	static const char *const cols[] = {"\"id\":", "\"ts_ms\":", "\"type\":", "\"msg_id\":",
-		"\"internal_id\":", "\"message_id\":", "\"sender\":", "\"recipients\":",
-		"\"subject\":", "\"rule\":", "\"rule_type\":", "\"action\":", "\"action_code\":",
-		"\"reason\":", "\"filter\":", "\"violating\":"};
-	const char *sep = "{";
+	/* each member's `,"name":` with its length (one copy a member, no
+	 * strlen); the first one present opens the object: its comma becomes
+	 * the brace */
+#define LOG_MEMBER(name) {",\"" name "\":", sizeof(",\"" name "\":") - 1}
+	static const struct {
+		const char *text;
+		size_t len;
+	} cols[] = {LOG_MEMBER("id"), LOG_MEMBER("ts_ms"), LOG_MEMBER("type"),
+		LOG_MEMBER("msg_id"), LOG_MEMBER("internal_id"), LOG_MEMBER("message_id"),
+		LOG_MEMBER("sender"), LOG_MEMBER("recipients"), LOG_MEMBER("subject"),
+		LOG_MEMBER("rule"), LOG_MEMBER("rule_type"), LOG_MEMBER("action"),
+		LOG_MEMBER("action_code"), LOG_MEMBER("reason"), LOG_MEMBER("filter"),
+		LOG_MEMBER("violating")};
+#undef LOG_MEMBER
+	size_t start = out->len;
 	for (int i = 0; i < 16; i++) {
 		/* id, ts_ms and msg_id are the INTEGER columns; a NULL is left out.
 		 * The TEXT columns' NULL shows as a NULL pointer (one call less a
@@ -176,9 +185,10 @@ static void row_write(store *st, sqlite3_stmt *s, const char *scanner, sbuf *out
 		if (integer ? sqlite3_column_type(s, i) == SQLITE_NULL
 			    : !(text = (const char *)sqlite3_column_text(s, i)))
 			continue;
-		sbuf_puts(out, sep);
-		sep = ",";
-		sbuf_puts(out, cols[i]);
+		size_t at = out->len;
+		sbuf_append(out, cols[i].text, cols[i].len);
+		if (at == start)
+			out->data[at] = '{';
 		if (integer)
 			sbuf_put_int(out, sqlite3_column_int64(s, i));
 		else
@@ -293,8 +303,10 @@ int imsva_log_query_write(store *st, const imsva_log_query *q, sbuf *out, size_t
 		return -1;
 	size_t limit = q->limit > 0 ? (size_t)q->limit : 500, n = 0;
 	imsva_log_cursor last = {0};
+	size_t start = out->len;
+	int rc = SQLITE_DONE;
 	sbuf_puts(out, "[");
-	while (n < limit && sqlite3_step(s) == SQLITE_ROW) {
+	while (n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (!row_matches(q, s))
 			continue;
 		if (n++)
@@ -304,6 +316,12 @@ int imsva_log_query_write(store *st, const imsva_log_query *q, sbuf *out, size_t
 	}
 	sbuf_puts(out, "]");
 	sqlite3_reset(s);
+	/* a page cut short by a failed read is an error, not a shorter page */
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		out->len = start;
+		out->data[start] = '\0';
+		return ctd_fail(err, CTD_ESTORE, "log query: %s", sqlite3_errstr(rc));
+	}
 	*count = n;
 	/* a full page: there may be more after its last row */
 	if (next)

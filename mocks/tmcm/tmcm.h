@@ -136,9 +136,11 @@ int tmcm_udso_put(store *st, const tmcm_udso *u, long long max, ctd_err *err);
 /* 0 deleted, -1 with CTD_ENOTFOUND when absent. */
 int tmcm_udso_delete(store *st, const char *type, const char *content, ctd_err *err);
 /* Automation API list items (expired ones hidden), as a JSON array appended
- * to out (the API's answer, written without a tree), or parsed. */
-int tmcm_udso_list_write(store *st, const char *type, const char *content_filter, sbuf *out,
-			 ctd_err *err);
+ * to out (the API's answer, written without a tree), or parsed. The _write
+ * form lists what is unexpired at now_ms and lowers *until_ms (may be NULL)
+ * to the first listed object's expiry: the list holds until then. */
+int tmcm_udso_list_write(store *st, const char *type, const char *content_filter,
+			 int64_t now_ms, int64_t *until_ms, sbuf *out, ctd_err *err);
 json_t *tmcm_udso_list(store *st, const char *type, const char *content_filter, ctd_err *err);
 
 /* The console's CSV Export (malloc'd text) and Import: every valid line is
@@ -216,8 +218,10 @@ json_t *tmcm_ci_envelope(const tmcm_app *app, json_t *data, json_t *meta);
 /* Answer in it with Meta{Result, ErrorCode (0 = success), ErrorMsg}. */
 void tmcm_ci_reply(http_req *req, http_resp *resp, int status, json_t *data, int code,
 		   const char *msg);
-/* A successful answer whose Data is JSON text already written (a long list). */
-void tmcm_ci_reply_text(http_req *req, http_resp *resp, const sbuf *data);
+/* A successful answer whose Data is JSON text written by the caller (a long
+ * list): out gets `{"Data":`, the caller's text, then tmcm_ci_text_end. */
+#define TMCM_CI_TEXT_START "{\"Data\":"
+void tmcm_ci_text_end(const tmcm_app *app, sbuf *out);
 
 /* ---- tmcm_logs.c: GET /WebApp/api/v1/logs/{log_type} -------------------- */
 void tmcm_logs_handler(http_req *req, http_resp *resp);

@@ -15,6 +15,7 @@
 #include "hash.h"
 #include "json_write.h"
 #include "log.h"
+#include "store_answer.h"
 #include "util.h"
 #include "tmcm.h"
 
@@ -54,16 +55,12 @@ void tmcm_ci_reply(http_req *req, http_resp *resp, int status, json_t *data, int
 	http_resp_json(resp, status, tmcm_ci_envelope(req->app, data, ci_meta(code, msg)));
 }
 
-void tmcm_ci_reply_text(http_req *req, http_resp *resp, const sbuf *data)
+void tmcm_ci_text_end(const tmcm_app *app, sbuf *out)
 {
-	json_t *controls = ci_controls(req->app, ci_meta(0, ""));
-	sbuf rest = {0};
-	json_write(&rest, controls); /* {"Meta":...}: its members follow Data */
-	http_resp_bytes(resp, 200, "application/json", "{\"Data\":", 8);
-	sbuf_append(&resp->body, data->data, data->len);
-	sbuf_puts(&resp->body, ",");
-	sbuf_append(&resp->body, rest.data + 1, rest.len - 1);
-	sbuf_free(&rest);
+	json_t *controls = ci_controls(app, ci_meta(0, ""));
+	size_t start = out->len;
+	json_write(out, controls); /* {"Meta":...}: its members follow Data */
+	out->data[start] = ',';
 	json_decref(controls);
 }
 
@@ -241,6 +238,25 @@ static void udso_put(http_req *req, http_resp *resp, store *st)
 	json_decref(root);
 }
 
+typedef struct udso_query {
+	const tmcm_app *app;
+	char *type; /* lower case; NULL: all */
+	const char *filter;
+} udso_query;
+
+/* The list in its envelope, kept (store_answer) until the store changes or
+ * the first listed object expires. */
+static int udso_list_answer(store *st, void *arg, int64_t now_ms, sbuf *out, int64_t *until_ms,
+			    ctd_err *err)
+{
+	const udso_query *q = arg;
+	sbuf_puts(out, TMCM_CI_TEXT_START);
+	if (tmcm_udso_list_write(st, q->type, q->filter, now_ms, until_ms, out, err) < 0)
+		return -1;
+	tmcm_ci_text_end(q->app, out);
+	return 0;
+}
+
 static void udso_get(http_req *req, http_resp *resp, store *st)
 {
 	const char *type = http_req_query(req, "type");
@@ -252,15 +268,18 @@ static void udso_get(http_req *req, http_resp *resp, store *st)
 		tmcm_ci_reply(req, resp, 400, json_array(), 7, "Incorrect parameter: type");
 		return;
 	}
-	char *ltype = type ? lower_dup(type) : NULL;
+	udso_query q = {req->app, type ? lower_dup(type) : NULL,
+			http_req_query(req, "contentFilter")};
+	sbuf key = {0};
+	sbuf_puts(&key, "tmcm.udso_list;");
+	answer_key_str(&key, q.type);
+	answer_key_str(&key, q.filter);
 	ctd_err err = {0};
-	sbuf list = {0};
-	if (tmcm_udso_list_write(st, ltype, http_req_query(req, "contentFilter"), &list, &err) == 0)
-		tmcm_ci_reply_text(req, resp, &list);
-	else
+	http_resp_bytes(resp, 200, "application/json", NULL, 0);
+	if (store_answer(st, key.data, time_now_ms(), udso_list_answer, &q, &resp->body, &err) < 0)
 		ci_error(req, resp, json_array(), &err);
-	sbuf_free(&list);
-	free(ltype);
+	sbuf_free(&key);
+	free(q.type);
 }
 
 /* DELETE selects by ?type=&content= or by a {"param":{type,content}} body. */

@@ -183,8 +183,8 @@ static void write_item(sbuf *out, sqlite3_stmt *s)
 	sbuf_puts(out, "}");
 }
 
-int tmcm_udso_list_write(store *st, const char *type, const char *filter, sbuf *out,
-			 ctd_err *err)
+int tmcm_udso_list_write(store *st, const char *type, const char *filter, int64_t now_ms,
+			 int64_t *until_ms, sbuf *out, ctd_err *err)
 {
 	sqlite3_stmt *s = store_stmt(st,
 		"SELECT type, content, notes, scan_action, expires_ms FROM tmcm_udso"
@@ -194,7 +194,7 @@ int tmcm_udso_list_write(store *st, const char *type, const char *filter, sbuf *
 		return -1;
 	tmcm_bind_text(s, 1, type && type[0] ? type : NULL);
 	tmcm_bind_text(s, 2, filter && filter[0] ? filter : NULL);
-	sqlite3_bind_int64(s, 3, time_now_ms());
+	sqlite3_bind_int64(s, 3, now_ms);
 	size_t start = out->len;
 	int rc, n = 0;
 	sbuf_puts(out, "[");
@@ -202,6 +202,9 @@ int tmcm_udso_list_write(store *st, const char *type, const char *filter, sbuf *
 		if (n++)
 			sbuf_puts(out, ",");
 		write_item(out, s);
+		int64_t exp = sqlite3_column_int64(s, 4);
+		if (until_ms && exp && exp < *until_ms)
+			*until_ms = exp;
 	}
 	sbuf_puts(out, "]");
 	sqlite3_reset(s);
@@ -217,7 +220,7 @@ json_t *tmcm_udso_list(store *st, const char *type, const char *filter, ctd_err 
 {
 	sbuf text = {0};
 	json_t *arr = NULL;
-	if (tmcm_udso_list_write(st, type, filter, &text, err) == 0)
+	if (tmcm_udso_list_write(st, type, filter, time_now_ms(), NULL, &text, err) == 0)
 		arr = json_loadb(text.data, text.len, 0, NULL);
 	sbuf_free(&text);
 	return arr;

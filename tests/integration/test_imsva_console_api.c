@@ -130,6 +130,71 @@ TEST(log_query_japanese_types_and_columns)
 	json_decref(j);
 }
 
+#define ANSWERS_REUSED "ctdlab_store_answers_total{outcome=\"reused\"}"
+
+/* A log row written by another process (the sqlite3 shell). */
+static void log_row_from_outside(const char *subject)
+{
+	char *db = xasprintf("%s/lab.db", d.home);
+	char *sql = xasprintf("INSERT INTO imsva_logs (ts_ms, type, sender, subject, action)"
+			      " VALUES (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), 'mta',"
+			      " 'reuse@lab.example', '%s', 'deliver')", subject);
+	const char *argv[] = {"/usr/bin/sqlite3", db, sql, NULL};
+	char *out = NULL;
+	ck_assert_msg(tl_run(argv, &out) == 0, "sqlite3: %s", out);
+	free(out);
+	free(sql);
+	free(db);
+}
+
+/* The count of a log page, and its first (newest) row's member `name`. */
+static long log_page(const char *query, const char *name, char *first, size_t len)
+{
+	long st = 0;
+	json_t *j = api(&d, "GET", NULL, &st, "/api/logs?%s", query);
+	ck_assert_int_eq(st, 200);
+	long n = (long)json_integer_value(json_object_get(j, "count"));
+	const char *v = json_string_value(json_object_get(json_array_get(json_object_get(j, "logs"), 0), name));
+	snprintf(first, len, "%s", v ? v : "");
+	json_decref(j);
+	return n;
+}
+
+/* A page is served again while the store is unchanged (each of the two
+ * handler threads builds it once) and fresh after a write by another process
+ * or through the API; another query never gets its answer. */
+TEST(log_page_reuse)
+{
+	imsvad_start(&d, NULL);
+	char first[128];
+	log_row_from_outside("reuse 1");
+	const char *mine = "sender=reuse@lab.example&limit=5";
+	double reused = tl_metric(d.api, ANSWERS_REUSED);
+	for (int i = 0; i < 6; i++) {
+		ck_assert_int_eq(log_page(mine, "subject", first, sizeof first), 1);
+		ck_assert_str_eq(first, "reuse 1");
+	}
+	ck_assert_double_ge(tl_metric(d.api, ANSWERS_REUSED) - reused, 4);
+	ck_assert_int_eq(log_page("sender=other@lab.example&limit=5", "subject", first,
+				  sizeof first), 0);
+	ck_assert_int_eq(log_page("sender=reuse@lab.example&limit=5&type=policy", "subject",
+				  first, sizeof first), 0);
+
+	log_row_from_outside("reuse 2");
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(log_page(mine, "subject", first, sizeof first), 2);
+		ck_assert_str_eq(first, "reuse 2");
+	}
+	/* through the API: a new rule is a system log row */
+	for (int i = 0; i < 3; i++)
+		log_page("type=system&limit=1", "reason", first, sizeof first);
+	create_rule("Reuse rule", 0);
+	for (int i = 0; i < 3; i++) {
+		log_page("type=system&limit=1", "reason", first, sizeof first);
+		ck_assert_msg(strstr(first, "Reuse rule") != NULL, "newest system log: %s", first);
+	}
+}
+
 TEST(view_quarantined_message_and_dashboard)
 {
 	imsvad_start(&d, NULL);

@@ -596,6 +596,85 @@ TEST(test_logs_query)
 	stop_tmcm();
 }
 
+#define ANSWERS_REUSED "ctdlab_store_answers_total{outcome=\"reused\"}"
+
+static void udso_put(const char *type, const char *content, const char *expiry)
+{
+	char *body = xasprintf("{\"param\": {\"type\": \"%s\", \"content\": \"%s\", \"notes\": \"\", "
+			       "\"scan_action\": \"log\", \"expiration_utc_date\": \"%s\"}}",
+			       type, content, expiry);
+	long status;
+	json_t *env = call(&TL_JWT_XSOAR, "PUT", UDSO, NULL, body, &status);
+	ck_assert_int_eq(status, 200);
+	json_decref(env);
+	free(body);
+}
+
+/* How many objects the list for target holds, and whether content is one. */
+static size_t listed(const char *target, const char *type, const char *content, int *has)
+{
+	json_t *list = udso_list(&TL_JWT_XSOAR, target, NULL);
+	size_t n = json_array_size(list);
+	*has = content && find(list, type, content) != NULL;
+	json_decref(list);
+	return n;
+}
+
+/* The list is served again while the store is unchanged (each of the two
+ * handler threads builds it once), and fresh after a write through the API
+ * or by another process; other parameters get their own answer; an object
+ * leaves the list when it expires. */
+TEST(test_udso_list_reuse)
+{
+	start_tmcm();
+	udso_put("ip", "203.0.113.9", "");
+	int has;
+	double reused = tl_metric(base_url, ANSWERS_REUSED);
+	for (int i = 0; i < 6; i++) {
+		ck_assert_int_eq(listed(UDSO "?type=", "ip", "203.0.113.9", &has), 1);
+		ck_assert(has);
+	}
+	ck_assert_double_ge(tl_metric(base_url, ANSWERS_REUSED) - reused, 4);
+	/* other parameters, other answers */
+	ck_assert_int_eq(listed(UDSO "?type=url", NULL, NULL, &has), 0);
+	ck_assert_int_eq(listed(UDSO "?contentFilter=198.51", NULL, NULL, &has), 0);
+	ck_assert_int_eq(listed(UDSO "?contentFilter=203.0", "ip", "203.0.113.9", &has), 1);
+	ck_assert(has);
+
+	/* a write through the API */
+	udso_put("domain", "reuse.example", "");
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(listed(UDSO "?type=", "domain", "reuse.example", &has), 2);
+		ck_assert(has);
+	}
+	/* a write by another process */
+	char *db = xasprintf("%s/lab.db", home);
+	const char *argv[] = {"/usr/bin/sqlite3", db, "DELETE FROM tmcm_udso WHERE content = 'reuse.example'",
+			      NULL};
+	char *out = NULL;
+	ck_assert_msg(tl_run(argv, &out) == 0, "sqlite3: %s", out);
+	free(out);
+	free(db);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(listed(UDSO "?type=", "domain", "reuse.example", &has), 1);
+		ck_assert(!has);
+	}
+
+	/* expiry: listed until its time, then gone (a kept list holds only until
+	 * the first expiry among its objects) */
+	char exp[32];
+	time_iso8601(time_now_ms() + 5000, exp, sizeof exp);
+	udso_put("url", "http://expiring.example/", exp);
+	ck_assert_int_eq(listed(UDSO "?type=url", "url", "http://expiring.example/", &has), 1);
+	ck_assert_msg(has, "an object expiring at %s is listed before then", exp);
+	int64_t deadline = time_now_ms() + 20000;
+	while (listed(UDSO "?type=url", "url", "http://expiring.example/", &has) && has) {
+		ck_assert_msg(time_now_ms() < deadline, "expired at %s, still listed", exp);
+		tl_sleep_ms(100);
+	}
+	stop_tmcm();
+}
+
 /* One ApiEntry call (XSOAR's json.dumps body); returns Data.Data. */
 static json_t *es_call(const char *method, const char *url, const char *payload, json_t **env)
 {

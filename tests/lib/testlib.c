@@ -345,6 +345,24 @@ json_t *tl_http_json(const char *method, const char *url, const char *const *hea
 	return j;
 }
 
+double tl_metric(const char *base, const char *series)
+{
+	char *url = xasprintf("%s/metrics", base);
+	http_response r = {0};
+	ck_assert_int_eq(tl_http("GET", url, NULL, NULL, &r), 200);
+	double v = 0;
+	size_t len = strlen(series);
+	/* a sample line: the series at a line's start, a space, the value */
+	for (const char *at = r.body.data; at && *at; at = strchr(at, '\n'), at = at ? at + 1 : NULL)
+		if (!strncmp(at, series, len) && at[len] == ' ') {
+			v = strtod(at + len + 1, NULL);
+			break;
+		}
+	http_response_free(&r);
+	free(url);
+	return v;
+}
+
 json_t *tl_api(const char *base, const char *method, const char *path,
 	       const char *const *headers, const char *body, long want)
 {

@@ -134,6 +134,10 @@ long tl_http(const char *method, const char *url, const char *const *headers, co
 json_t *tl_http_json(const char *method, const char *url, const char *const *headers,
 		     const char *body, long *status);
 
+/* One sample of base's GET /metrics: series is the name with its labels as
+ * exposed, e.g. `ctdlab_store_answers_total{outcome="reused"}`; 0 when absent. */
+double tl_metric(const char *base, const char *series);
+
 /* method base+path; asserts the answer's status is want; the JSON or NULL. */
 json_t *tl_api(const char *base, const char *method, const char *path,
 	       const char *const *headers, const char *body, long want);

@@ -252,6 +252,41 @@ TEST(test_expiry)
 	ck_assert_int_eq(feed("DOMAIN", "soon.lab").removed, 1);
 }
 
+/* The UDSO list says how long it holds: until the first listed expiry. */
+static size_t udso_listed(int64_t now, int64_t *until)
+{
+	sbuf out = {0};
+	ctd_err err = {0};
+	*until = INT64_MAX;
+	ck_assert_msg(tmcm_udso_list_write(st, NULL, NULL, now, until, &out, &err) == 0, "%s",
+		      err.msg);
+	json_t *list = json_loadb(out.data, out.len, 0, NULL);
+	size_t n = json_array_size(list);
+	json_decref(list);
+	sbuf_free(&out);
+	return n;
+}
+
+TEST(test_udso_list_until)
+{
+	int64_t now = time_now_ms();
+	ctd_err err = {0};
+	tmcm_udso u[] = {
+		{.type = "domain", .content = "never.lab", .scan_action = "log"},
+		{.type = "domain", .content = "later.lab", .scan_action = "log", .expires_ms = now + 10000},
+		{.type = "domain", .content = "soon.lab", .scan_action = "log", .expires_ms = now + 5000},
+	};
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_int_eq(tmcm_udso_put(st, &u[i], 10, &err), 0);
+	int64_t until;
+	ck_assert_int_eq(udso_listed(now, &until), 3);
+	ck_assert_int_eq(until, now + 5000);
+	ck_assert_int_eq(udso_listed(now + 5000, &until), 2);
+	ck_assert_int_eq(until, now + 10000);
+	ck_assert_int_eq(udso_listed(now + 10000, &until), 1);
+	ck_assert_int_eq(until, INT64_MAX);
+}
+
 typedef struct seen {
 	int n;
 	int64_t ids[16];
