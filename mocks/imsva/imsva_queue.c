@@ -51,6 +51,21 @@
 #define PROCESS_YIELD_MS 25
 #define PROCESS_NICE 10
 #define MAX_PROCESS_ATTEMPTS 5
+/* The intake committer restarts the WAL itself every INTAKE_CHECKPOINT_FRAMES
+ * frames (imsva_store_restart_wal), after releasing its batch's 250s. Under
+ * sustained intake it is always in a transaction or its fsync, so a
+ * checkpoint on any other connection (processing's auto-checkpoint, the
+ * store_maint worker) never catches up with it and the WAL never restarts:
+ * it grew by ~25 KB a message (100 MB after 4 000 messages at 10 sessions),
+ * every commit appended to it and every page read searched a longer WAL
+ * index. Restarted, the commits rewrite the WAL in place. The budget bounds
+ * the stall when a long reader is in the way (then the next mark retries). */
+#define INTAKE_CHECKPOINT_FRAMES 1000
+#define INTAKE_CHECKPOINT_BUDGET_MS 20
+/* Processing's own checkpoints only when the WAL is well past the
+ * committer's mark, i.e. intake is idle: while intake runs they could not
+ * finish and only added fsyncs in front of the committer's. */
+#define PROCESS_CHECKPOINT_FRAMES (4 * INTAKE_CHECKPOINT_FRAMES)
 /* An idle processing thread looks for deferred messages this often. */
 #define IDLE_LOOK_MS 500
 
@@ -71,7 +86,9 @@ struct imsva_queue {
 	pending *head, **tail;
 	int stopping;
 	/* intake statistics (committer thread only; logged at stop) */
-	long long batches, committed, commit_us, max_batch;
+	long long batches, committed, commit_us, max_batch, checkpoints, checkpoint_us;
+	int wal_frames;      /* in the WAL after the last commit (note_wal_frames) */
+	int wal_checkpointed; /* wal_frames at the last restart attempt */
 	_Atomic int64_t last_commit_ms; /* monotonic; read by the processors */
 	/* processing statistics (all workers; logged at stop): the thread CPU
 	 * time per message, which other load on the machine barely moves */
@@ -102,15 +119,45 @@ fail:
 	return -1;
 }
 
+static int64_t mono_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* SQLite's WAL hook, on the committer's connection in place of the
+ * auto-checkpoint: notes the WAL's length after each commit. */
+static int note_wal_frames(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	((imsva_queue *)arg)->wal_frames = frames;
+	return SQLITE_OK;
+}
+
+static void restart_wal_if_due(imsva_queue *q, store *st)
+{
+	if (q->wal_frames < q->wal_checkpointed) /* it restarted */
+		q->wal_checkpointed = 0;
+	if (q->wal_frames - q->wal_checkpointed < INTAKE_CHECKPOINT_FRAMES)
+		return;
+	int64_t t0 = mono_us();
+	int rc = imsva_store_restart_wal(st, INTAKE_CHECKPOINT_BUDGET_MS);
+	q->checkpoints++;
+	q->checkpoint_us += mono_us() - t0;
+	q->wal_checkpointed = q->wal_frames;
+	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+		log_warn("intake.checkpoint_failed", "error=\"%s\"", sqlite3_errstr(rc));
+}
+
 static void *committer_main(void *arg)
 {
 	imsva_queue *q = arg;
 	ctd_err err0 = {0};
 	store *st0 = imsva_store(&err0);
-	/* WAL checkpoints run on the processing threads' commits, not on the
-	 * intake path: the committer only appends to the WAL and fsyncs it */
 	if (st0)
-		sqlite3_wal_autocheckpoint(store_db(st0), 0);
+		sqlite3_wal_hook(store_db(st0), note_wal_frames, q);
 	for (;;) {
 		pthread_mutex_lock(&q->lock);
 		while (!q->head && !q->stopping)
@@ -124,17 +171,15 @@ static void *committer_main(void *arg)
 			break;
 		ctd_err err = {0};
 		store *st = imsva_store(&err);
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		int64_t t0 = mono_us();
 		int ok = st && insert_batch(st, list, &err) == 0;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
 		long long n = 0;
 		for (pending *p = list; p; p = p->next)
 			n++;
 		q->batches++;
 		q->committed += ok ? n : 0;
 		q->max_batch = n > q->max_batch ? n : q->max_batch;
-		q->commit_us += (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
+		q->commit_us += mono_us() - t0;
 		if (!ok)
 			log_error("intake.commit_failed", "error=\"%s\"", err.msg);
 		while (list) {
@@ -147,6 +192,7 @@ static void *committer_main(void *arg)
 			free(p);
 		}
 		if (ok) {
+			restart_wal_if_due(q, st); /* before processing is woken to write */
 			atomic_store(&q->last_commit_ms, time_mono_ms());
 			imsva_queue_kick(q);
 		}
@@ -271,8 +317,10 @@ static void *processor_main(void *arg)
 	 * 'new' or 'processing', is processed again. The intake commit (the
 	 * acknowledged message) stays synchronous=FULL. This keeps processing's
 	 * fsyncs from queueing behind (and in front of) the intake's. */
-	if (st0)
+	if (st0) {
 		store_exec(st0, "PRAGMA synchronous=NORMAL", &err0);
+		sqlite3_wal_autocheckpoint(store_db(st0), PROCESS_CHECKPOINT_FRAMES);
+	}
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), PROCESS_NICE) < 0)
 		log_warn("processing.nice", "error=\"%s\"", strerror(errno));
 	for (;;) {
@@ -345,9 +393,10 @@ void imsva_queue_stop(imsva_queue *q)
 	pthread_mutex_unlock(&q->lock);
 	pthread_join(q->committer, NULL);
 	log_info("intake.stats", "messages=%lld batches=%lld avg_batch=%.1f max_batch=%lld"
-		 " avg_commit_us=%lld", q->committed, q->batches,
-		 q->batches ? (double)q->committed / (double)q->batches : 0.0, q->max_batch,
-		 q->batches ? q->commit_us / q->batches : 0);
+		 " avg_commit_us=%lld wal_restarts=%lld avg_restart_us=%lld", q->committed,
+		 q->batches, q->batches ? (double)q->committed / (double)q->batches : 0.0,
+		 q->max_batch, q->batches ? q->commit_us / q->batches : 0, q->checkpoints,
+		 q->checkpoints ? q->checkpoint_us / q->checkpoints : 0);
 	pthread_mutex_lock(&q->plock);
 	q->pstop = 1;
 	pthread_cond_broadcast(&q->pcond);
