@@ -2,12 +2,15 @@
  * processor on a real store: a claimed batch is written in one transaction,
  * and a message whose writes fail (or that cannot be prepared) is retried
  * later without costing the rest of its batch anything: its own partial
- * writes are rolled back, the others reach their state exactly once. And
+ * writes are rolled back, the others reach their state exactly once; it is
+ * judged in the idle scheduling class and written in the normal one. And
  * the intake committer keeps the WAL bounded on its own under sustained
  * intake (it restarts it every so many frames). */
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +28,22 @@ struct imsva_job {
 };
 
 static atomic_int committed[MESSAGES + 1];
+/* bit sets of the scheduling policies prepare and apply ran under */
+static atomic_int prepare_policies, apply_policies;
+
+static void note_policy(atomic_int *seen)
+{
+	int policy;
+	struct sched_param sp;
+	ck_assert_int_eq(pthread_getschedparam(pthread_self(), &policy, &sp), 0);
+	atomic_fetch_or(seen, 1 << policy);
+}
 static char *dir;
 
 static imsva_job *fake_prepare(imsva_app *app, int64_t id, ctd_err *err)
 {
 	(void)app;
+	note_policy(&prepare_policies);
 	if (id % 10 == 7) { /* cannot be parsed, say */
 		ctd_fail(err, CTD_EINVAL, "unpreparable %lld", (long long)id);
 		return NULL;
@@ -45,6 +59,7 @@ static imsva_job *fake_prepare(imsva_app *app, int64_t id, ctd_err *err)
 static int fake_apply(imsva_app *app, store *st, const imsva_job *job, ctd_err *err)
 {
 	(void)app;
+	note_policy(&apply_policies);
 	if (imsva_msgs_processed(st, job->id, IMSVA_MSG_DELIVERED, 0, job->subject, "", err) < 0)
 		return -1;
 	if (job->id % 10 == 3)
@@ -128,6 +143,13 @@ TEST(batch_with_failures)
 			      "message %d is %s", id, state_of(st, id));
 		ck_assert_int_eq(atomic_load(&committed[id]), fails ? 0 : 1);
 	}
+	/* judged in SCHED_IDLE where the workers may leave it again (as this
+	 * thread may raise its priority), written in the normal class always */
+	int may_leave_idle = setpriority(PRIO_PROCESS, (id_t)gettid(), -1) == 0;
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 0);
+	int judged_in = atomic_load(&prepare_policies), written_in = atomic_load(&apply_policies);
+	ck_assert_int_eq(judged_in, 1 << (may_leave_idle ? SCHED_IDLE : SCHED_OTHER));
+	ck_assert_int_eq(written_in, 1 << SCHED_OTHER);
 	store_close_thread();
 	tl_rmrf(dir);
 	free(db);
