@@ -108,14 +108,23 @@ static int unfinished(store *st)
 	return n;
 }
 
-TEST(batch_with_failures)
+/* A fresh store in a new $dir; its path into *db. */
+static store *fresh_store(const char *tag, char **db)
 {
-	dir = tl_tmpdir("imsva-queue");
-	char *db = xasprintf("%s/lab.db", dir);
-	store_set_path(db);
+	dir = tl_tmpdir(tag);
+	*db = xasprintf("%s/lab.db", dir);
+	store_set_path(*db);
 	ctd_err err = {0};
 	store *st = imsva_store(&err);
 	ck_assert_msg(st, "%s", err.msg);
+	return st;
+}
+
+TEST(batch_with_failures)
+{
+	char *db;
+	store *st = fresh_store("imsva-queue", &db);
+	ctd_err err = {0};
 	/* committed before the workers start, so the first claims are full batches */
 	for (int i = 1; i <= MESSAGES; i++) {
 		char *rcpts[] = {"a@example.org"};
@@ -210,12 +219,9 @@ static smtp_envelope *bulky_envelope(void)
 
 TEST(intake_keeps_wal_bounded)
 {
-	dir = tl_tmpdir("imsva-queue-wal");
-	char *db = xasprintf("%s/lab.db", dir);
-	store_set_path(db);
+	char *db;
+	fresh_store("imsva-queue-wal", &db);
 	ctd_err err = {0};
-	store *st = imsva_store(&err);
-	ck_assert_msg(st, "%s", err.msg);
 	imsva_app app;
 	memset(&app, 0, sizeof app);
 	holding = 1;
