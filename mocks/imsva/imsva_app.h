@@ -77,6 +77,12 @@ typedef struct imsva_app {
  * 100 us instead of SQLite's default of sleeping up to 100 ms: intake and
  * processing in one process hand the write lock back and forth quickly. */
 store *imsva_store(ctd_err *err);
+/* A RESTART checkpoint on st (the calling thread's connection): everything in
+ * the WAL is copied into the database and synced, and the next commit writes
+ * the WAL from its start again. It holds the write lock while it waits for
+ * other writers and readers, so it gives up after budget_ms (SQLITE_BUSY,
+ * having copied what it could). Returns the SQLite result code. */
+int imsva_store_restart_wal(store *st, int budget_ms);
 
 /* Background jobs run on common/worker.h; they return this for "next run
  * after the worker's interval". */
