@@ -12,6 +12,7 @@
 #include "so_sync.h"
 #include "store.h"
 #include "testlib.h"
+#include "tl_store.h"
 #include "util.h"
 
 static char *dir, *path;
@@ -92,42 +93,18 @@ static const so_sync_list fake_list = {
 	.finish = fake_finish,
 };
 
-static void exec_ok(store *st, const char *sql)
-{
-	ctd_err err = {0};
-	ck_assert_msg(store_exec(st, sql, &err) == 0, "%s: %s", sql, err.msg);
-}
-
-static long long query_int(store *st, const char *sql)
-{
-	sqlite3_stmt *s = store_stmt(st, sql, NULL);
-	ck_assert_ptr_nonnull(s);
-	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-	long long v = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return v;
-}
-
 /* The pulling thread's connection, with the old list: old1, old2 at cursor 7. */
 static store *old_list(void)
 {
 	ctd_err err = {0};
 	store *st = store_get(&err);
 	ck_assert_msg(st != NULL, "store_get: %s", err.msg);
-	exec_ok(st, "CREATE TABLE t_list (id INTEGER PRIMARY KEY, k TEXT NOT NULL,"
+	tl_store_exec(st, "CREATE TABLE t_list (id INTEGER PRIMARY KEY, k TEXT NOT NULL,"
 		    " feed_id INTEGER NOT NULL);"
 		    "CREATE UNIQUE INDEX t_list_k ON t_list (k);"
 		    "CREATE TABLE t_cursor (c INTEGER NOT NULL, changes INTEGER NOT NULL);"
 		    "INSERT INTO t_cursor VALUES (7, 0);"
 		    "INSERT INTO t_list (k, feed_id) VALUES ('old1', 1), ('old2', 2);");
-	return st;
-}
-
-static store *reader_open(void)
-{
-	store *st;
-	ctd_err err = {0};
-	ck_assert_msg(store_open(path, &st, &err) == 0, "store_open: %s", err.msg);
 	return st;
 }
 
@@ -149,28 +126,37 @@ static void feed_many(so_sync *s, int n)
 
 static int twin_exists(store *st)
 {
-	return (int)query_int(st, "SELECT count(*) FROM sqlite_master WHERE name = 't_list_next'");
+	return (int)tl_store_int(st, "SELECT count(*) FROM sqlite_master WHERE name = 't_list_next'");
+}
+
+/* After a failed full pull: old_list's list and cursor, and no twin. */
+static void assert_old_list_kept(store *st)
+{
+	ck_assert_int_eq(tl_store_int(st, "SELECT count(*) FROM t_list WHERE k LIKE 'old%'"), 2);
+	ck_assert_int_eq(tl_store_int(st, "SELECT count(*) FROM t_list"), 2);
+	ck_assert_int_eq(tl_store_int(st, "SELECT c FROM t_cursor"), 7);
+	ck_assert_int_eq(twin_exists(st), 0);
 }
 
 TEST(a_full_pull_replaces_the_list_in_one_commit)
 {
-	store *st = old_list(), *reader = reader_open();
+	store *st = old_list(), *reader = tl_store_open(path);
 	ctd_err err = {0};
 	/* two batches for the loader thread, the rest in the last transaction */
 	int n = 2 * SO_SYNC_BATCH + 5;
 	so_sync *s = so_sync_begin(&fake_list, st, 1);
 	feed_many(s, n);
-	ck_assert_int_eq(query_int(reader, "SELECT count(*) FROM t_list WHERE k LIKE 'old%'"), 2);
+	ck_assert_int_eq(tl_store_int(reader, "SELECT count(*) FROM t_list WHERE k LIKE 'old%'"), 2);
 	int64_t cursor = n;
 	ck_assert_msg(so_sync_end(s, &cursor, n, &err) == 0, "end: %s", err.msg);
-	ck_assert_int_eq(query_int(reader, "SELECT count(*) FROM t_list"), n);
-	ck_assert_int_eq(query_int(reader, "SELECT count(*) FROM t_list WHERE k LIKE 'old%'"), 0);
-	ck_assert_int_eq(query_int(reader, "SELECT feed_id FROM t_list WHERE k = 'k20003'"), 20004);
-	ck_assert_int_eq(query_int(reader, "SELECT c FROM t_cursor"), n);
-	ck_assert_int_eq(query_int(reader, "SELECT changes FROM t_cursor"), n);
+	ck_assert_int_eq(tl_store_int(reader, "SELECT count(*) FROM t_list"), n);
+	ck_assert_int_eq(tl_store_int(reader, "SELECT count(*) FROM t_list WHERE k LIKE 'old%'"), 0);
+	ck_assert_int_eq(tl_store_int(reader, "SELECT feed_id FROM t_list WHERE k = 'k20003'"), 20004);
+	ck_assert_int_eq(tl_store_int(reader, "SELECT c FROM t_cursor"), n);
+	ck_assert_int_eq(tl_store_int(reader, "SELECT changes FROM t_cursor"), n);
 	ck_assert_int_eq(twin_exists(reader), 0);
 	/* the unique index is back */
-	ck_assert_int_eq(query_int(reader, "SELECT count(*) FROM sqlite_master"
+	ck_assert_int_eq(tl_store_int(reader, "SELECT count(*) FROM sqlite_master"
 					   " WHERE name = 't_list_k'"), 1);
 	store_close(reader);
 }
@@ -182,8 +168,8 @@ TEST(an_empty_feed_empties_the_list_without_a_twin)
 	so_sync *s = so_sync_begin(&fake_list, st, 1);
 	int64_t cursor = 0;
 	ck_assert_msg(so_sync_end(s, &cursor, 0, &err) == 0, "end: %s", err.msg);
-	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM t_list"), 0);
-	ck_assert_int_eq(query_int(st, "SELECT c FROM t_cursor"), 0);
+	ck_assert_int_eq(tl_store_int(st, "SELECT count(*) FROM t_list"), 0);
+	ck_assert_int_eq(tl_store_int(st, "SELECT c FROM t_cursor"), 0);
 	ck_assert_int_eq(twin_exists(st), 0);
 }
 
@@ -200,13 +186,13 @@ TEST(a_removal_met_during_a_full_pull_is_applied_after_the_swap)
 	feed(s, 6, "c", 0);
 	int64_t cursor = 6;
 	ck_assert_msg(so_sync_end(s, &cursor, 6, &err) == 0, "end: %s", err.msg);
-	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM t_list"), 2);
-	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM t_list WHERE k IN ('b', 'c')"), 2);
+	ck_assert_int_eq(tl_store_int(st, "SELECT count(*) FROM t_list"), 2);
+	ck_assert_int_eq(tl_store_int(st, "SELECT count(*) FROM t_list WHERE k IN ('b', 'c')"), 2);
 }
 
 TEST(a_failed_append_keeps_the_old_list_and_drops_the_twin)
 {
-	store *st = old_list(), *reader = reader_open();
+	store *st = old_list(), *reader = tl_store_open(path);
 	ctd_err err = {0};
 	so_sync *s = so_sync_begin(&fake_list, st, 1);
 	feed(s, 1, POISON, 0); /* the first batch fails on the loader thread */
@@ -220,10 +206,7 @@ TEST(a_failed_append_keeps_the_old_list_and_drops_the_twin)
 	int64_t cursor = 99;
 	ck_assert_int_eq(so_sync_end(s, &cursor, 99, &err), -1);
 	ck_assert_str_eq(err.msg, "append: poisoned");
-	ck_assert_int_eq(query_int(reader, "SELECT count(*) FROM t_list WHERE k LIKE 'old%'"), 2);
-	ck_assert_int_eq(query_int(reader, "SELECT count(*) FROM t_list"), 2);
-	ck_assert_int_eq(query_int(reader, "SELECT c FROM t_cursor"), 7);
-	ck_assert_int_eq(twin_exists(reader), 0);
+	assert_old_list_kept(reader);
 	store_close(reader);
 }
 
@@ -236,9 +219,7 @@ TEST(a_feed_failing_mid_pull_keeps_the_old_list_and_drops_the_twin)
 	ctd_fail(&err, CTD_EIO, "page 2: connection reset");
 	ck_assert_int_eq(so_sync_end(s, NULL, -1, &err), -1);
 	ck_assert_str_eq(err.msg, "page 2: connection reset");
-	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM t_list"), 2);
-	ck_assert_int_eq(query_int(st, "SELECT c FROM t_cursor"), 7);
-	ck_assert_int_eq(twin_exists(st), 0);
+	assert_old_list_kept(st);
 }
 
 TEST(an_incremental_pull_applies_changes_in_place)
@@ -251,9 +232,9 @@ TEST(an_incremental_pull_applies_changes_in_place)
 	feed(s, 10, "old2", 0);
 	int64_t cursor = 10;
 	ck_assert_msg(so_sync_end(s, &cursor, 3, &err) == 0, "end: %s", err.msg);
-	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM t_list"), 2);
-	ck_assert_int_eq(query_int(st, "SELECT feed_id FROM t_list WHERE k = 'old2'"), 10);
-	ck_assert_int_eq(query_int(st, "SELECT c FROM t_cursor"), 10);
+	ck_assert_int_eq(tl_store_int(st, "SELECT count(*) FROM t_list"), 2);
+	ck_assert_int_eq(tl_store_int(st, "SELECT feed_id FROM t_list WHERE k = 'old2'"), 10);
+	ck_assert_int_eq(tl_store_int(st, "SELECT c FROM t_cursor"), 10);
 	ck_assert_int_eq(twin_exists(st), 0);
 	/* a pull that fails keeps what it read but not its cursor: the next
 	 * pull brings the same changes again */
@@ -261,8 +242,8 @@ TEST(an_incremental_pull_applies_changes_in_place)
 	feed(s, 11, "kept", 0);
 	ctd_fail(&err, CTD_EIO, "page 2: connection reset");
 	ck_assert_int_eq(so_sync_end(s, NULL, -1, &err), -1);
-	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM t_list WHERE k = 'kept'"), 1);
-	ck_assert_int_eq(query_int(st, "SELECT c FROM t_cursor"), 10);
+	ck_assert_int_eq(tl_store_int(st, "SELECT count(*) FROM t_list WHERE k = 'kept'"), 1);
+	ck_assert_int_eq(tl_store_int(st, "SELECT c FROM t_cursor"), 10);
 }
 
 TL_SUITE(.setup = setup, .teardown = teardown, .timeout = 60);
