@@ -17,7 +17,8 @@ typedef struct loader {
 	ctd_err err;
 } loader;
 
-/* Records are buffered so no transaction stays open across a network fetch.
+/* Records are buffered so no transaction stays open across a network fetch
+ * (the peer may share this SQLite file and need its lock to answer).
  * A removal a full pull meets (an object removed while the pull went on)
  * waits in `removed`, applied to the list after the swap. */
 struct so_sync {
