@@ -424,9 +424,14 @@ static void record(const fault_request *req, const fault_hit *hit, long suppress
 	json_decref(detail);
 }
 
+int fault_armed(void)
+{
+	return __atomic_load_n(&active, __ATOMIC_ACQUIRE) != 0;
+}
+
 int fault_check(const fault_request *req, fault_hit *hit)
 {
-	if (!__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+	if (!fault_armed())
 		return 0; /* off: no lock taken on every request */
 	int fired = 0, log_it = 0;
 	long suppressed = 0;

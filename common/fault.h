@@ -76,6 +76,9 @@ int fault_clear(void);
 /* 1 when a rule fires for req (hit filled, count taken, event written),
  * else 0. Cheap when the table is empty. */
 int fault_check(const fault_request *req, fault_hit *hit);
+/* 1 when any rule is armed: a hook skips describing its request when none is
+ * (the HTTP one formats the client's address). */
+int fault_armed(void);
 /* Paths no HTTP rule touches: the fault API itself, the console login it
  * needs, and the health, metric and readiness routes (so a rule "*" never
  * locks the lab out). */

@@ -15,6 +15,7 @@ typedef struct http_client_opts {
 	long backoff_ms;   /* first backoff, doubled each retry; 0 = 200 ms */
 	const char *ca_file; /* with verify_tls: trust this PEM (e.g. <home>/tls/lab.crt)
 			      * instead of the system CAs; NULL = system */
+	int keep_alive;    /* reuse this thread's connection to the peer (see below) */
 } http_client_opts;
 
 typedef struct http_form_part {
@@ -42,7 +43,13 @@ typedef struct http_response {
 	char **header_name, **header_value;
 } http_response;
 
-/* 0 when a response arrived (any status), -1 with err when none did.
+/* keep_alive: the calling thread keeps its connections between requests
+ * made with it, so a poller skips a TCP and TLS handshake per call. The cost:
+ * libcurl retries a request once on a new connection when a kept one fails
+ * before any answer, so a peer's one-time drop or reset (a fault rule) is not
+ * seen. Without it every request has its own connection.
+ *
+ * 0 when a response arrived (any status), -1 with err when none did.
  * A 1xx that ends the exchange (DDAN's bare 102) is returned as the status,
  * with no body; libcurl would otherwise wait for a final status, so a peer
  * that sends 102 and keeps the connection open costs the whole timeout. */

@@ -61,11 +61,16 @@ void http_req_each_header(const http_req *req,
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, header_visit, &w);
 }
 
-void http_req_client_ip(const http_req *req, char *out, size_t outlen)
+const struct sockaddr *http_req_client_addr(const http_req *req)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	net_addr_text(ci ? ci->client_addr : NULL, out, outlen);
+	return ci ? ci->client_addr : NULL;
+}
+
+void http_req_client_ip(const http_req *req, char *out, size_t outlen)
+{
+	net_addr_text(http_req_client_addr(req), out, outlen);
 }
 
 json_t *http_req_json(const http_req *req, http_resp *resp)

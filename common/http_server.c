@@ -55,6 +55,7 @@ struct http_server {
 	const http_auth *auth;
 	void *auth_cls;
 	int port;
+	http_delays *delays; /* requests a fault rule delays */
 };
 
 const http_auth http_public = {"public", NULL};
@@ -73,6 +74,9 @@ typedef struct req_state {
 	int queued;        /* the answer is queued (early errors): ignore the rest */
 	int interim_sent;  /* a 1xx was queued as the final answer: close now */
 	int auth_done;     /* the route's authenticator has run */
+	int fault_checked; /* the fault rules were asked (once: a rule's count) */
+	int faulted;       /* and one fired: fault holds it */
+	fault_hit fault;
 	http_route unknown; /* an unknown path under an authenticated API */
 	int64_t started_ms;
 } req_state;
@@ -526,7 +530,18 @@ static enum MHD_Result on_complete(http_server *srv, struct MHD_Connection *conn
 	st->req.body_len = st->body.len;
 	if (!st->auth_done && authenticate(srv, st, &resp) != 0)
 		return resp_queue(conn, st, &resp);
-	int fault = http_fault_apply(&st->req, &resp);
+	if (!st->fault_checked) {
+		st->fault_checked = 1;
+		st->faulted = http_fault_check(&st->req, &st->fault);
+		int delay = st->faulted && st->fault.delay_ms > 0
+				    ? http_delay_suspend(srv->delays, conn, st->fault.delay_ms)
+				    : 1;
+		if (delay == 0)
+			return MHD_YES; /* called again once resumed */
+		if (delay < 0)
+			sleep_ms(st->fault.delay_ms);
+	}
+	int fault = st->faulted ? http_fault_act(&st->req, &resp, &st->fault) : 0;
 	if (fault < 0)
 		return MHD_NO;
 	if (fault == 0)
@@ -629,7 +644,8 @@ http_server *http_server_start(const http_server_opts *opts, ctd_err *err)
 	srv->auth = opts->auth;
 	srv->auth_cls = opts->auth_cls;
 
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+			     MHD_ALLOW_SUSPEND_RESUME;
 	/* "::" listens on IPv4 too, like 0.0.0.0 for people who type it */
 	if (ss.ss_family == AF_INET6)
 		flags |= net_is_any6(&ss) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
@@ -656,6 +672,7 @@ http_server *http_server_start(const http_server_opts *opts, ctd_err *err)
 		free(srv);
 		return NULL;
 	}
+	srv->delays = http_delays_new();
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = info ? info->port : opts->port;
 	return srv;
@@ -670,7 +687,9 @@ void http_server_stop(http_server *srv)
 {
 	if (!srv)
 		return;
+	http_delays_stop(srv->delays);
 	MHD_stop_daemon(srv->mhd);
+	http_delays_free(srv->delays);
 	free(srv->routes);
 	free(srv);
 }

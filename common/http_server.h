@@ -22,6 +22,7 @@
 #define CTD_HTTP_SERVER_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <jansson.h>
 #include "err.h"
 #include "util.h"
@@ -126,6 +127,9 @@ void http_req_each_header(const http_req *req,
 			  void (*cb)(const char *name, const char *value, void *cls), void *cls);
 /* Client address as text ("127.0.0.1"). */
 void http_req_client_ip(const http_req *req, char *out, size_t outlen);
+/* The same address as the socket gave it (IPv4 or IPv6), or NULL: for a
+ * handler that keeps it and makes text of it only when asked. */
+const struct sockaddr *http_req_client_addr(const http_req *req);
 /* Parse the body as JSON; on failure answer 400 in resp and return NULL. */
 json_t *http_req_json(const http_req *req, http_resp *resp);
 /* A field of a multipart/form-data or urlencoded body. Returns 0 when found;

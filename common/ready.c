@@ -54,7 +54,9 @@ const char *ready_url(const json_t *ready)
 
 json_t *health_get(const char *base_url, int detail, long timeout_ms)
 {
-	http_client_opts opts = {.timeout_ms = timeout_ms};
+	/* kept: ctdlab polls each daemon's health many times in a start, and no
+	 * fault rule touches /healthz (see http_client.h) */
+	http_client_opts opts = {.timeout_ms = timeout_ms, .keep_alive = 1};
 	http_response resp = {0};
 	char *url = xasprintf("%s/healthz%s", base_url, detail ? "?detail=1" : "");
 	json_t *health = NULL;

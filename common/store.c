@@ -24,6 +24,9 @@
  * user: only a writer stuck for this long makes an operation fail (EBUSY). */
 #define STORE_BUSY_DEADLINE_MS 60000
 #define STMT_CACHE_MIN_BUCKETS 64
+/* Slots of the cache's front index by the caller's SQL address (a power of
+ * two): callers pass string literals, so the address names the text. */
+#define STMT_ADDR_BITS 8
 #define EVENTS_DEFAULT_LIMIT 1000
 
 typedef struct stmt_entry {
@@ -33,11 +36,18 @@ typedef struct stmt_entry {
 	struct stmt_entry *next;
 } stmt_entry;
 
+/* The entry a caller's SQL address last found (see store_stmt). */
+typedef struct stmt_addr_slot {
+	const char *sql;
+	stmt_entry *e;
+} stmt_addr_slot;
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	stmt_entry **buckets; /* statement cache keyed by SQL text */
 	size_t nbuckets, nstmts;
+	stmt_addr_slot by_addr[1 << STMT_ADDR_BITS];
 };
 
 /* The WAL file is cut back to this after a checkpoint resets it. */
@@ -403,17 +413,14 @@ static int prepare(store *st, const char *sql, sqlite3_stmt **out, ctd_err *err)
 	return 0;
 }
 
-sqlite3_stmt *store_stmt(store *st, const char *sql, ctd_err *err)
+/* The cached entry for this SQL text, prepared and added when new. */
+static stmt_entry *stmt_by_text(store *st, const char *sql, ctd_err *err)
 {
 	uint64_t h = str_hash(sql);
 	if (st->nbuckets) {
-		for (stmt_entry *e = st->buckets[h % st->nbuckets]; e; e = e->next) {
-			if (e->hash == h && strcmp(e->sql, sql) == 0) {
-				sqlite3_reset(e->stmt);
-				sqlite3_clear_bindings(e->stmt);
-				return e->stmt;
-			}
-		}
+		for (stmt_entry *e = st->buckets[h % st->nbuckets]; e; e = e->next)
+			if (e->hash == h && strcmp(e->sql, sql) == 0)
+				return e;
 	}
 	sqlite3_stmt *stmt;
 	if (prepare(st, sql, &stmt, err) < 0)
@@ -427,7 +434,31 @@ sqlite3_stmt *store_stmt(store *st, const char *sql, ctd_err *err)
 	e->next = st->buckets[h % st->nbuckets];
 	st->buckets[h % st->nbuckets] = e;
 	st->nstmts++;
-	return stmt;
+	return e;
+}
+
+static stmt_addr_slot *addr_slot(store *st, const char *sql)
+{
+	uint64_t mixed = (uint64_t)(uintptr_t)sql * 0x9E3779B97F4A7C15ULL; /* Fibonacci hashing */
+	return &st->by_addr[mixed >> (64 - STMT_ADDR_BITS)];
+}
+
+/* The address is tried first: hashing the whole text was most of a lookup.
+ * A buffer reused for other SQL has the same address, so a hit is confirmed
+ * by comparing the text (a vectorised strcmp, far cheaper than the hash). */
+sqlite3_stmt *store_stmt(store *st, const char *sql, ctd_err *err)
+{
+	stmt_addr_slot *slot = addr_slot(st, sql);
+	stmt_entry *e = slot->sql == sql && strcmp(slot->e->sql, sql) == 0
+				? slot->e
+				: stmt_by_text(st, sql, err);
+	if (!e)
+		return NULL;
+	slot->sql = sql;
+	slot->e = e;
+	sqlite3_reset(e->stmt);
+	sqlite3_clear_bindings(e->stmt);
+	return e->stmt;
 }
 
 /* --- running statements and transactions --------------------------------- */

@@ -41,7 +41,9 @@ void store_set_busy_timeout(int ms);
 int64_t store_set_thread_budget(int64_t ms); /* returns the budget it replaces */
 
 /* A prepared statement cached per connection, reset with bindings cleared.
- * The SQL is the cache key: keep it constant and bind the values. Step the
+ * The SQL is the cache key: keep it constant and bind the values. A string
+ * literal is found by its address (confirmed by its text, so a buffer reused
+ * for other SQL gets that SQL's statement); other SQL by its text. Step the
  * statement to SQLITE_DONE or sqlite3_reset() it when done: one left mid-rows
  * pins the connection's read snapshot (store_begin then fails, naming it). */
 sqlite3_stmt *store_stmt(store *st, const char *sql, ctd_err *err);

@@ -1,8 +1,8 @@
 /* sps_so.c - the suspicious objects SPS subscribes to, keyed for lookups that
  * cost the same with a million objects as with ten: a unique index on
  * (type, normalised value), so a URL query is a handful of index probes (the
- * URL, the host and each parent domain, the IP). A full sync loads an
- * index-free twin (SPS_SO_TWIN) that replaces the table at its end. */
+ * URL, the host and each parent domain, the IP) in one statement. A full sync
+ * loads an index-free twin (SPS_SO_TWIN) that replaces the table at its end. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -152,31 +152,79 @@ fail:
 	return -1;
 }
 
-/* 1 found, 0 not, -1 error. */
-static int so_lookup(store *st, const char *type, const char *value, sps_so_hit *hit,
-		     ctd_err *err)
+typedef struct so_probe_key {
+	const char *type, *value;
+} so_probe_key;
+
+/* The hit from a row whose risk, action and source start at column col. */
+static void so_hit_fill(sps_so_hit *hit, const so_probe_key *key, sqlite3_stmt *s, int col)
 {
-	sqlite3_stmt *s = store_stmt(st,
-				     "SELECT risk, action, source FROM sps_objects"
-				     " WHERE type = ?1 AND value = ?2"
-				     " AND (expires_ms = 0 OR expires_ms > ?3)",
-				     err);
+	hit->found = 1;
+	snprintf(hit->type, sizeof hit->type, "%s", key->type);
+	hit->value = key->value;
+	snprintf(hit->risk, sizeof hit->risk, "%s", (const char *)sqlite3_column_text(s, col));
+	snprintf(hit->action, sizeof hit->action, "%s",
+		 (const char *)sqlite3_column_text(s, col + 1));
+	snprintf(hit->source, sizeof hit->source, "%s",
+		 (const char *)sqlite3_column_text(s, col + 2));
+}
+
+/* A URL's lookup keys, in precedence order, are probed up to SO_ARMS at a
+ * time by one statement: an arm per (type, key) pair, in that order, and
+ * LIMIT 1 stops at the first arm with a live object (its number is column 0).
+ * One statement instead of one per key: its fixed cost (a read transaction,
+ * the VM) was most of a lookup. A statement per arm count: each arm opens its
+ * cursors, even one bound to nothing. */
+#define SO_ARMS 8
+#define SO_ARM(n, t, v)                                                                    \
+	"SELECT " #n ", risk, action, source FROM sps_objects WHERE type = ?" #t           \
+	" AND value = ?" #v " AND (expires_ms = 0 OR expires_ms > ?1)"
+#define SO_ARMS_1 SO_ARM(0, 2, 3)
+#define SO_ARMS_2 SO_ARMS_1 " UNION ALL " SO_ARM(1, 4, 5)
+#define SO_ARMS_3 SO_ARMS_2 " UNION ALL " SO_ARM(2, 6, 7)
+#define SO_ARMS_4 SO_ARMS_3 " UNION ALL " SO_ARM(3, 8, 9)
+#define SO_ARMS_5 SO_ARMS_4 " UNION ALL " SO_ARM(4, 10, 11)
+#define SO_ARMS_6 SO_ARMS_5 " UNION ALL " SO_ARM(5, 12, 13)
+#define SO_ARMS_7 SO_ARMS_6 " UNION ALL " SO_ARM(6, 14, 15)
+#define SO_ARMS_8 SO_ARMS_7 " UNION ALL " SO_ARM(7, 16, 17)
+static const char *const so_probe_sql[SO_ARMS] = {
+	SO_ARMS_1 " LIMIT 1", SO_ARMS_2 " LIMIT 1", SO_ARMS_3 " LIMIT 1", SO_ARMS_4 " LIMIT 1",
+	SO_ARMS_5 " LIMIT 1", SO_ARMS_6 " LIMIT 1", SO_ARMS_7 " LIMIT 1", SO_ARMS_8 " LIMIT 1",
+};
+
+/* The URL, then the IP, or the host and each parent domain. Returns the
+ * count: at most 2 + the host's length (a key per dot). */
+static size_t url_keys(const sps_url *u, so_probe_key *keys)
+{
+	size_t n = 0;
+	keys[n++] = (so_probe_key){"URL", u->norm};
+	if (u->host_is_ip) {
+		keys[n++] = (so_probe_key){"IP", u->host};
+		return n;
+	}
+	for (const char *d = u->host; d; d = strchr(d, '.')) {
+		if (*d == '.')
+			d++;
+		keys[n++] = (so_probe_key){"DOMAIN", d};
+	}
+	return n;
+}
+
+/* The first of keys[0..n) (1 <= n <= SO_ARMS) with a live object: 1 found, 0 not,
+ * -1 error. */
+static int so_probe(store *st, const so_probe_key *keys, size_t n, sps_so_hit *hit, ctd_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st, so_probe_sql[n - 1], err);
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, time_now_ms());
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		hit->found = 1;
-		snprintf(hit->type, sizeof hit->type, "%s", type);
-		hit->value = value;
-		snprintf(hit->risk, sizeof hit->risk, "%s", (const char *)sqlite3_column_text(s, 0));
-		snprintf(hit->action, sizeof hit->action, "%s",
-			 (const char *)sqlite3_column_text(s, 1));
-		snprintf(hit->source, sizeof hit->source, "%s",
-			 (const char *)sqlite3_column_text(s, 2));
+	sqlite3_bind_int64(s, 1, time_now_ms());
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_text(s, (int)(2 + 2 * i), keys[i].type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, (int)(3 + 2 * i), keys[i].value, -1, SQLITE_STATIC);
 	}
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		so_hit_fill(hit, &keys[sqlite3_column_int(s, 0)], s, 1);
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return ctd_fail(err, CTD_ESTORE, "SO lookup: %s", sqlite3_errmsg(store_db(st)));
@@ -189,16 +237,11 @@ int sps_so_match_url(const sps_url *u, sps_so_hit *hit, ctd_err *err)
 	store *st = store_get(err);
 	if (!st)
 		return -1;
-	int rc = so_lookup(st, "URL", u->norm, hit, err);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	if (u->host_is_ip)
-		return so_lookup(st, "IP", u->host, hit, err) < 0 ? -1 : 0;
-	/* the host itself, then each parent domain */
-	for (const char *d = u->host; d; d = strchr(d, '.')) {
-		if (*d == '.')
-			d++;
-		if ((rc = so_lookup(st, "DOMAIN", d, hit, err)) != 0)
+	so_probe_key keys[2 + sizeof u->host];
+	size_t n = url_keys(u, keys);
+	for (size_t at = 0; at < n; at += SO_ARMS) {
+		int rc = so_probe(st, keys + at, n - at < SO_ARMS ? n - at : SO_ARMS, hit, err);
+		if (rc != 0)
 			return rc < 0 ? -1 : 0;
 	}
 	return 0;
@@ -210,7 +253,7 @@ int sps_so_match_file(const char *sha1_upper, sps_so_hit *hit, ctd_err *err)
 	store *st = store_get(err);
 	if (!st)
 		return -1;
-	return so_lookup(st, "FILE", sha1_upper, hit, err) < 0 ? -1 : 0;
+	return so_probe(st, &(so_probe_key){"FILE", sha1_upper}, 1, hit, err) < 0 ? -1 : 0;
 }
 
 json_t *sps_so_counts(ctd_err *err)

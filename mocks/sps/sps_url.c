@@ -175,15 +175,23 @@ static int fill_from_curl(CURLU *h, sps_url *u, ctd_err *err)
 	u->path = pl ? xstrndup(path, pl) : xstrdup("/");
 	u->query = query && *query ? xstrdup(query) : NULL;
 
+	/* put, not printf: formatting was a fifth of a parse */
 	sbuf b = {0};
-	sbuf_printf(&b, "%s://", u->scheme);
+	sbuf_puts(&b, u->scheme);
+	sbuf_puts(&b, "://");
 	size_t rest_off = b.len;
-	sbuf_printf(&b, u->host_is_ip == 6 ? "[%s]" : "%s", u->host);
-	if (u->port)
-		sbuf_printf(&b, ":%d", u->port);
+	sbuf_puts(&b, u->host_is_ip == 6 ? "[" : "");
+	sbuf_puts(&b, u->host);
+	sbuf_puts(&b, u->host_is_ip == 6 ? "]" : "");
+	if (u->port) {
+		sbuf_puts(&b, ":");
+		sbuf_put_int(&b, u->port);
+	}
 	sbuf_puts(&b, u->path);
-	if (u->query)
-		sbuf_printf(&b, "?%s", u->query);
+	if (u->query) {
+		sbuf_puts(&b, "?");
+		sbuf_puts(&b, u->query);
+	}
 	u->norm = sbuf_detach(&b);
 	u->rest = u->norm + rest_off;
 out:

@@ -9,9 +9,12 @@
  * The wire format is ours (the real WRS protocol is not public); clients such
  * as imsvad depend on it, so keep it stable: docs/sps.md documents it. */
 #include <pthread.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include "json_write.h"
 #include "log.h"
+#include "net.h"
 #include "sps.h"
 #include "store.h"
 
@@ -32,19 +35,13 @@ static int so_score(const char *risk)
 	return 30;
 }
 
-static json_t *so_json(const sps_so_hit *so)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", so->type, "value", so->value,
-			 "action", so->action, "risk", so->risk, "source", so->source);
-}
-
-static json_t *rating_json(const char *url, const char *norm, int score, const char *category,
-			   const char *source, json_t *so)
-{
-	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:o}", "url", url, "normalized", norm,
-			 "score", score, "rating", sps_rating_for_score(score), "category",
-			 category, "source", source, "so", so ? so : json_null());
-}
+/* What decided a URL's rating, before it is written as JSON. */
+typedef struct wrs_rating {
+	int score;
+	const char *category, *source; /* static text */
+	sps_list_hit list;             /* list.matched: the rule that decided */
+	sps_so_hit so;                 /* so.found: the object that decided */
+} wrs_rating;
 
 static void note_so_match(const char *url, const sps_so_hit *so)
 {
@@ -58,68 +55,144 @@ static void note_so_match(const char *url, const sps_so_hit *so)
 	json_decref(detail);
 }
 
-json_t *sps_wrs_rate(const char *in, ctd_err *err)
+/* Rate the URL in u: the lists, then the objects, then the test pages. Free
+ * r->list with sps_list_hit_free. */
+static int rate_parsed(const sps_url *u, wrs_rating *r, ctd_err *err)
+{
+	memset(r, 0, sizeof *r);
+	if (sps_lists_match(u, &r->list, err) != 0)
+		return -1;
+	if (r->list.matched) {
+		r->score = r->list.block ? SCORE_BLOCKED : SCORE_APPROVED;
+		r->category = r->list.block ? "Blocked URL" : "Approved URL";
+		r->source = r->list.block ? "blocked_list" : "approved_list";
+		return 0;
+	}
+	if (sps_so_match_url(u, &r->so, err) != 0)
+		return -1;
+	if (r->so.found) {
+		r->score = so_score(r->so.risk);
+		r->category = "Suspicious Object";
+		r->source = "suspicious_object";
+		note_so_match(u->norm, &r->so);
+		return 0;
+	}
+	const sps_testurl *t = sps_testurl_find(u->host);
+	r->score = t ? t->score : SCORE_UNRATED;
+	r->category = t ? t->category : "Untested";
+	r->source = t ? "builtin" : "none";
+	return 0;
+}
+
+/* ,"<name>":<value as a JSON string> (name given with its quotes and colon) */
+static void put_str(sbuf *b, const char *name_colon, const char *v)
+{
+	sbuf_puts(b, name_colon);
+	json_write_str(b, v, strlen(v));
+}
+
+static void so_write(sbuf *b, const sps_so_hit *so)
+{
+	put_str(b, "{\"type\":", so->type);
+	put_str(b, ",\"value\":", so->value);
+	put_str(b, ",\"action\":", so->action);
+	put_str(b, ",\"risk\":", so->risk);
+	put_str(b, ",\"source\":", so->source);
+	sbuf_puts(b, "}");
+}
+
+/* The rating as the answer's JSON text: {url, normalized, score, rating,
+ * category, source, so (null or {type, value, action, risk, source}), and
+ * for a list match rule {id, pattern}}, written without a jansson tree. */
+static void rating_write(sbuf *b, const char *in, const sps_url *u, const wrs_rating *r)
+{
+	put_str(b, "{\"url\":", in);
+	put_str(b, ",\"normalized\":", u->norm);
+	sbuf_puts(b, ",\"score\":");
+	sbuf_put_int(b, r->score);
+	put_str(b, ",\"rating\":", sps_rating_for_score(r->score));
+	put_str(b, ",\"category\":", r->category);
+	put_str(b, ",\"source\":", r->source);
+	sbuf_puts(b, ",\"so\":");
+	if (r->so.found)
+		so_write(b, &r->so);
+	else
+		sbuf_puts(b, "null");
+	if (r->list.matched) {
+		sbuf_puts(b, ",\"rule\":{\"id\":");
+		sbuf_put_int(b, r->list.rule_id);
+		put_str(b, ",\"pattern\":", r->list.pattern);
+		sbuf_puts(b, "}");
+	}
+	sbuf_puts(b, "}");
+}
+
+/* The rating of one URL appended to b as JSON text; -1 with err (b as it
+ * was) for bad input or a store failure. The summary is what the recent-query
+ * log keeps. */
+static int rate_url(const char *in, sbuf *b, wrs_rating *summary, ctd_err *err)
 {
 	sps_url u;
 	if (sps_url_parse(in, &u, err) != 0)
-		return NULL;
-	json_t *out = NULL;
-	sps_list_hit lh;
-	if (sps_lists_match(&u, &lh, err) != 0)
-		goto done;
-	if (lh.matched) {
-		out = rating_json(in, u.norm, lh.block ? SCORE_BLOCKED : SCORE_APPROVED,
-				  lh.block ? "Blocked URL" : "Approved URL",
-				  lh.block ? "blocked_list" : "approved_list", NULL);
-		json_object_set_new(out, "rule",
-				    json_pack("{s:I, s:s}", "id", (json_int_t)lh.rule_id,
-					      "pattern", lh.pattern));
-		sps_list_hit_free(&lh);
-		goto done;
-	}
-	sps_so_hit so;
-	if (sps_so_match_url(&u, &so, err) != 0)
-		goto done;
-	if (so.found) {
-		out = rating_json(in, u.norm, so_score(so.risk), "Suspicious Object",
-				  "suspicious_object", so_json(&so));
-		note_so_match(u.norm, &so);
-		goto done;
-	}
-	const sps_testurl *t = sps_testurl_find(u.host);
-	if (t)
-		out = rating_json(in, u.norm, t->score, t->category, "builtin", NULL);
-	else
-		out = rating_json(in, u.norm, SCORE_UNRATED, "Untested", "none", NULL);
-done:
-	if (out)
+		return -1;
+	int rc = rate_parsed(&u, summary, err);
+	if (rc == 0) {
+		rating_write(b, in, &u, summary);
 		log_debug("wrs.query", "url=\"%s\" rating=\"%s\" source=%s", u.norm,
-			  json_string_value(json_object_get(out, "rating")),
-			  json_string_value(json_object_get(out, "source")));
+			  sps_rating_for_score(summary->score), summary->source);
+	}
+	sps_list_hit_free(&summary->list);
 	sps_url_free(&u);
+	return rc;
+}
+
+json_t *sps_wrs_rate(const char *in, ctd_err *err)
+{
+	sbuf b = {0};
+	wrs_rating r;
+	json_t *out = NULL;
+	if (rate_url(in, &b, &r, err) == 0)
+		out = json_loadb(b.data, b.len, 0, NULL);
+	sbuf_free(&b);
 	return out;
 }
 
-json_t *sps_wrs_rate_file(const char *sha1, ctd_err *err)
+/* The file rating of a SHA-1 (so: the object, if one matched). */
+static json_t *rate_file(const char *sha1, sps_so_hit *so, ctd_err *err)
 {
 	char key[41];
 	if (!sps_sha1_normalize(sha1, key))
 		return ctd_fail(err, CTD_EINVAL, "sha1 must be 40 hex digits"), NULL;
-	sps_so_hit so;
-	if (sps_so_match_file(key, &so, err) != 0)
+	if (sps_so_match_file(key, so, err) != 0)
 		return NULL;
-	int score = so.found ? so_score(so.risk) : SCORE_UNRATED;
+	int score = so->found ? so_score(so->risk) : SCORE_UNRATED;
 	return json_pack("{s:s, s:i, s:s, s:s, s:o}", "sha1", key, "score", score, "rating",
 			 sps_rating_for_score(score), "source",
-			 so.found ? "suspicious_object" : "none", "so",
-			 so.found ? so_json(&so) : json_null());
+			 so->found ? "suspicious_object" : "none", "so",
+			 so->found ? json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", so->type,
+					       "value", so->value, "action", so->action, "risk",
+					       so->risk, "source", so->source)
+				   : json_null());
+}
+
+json_t *sps_wrs_rate_file(const char *sha1, ctd_err *err)
+{
+	sps_so_hit so;
+	return rate_file(sha1, &so, err);
 }
 
 /* ---- the recent-query log: a ring in memory, what the console lists ---- */
 
+/* Kept raw: the client's address and the rating's static texts are made
+ * into JSON only when the console lists them. */
 typedef struct recent_query {
 	int64_t ms;
-	char client[48], kind[8], query[512], rating[24], category[40], source[24], action[12];
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in6 in6; /* the larger of the two families */
+	} client;
+	const char *kind, *category, *source; /* static text */
+	char query[512], action[12];
 	int score;
 } recent_query;
 
@@ -129,26 +202,29 @@ static struct {
 	unsigned long n; /* queries noted so far; the newest is q[(n - 1) % RECENT_MAX] */
 } recent = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-static void copy_field(char *dst, size_t n, json_t *o, const char *key)
+static void copy_text(char *dst, size_t n, const char *src)
 {
-	const char *v = json_string_value(json_object_get(o, key));
-	snprintf(dst, n, "%s", v ? v : "");
+	size_t len = strnlen(src, n - 1);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
 }
 
-/* Note a rating a client was given (kind "url" or "file"). */
-static void note_query(const http_req *req, const char *kind, const char *query, json_t *rating)
+/* Note a rating a client was given (kind "url" or "file"); so: the object
+ * that decided it, or NULL. */
+static void note_query(const http_req *req, const char *kind, const char *query, int score,
+		       const char *category, const char *source, const sps_so_hit *so)
 {
-	recent_query e = {.ms = time_now_ms(),
-			  .score = (int)json_integer_value(json_object_get(rating, "score"))};
-	http_req_client_ip(req, e.client, sizeof e.client);
-	snprintf(e.kind, sizeof e.kind, "%s", kind);
-	snprintf(e.query, sizeof e.query, "%s", query);
-	copy_field(e.rating, sizeof e.rating, rating, "rating");
-	copy_field(e.category, sizeof e.category, rating, "category");
-	copy_field(e.source, sizeof e.source, rating, "source");
-	copy_field(e.action, sizeof e.action, json_object_get(rating, "so"), "action");
 	pthread_mutex_lock(&recent.mu);
-	recent.q[recent.n++ % RECENT_MAX] = e;
+	recent_query *e = &recent.q[recent.n++ % RECENT_MAX];
+	*e = (recent_query){.ms = time_now_ms(), .kind = kind, .category = category,
+			    .source = source, .score = score};
+	const struct sockaddr *sa = http_req_client_addr(req);
+	if (sa)
+		memcpy(&e->client, sa,
+		       sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						 : sizeof(struct sockaddr_in));
+	copy_text(e->query, sizeof e->query, query);
+	copy_text(e->action, sizeof e->action, so && so->found ? so->action : "");
 	pthread_mutex_unlock(&recent.mu);
 }
 
@@ -161,12 +237,13 @@ json_t *sps_wrs_recent(int limit)
 		kept = (unsigned long)limit;
 	for (unsigned long i = 0; i < kept; i++) {
 		const recent_query *e = &recent.q[(n - 1 - i) % RECENT_MAX];
-		char t[32];
+		char t[32], client[INET6_ADDRSTRLEN];
 		time_iso8601(e->ms, t, sizeof t);
+		net_addr_text(&e->client.sa, client, sizeof client);
 		json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s}",
-			"time", t, "client", e->client, "kind", e->kind, "query", e->query, "score",
-			e->score, "rating", e->rating, "category", e->category, "source", e->source,
-			"action", e->action));
+			"time", t, "client", client, "kind", e->kind, "query", e->query, "score",
+			e->score, "rating", sps_rating_for_score(e->score), "category", e->category,
+			"source", e->source, "action", e->action));
 	}
 	pthread_mutex_unlock(&recent.mu);
 	return json_pack("{s:I, s:o}", "total", (json_int_t)n, "items", items);
@@ -180,10 +257,13 @@ static void wrs_query_get(http_req *req, http_resp *resp)
 		http_resp_error(resp, 400, "invalid", "missing query parameter \"url\"");
 		return;
 	}
-	json_t *r = sps_wrs_rate(url, &err);
-	if (r)
-		note_query(req, "url", url, r);
-	http_resp_result(resp, r, &err);
+	wrs_rating r;
+	http_resp_bytes(resp, 200, "application/json", NULL, 0);
+	if (rate_url(url, &resp->body, &r, &err) != 0) {
+		http_resp_ctd_err(resp, &err);
+		return;
+	}
+	note_query(req, "url", url, r.score, r.category, r.source, &r.so);
 }
 
 /* {"urls":[...]} -> {"results":[...]}; a bad URL gets its own error entry. */
@@ -203,40 +283,50 @@ static void wrs_query_post(http_req *req, http_resp *resp)
 		http_resp_error(resp, 413, "too_big", "at most %d URLs per query", WRS_BATCH_MAX);
 		return;
 	}
-	json_t *results = json_array();
+	sbuf out = {0};
+	sbuf_puts(&out, "{\"results\":[");
 	size_t i;
 	json_t *v;
 	json_array_foreach(urls, i, v)
 	{
 		ctd_err err;
+		wrs_rating r;
 		const char *url = json_string_value(v);
-		json_t *r = url ? sps_wrs_rate(url, &err) : NULL;
+		if (i)
+			sbuf_puts(&out, ",");
+		if (url && rate_url(url, &out, &r, &err) == 0) {
+			note_query(req, "url", url, r.score, r.category, r.source, &r.so);
+			continue;
+		}
 		if (!url)
 			ctd_fail(&err, CTD_EINVAL, "URL must be a string");
-		if (!r && err.code != CTD_EINVAL && err.code != CTD_ETOOBIG) {
-			json_decref(results);
+		if (err.code != CTD_EINVAL && err.code != CTD_ETOOBIG) {
+			sbuf_free(&out);
 			json_decref(body);
 			http_resp_ctd_err(resp, &err);
 			return;
 		}
-		if (r)
-			note_query(req, "url", url, r);
-		else
-			r = json_pack("{s:O, s:{s:s, s:s}}", "url", v, "error", "code",
+		json_t *e = json_pack("{s:O, s:{s:s, s:s}}", "url", v, "error", "code",
 				      ctd_errcode_name(err.code), "message", err.msg);
-		json_array_append_new(results, r);
+		json_write(&out, e);
+		json_decref(e);
 	}
+	sbuf_puts(&out, "]}");
 	json_decref(body);
-	http_resp_json(resp, 200, json_pack("{s:o}", "results", results));
+	http_resp_bytes(resp, 200, "application/json", out.data, out.len);
+	sbuf_free(&out);
 }
 
 static void wrs_file(http_req *req, http_resp *resp)
 {
 	ctd_err err;
+	sps_so_hit so;
 	const char *sha1 = http_req_query(req, "sha1");
-	json_t *r = sps_wrs_rate_file(sha1 ? sha1 : "", &err);
+	json_t *r = rate_file(sha1 ? sha1 : "", &so, &err);
 	if (r)
-		note_query(req, "file", json_string_value(json_object_get(r, "sha1")), r);
+		note_query(req, "file", json_string_value(json_object_get(r, "sha1")),
+			   (int)json_integer_value(json_object_get(r, "score")), "",
+			   so.found ? "suspicious_object" : "none", &so);
 	http_resp_result(resp, r, &err);
 }
 

@@ -1,6 +1,7 @@
 /* test_lab_instances.c - `ctdlab --instance N`: two labs up at once on one
  * host, each in its own directory (<dir>-N) with every port shifted by 10*N,
- * both healthy; `down --instance` stops only its own lab; a bad N is refused.
+ * both healthy, DDI's capture filter leaving out the instance's own SMTP port;
+ * `down --instance` stops only its own lab; a bad N is refused.
  * The instances are high (71, 72) so their fixed ports stay clear of a lab
  * someone runs on the defaults. */
 #include <check.h>
@@ -44,6 +45,40 @@ static void assert_listener(const char *dir, const char *appliance, const char *
 	free(want);
 }
 
+/* The capture filter DDI of lab dir runs with (its console's status). */
+static char *ddi_filter(const char *dir)
+{
+	json_t *ready = tl_wait_ready(dir, "ddi", 1000);
+	ck_assert_ptr_nonnull(ready);
+	const char *api = tl_listener(ready, "https");
+	char *u = xasprintf("%s/api/login", api);
+	json_t *creds = json_pack("{s:s, s:s}", "username", "admin", "password",
+				  json_string_value(json_object_get(json_object_get(ready, "info"),
+								    "console_password")));
+	char *text = json_dumps(creds, 0);
+	const char *json_hdr[] = {"Content-Type: application/json", NULL};
+	long status;
+	json_t *login = tl_http_json("POST", u, json_hdr, text, &status);
+	ck_assert_int_eq(status, 200);
+	char *bearer = xasprintf("Authorization: Bearer %s",
+				 json_string_value(json_object_get(login, "token")));
+	free(u);
+	u = xasprintf("%s/api/status", api);
+	const char *auth_hdr[] = {bearer, NULL};
+	json_t *st = tl_http_json("GET", u, auth_hdr, NULL, &status);
+	ck_assert_int_eq(status, 200);
+	char *filter = xstrdup(
+		json_string_value(json_object_get(json_object_get(st, "capture"), "bpf")));
+	json_decref(st);
+	json_decref(login);
+	json_decref(creds);
+	json_decref(ready);
+	free(bearer);
+	free(text);
+	free(u);
+	return filter;
+}
+
 /* Every appliance of lab <base>-<n> is healthy on its shifted main port;
  * their pids go to pids. */
 static void assert_instance_up(const char *base, int n, pid_t *pids)
@@ -68,6 +103,10 @@ static void assert_instance_up(const char *base, int n, pid_t *pids)
 	assert_listener(dir, "imsva", "smtp", xasprintf("smtp://127.0.0.1:%d", 2525 + 10 * n));
 	assert_listener(dir, "sps", "wrs", xasprintf("http://127.0.0.1:%d", 5274 + 10 * n));
 	assert_listener(dir, "ddi", "downloads", xasprintf("http://127.0.0.1:%d", 8447 + 10 * n));
+	char *filter = ddi_filter(dir), *want = xasprintf("tcp and not port %d", 2525 + 10 * n);
+	ck_assert_str_eq(filter, want);
+	free(filter);
+	free(want);
 	free(dir);
 }
 

@@ -1,11 +1,13 @@
 /* test_sps_wrs.c - spsd's web reputation service over real HTTP: built-in
  * test pages, Unrated, URL normalisation on the wire, batches, bad input, and
  * the Approved/Blocked URL list managed through the console API (with its
- * login) taking precedence over the other sources. */
+ * login) taking precedence over the other sources, and the answers pinned byte
+ * for byte. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
+#include "store.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -304,6 +306,91 @@ TEST(test_recent_queries_log)
 	ck_assert_int_eq(tl_http("GET", u, NULL, NULL, &r), 401);
 	http_response_free(&r);
 	free(u);
+}
+
+/* The body of a WRS query (GET for url, else POST of body), as sent. */
+static char *raw_answer(const char *url, const char *body)
+{
+	char *esc = url ? curl_easy_escape(NULL, url, 0) : NULL;
+	char *u = url ? xasprintf("%s/wrs/v1/query?url=%s", wrs, esc)
+		      : xasprintf("%s/wrs/v1/query", wrs);
+	http_response r = {0};
+	ck_assert_int_eq(tl_http(url ? "GET" : "POST", u, NULL, body, &r), 200);
+	char *text = xstrndup(r.body.data ? r.body.data : "", r.body.len);
+	http_response_free(&r);
+	curl_free(esc);
+	free(u);
+	return text;
+}
+
+static void expect_bytes(const char *url, const char *body, const char *want)
+{
+	char *got = raw_answer(url, body);
+	ck_assert_msg(strcmp(got, want) == 0, "%s:\n got %s\nwant %s", url ? url : body, got,
+		      want);
+	free(got);
+}
+
+/* The answers are written as text, not dumped from a tree: pinned byte for
+ * byte as jansson's json_dumps wrote them (key order, escapes, the rule of a
+ * list match, the object of an SO match, a batch with error entries). */
+TEST(test_answers_byte_for_byte)
+{
+	char *db = xasprintf("%s/lab.db", home);
+	store *st;
+	ctd_err err;
+	ck_assert_int_eq(store_open(db, &st, &err), 0);
+	ck_assert_int_eq(store_exec(st, "INSERT INTO sps_objects (type, value, raw_value, risk,"
+				    " action, source, feed_id, updated_ms) VALUES ('DOMAIN',"
+				    " 'so-bytes.example', 'so-bytes.example', 'Medium', 'log',"
+				    " 'DDAN', 1, 0)", &err), 0);
+	store_close(st);
+	free(db);
+	json_int_t id = add_rule("{\"type\":\"url\",\"pattern\":\"blocked-bytes.example\","
+				 "\"action\":\"block\"}", 201);
+
+	expect_bytes("http://www.example.com/index.html", NULL,
+		     "{\"url\":\"http://www.example.com/index.html\",\"normalized\":"
+		     "\"http://www.example.com/index.html\",\"score\":71,\"rating\":\"Unrated\","
+		     "\"category\":\"Untested\",\"source\":\"none\",\"so\":null}");
+	expect_bytes("HTTP://Www.Example.COM:80/a\"b\\c/\xC3\xBC?q=<1>#frag", NULL,
+		     "{\"url\":\"HTTP://Www.Example.COM:80/a\\\"b\\\\c/\xC3\xBC?q=<1>#frag\","
+		     "\"normalized\":\"http://www.example.com/a%22b/c/%C3%BC?q=%3C1%3E\","
+		     "\"score\":71,\"rating\":\"Unrated\",\"category\":\"Untested\","
+		     "\"source\":\"none\",\"so\":null}");
+	expect_bytes("http://wrs49.winshipway.com/x", NULL,
+		     "{\"url\":\"http://wrs49.winshipway.com/x\",\"normalized\":"
+		     "\"http://wrs49.winshipway.com/x\",\"score\":49,\"rating\":\"Dangerous\","
+		     "\"category\":\"WRS Test Page\",\"source\":\"builtin\",\"so\":null}");
+	char *blocked = xasprintf(
+		"{\"url\":\"http://www.blocked-bytes.example/p\",\"normalized\":"
+		"\"http://www.blocked-bytes.example/p\",\"score\":0,\"rating\":\"Dangerous\","
+		"\"category\":\"Blocked URL\",\"source\":\"blocked_list\",\"so\":null,"
+		"\"rule\":{\"id\":%lld,\"pattern\":\"blocked-bytes.example\"}}",
+		(long long)id);
+	expect_bytes("http://www.blocked-bytes.example/p", NULL, blocked);
+	free(blocked);
+	expect_bytes("https://deep.so-bytes.example/x?y=1", NULL,
+		     "{\"url\":\"https://deep.so-bytes.example/x?y=1\",\"normalized\":"
+		     "\"https://deep.so-bytes.example/x?y=1\",\"score\":60,\"rating\":"
+		     "\"Highly Suspicious\",\"category\":\"Suspicious Object\",\"source\":"
+		     "\"suspicious_object\",\"so\":{\"type\":\"DOMAIN\",\"value\":"
+		     "\"so-bytes.example\",\"action\":\"log\",\"risk\":\"Medium\",\"source\":"
+		     "\"DDAN\"}}");
+	expect_bytes(NULL,
+		     "{\"urls\":[\"http://www.so-bytes.example/\",\"http://\","
+		     "\"wrs65.winshipway.com\",7]}",
+		     "{\"results\":[{\"url\":\"http://www.so-bytes.example/\",\"normalized\":"
+		     "\"http://www.so-bytes.example/\",\"score\":60,\"rating\":"
+		     "\"Highly Suspicious\",\"category\":\"Suspicious Object\",\"source\":"
+		     "\"suspicious_object\",\"so\":{\"type\":\"DOMAIN\",\"value\":"
+		     "\"so-bytes.example\",\"action\":\"log\",\"risk\":\"Medium\",\"source\":"
+		     "\"DDAN\"}},{\"url\":\"http://\",\"error\":{\"code\":\"invalid\","
+		     "\"message\":\"URL has no host\"}},{\"url\":\"wrs65.winshipway.com\","
+		     "\"normalized\":\"http://wrs65.winshipway.com/\",\"score\":65,\"rating\":"
+		     "\"Highly Suspicious\",\"category\":\"WRS Test Page\",\"source\":"
+		     "\"builtin\",\"so\":null},{\"url\":7,\"error\":{\"code\":\"invalid\","
+		     "\"message\":\"URL must be a string\"}}]}");
 }
 
 /* Last: a clean exit on SIGTERM (under sanitizers: no leak report either). */

@@ -2,9 +2,12 @@
  * by point, glob, method and client, count and expiry, a seeded probability
  * that gives the same draws on every run; then the hooks: the HTTP server
  * answering a rule's status, a malformed body, a reset and a delay-only rule
- * (then the handler), and http_fetch failing a peer call as told without
+ * (then the handler), delayed requests that hold no server thread, and
+ * http_fetch failing a peer call as told without
  * touching the network. */
 #include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fault.h"
@@ -58,7 +61,9 @@ TEST(test_rules_validated)
 	ck_assert_int_lt(add("{\"match\":\"*\",\"status\":500,\"ttl\":\"soon\"}"), 0);
 	ck_assert_int_lt(add("{\"match\":\"RCPT\",\"point\":\"smtp\",\"status\":100}"), 0);
 	ck_assert_int_eq(nrules(), 0);
+	ck_assert(!fault_armed());
 	ck_assert_int_gt(add("{\"match\":\"*\",\"action\":\"reset\"}"), 0);
+	ck_assert(fault_armed());
 	ck_assert_int_gt(add("{\"match\":\"RCPT\",\"point\":\"smtp\",\"status\":451}"), 0);
 	json_t *list = fault_list();
 	ck_assert_int_eq(json_array_size(list), 2);
@@ -87,6 +92,7 @@ TEST(test_count_then_gone)
 	ck_assert(fires(FAULT_HTTP, "GET", "/x", NULL));
 	ck_assert(!fires(FAULT_HTTP, "GET", "/x", NULL));
 	ck_assert_int_eq(nrules(), 0);
+	ck_assert(!fault_armed()); /* the last one gone: hooks skip their work again */
 }
 
 TEST(test_removed_by_id)
@@ -217,6 +223,50 @@ TEST(test_http_server_applies_rules)
 	ck_assert_str_eq(r.body.data, "handled");
 	http_response_free(&r);
 	http_server_stop(srv);
+}
+
+typedef struct slow_call {
+	const char *url;
+	atomic_int done;
+} slow_call;
+
+static void *call_slow(void *arg)
+{
+	slow_call *c = arg;
+	http_response r = {0};
+	ctd_err err = {0};
+	get(c->url, "/api/slow", &r, &err);
+	http_response_free(&r);
+	atomic_store(&c->done, 1);
+	return NULL;
+}
+
+/* More delayed calls than the server has threads (2): the delays wait
+ * outside them, so another client is answered meanwhile; stopping the
+ * server ends the delayed calls instead of waiting them out. */
+TEST(test_delays_hold_no_server_thread)
+{
+	char url[64];
+	http_server *srv = serve(url, sizeof url);
+	add("{\"match\":\"/api/slow\",\"delay_ms\":60000,\"count\":3}");
+	slow_call calls[3] = {{url, 0}, {url, 0}, {url, 0}};
+	pthread_t t[3];
+	for (int i = 0; i < 3; i++)
+		pthread_create(&t[i], NULL, call_slow, &calls[i]);
+	while (nrules() > 0) /* all three fired: the rule is used up */
+		sleep_ms(5);
+
+	http_response r = {0};
+	ctd_err err = {0};
+	ck_assert_int_eq(get(url, "/api/other", &r, &err), 200);
+	ck_assert_str_eq(r.body.data, "handled");
+	http_response_free(&r);
+	for (int i = 0; i < 3; i++)
+		ck_assert_msg(!atomic_load(&calls[i].done), "delayed call %d ended early", i);
+
+	http_server_stop(srv);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
 }
 
 TEST(test_peer_calls_fail_as_told)

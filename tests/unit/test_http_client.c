@@ -1,12 +1,16 @@
 /* test_http_client.c - http_fetch against a real lab HTTP server and raw
  * sockets: methods and bodies, binary-safe responses, response headers in
  * order, retries with backoff on 503 and on refused connections, a bounded
- * wait on a silent peer, and a 102 that never gets a final status. */
+ * wait on a silent peer, a 102 that never gets a final status, and a
+ * thread's connection kept between its requests when asked (else a new
+ * one each time). */
 #include <arpa/inet.h>
 #include <check.h>
+#include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +57,22 @@ static void h_binary(http_req *req, http_resp *resp)
 	http_resp_header(resp, "X-Last", "z");
 }
 
+/* The client's source port: the same port twice is the same connection. */
+static void h_port(http_req *req, http_resp *resp)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr_in *sa = (const struct sockaddr_in *)ci->client_addr;
+	char port[8];
+	snprintf(port, sizeof port, "%d", ntohs(sa->sin_port));
+	http_resp_text(resp, 200, NULL, port);
+}
+
 static const http_route routes[] = {
 	{"GET", "/flaky", h_flaky, HTTP_PUBLIC},
 	{"*", "/echo", h_echo, HTTP_PUBLIC},
 	{"GET", "/binary", h_binary, HTTP_PUBLIC},
+	{"GET", "/port", h_port, HTTP_PUBLIC},
 };
 
 static http_server *srv;
@@ -64,7 +80,7 @@ static http_server *srv;
 static void setup(void)
 {
 	ctd_err err;
-	http_server_opts o = {.routes = routes, .nroutes = 3};
+	http_server_opts o = {.routes = routes, .nroutes = sizeof routes / sizeof routes[0]};
 	srv = http_server_start(&o, &err);
 	ck_assert_ptr_nonnull(srv);
 	atomic_store(&flaky_calls, 0);
@@ -303,6 +319,65 @@ TEST(test_100_continue_then_final)
 	http_response_free(&r);
 	pthread_join(t, NULL);
 	close(p.lfd);
+	free(u);
+}
+
+static const http_client_opts keep = {.keep_alive = 1};
+
+static int port_seen(const char *u)
+{
+	http_request rq = {.url = u};
+	http_response r;
+	ctd_err err;
+	ck_assert_msg(http_fetch(&keep, &rq, &r, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(r.status, 200);
+	int port = atoi(r.body.data);
+	http_response_free(&r);
+	return port;
+}
+
+static void *port_seen_thread(void *u)
+{
+	return (void *)(intptr_t)port_seen(u);
+}
+
+TEST(test_connection_kept_when_asked)
+{
+	char *u = url("/port");
+	int first = port_seen(u);
+	ck_assert_int_gt(first, 0);
+	/* the same thread again, after a request elsewhere on the server too */
+	char *other = url("/binary");
+	http_request rq = {.url = other};
+	http_response r;
+	ctd_err err;
+	ck_assert_int_eq(http_fetch(&keep, &rq, &r, &err), 0);
+	http_response_free(&r);
+	ck_assert_int_eq(port_seen(u), first);
+	/* a request without keep_alive has a connection of its own */
+	rq.url = u;
+	ck_assert_int_eq(http_fetch(NULL, &rq, &r, &err), 0);
+	ck_assert_int_ne(atoi(r.body.data), first);
+	http_response_free(&r);
+	/* another thread has its own connection */
+	pthread_t t;
+	void *theirs;
+	pthread_create(&t, NULL, port_seen_thread, u);
+	pthread_join(t, &theirs);
+	ck_assert_int_ne((int)(intptr_t)theirs, first);
+	/* the server restarted on the same port: the kept connection is dead,
+	 * the next request connects afresh and succeeds */
+	int port = http_server_port(srv);
+	http_server_stop(srv);
+	ctd_err err2;
+	http_server_opts o = {.routes = routes, .nroutes = sizeof routes / sizeof routes[0],
+			      .port = port};
+	srv = http_server_start(&o, &err2);
+	ck_assert_msg(srv != NULL, "%s", err2.msg);
+	int again = port_seen(u);
+	ck_assert_int_gt(again, 0);
+	ck_assert_int_ne(again, first);
+	free(other);
 	free(u);
 }
 

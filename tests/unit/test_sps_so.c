@@ -126,6 +126,60 @@ TEST(test_objects)
 	json_decref(list);
 }
 
+/* The key the matching object was found under, or "-". */
+static const char *matched_key(const char *url, char *buf)
+{
+	sps_url u;
+	sps_so_hit hit;
+	ck_assert_int_eq(sps_url_parse(url, &u, NULL), 0);
+	ck_assert_int_eq(sps_so_match_url(&u, &hit, NULL), 0);
+	sprintf(buf, "%s %s/%s", hit.found ? hit.value : "-", hit.type, hit.action);
+	sps_url_free(&u);
+	return buf;
+}
+
+/* One URL's keys are probed together, 8 to a statement: the URL wins over
+ * the host, the host over its parents, a nearer parent over a farther one,
+ * in the same statement or across two; expired objects are passed over. */
+TEST(test_lookup_precedence)
+{
+	char b[512];
+	const char *host = "a.b.c.d.e.f.g.h.i.j.example";
+	apply(1, "DOMAIN", "example", "Low", "far", 0, 0);
+	apply(2, "DOMAIN", "j.example", "Low", "j", 0, 0);
+	/* 12 keys (the URL, the host, 10 parents): "example" is in the second statement */
+	ck_assert_str_eq(matched_key("http://a.b.c.d.e.f.g.h.i.j.example/p", b), "j.example DOMAIN/j");
+	ck_assert_str_eq(matched_key("http://k.l.m.n.o.p.q.r.s.t.example/", b),
+			 "example DOMAIN/far");
+	apply(3, "DOMAIN", "b.c.d.e.f.g.h.i.j.example", "Medium", "expired", 0, time_now_ms() - 1);
+	apply(4, "DOMAIN", "c.d.e.f.g.h.i.j.example", "Medium", "near", 0, 0);
+	ck_assert_str_eq(matched_key("http://a.b.c.d.e.f.g.h.i.j.example/p", b),
+			 "c.d.e.f.g.h.i.j.example DOMAIN/near");
+	apply(5, "DOMAIN", host, "High", "host", 0, 0);
+	ck_assert_str_eq(matched_key("http://a.b.c.d.e.f.g.h.i.j.example/p", b),
+			 "a.b.c.d.e.f.g.h.i.j.example DOMAIN/host");
+	apply(6, "URL", "http://a.b.c.d.e.f.g.h.i.j.example/p", "High", "url", 0, 0);
+	ck_assert_str_eq(matched_key("http://a.b.c.d.e.f.g.h.i.j.example/p", b),
+			 "http://a.b.c.d.e.f.g.h.i.j.example/p URL/url");
+	ck_assert_str_eq(matched_key("http://a.b.c.d.e.f.g.h.i.j.example/q", b),
+			 "a.b.c.d.e.f.g.h.i.j.example DOMAIN/host");
+	/* an IP host: the URL, then the IP; never a domain */
+	apply(7, "IP", "192.0.2.7", "High", "ip", 0, 0);
+	apply(8, "URL", "http://192.0.2.7/u", "High", "url", 0, 0);
+	apply(9, "DOMAIN", "7", "High", "domain", 0, 0);
+	ck_assert_str_eq(matched_key("http://192.0.2.7/u", b), "http://192.0.2.7/u URL/url");
+	ck_assert_str_eq(matched_key("http://192.0.2.7/v", b), "192.0.2.7 IP/ip");
+	/* a SHA-1 names only a FILE object */
+	apply(10, "FILE", "3395856ce81f2b7382dee72602f798b642f14140", "High", "file", 0, 0);
+	sps_so_hit hit;
+	ck_assert_int_eq(sps_so_match_file("3395856CE81F2B7382DEE72602F798B642F14140", &hit, NULL),
+			 0);
+	ck_assert_str_eq(hit.action, "file");
+	ck_assert_int_eq(sps_so_match_file("0000000000000000000000000000000000000000", &hit, NULL),
+			 0);
+	ck_assert(!hit.found);
+}
+
 static json_int_t add(const char *json, ctd_errcode want)
 {
 	ctd_err err;

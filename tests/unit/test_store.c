@@ -209,6 +209,19 @@ TEST(test_stmt_cache)
 	}
 	ck_assert_ptr_ne(many[0], a);
 
+	/* one buffer, its text changed between calls: each text its own statement */
+	char reused[32];
+	strcpy(reused, "SELECT 'first'");
+	sqlite3_stmt *first = store_stmt(st, reused, NULL);
+	strcpy(reused, "SELECT 'second'");
+	sqlite3_stmt *second = store_stmt(st, reused, NULL);
+	ck_assert_ptr_ne(first, second);
+	ck_assert_str_eq(sqlite3_sql(second), "SELECT 'second'");
+	strcpy(reused, "SELECT 'first'");
+	ck_assert_ptr_eq(store_stmt(st, reused, NULL), first);
+	/* the literal's address, found again after the buffer took its slot's place */
+	ck_assert_ptr_eq(store_stmt(st, sql, NULL), a);
+
 	ctd_err err = {0};
 	ck_assert_ptr_null(store_stmt(st, "SELEC nonsense", &err));
 	ck_assert_int_eq(err.code, CTD_ESTORE);

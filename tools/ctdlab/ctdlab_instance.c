@@ -4,7 +4,11 @@
  * (a trainee each, a CI job each). Instance 0 is the lab as it always was.
  * The ports reach the daemons as CTDLAB_<APPLIANCE>_<OPTION> in the
  * environment `ctdlab up` starts them with; every other command finds the
- * instance's ports in its ready files, under its directory. */
+ * instance's ports in its ready files, under its directory.
+ *
+ * DDI's capture filter leaves IMSVA's SMTP port out (ddid's `bpf` default
+ * names 2525), so the seed's mails are not carved as DDI objects; when that
+ * port is moved (an instance, or the lab config) the filter moves with it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +46,14 @@ static int parse_instance(const char *text, int *n)
 	return 0;
 }
 
+/* CTDLAB_<SECTION>_<OPTION>: how the environment sets a daemon's option. */
+static char *option_env_name(const char *section, const char *option)
+{
+	char *env = xasprintf("CTDLAB_%s_%s", section, option);
+	str_upper(env);
+	return env;
+}
+
 /* Export the shifted port of each option the user has not set: one set in
  * the environment or the lab config stays as given. */
 static void export_ports(const lab *l, int n)
@@ -50,9 +62,8 @@ static void export_ports(const lab *l, int n)
 		const struct instance_port *p = &instance_ports[i];
 		char *in_config = l->config ? cfg_ini_get(l->config, p->appliance, p->option) : NULL;
 		if (!in_config) {
-			char *env = xasprintf("CTDLAB_%s_%s", p->appliance, p->option);
+			char *env = option_env_name(p->appliance, p->option);
 			char *port = xasprintf("%d", p->port + INSTANCE_PORT_STEP * n);
-			str_upper(env);
 			setenv(env, port, 0);
 			free(env);
 			free(port);
@@ -61,13 +72,43 @@ static void export_ports(const lab *l, int n)
 	}
 }
 
+/* The value of [section] option the daemon will get: the lab config's,
+ * else the environment's (freed by the caller; NULL when neither sets it). */
+static char *option_in_effect(const lab *l, const char *section, const char *option)
+{
+	char *v = l->config ? cfg_ini_get(l->config, section, option) : NULL;
+	if (v)
+		return v;
+	char *env = option_env_name(section, option);
+	const char *e = getenv(env);
+	free(env);
+	return e ? xstrdup(e) : NULL;
+}
+
+/* DDI's filter, unless set: every TCP flow but IMSVA's SMTP port in effect
+ * (an ephemeral SMTP port is not known before imsvad binds it). */
+static void export_ddi_filter(const lab *l)
+{
+	char *filter = option_in_effect(l, "ddi", "bpf");
+	char *smtp = option_in_effect(l, "imsva", "smtp_port");
+	if (!filter && smtp && atoi(smtp) > 0) {
+		char *mine = xasprintf("tcp and not port %d", atoi(smtp));
+		setenv("CTDLAB_DDI_BPF", mine, 0);
+		free(mine);
+	}
+	free(filter);
+	free(smtp);
+}
+
 int lab_instance_apply(lab *l, char **dir)
 {
 	int n = 0;
 	if (l->instance && parse_instance(l->instance, &n) != 0)
 		return -1;
-	if (n == 0)
+	if (n == 0) {
+		export_ddi_filter(l);
 		return 0;
+	}
 	size_t len = strlen(*dir);
 	while (len > 1 && (*dir)[len - 1] == '/') /* --dir lab/ is lab-N, not lab/-N */
 		len--;
@@ -75,5 +116,6 @@ int lab_instance_apply(lab *l, char **dir)
 	free(*dir);
 	*dir = own;
 	export_ports(l, n);
+	export_ddi_filter(l);
 	return 0;
 }
