@@ -7,6 +7,9 @@
 #include "log.h"
 #include "util.h"
 
+/* Helper threads of an index build's sort (SQLite's PRAGMA threads). */
+#define SWAP_SORT_THREADS 2
+
 /* Run sql made by sqlite3_mprintf (freed here). */
 static int exec_owned(store *st, char *sql, ctd_err *err)
 {
@@ -99,11 +102,15 @@ int store_twin_swap(store *st, const char *table, const char *twin, const char *
 		return -1;
 	int rc = exec_owned(st, sqlite3_mprintf("DROP TABLE \"%w\"; ALTER TABLE \"%w\" RENAME TO \"%w\"",
 						table, twin, table), err);
+	/* The sorts run at the end of a load, when its other threads are done:
+	 * SQLite's sorter may use a second core for them. */
+	int threads = sqlite3_limit(store_db(st), SQLITE_LIMIT_WORKER_THREADS, SWAP_SORT_THREADS);
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0)
 			rc = index_build(st, table, key, indexes[i], err);
 		free(indexes[i]);
 	}
+	sqlite3_limit(store_db(st), SQLITE_LIMIT_WORKER_THREADS, threads);
 	free(indexes);
 	return rc;
 }

@@ -4,11 +4,10 @@
  * test_connection, and pulls TMCM's suspicious-object feed incrementally
  * (X-DTAS-LastQueryID cursor) on an interval and on "Sync now" into its own
  * table imsva_so. Lookups are by a 64-bit hash of type+value, a unique index:
- * one seek whatever the table size. A full sync (cursor 0) appends into an
- * index-free twin that replaces the table in one commit (store_swap.h), so a
- * million objects take seconds and readers never see half a list; records
- * are written in large transactions (SYNC_CHUNK rows each) between page
- * downloads, so no lock is held while waiting on the network. */
+ * one seek whatever the table size. The pull itself is common/so_sync.h's:
+ * a full sync (cursor 0) appends into an index-free twin that replaces the
+ * table in one commit, so a million objects take seconds and readers never
+ * see half a list; no lock is held while waiting on the network. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +18,8 @@
 #include "sofeed.h"
 #include "util.h"
 #include "metrics.h"
-#include "store_swap.h"
+#include "so_sync.h"
 
-#define SYNC_CHUNK 20000
 #define SO_TWIN "imsva_so_next"
 
 struct imsva_tmcm {
@@ -170,8 +168,6 @@ static int so_remove_older(store *st, const so_record *r, ctd_err *err)
 /* A full sync's objects into the twin: appends, no index to keep. */
 static int so_twin_add(store *st, const so_record *r, size_t n, ctd_err *err)
 {
-	if (n == 0) /* the twin may not be made yet */
-		return 0;
 	sqlite3_stmt *s = store_stmt(st,
 		"INSERT INTO " SO_TWIN " (hkey, type, value, action, risk, source, expires_ms, feed_id)"
 		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", err);
@@ -185,79 +181,25 @@ static int so_twin_add(store *st, const so_record *r, size_t n, ctd_err *err)
 	return rc;
 }
 
+/* The feed cursor moves with the objects, in the pull's last transaction. */
+static int cursor_set(store *st, int64_t cursor, long changes, ctd_err *err)
+{
+	char v[32];
+	snprintf(v, sizeof v, "%" PRId64, cursor);
+	return store_setting_set(st, "imsva", "tmcm_cursor", v, err);
+}
+
 /* ---- sync ---- */
 
-/* Records are buffered and written SYNC_CHUNK at a time from inside the feed
- * callback, i.e. between page downloads: a write transaction never spans a
- * network call (the peer may share this SQLite file and need its lock to
- * answer). A full sync writes into the twin; a removal it meets (an object
- * removed while the pull went on) waits in `removed` and is applied after
- * the swap. Upserts are idempotent, so a sync cut short is simply redone. */
-typedef struct sync_ctx {
-	store *st;
-	int full;          /* cursor 0: into the twin, swapped in at the end */
-	int twin;          /* the twin is made (at the first records: an empty
-			    * feed, polled every few seconds, changes no schema) */
-	so_record_list buf, removed;
-	long n;
-	ctd_err err;
-} sync_ctx;
-
-/* The buffered records into the twin (full) or the table. */
-static int write_buffered(sync_ctx *c)
-{
-	int rc = 0;
-	if (c->full)
-		rc = so_twin_add(c->st, c->buf.rec, c->buf.n, &c->err);
-	else
-		for (size_t i = 0; i < c->buf.n && rc == 0; i++)
-			rc = imsva_so_apply(c->st, &c->buf.rec[i], &c->err);
-	so_record_list_clear(&c->buf);
-	return rc;
-}
-
-/* The end of a full sync: the twin in the table's place, or, when the feed
- * was empty, an empty table. */
-static int full_sync_finish(sync_ctx *c)
-{
-	return c->twin ? store_twin_swap(c->st, "imsva_so", SO_TWIN, "hkey", &c->err)
-		       : store_exec(c->st, "DELETE FROM imsva_so", &c->err);
-}
-
-/* Write the buffered records in one transaction; at the end (cursor given)
- * also swap a full sync's twin in, apply the removals it met and move the
- * cursor, all in that transaction. */
-static int sync_flush(sync_ctx *c, const char *cursor)
-{
-	store *st = c->st;
-	if (c->full && c->buf.n && !c->twin) {
-		if (store_twin_create(st, "imsva_so", SO_TWIN, &c->err) < 0)
-			return -1;
-		c->twin = 1;
-	}
-	if (store_begin(st, &c->err) < 0)
-		return -1;
-	int rc = write_buffered(c);
-	if (rc == 0 && cursor && c->full)
-		rc = full_sync_finish(c);
-	for (size_t i = 0; rc == 0 && cursor && i < c->removed.n; i++)
-		rc = so_remove_older(st, &c->removed.rec[i], &c->err);
-	if (rc == 0 && cursor)
-		rc = store_setting_set(st, "imsva", "tmcm_cursor", cursor, &c->err);
-	if (rc == 0)
-		rc = store_commit(st, &c->err);
-	if (rc < 0)
-		store_rollback(st);
-	return rc;
-}
-
-static int sync_record(const so_record *r, void *arg)
-{
-	sync_ctx *c = arg;
-	c->n++;
-	so_record_list_add(c->full && r->removed ? &c->removed : &c->buf, r);
-	return c->buf.n == SYNC_CHUNK ? sync_flush(c, NULL) : 0;
-}
+static const so_sync_list imsva_list = {
+	.table = "imsva_so",
+	.twin = SO_TWIN,
+	.key = "hkey",
+	.append = so_twin_add,
+	.apply = imsva_so_apply,
+	.remove_older = so_remove_older,
+	.finish = cursor_set,
+};
 
 static int64_t cursor_get(store *st)
 {
@@ -336,29 +278,15 @@ static int64_t sync_run(void *arg)
 	store *st = imsva_store(&err);
 	if (!st || ensure_registered(t, st) < 0)
 		return IMSVA_JOB_INTERVAL;
-	/* A sync acknowledges nothing to anyone: its commits need no fsync of
-	 * their own. A transaction lost to a power cut takes its cursor with it,
-	 * so the next sync brings the same objects again. */
-	store_exec(st, "PRAGMA synchronous=NORMAL", NULL);
 	int64_t started = time_mono_ms();
 	int64_t cursor = cursor_get(st);
 	int full = cursor == 0;
-	sync_ctx c = {.st = st, .full = full};
-	long n = sofeed_pull(&t->client, &cursor, sync_record, &c, &err);
-	char cur[32];
-	snprintf(cur, sizeof cur, "%" PRId64, cursor);
-	if (n >= 0 && sync_flush(&c, cur) < 0)
-		n = -1;
-	if (n < 0 && c.twin)
-		store_twin_drop(st, SO_TWIN);
-	so_record_list_free(&c.buf);
-	so_record_list_free(&c.removed);
+	long n = so_sync_pull(&imsva_list, st, &t->client, &cursor, &err);
 	metrics_sync_result("tmcm", n >= 0);
 	if (n < 0) {
-		const char *why = *err.msg ? err.msg : c.err.msg;
-		set_error(t, why);
+		set_error(t, err.msg);
 		imsva_log_system(st, "tmcm_sync_failed", "SO sync from %s failed: %s",
-				 t->client.base_url, why);
+				 t->client.base_url, err.msg);
 		return IMSVA_JOB_INTERVAL;
 	}
 	int64_t took = time_mono_ms() - started;

@@ -90,13 +90,11 @@ typedef struct sps_so_hit {
 
 /* Apply one feed record inside the caller's transaction (removed = delete). */
 int sps_so_apply(store *st, const so_record *r, ctd_err *err);
-/* The lookup key of a record (a normalised URL, domain, IP or SHA-1),
- * malloc'd; NULL, logged, when unusable. type gets its upper-case type. */
-char *sps_so_record_key(const so_record *r, char type[8]);
-/* A full sync's twin of sps_objects (common/store_swap.h), and n records
- * appended to it under their keys, inside the caller's transaction. */
+/* A full sync's twin of sps_objects (common/so_sync.h), and n records
+ * appended to it under their lookup keys (a record without a usable one is
+ * logged and left out), inside the caller's transaction. */
 #define SPS_SO_TWIN "sps_objects_next"
-int sps_so_load(store *st, const so_record *r, char *const *keys, size_t n, ctd_err *err);
+int sps_so_load(store *st, const so_record *r, size_t n, ctd_err *err);
 /* A full sync's removal, applied after the swap: only a state older than it
  * goes (the object may have come back after it). */
 int sps_so_remove_older(store *st, const so_record *r, ctd_err *err);

@@ -33,30 +33,30 @@ static char *so_key(const char *type, const char *value)
 	return NULL;
 }
 
-/* Feeds may spell the enumerations in any case: FILE, High, block. */
-static void canon_fields(const so_record *r, char type[8], char risk[8], char action[12])
-{
-	/* the record's arrays are of these sizes and terminated */
-	memcpy(type, r->type, sizeof r->type);
-	str_upper(type);
-	memcpy(risk, *r->risk ? r->risk : "High", *r->risk ? sizeof r->risk : sizeof "High");
-	str_lower(risk + 1);
-	risk[0] = (char)toupper((unsigned char)risk[0]);
-	memcpy(action, r->action, sizeof r->action);
-	str_lower(action);
-}
-
-/* Bind ?1..?9: type, key, raw value, risk, action, source, feed ID, expiry,
- * update time. */
+/* A record's enumerations in their canonical spelling: feeds may spell them
+ * in any case (FILE, High, block). */
 typedef struct so_fields {
 	char type[8], risk[8], action[12];
 } so_fields;
 
-/* f holds the canonical fields, bound without a copy: keep it until the
- * statement has run. */
-static void so_bind(sqlite3_stmt *s, const so_record *r, const char *key, so_fields *f)
+static void canon_fields(const so_record *r, so_fields *f)
 {
-	canon_fields(r, f->type, f->risk, f->action);
+	/* the record's arrays are of these sizes and terminated */
+	memcpy(f->type, r->type, sizeof r->type);
+	str_upper(f->type);
+	memcpy(f->risk, *r->risk ? r->risk : "High", *r->risk ? sizeof r->risk : sizeof "High");
+	str_lower(f->risk + 1);
+	f->risk[0] = (char)toupper((unsigned char)f->risk[0]);
+	memcpy(f->action, r->action, sizeof r->action);
+	str_lower(f->action);
+}
+
+/* Bind ?1..?9: type, key, raw value, risk, action, source, feed ID, expiry,
+ * update time. key and f are bound without a copy: keep them until the
+ * statement has run. */
+static void so_bind(sqlite3_stmt *s, const so_record *r, const char *key, const so_fields *f,
+		    int64_t now_ms)
+{
 	sqlite3_bind_text(s, 1, f->type, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, r->value, -1, SQLITE_STATIC);
@@ -65,47 +65,51 @@ static void so_bind(sqlite3_stmt *s, const so_record *r, const char *key, so_fie
 	sqlite3_bind_text(s, 6, r->source ? r->source : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 7, r->id);
 	sqlite3_bind_int64(s, 8, r->expires_ms);
-	sqlite3_bind_int64(s, 9, time_now_ms());
+	sqlite3_bind_int64(s, 9, now_ms);
 }
 
-char *sps_so_record_key(const so_record *r, char type[8])
+/* The lookup key of a record (a normalised URL, domain, IP or SHA-1),
+ * malloc'd, and its canonical fields in f; NULL, logged, when unusable. */
+static char *record_key(const so_record *r, so_fields *f)
 {
-	char risk[8], action[12];
-	canon_fields(r, type, risk, action);
-	char *key = so_key(type, r->value ? r->value : "");
+	canon_fields(r, f);
+	char *key = so_key(f->type, r->value ? r->value : "");
 	if (!key)
 		log_warn("so.skipped", "type=%s value=\"%s\" reason=\"not a usable %s value\"",
-			 type, r->value ? r->value : "", type);
+			 f->type, r->value ? r->value : "", f->type);
 	return key;
 }
 
-int sps_so_load(store *st, const so_record *r, char *const *keys, size_t n, ctd_err *err)
+int sps_so_load(store *st, const so_record *r, size_t n, ctd_err *err)
 {
-	if (n == 0) /* the twin may not be made yet */
-		return 0;
 	sqlite3_stmt *s = store_stmt(st,
 				     "INSERT INTO " SPS_SO_TWIN " (type, value, raw_value, risk,"
 				     " action, source, feed_id, expires_ms, updated_ms)"
 				     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", err);
 	int rc = s ? 0 : -1;
+	int64_t now_ms = time_now_ms(); /* one batch, one update time */
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		so_fields f;
-		so_bind(s, &r[i], keys[i], &f);
+		char *key = record_key(&r[i], &f);
+		if (!key)
+			continue;
+		so_bind(s, &r[i], key, &f, now_ms);
 		rc = store_step_done(st, s, err);
+		free(key);
 	}
 	return rc;
 }
 
 int sps_so_remove_older(store *st, const so_record *r, ctd_err *err)
 {
-	char type[8];
-	char *key = sps_so_record_key(r, type);
+	so_fields f;
+	char *key = record_key(r, &f);
 	if (!key)
 		return 0;
 	sqlite3_stmt *s = store_stmt(st, "DELETE FROM sps_objects WHERE type = ?1 AND value = ?2"
 				     " AND feed_id < ?3", err);
 	if (s) {
-		sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 1, f.type, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 3, r->id);
 	}
@@ -116,18 +120,17 @@ int sps_so_remove_older(store *st, const so_record *r, ctd_err *err)
 
 int sps_so_apply(store *st, const so_record *r, ctd_err *err)
 {
-	char type[8];
-	char *key = sps_so_record_key(r, type);
+	so_fields f;
+	char *key = record_key(r, &f);
 	if (!key)
 		return 0;
 	sqlite3_stmt *s;
-	so_fields f;
 	if (r->removed) {
 		s = store_stmt(st, "DELETE FROM sps_objects WHERE type = ?1 AND value = ?2", err);
 		if (!s)
 			goto fail;
-		sqlite3_bind_text(s, 1, type, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 1, f.type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	} else {
 		s = store_stmt(st,
 			       "INSERT INTO sps_objects (type, value, raw_value, risk, action, source,"
@@ -139,7 +142,7 @@ int sps_so_apply(store *st, const so_record *r, ctd_err *err)
 			       err);
 		if (!s)
 			goto fail;
-		so_bind(s, r, key, &f);
+		so_bind(s, r, key, &f, time_now_ms());
 	}
 	int rc = store_step_done(st, s, err);
 	free(key);

@@ -4,9 +4,9 @@
  * "Sync now" asks, applies the incremental changes (removed = delete) in short
  * transactions, and records the cursor, last sync time, the last sync that
  * brought changes (time and change number) and errors in sps_sync_state.
- * A full sync (cursor 0) loads an index-free twin of the list that replaces
- * it when the pull is complete (common/store_swap.h): a million objects in
- * seconds, and lookups see the old list until then, never half of the new.
+ * The pull itself, a full sync (cursor 0) through an index-free twin of the
+ * list included, is common/so_sync.h's: lookups see the old list until the
+ * pull is complete, never half of the new.
  * Network calls never run on the event loop. */
 #include <pthread.h>
 #include <stdio.h>
@@ -17,11 +17,7 @@
 #include "util.h"
 #include "worker.h"
 #include "metrics.h"
-#include "store_swap.h"
-
-/* Records per transaction: few commits for a million objects, each lock
- * held some tens of milliseconds. */
-#define APPLY_BATCH 20000
+#include "so_sync.h"
 
 static struct {
 	pthread_mutex_t mu;  /* guards reset_requested and last_duration_ms */
@@ -37,144 +33,12 @@ static struct {
 
 /* ---- applying a pull ---- */
 
-/* A full sync's batch appended to the twin on a thread of its own (and its
- * own store connection) while the sync thread reads the next one. */
-typedef struct twin_loader {
-	pthread_t thread;
-	int running;
-	so_record_list batch;
-	char **keys;
-	int rc;
-	ctd_err err;
-} twin_loader;
-
-/* Records are buffered so no transaction stays open across a network fetch.
- * A full sync's batch goes to the twin with each record's lookup key; a
- * removal it meets (an object removed while the pull went on) waits in
- * `removed`, applied to the list after the swap. */
-typedef struct pull_ctx {
-	store *st;
-	int full;            /* cursor 0: into the twin */
-	int twin;            /* the twin is made (at the first records: an empty
-			      * feed, polled on an interval, changes no schema) */
-	so_record_list batch, removed;
-	char **keys;         /* full: the batch's lookup keys (APPLY_BATCH) */
-	twin_loader loader;  /* full: the batch before, being appended */
-	long applied;
-	int failed;
-	ctd_err err;
-} pull_ctx;
-
-static void keys_free(char **keys, size_t n)
+/* The cursor and the sync's figures move with the objects, in the pull's
+ * last transaction; expired objects are dropped there too. */
+static int state_advance(store *st, int64_t cursor, long changes, ctd_err *err)
 {
-	for (size_t i = 0; keys && i < n; i++)
-		free(keys[i]);
-}
-
-static void batch_clear(pull_ctx *p)
-{
-	if (p->full)
-		keys_free(p->keys, p->batch.n);
-	so_record_list_clear(&p->batch);
-}
-
-static void *twin_load(void *arg)
-{
-	twin_loader *l = arg;
-	store *st = store_get(&l->err); /* this thread's: closed when it ends */
-	l->rc = -1;
-	if (!st || store_begin(st, &l->err) != 0)
-		return NULL;
-	store_exec(st, "PRAGMA synchronous=NORMAL", NULL); /* as the sync's own commits */
-	l->rc = sps_so_load(st, l->batch.rec, l->keys, l->batch.n, &l->err);
-	if (l->rc == 0)
-		l->rc = store_commit(st, &l->err);
-	if (l->rc != 0)
-		store_rollback(st);
-	return NULL;
-}
-
-/* After an append: its batch freed; its failure becomes the pull's. */
-static int loader_done(pull_ctx *p)
-{
-	twin_loader *l = &p->loader;
-	size_t n = l->batch.n;
-	keys_free(l->keys, n);
-	so_record_list_clear(&l->batch);
-	if (l->rc != 0) {
-		p->err = l->err;
-		return -1;
-	}
-	p->applied += (long)n;
-	return 0;
-}
-
-/* Wait for the batch being appended, if any. */
-static int loader_wait(pull_ctx *p)
-{
-	if (!p->loader.running)
-		return 0;
-	pthread_join(p->loader.thread, NULL);
-	p->loader.running = 0;
-	return loader_done(p);
-}
-
-/* Make the twin before the first records go to it. */
-static int twin_ready(pull_ctx *p, ctd_err *err)
-{
-	if (p->twin || !p->batch.n)
-		return 0;
-	if (store_twin_create(p->st, "sps_objects", SPS_SO_TWIN, err) != 0)
-		return -1;
-	p->twin = 1;
-	return 0;
-}
-
-/* Hand the full batch to the loader (the one before it done first). */
-static int loader_start(pull_ctx *p)
-{
-	twin_loader *l = &p->loader;
-	if (loader_wait(p) != 0 || twin_ready(p, &p->err) != 0)
-		return -1;
-	so_record_list spare = l->batch;
-	char **spare_keys = l->keys ? l->keys : xcalloc(APPLY_BATCH, sizeof *l->keys);
-	l->batch = p->batch;
-	l->keys = p->keys;
-	p->batch = spare;
-	p->keys = spare_keys;
-	if (pthread_create(&l->thread, NULL, twin_load, l) == 0) {
-		l->running = 1;
-		return 0;
-	}
-	twin_load(l); /* no thread: append here, on this thread's store */
-	return loader_done(p);
-}
-
-static int batch_write(pull_ctx *p, ctd_err *err)
-{
-	if (p->full)
-		return sps_so_load(p->st, p->batch.rec, p->keys, p->batch.n, err);
-	for (size_t i = 0; i < p->batch.n; i++)
-		if (sps_so_apply(p->st, &p->batch.rec[i], err) != 0)
-			return -1;
-	return 0;
-}
-
-/* The end of a pull, in the transaction of its last batch: a full sync's
- * twin swapped in and the late records applied; the new cursor recorded (so
- * objects and cursor move together) and expired objects dropped. */
-static int pull_finish(pull_ctx *p, int64_t cursor, long changes, ctd_err *err)
-{
-	/* a full sync: the twin in the list's place, or an empty list for an empty feed */
-	if (p->full && (p->twin ? store_twin_swap(p->st, "sps_objects", SPS_SO_TWIN, "type, value",
-						  err)
-				: sps_so_clear(p->st, err)) != 0)
-		return -1;
-	for (size_t i = 0; i < p->removed.n; i++)
-		if (sps_so_remove_older(p->st, &p->removed.rec[i], err) != 0)
-			return -1;
 	sqlite3_stmt *s = store_stmt(
-		p->st,
+		st,
 		"UPDATE sps_sync_state SET cursor = ?1, last_sync_ms = ?2,"
 		" last_success_ms = ?2, last_error = '', last_changes = ?3,"
 		" last_change_ms = CASE WHEN ?3 > 0 THEN ?2 ELSE last_change_ms END,"
@@ -186,62 +50,25 @@ static int pull_finish(pull_ctx *p, int64_t cursor, long changes, ctd_err *err)
 	sqlite3_bind_int64(s, 1, cursor);
 	sqlite3_bind_int64(s, 2, time_now_ms());
 	sqlite3_bind_int64(s, 3, changes);
-	if (store_step_done(p->st, s, err) != 0)
+	if (store_step_done(st, s, err) != 0)
 		return -1;
-	s = store_stmt(p->st, "DELETE FROM sps_objects WHERE expires_ms != 0 AND expires_ms <= ?1",
+	s = store_stmt(st, "DELETE FROM sps_objects WHERE expires_ms != 0 AND expires_ms <= ?1",
 		       err);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, time_now_ms());
-	return store_step_done(p->st, s, err);
+	return store_step_done(st, s, err);
 }
 
-/* Write the buffered records; with `cursor`, finish the pull in the same
- * transaction. */
-static int batch_flush(pull_ctx *p, const int64_t *cursor, long changes, ctd_err *err)
-{
-	if (p->batch.n == 0 && !cursor)
-		return 0;
-	if ((p->full && twin_ready(p, err) != 0) || store_begin(p->st, err) != 0) {
-		batch_clear(p);
-		return -1;
-	}
-	size_t n = p->batch.n;
-	int rc = batch_write(p, err);
-	if (rc == 0 && cursor)
-		rc = pull_finish(p, *cursor, changes, err);
-	if (rc == 0)
-		rc = store_commit(p->st, err);
-	if (rc != 0)
-		store_rollback(p->st);
-	else
-		p->applied += (long)n;
-	batch_clear(p);
-	return rc;
-}
-
-static int on_record(const so_record *r, void *cls)
-{
-	pull_ctx *p = cls;
-	if (p->batch.n == APPLY_BATCH &&
-	    (p->full ? loader_start(p) : batch_flush(p, NULL, 0, &p->err)) != 0) {
-		p->failed = 1;
-		return -1;
-	}
-	if (!p->full || r->removed) {
-		so_record_list_add(p->full ? &p->removed : &p->batch, r);
-		return 0;
-	}
-	char type[8];
-	char *key = sps_so_record_key(r, type);
-	if (key) {
-		if (!p->keys)
-			p->keys = xcalloc(APPLY_BATCH, sizeof *p->keys);
-		p->keys[p->batch.n] = key;
-		so_record_list_add(&p->batch, r);
-	}
-	return 0;
-}
+static const so_sync_list sps_list = {
+	.table = "sps_objects",
+	.twin = SPS_SO_TWIN,
+	.key = "type, value",
+	.append = sps_so_load,
+	.apply = sps_so_apply,
+	.remove_older = sps_so_remove_older,
+	.finish = state_advance,
+};
 
 static int state_cursor(store *st, int64_t *cursor, ctd_err *err)
 {
@@ -279,32 +106,8 @@ long sps_sync_once(const dtas_client *c, const char *source, const char *url, ct
 	if (state_cursor(st, &cursor, err) != 0)
 		return -1;
 	start = cursor;
-	/* A sync acknowledges nothing to anyone: its commits need no fsync of
-	 * their own. A transaction lost to a power cut takes its cursor with it,
-	 * so the next sync brings the same objects again. */
-	store_exec(st, "PRAGMA synchronous=NORMAL", NULL);
 	int64_t started_ms = time_mono_ms();
-	pull_ctx p = {.st = st, .full = cursor == 0};
-	long n = sofeed_pull(c, &cursor, on_record, &p, err);
-	if (p.failed)
-		*err = p.err, n = -1;
-	if (loader_wait(&p) != 0 && n >= 0) /* the twin complete before its swap */
-		*err = p.err, n = -1;
-	int rc = -1;
-	if (n >= 0)
-		rc = batch_flush(&p, &cursor, n, err);
-	else if (!p.full)
-		batch_flush(&p, NULL, 0, &p.err); /* the valid records; the cursor stays */
-	if (rc != 0 && p.twin)
-		store_twin_drop(st, SPS_SO_TWIN); /* the old list stays whole */
-	if (rc != 0)
-		n = -1;
-	batch_clear(&p);
-	free(p.keys);
-	free(p.loader.keys);
-	so_record_list_free(&p.batch);
-	so_record_list_free(&p.loader.batch);
-	so_record_list_free(&p.removed);
+	long n = so_sync_pull(&sps_list, st, c, &cursor, err);
 	json_t *detail;
 	/* The timeline gets a failure once per distinct error, not every interval. */
 	static char last_failure[sizeof err->msg];

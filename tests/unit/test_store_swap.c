@@ -9,6 +9,7 @@
 #include "store.h"
 #include "store_swap.h"
 #include "testlib.h"
+#include "tl_store.h"
 #include "util.h"
 
 static char *dir, *path;
@@ -26,33 +27,9 @@ static void teardown(void)
 	free(path);
 }
 
-static store *open_ok(void)
-{
-	store *st;
-	ctd_err err = {0};
-	ck_assert_msg(store_open(path, &st, &err) == 0, "store_open: %s", err.msg);
-	return st;
-}
-
-static void exec_ok(store *st, const char *sql)
-{
-	ctd_err err = {0};
-	ck_assert_msg(store_exec(st, sql, &err) == 0, "%s: %s", sql, err.msg);
-}
-
-static long long query_int(store *st, const char *sql)
-{
-	sqlite3_stmt *s = store_stmt(st, sql, NULL);
-	ck_assert_ptr_nonnull(s);
-	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-	long long v = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return v;
-}
-
 static void make_list(store *st)
 {
-	exec_ok(st, "CREATE TABLE t_list (id INTEGER PRIMARY KEY, k TEXT NOT NULL"
+	tl_store_exec(st, "CREATE TABLE t_list (id INTEGER PRIMARY KEY, k TEXT NOT NULL"
 		    " CHECK (k <> ''), v INTEGER NOT NULL, exp INTEGER NOT NULL DEFAULT 0);"
 		    "CREATE UNIQUE INDEX t_list_k ON t_list (k);"
 		    "CREATE INDEX t_list_exp ON t_list (exp) WHERE exp != 0;"
@@ -61,59 +38,59 @@ static void make_list(store *st)
 
 TEST(twin_replaces_the_table_in_one_commit)
 {
-	store *st = open_ok(), *reader = open_ok();
+	store *st = tl_store_open(path), *reader = tl_store_open(path);
 	ctd_err err = {0};
 	make_list(st);
 	ck_assert_int_eq(store_twin_create(st, "t_list", "t_list_next", &err), 0);
 	/* columns and constraints, no index */
-	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+	ck_assert_int_eq(tl_store_int(st, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
 				       " AND tbl_name = 't_list_next'"), 0);
 	ck_assert_int_eq(store_exec(st, "INSERT INTO t_list_next (k, v) VALUES ('', 0)", &err), -1);
-	exec_ok(st, "INSERT INTO t_list_next (k, v, exp) VALUES ('a', 1, 0), ('b', 2, 5),"
+	tl_store_exec(st, "INSERT INTO t_list_next (k, v, exp) VALUES ('a', 1, 0), ('b', 2, 5),"
 		    " ('a', 3, 7)"); /* 'a' changed while the load went on */
 	ck_assert_int_eq(store_begin(st, &err), 0);
 	ck_assert_int_eq(store_twin_swap(st, "t_list", "t_list_next", "k", &err), 0);
 	/* not committed: another connection still reads the old list */
-	ck_assert_int_eq(query_int(reader, "SELECT count(*) FROM t_list WHERE k LIKE 'old%'"), 2);
+	ck_assert_int_eq(tl_store_int(reader, "SELECT count(*) FROM t_list WHERE k LIKE 'old%'"), 2);
 	ck_assert_int_eq(store_commit(st, &err), 0);
-	ck_assert_int_eq(query_int(reader, "SELECT count(*) FROM t_list"), 2);
-	ck_assert_int_eq(query_int(reader, "SELECT v FROM t_list WHERE k = 'a'"), 3);
-	ck_assert_int_eq(query_int(reader, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+	ck_assert_int_eq(tl_store_int(reader, "SELECT count(*) FROM t_list"), 2);
+	ck_assert_int_eq(tl_store_int(reader, "SELECT v FROM t_list WHERE k = 'a'"), 3);
+	ck_assert_int_eq(tl_store_int(reader, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
 					   " AND tbl_name = 't_list' AND name IN"
 					   " ('t_list_k', 't_list_exp')"), 2);
-	ck_assert_int_eq(query_int(reader, "SELECT count(*) FROM sqlite_master"
+	ck_assert_int_eq(tl_store_int(reader, "SELECT count(*) FROM sqlite_master"
 					   " WHERE name = 't_list_next'"), 0);
 	/* the unique index is back: an upsert by key works */
-	exec_ok(st, "INSERT INTO t_list (k, v) VALUES ('b', 9) ON CONFLICT (k) DO UPDATE"
+	tl_store_exec(st, "INSERT INTO t_list (k, v) VALUES ('b', 9) ON CONFLICT (k) DO UPDATE"
 		    " SET v = excluded.v");
-	ck_assert_int_eq(query_int(st, "SELECT v FROM t_list WHERE k = 'b'"), 9);
+	ck_assert_int_eq(tl_store_int(st, "SELECT v FROM t_list WHERE k = 'b'"), 9);
 	/* and a second load works the same (the index names are free again) */
 	ck_assert_int_eq(store_twin_create(st, "t_list", "t_list_next", &err), 0);
-	exec_ok(st, "INSERT INTO t_list_next (k, v) VALUES ('c', 4)");
+	tl_store_exec(st, "INSERT INTO t_list_next (k, v) VALUES ('c', 4)");
 	ck_assert_int_eq(store_begin(st, &err), 0);
 	ck_assert_int_eq(store_twin_swap(st, "t_list", "t_list_next", "k", &err), 0);
 	ck_assert_int_eq(store_commit(st, &err), 0);
-	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM t_list"), 1);
+	ck_assert_int_eq(tl_store_int(st, "SELECT count(*) FROM t_list"), 1);
 	store_close(reader);
 	store_close(st);
 }
 
 TEST(a_load_given_up_leaves_the_table)
 {
-	store *st = open_ok();
+	store *st = tl_store_open(path);
 	ctd_err err = {0};
 	make_list(st);
 	ck_assert_int_eq(store_twin_create(st, "t_list", "t_list_next", &err), 0);
-	exec_ok(st, "INSERT INTO t_list_next (k, v) VALUES ('half', 1)");
+	tl_store_exec(st, "INSERT INTO t_list_next (k, v) VALUES ('half', 1)");
 	store_twin_drop(st, "t_list_next");
-	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM sqlite_master"
+	ck_assert_int_eq(tl_store_int(st, "SELECT count(*) FROM sqlite_master"
 				       " WHERE name = 't_list_next'"), 0);
-	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM t_list"), 2);
+	ck_assert_int_eq(tl_store_int(st, "SELECT count(*) FROM t_list"), 2);
 	/* a twin an interrupted load left behind is replaced by the next one */
 	ck_assert_int_eq(store_twin_create(st, "t_list", "t_list_next", &err), 0);
-	exec_ok(st, "INSERT INTO t_list_next (k, v) VALUES ('left', 1)");
+	tl_store_exec(st, "INSERT INTO t_list_next (k, v) VALUES ('left', 1)");
 	ck_assert_int_eq(store_twin_create(st, "t_list", "t_list_next", &err), 0);
-	ck_assert_int_eq(query_int(st, "SELECT count(*) FROM t_list_next"), 0);
+	ck_assert_int_eq(tl_store_int(st, "SELECT count(*) FROM t_list_next"), 0);
 	ck_assert_int_eq(store_twin_create(st, "no_such_table", "x_next", &err), -1);
 	store_close(st);
 }
