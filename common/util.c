@@ -167,6 +167,13 @@ int64_t time_mono_ms(void)
 	return clock_ms(CLOCK_MONOTONIC);
 }
 
+int64_t time_mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

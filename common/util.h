@@ -36,6 +36,7 @@ void sbuf_free(sbuf *b);
 
 int64_t time_now_ms(void);      /* wall clock, ms since the epoch */
 int64_t time_mono_ms(void);     /* monotonic clock, for intervals */
+int64_t time_mono_us(void);     /* the same in microseconds, for short timings */
 void sleep_ms(long ms);         /* the whole time, signals or not */
 /* "2026-11-30T04:44:44Z" (UTC) into out (at least 21 bytes). */
 void time_iso8601(int64_t ms, char *out, size_t outlen);

@@ -126,13 +126,6 @@ fail:
 	return -1;
 }
 
-static int64_t mono_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
-
 /* SQLite's WAL hook, on the committer's connection in place of the
  * auto-checkpoint: notes the WAL's length after each commit. */
 static int note_wal_frames(void *arg, sqlite3 *db, const char *name, int frames)
@@ -149,10 +142,10 @@ static void restart_wal_if_due(imsva_queue *q, store *st)
 		q->wal_checkpointed = 0;
 	if (q->wal_frames - q->wal_checkpointed < INTAKE_CHECKPOINT_FRAMES)
 		return;
-	int64_t t0 = mono_us();
+	int64_t t0 = time_mono_us();
 	int rc = imsva_store_restart_wal(st, INTAKE_CHECKPOINT_BUDGET_MS);
 	q->checkpoints++;
-	q->checkpoint_us += mono_us() - t0;
+	q->checkpoint_us += time_mono_us() - t0;
 	q->wal_checkpointed = q->wal_frames;
 	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
 		log_warn("intake.checkpoint_failed", "error=\"%s\"", sqlite3_errstr(rc));
@@ -178,7 +171,7 @@ static void *committer_main(void *arg)
 			break;
 		ctd_err err = {0};
 		store *st = imsva_store(&err);
-		int64_t t0 = mono_us();
+		int64_t t0 = time_mono_us();
 		int ok = st && insert_batch(st, list, &err) == 0;
 		long long n = 0;
 		for (pending *p = list; p; p = p->next)
@@ -186,7 +179,7 @@ static void *committer_main(void *arg)
 		q->batches++;
 		q->committed += ok ? n : 0;
 		q->max_batch = n > q->max_batch ? n : q->max_batch;
-		q->commit_us += mono_us() - t0;
+		q->commit_us += time_mono_us() - t0;
 		if (!ok)
 			log_error("intake.commit_failed", "error=\"%s\"", err.msg);
 		while (list) {
