@@ -95,6 +95,7 @@ typedef struct eval_ctx {
 	size_t rule_pos;            /* the evaluated rule's position in the set */
 	unsigned char *kw_subject;  /* per subject keyword id: found; NULL = not searched yet */
 	unsigned char *kw_body;
+	unsigned char *rule_parts;  /* match.parts of the evaluated rule, one buffer for all */
 } eval_ctx;
 
 /* What one rule's conditions found. */
@@ -105,7 +106,7 @@ typedef struct match {
 	char filter_code[17];
 	sbuf reason, violating;
 	imsva_so_action so_max;
-	unsigned char *parts;   /* parts that triggered (for VA) */
+	unsigned char *parts;   /* parts that triggered (for VA); the context's buffer */
 } match;
 
 static void match_note(match *mt, const char *filter, int fbit, const char *fmt, ...)
@@ -583,7 +584,6 @@ static void match_free(match *mt)
 {
 	sbuf_free(&mt->reason);
 	sbuf_free(&mt->violating);
-	free(mt->parts);
 }
 
 /* One rule: 1 = evaluation ends (intercept, VA park, defer), 0 = go on. */
@@ -591,7 +591,8 @@ static int evaluate_rule(eval_ctx *x, const imsva_rule *r, const imsva_va_state 
 			 imsva_verdict *v)
 {
 	match mt = {0};
-	mt.parts = xcalloc(x->m->nparts ? x->m->nparts : 1, 1);
+	mt.parts = x->rule_parts;
+	memset(mt.parts, 0, x->m->nparts);
 	code_init(mt.filter_code, 16);
 	int end = 0;
 	int matched = conditions_match(x, r, &mt);
@@ -664,6 +665,7 @@ int imsva_policy_evaluate(const imsva_ruleset *rules, const imsva_msg *m,
 		return ctd_fail(err, CTD_EINVAL, "evaluate: rules, message and envelope required");
 	eval_ctx x = {.m = m, .lk = lk, .opts = opts ? opts : &default_opts};
 	x.so_file = xmalloc((m->nparts ? m->nparts : 1) * sizeof *x.so_file);
+	x.rule_parts = xmalloc(m->nparts ? m->nparts : 1);
 	for (size_t i = 0; i < m->nparts; i++)
 		x.so_file[i] = (imsva_so_action)-1;
 	x.urls = xcalloc(m->nurls ? m->nurls : 1, sizeof *x.urls);
@@ -688,6 +690,7 @@ int imsva_policy_evaluate(const imsva_ruleset *rules, const imsva_msg *m,
 	free(x.kw_subject);
 	free(x.kw_body);
 	free(x.so_file);
+	free(x.rule_parts);
 	free(x.urls);
 	free(x.url_so);
 	return 0;
