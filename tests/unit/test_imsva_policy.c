@@ -374,6 +374,17 @@ TEST(test_keywords_many_rules_as_strcasestr)
 		ck_assert_uint_gt(h, 10);
 		imsva_verdict_free(&v);
 	}
+	/* A rule added after compiling sorts first: the stale index is dropped. */
+	imsva_rule *r = rule("{\"name\":\"new\",\"order\":0,\"conditions\":{\"keywords\":{"
+			     "\"body\":[\"PLEASE\"]}},\"actions\":{\"tag_subject\":\"[n]\"}}");
+	r->id = 1000;
+	imsva_ruleset_add(s, r);
+	ck_assert_ptr_null(s->kw);
+	imsva_verdict v;
+	eval(s, m, &f, 0, NULL, NULL, &v);
+	ck_assert_str_eq(v.hits[0].rule_name, "new");
+	ck_assert_str_eq(v.hits[0].reason, "Keyword: PLEASE");
+	imsva_verdict_free(&v);
 	imsva_ruleset_free(s);
 	imsva_msg_free(m);
 }
