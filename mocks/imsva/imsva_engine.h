@@ -202,9 +202,12 @@ typedef struct imsva_rule {
 	imsva_actions act;
 } imsva_rule;
 
+typedef struct imsva_kw_index imsva_kw_index;
+
 typedef struct imsva_ruleset {
 	imsva_rule **rules;          /* in evaluation order (built-ins first, then by order) */
 	size_t n;
+	imsva_kw_index *kw;          /* every rule's keywords, one matcher; NULL = not compiled */
 } imsva_ruleset;
 
 imsva_rule *imsva_rule_new(void); /* empty rule: enabled, type Other, all users, deliver */
@@ -214,6 +217,11 @@ void imsva_ruleset_free(imsva_ruleset *s);
 /* Take ownership of r; keeps evaluation order. */
 void imsva_ruleset_add(imsva_ruleset *s, imsva_rule *r);
 void imsva_ruleset_sort(imsva_ruleset *s);
+/* Compile the keywords of all rules into one matcher, so that a message's
+ * subject and body are searched once whatever the number of rules. For a
+ * set that is evaluated many times; without it each evaluation compiles its
+ * own. Adding a rule drops it. */
+void imsva_ruleset_compile(imsva_ruleset *s);
 
 /* Rule JSON (format in docs/imsva.md). Parsing is strict: an unknown key, a
  * wrong type or an out-of-range value fails with CTD_EINVAL; `field` (may be

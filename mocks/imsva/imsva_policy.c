@@ -227,6 +227,7 @@ void imsva_ruleset_free(imsva_ruleset *s)
 	for (size_t i = 0; i < s->n; i++)
 		imsva_rule_free(s->rules[i]);
 	free(s->rules);
+	imsva_kw_index_free(s->kw);
 	free(s);
 }
 
@@ -244,6 +245,8 @@ static int rule_cmp(const void *a, const void *b)
 
 void imsva_ruleset_sort(imsva_ruleset *s)
 {
+	imsva_kw_index_free(s->kw); /* it is indexed by rule position */
+	s->kw = NULL;
 	if (s->n > 1)
 		qsort(s->rules, s->n, sizeof *s->rules, rule_cmp);
 }

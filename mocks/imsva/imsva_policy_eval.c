@@ -8,7 +8,63 @@
 #include <stdlib.h>
 #include <string.h>
 #include "imsva_policy_int.h"
+#include "kwmatch.h"
 #include "util.h"
+
+/* ------------------------------------------------------------------------
+ * Keywords: all rules' subject keywords in one matcher, all body keywords in
+ * another; rule i's ids sit in subject_ids / body_ids from its first index.
+ * ------------------------------------------------------------------------ */
+struct imsva_kw_index {
+	kwmatch *subject, *body;
+	size_t *subject_ids, *body_ids;
+	size_t *subject_first, *body_first;
+};
+
+static void kw_index_add(kwmatch *k, const imsva_strv *kws, size_t **ids, size_t *nids)
+{
+	*ids = xrealloc(*ids, (*nids + kws->n + 1) * sizeof **ids);
+	for (size_t i = 0; i < kws->n; i++)
+		(*ids)[(*nids)++] = kwmatch_add(k, kws->v[i]);
+}
+
+static imsva_kw_index *kw_index_build(const imsva_ruleset *s)
+{
+	imsva_kw_index *kw = xcalloc(1, sizeof *kw);
+	kw->subject = kwmatch_new();
+	kw->body = kwmatch_new();
+	kw->subject_first = xmalloc((s->n + 1) * sizeof *kw->subject_first);
+	kw->body_first = xmalloc((s->n + 1) * sizeof *kw->body_first);
+	size_t nsubject = 0, nbody = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		kw->subject_first[i] = nsubject;
+		kw->body_first[i] = nbody;
+		kw_index_add(kw->subject, &s->rules[i]->cond.kw_subject, &kw->subject_ids, &nsubject);
+		kw_index_add(kw->body, &s->rules[i]->cond.kw_body, &kw->body_ids, &nbody);
+	}
+	kwmatch_build(kw->subject);
+	kwmatch_build(kw->body);
+	return kw;
+}
+
+void imsva_kw_index_free(imsva_kw_index *kw)
+{
+	if (!kw)
+		return;
+	kwmatch_free(kw->subject);
+	kwmatch_free(kw->body);
+	free(kw->subject_ids);
+	free(kw->body_ids);
+	free(kw->subject_first);
+	free(kw->body_first);
+	free(kw);
+}
+
+void imsva_ruleset_compile(imsva_ruleset *s)
+{
+	imsva_kw_index_free(s->kw);
+	s->kw = kw_index_build(s);
+}
 
 /* ------------------------------------------------------------------------
  * Evaluation
@@ -35,6 +91,11 @@ typedef struct eval_ctx {
 	int defer;                  /* a lookup failed and the fallback is defer */
 	int wrs_scope;              /* an enabled web reputation rule covers the message */
 	int lookup_error;
+	const imsva_kw_index *kw;
+	size_t rule_pos;            /* the evaluated rule's position in the set */
+	unsigned char *kw_subject;  /* per subject keyword id: found; NULL = not searched yet */
+	unsigned char *kw_body;
+	unsigned char *rule_parts;  /* match.parts of the evaluated rule, one buffer for all */
 } eval_ctx;
 
 /* What one rule's conditions found. */
@@ -45,7 +106,7 @@ typedef struct match {
 	char filter_code[17];
 	sbuf reason, violating;
 	imsva_so_action so_max;
-	unsigned char *parts;   /* parts that triggered (for VA) */
+	unsigned char *parts;   /* parts that triggered (for VA); the context's buffer */
 } match;
 
 static void match_note(match *mt, const char *filter, int fbit, const char *fmt, ...)
@@ -160,15 +221,30 @@ static int cond_size(eval_ctx *x, const imsva_conditions *c, match *mt)
 	return hit;
 }
 
+/* Search the subject and body for every keyword of the policy, once per
+ * message, when the first rule asks. */
+static void keywords_scan(eval_ctx *x)
+{
+	if (x->kw_subject)
+		return;
+	x->kw_subject = xmalloc(kwmatch_count(x->kw->subject) + 1);
+	x->kw_body = xmalloc(kwmatch_count(x->kw->body) + 1);
+	kwmatch_scan(x->kw->subject, x->m->subject, x->kw_subject);
+	kwmatch_scan(x->kw->body, x->m->body_text, x->kw_body);
+}
+
 static int cond_keywords(eval_ctx *x, const imsva_conditions *c, match *mt)
 {
 	size_t total = c->kw_subject.n + c->kw_body.n, found = 0;
 	const char *first = NULL;
+	const size_t *subject_ids = x->kw->subject_ids + x->kw->subject_first[x->rule_pos];
+	const size_t *body_ids = x->kw->body_ids + x->kw->body_first[x->rule_pos];
+	keywords_scan(x);
 	for (size_t i = 0; i < c->kw_subject.n; i++)
-		if (strcasestr(x->m->subject, c->kw_subject.v[i]) && ++found == 1)
+		if (x->kw_subject[subject_ids[i]] && ++found == 1)
 			first = c->kw_subject.v[i];
 	for (size_t i = 0; i < c->kw_body.n; i++)
-		if (strcasestr(x->m->body_text, c->kw_body.v[i]) && ++found == 1)
+		if (x->kw_body[body_ids[i]] && ++found == 1)
 			first = c->kw_body.v[i];
 	int hit = c->kw_match == IMSVA_KW_ANY ? found > 0
 		  : c->kw_match == IMSVA_KW_ALL ? found == total
@@ -508,7 +584,6 @@ static void match_free(match *mt)
 {
 	sbuf_free(&mt->reason);
 	sbuf_free(&mt->violating);
-	free(mt->parts);
 }
 
 /* One rule: 1 = evaluation ends (intercept, VA park, defer), 0 = go on. */
@@ -516,7 +591,8 @@ static int evaluate_rule(eval_ctx *x, const imsva_rule *r, const imsva_va_state 
 			 imsva_verdict *v)
 {
 	match mt = {0};
-	mt.parts = xcalloc(x->m->nparts ? x->m->nparts : 1, 1);
+	mt.parts = x->rule_parts;
+	memset(mt.parts, 0, x->m->nparts);
 	code_init(mt.filter_code, 16);
 	int end = 0;
 	int matched = conditions_match(x, r, &mt);
@@ -589,6 +665,7 @@ int imsva_policy_evaluate(const imsva_ruleset *rules, const imsva_msg *m,
 		return ctd_fail(err, CTD_EINVAL, "evaluate: rules, message and envelope required");
 	eval_ctx x = {.m = m, .lk = lk, .opts = opts ? opts : &default_opts};
 	x.so_file = xmalloc((m->nparts ? m->nparts : 1) * sizeof *x.so_file);
+	x.rule_parts = xmalloc(m->nparts ? m->nparts : 1);
 	for (size_t i = 0; i < m->nparts; i++)
 		x.so_file[i] = (imsva_so_action)-1;
 	x.urls = xcalloc(m->nurls ? m->nurls : 1, sizeof *x.urls);
@@ -598,15 +675,22 @@ int imsva_policy_evaluate(const imsva_ruleset *rules, const imsva_msg *m,
 		x.url_so[i] = -1;
 	}
 	x.wrs_scope = wrs_in_scope(rules, env);
+	imsva_kw_index *own_kw = rules->kw ? NULL : kw_index_build(rules);
+	x.kw = rules->kw ? rules->kw : own_kw;
 	for (size_t i = 0; i < rules->n; i++) {
 		const imsva_rule *r = rules->rules[i];
 		if (!r->enabled || !imsva_route_match(&r->route, env))
 			continue;
+		x.rule_pos = i;
 		if (evaluate_rule(&x, r, va, out))
 			break;
 	}
 	verdict_finish(out, &x);
+	imsva_kw_index_free(own_kw);
+	free(x.kw_subject);
+	free(x.kw_body);
 	free(x.so_file);
+	free(x.rule_parts);
 	free(x.urls);
 	free(x.url_so);
 	return 0;

@@ -16,5 +16,6 @@ imsva_strv imsva_strv_dup(const imsva_strv *s);
 int imsva_strv_has(const imsva_strv *s, const char *v);
 /* strdup that keeps NULL */
 char *imsva_dup_opt(const char *s);
+void imsva_kw_index_free(imsva_kw_index *kw);
 
 #endif

@@ -87,6 +87,7 @@ int imsva_rules_load(store *st, imsva_ruleset **out, ctd_err *err)
 		return ctd_fail(err, CTD_ESTORE, "imsva_rules: %s", sqlite3_errstr(rc));
 	}
 	imsva_ruleset_sort(set);
+	imsva_ruleset_compile(set);
 	*out = set;
 	return 0;
 }

@@ -303,6 +303,92 @@ TEST(test_condition_keywords)
 	imsva_msg_free(m);
 }
 
+/* What cond_keywords reported before the policy-wide matcher, by strcasestr:
+ * NULL = no match, else the note. */
+static char *keyword_note_by_strcasestr(const imsva_rule *r, const imsva_msg *m)
+{
+	const imsva_conditions *c = &r->cond;
+	size_t found = 0;
+	const char *first = NULL;
+	for (size_t i = 0; i < c->kw_subject.n; i++)
+		if (strcasestr(m->subject, c->kw_subject.v[i]) && ++found == 1)
+			first = c->kw_subject.v[i];
+	for (size_t i = 0; i < c->kw_body.n; i++)
+		if (strcasestr(m->body_text, c->kw_body.v[i]) && ++found == 1)
+			first = c->kw_body.v[i];
+	size_t total = c->kw_subject.n + c->kw_body.n;
+	int hit = c->kw_match == IMSVA_KW_ANY ? found > 0
+		  : c->kw_match == IMSVA_KW_ALL ? found == total
+						: found == 0;
+	if (!hit)
+		return NULL;
+	if (first && c->kw_match != IMSVA_KW_NOT)
+		return xasprintf("Keyword: %s", first);
+	return xstrdup("Keywords: none of the listed");
+}
+
+/* Many keyword rules over one message (keywords shared between rules,
+ * prefixes and suffixes of each other, either case, subject vs body lists,
+ * any / all / not): each rule hits or not, with the same first keyword, as
+ * per-rule strcasestr said, whether the set is compiled or not. */
+TEST(test_keywords_many_rules_as_strcasestr)
+{
+	static const char *const words[] = {"wire", "WIRE transfer", "transfer", "fer", "urgent",
+					    "pay", "PAY THE", "invoice", "voice", "bitcoin",
+					    "\xc3\xa9t\xc3\xa9", "today.", "x"};
+	const size_t nwords = sizeof words / sizeof *words;
+	const char *modes[] = {"any", "all", "not"};
+	imsva_msg *m = message("Urgent: wire transfer \xc3\xa9t\xc3\xa9", "Please PAY the invoice today.",
+			       NULL);
+	imsva_ruleset *s = xcalloc(1, sizeof *s);
+	for (size_t i = 0; i < 150; i++) {
+		sbuf j = {0};
+		sbuf_printf(&j, "{\"name\":\"r%zu\",\"order\":%zu,\"conditions\":{\"keywords\":{"
+				"\"subject\":[\"%s\",\"%s\"],\"body\":[\"%s\"],\"match\":\"%s\"}},"
+				"\"actions\":{\"tag_subject\":\"[%zu]\"}}",
+			    i, i + 1, words[i % nwords], words[(i / nwords) % nwords],
+			    words[(i * 7 + 3) % nwords], modes[i % 3], i);
+		imsva_rule *r = rule(j.data);
+		r->id = (int64_t)i + 1;
+		imsva_ruleset_add(s, r);
+		sbuf_free(&j);
+	}
+	fakes f = {0};
+	for (int compiled = 0; compiled < 2; compiled++) {
+		if (compiled)
+			imsva_ruleset_compile(s);
+		imsva_verdict v;
+		eval(s, m, &f, 0, NULL, NULL, &v);
+		size_t h = 0;
+		for (size_t i = 0; i < s->n; i++) {
+			char *want = keyword_note_by_strcasestr(s->rules[i], m);
+			if (want) {
+				ck_assert_uint_lt(h, v.nhits);
+				ck_assert_str_eq(v.hits[h].rule_name, s->rules[i]->name);
+				ck_assert_str_eq(v.hits[h].reason, want);
+				h++;
+			}
+			free(want);
+		}
+		ck_assert_uint_eq(h, v.nhits);
+		ck_assert_uint_gt(h, 10);
+		imsva_verdict_free(&v);
+	}
+	/* A rule added after compiling sorts first: the stale index is dropped. */
+	imsva_rule *r = rule("{\"name\":\"new\",\"order\":0,\"conditions\":{\"keywords\":{"
+			     "\"body\":[\"PLEASE\"]}},\"actions\":{\"tag_subject\":\"[n]\"}}");
+	r->id = 1000;
+	imsva_ruleset_add(s, r);
+	ck_assert_ptr_null(s->kw);
+	imsva_verdict v;
+	eval(s, m, &f, 0, NULL, NULL, &v);
+	ck_assert_str_eq(v.hits[0].rule_name, "new");
+	ck_assert_str_eq(v.hits[0].reason, "Keyword: PLEASE");
+	imsva_verdict_free(&v);
+	imsva_ruleset_free(s);
+	imsva_msg_free(m);
+}
+
 TEST(test_condition_spam)
 {
 	imsva_msg *gtube = message("offer", GTUBE, NULL);
