@@ -53,21 +53,40 @@ static void sample_sha1(char out[41])
 }
 
 /* "Sync now", then wait until the connection shows `objects` objects and a
- * sync newer than `after_ms`. Returns the status. */
+ * sync newer than `after_ms`, the same in two polls in a row: a sync commits
+ * its objects before it records its time and change number, so one poll
+ * can see the new objects beside the previous sync's record. Returns the
+ * status. */
+static int same_sync(json_t *a, json_t *b)
+{
+	static const char *const keys[] = {"objects", "last_sync_ms", "change_number", "cursor"};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (json_integer_value(json_object_get(a, keys[i])) !=
+		    json_integer_value(json_object_get(b, keys[i])))
+			return 0;
+	return 1;
+}
+
 static json_t *sync_now(long objects, int64_t after_ms)
 {
 	long st = 0;
 	json_t *j = api(&d, "POST", "", &st, "/api/connections/tmcm/sync");
 	ck_assert_int_eq(st, 202);
 	json_decref(j);
+	json_t *seen = NULL;
 	for (int i = 0; i < 400; i++) {
 		j = api(&d, "GET", NULL, &st, "/api/connections/tmcm");
-		if (json_integer_value(json_object_get(j, "objects")) == objects
-		    && json_integer_value(json_object_get(j, "last_sync_ms")) > after_ms)
+		int done = json_integer_value(json_object_get(j, "objects")) == objects &&
+			   json_integer_value(json_object_get(j, "last_sync_ms")) > after_ms;
+		if (done && seen && same_sync(seen, j)) {
+			json_decref(seen);
 			return j;
-		json_decref(j);
+		}
+		json_decref(seen);
+		seen = done ? j : (json_decref(j), NULL);
 		usleep(50 * 1000);
 	}
+	json_decref(seen);
 	ck_abort_msg("no sync to %ld objects", objects);
 	return NULL;
 }
