@@ -6,7 +6,6 @@
  * one each time). */
 #include <arpa/inet.h>
 #include <check.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -60,9 +59,7 @@ static void h_binary(http_req *req, http_resp *resp)
 /* The client's source port: the same port twice is the same connection. */
 static void h_port(http_req *req, http_resp *resp)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr_in *sa = (const struct sockaddr_in *)ci->client_addr;
+	const struct sockaddr_in *sa = (const struct sockaddr_in *)http_req_client_addr(req);
 	char port[8];
 	snprintf(port, sizeof port, "%d", ntohs(sa->sin_port));
 	http_resp_text(resp, 200, NULL, port);
