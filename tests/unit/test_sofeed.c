@@ -148,6 +148,10 @@ TEST(bad_input_and_abort)
 	int more = 0;
 	ck_assert_int_eq(sofeed_parse("<BLACK_LISTS><REPORT>", 21, NULL, NULL, &last, &more, &err), -1);
 	ck_assert_int_eq(err.code, CTD_EINVAL);
+	ck_assert_int_eq(sofeed_parse("", 0, NULL, NULL, &last, &more, &err), -1);
+	ck_assert_int_eq(err.code, CTD_EINVAL); /* an empty body is no document */
+	ck_assert_int_eq(sofeed_parse("<BLACK_LISTS/>junk", 18, NULL, NULL, &last, &more, &err), -1);
+	ck_assert_int_eq(err.code, CTD_EINVAL); /* nor one with text after it */
 	const char *xml = "<BLACK_LISTS><REPORT><ID>1</ID><TYPE>IP</TYPE><VALUE>10.0.0.1</VALUE>"
 			  "</REPORT></BLACK_LISTS>";
 	ck_assert_int_eq(sofeed_parse(xml, strlen(xml), abort_cb, NULL, &last, &more, &err), -1);
