@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include "imsva_app.h"
 #include "log.h"
 #include "sofeed.h"
@@ -34,6 +35,11 @@ struct imsva_tmcm {
 	 * cursor) it reached: what the console's Control Manager page shows */
 	int64_t last_change_ms, last_change_number;
 	char last_error[256];
+	/* a sync under way and the cursor it started from: once the stored
+	 * cursor differs, its objects are committed and its record is due */
+	int syncing;
+	int64_t sync_from;
+	int64_t recorded_cursor; /* the cursor the last sync's record goes with; -1: none */
 };
 
 /* ---- the SO table ---- */
@@ -281,9 +287,16 @@ static int64_t sync_run(void *arg)
 	int64_t started = time_mono_ms();
 	int64_t cursor = cursor_get(st);
 	int full = cursor == 0;
+	pthread_mutex_lock(&t->lock);
+	t->syncing = 1;
+	t->sync_from = cursor;
+	pthread_mutex_unlock(&t->lock);
 	long n = so_sync_pull(&imsva_list, st, &t->client, &cursor, &err);
 	metrics_sync_result("tmcm", n >= 0);
 	if (n < 0) {
+		pthread_mutex_lock(&t->lock);
+		t->syncing = 0;
+		pthread_mutex_unlock(&t->lock);
 		set_error(t, err.msg);
 		imsva_log_system(st, "tmcm_sync_failed", "SO sync from %s failed: %s",
 				 t->client.base_url, err.msg);
@@ -306,6 +319,8 @@ static int64_t sync_run(void *arg)
 		t->last_change_number = cursor;
 	}
 	t->last_error[0] = '\0';
+	t->syncing = 0;
+	t->recorded_cursor = cursor;
 	pthread_mutex_unlock(&t->lock);
 	if (changed) {
 		last_change_save(st, t->last_sync_ms, cursor);
@@ -345,6 +360,7 @@ imsva_tmcm *imsva_tmcm_start(imsva_app *app, ctd_err *err)
 {
 	imsva_tmcm *t = xcalloc(1, sizeof *t);
 	t->app = app;
+	t->recorded_cursor = -1;
 	pthread_mutex_init(&t->lock, NULL);
 	const imsva_config *cfg = app->cfg;
 	if (!cfg->tmcm_url || !*cfg->tmcm_url)
@@ -383,13 +399,52 @@ void imsva_tmcm_sync_now(imsva_tmcm *t)
 		worker_wake(t->sync_worker);
 }
 
+/* The list as one read transaction sees it: its objects and the cursor
+ * committed with them. */
+static json_t *list_snapshot(store *st)
+{
+	store_exec(st, "BEGIN", NULL); /* deferred: the first read takes the snapshot */
+	json_t *o = json_object();
+	json_object_set_new(o, "objects", json_integer(imsva_so_count(st)));
+	json_object_set_new(o, "objects_by_type", so_count_by_type(st));
+	json_object_set_new(o, "cursor", json_integer(cursor_get(st)));
+	store_exec(st, "COMMIT", NULL);
+	return o;
+}
+
+/* Whether a snapshot's cursor goes with the sync record in memory (t->lock
+ * held). A sync commits its objects and cursor, then records itself: in
+ * between, the new objects would be shown with the sync before's record. */
+static int goes_with_record(const imsva_tmcm *t, int64_t cursor)
+{
+	int64_t expected = t->syncing ? t->sync_from : t->recorded_cursor;
+	return expected < 0 || cursor == expected;
+}
+
+/* The list and the record of the sync that made it, with t->lock held; a
+ * sync between its commit and its record is waited for (bounded: its
+ * record follows its commit at once). */
+static json_t *list_with_record_locked(imsva_tmcm *t, store *st)
+{
+	for (int tries = 0;; tries++) {
+		json_t *list = list_snapshot(st);
+		int64_t cursor = json_integer_value(json_object_get(list, "cursor"));
+		pthread_mutex_lock(&t->lock);
+		if (goes_with_record(t, cursor) || tries == 200)
+			return list;
+		pthread_mutex_unlock(&t->lock);
+		json_decref(list);
+		usleep(1000);
+	}
+}
+
 json_t *imsva_tmcm_status(imsva_tmcm *t, store *st)
 {
 	json_t *o = json_object();
 	int enabled = t->client.base_url != NULL;
 	json_object_set_new(o, "enabled", json_boolean(enabled));
 	json_object_set_new(o, "server", json_string(enabled ? t->client.base_url : ""));
-	pthread_mutex_lock(&t->lock);
+	json_t *list = list_with_record_locked(t, st);
 	json_object_set_new(o, "registered", json_boolean(t->registered));
 	json_object_set_new(o, "status", json_string(!enabled ? "disabled"
 						     : t->online ? "online" : "offline"));
@@ -419,11 +474,8 @@ json_t *imsva_tmcm_status(imsva_tmcm *t, store *st)
 	if (t->last_error[0])
 		json_object_set_new(o, "last_error", json_string(t->last_error));
 	pthread_mutex_unlock(&t->lock);
-	/* The table after the sync times: a sync commits before it records its
-	 * time, so a reader who sees a sync's time also sees its objects. */
-	json_object_set_new(o, "objects", json_integer(imsva_so_count(st)));
-	json_object_set_new(o, "objects_by_type", so_count_by_type(st));
-	json_object_set_new(o, "cursor", json_integer(cursor_get(st)));
+	json_object_update(o, list);
+	json_decref(list);
 	return o;
 }
 
