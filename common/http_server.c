@@ -511,25 +511,39 @@ static void on_body(http_server *srv, req_state *st, const char *data, size_t le
 	sbuf_append(&st->body, data, len);
 }
 
+/* Queue the answer to a request whose body has served its purpose: its
+ * bytes go back to the budget now. MHD notes the request's end only once the
+ * client has the answer, and that client's next upload may come first. */
+static enum MHD_Result answer(http_server *srv, struct MHD_Connection *conn, req_state *st,
+			      http_resp *resp)
+{
+	enum MHD_Result rc = resp_queue(conn, st, resp);
+	sbuf_free(&st->body);
+	st->req.body = NULL;
+	st->req.body_len = 0;
+	budget_release(srv, st);
+	return rc;
+}
+
 static enum MHD_Result on_complete(http_server *srv, struct MHD_Connection *conn,
 				   req_state *st)
 {
 	if (st->has_error)
-		return resp_queue(conn, st, &st->error);
+		return answer(srv, conn, st, &st->error);
 	http_resp resp = {0};
 	if (st->too_big) {
 		set_error(&resp, 413, ctd_errcode_name(CTD_ETOOBIG), NULL,
 			  "request body is over the limit of %zu bytes", st->limit);
-		return resp_queue(conn, st, &resp);
+		return answer(srv, conn, st, &resp);
 	}
 	if (st->over_budget) {
 		set_busy(&resp, st->req.path);
-		return resp_queue(conn, st, &resp);
+		return answer(srv, conn, st, &resp);
 	}
 	st->req.body = st->body.data ? st->body.data : "";
 	st->req.body_len = st->body.len;
 	if (!st->auth_done && authenticate(srv, st, &resp) != 0)
-		return resp_queue(conn, st, &resp);
+		return answer(srv, conn, st, &resp);
 	if (!st->fault_checked) {
 		st->fault_checked = 1;
 		st->faulted = http_fault_check(&st->req, &st->fault);
@@ -546,7 +560,7 @@ static enum MHD_Result on_complete(http_server *srv, struct MHD_Connection *conn
 		return MHD_NO;
 	if (fault == 0)
 		st->route->handler(&st->req, &resp);
-	return resp_queue(conn, st, &resp);
+	return answer(srv, conn, st, &resp);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

@@ -935,11 +935,13 @@ TEST(test_body_budget_503)
 	ck_assert_int_eq(fetch(srv, "POST", "/upload", chunked, data, len, &r), 503);
 	ck_assert_ptr_nonnull(http_response_header(&r, "Retry-After"));
 	http_response_free(&r);
-	/* the budget is given back: a body that fits still goes through */
-	ck_assert_int_eq(fetch(srv, "POST", "/upload", NULL, data, 4000, &r), 201);
-	http_response_free(&r);
-	ck_assert_int_eq(fetch(srv, "POST", "/upload", NULL, data, 4000, &r), 201);
-	http_response_free(&r);
+	/* the budget is given back with each answer, not when the server notices
+	 * the request's end: back-to-back bodies that fit all go through */
+	for (int i = 0; i < 30; i++) {
+		ck_assert_msg(fetch(srv, "POST", "/upload", NULL, data, 4000, &r) == 201,
+			      "upload %d: HTTP %ld", i, r.status);
+		http_response_free(&r);
+	}
 	free(data);
 	http_server_stop(srv);
 }
