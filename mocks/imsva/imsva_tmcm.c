@@ -35,11 +35,11 @@ struct imsva_tmcm {
 	 * cursor) it reached: what the console's Control Manager page shows */
 	int64_t last_change_ms, last_change_number;
 	char last_error[256];
-	/* a sync under way and the cursor it started from: once the stored
-	 * cursor differs, its objects are committed and its record is due */
-	int syncing;
-	int64_t sync_from;
-	int64_t recorded_cursor; /* the cursor the last sync's record goes with; -1: none */
+	/* the stored cursor the sync record above goes with (-1: none yet): a
+	 * sync sets it to the cursor it starts from, then to the one it
+	 * recorded; a stored cursor that differs is a sync committed but not
+	 * yet recorded */
+	int64_t recorded_cursor;
 };
 
 /* ---- the SO table ---- */
@@ -288,15 +288,11 @@ static int64_t sync_run(void *arg)
 	int64_t cursor = cursor_get(st);
 	int full = cursor == 0;
 	pthread_mutex_lock(&t->lock);
-	t->syncing = 1;
-	t->sync_from = cursor;
+	t->recorded_cursor = cursor;
 	pthread_mutex_unlock(&t->lock);
 	long n = so_sync_pull(&imsva_list, st, &t->client, &cursor, &err);
 	metrics_sync_result("tmcm", n >= 0);
 	if (n < 0) {
-		pthread_mutex_lock(&t->lock);
-		t->syncing = 0;
-		pthread_mutex_unlock(&t->lock);
 		set_error(t, err.msg);
 		imsva_log_system(st, "tmcm_sync_failed", "SO sync from %s failed: %s",
 				 t->client.base_url, err.msg);
@@ -319,7 +315,6 @@ static int64_t sync_run(void *arg)
 		t->last_change_number = cursor;
 	}
 	t->last_error[0] = '\0';
-	t->syncing = 0;
 	t->recorded_cursor = cursor;
 	pthread_mutex_unlock(&t->lock);
 	if (changed) {
@@ -417,8 +412,7 @@ static json_t *list_snapshot(store *st)
  * between, the new objects would be shown with the sync before's record. */
 static int goes_with_record(const imsva_tmcm *t, int64_t cursor)
 {
-	int64_t expected = t->syncing ? t->sync_from : t->recorded_cursor;
-	return expected < 0 || cursor == expected;
+	return t->recorded_cursor < 0 || cursor == t->recorded_cursor;
 }
 
 /* The list and the record of the sync that made it, with t->lock held; a
