@@ -28,8 +28,13 @@ SO_BENCH=${BENCH_BINDIR:-build/bench}/so_bench
 [[ -x $SO_BENCH ]] || { echo "bench: $SO_BENCH missing: make bench builds it" >&2; exit 1; }
 bench_workdir so
 
-json() { python3 -c "import json,sys;d=json.load(sys.stdin);print(eval(sys.argv[1]))" "$1"; }
-ready() { json "$2" <"$1/run/$3.json"; }
+# value TEXT KEY: the first "KEY": value of a JSON text (a string's contents
+# or a number), read in bash. These reads run beside the syncs being measured,
+# on the same two cores, where a Python start costs about 0.3 s of CPU: a
+# poll that started one every 50 ms took a core from the sync it waited for.
+value() { [[ $1 =~ \"$2\":\ ?\"?([^\",}]*) ]] && echo "${BASH_REMATCH[1]}"; }
+# ready HOME KEY NAME: KEY of daemon NAME's ready file
+ready() { value "$(<"$1/run/$3.json")" "$2"; }
 
 # start DAEMON HOME NAME ARGS...: wait for its ready file; its pid in $started
 start() {
@@ -87,15 +92,14 @@ PY
 }
 
 # wait_synced URL TOKEN PATH KEY COUNT: until status PATH says KEY >= COUNT;
-# prints the status. The poll stays cheap, in bash: it runs beside the sync
-# it waits for, on the same two cores, and a Python start per poll (about
-# 0.3 s of CPU on this machine) took a core from the sync being measured.
-# The figures are the daemons' own, so the poll's period does not change them.
+# prints the status. The figures are the daemons' own, so the poll's period
+# does not change them.
 wait_synced() {
-	local st
+	local st n
 	for _ in $(seq 600); do
 		st=$(curl -sk "$1$3" -H "Authorization: Bearer $2")
-		if [[ $st =~ \"$4\":\ ?([0-9]+) ]] && ((BASH_REMATCH[1] >= $5)); then
+		n=$(value "$st" "$4")
+		if [[ $n =~ ^[0-9]+$ ]] && ((n >= $5)); then
 			# the sync's figures are noted just after its commit: read again
 			sleep 0.1
 			curl -sk "$1$3" -H "Authorization: Bearer $2"
@@ -107,7 +111,7 @@ wait_synced() {
 	exit 1
 }
 
-login() { curl -sk "$1/api/login" -d "{\"password\":\"$2\"}" | json "d['token']"; }
+login() { value "$(curl -sk "$1/api/login" -d "{\"password\":\"$2\"}")" token; }
 
 # CPU time a process has used (user + system), ms: wall clock is noisy on a
 # shared machine, this is not
@@ -122,10 +126,10 @@ lab() {
 	stop "$started"
 	seed "$home" "$count"
 	start tmcmd "$home" tmcm --udso_max $((count + 1000))
-	tmcm=$(ready "$home" "d['listeners']['https']" tmcm)
-	imsva_key=$(ready "$home" "d['info']['imsva_feed_key']" tmcm)
-	sps_key=$(ready "$home" "d['info']['sps_feed_key']" tmcm)
-	tmcm_password=$(ready "$home" "d['info']['console_password']" tmcm)
+	tmcm=$(ready "$home" https tmcm)
+	imsva_key=$(ready "$home" imsva_feed_key tmcm)
+	sps_key=$(ready "$home" sps_feed_key tmcm)
+	tmcm_password=$(ready "$home" console_password tmcm)
 	if [[ $count -eq $N ]]; then
 		local tmcm_cpu
 		tmcm_cpu=$(cpu_ms "$started")
@@ -139,14 +143,14 @@ lab() {
 	start imsvad "$home" imsva --smtp_port 0 --admin_password bench --tmcm_url "$tmcm" \
 		--tmcm_api_key "$imsva_key" --tmcm_sync_interval 1h
 	imsva_pid=$started
-	imsva=$(ready "$home" "d['listeners']['https']" imsva)
+	imsva=$(ready "$home" https imsva)
 	imsva_tok=$(login "$imsva" bench)
 	imsva_status=$(wait_synced "$imsva" "$imsva_tok" /api/connections/tmcm objects "$count")
 	imsva_cpu=$(cpu_ms "$imsva_pid")
 	start spsd "$home" sps --wrs_port 0 --admin_password bench --tmcm_url "$tmcm" \
 		--tmcm_api_key "$sps_key" --sync_interval 1h --sync_timeout 60s
 	sps_pid=$started
-	sps=$(ready "$home" "d['listeners']['https']" sps)
+	sps=$(ready "$home" https sps)
 	sps_tok=$(login "$sps" bench)
 	sps_status=$(wait_synced "$sps" "$sps_tok" /api/so/status cursor "$count")
 	sps_cpu=$(cpu_ms "$sps_pid")
@@ -154,10 +158,10 @@ lab() {
 
 echo "bench: suspicious objects at scale: $N in TMCM, IMSVA and SPS subscribed"
 lab "$N" "$work/big"
-limit so.imsva_full_sync_ms "$(json "d['last_sync_duration_ms']" <<<"$imsva_status")" ms 5000 \
+limit so.imsva_full_sync_ms "$(value "$imsva_status" last_sync_duration_ms)" ms 5000 \
 	"IMSVA full sync of $N"
 figure so.imsva_full_sync_cpu_ms "$imsva_cpu" ms lower "  imsvad CPU (start + full sync)"
-limit so.sps_full_sync_ms "$(json "d['last_sync_duration_ms']" <<<"$sps_status")" ms 5000 \
+limit so.sps_full_sync_ms "$(value "$sps_status" last_sync_duration_ms)" ms 5000 \
 	"SPS full sync of $N"
 figure so.sps_full_sync_cpu_ms "$sps_cpu" ms lower "  spsd CPU (start + full sync)"
 
@@ -169,11 +173,11 @@ for i in $(seq 10); do
 done
 curl -sk -X POST "$imsva/api/connections/tmcm/sync" -H "Authorization: Bearer $imsva_tok" >/dev/null
 inc=$(wait_synced "$imsva" "$imsva_tok" /api/connections/tmcm cursor $((N + 10)))
-limit so.imsva_incremental_sync_ms "$(json "d['last_sync_duration_ms']" <<<"$inc")" ms 50 \
+limit so.imsva_incremental_sync_ms "$(value "$inc" last_sync_duration_ms)" ms 50 \
 	"IMSVA incremental sync of 10"
 curl -sk -X POST "$sps/api/so/sync" -H "Authorization: Bearer $sps_tok" >/dev/null
 inc=$(wait_synced "$sps" "$sps_tok" /api/so/status cursor $((N + 10)))
-limit so.sps_incremental_sync_ms "$(json "d['last_sync_duration_ms']" <<<"$inc")" ms 50 \
+limit so.sps_incremental_sync_ms "$(value "$inc" last_sync_duration_ms)" ms 50 \
 	"SPS incremental sync of 10"
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 wait 2>/dev/null || true
