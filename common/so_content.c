@@ -274,3 +274,14 @@ char *so_xml_scrub(const char *xml, size_t n, size_t *outlen)
 	*outlen = out.len;
 	return sbuf_detach(&out);
 }
+
+int64_t so_content_key(const char *type, const char *value)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a 64 */
+	for (const char *p = type; *p; p++)
+		h = (h ^ (unsigned char)(*p | 0x20)) * 1099511628211ULL;
+	h = (h ^ ':') * 1099511628211ULL;
+	for (const char *p = value; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return (int64_t)h;
+}

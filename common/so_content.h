@@ -8,6 +8,7 @@
 #define CTD_SO_CONTENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "err.h"
 
 #define SO_URL_MAX 2047
@@ -27,6 +28,13 @@
  * On failure -1 with CTD_EINVAL and a message that starts with `field`. */
 int so_content_normalise(const char *field, const char *type, const char *value, char **out,
 			 ctd_err *err);
+
+/* The 64-bit key a consumer indexes its copy of a list by (IMSVA, SPS):
+ * FNV-1a over the type (any case), ':' and the value. An integer unique
+ * index sorts and probes faster than one on text; a lookup by key still
+ * compares type and value. Two objects sharing a key (odds about 3e-8 in
+ * a million) share a row: the later one is kept. */
+int64_t so_content_key(const char *type, const char *value);
 
 /* Free text that travels with objects (notes, file names): valid UTF-8
  * without control characters other than tab, LF and CR (notes may have

@@ -19,6 +19,7 @@
 #include "sofeed.h"
 #include "util.h"
 #include "metrics.h"
+#include "so_content.h"
 #include "so_sync.h"
 
 #define SO_TWIN "imsva_so_next"
@@ -44,17 +45,6 @@ struct imsva_tmcm {
 
 /* ---- the SO table ---- */
 
-static int64_t so_key(const char *type, const char *value)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a 64 */
-	for (const char *p = type; *p; p++)
-		h = (h ^ (unsigned char)(*p | 0x20)) * 1099511628211ULL;
-	h = (h ^ ':') * 1099511628211ULL;
-	for (const char *p = value; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	return (int64_t)h;
-}
-
 static imsva_so_action action_parse(const char *a)
 {
 	if (!a || !*a || !strcasecmp(a, "log"))
@@ -73,7 +63,7 @@ imsva_so_action imsva_so_lookup(store *st, const char *type, const char *value)
 		"SELECT type, value, action, expires_ms FROM imsva_so WHERE hkey = ?", &err);
 	if (!s)
 		return IMSVA_SO_NONE;
-	sqlite3_bind_int64(s, 1, so_key(type, value));
+	sqlite3_bind_int64(s, 1, so_content_key(type, value));
 	imsva_so_action a = IMSVA_SO_NONE;
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		int64_t exp = sqlite3_column_int64(s, 3);
@@ -116,7 +106,7 @@ int64_t imsva_so_count(store *st)
  * source, expires_ms, feed_id); type is the upper-case spelling. */
 static void so_bind(sqlite3_stmt *s, const so_record *r, const char *type)
 {
-	sqlite3_bind_int64(s, 1, so_key(type, r->value));
+	sqlite3_bind_int64(s, 1, so_content_key(type, r->value));
 	sqlite3_bind_text(s, 2, type, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, r->value, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, *r->action ? r->action : "log", -1, SQLITE_STATIC);
@@ -141,7 +131,7 @@ int imsva_so_apply(store *st, const so_record *r, ctd_err *err)
 		s = store_stmt(st, "DELETE FROM imsva_so WHERE hkey = ?", err);
 		if (!s)
 			return -1;
-		sqlite3_bind_int64(s, 1, so_key(type, r->value));
+		sqlite3_bind_int64(s, 1, so_content_key(type, r->value));
 		return store_step_done(st, s, err);
 	}
 	s = store_stmt(st,
@@ -166,7 +156,7 @@ static int so_remove_older(store *st, const so_record *r, ctd_err *err)
 				     err);
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, so_key(type, r->value));
+	sqlite3_bind_int64(s, 1, so_content_key(type, r->value));
 	sqlite3_bind_int64(s, 2, r->id);
 	return store_step_done(st, s, err);
 }

@@ -1,12 +1,14 @@
 /* sps_so.c - the suspicious objects SPS subscribes to, keyed for lookups that
- * cost the same with a million objects as with ten: a unique index on
- * (type, normalised value), so a URL query is a handful of index probes (the
- * URL, the host and each parent domain, the IP) in one statement. A full sync
- * loads an index-free twin (SPS_SO_TWIN) that replaces the table at its end. */
+ * cost the same with a million objects as with ten: a unique index on the
+ * 64-bit key of (type, normalised value) (so_content_key), so a URL query is
+ * a handful of index probes (the URL, the host and each parent domain, the
+ * IP) in one statement, each checking type and value. A full sync loads an
+ * index-free twin (SPS_SO_TWIN) that replaces the table at its end. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include "log.h"
+#include "so_content.h"
 #include "sps.h"
 #include "store.h"
 #include "util.h"
@@ -51,21 +53,28 @@ static void canon_fields(const so_record *r, so_fields *f)
 	str_lower(f->action);
 }
 
-/* Bind ?1..?9: type, key, raw value, risk, action, source, feed ID, expiry,
- * update time. key and f are bound without a copy: keep them until the
- * statement has run. */
+/* Bind ?1 type, ?2 key and ?3 their hash; both bound without a copy: keep
+ * them until the statement has run. */
+static void so_bind_key(sqlite3_stmt *s, const char *type, const char *key)
+{
+	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, so_content_key(type, key));
+}
+
+/* Bind ?1..?10: type, key, hash (so_bind_key), raw value, risk, action,
+ * source, feed ID, expiry, update time; f too is bound without a copy. */
 static void so_bind(sqlite3_stmt *s, const so_record *r, const char *key, const so_fields *f,
 		    int64_t now_ms)
 {
-	sqlite3_bind_text(s, 1, f->type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, r->value, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, f->risk, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, f->action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, r->source ? r->source : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, r->id);
-	sqlite3_bind_int64(s, 8, r->expires_ms);
-	sqlite3_bind_int64(s, 9, now_ms);
+	so_bind_key(s, f->type, key);
+	sqlite3_bind_text(s, 4, r->value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, f->risk, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, f->action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, r->source ? r->source : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, r->id);
+	sqlite3_bind_int64(s, 9, r->expires_ms);
+	sqlite3_bind_int64(s, 10, now_ms);
 }
 
 /* The lookup key of a record (a normalised URL, domain, IP or SHA-1),
@@ -83,9 +92,9 @@ static char *record_key(const so_record *r, so_fields *f)
 int sps_so_load(store *st, const so_record *r, size_t n, ctd_err *err)
 {
 	sqlite3_stmt *s = store_stmt(st,
-				     "INSERT INTO " SPS_SO_TWIN " (type, value, raw_value, risk,"
-				     " action, source, feed_id, expires_ms, updated_ms)"
-				     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", err);
+				     "INSERT INTO " SPS_SO_TWIN " (type, value, hkey, raw_value,"
+				     " risk, action, source, feed_id, expires_ms, updated_ms)"
+				     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)", err);
 	int rc = s ? 0 : -1;
 	int64_t now_ms = time_now_ms(); /* one batch, one update time */
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -106,12 +115,11 @@ int sps_so_remove_older(store *st, const so_record *r, ctd_err *err)
 	char *key = record_key(r, &f);
 	if (!key)
 		return 0;
-	sqlite3_stmt *s = store_stmt(st, "DELETE FROM sps_objects WHERE type = ?1 AND value = ?2"
-				     " AND feed_id < ?3", err);
+	sqlite3_stmt *s = store_stmt(st, "DELETE FROM sps_objects WHERE hkey = ?3 AND type = ?1"
+				     " AND value = ?2 AND feed_id < ?4", err);
 	if (s) {
-		sqlite3_bind_text(s, 1, f.type, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, r->id);
+		so_bind_key(s, f.type, key);
+		sqlite3_bind_int64(s, 4, r->id);
 	}
 	int rc = s ? store_step_done(st, s, err) : -1;
 	free(key);
@@ -126,16 +134,18 @@ int sps_so_apply(store *st, const so_record *r, ctd_err *err)
 		return 0;
 	sqlite3_stmt *s;
 	if (r->removed) {
-		s = store_stmt(st, "DELETE FROM sps_objects WHERE type = ?1 AND value = ?2", err);
+		s = store_stmt(st, "DELETE FROM sps_objects WHERE hkey = ?3 AND type = ?1"
+			       " AND value = ?2", err);
 		if (!s)
 			goto fail;
-		sqlite3_bind_text(s, 1, f.type, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+		so_bind_key(s, f.type, key);
 	} else {
 		s = store_stmt(st,
-			       "INSERT INTO sps_objects (type, value, raw_value, risk, action, source,"
-			       " feed_id, expires_ms, updated_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"
-			       " ON CONFLICT (type, value) DO UPDATE SET raw_value = excluded.raw_value,"
+			       "INSERT INTO sps_objects (type, value, hkey, raw_value, risk, action,"
+			       " source, feed_id, expires_ms, updated_ms)"
+			       " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+			       " ON CONFLICT (hkey) DO UPDATE SET type = excluded.type,"
+			       " value = excluded.value, raw_value = excluded.raw_value,"
 			       " risk = excluded.risk, action = excluded.action,"
 			       " source = excluded.source, feed_id = excluded.feed_id,"
 			       " expires_ms = excluded.expires_ms, updated_ms = excluded.updated_ms",
@@ -170,23 +180,23 @@ static void so_hit_fill(sps_so_hit *hit, const so_probe_key *key, sqlite3_stmt *
 }
 
 /* A URL's lookup keys, in precedence order, are probed up to SO_ARMS at a
- * time by one statement: an arm per (type, key) pair, in that order, and
+ * time by one statement: an arm per (hash, type, key), in that order, and
  * LIMIT 1 stops at the first arm with a live object (its number is column 0).
  * One statement instead of one per key: its fixed cost (a read transaction,
  * the VM) was most of a lookup. A statement per arm count: each arm opens its
  * cursors, even one bound to nothing. */
 #define SO_ARMS 8
-#define SO_ARM(n, t, v)                                                                    \
-	"SELECT " #n ", risk, action, source FROM sps_objects WHERE type = ?" #t           \
-	" AND value = ?" #v " AND (expires_ms = 0 OR expires_ms > ?1)"
-#define SO_ARMS_1 SO_ARM(0, 2, 3)
-#define SO_ARMS_2 SO_ARMS_1 " UNION ALL " SO_ARM(1, 4, 5)
-#define SO_ARMS_3 SO_ARMS_2 " UNION ALL " SO_ARM(2, 6, 7)
-#define SO_ARMS_4 SO_ARMS_3 " UNION ALL " SO_ARM(3, 8, 9)
-#define SO_ARMS_5 SO_ARMS_4 " UNION ALL " SO_ARM(4, 10, 11)
-#define SO_ARMS_6 SO_ARMS_5 " UNION ALL " SO_ARM(5, 12, 13)
-#define SO_ARMS_7 SO_ARMS_6 " UNION ALL " SO_ARM(6, 14, 15)
-#define SO_ARMS_8 SO_ARMS_7 " UNION ALL " SO_ARM(7, 16, 17)
+#define SO_ARM(n, h, t, v)                                                                 \
+	"SELECT " #n ", risk, action, source FROM sps_objects WHERE hkey = ?" #h           \
+	" AND type = ?" #t " AND value = ?" #v " AND (expires_ms = 0 OR expires_ms > ?1)"
+#define SO_ARMS_1 SO_ARM(0, 2, 3, 4)
+#define SO_ARMS_2 SO_ARMS_1 " UNION ALL " SO_ARM(1, 5, 6, 7)
+#define SO_ARMS_3 SO_ARMS_2 " UNION ALL " SO_ARM(2, 8, 9, 10)
+#define SO_ARMS_4 SO_ARMS_3 " UNION ALL " SO_ARM(3, 11, 12, 13)
+#define SO_ARMS_5 SO_ARMS_4 " UNION ALL " SO_ARM(4, 14, 15, 16)
+#define SO_ARMS_6 SO_ARMS_5 " UNION ALL " SO_ARM(5, 17, 18, 19)
+#define SO_ARMS_7 SO_ARMS_6 " UNION ALL " SO_ARM(6, 20, 21, 22)
+#define SO_ARMS_8 SO_ARMS_7 " UNION ALL " SO_ARM(7, 23, 24, 25)
 static const char *const so_probe_sql[SO_ARMS] = {
 	SO_ARMS_1 " LIMIT 1", SO_ARMS_2 " LIMIT 1", SO_ARMS_3 " LIMIT 1", SO_ARMS_4 " LIMIT 1",
 	SO_ARMS_5 " LIMIT 1", SO_ARMS_6 " LIMIT 1", SO_ARMS_7 " LIMIT 1", SO_ARMS_8 " LIMIT 1",
@@ -219,8 +229,10 @@ static int so_probe(store *st, const so_probe_key *keys, size_t n, sps_so_hit *h
 		return -1;
 	sqlite3_bind_int64(s, 1, time_now_ms());
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_bind_text(s, (int)(2 + 2 * i), keys[i].type, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, (int)(3 + 2 * i), keys[i].value, -1, SQLITE_STATIC);
+		const so_probe_key *k = &keys[i];
+		sqlite3_bind_int64(s, (int)(2 + 3 * i), so_content_key(k->type, k->value));
+		sqlite3_bind_text(s, (int)(3 + 3 * i), k->type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, (int)(4 + 3 * i), k->value, -1, SQLITE_STATIC);
 	}
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)

@@ -63,7 +63,7 @@ static int state_advance(store *st, int64_t cursor, long changes, ctd_err *err)
 static const so_sync_list sps_list = {
 	.table = "sps_objects",
 	.twin = SPS_SO_TWIN,
-	.key = "type, value",
+	.key = "hkey",
 	.append = sps_so_load,
 	.apply = sps_so_apply,
 	.remove_older = sps_so_remove_older,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
+#include "so_content.h"
 #include "store.h"
 #include "testlib.h"
 #include "util.h"
@@ -340,10 +341,13 @@ TEST(test_answers_byte_for_byte)
 	store *st;
 	ctd_err err;
 	ck_assert_int_eq(store_open(db, &st, &err), 0);
-	ck_assert_int_eq(store_exec(st, "INSERT INTO sps_objects (type, value, raw_value, risk,"
-				    " action, source, feed_id, updated_ms) VALUES ('DOMAIN',"
-				    " 'so-bytes.example', 'so-bytes.example', 'Medium', 'log',"
-				    " 'DDAN', 1, 0)", &err), 0);
+	char *insert = sqlite3_mprintf("INSERT INTO sps_objects (hkey, type, value, raw_value,"
+				       " risk, action, source, feed_id, updated_ms) VALUES (%lld,"
+				       " 'DOMAIN', 'so-bytes.example', 'so-bytes.example', 'Medium',"
+				       " 'log', 'DDAN', 1, 0)",
+				       (long long)so_content_key("DOMAIN", "so-bytes.example"));
+	ck_assert_int_eq(store_exec(st, insert, &err), 0);
+	sqlite3_free(insert);
 	store_close(st);
 	free(db);
 	json_int_t id = add_rule("{\"type\":\"url\",\"pattern\":\"blocked-bytes.example\","

@@ -166,4 +166,18 @@ TEST(scrub_finds_a_bad_byte_at_any_offset)
 	free(out);
 }
 
+/* IMSVA's stored keys were made by this function before it moved here: a
+ * change to it would leave them unfindable, so one is pinned. */
+TEST(key_of_a_pair)
+{
+	const char *sha1 = "3395856CE81F2B7382DEE72602F798B642F14140";
+	ck_assert_int_eq(so_content_key("FILE", sha1), 3545211571843691784LL);
+	ck_assert_int_eq(so_content_key("file", sha1), so_content_key("FILE", sha1));
+	ck_assert_int_ne(so_content_key("URL", sha1), so_content_key("FILE", sha1));
+	ck_assert_int_ne(so_content_key("DOMAIN", "a.example"),
+			 so_content_key("DOMAIN", "b.example"));
+	ck_assert_int_ne(so_content_key("DOMAIN", "a.example"),
+			 so_content_key("DOMAIN", "A.example")); /* values are canonical already */
+}
+
 TL_SUITE();

@@ -1,13 +1,16 @@
 /* test_sps_so.c - the SPS stores over a real SQLite store: suspicious objects
  * applied from feed records (normalised keys, in-place updates, removals,
  * expiry, unusable values skipped) and matched by URL, parent domain, IP and
- * SHA-1; the Approved/Blocked URL list through its CRUD functions and its
- * compiled cache (block over approve, disabled rules ignored). */
+ * SHA-1 through their hashed key (type and value still compared), and the
+ * migration to that key; the Approved/Blocked URL list through its CRUD
+ * functions and its compiled cache (block over approve, disabled rules
+ * ignored). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "../../mocks/sps/sps.h"
+#include "so_content.h"
 #include "store.h"
 #include "util.h"
 #include "testlib.h"
@@ -178,6 +181,68 @@ TEST(test_lookup_precedence)
 	ck_assert_int_eq(sps_so_match_file("0000000000000000000000000000000000000000", &hit, NULL),
 			 0);
 	ck_assert(!hit.found);
+}
+
+/* A row found by its key is still checked for type and value: one stored
+ * under another pair's key (as a pair whose hash collides would be) is no
+ * hit for either, and the pair that owns the key replaces it. */
+TEST(test_key_then_type_and_value)
+{
+	char b[64];
+	ctd_err err;
+	char *sql = sqlite3_mprintf(
+		"INSERT INTO sps_objects (hkey, type, value, raw_value, risk, action, source,"
+		" feed_id, updated_ms) VALUES (%lld, 'DOMAIN', 'y.example', 'y.example', 'High',"
+		" 'block', 'DDAN', 1, 0)",
+		(long long)so_content_key("DOMAIN", "x.example"));
+	ck_assert_int_eq(store_exec(store_get(NULL), sql, &err), 0);
+	sqlite3_free(sql);
+	ck_assert_str_eq(match("http://x.example/", b), "-");
+	ck_assert_str_eq(match("http://y.example/", b), "-");
+	apply(2, "DOMAIN", "x.example", "Low", "log", 0, 0);
+	ck_assert_int_eq(count("total"), 1);
+	ck_assert_str_eq(match("http://x.example/", b), "DOMAIN/log/Low");
+	apply(3, "DOMAIN", "x.example", "", "", 1, 0);
+	ck_assert_int_eq(count("total"), 0);
+}
+
+static const char *migration_sql(const char *name)
+{
+	for (int i = 0; i < schema_migrations_count; i++)
+		if (strcmp(schema_migrations[i].name, name) == 0)
+			return schema_migrations[i].sql;
+	ck_abort_msg("no migration %s", name);
+	return NULL;
+}
+
+/* The list keyed by text (077) becomes the list keyed by hash: SQL cannot
+ * compute the hash, so the objects go and the subscription's cursor goes
+ * back to 0; its next sync, a full one, brings them all again. */
+TEST(test_migration_starts_the_list_over)
+{
+	ctd_err err;
+	store *st = store_get(NULL);
+	ck_assert_int_eq(store_exec(st,
+		"DROP TABLE sps_objects;"
+		" CREATE TABLE sps_objects (id INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+		" value TEXT NOT NULL, raw_value TEXT NOT NULL, risk TEXT NOT NULL,"
+		" action TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '',"
+		" feed_id INTEGER NOT NULL, expires_ms INTEGER NOT NULL DEFAULT 0,"
+		" updated_ms INTEGER NOT NULL);"
+		" CREATE UNIQUE INDEX sps_objects_key ON sps_objects (type, value);"
+		" INSERT INTO sps_objects (type, value, raw_value, risk, feed_id, updated_ms)"
+		" VALUES ('DOMAIN', 'old.example', 'old.example', 'High', 41, 0);"
+		" UPDATE sps_sync_state SET cursor = 42, change_number = 42", &err), 0);
+	ck_assert_int_eq(store_exec(st, migration_sql("079_sps_objects_hkey.sql"), &err), 0);
+	ck_assert_int_eq(count("total"), 0);
+	sqlite3_stmt *s = store_stmt(st, "SELECT cursor, change_number FROM sps_sync_state", &err);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int64(s, 0), 0);
+	ck_assert_int_eq(sqlite3_column_int64(s, 1), 42); /* the last change seen stays shown */
+	sqlite3_reset(s);
+	char b[64];
+	apply(43, "DOMAIN", "old.example", "High", "block", 0, 0);
+	ck_assert_str_eq(match("http://www.old.example/", b), "DOMAIN/block/High");
 }
 
 static json_int_t add(const char *json, ctd_errcode want)
