@@ -153,7 +153,7 @@ static int lookup(const char *db, int rounds)
 	char **sha1 = queries(st, "SELECT value FROM imsva_so WHERE type = 'FILE'"
 				  " ORDER BY hkey LIMIT ?1", sha1_miss);
 	char **urls = queries(st, "SELECT raw_value FROM sps_objects WHERE type = 'URL'"
-				  " ORDER BY value LIMIT ?1", url_miss);
+				  " ORDER BY (id * 2654435761) % 4294967296 LIMIT ?1", url_miss);
 	int64_t best_imsva = INT64_MAX, best_sps = INT64_MAX;
 	for (int r = 0; r < rounds; r++) {
 		int64_t a = imsva_round(st, sha1), b = sps_round(urls);
