@@ -19,6 +19,22 @@ int ready_fd_take(void);
 /* Tell the starter: one byte, then the pipe is closed. */
 void ready_fd_notify(int fd);
 
+/* Who starts a daemon may also hand it the read end of a pipe in this
+ * environment variable and write the daemon's wiring to it once its peers
+ * are up: lines NAME=VALUE, each NAME a CTDLAB_ option variable (config.h),
+ * then EOF. The daemon loads its libraries meanwhile, so a lab's daemons
+ * need not start one after another from the beginning. */
+#define WIRING_FD_ENV "CTDLAB_WIRING_FD"
+/* The daemon's side, before it reads its options: every line of the pipe
+ * put in the environment, up to EOF (a line that is not a CTDLAB_ variable,
+ * or the rest past WIRING_MAX bytes, is skipped and logged to stderr). No
+ * pipe: nothing to do. */
+#define WIRING_MAX 16384
+void ready_wiring_take(void);
+/* The starter's side: one NAME=VALUE line; -1 when the value holds a line
+ * break or the pipe is gone. */
+int ready_wiring_put(int fd, const char *name, const char *value);
+
 /* "<home>/run/<appliance>.<ext>", malloc'd. */
 char *run_file_path(const char *home, const char *appliance, const char *ext);
 /* The appliance's ready file, parsed; NULL when it is not there (not ready). */

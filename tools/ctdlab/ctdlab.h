@@ -57,13 +57,17 @@ json_t *lab_health(const char *base_url, int detail);
 /* 1 when /healthz answers 200 with {"store":"ok"}. */
 int lab_healthy(const char *base_url);
 
-/* Start a's daemon in the lab (detached, output to <dir>/log/<name>.log),
- * wired to the peers in set, with extra arguments (NULL-terminated, may be
- * NULL). Its pid. With ready_fd, *ready_fd is the read end of a pipe the
- * daemon writes to once ready (EOF if it dies first; ready.h), or -1 when
- * no pipe could be made. */
-pid_t lab_spawn(const lab *l, const appliance *a, const lab_set *set, const char *const *extra,
-		int *ready_fd);
+/* Start a's daemon in the lab (detached, output to <dir>/log/<name>.log)
+ * with extra arguments (NULL-terminated, may be NULL): its pid, or -1
+ * (message printed). It loads its libraries, then waits for its wiring on
+ * the pipe whose write end is *wiring_fd: hand that to lab_wire. With
+ * ready_fd, *ready_fd is the read end of a pipe the daemon writes to once
+ * ready (EOF if it dies first; ready.h), or -1 when no pipe could be made. */
+pid_t lab_spawn(const lab *l, const appliance *a, const char *const *extra, int *ready_fd,
+		int *wiring_fd);
+/* Wire a to its peers in set (their URLs and keys from their ready files)
+ * through wiring_fd, which is closed: the daemon goes on. */
+void lab_wire(const lab *l, const appliance *a, const lab_set *set, int wiring_fd);
 /* 1 when a's ready file is pid's and its /healthz answers. */
 int lab_started(const lab *l, const appliance *a, pid_t pid);
 /* Wait until a (started as pid) wrote its ready file and answers /healthz:

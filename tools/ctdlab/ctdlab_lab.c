@@ -103,11 +103,12 @@ static const char *wire_value(const struct wire *w, json_t *ready)
 	return json_string_value(json_object_get(json_object_get(ready, "info"), w->from + 5));
 }
 
-/* Export CTDLAB_<APPLIANCE>_<OPTION> for every wire into a from a peer of
- * the set (never from a left-out peer's stale ready file). Called in the
- * child: the environment is how the daemon's option table hears it, and a
- * daemon that lacks such an option simply never looks. */
-static void export_wiring(const lab *l, const appliance *a, const lab_set *set)
+/* Write CTDLAB_<APPLIANCE>_<OPTION> for every wire into a from a peer of
+ * the set (never from a left-out peer's stale ready file) to the daemon's
+ * wiring pipe, then close it: the daemon puts them in its environment, where
+ * its option table hears them (ready.h); a daemon that lacks such an option
+ * simply never looks. */
+void lab_wire(const lab *l, const appliance *a, const lab_set *set, int wiring_fd)
 {
 	for (size_t i = 0; i < sizeof wires / sizeof wires[0]; i++) {
 		const struct wire *w = &wires[i];
@@ -116,33 +117,37 @@ static void export_wiring(const lab *l, const appliance *a, const lab_set *set)
 			continue;
 		json_t *ready = lab_ready(l, lab_appliance(w->peer));
 		const char *value = ready ? wire_value(w, ready) : NULL;
-		if (value) {
-			char *env = xasprintf("CTDLAB_%s_%s", w->appliance, w->option);
-			str_upper(env);
-			setenv(env, value, 1);
-			free(env);
-		}
+		char *env = xasprintf("CTDLAB_%s_%s", w->appliance, w->option);
+		str_upper(env);
+		if (value && ready_wiring_put(wiring_fd, env, value) != 0)
+			fprintf(stderr, "ctdlab: %s: could not pass %s\n", a->daemon, env);
+		free(env);
 		json_decref(ready);
 	}
+	close(wiring_fd);
 }
 
-/* In the child: the pipe's write end survives exec and the daemon finds it
- * in the environment (ready.h). */
-static void pass_ready_fd(int fd)
+/* In the child: a pipe end survives exec and the daemon finds it in the
+ * environment variable env (ready.h). */
+static void pass_fd(int fd, const char *env)
 {
 	char num[16];
 	if (fd < 0 || fcntl(fd, F_SETFD, 0) != 0)
 		return;
 	snprintf(num, sizeof num, "%d", fd);
-	setenv(READY_FD_ENV, num, 1);
+	setenv(env, num, 1);
 }
 
-pid_t lab_spawn(const lab *l, const appliance *a, const lab_set *set, const char *const *extra,
-		int *ready_fd)
+pid_t lab_spawn(const lab *l, const appliance *a, const char *const *extra, int *ready_fd,
+		int *wiring_fd)
 {
 	const char *argv[20];
-	int ready_pipe[2] = {-1, -1};
+	int ready_pipe[2] = {-1, -1}, wiring_pipe[2];
 	int n = 0;
+	if (pipe2(wiring_pipe, O_CLOEXEC) != 0) {
+		fprintf(stderr, "ctdlab: cannot start %s: %s\n", a->daemon, strerror(errno));
+		return -1;
+	}
 	char *bin = xasprintf("%s/%s", l->bindir, a->daemon);
 	char *log = xasprintf("%s/log/%s.log", l->dir, a->name);
 	argv[n++] = bin;
@@ -174,8 +179,8 @@ pid_t lab_spawn(const lab *l, const appliance *a, const lab_set *set, const char
 		dup2(in, 0);
 		dup2(out, 1);
 		dup2(out, 2);
-		export_wiring(l, a, set);
-		pass_ready_fd(ready_pipe[1]);
+		pass_fd(ready_pipe[1], READY_FD_ENV);
+		pass_fd(wiring_pipe[0], WIRING_FD_ENV);
 		execv(bin, (char **)argv);
 		fprintf(stderr, "ctdlab: cannot run %s: %s\n", bin, strerror(errno));
 		_exit(127);
@@ -184,18 +189,33 @@ pid_t lab_spawn(const lab *l, const appliance *a, const lab_set *set, const char
 	free(log);
 	if (ready_pipe[1] >= 0)
 		close(ready_pipe[1]);
+	close(wiring_pipe[0]);
+	if (pid < 0) {
+		fprintf(stderr, "ctdlab: cannot start %s: %s\n", a->daemon, strerror(errno));
+		if (ready_pipe[0] >= 0)
+			close(ready_pipe[0]);
+		close(wiring_pipe[1]);
+		return -1;
+	}
 	if (ready_fd)
 		*ready_fd = ready_pipe[0];
+	*wiring_fd = wiring_pipe[1];
 	return pid;
+}
+
+/* a's ready file is pid's (and, with health, its /healthz answers). */
+static int lab_is_up(const lab *l, const appliance *a, pid_t pid, int health)
+{
+	json_t *ready = lab_ready(l, a);
+	int ok = ready && json_integer_value(json_object_get(ready, "pid")) == pid &&
+		 ready_url(ready) && (!health || lab_healthy(ready_url(ready)));
+	json_decref(ready);
+	return ok;
 }
 
 int lab_started(const lab *l, const appliance *a, pid_t pid)
 {
-	json_t *ready = lab_ready(l, a);
-	int ok = ready && json_integer_value(json_object_get(ready, "pid")) == pid &&
-		 ready_url(ready) && lab_healthy(ready_url(ready));
-	json_decref(ready);
-	return ok;
+	return lab_is_up(l, a, pid, 1);
 }
 
 /* Until the daemon writes its byte or dies (EOF), for at most the backstop;
@@ -219,13 +239,14 @@ static void wait_ready_fd(int *fd, int64_t deadline)
 	}
 }
 
-int lab_wait_healthy(const lab *l, const appliance *a, pid_t pid, int ready_fd, int64_t deadline)
+static int wait_up(const lab *l, const appliance *a, pid_t pid, int ready_fd, int64_t deadline,
+		   int health)
 {
 	int rc = -1;
 	while (time_mono_ms() < deadline) {
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			break;
-		if (lab_started(l, a, pid)) {
+		if (lab_is_up(l, a, pid, health)) {
 			rc = 0;
 			break;
 		}
@@ -234,6 +255,11 @@ int lab_wait_healthy(const lab *l, const appliance *a, pid_t pid, int ready_fd, 
 	if (ready_fd >= 0)
 		close(ready_fd);
 	return rc;
+}
+
+int lab_wait_healthy(const lab *l, const appliance *a, pid_t pid, int ready_fd, int64_t deadline)
+{
+	return wait_up(l, a, pid, ready_fd, deadline, 1);
 }
 
 static void print_listeners(const appliance *a, pid_t pid, json_t *ready)
@@ -273,23 +299,73 @@ static int left_out_running(const lab *l, const lab_set *set)
 	return 0;
 }
 
-/* In order, each one healthy before the next: consumers need their peers'
- * URLs and keys from the peers' ready files. */
-static int start_daemons(const lab *l, const lab_set *set, int64_t deadline)
+/* A daemon of `up` on its way: spawned, then wired, then ready. */
+typedef struct starting {
+	pid_t pid;
+	int ready_fd, wiring_fd; /* -1 once handed on */
+} starting;
+
+static int start_failed(const lab *l, const appliance *a)
+{
+	fprintf(stderr, "ctdlab: %s did not become healthy; see %s/log/%s.log\n", a->daemon, l->dir,
+		a->name);
+	return -1;
+}
+
+/* Those spawned but never wired are stopped before they read their pipe's
+ * EOF, or they would run without their peers. */
+static void stop_unwired(starting *s)
 {
 	for (int i = 0; i < lab_nappliances; i++) {
-		const appliance *a = &lab_appliances[i];
-		pid_t pid = lab_pid(l, a);
-		if (pid || !set->in[i])
+		if (s[i].pid <= 0 || s[i].wiring_fd < 0)
 			continue;
-		int ready_fd;
-		pid = lab_spawn(l, a, set, NULL, &ready_fd);
-		if (lab_wait_healthy(l, a, pid, ready_fd, deadline) != 0) {
-			fprintf(stderr, "ctdlab: %s did not become healthy; see %s/log/%s.log\n",
-				a->daemon, l->dir, a->name);
+		kill(s[i].pid, SIGKILL);
+		close(s[i].wiring_fd);
+		waitpid(s[i].pid, NULL, 0);
+		if (s[i].ready_fd >= 0)
+			close(s[i].ready_fd);
+	}
+}
+
+/* Every daemon is spawned at once and loads its libraries, but each is
+ * wired (and so goes on) only once its peers are ready, in order: consumers
+ * need their peers' URLs and keys from the peers' ready files. The health
+ * check of one runs while the next one starts. */
+static int start_daemons(const lab *l, const lab_set *set, int64_t deadline)
+{
+	starting s[LAB_MAX_APPLIANCES];
+	for (int i = 0; i < lab_nappliances; i++) {
+		const appliance *a = &lab_appliances[i];
+		s[i] = (starting){.ready_fd = -1, .wiring_fd = -1};
+		if (set->in[i] && !lab_pid(l, a))
+			s[i].pid = lab_spawn(l, a, NULL, &s[i].ready_fd, &s[i].wiring_fd);
+		if (s[i].pid < 0) {
+			stop_unwired(s);
 			return -1;
 		}
 	}
+	int prev = -1;
+	for (int i = 0; i < lab_nappliances; i++) {
+		const appliance *a = &lab_appliances[i];
+		if (s[i].pid <= 0)
+			continue;
+		lab_wire(l, a, set, s[i].wiring_fd);
+		s[i].wiring_fd = -1;
+		if (prev >= 0 && lab_wait_healthy(l, &lab_appliances[prev], s[prev].pid, -1,
+						  deadline) != 0) {
+			stop_unwired(s);
+			return start_failed(l, &lab_appliances[prev]);
+		}
+		int ready_fd = s[i].ready_fd;
+		s[i].ready_fd = -1;
+		if (wait_up(l, a, s[i].pid, ready_fd, deadline, 0) != 0) {
+			stop_unwired(s);
+			return start_failed(l, a);
+		}
+		prev = i;
+	}
+	if (prev >= 0 && lab_wait_healthy(l, &lab_appliances[prev], s[prev].pid, -1, deadline) != 0)
+		return start_failed(l, &lab_appliances[prev]);
 	return 0;
 }
 

@@ -183,7 +183,10 @@ static void restart(supervisor *s, watched *w)
 {
 	const char *argv[MAX_PORT_ARGS + 1];
 	port_args(w->ready, argv);
-	w->pid = lab_spawn(s->l, w->a, s->set, argv, NULL);
+	int wiring_fd;
+	w->pid = lab_spawn(s->l, w->a, argv, NULL, &wiring_fd);
+	if (w->pid > 0)
+		lab_wire(s->l, w->a, s->set, wiring_fd);
 	w->due_ms = time_mono_ms() + START_TIMEOUT_MS;
 	w->state = STARTING;
 	say("%s: starting pid %ld", w->a->daemon, (long)w->pid);
