@@ -84,7 +84,10 @@ void daemon_boot(ctd_daemon *d, const char *appliance, const cfg_section *sec, v
 	datadir_umask(); /* the store holds every key and password: 0600 */
 	d->pid_fd = -1;
 	d->ready_fd = ready_fd_take();
-	ready_wiring_take(); /* the options from the lab's wiring, before they are read */
+	if (ready_wiring_take(&err) != 0) { /* the lab's wiring, before the options */
+		fprintf(stderr, "%s: %s\n", argv[0], err.msg);
+		exit(2);
+	}
 	d->appliance = appliance;
 	d->cfg = cfg;
 	switch (cfg_load(sec, cfg, argc, argv, &err)) {

@@ -47,25 +47,26 @@ void ready_fd_notify(int fd)
 	close(fd);
 }
 
-/* The pipe's whole text (at most WIRING_MAX bytes; the rest is read and
- * dropped, so the starter never blocks on a full pipe), NUL-terminated. */
+/* The pipe's whole text, NUL-terminated, up to EOF; past WIRING_MAX bytes
+ * the rest is read and dropped (the starter never blocks on a full pipe)
+ * and *len is WIRING_MAX + 1. */
 static char *wiring_read(int fd, size_t *len)
 {
 	char *text = xmalloc(WIRING_MAX + 1), spill[512];
-	ssize_t n;
 	*len = 0;
 	for (;;) {
-		char *at = *len < WIRING_MAX ? text + *len : spill;
-		size_t room = *len < WIRING_MAX ? WIRING_MAX - *len : sizeof spill;
-		n = read(fd, at, room);
+		int full = *len == WIRING_MAX;
+		ssize_t n = read(fd, full ? spill : text + *len, full ? sizeof spill : WIRING_MAX - *len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		if (at != spill)
+		if (full)
+			*len = WIRING_MAX + 1;
+		else
 			*len += (size_t)n;
 	}
-	text[*len] = '\0';
+	text[*len > WIRING_MAX ? WIRING_MAX : *len] = '\0';
 	return text;
 }
 
@@ -81,19 +82,8 @@ static int wiring_line_ok(const char *line)
 	return 1;
 }
 
-void ready_wiring_take(void)
+static void wiring_apply(char *text)
 {
-	int fd = pipe_fd_take(WIRING_FD_ENV);
-	if (fd < 0)
-		return;
-	size_t len;
-	char *text = wiring_read(fd, &len);
-	close(fd);
-	if (len == WIRING_MAX) { /* cut: a line the cut went through is not whole */
-		char *nl = strrchr(text, '\n');
-		*(nl ? nl + 1 : text) = '\0';
-		fprintf(stderr, "wiring: more than %d bytes: the rest skipped\n", WIRING_MAX);
-	}
 	char *save = NULL;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (!wiring_line_ok(line)) {
@@ -104,7 +94,43 @@ void ready_wiring_take(void)
 		*eq = '\0';
 		setenv(line, eq + 1, 1);
 	}
+}
+
+int ready_wiring_take(ctd_err *err)
+{
+	int fd = pipe_fd_take(WIRING_FD_ENV);
+	if (fd < 0)
+		return 0;
+	size_t len;
+	char *text = wiring_read(fd, &len);
+	close(fd);
+	int rc = 0;
+	if (len > WIRING_MAX)
+		rc = ctd_fail(err, CTD_EINVAL, "wiring: more than %d bytes", WIRING_MAX);
+	else if (len < 2 || strcmp(text + len - 2, ".\n") != 0 ||
+		 (len > 2 && text[len - 3] != '\n'))
+		rc = ctd_fail(err, CTD_EINVAL, "wiring: the pipe ended before its end line: "
+			      "whoever started this daemon went away before wiring it");
+	else {
+		text[len - 2] = '\0';
+		wiring_apply(text);
+	}
 	free(text);
+	return rc;
+}
+
+static int write_all(int fd, const char *text)
+{
+	size_t len = strlen(text), done = 0;
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	return done == len ? 0 : -1;
 }
 
 int ready_wiring_put(int fd, const char *name, const char *value)
@@ -112,17 +138,15 @@ int ready_wiring_put(int fd, const char *name, const char *value)
 	if (strpbrk(value, "\r\n"))
 		return -1;
 	char *line = xasprintf("%s=%s\n", name, value);
-	size_t len = strlen(line), done = 0;
-	while (done < len) {
-		ssize_t n = write(fd, line + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
+	int rc = write_all(fd, line);
 	free(line);
-	return done == len ? 0 : -1;
+	return rc;
+}
+
+void ready_wiring_close(int fd)
+{
+	write_all(fd, ".\n");
+	close(fd);
 }
 
 json_t *ready_load(const char *home, const char *appliance)

@@ -7,6 +7,7 @@
 #define CTD_READY_H
 
 #include <jansson.h>
+#include "err.h"
 
 /* Who starts a daemon may hand it the write end of a pipe in this
  * environment variable: the daemon writes one byte once its ready file is
@@ -22,18 +23,22 @@ void ready_fd_notify(int fd);
 /* Who starts a daemon may also hand it the read end of a pipe in this
  * environment variable and write the daemon's wiring to it once its peers
  * are up: lines NAME=VALUE, each NAME a CTDLAB_ option variable (config.h),
- * then EOF. The daemon loads its libraries meanwhile, so a lab's daemons
- * need not start one after another from the beginning. */
+ * then a line "." and EOF. The daemon loads its libraries meanwhile, so a
+ * lab's daemons need not start one after another from the beginning. */
 #define WIRING_FD_ENV "CTDLAB_WIRING_FD"
-/* The daemon's side, before it reads its options: every line of the pipe
- * put in the environment, up to EOF (a line that is not a CTDLAB_ variable,
- * or the rest past WIRING_MAX bytes, is skipped and logged to stderr). No
- * pipe: nothing to do. */
 #define WIRING_MAX 16384
-void ready_wiring_take(void);
+/* The daemon's side, before it reads its options: every line of the pipe
+ * put in the environment (a line that is not a CTDLAB_ variable is skipped
+ * and logged to stderr); 0, also when there is no pipe. -1 with err, and
+ * nothing set, when the pipe ends before the "." (the starter went away
+ * before wiring it: it must not run unwired) or holds more than WIRING_MAX
+ * bytes. */
+int ready_wiring_take(ctd_err *err);
 /* The starter's side: one NAME=VALUE line; -1 when the value holds a line
  * break or the pipe is gone. */
 int ready_wiring_put(int fd, const char *name, const char *value);
+/* The starter's side: the "." line, and the pipe closed. */
+void ready_wiring_close(int fd);
 
 /* "<home>/run/<appliance>.<ext>", malloc'd. */
 char *run_file_path(const char *home, const char *appliance, const char *ext);

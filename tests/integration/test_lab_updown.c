@@ -5,8 +5,10 @@
  * naming an unrelated live process neither blocks `up` nor gets that process
  * killed by `down`; `up` returns once the links are up; `up --without`; the
  * supervisor restarts a daemon killed with -9 on its old address; a daemon
- * that dies while starting fails `up`, named. */
+ * that dies while starting fails `up`, named, and the daemons after it never
+ * run unwired; a daemon whose wiring pipe ends early exits. */
 #include <check.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
@@ -306,7 +308,8 @@ TEST(test_up_without_ddi)
 }
 
 /* A daemon that dies while starting (here on a bad option) closes its ready
- * pipe: `up` wakes, fails and names it. */
+ * pipe: `up` wakes, fails and names it. IMSVA, spawned with the others but
+ * never wired (its SPS peer failed), does not start unwired. */
 TEST(test_up_reports_a_daemon_that_dies_starting)
 {
 	char *dir = tl_tmpdir("dies"), *out = NULL;
@@ -318,7 +321,52 @@ TEST(test_up_reports_a_daemon_that_dies_starting)
 	ck_assert_msg(rc == 1, "up answered %d:\n%s", rc, out);
 	ck_assert_msg(strstr(out, "spsd did not become healthy"), "%s", out);
 	free(out);
+	char *pid_file = xasprintf("%s/run/imsva.pid", dir);
+	char *log = xasprintf("%s/log/imsva.log", dir);
+	ck_assert_int_ne(access(pid_file, F_OK), 0);
+	char *text = NULL;
+	const char *cat[] = {"/bin/cat", log, NULL};
+	tl_run(cat, &text);
+	ck_assert_msg(!text || !strstr(text, "daemon.ready"), "imsvad started unwired:\n%s", text);
+	free(text);
+	free(log);
+	free(pid_file);
 	lab_down(dir);
+}
+
+/* A daemon whose wiring pipe ends before its end line (whoever started it
+ * went away first) exits instead of running without its peers. */
+TEST(test_daemon_left_unwired_exits)
+{
+	char *home = tl_tmpdir("unwired");
+	int p[2]; /* the write end stays ours alone: the daemon must see EOF */
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(fcntl(p[0], F_SETFD, 0), 0);
+	const char *half = "CTDLAB_DDAN_ANALYSIS_TIME=1s\n";
+	ck_assert_int_eq(write(p[1], half, strlen(half)), (ssize_t)strlen(half));
+	char num[16];
+	snprintf(num, sizeof num, "%d", p[0]);
+	setenv("CTDLAB_WIRING_FD", num, 1);
+	const char *args[] = {"--port", "0", NULL};
+	pid_t pid = tl_spawn_daemon("ddand", home, args);
+	unsetenv("CTDLAB_WIRING_FD");
+	close(p[0]);
+	close(p[1]); /* the starter goes away */
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 2);
+	char *log = xasprintf("%s/ddand.log", home), *text = NULL;
+	const char *cat[] = {"/bin/cat", log, NULL};
+	tl_run(cat, &text);
+	ck_assert_msg(text && strstr(text, "went away before wiring it"), "%s", text);
+	free(text);
+	free(log);
+	char *ready = xasprintf("%s/run/ddan.json", home);
+	ck_assert_int_ne(access(ready, F_OK), 0);
+	free(ready);
+	tl_rmrf(home);
+	free(home);
 }
 
 TEST(test_up_refuses_to_leave_out_the_hub)

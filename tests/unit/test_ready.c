@@ -2,7 +2,8 @@
  * write end named in CTDLAB_READY_FD out of its environment (only a pipe,
  * close-on-exec from then on), and its notification is one byte, then EOF;
  * it reads its wiring from the pipe named in CTDLAB_WIRING_FD into its
- * environment, CTDLAB_ variables only, whole lines only. */
+ * environment, CTDLAB_ variables only, and only a pipe that ends with its
+ * end line within the bound. */
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -64,64 +65,61 @@ static void set_wiring_fd(int fd)
 TEST(test_wiring_into_environment)
 {
 	int p[2];
+	ctd_err err;
 	ck_assert_int_eq(pipe(p), 0);
 	ck_assert_int_eq(ready_wiring_put(p[1], "CTDLAB_SPS_TMCM_URL", "https://127.0.0.1:1/"), 0);
-	ck_assert_int_eq(ready_wiring_put(p[1], "CTDLAB_SPS_TMCM_API_KEY", "k=ey"), 0);
+	ck_assert_int_eq(ready_wiring_put(p[1], "CTDLAB_SPS_TMCM_API_KEY", "k=ey."), 0);
 	ck_assert_int_eq(ready_wiring_put(p[1], "CTDLAB_SPS_X", "two\nlines"), -1);
 	const char *raw = "PATH=/nowhere\nCTDLAB_lower=1\nCTDLAB_=1\nno equals sign\n";
 	ck_assert_int_eq(write(p[1], raw, strlen(raw)), (ssize_t)strlen(raw));
-	close(p[1]);
+	ready_wiring_close(p[1]);
 	const char *path = getenv("PATH");
-	char *path_before = path ? strdup(path) : NULL;
+	char *path_before = strdup(path ? path : "");
 	set_wiring_fd(p[0]);
-	ready_wiring_take();
+	ck_assert_int_eq(ready_wiring_take(&err), 0);
 	ck_assert_str_eq(getenv("CTDLAB_SPS_TMCM_URL"), "https://127.0.0.1:1/");
-	ck_assert_str_eq(getenv("CTDLAB_SPS_TMCM_API_KEY"), "k=ey");
+	ck_assert_str_eq(getenv("CTDLAB_SPS_TMCM_API_KEY"), "k=ey.");
 	ck_assert_ptr_null(getenv("CTDLAB_SPS_X"));
 	ck_assert_ptr_null(getenv("CTDLAB_lower"));
 	ck_assert_ptr_null(getenv("CTDLAB_"));
-	ck_assert_str_eq(getenv("PATH") ? getenv("PATH") : "", path_before ? path_before : "");
+	ck_assert_str_eq(getenv("PATH") ? getenv("PATH") : "", path_before);
 	free(path_before);
 	ck_assert_ptr_null(getenv(WIRING_FD_ENV)); /* not passed on to children */
 	ck_assert_int_eq(fcntl(p[0], F_GETFD), -1); /* read to EOF and closed */
 	unsetenv("CTDLAB_SPS_TMCM_URL");
 	unsetenv("CTDLAB_SPS_TMCM_API_KEY");
-	ready_wiring_take(); /* no pipe: nothing */
+	ck_assert_int_eq(ready_wiring_take(&err), 0); /* no pipe: nothing */
 }
 
-/* Past WIRING_MAX bytes the rest is drained, and the line the cut went
- * through is dropped, not set with half its value. */
-TEST(test_wiring_bounded)
+/* A pipe whose writer went away before the end line (ctdlab stopped in the
+ * middle of a start), or that holds too much, wires nothing: -1, and the
+ * daemon exits rather than run unwired. */
+TEST(test_wiring_incomplete_or_too_long)
 {
 	int p[2];
+	ctd_err err;
+	const char *cut[] = {"", "CTDLAB_A_URL=x\n", "CTDLAB_A_URL=x.\n", "CTDLAB_A_URL=x\n."};
+	for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+		ck_assert_int_eq(pipe(p), 0);
+		ck_assert_int_eq(write(p[1], cut[i], strlen(cut[i])), (ssize_t)strlen(cut[i]));
+		close(p[1]);
+		set_wiring_fd(p[0]);
+		ck_assert_msg(ready_wiring_take(&err) == -1, "took \"%s\"", cut[i]);
+		ck_assert_ptr_nonnull(strstr(err.msg, "before its end line"));
+		ck_assert_ptr_null(getenv("CTDLAB_A_URL"));
+	}
 	ck_assert_int_eq(pipe(p), 0);
 	char value[1000];
 	memset(value, 'v', sizeof value - 1);
 	value[sizeof value - 1] = '\0';
-	int lines = 0;
-	for (size_t sent = 0; sent < WIRING_MAX + 4000; lines++) {
-		char name[32];
-		snprintf(name, sizeof name, "CTDLAB_W%d", lines);
-		ck_assert_int_eq(ready_wiring_put(p[1], name, value), 0);
-		sent += strlen(name) + 1 + strlen(value) + 1;
-	}
-	close(p[1]);
+	for (int i = 0; i < 20; i++) /* 20 KB: more than the pipe's bound, less than its buffer */
+		ck_assert_int_eq(ready_wiring_put(p[1], "CTDLAB_A_URL", value), 0);
+	ready_wiring_close(p[1]);
 	set_wiring_fd(p[0]);
-	ready_wiring_take();
-	int set = 0;
-	for (int i = 0; i < lines; i++) {
-		char name[32];
-		snprintf(name, sizeof name, "CTDLAB_W%d", i);
-		const char *v = getenv(name);
-		if (v) {
-			ck_assert_str_eq(v, value);
-			set++;
-			unsetenv(name);
-		}
-	}
-	ck_assert_int_gt(set, 0);
-	ck_assert_int_lt(set, lines);
-	ck_assert_int_eq(set, WIRING_MAX / (int)(strlen("CTDLAB_W10=") + strlen(value) + 1));
+	ck_assert_int_eq(ready_wiring_take(&err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "more than"));
+	ck_assert_ptr_null(getenv("CTDLAB_A_URL"));
+	ck_assert_int_eq(fcntl(p[0], F_GETFD), -1);
 }
 
 TL_SUITE(.timeout = 10);

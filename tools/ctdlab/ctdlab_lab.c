@@ -105,9 +105,9 @@ static const char *wire_value(const struct wire *w, json_t *ready)
 
 /* Write CTDLAB_<APPLIANCE>_<OPTION> for every wire into a from a peer of
  * the set (never from a left-out peer's stale ready file) to the daemon's
- * wiring pipe, then close it: the daemon puts them in its environment, where
- * its option table hears them (ready.h); a daemon that lacks such an option
- * simply never looks. */
+ * wiring pipe, then its end line: the daemon puts them in its environment,
+ * where its option table hears them (ready.h); a daemon that lacks such an
+ * option simply never looks. */
 void lab_wire(const lab *l, const appliance *a, const lab_set *set, int wiring_fd)
 {
 	for (size_t i = 0; i < sizeof wires / sizeof wires[0]; i++) {
@@ -124,7 +124,7 @@ void lab_wire(const lab *l, const appliance *a, const lab_set *set, int wiring_f
 		free(env);
 		json_decref(ready);
 	}
-	close(wiring_fd);
+	ready_wiring_close(wiring_fd);
 }
 
 /* In the child: a pipe end survives exec and the daemon finds it in the
@@ -312,8 +312,8 @@ static int start_failed(const lab *l, const appliance *a)
 	return -1;
 }
 
-/* Those spawned but never wired are stopped before they read their pipe's
- * EOF, or they would run without their peers. */
+/* Those spawned but never wired are stopped (they would find their pipe
+ * ended without its end line and exit anyway). */
 static void stop_unwired(starting *s)
 {
 	for (int i = 0; i < lab_nappliances; i++) {
