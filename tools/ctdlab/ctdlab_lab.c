@@ -334,9 +334,10 @@ static void stop_unwired(starting *s)
 static int start_daemons(const lab *l, const lab_set *set, int64_t deadline)
 {
 	starting s[LAB_MAX_APPLIANCES];
+	for (int i = 0; i < lab_nappliances; i++)
+		s[i] = (starting){.ready_fd = -1, .wiring_fd = -1};
 	for (int i = 0; i < lab_nappliances; i++) {
 		const appliance *a = &lab_appliances[i];
-		s[i] = (starting){.ready_fd = -1, .wiring_fd = -1};
 		if (set->in[i] && !lab_pid(l, a))
 			s[i].pid = lab_spawn(l, a, NULL, &s[i].ready_fd, &s[i].wiring_fd);
 		if (s[i].pid < 0) {
