@@ -13,18 +13,18 @@
 #include "ready.h"
 #include "testlib.h"
 
-static void set_env_fd(int fd)
+static void set_env_fd(const char *env, int fd)
 {
 	char num[16];
 	snprintf(num, sizeof num, "%d", fd);
-	setenv(READY_FD_ENV, num, 1);
+	setenv(env, num, 1);
 }
 
 TEST(test_pipe_taken_and_notified)
 {
 	int p[2];
 	ck_assert_int_eq(pipe(p), 0);
-	set_env_fd(p[1]);
+	set_env_fd(READY_FD_ENV, p[1]);
 	ck_assert_int_eq(ready_fd_take(), p[1]);
 	ck_assert_ptr_null(getenv(READY_FD_ENV)); /* not passed on to children */
 	ck_assert_int_eq(fcntl(p[1], F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
@@ -40,7 +40,7 @@ TEST(test_anything_else_refused)
 	ck_assert_int_eq(ready_fd_take(), -1); /* not set */
 	int fd = open("/dev/null", O_WRONLY);
 	ck_assert_int_ge(fd, 3);
-	set_env_fd(fd);
+	set_env_fd(READY_FD_ENV, fd);
 	ck_assert_int_eq(ready_fd_take(), -1); /* not a pipe */
 	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0); /* left alone */
 	close(fd);
@@ -50,16 +50,9 @@ TEST(test_anything_else_refused)
 		ck_assert_msg(ready_fd_take() == -1, "took \"%s\"", bad[i]);
 		ck_assert_ptr_null(getenv(READY_FD_ENV));
 	}
-	set_env_fd(fd); /* closed meanwhile */
+	set_env_fd(READY_FD_ENV, fd); /* closed meanwhile */
 	ck_assert_int_eq(ready_fd_take(), -1);
 	ready_fd_notify(-1); /* nobody waits: nothing happens */
-}
-
-static void set_wiring_fd(int fd)
-{
-	char num[16];
-	snprintf(num, sizeof num, "%d", fd);
-	setenv(WIRING_FD_ENV, num, 1);
 }
 
 TEST(test_wiring_into_environment)
@@ -75,7 +68,7 @@ TEST(test_wiring_into_environment)
 	ready_wiring_close(p[1]);
 	const char *path = getenv("PATH");
 	char *path_before = strdup(path ? path : "");
-	set_wiring_fd(p[0]);
+	set_env_fd(WIRING_FD_ENV, p[0]);
 	ck_assert_int_eq(ready_wiring_take(&err), 0);
 	ck_assert_str_eq(getenv("CTDLAB_SPS_TMCM_URL"), "https://127.0.0.1:1/");
 	ck_assert_str_eq(getenv("CTDLAB_SPS_TMCM_API_KEY"), "k=ey.");
@@ -103,7 +96,7 @@ TEST(test_wiring_incomplete_or_too_long)
 		ck_assert_int_eq(pipe(p), 0);
 		ck_assert_int_eq(write(p[1], cut[i], strlen(cut[i])), (ssize_t)strlen(cut[i]));
 		close(p[1]);
-		set_wiring_fd(p[0]);
+		set_env_fd(WIRING_FD_ENV, p[0]);
 		ck_assert_msg(ready_wiring_take(&err) == -1, "took \"%s\"", cut[i]);
 		ck_assert_ptr_nonnull(strstr(err.msg, "before its end line"));
 		ck_assert_ptr_null(getenv("CTDLAB_A_URL"));
@@ -115,7 +108,7 @@ TEST(test_wiring_incomplete_or_too_long)
 	for (int i = 0; i < 20; i++) /* 20 KB: more than the pipe's bound, less than its buffer */
 		ck_assert_int_eq(ready_wiring_put(p[1], "CTDLAB_A_URL", value), 0);
 	ready_wiring_close(p[1]);
-	set_wiring_fd(p[0]);
+	set_env_fd(WIRING_FD_ENV, p[0]);
 	ck_assert_int_eq(ready_wiring_take(&err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "more than"));
 	ck_assert_ptr_null(getenv("CTDLAB_A_URL"));
