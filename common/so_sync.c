@@ -6,11 +6,16 @@
 #include <stdlib.h>
 #include "store_swap.h"
 
-/* A full pull's batch appended to the twin on a thread of its own (and its
- * own store connection) while the pulling thread reads the next one. */
+/* A full pull's batches appended to the twin by one thread (with its own
+ * store connection) while the pulling thread reads the next one: the puller
+ * hands a batch over (busy), the loader appends it and hands it back. */
 typedef struct loader {
 	pthread_t thread;
-	int running;
+	int running; /* the thread was started */
+	int pending; /* a batch was handed over and its outcome not yet taken */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int busy, quit; /* under mu */
 	const so_sync_list *list;
 	so_record_list batch;
 	int rc;
@@ -43,21 +48,39 @@ static void sync_commits_relaxed(store *st)
 	store_exec(st, "PRAGMA synchronous=NORMAL", NULL);
 }
 
+/* Append the loader's batch to the twin in one transaction on st. */
+static int loader_append(loader *l, store *st)
+{
+	if (!st || store_begin(st, &l->err) != 0)
+		return -1;
+	int rc = l->list->append(st, l->batch.rec, l->batch.n, &l->err);
+	if (rc == 0)
+		rc = store_commit(st, &l->err);
+	if (rc != 0)
+		store_rollback(st);
+	return rc;
+}
+
 static void *loader_run(void *arg)
 {
 	loader *l = arg;
 	store *st = store_get(&l->err); /* this thread's: closed when it ends */
-	l->rc = -1;
-	if (!st)
-		return NULL;
-	sync_commits_relaxed(st);
-	if (store_begin(st, &l->err) != 0)
-		return NULL;
-	l->rc = l->list->append(st, l->batch.rec, l->batch.n, &l->err);
-	if (l->rc == 0)
-		l->rc = store_commit(st, &l->err);
-	if (l->rc != 0)
-		store_rollback(st);
+	if (st)
+		sync_commits_relaxed(st);
+	pthread_mutex_lock(&l->mu);
+	for (;;) {
+		while (!l->busy && !l->quit)
+			pthread_cond_wait(&l->cv, &l->mu);
+		if (!l->busy)
+			break;
+		pthread_mutex_unlock(&l->mu);
+		int rc = loader_append(l, st);
+		pthread_mutex_lock(&l->mu);
+		l->rc = rc;
+		l->busy = 0;
+		pthread_cond_broadcast(&l->cv);
+	}
+	pthread_mutex_unlock(&l->mu);
 	return NULL;
 }
 
@@ -74,11 +97,28 @@ static int loader_done(so_sync *s)
 /* Wait for the batch being appended, if any. */
 static int loader_wait(so_sync *s)
 {
-	if (!s->loader.running)
+	loader *l = &s->loader;
+	if (!l->pending)
 		return 0;
-	pthread_join(s->loader.thread, NULL);
-	s->loader.running = 0;
+	pthread_mutex_lock(&l->mu);
+	while (l->busy)
+		pthread_cond_wait(&l->cv, &l->mu);
+	pthread_mutex_unlock(&l->mu);
+	l->pending = 0;
 	return loader_done(s);
+}
+
+/* The end of a pull: the loader's thread told to quit and joined. */
+static void loader_stop(loader *l)
+{
+	if (!l->running)
+		return;
+	pthread_mutex_lock(&l->mu);
+	l->quit = 1;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	pthread_join(l->thread, NULL);
+	l->running = 0;
 }
 
 /* Make the twin before the first records go to it. */
@@ -92,8 +132,9 @@ static int twin_ready(so_sync *s, ctd_err *err)
 	return 0;
 }
 
-/* Hand the full batch to the loader (the one before it done first); the
- * loader's emptied list becomes the next batch. */
+/* Hand the full batch to the loader (the one before it done first; its
+ * thread started at the first); the loader's emptied list becomes the next
+ * batch. */
 static int loader_start(so_sync *s)
 {
 	loader *l = &s->loader;
@@ -102,12 +143,18 @@ static int loader_start(so_sync *s)
 	so_record_list spare = l->batch;
 	l->batch = s->batch;
 	s->batch = spare;
-	if (pthread_create(&l->thread, NULL, loader_run, l) == 0) {
+	if (!l->running && pthread_create(&l->thread, NULL, loader_run, l) == 0)
 		l->running = 1;
-		return 0;
+	if (!l->running) { /* no thread: append here, on this thread's connection */
+		l->rc = loader_append(l, s->st);
+		return loader_done(s);
 	}
-	loader_run(l); /* no thread: append here, on a connection of this thread */
-	return loader_done(s);
+	pthread_mutex_lock(&l->mu);
+	l->busy = 1;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	l->pending = 1;
+	return 0;
 }
 
 /* ---- writing ---- */
@@ -182,6 +229,8 @@ int so_sync_record(const so_record *r, void *sync)
 so_sync *so_sync_begin(const so_sync_list *l, store *st, int full)
 {
 	so_sync *s = xcalloc(1, sizeof *s);
+	pthread_mutex_init(&s->loader.mu, NULL);
+	pthread_cond_init(&s->loader.cv, NULL);
 	s->list = s->loader.list = l;
 	s->st = st;
 	s->full = full;
@@ -194,6 +243,7 @@ int so_sync_end(so_sync *s, const int64_t *cursor, long changes, ctd_err *err)
 		*err = s->err, cursor = NULL;
 	if (loader_wait(s) != 0 && cursor) /* the twin complete before its swap */
 		*err = s->err, cursor = NULL;
+	loader_stop(&s->loader);
 	int rc = -1;
 	if (cursor)
 		rc = batch_flush(s, cursor, changes, err);
@@ -204,6 +254,8 @@ int so_sync_end(so_sync *s, const int64_t *cursor, long changes, ctd_err *err)
 	so_record_list_free(&s->batch);
 	so_record_list_free(&s->loader.batch);
 	so_record_list_free(&s->removed);
+	pthread_cond_destroy(&s->loader.cv);
+	pthread_mutex_destroy(&s->loader.mu);
 	free(s);
 	return rc;
 }

@@ -3,8 +3,8 @@
  * sps_objects). An incremental pull (cursor > 0) applies the changes in
  * transactions of SO_SYNC_BATCH records between page downloads. A full pull
  * (cursor 0) appends into the list's index-free twin (store_swap.h), made at
- * the first records, each batch on a loader thread of its own while the next
- * one is read; at the end one transaction swaps the twin in (or empties the
+ * the first records, each batch on the pull's loader thread (one, with its
+ * own connection) while the next one is read; at the end one transaction swaps the twin in (or empties the
  * list for an empty feed), applies the removals met during the pull and lets
  * the daemon note its cursor. Readers see the old list until that commit; a
  * failed pull drops the twin and leaves list and cursor as they were. What

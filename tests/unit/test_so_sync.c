@@ -3,12 +3,14 @@
  * (readers see the old list until then, batches appended on the loader
  * thread included), an empty feed empties the list, a removal met during
  * the pull is applied after the swap, and a pull that fails, in a loader's
- * append or in the feed, keeps the old list and cursor and drops the twin;
- * an incremental pull applies changes in place. */
+ * append (the last one too) or in the feed, keeps the old list and cursor
+ * and drops the twin; one loader thread appends a pull's batches; an
+ * incremental pull applies changes in place. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "so_sync.h"
 #include "store.h"
 #include "testlib.h"
@@ -17,8 +19,15 @@
 
 static char *dir, *path;
 
+/* The threads (kernel ids: never reused soon) the appends ran on, and
+ * whether one met the poison. */
+#define MAX_APPENDS 8
+static pid_t append_tids[MAX_APPENDS];
+static int appends, poisoned;
+
 static void setup(void)
 {
+	appends = poisoned = 0;
 	dir = tl_tmpdir("so-sync");
 	path = xasprintf("%s/lab.db", dir);
 	store_set_path(path);
@@ -50,9 +59,14 @@ static int step_text_id(store *st, const char *sql, const so_record *r, ctd_err 
 
 static int fake_append(store *st, const so_record *r, size_t n, ctd_err *err)
 {
+	if (appends < MAX_APPENDS)
+		append_tids[appends] = gettid();
+	__atomic_add_fetch(&appends, 1, __ATOMIC_RELEASE);
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(r[i].value, POISON) == 0)
+		if (strcmp(r[i].value, POISON) == 0) {
+			__atomic_store_n(&poisoned, 1, __ATOMIC_RELEASE);
 			return ctd_fail(err, CTD_ESTORE, "append: poisoned");
+		}
 		if (step_text_id(st, "INSERT INTO t_list_next (k, feed_id) VALUES (?1, ?2)", &r[i],
 				 err) != 0)
 			return -1;
@@ -208,6 +222,43 @@ TEST(a_failed_append_keeps_the_old_list_and_drops_the_twin)
 	ck_assert_str_eq(err.msg, "append: poisoned");
 	assert_old_list_kept(reader);
 	store_close(reader);
+}
+
+/* The last batch handed to the loader fails, and the loader is done with
+ * it before the end of the pull looks: the pull fails all the same. */
+TEST(a_failed_last_append_fails_the_pull)
+{
+	store *st = old_list();
+	ctd_err err = {0};
+	so_sync *s = so_sync_begin(&fake_list, st, 1);
+	feed_many(s, SO_SYNC_BATCH); /* the first batch, fine */
+	feed(s, SO_SYNC_BATCH + 1, POISON, 0);
+	feed_many(s, SO_SYNC_BATCH); /* hands over the second, poisoned */
+	while (!__atomic_load_n(&poisoned, __ATOMIC_ACQUIRE))
+		tl_sleep_ms(1);
+	tl_sleep_ms(50); /* the loader is done and idle before the end looks */
+	int64_t cursor = 99;
+	ck_assert_int_eq(so_sync_end(s, &cursor, 99, &err), -1);
+	ck_assert_str_eq(err.msg, "append: poisoned");
+	assert_old_list_kept(st);
+}
+
+/* A pull's batches are all appended by one loader thread, not a thread
+ * (and a store connection) per batch, and not on the pulling thread. */
+TEST(one_loader_thread_appends_every_batch_of_a_pull)
+{
+	store *st = old_list();
+	ctd_err err = {0};
+	so_sync *s = so_sync_begin(&fake_list, st, 1);
+	feed_many(s, 3 * SO_SYNC_BATCH + 1); /* three batches to the loader */
+	int64_t cursor = 3 * SO_SYNC_BATCH + 1;
+	ck_assert_int_eq(so_sync_end(s, &cursor, cursor, &err), 0);
+	ck_assert_int_eq(appends, 4); /* the last, partial one on the pulling thread */
+	ck_assert_int_ne(append_tids[0], gettid());
+	ck_assert_int_eq(append_tids[1], append_tids[0]);
+	ck_assert_int_eq(append_tids[2], append_tids[0]);
+	ck_assert_int_eq(append_tids[3], gettid());
+	ck_assert_int_eq(tl_store_int(st, "SELECT count(*) FROM t_list"), 3 * SO_SYNC_BATCH + 1);
 }
 
 TEST(a_feed_failing_mid_pull_keeps_the_old_list_and_drops_the_twin)
